@@ -1,0 +1,66 @@
+/* The index: a set of Xapian shards, each with its own writer and lock, so
+ * that writes use every core; readers see all shards as one database.
+ * This module is the only writer.  A record is placed in the shard chosen by
+ * a hash of its 档号, so replacing by 档号 never makes a duplicate.
+ *
+ * Stored document data is JSON: {"r":{record},"p":{"1":{page},...}} where a
+ * page object holds at least "text" (and what OCR adds: confidence, ...). */
+#ifndef IDX_INDEX_H
+#define IDX_INDEX_H
+
+#include "proto_record.h"
+#include "xw.h"
+
+#include <jansson.h>
+
+typedef struct idx_index idx_index;
+
+/* Value slots and term prefixes, shared with the query side. */
+enum {
+    IDX_SLOT_DATE = 0, IDX_SLOT_YEAR = 1, IDX_SLOT_FONDS = 2, IDX_SLOT_CATEGORY = 3,
+    IDX_SLOT_RETENTION = 4, IDX_SLOT_CARRIER = 5, IDX_SLOT_CLASSIFICATION = 6,
+};
+#define IDX_PFX_ID "Q"
+#define IDX_PAGE_MAX 65535u  /* pages of one record */
+
+typedef struct {
+    int nShard;          /* 1..16 */
+    unsigned commitEvery; /* commit a shard after this many pending changes */
+    int readOnly;        /* 1: no writers (another process may be writing) */
+} idx_index_opts;
+
+/* Open or create the index in directory zDir (shards in zDir/shard-N).  The
+ * shard count is fixed when the index is created: a different nShard later is
+ * PS_CONFIG. */
+int idx_index_open(const char *zDir, const idx_index_opts *pOpts, idx_index **ppOut,
+                   char *zErr, size_t nErr);
+/* Commit what is pending and close. */
+void idx_index_close(idx_index *p);
+
+/* Write one checked record (proto_record_check() passed).  Page texts stored
+ * for it are kept; pPages (may be NULL) is an object {"n":{page},...} of
+ * pages to set as well.  *pReplaced: whether the record existed. */
+int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages,
+                  int *pReplaced, char *zErr, size_t nErr);
+/* Set page n of an existing record (PS_NOT_FOUND if the record is absent).
+ * pPage must hold "text" (a string). */
+int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage,
+                       int *pReplaced, char *zErr, size_t nErr);
+int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr);
+/* Commit every shard with pending changes; readers see them afterwards. */
+int idx_index_commit(idx_index *p, char *zErr, size_t nErr);
+
+/* The calling thread's reader, moved to the latest commit if needed.  It
+ * belongs to the thread and lives until the thread ends or the index closes. */
+int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr);
+/* Stored data of a record, parsed: a new reference, or NULL with the status
+ * in *pRc (PS_NOT_FOUND if absent). */
+json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, size_t nErr);
+unsigned long idx_index_count(idx_index *p);
+
+/* Build the Xapian document of a record and its pages (exposed for tests).
+ * *ppDoc is yours (xw_doc_free). */
+int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc,
+                  char *zErr, size_t nErr);
+
+#endif

@@ -1,0 +1,308 @@
+/* Tokenizer, term generation and the search form of text. */
+#include "idx_text.h"
+#include "proto_alloc.h"
+#include "proto_status.h"
+
+#include <string.h>
+
+#define WORD_MAX 256   /* bytes of one folded word; longer ones are cut */
+#define RUN_MAX 4096   /* bytes of a Han run handled at once */
+
+unsigned idx_utf8_next(const char *zIn, size_t n, size_t *pi)
+{
+    const unsigned char *z = (const unsigned char *)zIn;
+    size_t i = *pi;
+    unsigned c = z[i];
+    size_t k;
+    unsigned min;
+    if (c < 0x80) { *pi = i + 1; return c; }
+    if ((c & 0xE0) == 0xC0) { k = 1; c &= 0x1F; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { k = 2; c &= 0x0F; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { k = 3; c &= 0x07; min = 0x10000; }
+    else { *pi = i + 1; return 0xFFFD; }
+    if (i + k >= n) { *pi = i + 1; return 0xFFFD; }
+    for (size_t j = 1; j <= k; j++) {
+        if ((z[i + j] & 0xC0) != 0x80) { *pi = i + 1; return 0xFFFD; }
+        c = (c << 6) | (z[i + j] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { *pi = i + 1; return 0xFFFD; }
+    *pi = i + k + 1;
+    return c;
+}
+
+size_t idx_utf8_put(char *z, unsigned c)
+{
+    if (c < 0x80) { z[0] = (char)c; return 1; }
+    if (c < 0x800) { z[0] = (char)(0xC0 | (c >> 6)); z[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        z[0] = (char)(0xE0 | (c >> 12)); z[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        z[2] = (char)(0x80 | (c & 0x3F)); return 3;
+    }
+    z[0] = (char)(0xF0 | (c >> 18)); z[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    z[2] = (char)(0x80 | ((c >> 6) & 0x3F)); z[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+int idx_is_han(unsigned c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x20000 && c <= 0x2FA1F) || (c >= 0xF900 && c <= 0xFAFF) ||
+           c == 0x3007; /* 〇, as in 二〇一七年 */
+}
+
+enum { C_SPACE, C_BREAK, C_HAN, C_WORD };
+
+/* Fold full-width ASCII to ASCII and ASCII letters to lower case. */
+static unsigned fold(unsigned c)
+{
+    if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0;
+    if (c >= 'A' && c <= 'Z') c += 32;
+    return c;
+}
+
+static int char_class(unsigned c)
+{
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+        c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF)
+        return C_SPACE;
+    if (idx_is_han(c)) return C_HAN;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) return C_WORD;
+    if (c < 0x80) return C_BREAK;
+    if (c == 0xFFFD) return C_BREAK;
+    /* General and CJK punctuation, symbols, arrows, box drawing, shapes,
+     * full-width forms that are not letters or digits. */
+    if ((c >= 0x2010 && c <= 0x2BFF) || (c >= 0x3001 && c <= 0x303F) ||
+        (c >= 0xFE10 && c <= 0xFE6F) || (c >= 0xFF00 && c <= 0xFFEF) ||
+        (c >= 0x00A1 && c <= 0x00BF) || c == 0xD7 || c == 0xF7 ||
+        (c >= 0x3200 && c <= 0x33FF) || (c >= 0x1F000 && c <= 0x1FAFF))
+        return C_BREAK;
+    return C_WORD; /* letters of other scripts, kana, hangul */
+}
+
+int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
+{
+    char zBuf[RUN_MAX + 8];
+    size_t i = 0;
+    int rc;
+
+    while (i < n) {
+        size_t iStart = i;
+        unsigned c = fold(idx_utf8_next(z, n, &i));
+        int cls = char_class(c);
+        if (cls == C_SPACE) continue;
+        if (cls == C_BREAK) {
+            if ((rc = xTok(ctx, IDX_TOK_BREAK, "", 0, 0, iStart, i)) != 0) return rc;
+            continue;
+        }
+        size_t nBuf = 0, iEnd = i;
+        unsigned nChar = 0;
+        nBuf += idx_utf8_put(zBuf, c);
+        nChar++;
+        for (;;) {
+            size_t j = i;
+            /* A Han run goes on across white space; a word does not. */
+            if (cls == C_HAN) {
+                while (j < n) {
+                    size_t k = j;
+                    unsigned d = fold(idx_utf8_next(z, n, &k));
+                    if (char_class(d) != C_SPACE) break;
+                    j = k;
+                }
+            }
+            if (j >= n) break;
+            size_t k = j;
+            unsigned d = fold(idx_utf8_next(z, n, &k));
+            if (char_class(d) != cls) break;
+            if (nBuf + 4 > (cls == C_HAN ? RUN_MAX : WORD_MAX)) {
+                if (cls == C_HAN) break;  /* emit this part; the rest follows */
+                i = k;                    /* cut an over-long word */
+                iEnd = k;
+                continue;
+            }
+            nBuf += idx_utf8_put(zBuf + nBuf, d);
+            nChar++;
+            i = k;
+            iEnd = k;
+        }
+        zBuf[nBuf] = 0;
+        rc = xTok(ctx, cls == C_HAN ? IDX_TOK_HAN : IDX_TOK_WORD, zBuf, nBuf, nChar, iStart, iEnd);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+/* ---- index terms ---------------------------------------------------- */
+
+typedef struct {
+    const char *zPrefix;
+    size_t nPrefix;
+    unsigned pos, posLimit;
+    idx_term_fn xTerm;
+    void *ctx;
+    int lastKind;           /* -1 none, else idx_tok_kind */
+    char zTail[8];          /* last character of the last Han run */
+    size_t nTail;
+    unsigned tailPos;
+    int truncated;
+    char zTerm[RUN_MAX + 64];
+} index_state;
+
+static int emit(index_state *s, const char *z, size_t n, unsigned pos)
+{
+    if (s->nPrefix + n >= sizeof s->zTerm) return 0;
+    memcpy(s->zTerm, s->zPrefix, s->nPrefix);
+    memcpy(s->zTerm + s->nPrefix, z, n);
+    return s->xTerm(s->ctx, s->zTerm, s->nPrefix + n, pos);
+}
+
+static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
+                     size_t iStart, size_t iEnd)
+{
+    index_state *s = ctx;
+    int rc;
+    (void)iStart;
+    (void)iEnd;
+    if (s->pos + (kind == IDX_TOK_HAN ? nChar : 1) >= s->posLimit) {
+        s->truncated = 1;
+        return -1;
+    }
+    switch (kind) {
+    case IDX_TOK_BREAK:
+        s->pos++;
+        break;
+    case IDX_TOK_WORD:
+        if (s->lastKind == IDX_TOK_HAN && (rc = emit(s, s->zTail, s->nTail, s->tailPos)) != 0) return rc;
+        if ((rc = emit(s, z, n, s->pos)) != 0) return rc;
+        s->pos++;
+        break;
+    case IDX_TOK_HAN: {
+        size_t i = 0, iPrev = 0;
+        unsigned k = 0;
+        while (i < n) {
+            size_t iChar = i;
+            idx_utf8_next(z, n, &i);
+            if ((rc = emit(s, z + iChar, i - iChar, 0)) != 0) return rc;
+            if (k == 0 && s->lastKind == IDX_TOK_WORD && (rc = emit(s, z, i, s->pos)) != 0) return rc;
+            if (k > 0 && (rc = emit(s, z + iPrev, i - iPrev, s->pos + k - 1)) != 0) return rc;
+            iPrev = iChar;
+            k++;
+        }
+        s->nTail = n - iPrev;
+        memcpy(s->zTail, z + iPrev, s->nTail);
+        s->tailPos = s->pos + nChar - 1;
+        s->pos += nChar;
+        break;
+    }
+    }
+    s->lastKind = (int)kind;
+    return 0;
+}
+
+int idx_text_index(const char *z, size_t n, const char *zPrefix, unsigned *pPos,
+                   unsigned posLimit, idx_term_fn xTerm, void *ctx, int *pTruncated)
+{
+    index_state *s = px_malloc(sizeof *s);
+    if (!s) return PS_NOMEM;
+    s->zPrefix = zPrefix;
+    s->nPrefix = strlen(zPrefix);
+    s->pos = *pPos;
+    s->posLimit = posLimit;
+    s->xTerm = xTerm;
+    s->ctx = ctx;
+    s->lastKind = -1;
+    s->nTail = 0;
+    s->truncated = 0;
+    int rc = idx_text_scan(z, n, index_tok, s);
+    if (rc == -1 && s->truncated) rc = 0;
+    if (pTruncated) *pTruncated = s->truncated;
+    *pPos = s->pos;
+    px_free(s);
+    return rc;
+}
+
+/* ---- search form ---------------------------------------------------- */
+
+typedef struct {
+    idx_form *p;
+    int withMap;
+    int rc;
+    const char *zOrig;
+} form_state;
+
+static int form_push(form_state *s, const char *z, size_t n, size_t iOrig, size_t iOrigEnd)
+{
+    idx_form *p = s->p;
+    if (p->n + n + 1 > p->nAlloc) {
+        size_t nNew = (p->nAlloc ? p->nAlloc * 2 : 256);
+        while (nNew < p->n + n + 1) nNew *= 2;
+        char *zNew = px_realloc(p->z, nNew);
+        if (!zNew) return PS_NOMEM;
+        p->z = zNew;
+        if (s->withMap) {
+            size_t *a = px_realloc(p->aiOrig, nNew * sizeof(size_t));
+            if (!a) return PS_NOMEM;
+            p->aiOrig = a;
+            a = px_realloc(p->aiOrigEnd, nNew * sizeof(size_t));
+            if (!a) return PS_NOMEM;
+            p->aiOrigEnd = a;
+        }
+        p->nAlloc = nNew;
+    }
+    memcpy(p->z + p->n, z, n);
+    if (s->withMap)
+        for (size_t k = 0; k < n; k++) {
+            p->aiOrig[p->n + k] = iOrig;
+            p->aiOrigEnd[p->n + k] = iOrigEnd;
+        }
+    p->n += n;
+    p->z[p->n] = 0;
+    return 0;
+}
+
+static int form_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
+                    size_t iStart, size_t iEnd)
+{
+    form_state *s = ctx;
+    int rc;
+    (void)nChar;
+    if (kind == IDX_TOK_BREAK) return form_push(s, "\x1F", 1, iStart, iEnd);
+    if (kind == IDX_TOK_WORD) {
+        if ((rc = form_push(s, "\x01", 1, iStart, iStart)) != 0) return rc;
+        if ((rc = form_push(s, z, n, iStart, iEnd)) != 0) return rc;
+        return form_push(s, "\x01", 1, iEnd, iEnd);
+    }
+    /* Han run: map each character back to its own bytes in the original,
+     * skipping the white space the run absorbed. */
+    size_t i = 0, o = iStart;
+    while (i < n) {
+        size_t i0 = i;
+        idx_utf8_next(z, n, &i);
+        size_t oStart;
+        for (;;) {  /* find the next Han character in the original */
+            oStart = o;
+            unsigned c = idx_utf8_next(s->zOrig, iEnd, &o);
+            if (char_class(fold(c)) == C_HAN) break;
+            if (o >= iEnd) break;
+        }
+        if ((rc = form_push(s, z + i0, i - i0, oStart, o)) != 0) return rc;
+    }
+    return 0;
+}
+
+int idx_form_build(idx_form *p, const char *z, size_t n, int withMap)
+{
+    form_state s = {p, withMap, 0, z};
+    memset(p, 0, sizeof *p);
+    int rc = idx_text_scan(z, n, form_tok, &s);
+    if (rc == 0 && !p->z) rc = form_push(&s, "", 0, 0, 0);
+    if (rc != 0) idx_form_clear(p);
+    return rc;
+}
+
+void idx_form_clear(idx_form *p)
+{
+    px_free(p->z);
+    px_free(p->aiOrig);
+    px_free(p->aiOrigEnd);
+    memset(p, 0, sizeof *p);
+}

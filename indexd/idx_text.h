@@ -1,0 +1,67 @@
+/* Text analysis shared by indexing, query parsing and snippets.
+ *
+ * Text is scanned into tokens: words (runs of letters and digits, folded to
+ * lower case, full-width forms to ASCII), Han runs (consecutive CJK
+ * ideographs; white space between two ideographs is layout, as a line break
+ * in a scanned page, and does not split the run) and breaks (punctuation).
+ *
+ * Index terms: a word is one positional term; a Han run c1..cm gives each
+ * character as a term without position (for one-character searches) and
+ * each pair ci ci+1 as a term at the position of ci.  Where a run touches a
+ * word with no punctuation between them, the character at that edge also
+ * gets a positional term, so that mixed phrases ("GB2312编码") stay exact.
+ * A break leaves a gap of one position, so no phrase matches across it.
+ * Consequence: a phrase query whose positions are all consecutive matches
+ * exactly the texts that contain the phrase. */
+#ifndef IDX_TEXT_H
+#define IDX_TEXT_H
+
+#include <stddef.h>
+
+typedef enum { IDX_TOK_WORD, IDX_TOK_HAN, IDX_TOK_BREAK } idx_tok_kind;
+
+/* Called per token: z/n the folded UTF-8 text (empty for a break), nChar
+ * its length in characters, and [iStart, iEnd) its bytes in the input.
+ * Return non-zero to stop the scan (idx_text_scan then returns that). */
+typedef int (*idx_tok_fn)(void *ctx, idx_tok_kind kind, const char *z, size_t n,
+                          unsigned nChar, size_t iStart, size_t iEnd);
+
+/* Scan z[0..n).  Invalid UTF-8 bytes are treated as breaks.  Returns 0, a
+ * callback's non-zero value, or PS_NOMEM / PS_TOO_BIG (a word over 256
+ * bytes is cut, not an error). */
+int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx);
+
+/* Decode one code point at z[*pi] (n bytes in all), advancing *pi.
+ * Returns the code point, or 0xFFFD (advancing one byte) for bad UTF-8. */
+unsigned idx_utf8_next(const char *z, size_t n, size_t *pi);
+/* Encode c into z (4 bytes room); returns the number of bytes. */
+size_t idx_utf8_put(char *z, unsigned c);
+int idx_is_han(unsigned c);
+
+/* Receives index terms.  pos 0 means a term without position. */
+typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n, unsigned pos);
+
+/* Index z[0..n) with every term prefixed by zPrefix ("" for none).
+ * Positions start at *pPos and *pPos is advanced past the text; no position
+ * reaches posLimit (the rest of the text is then left out and *pTruncated
+ * set).  Returns 0 or the first non-zero status of xTerm. */
+int idx_text_index(const char *z, size_t n, const char *zPrefix, unsigned *pPos,
+                   unsigned posLimit, idx_term_fn xTerm, void *ctx, int *pTruncated);
+
+/* A search form of text: words wrapped in \x01, Han characters as they are,
+ * breaks as \x1F, white space dropped.  Searching a query's form inside a
+ * text's form (memmem) finds exactly the places a phrase query matches.
+ * aiOrig[k] is the byte in the original text where the k-th byte of the form
+ * comes from, aiOrigEnd[k] where that character ends.  All three arrays are
+ * allocated with px_malloc; free with idx_form_clear(). */
+typedef struct {
+    char *z;
+    size_t n;
+    size_t *aiOrig, *aiOrigEnd;
+    size_t nAlloc;
+} idx_form;
+
+int idx_form_build(idx_form *p, const char *z, size_t n, int withMap);
+void idx_form_clear(idx_form *p);
+
+#endif

@@ -1,0 +1,468 @@
+// xw: C wrapper over libxapian.  Every extern "C" function catches all
+// exceptions and reports them as a proto_status with a message.
+#include "xw.h"
+
+extern "C" {
+#include "proto_alloc.h"
+#include "proto_status.h"
+}
+
+#include <xapian.h>
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+struct xw_wdb { Xapian::WritableDatabase db; };
+struct xw_rdb { Xapian::Database db; };
+struct xw_doc { Xapian::Document doc; };
+struct xw_query { Xapian::Query q; };
+struct xw_mset {
+    Xapian::MSet mset;
+    std::vector<std::string> data;
+    std::vector<std::vector<std::pair<std::string, unsigned long>>> facets;
+    unsigned long facetSeen = 0;
+};
+
+namespace {
+
+void set_err(char *zErr, size_t nErr, const std::string &s)
+{
+    if (zErr && nErr) std::snprintf(zErr, nErr, "%s", s.c_str());
+}
+
+// Turn the exception in flight into a status and a message.
+int from_exception(char *zErr, size_t nErr)
+{
+    try {
+        throw;
+    } catch (const Xapian::DatabaseLockError &e) {
+        set_err(zErr, nErr, "index is locked by another writer: " + e.get_msg());
+        return PS_CONFLICT;
+    } catch (const Xapian::DocNotFoundError &e) {
+        set_err(zErr, nErr, e.get_msg());
+        return PS_NOT_FOUND;
+    } catch (const Xapian::Error &e) {
+        set_err(zErr, nErr, e.get_type() + std::string(": ") + e.get_msg());
+        return PS_INDEX;
+    } catch (const std::bad_alloc &) {
+        set_err(zErr, nErr, "out of memory");
+        return PS_NOMEM;
+    } catch (const std::exception &e) {
+        set_err(zErr, nErr, e.what());
+        return PS_INTERNAL;
+    } catch (...) {
+        set_err(zErr, nErr, "unknown exception");
+        return PS_INTERNAL;
+    }
+}
+
+int copy_out(const std::string &s, char **pz, size_t *pn)
+{
+    char *z = px_strndup(s.data(), s.size());
+    if (!z) return PS_NOMEM;
+    *pz = z;
+    if (pn) *pn = s.size();
+    return PS_OK;
+}
+
+// Data of the first document indexed by unique term zId, or PS_NOT_FOUND.
+int get_by_term(const Xapian::Database &db, const char *zId, char **pz, size_t *pn)
+{
+    Xapian::PostingIterator it = db.postlist_begin(zId);
+    if (it == db.postlist_end(zId)) return PS_NOT_FOUND;
+    return copy_out(db.get_document(*it).get_data(), pz, pn);
+}
+
+} // namespace
+
+extern "C" {
+
+int xw_wdb_open(const char *zPath, xw_wdb **ppOut, char *zErr, size_t nErr)
+{
+    *ppOut = nullptr;
+    try {
+        *ppOut = new xw_wdb{Xapian::WritableDatabase(zPath, Xapian::DB_CREATE_OR_OPEN)};
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_wdb_replace(xw_wdb *p, const char *zId, const xw_doc *pDoc, int *pReplaced,
+                   char *zErr, size_t nErr)
+{
+    try {
+        int had = p->db.term_exists(zId);
+        p->db.replace_document(zId, pDoc->doc);
+        if (pReplaced) *pReplaced = had;
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_wdb_delete(xw_wdb *p, const char *zId, char *zErr, size_t nErr)
+{
+    try {
+        if (!p->db.term_exists(zId)) {
+            set_err(zErr, nErr, "no such document");
+            return PS_NOT_FOUND;
+        }
+        p->db.delete_document(zId);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_wdb_get_data(xw_wdb *p, const char *zId, char **pz, size_t *pn, char *zErr, size_t nErr)
+{
+    try {
+        int rc = get_by_term(p->db, zId, pz, pn);
+        if (rc == PS_NOT_FOUND) set_err(zErr, nErr, "no such document");
+        return rc;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_wdb_commit(xw_wdb *p, char *zErr, size_t nErr)
+{
+    try {
+        p->db.commit();
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+unsigned long xw_wdb_doccount(xw_wdb *p)
+{
+    try {
+        return p->db.get_doccount();
+    } catch (...) {
+        return 0;
+    }
+}
+
+void xw_wdb_close(xw_wdb *p)
+{
+    if (!p) return;
+    try {
+        p->db.close();
+    } catch (...) {
+    }
+    delete p;
+}
+
+xw_doc *xw_doc_new(void)
+{
+    try {
+        return new xw_doc;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+int xw_doc_set_data(xw_doc *p, const char *z, size_t n)
+{
+    try {
+        p->doc.set_data(std::string(z, n));
+        return PS_OK;
+    } catch (...) {
+        return from_exception(nullptr, 0);
+    }
+}
+
+int xw_doc_add_posting(xw_doc *p, const char *zTerm, size_t n, unsigned pos)
+{
+    try {
+        p->doc.add_posting(std::string(zTerm, n), pos);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(nullptr, 0);
+    }
+}
+
+int xw_doc_add_term(xw_doc *p, const char *zTerm, size_t n, unsigned wdf)
+{
+    try {
+        p->doc.add_term(std::string(zTerm, n), wdf);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(nullptr, 0);
+    }
+}
+
+int xw_doc_add_boolean(xw_doc *p, const char *zTerm)
+{
+    try {
+        p->doc.add_boolean_term(zTerm);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(nullptr, 0);
+    }
+}
+
+int xw_doc_set_value(xw_doc *p, unsigned slot, const char *z, size_t n)
+{
+    try {
+        p->doc.add_value(slot, std::string(z, n));
+        return PS_OK;
+    } catch (...) {
+        return from_exception(nullptr, 0);
+    }
+}
+
+void xw_doc_free(xw_doc *p) { delete p; }
+
+int xw_rdb_open(const char *const *azPath, int nPath, xw_rdb **ppOut, char *zErr, size_t nErr)
+{
+    *ppOut = nullptr;
+    try {
+        xw_rdb *p = new xw_rdb;
+        try {
+            for (int i = 0; i < nPath; i++) p->db.add_database(Xapian::Database(azPath[i]));
+        } catch (...) {
+            delete p;
+            throw;
+        }
+        *ppOut = p;
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_rdb_reopen(xw_rdb *p, char *zErr, size_t nErr)
+{
+    try {
+        p->db.reopen();
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+unsigned long xw_rdb_doccount(xw_rdb *p)
+{
+    try {
+        return p->db.get_doccount();
+    } catch (...) {
+        return 0;
+    }
+}
+
+unsigned long xw_rdb_termfreq(xw_rdb *p, const char *zTerm)
+{
+    try {
+        return p->db.get_termfreq(zTerm);
+    } catch (...) {
+        return 0;
+    }
+}
+
+int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn, char *zErr, size_t nErr)
+{
+    // A commit by the writer between our reads can make the revision we hold
+    // disappear: reopen and try once more.
+    for (int attempt = 0;; attempt++) {
+        try {
+            int rc = get_by_term(p->db, zId, pz, pn);
+            if (rc == PS_NOT_FOUND) set_err(zErr, nErr, "no such document");
+            return rc;
+        } catch (const Xapian::DatabaseModifiedError &) {
+            if (attempt >= 2) return from_exception(zErr, nErr);
+            try {
+                p->db.reopen();
+            } catch (...) {
+                return from_exception(zErr, nErr);
+            }
+        } catch (...) {
+            return from_exception(zErr, nErr);
+        }
+    }
+}
+
+void xw_rdb_close(xw_rdb *p) { delete p; }
+
+xw_query *xw_q_term(const char *zTerm, size_t n)
+{
+    try {
+        return new xw_query{Xapian::Query(std::string(zTerm, n))};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+static xw_query *combine(Xapian::Query::op op, xw_query *const *apSub, int n, unsigned window)
+{
+    try {
+        std::vector<Xapian::Query> v;
+        v.reserve(n);
+        for (int i = 0; i < n; i++) v.push_back(apSub[i]->q);
+        return new xw_query{Xapian::Query(op, v.begin(), v.end(), window)};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+xw_query *xw_q_phrase(xw_query *const *apSub, int n)
+{
+    if (n == 1) return combine(Xapian::Query::OP_AND, apSub, n, 0);
+    return combine(Xapian::Query::OP_PHRASE, apSub, n, (unsigned)n);
+}
+
+xw_query *xw_q_combine(int op, xw_query *const *apSub, int n)
+{
+    Xapian::Query::op xop;
+    switch (op) {
+    case XW_AND: xop = Xapian::Query::OP_AND; break;
+    case XW_OR: xop = Xapian::Query::OP_OR; break;
+    case XW_AND_NOT: xop = Xapian::Query::OP_AND_NOT; break;
+    case XW_FILTER: xop = Xapian::Query::OP_FILTER; break;
+    case XW_AND_MAYBE: xop = Xapian::Query::OP_AND_MAYBE; break;
+    default: return nullptr;
+    }
+    return combine(xop, apSub, n, 0);
+}
+
+xw_query *xw_q_value_range(unsigned slot, const char *zLo, const char *zHi)
+{
+    try {
+        return new xw_query{Xapian::Query(Xapian::Query::OP_VALUE_RANGE, slot, zLo, zHi)};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+xw_query *xw_q_scale(const xw_query *pSub, double factor)
+{
+    try {
+        return new xw_query{Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, pSub->q, factor)};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+xw_query *xw_q_all(void)
+{
+    try {
+        return new xw_query{Xapian::Query::MatchAll};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+xw_query *xw_q_none(void)
+{
+    try {
+        return new xw_query{Xapian::Query::MatchNothing};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+int xw_q_is_none(const xw_query *p) { return p->q.empty(); }
+
+char *xw_q_describe(const xw_query *p)
+{
+    try {
+        std::string s = p->q.get_description();
+        return px_strndup(s.data(), s.size());
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void xw_q_free(xw_query *p) { delete p; }
+
+int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mset **ppOut,
+              char *zErr, size_t nErr)
+{
+    *ppOut = nullptr;
+    for (int attempt = 0;; attempt++) {
+        xw_mset *r = nullptr;
+        std::vector<Xapian::ValueCountMatchSpy *> spies;
+        try {
+            r = new xw_mset;
+            Xapian::Enquire enq(p->db);
+            enq.set_query(pQuery->q);
+            if (o->sortSlot >= 0) {
+                // Ties (same date) fall back to relevance.
+                enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sortSlot, o->sortReverse != 0);
+            }
+            for (int k = 0; k < o->nFacet; k++) {
+                spies.push_back(new Xapian::ValueCountMatchSpy(o->aFacetSlot[k]));
+                enq.add_matchspy(spies.back());
+            }
+            r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast);
+            r->data.reserve(r->mset.size());
+            for (Xapian::MSetIterator it = r->mset.begin(); it != r->mset.end(); ++it)
+                r->data.push_back(it.get_document().get_data());
+            r->facets.resize(spies.size());
+            for (size_t k = 0; k < spies.size(); k++) {
+                r->facetSeen = spies[k]->get_total();
+                for (Xapian::TermIterator t = spies[k]->values_begin(); t != spies[k]->values_end(); ++t)
+                    r->facets[k].emplace_back(*t, t.get_termfreq());
+            }
+            for (auto *s : spies) delete s;
+            *ppOut = r;
+            return PS_OK;
+        } catch (const Xapian::DatabaseModifiedError &) {
+            for (auto *s : spies) delete s;
+            delete r;
+            if (attempt >= 2) return from_exception(zErr, nErr);
+            try {
+                p->db.reopen();
+            } catch (...) {
+                return from_exception(zErr, nErr);
+            }
+        } catch (...) {
+            for (auto *s : spies) delete s;
+            delete r;
+            return from_exception(zErr, nErr);
+        }
+    }
+}
+
+unsigned xw_mset_size(const xw_mset *p) { return (unsigned)p->data.size(); }
+
+unsigned long xw_mset_estimated(const xw_mset *p) { return p->mset.get_matches_estimated(); }
+
+int xw_mset_exact(const xw_mset *p)
+{
+    return p->mset.get_matches_lower_bound() == p->mset.get_matches_upper_bound();
+}
+
+int xw_mset_data(const xw_mset *p, unsigned i, const char **pz, size_t *pn)
+{
+    if (i >= p->data.size()) return PS_NOT_FOUND;
+    *pz = p->data[i].data();
+    *pn = p->data[i].size();
+    return PS_OK;
+}
+
+unsigned xw_mset_facet_size(const xw_mset *p, int k)
+{
+    if (k < 0 || (size_t)k >= p->facets.size()) return 0;
+    return (unsigned)p->facets[k].size();
+}
+
+void xw_mset_facet_get(const xw_mset *p, int k, unsigned j, const char **pz, size_t *pn,
+                       unsigned long *pCount)
+{
+    const auto &e = p->facets[k][j];
+    *pz = e.first.data();
+    *pn = e.first.size();
+    *pCount = e.second;
+}
+
+unsigned long xw_mset_facet_seen(const xw_mset *p) { return p->facetSeen; }
+
+void xw_mset_free(xw_mset *p) { delete p; }
+
+} // extern "C"

@@ -1,0 +1,116 @@
+/* xw: the thin C layer over libxapian, the only C++ in the project.  Handles
+ * are opaque; every function catches Xapian::Error, std::exception and
+ * anything else at the boundary and turns it into a proto_status plus a
+ * message in zErr.  Nothing C++ leaks through this header. */
+#ifndef XW_H
+#define XW_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xw_wdb xw_wdb;     /* one writable database (a shard) */
+typedef struct xw_rdb xw_rdb;     /* a reader over one or more shards */
+typedef struct xw_doc xw_doc;     /* a document being built */
+typedef struct xw_query xw_query; /* a query tree node */
+typedef struct xw_mset xw_mset;   /* the result of a search */
+
+/* ---- writer ---------------------------------------------------------- */
+/* Open (creating it if needed) the database in directory zPath.  Only one
+ * writer may hold a database at a time: PS_CONFLICT if another has it. */
+int xw_wdb_open(const char *zPath, xw_wdb **ppOut, char *zErr, size_t nErr);
+/* Replace the document indexed by unique term zId (a new one if none), so
+ * that writing the same record twice never makes a duplicate.  *pReplaced
+ * says whether one existed.  The doc stays owned by the caller. */
+int xw_wdb_replace(xw_wdb *p, const char *zId, const xw_doc *pDoc,
+                   int *pReplaced, char *zErr, size_t nErr);
+/* Delete the document with unique term zId; PS_NOT_FOUND if none. */
+int xw_wdb_delete(xw_wdb *p, const char *zId, char *zErr, size_t nErr);
+/* The data of the document with unique term zId, as written so far by this
+ * writer (committed or not).  PS_NOT_FOUND if none.  *pz is yours: free it
+ * with px_free(). */
+int xw_wdb_get_data(xw_wdb *p, const char *zId, char **pz, size_t *pn,
+                    char *zErr, size_t nErr);
+int xw_wdb_commit(xw_wdb *p, char *zErr, size_t nErr);
+unsigned long xw_wdb_doccount(xw_wdb *p);
+/* Close without committing what is pending (call xw_wdb_commit first). */
+void xw_wdb_close(xw_wdb *p);
+
+/* ---- documents ------------------------------------------------------- */
+xw_doc *xw_doc_new(void);                       /* NULL if out of memory */
+int xw_doc_set_data(xw_doc *p, const char *z, size_t n);
+/* A term at a position (positions start at 1). */
+int xw_doc_add_posting(xw_doc *p, const char *zTerm, size_t n, unsigned pos);
+/* A term without position; its within-document frequency grows by wdf. */
+int xw_doc_add_term(xw_doc *p, const char *zTerm, size_t n, unsigned wdf);
+/* A filter term: no weight, no position. */
+int xw_doc_add_boolean(xw_doc *p, const char *zTerm);
+int xw_doc_set_value(xw_doc *p, unsigned slot, const char *z, size_t n);
+void xw_doc_free(xw_doc *p);
+
+/* ---- readers --------------------------------------------------------- */
+/* A reader over the nPath databases (shards) as one. */
+int xw_rdb_open(const char *const *azPath, int nPath, xw_rdb **ppOut,
+                char *zErr, size_t nErr);
+/* Move to the latest committed revision. */
+int xw_rdb_reopen(xw_rdb *p, char *zErr, size_t nErr);
+unsigned long xw_rdb_doccount(xw_rdb *p);
+/* Data of the document with unique term zId; PS_NOT_FOUND if none. *pz is
+ * yours (px_free). */
+int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn,
+                    char *zErr, size_t nErr);
+/* Number of documents holding the term. */
+unsigned long xw_rdb_termfreq(xw_rdb *p, const char *zTerm);
+void xw_rdb_close(xw_rdb *p);
+
+/* ---- queries --------------------------------------------------------- */
+/* Query constructors return NULL only when out of memory.  They copy what
+ * they are given: the caller still frees each argument with xw_q_free(). */
+enum { XW_AND, XW_OR, XW_AND_NOT, XW_FILTER, XW_AND_MAYBE };
+xw_query *xw_q_term(const char *zTerm, size_t n);
+/* The terms of apSub at consecutive positions, in order. */
+xw_query *xw_q_phrase(xw_query *const *apSub, int n);
+xw_query *xw_q_combine(int op, xw_query *const *apSub, int n);
+/* Documents whose value in slot lies in [zLo, zHi] (string order). */
+xw_query *xw_q_value_range(unsigned slot, const char *zLo, const char *zHi);
+xw_query *xw_q_scale(const xw_query *pSub, double factor);
+xw_query *xw_q_all(void);
+xw_query *xw_q_none(void);
+int xw_q_is_none(const xw_query *p);
+/* Xapian's description of the query, for tests and debugging.  px_free it. */
+char *xw_q_describe(const xw_query *p);
+void xw_q_free(xw_query *p);
+
+/* ---- search ---------------------------------------------------------- */
+typedef struct {
+    unsigned offset, limit;
+    int sortSlot;           /* -1: relevance; else the value slot */
+    int sortReverse;        /* 1: descending */
+    unsigned checkAtLeast;  /* look at this many matches at least (counts) */
+    const unsigned *aFacetSlot; /* value slots to count over the matches */
+    int nFacet;
+} xw_search_opts;
+
+int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *pOpts,
+              xw_mset **ppOut, char *zErr, size_t nErr);
+unsigned xw_mset_size(const xw_mset *p);
+unsigned long xw_mset_estimated(const xw_mset *p);
+/* 1 if the total is exact (lower bound == upper bound). */
+int xw_mset_exact(const xw_mset *p);
+/* Data of the i-th hit: the pointer stays valid until xw_mset_free(). */
+int xw_mset_data(const xw_mset *p, unsigned i, const char **pz, size_t *pn);
+/* Facet k (the k-th slot of aFacetSlot): number of distinct values, and the
+ * j-th value with its count.  Pointers valid until xw_mset_free(). */
+unsigned xw_mset_facet_size(const xw_mset *p, int k);
+void xw_mset_facet_get(const xw_mset *p, int k, unsigned j, const char **pz,
+                       size_t *pn, unsigned long *pCount);
+/* How many matches the facet counts looked at. */
+unsigned long xw_mset_facet_seen(const xw_mset *p);
+void xw_mset_free(xw_mset *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

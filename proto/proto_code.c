@@ -1,0 +1,180 @@
+/* 档号 parser. */
+#include "proto_code.h"
+#include "proto_status.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Separators that stand in for '·' between parts of one level. */
+static const char *const azDot[] = {"\xC2\xB7", "\xE3\x83\xBB", "\xE2\x80\xA2",
+                                    "\xEF\xBC\x8E", ".", "\xE2\x8B\x85", NULL};
+/* Separators that stand in for '-' between levels. */
+static const char *const azDash[] = {"-", "\xEF\xBC\x8D", "\xE2\x80\x90",
+                                     "\xE2\x80\x93", NULL};
+
+static size_t match_any(const char *z, const char *const *az)
+{
+    for (int i = 0; az[i]; i++) {
+        size_t n = strlen(az[i]);
+        if (strncmp(z, az[i], n) == 0) return n;
+    }
+    return 0;
+}
+
+/* Rewrite z into zOut with canonical separators: levels by '-' (0x1F marks
+ * them internally so that a '-' can't be confused) and parts by '.'. */
+static int normalise(const char *z, char *zOut, size_t nOut)
+{
+    size_t j = 0;
+    while (*z == ' ' || *z == '\t') z++;
+    size_t len = strlen(z);
+    while (len > 0 && (z[len - 1] == ' ' || z[len - 1] == '\t' ||
+                       z[len - 1] == '\r' || z[len - 1] == '\n'))
+        len--;
+    for (size_t i = 0; i < len;) {
+        size_t n;
+        char c;
+        if ((n = match_any(z + i, azDash)) != 0) c = '-';
+        else if ((n = match_any(z + i, azDot)) != 0) c = '.';
+        else { c = z[i]; n = 1; }
+        if (j + 1 >= nOut) return -1;
+        zOut[j++] = c;
+        i += n;
+    }
+    zOut[j] = 0;
+    return 0;
+}
+
+static int all_of(const char *z, size_t n, int (*pred)(int))
+{
+    for (size_t i = 0; i < n; i++)
+        if (!pred((unsigned char)z[i])) return 0;
+    return 1;
+}
+
+static int is_upper_alnum(int c) { return isupper(c) || isdigit(c); }
+static int is_upper(int c) { return isupper(c); }
+static int is_digit(int c) { return isdigit(c); }
+static int is_alnum(int c) { return isalnum(c); }
+
+/* Print the first byte that breaks pred, for the message. */
+static void bad_char(const char *z, size_t n, int (*pred)(int), char *zBad, size_t nBad)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!pred((unsigned char)z[i])) {
+            if ((unsigned char)z[i] < 0x80 && isprint((unsigned char)z[i]))
+                snprintf(zBad, nBad, "'%c'", z[i]);
+            else
+                snprintf(zBad, nBad, "a non-ASCII character");
+            return;
+        }
+    snprintf(zBad, nBad, "?");
+}
+
+#define FAIL(...) do { snprintf(zErr, nErr, __VA_ARGS__); return PS_INVALID; } while (0)
+
+int proto_code_parse(const char *zIn, proto_code *p, char *zErr, size_t nErr)
+{
+    char z[PROTO_CODE_MAX * 2];
+    char zBad[32];
+    const char *aLevel[8];
+    size_t anLevel[8];
+    int nLevel = 0;
+
+    memset(p, 0, sizeof(*p));
+    if (!zIn || !*zIn) FAIL("档号 is empty");
+    if (normalise(zIn, z, sizeof(z)) != 0)
+        FAIL("档号 is longer than %d bytes", PROTO_CODE_MAX - 1);
+    if (!*z) FAIL("档号 is empty");
+
+    const char *s = z;
+    for (;;) {
+        const char *e = strchr(s, '-');
+        if (nLevel == 8) FAIL("档号 has more than 5 levels separated by '-'");
+        aLevel[nLevel] = s;
+        anLevel[nLevel] = e ? (size_t)(e - s) : strlen(s);
+        nLevel++;
+        if (!e) break;
+        s = e + 1;
+    }
+    for (int i = 0; i < nLevel; i++)
+        if (anLevel[i] == 0) FAIL("档号 has an empty level at position %d (two '-' in a row, or one at an end)", i + 1);
+    if (nLevel < 4)
+        FAIL("档号 has %d levels; expected 全宗号-门类代码·年度-保管期限-[机构-]件号", nLevel);
+    if (nLevel > 5)
+        FAIL("档号 has %d levels; expected at most 5 (全宗号-门类代码·年度-保管期限-机构-件号)", nLevel);
+
+    /* 全宗号 */
+    if (anLevel[0] > 16) FAIL("全宗号 '%.*s' is longer than 16 characters", (int)anLevel[0], aLevel[0]);
+    if (!all_of(aLevel[0], anLevel[0], is_alnum)) {
+        bad_char(aLevel[0], anLevel[0], is_alnum, zBad, sizeof zBad);
+        FAIL("全宗号 '%.*s' has %s; only letters and digits are allowed", (int)anLevel[0], aLevel[0], zBad);
+    }
+    memcpy(p->zFonds, aLevel[0], anLevel[0]);
+
+    /* 门类代码·年度 */
+    const char *dot = memchr(aLevel[1], '.', anLevel[1]);
+    if (!dot) FAIL("'%.*s' lacks the '·' between 门类代码 and 年度", (int)anLevel[1], aLevel[1]);
+    size_t nCat = (size_t)(dot - aLevel[1]);
+    size_t nYear = anLevel[1] - nCat - 1;
+    const char *zYear = dot + 1;
+    if (nCat == 0) FAIL("门类代码 is missing before '·'");
+    if (nCat > 8) FAIL("门类代码 '%.*s' is longer than 8 letters", (int)nCat, aLevel[1]);
+    if (!all_of(aLevel[1], nCat, is_upper)) {
+        bad_char(aLevel[1], nCat, is_upper, zBad, sizeof zBad);
+        FAIL("门类代码 '%.*s' has %s; only upper-case letters are allowed (e.g. WS, ZP, KJ)", (int)nCat, aLevel[1], zBad);
+    }
+    memcpy(p->zCategory, aLevel[1], nCat);
+    if (memchr(zYear, '.', nYear)) FAIL("'%.*s' has more than one '·'", (int)anLevel[1], aLevel[1]);
+    if (nYear != 4 || !all_of(zYear, nYear, is_digit))
+        FAIL("年度 '%.*s' must be 4 digits", (int)nYear, zYear);
+    p->year = (zYear[0] - '0') * 1000 + (zYear[1] - '0') * 100 + (zYear[2] - '0') * 10 + (zYear[3] - '0');
+    if (p->year < 1900 || p->year > 2099) FAIL("年度 %d is outside 1900-2099", p->year);
+
+    /* 保管期限代码 */
+    if (memchr(aLevel[2], '.', anLevel[2])) FAIL("保管期限代码 '%.*s' must not contain '·'", (int)anLevel[2], aLevel[2]);
+    if (!((anLevel[2] == 1 && aLevel[2][0] == 'Y') ||
+          (anLevel[2] == 3 && strncmp(aLevel[2], "D30", 3) == 0) ||
+          (anLevel[2] == 3 && strncmp(aLevel[2], "D10", 3) == 0)))
+        FAIL("保管期限代码 '%.*s' is not one of Y (永久), D30 (30年), D10 (10年)", (int)anLevel[2], aLevel[2]);
+    memcpy(p->zRetention, aLevel[2], anLevel[2]);
+
+    /* 机构（问题）代码, optional */
+    if (nLevel == 5) {
+        if (anLevel[3] > 16) FAIL("机构（问题）代码 '%.*s' is longer than 16 characters", (int)anLevel[3], aLevel[3]);
+        if (!all_of(aLevel[3], anLevel[3], is_upper_alnum)) {
+            bad_char(aLevel[3], anLevel[3], is_upper_alnum, zBad, sizeof zBad);
+            FAIL("机构（问题）代码 '%.*s' has %s; only upper-case letters and digits are allowed", (int)anLevel[3], aLevel[3], zBad);
+        }
+        memcpy(p->zOrg, aLevel[3], anLevel[3]);
+    }
+
+    /* 件号 */
+    const char *zItem = aLevel[nLevel - 1];
+    size_t nItem = anLevel[nLevel - 1];
+    if (!all_of(zItem, nItem, is_digit)) {
+        bad_char(zItem, nItem, is_digit, zBad, sizeof zBad);
+        FAIL("件号 '%.*s' has %s; it must be 4 digits", (int)nItem, zItem, zBad);
+    }
+    if (nItem != 4) FAIL("件号 '%.*s' must be 4 digits, zero-padded (e.g. 0001)", (int)nItem, zItem);
+    p->itemNo = (zItem[0] - '0') * 1000 + (zItem[1] - '0') * 100 + (zItem[2] - '0') * 10 + (zItem[3] - '0');
+    if (p->itemNo == 0) FAIL("件号 0000 is not allowed; numbering starts at 0001");
+
+    snprintf(p->zCanonical, sizeof p->zCanonical, "%s-%s\xC2\xB7%04d-%s%s%s-%04d",
+             p->zFonds, p->zCategory, p->year, p->zRetention,
+             p->zOrg[0] ? "-" : "", p->zOrg, p->itemNo);
+    return PS_OK;
+}
+
+const char *proto_retention_code(const char *z)
+{
+    static const struct { const char *zIn, *zCode; } a[] = {
+        {"Y", "Y"}, {"D30", "D30"}, {"D10", "D10"}, {"永久", "Y"},
+        {"30年", "D30"}, {"10年", "D10"}, {"y", "Y"}, {"d30", "D30"}, {"d10", "D10"},
+    };
+    if (!z) return NULL;
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        if (strcmp(z, a[i].zIn) == 0) return a[i].zCode;
+    return NULL;
+}

@@ -1,0 +1,66 @@
+/* The catalog record of one item (件), as imported from a catalog and sent
+ * on the wire.  Keys on the wire are English (code, fonds, ...); the
+ * Chinese names of DA/T 22 appear in messages and in the CSV headers. */
+#ifndef PROTO_RECORD_H
+#define PROTO_RECORD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define PROTO_FIELD_MAX 4096 /* bytes of any one text field */
+
+typedef enum {
+    PF_CODE, PF_FONDS, PF_CATEGORY, PF_YEAR, PF_RETENTION, PF_ORG, PF_ITEM_NO,
+    PF_TITLE, PF_AUTHOR, PF_DOC_NO, PF_DATE, PF_PAGES, PF_CLASSIFICATION,
+    PF_CARRIER, PF_LOCATION, PF_NOTE, PF_PARENT,
+    PF__COUNT
+} proto_field;
+
+/* Wire key ("doc_no") and Chinese name ("文号") of a field. */
+const char *proto_field_key(proto_field f);
+const char *proto_field_cn(proto_field f);
+/* Field for a wire key, a Chinese catalog header or a common alias
+ * ("文件编号", "机构(问题)"), or -1. */
+int proto_field_lookup(const char *zName);
+
+/* All values are kept as text as the catalog wrote them (after trimming);
+ * proto_record_check() validates and canonicalises them.  Unset fields are
+ * NULL.  The record owns its strings. */
+typedef struct {
+    char *az[PF__COUNT];
+} proto_record;
+
+void proto_record_init(proto_record *r);
+/* Free every field; the record can be reused. */
+void proto_record_clear(proto_record *r);
+/* Set a field to a copy of z (n bytes); an empty value unsets it. */
+int proto_record_set(proto_record *r, proto_field f, const char *z, size_t n);
+
+/* A problem found in a record: the field at fault and why. */
+typedef struct {
+    int field;          /* proto_field, or -1 for the record as a whole */
+    char zReason[256];
+} proto_problem;
+
+/* Validate r and bring it to canonical form: the 档号 is parsed and written
+ * canonically, its parts fill 全宗号/门类/年度/保管期限/机构/件号 where they are
+ * empty and must agree where they are not, 保管期限 becomes Y/D30/D10, the
+ * 日期 must be YYYYMMDD (00 for an unknown month or day), 页数 a number, 密级
+ * one of the known levels.  Returns PS_OK, or PS_INVALID with *pErr filled
+ * (the record is then unchanged or partly canonicalised; don't store it).
+ * Missing 日期 or 责任者, mandatory in DA/T 18 but common in old catalogs,
+ * are not errors: they are reported in aWarn (up to nWarnMax), *pnWarn set. */
+int proto_record_check(proto_record *r, proto_problem *pErr,
+                       proto_problem *aWarn, int nWarnMax, int *pnWarn);
+
+/* New JSON object of the record (integers for year, item_no and pages).
+ * NULL if out of memory. */
+json_t *proto_record_to_json(const proto_record *r);
+/* Fill r from a JSON object; unknown keys are an error (a typo must not pass
+ * silently).  Does not validate: call proto_record_check() next. */
+int proto_record_from_json(proto_record *r, const json_t *pObj, proto_problem *pErr);
+
+/* Check that z is well-formed UTF-8 of n bytes.  Returns 1 if it is. */
+int proto_utf8_valid(const char *z, size_t n);
+
+#endif
