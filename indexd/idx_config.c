@@ -1,0 +1,192 @@
+/* Config table, JSON config file and flags. */
+#include "idx_config.h"
+#include "proto_alloc.h"
+#include "proto_status.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_INT, T_STR, T_ENUM };
+
+static const struct {
+    const char *zName;
+    int type;
+    long min, max;
+    const char *zDefault;
+    size_t offset;
+    const char *zEnum; /* allowed values, '|' separated */
+    const char *zHelp;
+} aKey[] = {
+    {"listen_addr", T_STR, 0, 0, "127.0.0.1", offsetof(idx_config, zListen), NULL, "address to listen on (IPv4 or IPv6)"},
+    {"port", T_INT, 0, 65535, "8080", offsetof(idx_config, port), NULL, "TCP port; 0 picks a free one"},
+    {"data_dir", T_STR, 0, 0, "var/index", offsetof(idx_config, zDataDir), NULL, "directory of the index"},
+    {"shards", T_INT, 1, 16, "2", offsetof(idx_config, shards), NULL, "index shards, written in parallel (fixed at creation)"},
+    {"threads", T_INT, 1, 256, "4", offsetof(idx_config, threads), NULL, "HTTP worker threads"},
+    {"max_body_mb", T_INT, 1, 4096, "512", offsetof(idx_config, maxBodyMb), NULL, "largest request body, MiB"},
+    {"commit_every", T_INT, 1, 1000000, "2000", offsetof(idx_config, commitEvery), NULL, "commit a shard after this many changes within a request"},
+    {"facet_check", T_INT, 0, 100000000, "20000", offsetof(idx_config, facetCheck), NULL, "matches that facet counts look at, at least"},
+    {"log_level", T_ENUM, 0, 0, "info", offsetof(idx_config, zLogLevel), "error|warn|info|debug", "error, warn, info or debug"},
+    {"web_dir", T_STR, 0, 0, "", offsetof(idx_config, zWebDir), NULL, "directory of the web client's files (empty: built-in path)"},
+};
+#define N_KEY (sizeof aKey / sizeof aKey[0])
+
+static int find_key(const char *zName)
+{
+    char z[64];
+    size_t n = strlen(zName);
+    if (n >= sizeof z) return -1;
+    for (size_t i = 0; i <= n; i++) z[i] = zName[i] == '-' ? '_' : zName[i];
+    for (size_t i = 0; i < N_KEY; i++)
+        if (strcmp(z, aKey[i].zName) == 0) return (int)i;
+    return -1;
+}
+
+int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr, size_t nErr)
+{
+    int k = find_key(zKey);
+    if (k < 0) {
+        snprintf(zErr, nErr, "unknown key '%s' (see --help)", zKey);
+        return PS_CONFIG;
+    }
+    void *pField = (char *)c + aKey[k].offset;
+    if (aKey[k].type == T_INT) {
+        char *e;
+        errno = 0;
+        long v = strtol(zVal, &e, 10);
+        if (!*zVal || *e || errno) {
+            snprintf(zErr, nErr, "%s: '%s' is not a whole number", aKey[k].zName, zVal);
+            return PS_CONFIG;
+        }
+        if (v < aKey[k].min || v > aKey[k].max) {
+            snprintf(zErr, nErr, "%s: %ld is outside %ld-%ld", aKey[k].zName, v, aKey[k].min, aKey[k].max);
+            return PS_CONFIG;
+        }
+        *(long *)pField = v;
+        return PS_OK;
+    }
+    if (aKey[k].type == T_ENUM) {
+        size_t n = strlen(zVal);
+        const char *s = aKey[k].zEnum;
+        int ok = 0;
+        while (*s) {
+            const char *e = strchr(s, '|');
+            size_t len = e ? (size_t)(e - s) : strlen(s);
+            if (len == n && strncmp(s, zVal, n) == 0) ok = 1;
+            s += len + (e != NULL);
+        }
+        if (!ok) {
+            snprintf(zErr, nErr, "%s: '%s' is not one of %s", aKey[k].zName, zVal, aKey[k].zEnum);
+            return PS_CONFIG;
+        }
+    }
+    char *zCopy = px_strdup(zVal);
+    if (!zCopy) return PS_NOMEM;
+    px_free(*(char **)pField);
+    *(char **)pField = zCopy;
+    return PS_OK;
+}
+
+int idx_config_init(idx_config *c)
+{
+    char zErr[128];
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_KEY; i++)
+        if (idx_config_set(c, aKey[i].zName, aKey[i].zDefault, zErr, sizeof zErr) != PS_OK) return PS_NOMEM;
+    return PS_OK;
+}
+
+void idx_config_clear(idx_config *c)
+{
+    for (size_t i = 0; i < N_KEY; i++)
+        if (aKey[i].type != T_INT) px_free(*(char **)((char *)c + aKey[i].offset));
+    memset(c, 0, sizeof *c);
+}
+
+static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
+{
+    json_error_t je;
+    json_t *o = json_load_file(zPath, 0, &je);
+    const char *zKey;
+    json_t *v;
+    int rc = PS_OK;
+    char zMsg[256];
+    if (!o) {
+        snprintf(zErr, nErr, "config file %s, line %d: %s", zPath, je.line, je.text);
+        return PS_CONFIG;
+    }
+    if (!json_is_object(o)) {
+        snprintf(zErr, nErr, "config file %s: must be a JSON object of keys", zPath);
+        json_decref(o);
+        return PS_CONFIG;
+    }
+    json_object_foreach(o, zKey, v) {
+        char zVal[4096];
+        if (json_is_string(v)) snprintf(zVal, sizeof zVal, "%s", json_string_value(v));
+        else if (json_is_integer(v)) snprintf(zVal, sizeof zVal, "%lld", (long long)json_integer_value(v));
+        else {
+            snprintf(zErr, nErr, "config file %s: %s must be a string or a number", zPath, zKey);
+            rc = PS_CONFIG;
+            break;
+        }
+        if ((rc = idx_config_set(c, zKey, zVal, zMsg, sizeof zMsg)) != PS_OK) {
+            snprintf(zErr, nErr, "config file %s: %s", zPath, zMsg);
+            break;
+        }
+    }
+    json_decref(o);
+    return rc;
+}
+
+void idx_config_usage(void)
+{
+    printf("usage: indexd [--config FILE] [--KEY VALUE]...\n\nKeys (flags or JSON config file):\n");
+    for (size_t i = 0; i < N_KEY; i++)
+        printf("  --%-14s %s (default: %s)\n", aKey[i].zName, aKey[i].zHelp,
+               *aKey[i].zDefault ? aKey[i].zDefault : "\"\"");
+}
+
+int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nErr)
+{
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            idx_config_usage();
+            return -1;
+        }
+        if (strncmp(argv[i], "--config", 8) == 0 && (argv[i][8] == 0 || argv[i][8] == '=')) {
+            const char *zPath = argv[i][8] == '=' ? argv[i] + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!zPath) {
+                snprintf(zErr, nErr, "--config needs a file name");
+                return PS_CONFIG;
+            }
+            if ((rc = load_file(c, zPath, zErr, nErr)) != PS_OK) return rc;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        char zKey[64];
+        const char *zVal;
+        if (strncmp(argv[i], "--", 2) != 0) {
+            snprintf(zErr, nErr, "'%s' is not a flag (flags are --key value)", argv[i]);
+            return PS_CONFIG;
+        }
+        const char *zEq = strchr(argv[i], '=');
+        size_t n = zEq ? (size_t)(zEq - argv[i] - 2) : strlen(argv[i] + 2);
+        snprintf(zKey, sizeof zKey, "%.*s", (int)n, argv[i] + 2);
+        if (strcmp(zKey, "config") == 0) {
+            if (!zEq) i++;
+            continue;
+        }
+        if (zEq) zVal = zEq + 1;
+        else if (i + 1 < argc) zVal = argv[++i];
+        else {
+            snprintf(zErr, nErr, "--%s needs a value", zKey);
+            return PS_CONFIG;
+        }
+        if ((rc = idx_config_set(c, zKey, zVal, zErr, nErr)) != PS_OK) return rc;
+    }
+    return PS_OK;
+}

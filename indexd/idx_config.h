@@ -1,0 +1,34 @@
+/* The daemon's configuration: a table of keys (name, type, bounds, default),
+ * read from a JSON config file and then from flags (--key=value or
+ * --key value; '-' and '_' are the same in names).  A bad value or an
+ * unknown key is refused at start-up with the name of the key. */
+#ifndef IDX_CONFIG_H
+#define IDX_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *zListen;      /* listen_addr */
+    long port;
+    char *zDataDir;     /* data_dir */
+    long shards;
+    long threads;
+    long maxBodyMb;     /* max_body_mb */
+    long commitEvery;   /* commit_every */
+    long facetCheck;    /* facet_check */
+    char *zLogLevel;    /* log_level */
+    char *zWebDir;      /* web_dir: static files of the web client */
+} idx_config;
+
+/* Set the defaults. */
+int idx_config_init(idx_config *c);
+void idx_config_clear(idx_config *c);
+/* Apply argv (argv[0] skipped).  --config FILE is read first wherever it
+ * stands.  Returns PS_OK, PS_CONFIG with zErr naming the key, or -1 after
+ * --help (usage printed). */
+int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nErr);
+/* Set one key from text, checking it ("port", "8080"). */
+int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr, size_t nErr);
+void idx_config_usage(void);
+
+#endif

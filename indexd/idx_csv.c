@@ -1,0 +1,419 @@
+/* Catalog CSV import on libcsv, with encoding detection through iconv. */
+#include "idx_csv.h"
+#include "proto_alloc.h"
+#include "proto_code.h"
+#include "proto_status.h"
+#include "idx_text.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COL_MAX 64
+
+static long line_of(const char *z, size_t i)
+{
+    long n = 1;
+    for (size_t k = 0; k < i; k++) n += z[k] == '\n';
+    return n;
+}
+
+static int convert(const char *zFrom, const char *z, size_t n, char **pzOut, size_t *pnOut,
+                   size_t *piBad)
+{
+    iconv_t cd = iconv_open("UTF-8", zFrom);
+    if (cd == (iconv_t)-1) return PS_INTERNAL;
+    size_t nAlloc = n * 2 + 16;
+    char *zOut = px_malloc(nAlloc);
+    if (!zOut) { iconv_close(cd); return PS_NOMEM; }
+    char *pIn = (char *)z, *pOut = zOut;
+    size_t nIn = n, nLeft = nAlloc - 1;
+    int rc = PS_OK;
+    while (nIn > 0) {
+        if (iconv(cd, &pIn, &nIn, &pOut, &nLeft) != (size_t)-1) continue;
+        if (errno == E2BIG) {
+            size_t used = (size_t)(pOut - zOut);
+            nAlloc *= 2;
+            char *zNew = px_realloc(zOut, nAlloc);
+            if (!zNew) { rc = PS_NOMEM; break; }
+            zOut = zNew;
+            pOut = zOut + used;
+            nLeft = nAlloc - used - 1;
+            continue;
+        }
+        *piBad = (size_t)(pIn - z);
+        rc = PS_ENCODING;
+        break;
+    }
+    iconv_close(cd);
+    if (rc != PS_OK) { px_free(zOut); return rc; }
+    *pOut = 0;
+    *pzOut = zOut;
+    *pnOut = (size_t)(pOut - zOut);
+    return PS_OK;
+}
+
+int idx_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
+                char *zErr, size_t nErr)
+{
+    size_t iBad = 0;
+    int rc;
+    if (n >= 2 && (((unsigned char)z[0] == 0xFF && (unsigned char)z[1] == 0xFE) ||
+                   ((unsigned char)z[0] == 0xFE && (unsigned char)z[1] == 0xFF))) {
+        *pzEncoding = "utf-16";
+        rc = convert("UTF-16", z, n, pzOut, pnOut, &iBad);
+        if (rc == PS_OK && *pnOut >= 3 && memcmp(*pzOut, "\xEF\xBB\xBF", 3) == 0) {
+            memmove(*pzOut, *pzOut + 3, *pnOut - 2);
+            *pnOut -= 3;
+        }
+        if (rc == PS_ENCODING) snprintf(zErr, nErr, "the file starts as UTF-16 but has a bad character near byte %zu", iBad);
+        return rc;
+    }
+    const char *zBody = z;
+    size_t nBody = n;
+    *pzEncoding = "utf-8";
+    if (n >= 3 && memcmp(z, "\xEF\xBB\xBF", 3) == 0) {
+        zBody += 3;
+        nBody -= 3;
+        *pzEncoding = "utf-8-bom";
+    }
+    if (proto_utf8_valid(zBody, nBody)) {
+        *pzOut = px_strndup(zBody, nBody);
+        if (!*pzOut) return PS_NOMEM;
+        *pnOut = nBody;
+        return PS_OK;
+    }
+    if (zBody != z) {
+        /* A BOM says UTF-8: a bad byte after it is an error, not GB18030. */
+        size_t i = 0;
+        while (i < nBody) {
+            size_t k = i;
+            unsigned c = idx_utf8_next(zBody, nBody, &k);
+            if (c == 0xFFFD && !(k - i == 3 && memcmp(zBody + i, "\xEF\xBF\xBD", 3) == 0)) break;
+            i = k;
+        }
+        snprintf(zErr, nErr, "the file starts with a UTF-8 BOM but line %ld is not UTF-8", line_of(zBody, i));
+        return PS_ENCODING;
+    }
+    *pzEncoding = "gb18030";
+    rc = convert("GB18030", z, n, pzOut, pnOut, &iBad);
+    if (rc == PS_ENCODING)
+        snprintf(zErr, nErr, "line %ld is neither UTF-8 nor GB18030 (byte %zu)", line_of(z, iBad), iBad + 1);
+    return rc;
+}
+
+/* ---- rows ----------------------------------------------------------- */
+
+typedef struct {
+    char *z;
+    size_t n;
+} cell;
+
+/* The codes seen in this file, to tell a repeated row from a replaced
+ * record: open addressing over string hashes. */
+typedef struct {
+    char **az;
+    long *aLine;
+    size_t nSlot, nUsed;
+} code_set;
+
+static unsigned long hash_str(const char *z)
+{
+    unsigned long h = 5381;
+    while (*z) h = h * 33 + (unsigned char)*z++;
+    return h;
+}
+
+static void set_clear(code_set *s)
+{
+    for (size_t i = 0; i < s->nSlot; i++) px_free(s->az[i]);
+    px_free(s->az);
+    px_free(s->aLine);
+    memset(s, 0, sizeof *s);
+}
+
+/* Insert z; returns the line it was seen on before, 0 if new, -1 on OOM. */
+static long set_add(code_set *s, const char *z, long line)
+{
+    if ((s->nUsed + 1) * 2 > s->nSlot) {
+        code_set t = {0};
+        t.nSlot = s->nSlot ? s->nSlot * 2 : 1024;
+        t.az = px_calloc(t.nSlot, sizeof(char *));
+        t.aLine = px_calloc(t.nSlot, sizeof(long));
+        if (!t.az || !t.aLine) { px_free(t.az); px_free(t.aLine); return -1; }
+        for (size_t i = 0; i < s->nSlot; i++) {
+            if (!s->az[i]) continue;
+            size_t k = hash_str(s->az[i]) & (t.nSlot - 1);
+            while (t.az[k]) k = (k + 1) & (t.nSlot - 1);
+            t.az[k] = s->az[i];
+            t.aLine[k] = s->aLine[i];
+        }
+        t.nUsed = s->nUsed;
+        px_free(s->az);
+        px_free(s->aLine);
+        *s = t;
+    }
+    size_t k = hash_str(z) & (s->nSlot - 1);
+    while (s->az[k]) {
+        if (strcmp(s->az[k], z) == 0) {
+            long prev = s->aLine[k];
+            s->aLine[k] = line;
+            return prev;
+        }
+        k = (k + 1) & (s->nSlot - 1);
+    }
+    if (!(s->az[k] = px_strdup(z))) return -1;
+    s->aLine[k] = line;
+    s->nUsed++;
+    return 0;
+}
+
+typedef struct {
+    idx_index *pIdx;
+    int rc;                 /* a fatal error stops the import */
+    char *zErr;
+    size_t nErr;
+    long fatalLine;
+    long line;              /* line being fed to the parser */
+    long rowLine;           /* line where the current row started */
+    int rowStarted;
+    cell aCell[COL_MAX + 1];
+    int nCell;
+    int nHeader;
+    int aColField[COL_MAX]; /* proto_field per column, -1 ignored */
+    int haveHeader;
+    unsigned long nImported, nReplaced;
+    json_t *pRejected, *pWarnings;
+    unsigned long nRejected, nWarnings;
+    code_set seen;
+} import_state;
+
+static void report(json_t *pList, unsigned long *pCount, long line, int field,
+                   const char *zReason)
+{
+    (*pCount)++;
+    if (json_array_size(pList) >= IDX_CSV_REPORT_MAX) return;
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)line, "field",
+                          field >= 0 ? proto_field_cn(field) : "", "key",
+                          field >= 0 ? proto_field_key(field) : "", "reason", zReason);
+    if (o) json_array_append_new(pList, o);
+}
+
+static void header_row(import_state *s)
+{
+    char zMsg[300];
+    int seen[PF__COUNT] = {0};
+    s->nHeader = s->nCell;
+    for (int i = 0; i < s->nCell && i < COL_MAX; i++) {
+        /* Tolerate spaces and the '*' some templates put on mandatory columns. */
+        char zName[128];
+        size_t n = 0;
+        for (size_t k = 0; k < s->aCell[i].n && n + 1 < sizeof zName; k++) {
+            char c = s->aCell[i].z[k];
+            if (c == ' ' || c == '*' || c == '\t') continue;
+            zName[n++] = c;
+        }
+        zName[n] = 0;
+        int f = proto_field_lookup(zName);
+        if (f >= 0 && seen[f]) {
+            snprintf(zMsg, sizeof zMsg, "column %d '%s' repeats the column of %s; it is ignored", i + 1, zName, proto_field_cn(f));
+            report(s->pWarnings, &s->nWarnings, s->rowLine, f, zMsg);
+            f = -1;
+        } else if (f < 0 && n > 0) {
+            snprintf(zMsg, sizeof zMsg, "column %d '%.100s' is not a catalog field; it is ignored", i + 1, zName);
+            report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
+        }
+        if (f >= 0) seen[f] = 1;
+        s->aColField[i] = f;
+    }
+    if (!seen[PF_CODE] && !(seen[PF_FONDS] && seen[PF_CATEGORY] && seen[PF_YEAR] &&
+                            seen[PF_RETENTION] && seen[PF_ITEM_NO])) {
+        snprintf(s->zErr, s->nErr, "line %ld: no 档号 column (nor 全宗号, 门类, 年度, 保管期限 and 件号 to make it from); "
+                 "the first row must hold the column names", s->rowLine);
+        s->rc = PS_INVALID;
+        s->fatalLine = s->rowLine;
+    }
+    s->haveHeader = 1;
+}
+
+/* Make the 档号 from its parts when the catalog has no 档号 column. */
+static int compose_code(proto_record *r)
+{
+    char z[PROTO_CODE_MAX * 2];
+    if (r->az[PF_CODE] || !r->az[PF_FONDS] || !r->az[PF_CATEGORY] || !r->az[PF_YEAR] ||
+        !r->az[PF_RETENTION] || !r->az[PF_ITEM_NO])
+        return PS_OK;
+    const char *zRet = proto_retention_code(r->az[PF_RETENTION]);
+    long item = strtol(r->az[PF_ITEM_NO], NULL, 10);
+    snprintf(z, sizeof z, "%s-%s\xC2\xB7%s-%s%s%s-%04ld", r->az[PF_FONDS], r->az[PF_CATEGORY],
+             r->az[PF_YEAR], zRet ? zRet : r->az[PF_RETENTION], r->az[PF_ORG] ? "-" : "",
+             r->az[PF_ORG] ? r->az[PF_ORG] : "", item);
+    return proto_record_set(r, PF_CODE, z, strlen(z));
+}
+
+static void data_row(import_state *s)
+{
+    proto_record rec;
+    proto_problem err, aWarn[4];
+    int nWarn = 0, replaced = 0;
+    char zMsg[512];
+    int rc;
+
+    int nonEmpty = 0;
+    for (int i = 0; i < s->nCell; i++) nonEmpty |= s->aCell[i].n > 0;
+    if (!nonEmpty) return;  /* blank rows are common at the end of exports */
+    if (s->nCell > s->nHeader) {
+        int extra = 0;
+        for (int i = s->nHeader; i < s->nCell; i++) extra |= s->aCell[i].n > 0;
+        if (extra) {
+            snprintf(zMsg, sizeof zMsg, "the row has %d fields but the header has %d", s->nCell, s->nHeader);
+            report(s->pRejected, &s->nRejected, s->rowLine, -1, zMsg);
+            return;
+        }
+    }
+    proto_record_init(&rec);
+    for (int i = 0; i < s->nCell && i < s->nHeader; i++) {
+        int f = s->aColField[i];
+        if (f < 0) continue;
+        if ((rc = proto_record_set(&rec, f, s->aCell[i].z, s->aCell[i].n)) != PS_OK) goto oom;
+    }
+    if ((rc = compose_code(&rec)) != PS_OK) goto oom;
+    rc = proto_record_check(&rec, &err, aWarn, 4, &nWarn);
+    if (rc == PS_NOMEM) goto oom;
+    if (rc != PS_OK) {
+        report(s->pRejected, &s->nRejected, s->rowLine, err.field, err.zReason);
+        proto_record_clear(&rec);
+        return;
+    }
+    for (int i = 0; i < nWarn; i++) report(s->pWarnings, &s->nWarnings, s->rowLine, aWarn[i].field, aWarn[i].zReason);
+    long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
+    if (prev < 0) { rc = PS_NOMEM; goto oom; }
+    rc = idx_index_put(s->pIdx, &rec, NULL, &replaced, zMsg, sizeof zMsg);
+    if (rc != PS_OK) {
+        /* The index failing is not the row's fault: stop, say so. */
+        snprintf(s->zErr, s->nErr, "line %ld: %s", s->rowLine, zMsg);
+        s->rc = rc;
+        s->fatalLine = s->rowLine;
+    } else if (prev > 0) {
+        snprintf(zMsg, sizeof zMsg, "档号 %s was already on line %ld of this file; this row replaces it", rec.az[PF_CODE], prev);
+        report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
+    } else {
+        s->nImported++;
+        s->nReplaced += replaced != 0;
+    }
+    proto_record_clear(&rec);
+    return;
+oom:
+    proto_record_clear(&rec);
+    s->rc = PS_NOMEM;
+    snprintf(s->zErr, s->nErr, "out of memory at line %ld", s->rowLine);
+}
+
+static void on_field(void *zField, size_t n, void *ctx)
+{
+    import_state *s = ctx;
+    if (s->rc != PS_OK) return;
+    if (!s->rowStarted) {
+        s->rowStarted = 1;
+    }
+    if (s->nCell > COL_MAX) return;  /* counted, not kept */
+    cell *c = &s->aCell[s->nCell++];
+    px_free(c->z);
+    c->z = px_strndup(zField ? zField : "", n);
+    c->n = c->z ? n : 0;
+    if (!c->z) s->rc = PS_NOMEM;
+}
+
+static void on_row(int term, void *ctx)
+{
+    import_state *s = ctx;
+    (void)term;
+    if (s->rc == PS_OK) {
+        if (!s->haveHeader) header_row(s);
+        else data_row(s);
+    }
+    s->nCell = 0;
+    s->rowStarted = 0;
+    s->rowLine = s->line + 1;  /* the next row starts on the next line */
+}
+
+int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult, long *pLine,
+                   char *zErr, size_t nErr)
+{
+    struct csv_parser csv;
+    char *z = NULL;
+    size_t n = 0;
+    const char *zEnc = NULL;
+    import_state s;
+    int rc;
+
+    *ppResult = NULL;
+    *pLine = 0;
+    memset(&s, 0, sizeof s);
+    if ((rc = idx_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) return rc;
+    if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
+        px_free(z);
+        return PS_NOMEM;
+    }
+    csv_set_realloc_func(&csv, px_realloc);
+    csv_set_free_func(&csv, px_free);
+    s.pIdx = p;
+    s.rc = PS_OK;
+    s.zErr = zErr;
+    s.nErr = nErr;
+    s.line = 1;
+    s.rowLine = 1;
+    s.pRejected = json_array();
+    s.pWarnings = json_array();
+    if (!s.pRejected || !s.pWarnings) { rc = PS_NOMEM; goto out; }
+
+    /* Feed one line at a time so that each row knows the line it starts on. */
+    size_t i = 0;
+    while (i < n && s.rc == PS_OK) {
+        const char *e = memchr(z + i, '\n', n - i);
+        size_t len = e ? (size_t)(e - (z + i)) + 1 : n - i;
+        if (csv_parse(&csv, z + i, len, on_field, on_row, &s) != len) {
+            snprintf(zErr, nErr, "line %ld: %s", s.line, csv_strerror(csv_error(&csv)));
+            s.rc = PS_INVALID;
+            s.fatalLine = s.line;
+            break;
+        }
+        i += len;
+        s.line++;
+    }
+    if (s.rc == PS_OK) {
+        s.line--;  /* a row ending without a newline ends on the last line */
+        csv_fini(&csv, on_field, on_row, &s);
+    }
+    if (s.rc == PS_OK && !s.haveHeader) {
+        snprintf(zErr, nErr, "the catalog is empty: no header row");
+        s.rc = PS_INVALID;
+    }
+    rc = s.rc;
+    char zCommitErr[256];
+    int rcCommit = idx_index_commit(p, zCommitErr, sizeof zCommitErr);
+    if (rc == PS_OK && rcCommit != PS_OK) {
+        snprintf(zErr, nErr, "commit failed: %s", zCommitErr);
+        rc = rcCommit;
+    }
+    if (rc != PS_OK) {
+        *pLine = s.fatalLine;
+        goto out;
+    }
+    *ppResult = json_pack("{s:I,s:I,s:s,s:I,s:O,s:I,s:O}", "imported", (json_int_t)s.nImported,
+                          "replaced", (json_int_t)s.nReplaced, "encoding", zEnc,
+                          "rejected_count", (json_int_t)s.nRejected, "rejected", s.pRejected,
+                          "warnings_count", (json_int_t)s.nWarnings, "warnings", s.pWarnings);
+    if (!*ppResult) rc = PS_NOMEM;
+out:
+    csv_free(&csv);
+    for (int k = 0; k <= COL_MAX; k++) px_free(s.aCell[k].z);
+    set_clear(&s.seen);
+    json_decref(s.pRejected);
+    json_decref(s.pWarnings);
+    px_free(z);
+    return rc;
+}

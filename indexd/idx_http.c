@@ -1,0 +1,743 @@
+/* HTTP server: request bodies, routing, JSON answers. */
+#include "idx_http.h"
+#include "idx_csv.h"
+#include "idx_log.h"
+#include "idx_search.h"
+#include "proto_alloc.h"
+#include "proto_code.h"
+#include "proto_msg.h"
+#include "proto_status.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE_TEXT_MAX (1u << 20)  /* bytes of one page's JSON */
+#define SEARCH_LIMIT_MAX 100
+#define SEARCH_OFFSET_MAX 100000
+
+struct idx_http {
+    struct MHD_Daemon *pDaemon;
+    idx_index *pIdx;
+    size_t maxBody;
+    unsigned facetCheck;
+    atomic_int nInFlight;
+    char *zWebDir;
+};
+
+typedef struct {
+    char *z;
+    size_t n, nAlloc;
+    int tooBig;
+    double t0;
+} req_ctx;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- answers -------------------------------------------------------- */
+
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned http, char *z, size_t n,
+                                 const char *zType)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(z);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, http, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends and releases o. */
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned http, json_t *o)
+{
+    char *z = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4)) : NULL;
+    json_decref(o);
+    if (!z) {
+        static const char zOom[] = "{\"error\":{\"status\":\"nomem\",\"code\":1,\"message\":\"out of memory\"}}";
+        char *zCopy = malloc(sizeof zOom);
+        if (!zCopy) return MHD_NO;
+        memcpy(zCopy, zOom, sizeof zOom);
+        return send_body(c, 500, zCopy, sizeof zOom - 1, "application/json; charset=utf-8");
+    }
+    return send_body(c, http, z, strlen(z), "application/json; charset=utf-8");
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *zMsg,
+                                  const char *zField, long line, const char *zParam, unsigned offset)
+{
+    return send_json(c, (unsigned)proto_status_http(status),
+                     proto_error_body(status, zMsg, zField, line, zParam, offset));
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+/* Canonical 档号 from a path segment, or an error answer. */
+static int path_code(struct MHD_Connection *c, const char *z, size_t n, proto_code *pCode,
+                     enum MHD_Result *pRet)
+{
+    char zCode[PROTO_CODE_MAX * 2], zMsg[256];
+    if (n >= sizeof zCode) {
+        *pRet = send_error(c, PS_INVALID, "档号 in the path is too long", NULL, 0, "code", 0);
+        return -1;
+    }
+    memcpy(zCode, z, n);
+    zCode[n] = 0;
+    if (!proto_utf8_valid(zCode, n)) {
+        *pRet = send_error(c, PS_ENCODING, "档号 in the path is not UTF-8 (percent-encode its UTF-8 bytes)", NULL, 0, "code", 0);
+        return -1;
+    }
+    if (proto_code_parse(zCode, pCode, zMsg, sizeof zMsg) != PS_OK) {
+        *pRet = send_error(c, PS_INVALID, zMsg, "档号", 0, "code", 0);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *load_body(struct MHD_Connection *c, req_ctx *r, enum MHD_Result *pRet)
+{
+    json_error_t je;
+    char zMsg[300];
+    json_t *o = json_loadb(r->z ? r->z : "", r->n, JSON_REJECT_DUPLICATES, &je);
+    if (!o) {
+        snprintf(zMsg, sizeof zMsg, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+        *pRet = send_error(c, PS_INVALID, zMsg, NULL, je.line, "body", 0);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        *pRet = send_error(c, PS_INVALID, "the body must be a JSON object", NULL, 0, "body", 0);
+        return NULL;
+    }
+    return o;
+}
+
+static int commit(idx_http *h, struct MHD_Connection *c, enum MHD_Result *pRet)
+{
+    char zErr[256];
+    int rc = idx_index_commit(h->pIdx, zErr, sizeof zErr);
+    if (rc != PS_OK) {
+        IDX_LOG(IDX_LOG_ERROR, 0, "commit failed: %s", zErr);
+        *pRet = send_error(c, rc, zErr, NULL, 0, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void report_row(json_t *pList, long line, int field, const char *zReason)
+{
+    if (json_array_size(pList) >= IDX_CSV_REPORT_MAX) return;
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)line, "field",
+                          field >= 0 ? proto_field_cn(field) : "", "key",
+                          field >= 0 ? proto_field_key(field) : "", "reason", zReason);
+    if (o) json_array_append_new(pList, o);
+}
+
+/* Page texts of a bulk line, [{"n":1,"text":"…"},…] → {"1":{"text":"…"},…}. */
+static int pages_from_array(const json_t *a, json_t **ppOut, char *zErr, size_t nErr)
+{
+    size_t i;
+    json_t *pPage;
+    json_t *o = json_object();
+    if (!o) return PS_NOMEM;
+    if (!json_is_array(a)) {
+        snprintf(zErr, nErr, "page_texts must be an array of {\"n\":…,\"text\":…}");
+        json_decref(o);
+        return PS_INVALID;
+    }
+    json_array_foreach(a, i, pPage) {
+        json_t *pN = json_object_get(pPage, "n"), *pT = json_object_get(pPage, "text");
+        if (!json_is_integer(pN) || json_integer_value(pN) < 1 || json_integer_value(pN) > IDX_PAGE_MAX || !json_is_string(pT)) {
+            snprintf(zErr, nErr, "page_texts[%zu] needs \"n\" (1-%u) and \"text\" (a string)", i, IDX_PAGE_MAX);
+            json_decref(o);
+            return PS_INVALID;
+        }
+        char zKey[16];
+        snprintf(zKey, sizeof zKey, "%lld", (long long)json_integer_value(pN));
+        json_t *pCopy = json_deep_copy(pPage);
+        if (!pCopy) { json_decref(o); return PS_NOMEM; }
+        json_object_del(pCopy, "n");
+        json_object_set_new(o, zKey, pCopy);
+    }
+    *ppOut = o;
+    return PS_OK;
+}
+
+/* ---- handlers ------------------------------------------------------- */
+
+static enum MHD_Result h_health(idx_http *h, struct MHD_Connection *c)
+{
+    json_t *o = json_pack("{s:s,s:I,s:s}", "status", "ok", "records",
+                          (json_int_t)idx_index_count(h->pIdx), "version", "0.1.0");
+    return send_json(c, 200, o);
+}
+
+static enum MHD_Result h_catalog(idx_http *h, struct MHD_Connection *c, req_ctx *r)
+{
+    char zErr[512];
+    long line = 0;
+    json_t *pOut = NULL;
+    int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, &pOut, &line, zErr, sizeof zErr);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, line, "body", 0);
+    IDX_LOG(IDX_LOG_INFO, 0, "catalog import: %lld imported, %lld rejected",
+            (long long)json_integer_value(json_object_get(pOut, "imported")),
+            (long long)json_integer_value(json_object_get(pOut, "rejected_count")));
+    return send_json(c, 200, pOut);
+}
+
+static enum MHD_Result h_bulk(idx_http *h, struct MHD_Connection *c, req_ctx *r)
+{
+    json_t *pRejected = json_array();
+    unsigned long nImported = 0, nReplaced = 0, nRejected = 0;
+    enum MHD_Result ret;
+    char zErr[512];
+    long line = 0;
+    size_t i = 0;
+    if (!pRejected) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    while (i < r->n) {
+        const char *z = r->z + i;
+        const char *e = memchr(z, '\n', r->n - i);
+        size_t len = e ? (size_t)(e - z) : r->n - i;
+        i += len + (e != NULL);
+        line++;
+        int blank = 1;
+        for (size_t k = 0; k < len; k++) blank &= z[k] == ' ' || z[k] == '\t' || z[k] == '\r';
+        if (blank) continue;
+        json_error_t je;
+        json_t *o = json_loadb(z, len, JSON_REJECT_DUPLICATES, &je);
+        proto_record rec;
+        proto_problem prob;
+        json_t *pPages = NULL;
+        int replaced = 0, rc;
+        proto_record_init(&rec);
+        if (!o || !json_is_object(o)) {
+            snprintf(zErr, sizeof zErr, o ? "the line is not a JSON object" : "not valid JSON: %s (column %d)", je.text, je.column);
+            report_row(pRejected, line, -1, zErr);
+            nRejected++;
+            json_decref(o);
+            continue;
+        }
+        json_t *pTexts = json_object_get(o, "page_texts");
+        if (pTexts) {
+            if ((rc = pages_from_array(pTexts, &pPages, zErr, sizeof zErr)) != PS_OK) {
+                report_row(pRejected, line, -1, zErr);
+                nRejected++;
+                json_decref(o);
+                continue;
+            }
+            json_object_del(o, "page_texts");
+        }
+        rc = proto_record_from_json(&rec, o, &prob);
+        if (rc == PS_OK) rc = proto_record_check(&rec, &prob, NULL, 0, NULL);
+        if (rc == PS_NOMEM) {
+            json_decref(o);
+            json_decref(pPages);
+            proto_record_clear(&rec);
+            json_decref(pRejected);
+            return send_error(c, PS_NOMEM, NULL, NULL, line, NULL, 0);
+        }
+        if (rc != PS_OK) {
+            report_row(pRejected, line, prob.field, prob.zReason);
+            nRejected++;
+        } else if ((rc = idx_index_put(h->pIdx, &rec, pPages, &replaced, zErr, sizeof zErr)) != PS_OK) {
+            json_decref(o);
+            json_decref(pPages);
+            proto_record_clear(&rec);
+            json_decref(pRejected);
+            IDX_LOG(IDX_LOG_ERROR, 0, "bulk write failed at line %ld: %s", line, zErr);
+            return send_error(c, rc, zErr, NULL, line, NULL, 0);
+        } else {
+            nImported++;
+            nReplaced += replaced != 0;
+        }
+        json_decref(o);
+        json_decref(pPages);
+        proto_record_clear(&rec);
+    }
+    if (commit(h, c, &ret) != 0) {
+        json_decref(pRejected);
+        return ret;
+    }
+    return send_json(c, 200, json_pack("{s:I,s:I,s:I,s:o}", "imported", (json_int_t)nImported,
+                                       "replaced", (json_int_t)nReplaced, "rejected_count",
+                                       (json_int_t)nRejected, "rejected", pRejected));
+}
+
+static enum MHD_Result h_record_get(idx_http *h, struct MHD_Connection *c, const proto_code *code)
+{
+    char zErr[256];
+    int rc;
+    json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
+    if (!pData) {
+        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+        return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    }
+    json_t *pOut = json_incref(json_object_get(pData, "r"));
+    json_t *pNums = json_array();
+    const char *zKey;
+    json_t *v;
+    json_object_foreach(json_object_get(pData, "p"), zKey, v) {
+        json_array_append_new(pNums, json_integer(strtol(zKey, NULL, 10)));
+    }
+    /* Page keys come in insertion order; sort for the client. */
+    size_t n = json_array_size(pNums);
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && json_integer_value(json_array_get(pNums, b - 1)) > json_integer_value(json_array_get(pNums, b)); b--) {
+            json_t *x = json_incref(json_array_get(pNums, b - 1));
+            json_array_set(pNums, b - 1, json_array_get(pNums, b));
+            json_array_set_new(pNums, b, x);
+        }
+    json_object_set_new(pOut, "stored_pages", pNums);
+    json_decref(pData);
+    return send_json(c, 200, pOut);
+}
+
+static enum MHD_Result h_record_put(idx_http *h, struct MHD_Connection *c, req_ctx *r,
+                                    const proto_code *code)
+{
+    enum MHD_Result ret;
+    proto_record rec;
+    proto_problem prob;
+    char zErr[512];
+    int replaced = 0;
+    json_t *o = load_body(c, r, &ret);
+    if (!o) return ret;
+    proto_record_init(&rec);
+    int rc = proto_record_from_json(&rec, o, &prob);
+    json_decref(o);
+    if (rc == PS_OK && rec.az[PF_CODE]) {
+        proto_code other;
+        if (proto_code_parse(rec.az[PF_CODE], &other, zErr, sizeof zErr) != PS_OK ||
+            strcmp(other.zCanonical, code->zCanonical) != 0) {
+            proto_record_clear(&rec);
+            return send_error(c, PS_INVALID, "the code in the body is not the 档号 of the path", "code", 0, NULL, 0);
+        }
+    }
+    if (rc == PS_OK) rc = proto_record_set(&rec, PF_CODE, code->zCanonical, strlen(code->zCanonical));
+    if (rc == PS_OK) rc = proto_record_check(&rec, &prob, NULL, 0, NULL);
+    if (rc != PS_OK) {
+        proto_record_clear(&rec);
+        return send_error(c, rc, prob.zReason, prob.field >= 0 ? proto_field_key(prob.field) : NULL, 0, NULL, 0);
+    }
+    rc = idx_index_put(h->pIdx, &rec, NULL, &replaced, zErr, sizeof zErr);
+    proto_record_clear(&rec);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    if (commit(h, c, &ret) != 0) return ret;
+    return send_json(c, replaced ? 200 : 201, json_pack("{s:s,s:b}", "code", code->zCanonical, "replaced", replaced));
+}
+
+static enum MHD_Result h_record_delete(idx_http *h, struct MHD_Connection *c, const proto_code *code)
+{
+    char zErr[256];
+    enum MHD_Result ret;
+    int rc = idx_index_delete(h->pIdx, code->zCanonical, zErr, sizeof zErr);
+    if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    if (commit(h, c, &ret) != 0) return ret;
+    return send_json(c, 200, json_pack("{s:s,s:b}", "code", code->zCanonical, "deleted", 1));
+}
+
+static int parse_page_no(const char *z, unsigned *pN)
+{
+    char *e;
+    if (!*z || *z < '0' || *z > '9') return -1;
+    unsigned long v = strtoul(z, &e, 10);
+    if (*e || v < 1 || v > IDX_PAGE_MAX) return -1;
+    *pN = (unsigned)v;
+    return 0;
+}
+
+static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zMethod,
+                              const proto_code *code, const char *zPage)
+{
+    unsigned n;
+    char zErr[512];
+    enum MHD_Result ret;
+    int rc;
+    if (parse_page_no(zPage, &n) != 0) {
+        snprintf(zErr, sizeof zErr, "page number '%.40s' must be a number from 1 to %u", zPage, IDX_PAGE_MAX);
+        return send_error(c, PS_INVALID, zErr, NULL, 0, "page", 0);
+    }
+    if (strcmp(zMethod, "GET") == 0) {
+        json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
+        if (!pData) {
+            if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+            return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+        }
+        char zKey[16];
+        snprintf(zKey, sizeof zKey, "%u", n);
+        json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
+        if (!pPage) {
+            json_decref(pData);
+            snprintf(zErr, sizeof zErr, "record %s has no text for page %u", code->zCanonical, n);
+            return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+        }
+        json_t *pOut = json_deep_copy(pPage);
+        json_decref(pData);
+        if (pOut) {
+            json_object_set_new(pOut, "code", json_string(code->zCanonical));
+            json_object_set_new(pOut, "page", json_integer(n));
+        }
+        return send_json(c, 200, pOut);
+    }
+    if (r->n > PAGE_TEXT_MAX) {
+        snprintf(zErr, sizeof zErr, "a page is limited to %u bytes; this one has %zu", PAGE_TEXT_MAX, r->n);
+        return send_error(c, PS_TOO_BIG, zErr, NULL, 0, "body", 0);
+    }
+    const char *zType = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    json_t *pPage;
+    if (zType && strncmp(zType, "text/plain", 10) == 0) {
+        if (!proto_utf8_valid(r->z ? r->z : "", r->n))
+            return send_error(c, PS_ENCODING, "the page text is not UTF-8", NULL, 0, "body", 0);
+        pPage = json_object();
+        if (pPage) json_object_set_new(pPage, "text", json_stringn(r->z ? r->z : "", r->n));
+    } else {
+        if (!(pPage = load_body(c, r, &ret))) return ret;
+        json_t *pText = json_object_get(pPage, "text");
+        if (!json_is_string(pText)) {
+            json_decref(pPage);
+            return send_error(c, PS_INVALID, "the page needs \"text\", a string", "text", 0, NULL, 0);
+        }
+        json_object_del(pPage, "code");
+        json_object_del(pPage, "page");
+    }
+    if (!pPage) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    int replaced = 0;
+    rc = idx_index_put_page(h->pIdx, code->zCanonical, n, pPage, &replaced, zErr, sizeof zErr);
+    json_decref(pPage);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    if (commit(h, c, &ret) != 0) return ret;
+    return send_json(c, replaced ? 200 : 201,
+                     json_pack("{s:s,s:i,s:b}", "code", code->zCanonical, "page", (int)n, "replaced", replaced));
+}
+
+typedef struct {
+    idx_search_req *pReq;
+    const char *zBadParam;
+    char zWhy[200];
+} arg_state;
+
+static enum MHD_Result collect_arg(void *ctx, enum MHD_ValueKind kind, const char *zKey, const char *zVal)
+{
+    arg_state *s = ctx;
+    (void)kind;
+    int f = idx_filter_lookup(zKey);
+    if (f < 0) return MHD_YES;
+    if (!zVal || !*zVal) return MHD_YES;
+    if (s->pReq->anFilter[f] >= IDX_FILTER_MAX) {
+        s->zBadParam = zKey;
+        snprintf(s->zWhy, sizeof s->zWhy, "at most %d values of %s", IDX_FILTER_MAX, zKey);
+        return MHD_NO;
+    }
+    s->pReq->azFilter[f][s->pReq->anFilter[f]++] = zVal;
+    return MHD_YES;
+}
+
+static int param_uint(struct MHD_Connection *c, const char *zName, unsigned lo, unsigned hi,
+                      unsigned dflt, unsigned *pOut)
+{
+    const char *z = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, zName);
+    char *e;
+    if (!z || !*z) { *pOut = dflt; return 0; }
+    unsigned long v = strtoul(z, &e, 10);
+    if (*e || *z == '-' || v < lo || v > hi) return -1;
+    *pOut = (unsigned)v;
+    return 0;
+}
+
+static int valid_year(const char *z)
+{
+    return z && strlen(z) == 4 && z[0] >= '0' && z[0] <= '9' && z[1] >= '0' && z[1] <= '9' &&
+           z[2] >= '0' && z[2] <= '9' && z[3] >= '0' && z[3] <= '9';
+}
+
+static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
+{
+    idx_search_req req;
+    arg_state as;
+    char zErr[512];
+    memset(&req, 0, sizeof req);
+    memset(&as, 0, sizeof as);
+    as.pReq = &req;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &as);
+    if (as.zBadParam) return send_error(c, PS_INVALID, as.zWhy, NULL, 0, as.zBadParam, 0);
+    req.zQuery = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+    if (req.zQuery && !proto_utf8_valid(req.zQuery, strlen(req.zQuery)))
+        return send_error(c, PS_ENCODING, "q is not UTF-8", NULL, 0, "q", 0);
+    for (int f = 0; f < IDX_F__COUNT; f++)
+        for (int i = 0; i < req.anFilter[f]; i++) {
+            if (!proto_utf8_valid(req.azFilter[f][i], strlen(req.azFilter[f][i])))
+                return send_error(c, PS_ENCODING, "a filter value is not UTF-8", NULL, 0, idx_filter_name(f), 0);
+            if (f == IDX_F_YEAR && !valid_year(req.azFilter[f][i]))
+                return send_error(c, PS_INVALID, "year must be 4 digits", NULL, 0, "year", 0);
+            if (f == IDX_F_RETENTION) {
+                const char *zCode = proto_retention_code(req.azFilter[f][i]);
+                if (!zCode) return send_error(c, PS_INVALID, "retention must be Y, D30 or D10 (永久, 30年, 10年)", NULL, 0, "retention", 0);
+                req.azFilter[f][i] = zCode;
+            }
+        }
+    req.zYearFrom = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "year_from");
+    req.zYearTo = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "year_to");
+    if (req.zYearFrom && !*req.zYearFrom) req.zYearFrom = NULL;
+    if (req.zYearTo && !*req.zYearTo) req.zYearTo = NULL;
+    if (req.zYearFrom && !valid_year(req.zYearFrom))
+        return send_error(c, PS_INVALID, "year_from must be 4 digits", NULL, 0, "year_from", 0);
+    if (req.zYearTo && !valid_year(req.zYearTo))
+        return send_error(c, PS_INVALID, "year_to must be 4 digits", NULL, 0, "year_to", 0);
+    const char *zSort = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort");
+    if (!zSort || !*zSort || strcmp(zSort, "relevance") == 0) req.sort = IDX_SORT_RELEVANCE;
+    else if (strcmp(zSort, "date") == 0) req.sort = IDX_SORT_DATE;
+    else if (strcmp(zSort, "-date") == 0) req.sort = IDX_SORT_DATE_DESC;
+    else return send_error(c, PS_INVALID, "sort must be relevance, date or -date", NULL, 0, "sort", 0);
+    if (param_uint(c, "offset", 0, SEARCH_OFFSET_MAX, 0, &req.offset) != 0)
+        return send_error(c, PS_INVALID, "offset must be a number from 0 to 100000", NULL, 0, "offset", 0);
+    if (param_uint(c, "limit", 1, SEARCH_LIMIT_MAX, 20, &req.limit) != 0)
+        return send_error(c, PS_INVALID, "limit must be a number from 1 to 100", NULL, 0, "limit", 0);
+    unsigned facets;
+    if (param_uint(c, "facets", 0, 1, 1, &facets) != 0)
+        return send_error(c, PS_INVALID, "facets must be 0 or 1", NULL, 0, "facets", 0);
+    req.facets = (int)facets;
+    req.facetCheck = h->facetCheck;
+    json_t *pOut = NULL;
+    const char *zParam = NULL;
+    unsigned offset = 0;
+    int rc = idx_search(h->pIdx, &req, &pOut, &zParam, &offset, zErr, sizeof zErr);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, zParam, offset);
+    return send_json(c, 200, pOut);
+}
+
+/* ---- static files of the web client --------------------------------- */
+
+static enum MHD_Result h_static(idx_http *h, struct MHD_Connection *c, const char *zUrl)
+{
+    static const struct { const char *zExt, *zType; } aType[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+        {".ico", "image/x-icon"},
+    };
+    char zPath[4096];
+    const char *zName = strcmp(zUrl, "/") == 0 ? "/index.html" : zUrl;
+    const char *zType = NULL;
+    if (!h->zWebDir || strstr(zName, "..") || strchr(zName + 1, '/'))
+        return send_error(c, PS_NOT_FOUND, "no such page", NULL, 0, NULL, 0);
+    for (size_t i = 0; i < sizeof aType / sizeof aType[0]; i++) {
+        size_t n = strlen(zName), m = strlen(aType[i].zExt);
+        if (n > m && strcmp(zName + n - m, aType[i].zExt) == 0) zType = aType[i].zType;
+    }
+    if (!zType) return send_error(c, PS_NOT_FOUND, "no such page", NULL, 0, NULL, 0);
+    snprintf(zPath, sizeof zPath, "%s%s", h->zWebDir, zName);
+    FILE *f = fopen(zPath, "rb");
+    if (!f) return send_error(c, PS_NOT_FOUND, "no such page", NULL, 0, NULL, 0);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *z = n >= 0 && n < (1 << 24) ? malloc((size_t)n + 1) : NULL;
+    if (!z || fread(z, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(z);
+        return send_error(c, PS_IO, "cannot read the page", NULL, 0, NULL, 0);
+    }
+    fclose(f);
+    return send_body(c, 200, z, (size_t)n, zType);
+}
+
+/* ---- dispatch ------------------------------------------------------- */
+
+static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *zAllow)
+{
+    json_t *o = proto_error_body(PS_METHOD, "method not allowed on this path", NULL, 0, NULL, 0);
+    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!z) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(z); return MHD_NO; }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, zAllow);
+    enum MHD_Result ret = MHD_queue_response(c, 405, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *zUrl,
+                             const char *zMethod, req_ctx *r)
+{
+    static const char zRecords[] = "/api/v1/records/";
+    int get = strcmp(zMethod, "GET") == 0, post = strcmp(zMethod, "POST") == 0;
+    int put = strcmp(zMethod, "PUT") == 0, del = strcmp(zMethod, "DELETE") == 0;
+    enum MHD_Result ret;
+
+    if (r->tooBig) {
+        char zMsg[128];
+        snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu MiB (max_body_mb)", h->maxBody >> 20);
+        return send_error(c, PS_TOO_BIG, zMsg, NULL, 0, "body", 0);
+    }
+    if (strcmp(zUrl, "/healthz") == 0) return get ? h_health(h, c) : method_not_allowed(c, "GET");
+    if (strcmp(zUrl, "/api/v1/search") == 0) return get ? h_search(h, c) : method_not_allowed(c, "GET");
+    if (strcmp(zUrl, "/api/v1/catalog") == 0) return post ? h_catalog(h, c, r) : method_not_allowed(c, "POST");
+    if (strcmp(zUrl, "/api/v1/records") == 0) return post ? h_bulk(h, c, r) : method_not_allowed(c, "POST");
+    if (strncmp(zUrl, zRecords, sizeof zRecords - 1) == 0) {
+        const char *zRest = zUrl + sizeof zRecords - 1;
+        const char *zPages = strstr(zRest, "/pages/");
+        proto_code code;
+        size_t nCode = zPages ? (size_t)(zPages - zRest) : strlen(zRest);
+        if (!zPages && strchr(zRest, '/'))
+            return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+        if (path_code(c, zRest, nCode, &code, &ret) != 0) return ret;
+        if (zPages) {
+            if (!get && !put) return method_not_allowed(c, "GET, PUT");
+            return h_page(h, c, r, zMethod, &code, zPages + 7);
+        }
+        if (get) return h_record_get(h, c, &code);
+        if (put) return h_record_put(h, c, r, &code);
+        if (del) return h_record_delete(h, c, &code);
+        return method_not_allowed(c, "GET, PUT, DELETE");
+    }
+    if (strncmp(zUrl, "/api/", 5) == 0) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+    if (get) return h_static(h, c, zUrl);
+    return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *zUrl,
+                                  const char *zMethod, const char *zVersion, const char *zData,
+                                  size_t *pnData, void **ppCtx)
+{
+    idx_http *h = cls;
+    req_ctx *r = *ppCtx;
+    (void)zVersion;
+    if (!r) {
+        r = px_calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->t0 = now_ms();
+        *ppCtx = r;
+        atomic_fetch_add(&h->nInFlight, 1);
+        /* Refuse an announced oversized body before reading it. */
+        const char *zLen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (zLen && strtoull(zLen, NULL, 10) > h->maxBody) r->tooBig = 1;
+        return MHD_YES;
+    }
+    if (*pnData) {
+        if (!r->tooBig) {
+            if (r->n + *pnData > h->maxBody) {
+                r->tooBig = 1;
+                px_free(r->z);
+                r->z = NULL;
+                r->n = r->nAlloc = 0;
+            } else {
+                if (r->n + *pnData + 1 > r->nAlloc) {
+                    size_t nNew = r->nAlloc ? r->nAlloc : 65536;
+                    while (nNew < r->n + *pnData + 1) nNew *= 2;
+                    char *z = px_realloc(r->z, nNew);
+                    if (!z) return MHD_NO;
+                    r->z = z;
+                    r->nAlloc = nNew;
+                }
+                memcpy(r->z + r->n, zData, *pnData);
+                r->n += *pnData;
+                r->z[r->n] = 0;
+            }
+        }
+        *pnData = 0;
+        return MHD_YES;
+    }
+    return route(h, c, zUrl, zMethod, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    idx_http *h = cls;
+    req_ctx *r = *ppCtx;
+    (void)c;
+    if (!r) return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        IDX_LOG(IDX_LOG_DEBUG, 0, "request ended early (%d) after %.1f ms", (int)toe, now_ms() - r->t0);
+    px_free(r->z);
+    px_free(r);
+    *ppCtx = NULL;
+    atomic_fetch_sub(&h->nInFlight, 1);
+}
+
+static void on_log(void *cls, const char *zFmt, va_list ap)
+{
+    char zMsg[512];
+    (void)cls;
+    vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+    size_t n = strlen(zMsg);
+    while (n && zMsg[n - 1] == '\n') zMsg[--n] = 0;
+    IDX_LOG(IDX_LOG_WARN, 0, "http: %s", zMsg);
+}
+
+int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, unsigned *pPort,
+                   char *zErr, size_t nErr)
+{
+    struct sockaddr_in sa4;
+    struct sockaddr_in6 sa6;
+    struct sockaddr *pSa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+    memset(&sa4, 0, sizeof sa4);
+    memset(&sa6, 0, sizeof sa6);
+    if (inet_pton(AF_INET, cfg->zListen, &sa4.sin_addr) == 1) {
+        sa4.sin_family = AF_INET;
+        sa4.sin_port = htons((unsigned short)cfg->port);
+        pSa = (struct sockaddr *)&sa4;
+    } else if (inet_pton(AF_INET6, cfg->zListen, &sa6.sin6_addr) == 1) {
+        sa6.sin6_family = AF_INET6;
+        sa6.sin6_port = htons((unsigned short)cfg->port);
+        pSa = (struct sockaddr *)&sa6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(zErr, nErr, "listen_addr: '%s' is not an IPv4 or IPv6 address", cfg->zListen);
+        return PS_CONFIG;
+    }
+    idx_http *h = px_calloc(1, sizeof *h);
+    if (!h) return PS_NOMEM;
+    h->pIdx = pIdx;
+    h->maxBody = (size_t)cfg->maxBodyMb << 20;
+    h->facetCheck = (unsigned)cfg->facetCheck;
+    h->zWebDir = cfg->zWebDir && *cfg->zWebDir ? px_strdup(cfg->zWebDir) : NULL;
+    h->pDaemon = MHD_start_daemon(flags, (unsigned short)cfg->port, NULL, NULL, on_request, h,
+                                  MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+                                  MHD_OPTION_SOCK_ADDR, pSa,
+                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                  MHD_OPTION_END);
+    if (!h->pDaemon) {
+        snprintf(zErr, nErr, "cannot listen on %s port %ld (in use, or not allowed)", cfg->zListen, cfg->port);
+        px_free(h->zWebDir);
+        px_free(h);
+        return PS_IO;
+    }
+    const union MHD_DaemonInfo *pInfo = MHD_get_daemon_info(h->pDaemon, MHD_DAEMON_INFO_BIND_PORT);
+    *pPort = pInfo ? pInfo->port : (unsigned)cfg->port;
+    *ppOut = h;
+    return PS_OK;
+}
+
+void idx_http_stop(idx_http *h, int waitSec)
+{
+    if (!h) return;
+    MHD_socket s = MHD_quiesce_daemon(h->pDaemon);
+    if (s != MHD_INVALID_SOCKET) close(s);
+    for (int i = 0; i < waitSec * 20 && atomic_load(&h->nInFlight) > 0; i++) usleep(50000);
+    if (atomic_load(&h->nInFlight) > 0)
+        IDX_LOG(IDX_LOG_WARN, 0, "%d requests still running at shutdown", atomic_load(&h->nInFlight));
+    MHD_stop_daemon(h->pDaemon);
+    px_free(h->zWebDir);
+    px_free(h);
+}

@@ -1,0 +1,517 @@
+/* The index: shards, the write path and per-thread readers. */
+#include "idx_index.h"
+#include "idx_text.h"
+#include "proto_alloc.h"
+#include "proto_code.h"
+#include "proto_status.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SHARD_MAX 16
+/* Position regions of one document: page 0 holds the catalog fields, page n
+ * starts at n << 16, so a position tells its page. */
+#define PAGE_SHIFT 16
+#define POS_TITLE 1u
+#define POS_AUTHOR 16384u
+#define POS_DOCNO 32768u
+#define POS_NOTE 49152u
+
+typedef struct {
+    pthread_mutex_t mu;
+    xw_wdb *pDb;
+    unsigned nPending;
+} idx_shard;
+
+typedef struct thread_reader {
+    xw_rdb *pDb;
+    unsigned long gen;
+    struct thread_reader *pNext;
+} thread_reader;
+
+struct idx_index {
+    char *zDir;
+    int nShard;
+    int readOnly;
+    unsigned commitEvery;
+    idx_shard aShard[SHARD_MAX];
+    char *azPath[SHARD_MAX];
+    atomic_ulong gen;              /* bumped after every commit */
+    pthread_key_t key;             /* the calling thread's reader */
+    pthread_mutex_t muReaders;     /* guards pReaders */
+    thread_reader *pReaders;       /* all readers, freed at close */
+};
+
+/* ---- documents ------------------------------------------------------ */
+
+typedef struct {
+    xw_doc *pDoc;
+} term_sink;
+
+static int sink_term(void *ctx, const char *z, size_t n, unsigned pos)
+{
+    term_sink *s = ctx;
+    return pos ? xw_doc_add_posting(s->pDoc, z, n, pos) : xw_doc_add_term(s->pDoc, z, n, 1);
+}
+
+/* Index one text both unprefixed (free text) and, when zPrefix is set,
+ * under the field's prefix, from position base. */
+static int index_field(xw_doc *pDoc, const char *z, const char *zPrefix, unsigned base,
+                       unsigned limit)
+{
+    term_sink s = {pDoc};
+    unsigned pos = base;
+    int rc;
+    if (!z) return PS_OK;
+    rc = idx_text_index(z, strlen(z), "", &pos, limit, sink_term, &s, NULL);
+    if (rc == 0 && zPrefix) {
+        pos = base;
+        rc = idx_text_index(z, strlen(z), zPrefix, &pos, limit, sink_term, &s, NULL);
+    }
+    return rc;
+}
+
+static int add_bool(xw_doc *pDoc, const char *zPrefix, const char *zVal)
+{
+    char zTerm[PROTO_FIELD_MAX + 8];
+    if (!zVal) return PS_OK;
+    snprintf(zTerm, sizeof zTerm, "%s%s", zPrefix, zVal);
+    return xw_doc_add_boolean(pDoc, zTerm);
+}
+
+static int set_value(xw_doc *pDoc, unsigned slot, const char *z)
+{
+    return z ? xw_doc_set_value(pDoc, slot, z, strlen(z)) : PS_OK;
+}
+
+int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, char *zErr,
+                  size_t nErr)
+{
+    json_t *pData = NULL;
+    char *zData = NULL;
+    int rc = PS_NOMEM;
+    xw_doc *pDoc = xw_doc_new();
+    *ppDoc = NULL;
+    if (!pDoc) goto out;
+
+    pData = json_object();
+    if (!pData || json_object_set_new(pData, "r", proto_record_to_json(r)) != 0 ||
+        json_object_set_new(pData, "p", pPages ? json_incref((json_t *)pPages) : json_object()) != 0)
+        goto out;
+    zData = json_dumps(pData, JSON_COMPACT);
+    if (!zData) goto out;
+    if ((rc = xw_doc_set_data(pDoc, zData, strlen(zData))) != PS_OK) goto out;
+
+    char zId[PROTO_CODE_MAX + 8];
+    snprintf(zId, sizeof zId, IDX_PFX_ID "%s", r->az[PF_CODE]);
+    if ((rc = xw_doc_add_boolean(pDoc, zId)) != PS_OK) goto out;
+    static const struct { int f; const char *zPrefix; } aBool[] = {
+        {PF_FONDS, "XF"}, {PF_CATEGORY, "XC"}, {PF_YEAR, "Y"}, {PF_RETENTION, "XR"},
+        {PF_ORG, "XO"}, {PF_CARRIER, "XK"}, {PF_CLASSIFICATION, "XM"}, {PF_PARENT, "XP"},
+    };
+    for (size_t i = 0; i < sizeof aBool / sizeof aBool[0]; i++)
+        if ((rc = add_bool(pDoc, aBool[i].zPrefix, r->az[aBool[i].f])) != PS_OK) goto out;
+    static const struct { int slot, f; } aVal[] = {
+        {IDX_SLOT_DATE, PF_DATE}, {IDX_SLOT_YEAR, PF_YEAR}, {IDX_SLOT_FONDS, PF_FONDS},
+        {IDX_SLOT_CATEGORY, PF_CATEGORY}, {IDX_SLOT_RETENTION, PF_RETENTION},
+        {IDX_SLOT_CARRIER, PF_CARRIER}, {IDX_SLOT_CLASSIFICATION, PF_CLASSIFICATION},
+    };
+    for (size_t i = 0; i < sizeof aVal / sizeof aVal[0]; i++)
+        if ((rc = set_value(pDoc, aVal[i].slot, r->az[aVal[i].f])) != PS_OK) goto out;
+
+    if ((rc = index_field(pDoc, r->az[PF_TITLE], "S", POS_TITLE, POS_AUTHOR)) != PS_OK) goto out;
+    if ((rc = index_field(pDoc, r->az[PF_AUTHOR], "A", POS_AUTHOR, POS_DOCNO)) != PS_OK) goto out;
+    if ((rc = index_field(pDoc, r->az[PF_DOC_NO], "XN", POS_DOCNO, POS_NOTE)) != PS_OK) goto out;
+    if ((rc = index_field(pDoc, r->az[PF_NOTE], NULL, POS_NOTE, 1u << PAGE_SHIFT)) != PS_OK) goto out;
+
+    if (pPages) {
+        const char *zKey;
+        json_t *pPage;
+        json_object_foreach((json_t *)pPages, zKey, pPage) {
+            unsigned long n = strtoul(zKey, NULL, 10);
+            json_t *pText = json_object_get(pPage, "text");
+            if (n < 1 || n > IDX_PAGE_MAX || !json_is_string(pText)) continue;
+            unsigned base = (unsigned)n << PAGE_SHIFT;
+            term_sink s = {pDoc};
+            unsigned pos = base;
+            rc = idx_text_index(json_string_value(pText), json_string_length(pText), "", &pos,
+                                base + (1u << PAGE_SHIFT) - 1, sink_term, &s, NULL);
+            if (rc != PS_OK) goto out;
+        }
+    }
+    *ppDoc = pDoc;
+    pDoc = NULL;
+    rc = PS_OK;
+out:
+    if (rc != PS_OK && zErr) snprintf(zErr, nErr, "cannot build the document: %s", proto_strerror(rc));
+    free(zData);
+    json_decref(pData);
+    xw_doc_free(pDoc);
+    return rc;
+}
+
+/* ---- opening -------------------------------------------------------- */
+
+static void reader_forget(void *p) { (void)p; /* readers are freed at close */ }
+
+static int make_dir(const char *z, char *zErr, size_t nErr)
+{
+    if (mkdir(z, 0750) == 0 || errno == EEXIST) return PS_OK;
+    snprintf(zErr, nErr, "cannot create directory %s: %s", z, strerror(errno));
+    return PS_IO;
+}
+
+/* The shard count is written once, in zDir/shards, when the index is made. */
+static int check_shards(const char *zDir, int nShard, int readOnly, int *pnShard, char *zErr,
+                        size_t nErr)
+{
+    char zPath[4096];
+    snprintf(zPath, sizeof zPath, "%s/shards", zDir);
+    FILE *f = fopen(zPath, "r");
+    if (f) {
+        int n = 0;
+        int ok = fscanf(f, "%d", &n) == 1 && n >= 1 && n <= SHARD_MAX;
+        fclose(f);
+        if (!ok) {
+            snprintf(zErr, nErr, "%s is damaged: it must hold the shard count", zPath);
+            return PS_IO;
+        }
+        if (nShard > 0 && n != nShard && !readOnly) {
+            snprintf(zErr, nErr, "shards: the index in %s has %d shards; it cannot be opened with %d", zDir, n, nShard);
+            return PS_CONFIG;
+        }
+        *pnShard = n;
+        return PS_OK;
+    }
+    if (readOnly) {
+        snprintf(zErr, nErr, "no index in %s", zDir);
+        return PS_NOT_FOUND;
+    }
+    f = fopen(zPath, "w");
+    if (!f || fprintf(f, "%d\n", nShard) < 0 || fclose(f) != 0) {
+        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
+        return PS_IO;
+    }
+    *pnShard = nShard;
+    return PS_OK;
+}
+
+int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut, char *zErr,
+                   size_t nErr)
+{
+    int rc;
+    idx_index *p;
+    *ppOut = NULL;
+    if (o->nShard < 0 || o->nShard > SHARD_MAX) {
+        snprintf(zErr, nErr, "shards must be from 1 to %d", SHARD_MAX);
+        return PS_CONFIG;
+    }
+    if (!o->readOnly && (rc = make_dir(zDir, zErr, nErr)) != PS_OK) return rc;
+    p = px_calloc(1, sizeof *p);
+    if (!p) return PS_NOMEM;
+    p->zDir = px_strdup(zDir);
+    p->readOnly = o->readOnly;
+    p->commitEvery = o->commitEvery ? o->commitEvery : 2000;
+    pthread_mutex_init(&p->muReaders, NULL);
+    if (pthread_key_create(&p->key, reader_forget) != 0) {
+        px_free(p->zDir);
+        px_free(p);
+        return PS_NOMEM;
+    }
+    if (!p->zDir) { rc = PS_NOMEM; goto fail; }
+    if ((rc = check_shards(zDir, o->nShard ? o->nShard : 2, o->readOnly, &p->nShard, zErr, nErr)) != PS_OK)
+        goto fail;
+    for (int i = 0; i < p->nShard; i++) {
+        char zPath[4096];
+        snprintf(zPath, sizeof zPath, "%s/shard-%d", zDir, i);
+        if (!(p->azPath[i] = px_strdup(zPath))) { rc = PS_NOMEM; goto fail; }
+        pthread_mutex_init(&p->aShard[i].mu, NULL);
+        if (!p->readOnly && (rc = xw_wdb_open(zPath, &p->aShard[i].pDb, zErr, nErr)) != PS_OK)
+            goto fail;
+    }
+    *ppOut = p;
+    return PS_OK;
+fail:
+    idx_index_close(p);
+    return rc;
+}
+
+void idx_index_close(idx_index *p)
+{
+    char zErr[256];
+    if (!p) return;
+    for (int i = 0; i < p->nShard; i++) {
+        if (p->aShard[i].pDb) {
+            if (xw_wdb_commit(p->aShard[i].pDb, zErr, sizeof zErr) != PS_OK)
+                fprintf(stderr, "indexd: commit of shard %d at close failed: %s\n", i, zErr);
+            xw_wdb_close(p->aShard[i].pDb);
+        }
+        pthread_mutex_destroy(&p->aShard[i].mu);
+        px_free(p->azPath[i]);
+    }
+    for (thread_reader *t = p->pReaders, *n; t; t = n) {
+        n = t->pNext;
+        xw_rdb_close(t->pDb);
+        px_free(t);
+    }
+    pthread_key_delete(p->key);
+    pthread_mutex_destroy(&p->muReaders);
+    px_free(p->zDir);
+    px_free(p);
+}
+
+/* ---- writing -------------------------------------------------------- */
+
+static unsigned shard_of(const idx_index *p, const char *zCode)
+{
+    /* FNV-1a: stable across versions, so a record never changes shard. */
+    unsigned h = 2166136261u;
+    for (const unsigned char *z = (const unsigned char *)zCode; *z; z++) h = (h ^ *z) * 16777619u;
+    return h % (unsigned)p->nShard;
+}
+
+static void id_term(char *zId, size_t nId, const char *zCode)
+{
+    snprintf(zId, nId, IDX_PFX_ID "%s", zCode);
+}
+
+static int shard_commit_locked(idx_index *p, idx_shard *s, char *zErr, size_t nErr)
+{
+    if (s->nPending == 0) return PS_OK;
+    int rc = xw_wdb_commit(s->pDb, zErr, nErr);
+    if (rc == PS_OK) {
+        s->nPending = 0;
+        atomic_fetch_add(&p->gen, 1);
+    }
+    return rc;
+}
+
+/* Replace the document under the shard lock; the pages stored before are
+ * read under the same lock so that concurrent page writes are never lost. */
+typedef int (*merge_fn)(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages,
+                        char *zErr, size_t nErr);
+
+static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *ctx,
+                        int *pReplaced, char *zErr, size_t nErr)
+{
+    char zId[PROTO_CODE_MAX + 8];
+    idx_shard *s;
+    char *zOld = NULL;
+    size_t nOld = 0;
+    json_t *pOld = NULL, *pPages = NULL;
+    proto_record rec;
+    xw_doc *pDoc = NULL;
+    int rc;
+
+    if (p->readOnly) {
+        snprintf(zErr, nErr, "the index is open read-only");
+        return PS_CONFLICT;
+    }
+    proto_record_init(&rec);
+    id_term(zId, sizeof zId, zCode);
+    s = &p->aShard[shard_of(p, zCode)];
+    pthread_mutex_lock(&s->mu);
+    rc = xw_wdb_get_data(s->pDb, zId, &zOld, &nOld, zErr, nErr);
+    if (rc == PS_OK) {
+        pOld = json_loadb(zOld, nOld, 0, NULL);
+        if (!pOld) {
+            snprintf(zErr, nErr, "stored data of %s is damaged", zCode);
+            rc = PS_INDEX;
+            goto out;
+        }
+    } else if (rc != PS_NOT_FOUND) {
+        goto out;
+    }
+    if ((rc = xMerge(ctx, pOld, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
+    if ((rc = idx_doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
+    if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
+    if (++s->nPending >= p->commitEvery) rc = shard_commit_locked(p, s, zErr, nErr);
+out:
+    pthread_mutex_unlock(&s->mu);
+    xw_doc_free(pDoc);
+    json_decref(pOld);
+    json_decref(pPages);
+    px_free(zOld);
+    proto_record_clear(&rec);
+    return rc;
+}
+
+/* Copy a record from its JSON form (stored data is trusted: it was checked
+ * when written). */
+static int record_from_stored(const json_t *pRec, proto_record *r, char *zErr, size_t nErr)
+{
+    proto_problem prob;
+    if (proto_record_from_json(r, pRec, &prob) != PS_OK) {
+        snprintf(zErr, nErr, "stored record is damaged: %s", prob.zReason);
+        return PS_INDEX;
+    }
+    return PS_OK;
+}
+
+static int copy_record(proto_record *pDst, const proto_record *pSrc)
+{
+    for (int f = 0; f < PF__COUNT; f++)
+        if (pSrc->az[f] && proto_record_set(pDst, f, pSrc->az[f], strlen(pSrc->az[f])) != PS_OK)
+            return PS_NOMEM;
+    return PS_OK;
+}
+
+typedef struct {
+    const proto_record *r;
+    const json_t *pPages;
+} put_ctx;
+
+static int merge_put(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages, char *zErr,
+                     size_t nErr)
+{
+    put_ctx *c = ctx;
+    json_t *pPages = pOld ? json_object_get(pOld, "p") : NULL;
+    (void)zErr;
+    (void)nErr;
+    if (copy_record(pRec, c->r) != PS_OK) return PS_NOMEM;
+    *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
+    if (!*ppPages) return PS_NOMEM;
+    if (c->pPages && json_object_update(*ppPages, (json_t *)c->pPages) != 0) return PS_NOMEM;
+    return PS_OK;
+}
+
+int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, int *pReplaced,
+                  char *zErr, size_t nErr)
+{
+    put_ctx c = {r, pPages};
+    return write_record(p, r->az[PF_CODE], merge_put, &c, pReplaced, zErr, nErr);
+}
+
+typedef struct {
+    const char *zCode;
+    unsigned n;
+    const json_t *pPage;
+    int had;
+} page_ctx;
+
+static int merge_page(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages, char *zErr,
+                      size_t nErr)
+{
+    page_ctx *c = ctx;
+    char zKey[16];
+    if (!pOld) {
+        snprintf(zErr, nErr, "no record with 档号 %s; import its catalog row first", c->zCode);
+        return PS_NOT_FOUND;
+    }
+    int rc = record_from_stored(json_object_get(pOld, "r"), pRec, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    json_t *pPages = json_object_get(pOld, "p");
+    *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
+    if (!*ppPages) return PS_NOMEM;
+    snprintf(zKey, sizeof zKey, "%u", c->n);
+    c->had = json_object_get(*ppPages, zKey) != NULL;
+    if (json_object_set_new(*ppPages, zKey, json_deep_copy(c->pPage)) != 0) return PS_NOMEM;
+    return PS_OK;
+}
+
+int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage,
+                       int *pReplaced, char *zErr, size_t nErr)
+{
+    page_ctx c = {zCode, n, pPage, 0};
+    if (n < 1 || n > IDX_PAGE_MAX) {
+        snprintf(zErr, nErr, "page number %u is outside 1-%u", n, IDX_PAGE_MAX);
+        return PS_INVALID;
+    }
+    int rc = write_record(p, zCode, merge_page, &c, NULL, zErr, nErr);
+    if (pReplaced) *pReplaced = c.had;
+    return rc;
+}
+
+int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr)
+{
+    char zId[PROTO_CODE_MAX + 8];
+    if (p->readOnly) {
+        snprintf(zErr, nErr, "the index is open read-only");
+        return PS_CONFLICT;
+    }
+    id_term(zId, sizeof zId, zCode);
+    idx_shard *s = &p->aShard[shard_of(p, zCode)];
+    pthread_mutex_lock(&s->mu);
+    int rc = xw_wdb_delete(s->pDb, zId, zErr, nErr);
+    if (rc == PS_OK) s->nPending++;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int idx_index_commit(idx_index *p, char *zErr, size_t nErr)
+{
+    int rc = PS_OK;
+    for (int i = 0; i < p->nShard && !p->readOnly; i++) {
+        pthread_mutex_lock(&p->aShard[i].mu);
+        int rc2 = shard_commit_locked(p, &p->aShard[i], zErr, nErr);
+        pthread_mutex_unlock(&p->aShard[i].mu);
+        if (rc2 != PS_OK && rc == PS_OK) rc = rc2;
+    }
+    return rc;
+}
+
+/* ---- reading -------------------------------------------------------- */
+
+int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr)
+{
+    thread_reader *t = pthread_getspecific(p->key);
+    unsigned long gen = atomic_load(&p->gen);
+    int rc;
+    if (!t) {
+        t = px_calloc(1, sizeof *t);
+        if (!t) return PS_NOMEM;
+        rc = xw_rdb_open((const char *const *)p->azPath, p->nShard, &t->pDb, zErr, nErr);
+        if (rc != PS_OK) {
+            px_free(t);
+            return rc;
+        }
+        t->gen = gen;
+        pthread_mutex_lock(&p->muReaders);
+        t->pNext = p->pReaders;
+        p->pReaders = t;
+        pthread_mutex_unlock(&p->muReaders);
+        pthread_setspecific(p->key, t);
+    } else if (t->gen != gen) {
+        if ((rc = xw_rdb_reopen(t->pDb, zErr, nErr)) != PS_OK) return rc;
+        t->gen = gen;
+    }
+    *ppOut = t->pDb;
+    return PS_OK;
+}
+
+json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, size_t nErr)
+{
+    char zId[PROTO_CODE_MAX + 8];
+    xw_rdb *pDb;
+    char *z = NULL;
+    size_t n = 0;
+    json_t *pOut = NULL;
+    int rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc == PS_OK) {
+        id_term(zId, sizeof zId, zCode);
+        rc = xw_rdb_get_data(pDb, zId, &z, &n, zErr, nErr);
+    }
+    if (rc == PS_OK) {
+        pOut = json_loadb(z, n, 0, NULL);
+        if (!pOut) {
+            snprintf(zErr, nErr, "stored data of %s is damaged", zCode);
+            rc = PS_INDEX;
+        }
+    }
+    px_free(z);
+    *pRc = rc;
+    return pOut;
+}
+
+unsigned long idx_index_count(idx_index *p)
+{
+    xw_rdb *pDb;
+    char zErr[64];
+    if (idx_index_reader(p, &pDb, zErr, sizeof zErr) != PS_OK) return 0;
+    return xw_rdb_doccount(pDb);
+}

@@ -1,0 +1,88 @@
+/* indexd: the search daemon.  The only writer of the index; serves the
+ * HTTP/JSON API and the web client.  SIGTERM or SIGINT: finish the requests
+ * in flight, commit, exit. */
+#include "idx_config.h"
+#include "idx_http.h"
+#include "idx_index.h"
+#include "idx_log.h"
+#include "proto_alloc.h"
+#include "proto_status.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef IDX_WEB_DIR
+#define IDX_WEB_DIR ""
+#endif
+
+int main(int argc, char **argv)
+{
+    idx_config cfg;
+    idx_index *pIdx = NULL;
+    idx_http *pHttp = NULL;
+    char zErr[512];
+    unsigned port = 0;
+    sigset_t set;
+    int sig, rc;
+
+    px_install_json_allocator();
+    if (idx_config_init(&cfg) != PS_OK) {
+        fprintf(stderr, "indexd: out of memory\n");
+        return 1;
+    }
+    rc = idx_config_load(&cfg, argc, argv, zErr, sizeof zErr);
+    if (rc == -1) {
+        idx_config_clear(&cfg);
+        return 0;
+    }
+    if (rc != PS_OK) {
+        fprintf(stderr, "indexd: configuration: %s\n", zErr);
+        idx_config_clear(&cfg);
+        return 2;
+    }
+    if (!*cfg.zWebDir && idx_config_set(&cfg, "web_dir", IDX_WEB_DIR, zErr, sizeof zErr) != PS_OK) {
+        fprintf(stderr, "indexd: %s\n", zErr);
+        return 2;
+    }
+    static const char *const azLevel[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(cfg.zLogLevel, azLevel[i]) == 0) idx_log_level = i;
+
+    /* Block the stop signals before any thread starts so that only the
+     * sigwait() below receives them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    idx_index_opts o = {(int)cfg.shards, (unsigned)cfg.commitEvery, 0};
+    rc = idx_index_open(cfg.zDataDir, &o, &pIdx, zErr, sizeof zErr);
+    if (rc != PS_OK) {
+        fprintf(stderr, "indexd: cannot open the index in %s: %s\n", cfg.zDataDir, zErr);
+        idx_config_clear(&cfg);
+        return 1;
+    }
+    rc = idx_http_start(pIdx, &cfg, &pHttp, &port, zErr, sizeof zErr);
+    if (rc != PS_OK) {
+        fprintf(stderr, "indexd: %s\n", zErr);
+        idx_index_close(pIdx);
+        idx_config_clear(&cfg);
+        return 1;
+    }
+    const char *zHost = cfg.zListen;
+    int v6 = strchr(zHost, ':') != NULL;
+    printf("indexd: serving %lu records from %s at http://%s%s%s:%u/\n", idx_index_count(pIdx),
+           cfg.zDataDir, v6 ? "[" : "", zHost, v6 ? "]" : "", port);
+    fflush(stdout);
+    IDX_LOG(IDX_LOG_INFO, 0, "listening on port %u with %ld threads, %ld shards", port, cfg.threads, cfg.shards);
+
+    sigwait(&set, &sig);
+    IDX_LOG(IDX_LOG_INFO, 0, "%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    idx_http_stop(pHttp, 30);
+    idx_index_close(pIdx);
+    IDX_LOG(IDX_LOG_INFO, 0, "index committed; stopped");
+    idx_config_clear(&cfg);
+    return 0;
+}

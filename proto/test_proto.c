@@ -1,0 +1,2 @@
+#include "proto_status.h"
+int main(void){return 0;}
