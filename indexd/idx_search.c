@@ -258,15 +258,17 @@ static int tr_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigne
     }
     if (s->seg.n == 0) s->iSegStart = iStart;
     if (kind == IDX_TOK_WORD) {
-        if (s->lastKind == IDX_TOK_HAN) ql_push(&s->seg, q_term2(t, s->zPrefix, s->zTail, s->nTail));
+        if (s->lastKind == IDX_TOK_HAN && s->nTail) ql_push(&s->seg, q_term2(t, s->zPrefix, s->zTail, s->nTail));
         ql_push(&s->seg, q_term2(t, s->zPrefix, z, n));
     } else {
         size_t ai[1026];
         int m = char_offsets(z, n, ai, 1024);
         if (m == 1) ql_push(&s->seg, q_term2(t, s->zPrefix, z, n));
         for (int k = 0; k + 1 < m; k++) ql_push(&s->seg, q_term2(t, s->zPrefix, z + ai[k], ai[k + 2] - ai[k]));
-        s->nTail = ai[m] - ai[m - 1];
-        memcpy(s->zTail, z + ai[m - 1], s->nTail);
+        /* The last character of a longer run has no term of its own at its
+         * position yet: a word right after it needs it (see idx_text.h). */
+        s->nTail = m > 1 ? ai[m] - ai[m - 1] : 0;
+        memcpy(s->zTail, z + ai[m - 1], ai[m] - ai[m - 1]);
     }
     s->lastKind = kind;
     (void)iEnd;

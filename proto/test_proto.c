@@ -1,2 +1,174 @@
+/* Unit tests of the wire contract: 档号 parser, record checks, JSON. */
+#include "proto_alloc.h"
+#include "proto_code.h"
+#include "proto_msg.h"
+#include "proto_record.h"
 #include "proto_status.h"
-int main(void){return 0;}
+#include "px_test.h"
+
+#include <stdlib.h>
+
+static const char *code_err(const char *z)
+{
+    static char zErr[256];
+    proto_code c;
+    if (proto_code_parse(z, &c, zErr, sizeof zErr) == PS_OK) return "OK";
+    return zErr;
+}
+
+static void test_code(void)
+{
+    proto_code c;
+    char zErr[256];
+    CHECK_INT(proto_code_parse("Z031-WS·2017-Y-BGS-0001", &c, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(c.zFonds, "Z031");
+    CHECK_STR(c.zCategory, "WS");
+    CHECK_INT(c.year, 2017);
+    CHECK_STR(c.zRetention, "Y");
+    CHECK_STR(c.zOrg, "BGS");
+    CHECK_INT(c.itemNo, 1);
+    CHECK_STR(c.zCanonical, "Z031-WS·2017-Y-BGS-0001");
+    /* without 机构, and look-alike separators from spreadsheets and IMEs */
+    CHECK_INT(proto_code_parse("Z031-KJ.2016-D30-0012", &c, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(c.zCanonical, "Z031-KJ·2016-D30-0012");
+    CHECK_STR(c.zOrg, "");
+    CHECK_INT(proto_code_parse(" Z031－WS・2017－D10－0100 ", &c, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(c.zCanonical, "Z031-WS·2017-D10-0100");
+    CHECK_INT(proto_code_parse("A1-ZP•2020-Y-0009", &c, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(c.zCanonical, "A1-ZP·2020-Y-0009");
+
+    CHECK_STR(code_err(""), "档号 is empty");
+    CHECK_CONTAINS(code_err("Z031-WS2017-Y-0001"), "lacks the '·' between 门类代码 and 年度");
+    CHECK_CONTAINS(code_err("Z031-WS·17-Y-0001"), "年度 '17' must be 4 digits");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-D5-0001"), "保管期限代码 'D5' is not one of");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-12"), "件号 '12' must be 4 digits");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-00a1"), "件号 '00a1' has 'a'");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-0000"), "件号 0000 is not allowed");
+    CHECK_CONTAINS(code_err("Z031-ws·2017-Y-0001"), "门类代码 'ws' has 'w'");
+    CHECK_CONTAINS(code_err("Z 31-WS·2017-Y-0001"), "全宗号 'Z 31' has ' '");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y"), "has 3 levels");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-A-B-0001"), "has 6 levels");
+    CHECK_CONTAINS(code_err("Z031--WS·2017-Y-0001"), "empty level at position 2");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-bgs-0001"), "机构（问题）代码 'bgs'");
+    CHECK_CONTAINS(code_err("Z031-·2017-Y-0001"), "门类代码 is missing");
+    CHECK_CONTAINS(code_err("Z031-WS·1850-Y-0001"), "outside 1900-2099");
+    CHECK_STR(proto_retention_code("永久"), "Y");
+    CHECK_STR(proto_retention_code("30年"), "D30");
+    CHECK(proto_retention_code("长期") == NULL);
+}
+
+static void set(proto_record *r, proto_field f, const char *z) { proto_record_set(r, f, z, strlen(z)); }
+
+static void test_record(void)
+{
+    proto_record r;
+    proto_problem err, aWarn[4];
+    int nWarn;
+
+    proto_record_init(&r);
+    set(&r, PF_CODE, "Z031-WS.2017-Y-BGS-0001");
+    set(&r, PF_TITLE, "　关于开展精准扶贫工作的通知 ");
+    set(&r, PF_RETENTION, "永久");
+    set(&r, PF_ITEM_NO, "1");
+    set(&r, PF_DATE, "20170229");
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
+    CHECK_INT(err.field, PF_DATE);
+    set(&r, PF_DATE, "20160229");  /* 2016 is a leap year; 年度 need not match */
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_OK);
+    CHECK_STR(r.az[PF_CODE], "Z031-WS·2017-Y-BGS-0001");
+    CHECK_STR(r.az[PF_TITLE], "关于开展精准扶贫工作的通知");
+    CHECK_STR(r.az[PF_FONDS], "Z031");
+    CHECK_STR(r.az[PF_YEAR], "2017");
+    CHECK_STR(r.az[PF_RETENTION], "Y");
+    CHECK_STR(r.az[PF_ITEM_NO], "0001");
+    CHECK_INT(nWarn, 1);  /* no 责任者 */
+    CHECK_INT(aWarn[0].field, PF_AUTHOR);
+
+    json_t *o = proto_record_to_json(&r);
+    CHECK(json_integer_value(json_object_get(o, "year")) == 2017);
+    CHECK_STR(json_string_value(json_object_get(o, "org")), "BGS");
+    proto_record r2;
+    proto_record_init(&r2);
+    CHECK_INT(proto_record_from_json(&r2, o, &err), PS_OK);
+    CHECK_STR(r2.az[PF_TITLE], r.az[PF_TITLE]);
+    CHECK_STR(r2.az[PF_YEAR], "2017");
+    json_object_set_new(o, "titel", json_string("typo"));
+    proto_record_clear(&r2);
+    CHECK_INT(proto_record_from_json(&r2, o, &err), PS_INVALID);
+    CHECK_CONTAINS(err.zReason, "unknown key 'titel'");
+    json_decref(o);
+    proto_record_clear(&r2);
+
+    set(&r, PF_YEAR, "2016");
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
+    CHECK_INT(err.field, PF_YEAR);
+    CHECK_CONTAINS(err.zReason, "does not match the 档号");
+    set(&r, PF_YEAR, "2017");
+    set(&r, PF_PAGES, "three");
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
+    CHECK_INT(err.field, PF_PAGES);
+    set(&r, PF_PAGES, "3");
+    set(&r, PF_CLASSIFICATION, "top secret");
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
+    CHECK_INT(err.field, PF_CLASSIFICATION);
+    set(&r, PF_CLASSIFICATION, "秘密");
+    set(&r, PF_DATE, "20171300");
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
+    set(&r, PF_DATE, "20170000");  /* unknown month and day */
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_OK);
+    proto_record_set(&r, PF_TITLE, "", 0);
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
+    CHECK_INT(err.field, PF_TITLE);
+    set(&r, PF_TITLE, "bad \xC3\x28 utf8");
+    CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_ENCODING);
+    proto_record_clear(&r);
+
+    CHECK_INT(proto_field_lookup("机构(问题)"), PF_ORG);
+    CHECK_INT(proto_field_lookup("文件编号"), PF_DOC_NO);
+    CHECK_INT(proto_field_lookup("doc_no"), PF_DOC_NO);
+    CHECK_INT(proto_field_lookup("作者"), -1);
+}
+
+static void test_status_and_alloc(void)
+{
+    CHECK_INT(proto_status_http(PS_NOT_FOUND), 404);
+    CHECK_INT(proto_status_http(PS_BAD_QUERY), 400);
+    CHECK_INT(proto_status_http(PS_TOO_BIG), 413);
+    CHECK_INT(proto_status_http(999), 500);
+    CHECK_STR(proto_status_name(PS_ENCODING), "encoding");
+    CHECK_INT(proto_status_from_name("conflict"), PS_CONFLICT);
+    json_t *e = proto_error_body(PS_INVALID, "bad", "date", 12, NULL, 0);
+    json_t *inner = json_object_get(e, "error");
+    CHECK_STR(json_string_value(json_object_get(inner, "status")), "invalid");
+    CHECK_INT(json_integer_value(json_object_get(inner, "line")), 12);
+    CHECK(json_object_get(inner, "param") == NULL);
+    json_decref(e);
+
+    CHECK(proto_utf8_valid("扶贫", strlen("扶贫")));
+    CHECK(!proto_utf8_valid("\xE6\x89", 2));        /* truncated */
+    CHECK(!proto_utf8_valid("\xC0\xAF", 2));        /* overlong */
+    CHECK(!proto_utf8_valid("\xED\xA0\x80", 3));    /* surrogate */
+
+    /* Every allocation failure in a record write is reported, never crashes. */
+    for (long n = 1; n < 40; n++) {
+        proto_record r;
+        proto_problem err;
+        proto_record_init(&r);
+        px_fail_after(n);
+        int rc = proto_record_set(&r, PF_CODE, "Z031-WS·2017-Y-0001", strlen("Z031-WS·2017-Y-0001"));
+        if (rc == PS_OK) rc = proto_record_set(&r, PF_TITLE, "题名", 6);
+        if (rc == PS_OK) rc = proto_record_check(&r, &err, NULL, 0, NULL);
+        px_fail_reset();
+        CHECK(rc == PS_OK || rc == PS_NOMEM);
+        if (px_failed_count() == 0) CHECK_INT(rc, PS_OK);
+        proto_record_clear(&r);
+    }
+}
+
+int main(void)
+{
+    test_code();
+    test_record();
+    test_status_and_alloc();
+    return px_test_done();
+}
