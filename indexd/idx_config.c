@@ -21,7 +21,7 @@ static const struct {
     const char *zEnum; /* allowed values, '|' separated */
     const char *zHelp;
 } aKey[] = {
-    {"listen_addr", T_STR, 0, 0, "127.0.0.1", offsetof(idx_config, zListen), NULL, "address to listen on (IPv4 or IPv6)"},
+    {"listen", T_STR, 0, 0, "127.0.0.1", offsetof(idx_config, zListen), NULL, "address to listen on (IPv4 or IPv6)"},
     {"port", T_INT, 0, 65535, "8080", offsetof(idx_config, port), NULL, "TCP port; 0 picks a free one"},
     {"data_dir", T_STR, 0, 0, "var/index", offsetof(idx_config, zDataDir), NULL, "directory of the index"},
     {"shards", T_INT, 1, 16, "2", offsetof(idx_config, shards), NULL, "index shards, written in parallel (fixed at creation)"},

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct {
-    char *zListen;      /* listen_addr */
+    char *zListen;      /* listen */
     long port;
     char *zDataDir;     /* data_dir */
     long shards;

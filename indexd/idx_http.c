@@ -627,7 +627,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         atomic_fetch_add(&h->nInFlight, 1);
         /* Refuse an announced oversized body before reading it. */
         const char *zLen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (zLen && strtoull(zLen, NULL, 10) > h->maxBody) r->tooBig = 1;
+        if (zLen && strtoull(zLen, NULL, 10) > h->maxBody) {
+            r->tooBig = 1;
+            return route(h, c, zUrl, zMethod, r);
+        }
         return MHD_YES;
     }
     if (*pnData) {
@@ -701,7 +704,7 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
         pSa = (struct sockaddr *)&sa6;
         flags |= MHD_USE_IPv6;
     } else {
-        snprintf(zErr, nErr, "listen_addr: '%s' is not an IPv4 or IPv6 address", cfg->zListen);
+        snprintf(zErr, nErr, "listen: '%s' is not an IPv4 or IPv6 address", cfg->zListen);
         return PS_CONFIG;
     }
     idx_http *h = px_calloc(1, sizeof *h);

@@ -1,0 +1,1225 @@
+#!/usr/bin/env python3
+"""Benchmark and correctness check of the archive search daemon.
+
+Generates (or reuses) a synthetic archive, loads it into the daemon over
+HTTP, checks every answer of a fixed query mix against the truth computed
+by substring search over the corpus, measures latencies over HTTP and in
+process, and compares with SQLite FTS5 (trigram) on the same corpus.
+
+    python3 bench/bench.py --records 20000 --workdir /tmp/b
+
+Exit status: 0 if every answer of the daemon was right, 1 if any was wrong
+(or records failed to load), 2 on a setup error.  Timings never fail it.
+See bench/README.md.
+"""
+
+import argparse
+import array
+import collections
+import http.client
+import json
+import math
+import operator
+import os
+import queue
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import gen_corpus  # noqa: E402
+
+BENCH_VERSION = 1
+
+HAN = gen_corpus.HAN_CLASS
+SPACE = gen_corpus.SPACE_CLASS
+RE_WS_HAN = re.compile('(?<=[' + HAN + '])[' + SPACE + ']+(?=[' + HAN + '])')
+RE_RUN = re.compile('[' + HAN + ']+')
+SEP = '\x1f'  # between title and pages in the truth text: no phrase crosses it
+
+PHRASE_KINDS = ['phrase2', 'phrase3', 'phrase4', 'phrase6', 'phrase8']
+KINDS = PHRASE_KINDS + ['and2', 'run', 'title', 'year', 'yrange', 'code']
+# Kinds whose answers are exact by contract: any difference from the truth
+# is an error that makes the run fail.
+EXACT_KINDS = set(PHRASE_KINDS + ['and2', 'title', 'year', 'yrange'])
+KIND_DOC = {
+    'phrase2': 'quoted phrase of 2 characters',
+    'phrase3': 'quoted phrase of 3 characters',
+    'phrase4': 'quoted phrase of 4 characters',
+    'phrase6': 'quoted phrase of 6 characters',
+    'phrase8': 'quoted phrase of 8 characters',
+    'and2': 'two quoted phrases (2-4 characters) ANDed',
+    'run': 'unquoted run of 4-8 characters (exact first, then near)',
+    'title': '题名:"phrase" (2-6 characters)',
+    'year': 'quoted phrase (3-6) with year=YYYY',
+    'yrange': '年度:A..B "phrase" or year_from/year_to with a phrase (3-6)',
+    'code': 'GET /api/v1/records/{档号}',
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def norm(text):
+    """The truth's form of a text: white space between two Chinese
+    characters removed (a line wrap does not split a word), nothing else."""
+    return RE_WS_HAN.sub('', text)
+
+
+def truth_text(rec):
+    """Title and page texts of a record, normalized, one SEP between them."""
+    parts = [norm(rec.get('title', ''))]
+    for p in rec.get('page_texts') or ():
+        parts.append(norm(p.get('text', '')))
+    return SEP.join(parts)
+
+
+def pct(values, p):
+    """Nearest-rank percentile (the C helper computes it the same way)."""
+    if not values:
+        return None
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(math.ceil(p / 100.0 * len(v))) - 1))
+    return v[k]
+
+
+def rnd(x, nd=3):
+    return None if x is None else round(x, nd)
+
+
+# ---------------------------------------------------------------- corpus --
+
+def ensure_corpus(workdir, n, seed):
+    path = os.path.join(workdir, 'corpus-%d-s%d.ndjson' % (n, seed))
+    meta_path = path + '.meta.json'
+    _, digest = gen_corpus.build_pool()
+    if os.path.exists(path) and os.path.exists(meta_path):
+        with open(meta_path, encoding='utf-8') as fh:
+            meta = json.load(fh)
+        if (meta.get('records') == n and meta.get('seed') == seed and
+                meta.get('version') == gen_corpus.GEN_VERSION and meta.get('pool_digest') == digest):
+            log('corpus: reusing %s' % path)
+            return path, meta
+    log('corpus: generating %d records ...' % n)
+    meta = gen_corpus.generate(n, seed, path)
+    log('corpus: %d records in %.1f s' % (n, meta['seconds']))
+    return path, meta
+
+
+def read_selected(path, wanted):
+    """Records at the ordinals in `wanted` (a set), parsed."""
+    out = {}
+    with open(path, encoding='utf-8') as fh:
+        for i, line in enumerate(fh):
+            if i in wanted:
+                out[i] = json.loads(line)
+                if len(out) == len(wanted):
+                    break
+    return out
+
+
+# ------------------------------------------------------------- query mix --
+
+class Sample:
+    """A record the queries are drawn from, with its runs of Chinese
+    characters (normalized text, so a run goes on across a line wrap)."""
+
+    def __init__(self, ordinal, rec):
+        self.ordinal = ordinal
+        self.code = rec['code']
+        self.year = int(rec['code'].split('\u00b7')[1][:4])
+        self.raw_pages = [p['text'] for p in rec.get('page_texts') or ()]
+        self.text_runs = []
+        for t in self.raw_pages:
+            self.text_runs.extend(RE_RUN.findall(norm(t)))
+        self.title_runs = RE_RUN.findall(norm(rec['title']))
+        self.rec = rec
+
+
+def build_queries(corpus, n, nq, seed):
+    """The fixed query mix: nq queries of each kind, drawn with a seeded RNG."""
+    rng = random.Random(seed * 7919 + 17)
+    meta_runs = gen_corpus.meta_han_runs()
+    want = set(rng.randrange(n) for _ in range(min(3 * nq * len(KINDS), 4 * n)))
+    recs = read_selected(corpus, want)
+    samples = [Sample(i, recs[i]) for i in sorted(recs)]
+    del recs
+
+    def ok_phrase(p):
+        return not any(p in m for m in meta_runs)
+
+    def pick(s, length, source='text'):
+        runs = s.text_runs if source == 'text' else s.title_runs
+        runs = [r for r in runs if len(r) >= length]
+        if not runs:
+            return None
+        r = rng.choice(runs)
+        k = rng.randrange(len(r) - length + 1)
+        p = r[k:k + length]
+        return p if ok_phrase(p) else None
+
+    def crosses(s, p):
+        return not any(p in t for t in s.raw_pages)
+
+    queries = []
+    for kind in KINDS:
+        made = 0
+        tries = 0
+        while made < nq:
+            tries += 1
+            if tries > 200 * nq + 1000:
+                log('queries: could only draw %d of %d for %s' % (made, nq, kind))
+                break
+            s = rng.choice(samples)
+            q = {'kind': kind}
+            if kind in PHRASE_KINDS:
+                length = int(kind[6:])
+                p = pick(s, length)
+                if not p:
+                    continue
+                q.update(q='"%s"' % p, phrases=[['all', p]], cross=crosses(s, p))
+            elif kind == 'and2':
+                p1 = pick(s, rng.choice((2, 3, 4)))
+                p2 = pick(s, rng.choice((2, 3, 4)))
+                if not p1 or not p2 or p1 in p2 or p2 in p1:
+                    continue
+                q.update(q='"%s" "%s"' % (p1, p2), phrases=[['all', p1], ['all', p2]],
+                         cross=crosses(s, p1) or crosses(s, p2))
+            elif kind == 'run':
+                p = pick(s, rng.randint(4, 8))
+                if not p:
+                    continue
+                q.update(q=p, phrases=[['all', p]], cross=crosses(s, p))
+            elif kind == 'title':
+                p = pick(s, rng.randint(2, 6), 'title')
+                if not p:
+                    continue
+                q.update(q='题名:"%s"' % p, phrases=[['title', p]], cross=False)
+            elif kind == 'year':
+                p = pick(s, rng.randint(3, 6))
+                if not p:
+                    continue
+                q.update(q='"%s"' % p, phrases=[['all', p]], year=s.year,
+                         years=[s.year, s.year], cross=crosses(s, p))
+            elif kind == 'yrange':
+                p = pick(s, rng.randint(3, 6))
+                if not p:
+                    continue
+                span = rng.randint(1, 3)
+                lo = rng.randint(max(2014, s.year - span + 1), s.year)
+                hi = min(2020, lo + span - 1)
+                if made % 2 == 0:
+                    q.update(q='年度:%d..%d "%s"' % (lo, hi, p))
+                else:
+                    q.update(q='"%s"' % p, year_from=lo, year_to=hi)
+                q.update(phrases=[['all', p]], years=[lo, hi], cross=crosses(s, p))
+            elif kind == 'code':
+                code = s.code
+                # Now and then a look-alike separator, as typed by hand.
+                r = rng.random()
+                if r < 0.1:
+                    code = code.replace('\u00b7', '\u30fb')
+                elif r < 0.2:
+                    code = code.replace('\u00b7', '.')
+                q.update(code=code, canonical=s.code, title=s.rec['title'])
+            queries.append(q)
+            made += 1
+    for i, q in enumerate(queries):
+        q['id'] = i
+    return queries, samples
+
+
+def compute_truth(corpus, queries, samples):
+    """Scan the corpus once; for every query the sorted ordinals of the
+    records that satisfy it.  Returns (truth, codes, years)."""
+    t0 = time.time()
+    needles = {}
+    for q in queries:
+        for scope, p in q.get('phrases', ()):
+            needles.setdefault((scope, p), len(needles))
+    # Key every needle by its rarest character pair (document frequency in
+    # the samples): a record is tested for a needle only if it holds the key.
+    df = collections.Counter()
+    for s in samples:
+        t = truth_text(s.rec)
+        df.update(set(map(operator.add, t, t[1:])))
+    bykey = collections.defaultdict(list)
+    for (scope, p), nid in needles.items():
+        pairs = [p[i:i + 2] for i in range(len(p) - 1)]
+        key = min(pairs, key=lambda b: (df.get(b, 0), b))
+        # (needle, phrase, where to look): None when holding the key is
+        # holding the needle (a 2-character phrase anywhere in the record).
+        bykey[key].append((nid, p, None if len(p) == 2 and scope == 'all'
+                           else (scope == 'title')))
+    keys = set(bykey)
+    post = [array.array('I') for _ in needles]
+    codes = []
+    years = array.array('H')
+    nchars = npages = 0
+    add = operator.add
+    with open(corpus, encoding='utf-8') as fh:
+        for i, line in enumerate(fh):
+            rec = json.loads(line)
+            codes.append(rec['code'])
+            years.append(int(rec['code'].split('\u00b7')[1][:4]))
+            title = norm(rec['title'])
+            t = truth_text(rec)
+            for pg in rec.get('page_texts') or ():
+                npages += 1
+                nchars += len(pg['text'])
+            for k in keys.intersection(map(add, t, t[1:])):
+                for nid, p, in_title in bykey[k]:
+                    if in_title is None or p in (title if in_title else t):
+                        post[nid].append(i)
+            if (i + 1) % 200000 == 0:
+                log('truth: %d records, %.0f s' % (i + 1, time.time() - t0))
+    truth = {}
+    for q in queries:
+        if q['kind'] == 'code':
+            continue
+        sets = [post[needles[(scope, p)]] for scope, p in q['phrases']]
+        res = set(sets[0])
+        for other in sets[1:]:
+            res.intersection_update(other)
+        if 'years' in q:
+            lo, hi = q['years']
+            res = {o for o in res if lo <= years[o] <= hi}
+        truth[q['id']] = sorted(res)
+    log('truth: %d queries over %d records in %.1f s' % (len(truth), len(codes), time.time() - t0))
+    return truth, codes, years, {'chars': nchars, 'pages': npages}
+
+
+# ------------------------------------------------------------------ HTTP --
+
+class Client:
+    """One keep-alive HTTP connection."""
+
+    def __init__(self, port, host='127.0.0.1', timeout=300):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.conn.request(method, path, body=body, headers=headers or {})
+                r = self.conn.getresponse()
+                data = r.read()
+                if (r.getheader('Connection') or '').lower() == 'close':
+                    self.close()
+                return r.status, data
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt:
+                    raise
+
+    def get_json(self, path):
+        status, data = self.request('GET', path)
+        try:
+            return status, json.loads(data.decode('utf-8'))
+        except ValueError:
+            return status, {'_raw': data[:500].decode('utf-8', 'replace')}
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def search_path(q, extra=None):
+    params = {}
+    if q.get('q') is not None:
+        params['q'] = q['q']
+    if 'year' in q:
+        params['year'] = str(q['year'])
+    if 'year_from' in q:
+        params['year_from'] = str(q['year_from'])
+        params['year_to'] = str(q['year_to'])
+    params.update(extra or {})
+    return '/api/v1/search?' + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+
+def record_path(code):
+    return '/api/v1/records/' + urllib.parse.quote(code, safe='')
+
+
+class RssSampler(threading.Thread):
+    """Samples VmRSS of a process every `period` seconds until stopped."""
+
+    def __init__(self, pid, period=0.1):
+        super().__init__(daemon=True)
+        self.pid, self.period = pid, period
+        self.samples = []
+        self.cpu0 = cpu_seconds(pid)
+        self.cpu1 = None
+        self._stop_ev = threading.Event()
+
+    def run(self):
+        while not self._stop_ev.is_set():
+            v = read_status(self.pid, 'VmRSS')
+            if v is not None:
+                self.samples.append(v)
+            self._stop_ev.wait(self.period)
+
+    def stop(self):
+        self._stop_ev.set()
+        self.join()
+        self.cpu1 = cpu_seconds(self.pid)
+        return {'rss_peak_mb': rnd(max(self.samples) / 1024.0, 1) if self.samples else None,
+                'rss_mean_mb': rnd(sum(self.samples) / len(self.samples) / 1024.0, 1)
+                if self.samples else None,
+                'samples': len(self.samples),
+                'cpu_s': rnd(self.cpu1 - self.cpu0, 2)
+                if self.cpu0 is not None and self.cpu1 is not None else None}
+
+
+def read_status(pid, key):
+    try:
+        with open('/proc/%d/status' % pid) as fh:
+            for line in fh:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1])  # kB
+    except OSError:
+        return None
+    return None
+
+
+def cpu_seconds(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as fh:
+            f = fh.read().rsplit(')', 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def dir_size(path):
+    """Disk usage in bytes, as du counts it."""
+    total = 0
+    for base, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(base, f)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    def __init__(self, exe, datadir, port, logpath, shards, threads):
+        self.exe, self.datadir, self.port = exe, datadir, port
+        self.logpath = logpath
+        self.argv = [exe, '--data-dir', datadir, '--port', str(port), '--listen', '127.0.0.1',
+                     '--shards', str(shards), '--threads', str(threads)]
+        self.proc = None
+
+    def start(self, timeout=60):
+        self.logfh = open(self.logpath, 'ab')
+        self.proc = subprocess.Popen(self.argv, stdout=self.logfh, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        c = Client(self.port, timeout=5)
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise SetupError('indexd exited with status %s at start; log:\n%s'
+                                 % (self.proc.returncode, self.log_tail()))
+            try:
+                status, body = c.get_json('/healthz')
+                if status == 200:
+                    c.close()
+                    return body
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.1)
+        raise SetupError('indexd did not answer /healthz within %d s; log:\n%s'
+                         % (timeout, self.log_tail()))
+
+    def stop(self, timeout=300):
+        """SIGTERM and wait: the daemon commits and exits."""
+        t0 = time.time()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = 'killed after %d s' % timeout
+        self.logfh.close()
+        return rc, time.time() - t0
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.logpath, 'rb') as fh:
+                lines = fh.read().decode('utf-8', 'replace').splitlines()
+            return '\n'.join(lines[-n:])
+        except OSError:
+            return ''
+
+
+class SetupError(Exception):
+    pass
+
+
+# ------------------------------------------------------------------ load --
+
+def load_http(port, corpus, n, batch, nconn, pid, problems):
+    """POST the corpus as NDJSON in batches over nconn keep-alive connections."""
+    q = queue.Queue(maxsize=2 * nconn)
+    stats = {'imported': 0, 'replaced': 0, 'rejected': 0, 'requests': 0, 'errors': 0,
+             'split_413': 0}
+    lock = threading.Lock()
+
+    def reader():
+        buf = []
+        first = 0
+        with open(corpus, 'rb') as fh:
+            for i, line in enumerate(fh):
+                buf.append(line)
+                if len(buf) == batch:
+                    q.put((first, buf))
+                    first = i + 1
+                    buf = []
+        if buf:
+            q.put((first, buf))
+        for _ in range(nconn):
+            q.put(None)
+
+    def post(c, first, lines):
+        status, data = c.request('POST', '/api/v1/records', body=b''.join(lines),
+                                 headers={'Content-Type': 'application/x-ndjson'})
+        with lock:
+            stats['requests'] += 1
+        if status == 413 and len(lines) > 1:
+            with lock:
+                stats['split_413'] += 1
+            h = len(lines) // 2
+            post(c, first, lines[:h])
+            post(c, first + h, lines[h:])
+            return
+        try:
+            body = json.loads(data.decode('utf-8'))
+        except ValueError:
+            body = None
+        with lock:
+            if status != 200 or not isinstance(body, dict):
+                stats['errors'] += 1
+                problems.append({'where': 'load', 'records': '%d-%d' % (first, first + len(lines) - 1),
+                                 'problem': 'HTTP %d: %s' % (status, data[:300].decode('utf-8', 'replace'))})
+                return
+            stats['imported'] += body.get('imported', 0)
+            stats['replaced'] += body.get('replaced', 0)
+            rej = body.get('rejected') or []
+            stats['rejected'] += len(rej)
+            for r in rej[:3]:
+                problems.append({'where': 'load', 'records': '%d-%d' % (first, first + len(lines) - 1),
+                                 'problem': 'rejected: %s' % json.dumps(r, ensure_ascii=False)})
+            if body.get('imported', 0) + len(rej) != len(lines):
+                problems.append({'where': 'load', 'records': '%d-%d' % (first, first + len(lines) - 1),
+                                 'problem': 'imported %s + rejected %d != %d lines'
+                                 % (body.get('imported'), len(rej), len(lines))})
+
+    def worker():
+        c = Client(port)
+        while True:
+            item = q.get()
+            if item is None:
+                break
+            try:
+                post(c, *item)
+            except Exception as e:  # noqa: BLE001 - keep loading, report it
+                with lock:
+                    stats['errors'] += 1
+                    problems.append({'where': 'load', 'records': str(item[0]),
+                                     'problem': 'exception %r' % (e,)})
+        c.close()
+
+    sampler = RssSampler(pid)
+    sampler.start()
+    t0 = time.time()
+    threads = [threading.Thread(target=reader, daemon=True)]
+    threads += [threading.Thread(target=worker, daemon=True) for _ in range(nconn)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dt = time.time() - t0
+    # Wait until the daemon sees every record (it may commit lazily).
+    c = Client(port)
+    t1 = time.time()
+    seen = None
+    while time.time() - t1 < 300:
+        try:
+            status, body = c.get_json('/healthz')
+            seen = body.get('records') if status == 200 else None
+        except (OSError, http.client.HTTPException):
+            seen = None
+        if seen is not None and seen >= stats['imported']:
+            break
+        time.sleep(0.2)
+    visible = time.time() - t0
+    c.close()
+    rss = sampler.stop()
+    stats.update(seconds=rnd(dt, 2), records_per_s=rnd(n / dt, 1),
+                 visible_seconds=rnd(visible, 2), healthz_records=seen, **rss)
+    stats['rss_hwm_mb'] = rnd((read_status(pid, 'VmHWM') or 0) / 1024.0, 1)
+    return stats
+
+
+# ----------------------------------------------------------- correctness --
+
+class Checker:
+    def __init__(self, truth, codes, small):
+        self.truth, self.codes = truth, codes
+        self.small = small
+        self.by_kind = {k: collections.Counter() for k in KINDS}
+        self.details = []
+
+    def bad(self, q, problem, **kw):
+        self.by_kind[q['kind']]['wrong'] += 1
+        d = {'kind': q['kind'], 'q': q.get('q') or q.get('code'), 'problem': problem}
+        for k in ('year', 'year_from', 'year_to'):
+            if k in q:
+                d[k] = q[k]
+        d.update(kw)
+        if len([x for x in self.details if x['kind'] == q['kind']]) < 10:
+            self.details.append(d)
+
+    def fetch_all(self, c, q, upto):
+        """Hits of q, paging 100 at a time, until upto hits or the end."""
+        hits = []
+        first = None
+        while len(hits) < upto:
+            # The first page as a user gets it (facets on, which also makes
+            # the daemon count matches further), later pages without facets.
+            extra = {'offset': len(hits), 'limit': 100}
+            if hits:
+                extra['facets'] = 0
+            status, body = c.get_json(search_path(q, extra))
+            if status != 200:
+                return None, 'HTTP %d: %s' % (status, json.dumps(body, ensure_ascii=False)[:300])
+            if first is None:
+                first = body
+            page = body.get('hits') or []
+            hits.extend(page)
+            if len(page) < 100 or len(hits) >= body.get('total', 0):
+                break
+        return (first, hits), None
+
+    def check(self, c, q):
+        kind = q['kind']
+        cnt = self.by_kind[kind]
+        cnt['n'] += 1
+        if kind == 'code':
+            status, body = c.get_json(record_path(q['code']))
+            if status != 200:
+                self.bad(q, 'HTTP %d: %s' % (status, json.dumps(body, ensure_ascii=False)[:300]))
+            elif body.get('code') != q['canonical'] or body.get('title') != q['title']:
+                self.bad(q, 'wrong record: code %r title %r' % (body.get('code'), body.get('title')))
+            return
+        want = self.truth[q['id']]
+        ntrue = len(want)
+        cnt['truth_total'] += ntrue
+        if q.get('cross'):
+            cnt['cross_wrap'] += 1
+        small = ntrue <= self.small
+        # Small answers: every hit (and some more, to see false positives
+        # or the near hits of a run); large ones: the first page.
+        upto = (ntrue + 100 if kind == 'run' else self.small + 100) if small else 100
+        res, err = self.fetch_all(c, q, upto)
+        if err:
+            self.bad(q, err)
+            return
+        first, hits = res
+        got = [h.get('code') for h in hits]
+        if len(set(got)) != len(got):
+            self.bad(q, 'duplicate hits', dup=[x for x, k in collections.Counter(got).items() if k > 1][:5])
+        total = first.get('total')
+        exact_total = first.get('total_exact')
+        if kind == 'run':
+            flags = [h.get('exact') for h in hits]
+            if any(f is None for f in flags):
+                self.bad(q, 'hit without an "exact" flag')
+                return
+            k = flags.index(False) if False in flags else len(flags)
+            if any(flags[k:]):
+                self.bad(q, 'an exact hit comes after a near one', at=flags.index(True, k))
+            exact = set(got[:k])
+            cnt['near'] += len(flags) - k
+            if small:
+                self.compare(q, exact, want, total=None)
+            else:
+                wanted = set(self.codes[o] for o in want)
+                fp = [x for x in got[:k] if x not in wanted]
+                if fp:
+                    self.bad(q, 'false positives among the exact hits', fp=fp[:5], truth=ntrue)
+                    cnt['fp'] += len(fp)
+                if k < len(flags):
+                    self.bad(q, 'near hits before all %d exact ones' % ntrue, exact_seen=k)
+            return
+        for h in hits:
+            if h.get('exact') is False:
+                self.bad(q, 'hit of a quoted phrase marked exact=false', code=h.get('code'))
+                break
+        if exact_total is True and total != ntrue:
+            self.bad(q, 'total %s (total_exact) but truth %d' % (total, ntrue))
+        elif exact_total is not True:
+            if small:
+                self.bad(q, 'total_exact is %r for %d matches (total %s)' % (exact_total, ntrue, total))
+            else:
+                cnt['estimated'] += 1
+                if ntrue:
+                    cnt['est_err_pct_sum'] += 100.0 * abs((total or 0) - ntrue) / ntrue
+        if small:
+            self.compare(q, set(got), want, total)
+        else:
+            wanted = set(self.codes[o] for o in want)
+            fp = [x for x in got if x not in wanted]
+            if fp:
+                cnt['fp'] += len(fp)
+                self.bad(q, 'false positives on the first page', fp=fp[:5], truth=ntrue)
+
+    def compare(self, q, got, want, total):
+        cnt = self.by_kind[q['kind']]
+        wanted = set(self.codes[o] for o in want)
+        fp = sorted(got - wanted)
+        fn = sorted(wanted - got)
+        cnt['compared'] += 1
+        if fp or fn:
+            cnt['fp'] += len(fp)
+            cnt['fn'] += len(fn)
+            self.bad(q, 'hit set differs from the truth', fp=fp[:5], fn=fn[:5], n_fp=len(fp),
+                     n_fn=len(fn), truth=len(wanted), total=total)
+
+
+def check_all(port, queries, truth, codes, small):
+    """Check every answer, one query at a time (this also warms the daemon)."""
+    chk = Checker(truth, codes, small)
+    c = Client(port)
+    for q in queries:
+        try:
+            chk.check(c, q)
+        except Exception as e:  # noqa: BLE001 - report it as a wrong answer
+            chk.bad(q, 'exception %r' % (e,))
+            c.close()
+    c.close()
+    return chk
+
+
+# --------------------------------------------------------------- latency --
+
+def time_http(port, queries, clients, rounds, seed, pid):
+    rng = random.Random(seed + 4242)
+    work = []
+    for r in range(rounds):
+        order = list(queries)
+        rng.shuffle(order)
+        work.extend(order)
+    idx = [0]
+    lock = threading.Lock()
+    lat = collections.defaultdict(list)
+    errors = collections.Counter()
+
+    def worker():
+        c = Client(port)
+        mine = []
+        while True:
+            with lock:
+                i = idx[0]
+                idx[0] += 1
+            if i >= len(work):
+                break
+            q = work[i]
+            path = record_path(q['code']) if q['kind'] == 'code' else search_path(q)
+            t0 = time.perf_counter()
+            try:
+                status, _ = c.request('GET', path)
+            except (OSError, http.client.HTTPException):
+                status = -1
+            dt = (time.perf_counter() - t0) * 1000.0
+            mine.append((q['kind'], dt, status))
+        c.close()
+        with lock:
+            for kind, dt, status in mine:
+                if status == 200:
+                    lat[kind].append(dt)
+                else:
+                    errors[kind] += 1
+
+    sampler = RssSampler(pid)
+    sampler.start()
+    t0 = time.time()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.time() - t0
+    rss = sampler.stop()
+    out = {}
+    for kind in KINDS:
+        v = lat.get(kind, [])
+        out[kind] = {'p50_ms': rnd(pct(v, 50)), 'p99_ms': rnd(pct(v, 99)), 'n': len(v),
+                     'errors': errors.get(kind, 0)}
+    summary = {'requests': len(work), 'seconds': rnd(wall, 2), 'qps': rnd(len(work) / wall, 1),
+               'clients': clients, 'rounds': rounds}
+    summary.update(rss)
+    return out, summary
+
+
+def write_inproc_queries(path, queries):
+    with open(path, 'w', encoding='utf-8') as fh:
+        for q in queries:
+            o = {'kind': q['kind']}
+            for k in ('q', 'code', 'year', 'year_from', 'year_to'):
+                if k in q:
+                    o[k] = q[k]
+            fh.write(json.dumps(o, ensure_ascii=False) + '\n')
+
+
+def run_inproc(exe, datadir, qpath, shards):
+    t0 = time.time()
+    p = subprocess.run([exe, datadir, qpath, str(shards)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=3600)
+    if p.returncode != 0:
+        return None, 'exit %d: %s' % (p.returncode, p.stderr.decode('utf-8', 'replace')[-1000:])
+    try:
+        res = json.loads(p.stdout.decode('utf-8'))
+    except ValueError:
+        return None, 'unparsable output: %r' % p.stdout[:300]
+    log('in-process: %.1f s' % (time.time() - t0))
+    return res, p.stderr.decode('utf-8', 'replace').strip() or None
+
+
+# ------------------------------------------------------------------ FTS5 --
+
+def fts5_load(corpus, n, dbpath, batch):
+    for suffix in ('', '-journal', '-wal', '-shm'):
+        if os.path.exists(dbpath + suffix):
+            os.remove(dbpath + suffix)
+    db = sqlite3.connect(dbpath, isolation_level=None, check_same_thread=False)
+    db.execute("CREATE VIRTUAL TABLE docs USING fts5(code UNINDEXED, year UNINDEXED, "
+               "title, body, tokenize='trigram')")
+    db.execute('CREATE TABLE codes(code TEXT PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID')
+    t0 = time.time()
+    rows, crows = [], []
+
+    def flush():
+        db.execute('BEGIN')
+        db.executemany('INSERT INTO docs(rowid, code, year, title, body) VALUES (?,?,?,?,?)', rows)
+        db.executemany('INSERT INTO codes(code, rid) VALUES (?,?)', crows)
+        db.execute('COMMIT')
+        rows.clear()
+        crows.clear()
+
+    with open(corpus, encoding='utf-8') as fh:
+        for i, line in enumerate(fh):
+            rec = json.loads(line)
+            year = int(rec['code'].split('\u00b7')[1][:4])
+            body = '\n\n'.join(norm(p['text']) for p in rec.get('page_texts') or ())
+            rows.append((i + 1, rec['code'], year, norm(rec['title']), body))
+            crows.append((rec['code'], i + 1))
+            if len(rows) == batch:
+                flush()
+    if rows:
+        flush()
+    dt = time.time() - t0
+    size = os.path.getsize(dbpath)
+    return db, {'seconds': rnd(dt, 2), 'records_per_s': rnd(n / dt, 1), 'db_bytes': size}
+
+
+def fts5_sql(q):
+    """(where clause, params, method) of q for the FTS5 table."""
+    conds, params, match = [], [], []
+    likes = False
+    for scope, p in q['phrases']:
+        if len(p) >= 3:
+            match.append(('title : "%s"' if scope == 'title' else '"%s"') % p)
+        else:
+            likes = True
+            # '+col': SQLite evaluates the LIKE itself.  Handed to FTS5 (plain
+            # 'col LIKE'), a pattern under 3 characters finds nothing in
+            # SQLite 3.40 (it should fall back to a scan).
+            if scope == 'title':
+                conds.append('+title LIKE ?')
+                params.append('%' + p + '%')
+            else:
+                conds.append('(+title LIKE ? OR +body LIKE ?)')
+                params += ['%' + p + '%', '%' + p + '%']
+    if match:
+        conds.insert(0, 'docs MATCH ?')
+        params.insert(0, ' AND '.join(match))
+    if 'years' in q:
+        conds.append('year BETWEEN ? AND ?')
+        params += q['years']
+    method = 'MATCH+LIKE' if match and likes else ('LIKE' if likes else 'MATCH')
+    return ' AND '.join(conds), params, method, bool(match)
+
+
+def fts5_short_like_probe(db, queries, truth):
+    """Whether 'col LIKE' with a 2-character pattern, handed to FTS5, finds
+    what '+col LIKE' (evaluated by SQLite) finds.  None if not tested."""
+    for q in queries:
+        ph = q.get('phrases') or []
+        if len(ph) == 1 and ph[0][0] == 'all' and len(ph[0][1]) == 2 and 'years' not in q \
+                and truth.get(q['id']):
+            pat = '%' + ph[0][1] + '%'
+            a = db.execute('SELECT count(*) FROM docs WHERE title LIKE ? OR body LIKE ? OR 0',
+                           (pat, pat)).fetchone()[0]
+            b = db.execute('SELECT count(*) FROM docs WHERE body LIKE ?', (pat,)).fetchone()[0]
+            c = db.execute('SELECT count(*) FROM docs WHERE +body LIKE ?', (pat,)).fetchone()[0]
+            return {'pattern': pat, 'truth': len(truth[q['id']]), 'title_or_body': a,
+                    'body_via_fts5': b, 'body_via_sqlite': c}
+    return None
+
+
+def fts5_queries(db, queries, truth, codes, small, like_max, seed):
+    lat = collections.defaultdict(list)
+    lat_like = collections.defaultdict(list)
+    methods = collections.defaultdict(collections.Counter)
+    wrong = {k: collections.Counter() for k in KINDS}
+    details = []
+    like_done = collections.Counter()
+    for q in queries:
+        kind = q['kind']
+        if kind == 'code':
+            t0 = time.perf_counter()
+            row = db.execute('SELECT code, title, body FROM docs WHERE rowid = '
+                             '(SELECT rid FROM codes WHERE code = ?)', (q['canonical'],)).fetchone()
+            lat[kind].append((time.perf_counter() - t0) * 1000.0)
+            methods[kind]['rowid'] += 1
+            wrong[kind]['n'] += 1
+            if not row or row[0] != q['canonical']:
+                wrong[kind]['wrong'] += 1
+            continue
+        where, params, method, ranked = fts5_sql(q)
+        if method != 'MATCH':
+            if like_done[kind] >= like_max:
+                methods[kind]['skipped (LIKE cap)'] += 1
+                continue
+            like_done[kind] += 1
+        methods[kind][method] += 1
+        t0 = time.perf_counter()
+        count = db.execute('SELECT count(*) FROM docs WHERE ' + where, params).fetchone()[0]
+        db.execute('SELECT code, title FROM docs WHERE ' + where +
+                   (' ORDER BY rank' if ranked else '') + ' LIMIT 20', params).fetchall()
+        dt = (time.perf_counter() - t0) * 1000.0
+        (lat if method == 'MATCH' else lat_like)[kind].append(dt)
+        want = truth[q['id']]
+        c = wrong[kind]
+        c['n'] += 1
+        if count != len(want):
+            c['wrong'] += 1
+            c['count_diff'] += 1
+            if len(details) < 30:
+                details.append({'kind': kind, 'q': q['q'], 'method': method, 'count': count,
+                                'truth': len(want)})
+        if len(want) <= small:
+            got = set(r[0] for r in db.execute('SELECT code FROM docs WHERE ' + where, params))
+            wanted = set(codes[o] for o in want)
+            c['fp'] += len(got - wanted)
+            c['fn'] += len(wanted - got)
+    out = {}
+    for kind in KINDS:
+        v, vl = lat.get(kind, []), lat_like.get(kind, [])
+        out[kind] = {'p50_ms': rnd(pct(v, 50)), 'p99_ms': rnd(pct(v, 99)), 'n': len(v),
+                     'like_p50_ms': rnd(pct(vl, 50)), 'like_p99_ms': rnd(pct(vl, 99)),
+                     'like_n': len(vl), 'all_p50_ms': rnd(pct(v + vl, 50)),
+                     'all_p99_ms': rnd(pct(v + vl, 99)),
+                     'methods': dict(methods[kind]), 'wrong': wrong[kind].get('wrong', 0),
+                     'fp': wrong[kind].get('fp', 0), 'fn': wrong[kind].get('fn', 0),
+                     'checked': wrong[kind].get('n', 0)}
+    return out, details
+
+
+# ---------------------------------------------------------------- report --
+
+def fmt(x, nd=2):
+    if x is None:
+        return '-'
+    if isinstance(x, float):
+        return ('%.' + str(nd) + 'f') % x
+    return str(x)
+
+
+def mb(b):
+    return None if b is None else b / 1e6
+
+
+def print_report(rep):
+    out = []
+    w = out.append
+    cfg = rep['config']
+    w('')
+    w('== archive search benchmark: %d records (seed %d), %d queries per kind ==' % (
+        cfg['records'], cfg['seed'], cfg['queries']))
+    c = rep['corpus']
+    w('corpus        %s: %.1f MB NDJSON, %d text characters (%d pages)' % (
+        os.path.basename(c['path']), mb(c['bytes']), c.get('chars', 0), c.get('pages', 0)))
+    ld = rep.get('load') or {}
+    w('')
+    w('%-28s %14s %14s' % ('', 'indexd', 'SQLite FTS5'))
+    f5 = rep.get('fts5') or {}
+    f5l = f5.get('load') or {}
+    w('%-28s %14s %14s' % ('load rate (records/s)', fmt(ld.get('records_per_s'), 1),
+                             fmt(f5l.get('records_per_s'), 1)))
+    w('%-28s %14s %14s' % ('load time (s)', fmt(ld.get('seconds'), 1), fmt(f5l.get('seconds'), 1)))
+    w('%-28s %14s %14s' % ('index size (MB)', fmt(mb(rep.get('index_bytes')), 1),
+                             fmt(mb(f5l.get('db_bytes')), 1)))
+    w('%-28s %14s' % ('RSS loading peak/mean (MB)', '%s/%s' % (fmt(ld.get('rss_peak_mb'), 0),
+                                                             fmt(ld.get('rss_mean_mb'), 0))))
+    sv = rep.get('serve') or {}
+    w('%-28s %14s' % ('RSS serving peak/mean (MB)', '%s/%s' % (fmt(sv.get('rss_peak_mb'), 0),
+                                                             fmt(sv.get('rss_mean_mb'), 0))))
+    w('%-28s %14s' % ('HTTP throughput (req/s)', fmt(sv.get('qps'), 1)))
+    w('%-28s %14s' % ('daemon CPU load/serve (s)', '%s/%s' % (fmt(ld.get('cpu_s'), 1),
+                                                            fmt(sv.get('cpu_s'), 1))))
+    w('')
+    w('latency in ms, p50/p99 (HTTP: %d clients; in-process and FTS5: one thread)' % cfg['clients'])
+    w('%-8s %5s %8s %15s %15s %15s %9s %13s %13s' % (
+        'kind', 'n', 'truth', 'HTTP', 'in-process', 'FTS5', 'FTS5/ours', 'ours fp/fn/bad',
+        'FTS5 fp/fn/bad'))
+    for kind in KINDS:
+        k = rep['kinds'][kind]
+        h, ip, fx = k.get('http') or {}, k.get('inproc') or {}, k.get('fts5') or {}
+        ours = ip.get('p50_ms') if ip.get('p50_ms') else h.get('p50_ms')
+        if fx.get('n'):
+            fts = '%s/%s' % (fmt(fx.get('p50_ms')), fmt(fx.get('p99_ms')))
+            ratio = fx['p50_ms'] / ours if ours else None
+        elif fx.get('like_n'):
+            fts = 'L %s/%s' % (fmt(fx.get('like_p50_ms'), 1), fmt(fx.get('like_p99_ms'), 1))
+            ratio = fx['like_p50_ms'] / ours if ours else None
+        else:
+            fts, ratio = '-', None
+        cr = k.get('correct') or {}
+        w('%-8s %5s %8s %15s %15s %15s %9s %13s %13s' % (
+            kind, h.get('n', '-'), fmt(k.get('truth_median')),
+            '%s/%s' % (fmt(h.get('p50_ms')), fmt(h.get('p99_ms'))),
+            '%s/%s' % (fmt(ip.get('p50_ms')), fmt(ip.get('p99_ms'))) if ip else '-',
+            fts, fmt(ratio, 1) + 'x' if ratio else '-',
+            '%d/%d/%d' % (cr.get('fp', 0), cr.get('fn', 0), cr.get('wrong', 0)),
+            '%d/%d/%d' % (fx.get('fp', 0), fx.get('fn', 0), fx.get('wrong', 0)) if fx else '-'))
+    w('')
+    w('truth: median matching records; fp/fn: false positive/negative records over the')
+    w('queries whose full hit list was compared (truth <= %d); bad: queries with any wrong' % cfg['small'])
+    w('answer.  FTS5/ours: FTS5 p50 over in-process p50.  FTS5 "L": only LIKE scans (2-character')
+    w('terms find nothing through the trigram index), at most %d queries per kind.' % cfg['fts5_like_max'])
+    mixed = [kind for kind in KINDS if (rep['kinds'][kind].get('fts5') or {}).get('like_n')
+             and (rep['kinds'][kind].get('fts5') or {}).get('n')]
+    for kind in mixed:
+        fx = rep['kinds'][kind]['fts5']
+        w('  FTS5 %s: MATCH %d queries (above); LIKE %d queries p50/p99 %s/%s ms' % (
+            kind, fx['n'], fx['like_n'], fmt(fx['like_p50_ms'], 1), fmt(fx['like_p99_ms'], 1)))
+    cw = sum((rep['kinds'][k].get('correct') or {}).get('cross_wrap', 0) for k in KINDS)
+    w('phrases that cross a line wrap in the record they were drawn from: %d' % cw)
+    if rep.get('notes'):
+        w('')
+        for n in rep['notes']:
+            w('note: ' + n)
+    if rep.get('problems'):
+        w('')
+        w('PROBLEMS (%d):' % len(rep['problems']))
+        for p in rep['problems'][:40]:
+            w('  ' + json.dumps(p, ensure_ascii=False))
+    w('')
+    w('result: %s' % ('OK: every answer of the daemon was right' if rep['ok']
+                      else 'FAIL: wrong answers (see PROBLEMS)'))
+    print('\n'.join(out), flush=True)
+
+
+# ------------------------------------------------------------------ main --
+
+def main():
+    ap = argparse.ArgumentParser(description='Benchmark and correctness check of indexd.')
+    ap.add_argument('--records', type=int, default=20000)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--workdir', default=os.path.join(ROOT, 'var', 'bench'))
+    ap.add_argument('--indexd', default=os.path.join(ROOT, 'build', 'indexd', 'indexd'))
+    ap.add_argument('--inproc', default=os.path.join(ROOT, 'build', 'bench', 'bench-inproc'))
+    ap.add_argument('--port', type=int, default=0, help='0: a free port')
+    ap.add_argument('--clients', type=int, default=4, help='concurrent HTTP clients')
+    ap.add_argument('--queries', type=int, default=200, help='queries per kind')
+    ap.add_argument('--rounds', type=int, default=2, help='timed HTTP passes over the query mix')
+    ap.add_argument('--shards', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=4)
+    ap.add_argument('--batch', type=int, default=500, help='records per load request')
+    ap.add_argument('--loaders', type=int, default=2, help='concurrent load connections')
+    ap.add_argument('--small', type=int, default=300,
+                    help='compare full hit lists (and require total_exact) up to this many matches')
+    ap.add_argument('--fts5-like-max', type=int, default=50,
+                    help='LIKE-scan queries per kind for FTS5 (they are slow)')
+    ap.add_argument('--no-fts5', action='store_true')
+    ap.add_argument('--no-inproc', action='store_true')
+    args = ap.parse_args()
+
+    os.makedirs(args.workdir, exist_ok=True)
+    rep = {'version': BENCH_VERSION, 'config': {
+        'records': args.records, 'seed': args.seed, 'queries': args.queries, 'clients': args.clients,
+        'rounds': args.rounds, 'shards': args.shards, 'threads': args.threads, 'batch': args.batch,
+        'loaders': args.loaders, 'small': args.small, 'fts5_like_max': args.fts5_like_max},
+        'problems': [], 'notes': [], 'kinds': {k: {'doc': KIND_DOC[k]} for k in KINDS}}
+    daemon = None
+    try:
+        if not os.access(args.indexd, os.X_OK):
+            raise SetupError('no indexd at %s (build it first, or pass --indexd)' % args.indexd)
+        corpus, meta = ensure_corpus(args.workdir, args.records, args.seed)
+        rep['corpus'] = {'path': corpus, 'bytes': os.path.getsize(corpus), 'meta': meta}
+
+        log('queries: drawing %d per kind ...' % args.queries)
+        queries, samples = build_queries(corpus, args.records, args.queries, args.seed)
+        truth, codes, years, cstats = compute_truth(corpus, queries, samples)
+        rep['corpus'].update(cstats)
+        del samples
+        for kind in KINDS:
+            counts = [len(truth[q['id']]) for q in queries if q['kind'] == kind and q['id'] in truth]
+            rep['kinds'][kind]['truth_median'] = pct(counts, 50)
+            rep['kinds'][kind]['truth_max'] = max(counts) if counts else None
+        with open(os.path.join(args.workdir, 'queries.json'), 'w', encoding='utf-8') as fh:
+            json.dump([dict(q, truth=len(truth.get(q['id'], ()))) for q in queries], fh,
+                      ensure_ascii=False, indent=0)
+        qpath = os.path.join(args.workdir, 'queries.jsonl')
+        write_inproc_queries(qpath, queries)
+
+        # ---- the daemon: load
+        datadir = os.path.join(args.workdir, 'data')
+        shutil.rmtree(datadir, ignore_errors=True)
+        os.makedirs(datadir)
+        port = args.port or free_port()
+        logpath = os.path.join(args.workdir, 'indexd.log')
+        if os.path.exists(logpath):
+            os.remove(logpath)
+        daemon = Daemon(args.indexd, datadir, port, logpath, args.shards, args.threads)
+        log('indexd: starting on port %d' % port)
+        daemon.start()
+        pid = daemon.proc.pid
+        log('load: %d records in batches of %d over %d connections ...'
+            % (args.records, args.batch, args.loaders))
+        ld = load_http(port, corpus, args.records, args.batch, args.loaders, pid, rep['problems'])
+        rep['load'] = ld
+        log('load: %.1f records/s, peak RSS %s MB' % (ld['records_per_s'], ld['rss_peak_mb']))
+        if ld['imported'] != args.records or ld['rejected'] or ld['errors']:
+            rep['problems'].append({'where': 'load', 'problem': 'imported %d of %d records (%d rejected, '
+                                    '%d failed requests)' % (ld['imported'], args.records,
+                                                             ld['rejected'], ld['errors'])})
+        if ld.get('healthz_records') != args.records:
+            rep['problems'].append({'where': 'load', 'problem': '/healthz says %s records after loading %d'
+                                    % (ld.get('healthz_records'), args.records)})
+        rep['index_bytes_loaded'] = dir_size(datadir)
+
+        # ---- correctness
+        log('check: %d queries ...' % len(queries))
+        t0 = time.time()
+        chk = check_all(port, queries, truth, codes, args.small)
+        log('check: %.1f s' % (time.time() - t0))
+        for kind in KINDS:
+            rep['kinds'][kind]['correct'] = dict(chk.by_kind[kind])
+        rep['problems'].extend(dict(where='answer', **d) for d in chk.details)
+
+        # ---- latency over HTTP
+        log('latency: %d rounds x %d queries, %d clients ...' % (args.rounds, len(queries), args.clients))
+        lat, serve = time_http(port, queries, args.clients, args.rounds, args.seed, pid)
+        serve['rss_hwm_mb'] = rnd((read_status(pid, 'VmHWM') or 0) / 1024.0, 1)
+        rep['serve'] = serve
+        for kind in KINDS:
+            rep['kinds'][kind]['http'] = lat[kind]
+            if lat[kind]['errors']:
+                rep['problems'].append({'where': 'latency', 'kind': kind,
+                                        'problem': '%d requests failed' % lat[kind]['errors']})
+
+        # ---- stop; in process
+        rc, dt = daemon.stop()
+        rep['stop'] = {'exit': rc, 'seconds': rnd(dt, 2)}
+        if rc != 0:
+            rep['problems'].append({'where': 'stop', 'problem': 'indexd exit status %s after SIGTERM; '
+                                    'log tail: %s' % (rc, daemon.log_tail(10))})
+        daemon = None
+        rep['index_bytes'] = dir_size(datadir)
+        if args.no_inproc:
+            pass
+        elif not os.access(args.inproc, os.X_OK):
+            rep['notes'].append('in-process timing skipped: no helper at %s' % args.inproc)
+        else:
+            log('in-process: running the helper ...')
+            res, err = run_inproc(args.inproc, datadir, qpath, args.shards)
+            if res is None:
+                rep['problems'].append({'where': 'inproc', 'problem': err})
+            else:
+                if err:
+                    rep['notes'].append('in-process helper said: ' + err[-500:])
+                for kind in KINDS:
+                    rep['kinds'][kind]['inproc'] = res.get(kind)
+                    if (res.get(kind) or {}).get('errors'):
+                        rep['problems'].append({'where': 'inproc', 'kind': kind,
+                                                'problem': '%d queries failed' % res[kind]['errors']})
+
+        # ---- FTS5
+        if not args.no_fts5:
+            dbpath = os.path.join(args.workdir, 'fts5.db')
+            log('fts5: loading ...')
+            db, f5load = fts5_load(corpus, args.records, dbpath, args.batch)
+            log('fts5: %.1f records/s; queries ...' % f5load['records_per_s'])
+            f5, f5details = fts5_queries(db, queries, truth, codes, args.small, args.fts5_like_max,
+                                         args.seed)
+            probe = fts5_short_like_probe(db, queries, truth)
+            db.close()
+            rep['fts5'] = {'load': f5load, 'wrong': f5details, 'sqlite': sqlite3.sqlite_version,
+                           'short_like_probe': probe}
+            if probe and probe['body_via_fts5'] != probe['body_via_sqlite']:
+                rep['notes'].append(
+                    'SQLite %s: "body LIKE \'%s\'" finds %d rows when FTS5 handles it, %d when '
+                    'SQLite evaluates it ("+body LIKE"); the benchmark uses the "+col" form.'
+                    % (sqlite3.sqlite_version, probe['pattern'], probe['body_via_fts5'],
+                       probe['body_via_sqlite']))
+            for kind in KINDS:
+                rep['kinds'][kind]['fts5'] = f5[kind]
+            rep['notes'].append('FTS5 stores the text with white space between Chinese characters '
+                                'removed (as the truth does), pages separated by a blank line; '
+                                'the "run" kind is a plain phrase there (no near matches).')
+    except SetupError as e:
+        log('bench: %s' % e)
+        if daemon:
+            daemon.kill()
+        return 2
+    finally:
+        if daemon:
+            daemon.kill()
+
+    # Fail on wrong answers (or records that did not load, or failed
+    # requests), never on timings.
+    wrong = sum((rep['kinds'][k].get('correct') or {}).get('wrong', 0) for k in KINDS)
+    load_bad = any(p['where'] in ('load', 'latency') for p in rep['problems'])
+    rep['ok'] = wrong == 0 and not load_bad
+    rep['wrong_answers'] = wrong
+    with open(os.path.join(args.workdir, 'report.json'), 'w', encoding='utf-8') as fh:
+        json.dump(rep, fh, ensure_ascii=False, indent=1)
+    print_report(rep)
+    log('report: %s' % os.path.join(args.workdir, 'report.json'))
+    return 0 if rep['ok'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

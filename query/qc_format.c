@@ -1,0 +1,434 @@
+/* Human-readable answers: search hits, records with the store-location
+ * banner, import reports, pages. */
+#include "qc_format.h"
+#include "proto_alloc.h"
+#include "proto_record.h"
+#include "proto_status.h"
+#include "qc_text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HIT_LABEL_COLS 10    /* "存放位置" and two spaces */
+#define RECORD_LABEL_COLS 14 /* "机构（问题）" and two spaces */
+
+static const char zNone[] = "—";
+
+static int invalid(char *zErr, size_t nErr, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
+static int invalid(char *zErr, size_t nErr, const char *zFmt, ...)
+{
+    va_list ap;
+    va_start(ap, zFmt);
+    vsnprintf(zErr, nErr, zFmt, ap);
+    va_end(ap);
+    return PS_INVALID;
+}
+
+/* The string at key k of o, or NULL (absent, null or not a string). */
+static const char *str_at(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The number at key k of o as an integer, or dflt. */
+static long long int_at(const json_t *o, const char *k, long long dflt)
+{
+    const json_t *v = json_object_get(o, k);
+    if (json_is_integer(v)) return (long long)json_integer_value(v);
+    if (json_is_real(v) && json_real_value(v) > -9e18 && json_real_value(v) < 9e18)
+        return (long long)json_real_value(v);
+    return dflt;
+}
+
+static void add_clean(qc_buf *b, const char *z)
+{
+    qc_text_add_clean(b, z, strlen(z), QC_TEXT_ONE_LINE);
+}
+
+/* "题名      " */
+static void add_label(qc_buf *b, const char *zIndent, const char *zLabel, size_t nCols)
+{
+    qc_buf_adds(b, zIndent);
+    qc_text_add_padded(b, zLabel, nCols);
+}
+
+/* Any JSON value on one line: strings cleaned, numbers as numbers, arrays
+ * joined with ", ", objects as compact JSON, null or absent as "—". */
+static void add_value(qc_buf *b, const json_t *v)
+{
+    if (!v || json_is_null(v)) {
+        qc_buf_adds(b, zNone);
+    } else if (json_is_string(v)) {
+        if (json_string_length(v) == 0) qc_buf_adds(b, zNone);
+        else qc_text_add_clean(b, json_string_value(v), json_string_length(v), QC_TEXT_ONE_LINE);
+    } else if (json_is_integer(v)) {
+        qc_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        qc_buf_addf(b, "%g", json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        qc_buf_adds(b, json_is_true(v) ? "yes" : "no");
+    } else if (json_is_array(v) && json_array_size(v) > 0) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(v, i, x) {
+            if (i) qc_buf_adds(b, ", ");
+            if (json_is_array(x) || json_is_object(x)) qc_buf_adds(b, "…");
+            else add_value(b, x);
+        }
+    } else if (json_is_array(v)) {
+        qc_buf_adds(b, zNone);
+    } else {
+        char *z = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!z) {
+            b->rc = PS_NOMEM;
+            return;
+        }
+        add_clean(b, z);
+        px_free(z);
+    }
+}
+
+static int cmp_long(const void *x, const void *y)
+{
+    long long a = *(const long long *)x, c = *(const long long *)y;
+    return a < c ? -1 : a > c;
+}
+
+/* Page numbers as ranges: "1-3, 5".  Entries that are not numbers are
+ * skipped; "—" when none is left. */
+static void add_page_list(qc_buf *b, const json_t *a)
+{
+    size_t n = json_array_size(a), m = 0;
+    long long *aN = n ? px_malloc(n * sizeof *aN) : NULL;
+    if (n && !aN) {
+        b->rc = PS_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (json_is_integer(json_array_get(a, i))) aN[m++] = (long long)json_integer_value(json_array_get(a, i));
+    qsort(aN, m, sizeof *aN, cmp_long);
+    if (m == 0) qc_buf_adds(b, zNone);
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        while (j + 1 < m && aN[j + 1] <= aN[j] + 1) j++;
+        qc_buf_addf(b, "%s%lld", i ? ", " : "", aN[i]);
+        if (aN[j] != aN[i]) qc_buf_addf(b, "%s%lld", aN[j] == aN[i] + 1 ? ", " : "-", aN[j]);
+        i = j + 1;
+    }
+    px_free(aN);
+}
+
+/* ---- search --------------------------------------------------------- */
+
+static void add_ms(qc_buf *b, double ms)
+{
+    if (ms < 1) qc_buf_addf(b, "%.2f", ms);
+    else if (ms < 10) qc_buf_addf(b, "%.1f", ms);
+    else qc_buf_addf(b, "%.0f", ms);
+}
+
+typedef struct {
+    const char *zKey;
+    long long n;
+} facet_val;
+
+static int year_order(const void *x, const void *y)
+{
+    return strcmp(((const facet_val *)x)->zKey, ((const facet_val *)y)->zKey);
+}
+
+static int count_order(const void *x, const void *y)
+{
+    const facet_val *a = x, *c = y;
+    if (a->n != c->n) return a->n > c->n ? -1 : 1;
+    return strcmp(a->zKey, c->zKey);
+}
+
+/* "年度: 2017 (12), 2018 (3)"; nothing for an empty facet. */
+static void add_facet(qc_buf *b, const char *zLabel, const char *zName, const json_t *o)
+{
+    size_t n = json_object_size(o), m = 0;
+    const char *zKey;
+    json_t *v;
+    if (!json_is_object(o) || n == 0) return;
+    facet_val *a = px_malloc(n * sizeof *a);
+    if (!a) {
+        b->rc = PS_NOMEM;
+        return;
+    }
+    json_object_foreach((json_t *)o, zKey, v) {
+        a[m].zKey = zKey;
+        a[m++].n = int_at(o, zKey, 0);
+    }
+    qsort(a, m, sizeof *a, strcmp(zName, "year") == 0 ? year_order : count_order);
+    add_clean(b, zLabel);
+    qc_buf_adds(b, ":");
+    for (size_t i = 0; i < m && i < QC_FACET_SHOW; i++) {
+        qc_buf_adds(b, i ? ", " : " ");
+        add_clean(b, a[i].zKey);
+        qc_buf_addf(b, " (%lld)", a[i].n);
+    }
+    if (m > QC_FACET_SHOW) qc_buf_addf(b, ", … %zu more", m - QC_FACET_SHOW);
+    qc_buf_adds(b, "\n");
+    px_free(a);
+}
+
+static void add_facets(qc_buf *b, const json_t *pAns)
+{
+    static const struct {
+        const char *zName, *zLabel;
+    } aFacet[] = {
+        {"year", "年度"},         {"fonds", "全宗号"}, {"category", "门类"},
+        {"retention", "保管期限"}, {"carrier", "载体"}, {"classification", "密级"},
+        {"org", "机构（问题）"},
+    };
+    const json_t *pF = json_object_get(pAns, "facets");
+    const char *zName;
+    json_t *v;
+    size_t nFacet = sizeof aFacet / sizeof aFacet[0];
+    int any = 0;
+    if (!json_is_object(pF)) return;
+    json_object_foreach((json_t *)pF, zName, v) any |= json_object_size(v) > 0;
+    if (!any) return;
+    qc_buf_adds(b, "\n");
+    for (size_t k = 0; k < nFacet; k++) add_facet(b, aFacet[k].zLabel, aFacet[k].zName, json_object_get(pF, aFacet[k].zName));
+    json_object_foreach((json_t *)pF, zName, v) { /* facets this client does not know yet */
+        size_t k = 0;
+        while (k < nFacet && strcmp(aFacet[k].zName, zName) != 0) k++;
+        if (k == nFacet) add_facet(b, zName, zName, v);
+    }
+    if (json_is_false(json_object_get(pAns, "facets_complete")))
+        qc_buf_adds(b, "(the counts cover the first matches only)\n");
+}
+
+static void add_hit(qc_buf *b, long long nr, const json_t *h, int markStyle)
+{
+    const char *zLoc = str_at(h, "location");
+    const json_t *pPages = json_object_get(h, "pages");
+    const char *zSnip = str_at(h, "snippet");
+    qc_buf_addf(b, "\n%3lld. ", nr);
+    add_value(b, json_object_get(h, "code"));
+    if (json_is_false(json_object_get(h, "exact"))) qc_buf_adds(b, "  (near match: one character differs)");
+    qc_buf_adds(b, "\n");
+    add_label(b, "     ", "题名", HIT_LABEL_COLS);
+    add_value(b, json_object_get(h, "title"));
+    qc_buf_adds(b, "\n");
+    add_label(b, "     ", "日期", HIT_LABEL_COLS);
+    add_value(b, json_object_get(h, "date"));
+    qc_buf_adds(b, "\n");
+    add_label(b, "     ", "存放位置", HIT_LABEL_COLS);
+    if (zLoc && *zLoc) add_clean(b, zLoc);
+    else qc_buf_adds(b, "(no store location recorded)");
+    qc_buf_adds(b, "\n");
+    add_label(b, "     ", "匹配页", HIT_LABEL_COLS);
+    if (json_array_size(pPages) > 0) add_page_list(b, pPages);
+    else qc_buf_adds(b, "(none: found in the catalog fields)");
+    qc_buf_adds(b, "\n");
+    if (zSnip && *zSnip) {
+        qc_buf_adds(b, "     ");
+        qc_text_add_snippet(b, zSnip, strlen(zSnip), markStyle);
+        qc_buf_adds(b, "\n");
+    }
+}
+
+int qc_format_search(qc_buf *b, const json_t *pAns, int markStyle, char *zErr, size_t nErr)
+{
+    const json_t *pHits = json_object_get(pAns, "hits");
+    const json_t *h;
+    size_t i;
+    if (!json_is_array(pHits)) return invalid(zErr, nErr, "indexd's search answer has no list of hits");
+    long long total = int_at(pAns, "total", (long long)json_array_size(pHits));
+    long long offset = int_at(pAns, "offset", 0), limit = int_at(pAns, "limit", 0);
+    long long nHits = (long long)json_array_size(pHits);
+    const json_t *pMs = json_object_get(pAns, "took_ms");
+    qc_buf_addf(b, "%lld record%s (%s)", total, total == 1 ? "" : "s",
+                json_is_false(json_object_get(pAns, "total_exact")) ? "about" : "exact");
+    if (json_is_number(pMs)) {
+        qc_buf_adds(b, " in ");
+        add_ms(b, json_number_value(pMs));
+        qc_buf_adds(b, " ms");
+    }
+    qc_buf_adds(b, "\n");
+    if (nHits > 0 && (offset > 0 || nHits < total)) {
+        qc_buf_addf(b, "showing %lld-%lld", offset + 1, offset + nHits);
+        if (offset + nHits < total && limit > 0) qc_buf_addf(b, "; --page %lld for more", offset / limit + 2);
+        qc_buf_adds(b, "\n");
+    } else if (nHits == 0 && total > 0) {
+        qc_buf_addf(b, "no hits from number %lld on\n", offset + 1);
+    }
+    json_array_foreach(pHits, i, h) {
+        if (json_is_object(h)) add_hit(b, offset + (long long)i + 1, h, markStyle);
+    }
+    add_facets(b, pAns);
+    return b->rc;
+}
+
+/* ---- record --------------------------------------------------------- */
+
+int qc_format_banner(qc_buf *b, const char *zLabel, const char *zValue)
+{
+    qc_buf line;
+    const char *z = zValue ? zValue : "";
+    while (*z == ' ' || *z == '\t') z++;
+    qc_buf_init(&line, 0);
+    qc_buf_adds(&line, " ");
+    add_clean(&line, zLabel);
+    qc_buf_adds(&line, "  ");
+    if (*z) add_clean(&line, z);
+    else qc_buf_adds(&line, "(no store location recorded)");
+    qc_buf_adds(&line, " ");
+    if (line.rc != PS_OK) {
+        b->rc = line.rc;
+    } else {
+        size_t w = qc_text_width(line.z, line.n);
+        qc_buf_adds(b, "┏");
+        qc_buf_repeat(b, "━", w);
+        qc_buf_adds(b, "┓\n┃");
+        qc_buf_add(b, line.z, line.n);
+        qc_buf_adds(b, "┃\n┗");
+        qc_buf_repeat(b, "━", w);
+        qc_buf_adds(b, "┛\n");
+    }
+    qc_buf_release(&line);
+    return b->rc;
+}
+
+int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
+{
+    static const proto_field aOrder[] = {
+        PF_CODE,   PF_TITLE,  PF_AUTHOR,   PF_DOC_NO, PF_DATE, PF_PAGES,
+        PF_CLASSIFICATION, PF_CARRIER, PF_RETENTION, PF_NOTE, PF_PARENT,
+        PF_FONDS,  PF_CATEGORY, PF_YEAR, PF_ORG, PF_ITEM_NO,
+    };
+    static const char *const azRetention[][2] = {{"Y", "永久"}, {"D30", "30年"}, {"D10", "10年"}};
+    const char *zKey;
+    json_t *v;
+    if (!json_is_object(pAns) || !str_at(pAns, "code"))
+        return invalid(zErr, nErr, "indexd's answer is not a record (it has no 档号)");
+    for (size_t k = 0; k < sizeof aOrder / sizeof aOrder[0]; k++) {
+        const json_t *pVal = json_object_get(pAns, proto_field_key(aOrder[k]));
+        add_label(b, "", proto_field_cn(aOrder[k]), RECORD_LABEL_COLS);
+        add_value(b, pVal);
+        for (size_t r = 0; aOrder[k] == PF_RETENTION && r < 3; r++)
+            if (json_is_string(pVal) && strcmp(json_string_value(pVal), azRetention[r][0]) == 0)
+                qc_buf_addf(b, " (%s)", azRetention[r][1]);
+        qc_buf_adds(b, "\n");
+    }
+    /* Keys this client does not know yet, so that nothing stored is hidden. */
+    json_object_foreach((json_t *)pAns, zKey, v) {
+        int f = proto_field_lookup(zKey);
+        if ((f >= 0 && strcmp(proto_field_key(f), zKey) == 0) || strcmp(zKey, "stored_pages") == 0) continue;
+        add_label(b, "", zKey, RECORD_LABEL_COLS);
+        add_value(b, v);
+        qc_buf_adds(b, "\n");
+    }
+    const json_t *pStored = json_object_get(pAns, "stored_pages");
+    add_label(b, "", "已录全文页", RECORD_LABEL_COLS);
+    if (json_array_size(pStored) > 0) {
+        add_page_list(b, pStored);
+        qc_buf_addf(b, " (%zu page%s)", json_array_size(pStored), json_array_size(pStored) == 1 ? "" : "s");
+    } else {
+        qc_buf_adds(b, "none");
+    }
+    qc_buf_adds(b, "\n\n");
+    return qc_format_banner(b, proto_field_cn(PF_LOCATION), str_at(pAns, proto_field_key(PF_LOCATION)));
+}
+
+/* ---- import --------------------------------------------------------- */
+
+/* "rejected  line 5: 日期: reason" for each entry of the list. */
+static void add_rows(qc_buf *b, const char *zWhat, const json_t *pList, long long nCount)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(pList, i, r) {
+        const char *zField = str_at(r, "field"), *zReason = str_at(r, "reason");
+        long long line = int_at(r, "line", 0);
+        if (!zField || !*zField) zField = str_at(r, "key");
+        qc_buf_addf(b, "%-9s ", zWhat);
+        if (line > 0) qc_buf_addf(b, "line %lld: ", line);
+        if (zField && *zField) {
+            add_clean(b, zField);
+            qc_buf_adds(b, ": ");
+        }
+        add_clean(b, zReason ? zReason : "(no reason given)");
+        qc_buf_adds(b, "\n");
+    }
+    if (nCount > (long long)json_array_size(pList))
+        qc_buf_addf(b, "… and %lld more %s not listed\n", nCount - (long long)json_array_size(pList),
+                    strcmp(zWhat, "rejected") == 0 ? "rejected rows" : "warnings");
+}
+
+int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char *zErr, size_t nErr)
+{
+    const json_t *pRej = json_object_get(pAns, "rejected"), *pWarn = json_object_get(pAns, "warnings");
+    *pnRejected = 0;
+    if (!json_is_integer(json_object_get(pAns, "imported")))
+        return invalid(zErr, nErr, "indexd's import answer does not say how many records were imported");
+    long long nRej = int_at(pAns, "rejected_count", (long long)json_array_size(pRej));
+    long long nWarn = int_at(pAns, "warnings_count", (long long)json_array_size(pWarn));
+    const char *zEnc = str_at(pAns, "encoding");
+    if (nRej < (long long)json_array_size(pRej)) nRej = (long long)json_array_size(pRej);
+    if (nWarn < (long long)json_array_size(pWarn)) nWarn = (long long)json_array_size(pWarn);
+    *pnRejected = nRej;
+    qc_buf_addf(b, "imported %lld (%lld replaced), %lld rejected, %lld warning%s", int_at(pAns, "imported", 0),
+                int_at(pAns, "replaced", 0), nRej, nWarn, nWarn == 1 ? "" : "s");
+    if (zEnc) {
+        qc_buf_adds(b, ", encoding ");
+        add_clean(b, zEnc);
+    }
+    qc_buf_adds(b, "\n");
+    add_rows(b, "rejected", pRej, nRej);
+    add_rows(b, "warning", pWarn, nWarn);
+    return b->rc;
+}
+
+/* ---- pages and health ----------------------------------------------- */
+
+int qc_format_page(qc_buf *b, const json_t *pAns, int tty, char *zErr, size_t nErr)
+{
+    const json_t *pText = json_object_get(pAns, "text");
+    if (!json_is_string(pText)) return invalid(zErr, nErr, "indexd's answer has no page text");
+    const char *z = json_string_value(pText);
+    size_t n = json_string_length(pText);
+    if (!tty) return qc_buf_add(b, z, n);
+    add_value(b, json_object_get(pAns, "code"));
+    qc_buf_addf(b, ", page %lld", int_at(pAns, "page", 0));
+    const json_t *pConf = json_object_get(pAns, "confidence"), *pDpi = json_object_get(pAns, "dpi");
+    if (json_is_number(pConf)) qc_buf_addf(b, ", OCR confidence %g", json_number_value(pConf));
+    if (json_is_number(pDpi)) qc_buf_addf(b, ", %g dpi", json_number_value(pDpi));
+    qc_buf_adds(b, "\n\n");
+    if (n == 0) qc_buf_adds(b, "(the page text is empty)");
+    qc_text_add_clean(b, z, n, QC_TEXT_KEEP_LINES);
+    if (n == 0 || z[n - 1] != '\n') qc_buf_adds(b, "\n");
+    return b->rc;
+}
+
+int qc_format_page_stored(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
+{
+    if (!json_is_object(pAns) || !json_is_integer(json_object_get(pAns, "page")))
+        return invalid(zErr, nErr, "indexd's answer does not say which page it stored");
+    qc_buf_addf(b, "stored page %lld of ", int_at(pAns, "page", 0));
+    add_value(b, json_object_get(pAns, "code"));
+    qc_buf_adds(b, json_is_true(json_object_get(pAns, "replaced")) ? " (replaced the earlier text)\n" : " (new)\n");
+    return b->rc;
+}
+
+int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *zErr, size_t nErr)
+{
+    const char *zStatus = str_at(pAns, "status");
+    if (!zStatus) return invalid(zErr, nErr, "indexd's health answer has no status");
+    qc_buf_addf(b, "indexd at %s: ", zServer);
+    add_clean(b, zStatus);
+    if (json_is_integer(json_object_get(pAns, "records")))
+        qc_buf_addf(b, ", %lld record%s", int_at(pAns, "records", 0), int_at(pAns, "records", 0) == 1 ? "" : "s");
+    if (str_at(pAns, "version")) {
+        qc_buf_adds(b, ", version ");
+        add_clean(b, str_at(pAns, "version"));
+    }
+    qc_buf_adds(b, "\n");
+    return b->rc;
+}

@@ -1,0 +1,920 @@
+/* Unit tests of the client: command line, API paths with percent-encoded
+ * 档号, display width, cleaning and snippets, formatting of canned answers,
+ * error bodies, allocation failures, and the HTTP layer against a forked
+ * one-shot server that sends canned (also broken) answers. */
+#include "proto_alloc.h"
+#include "proto_status.h"
+#include "qc_args.h"
+#include "qc_buf.h"
+#include "qc_client.h"
+#include "qc_format.h"
+#include "qc_path.h"
+#include "qc_text.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int nCheck, nFail;
+
+static void fail_at(const char *zFile, int line, const char *zWhat)
+{
+    nFail++;
+    fprintf(stderr, "%s:%d: FAILED: %s\n", zFile, line, zWhat);
+}
+
+#define CHECK(c) \
+    do { \
+        nCheck++; \
+        if (!(c)) fail_at(__FILE__, __LINE__, #c); \
+    } while (0)
+
+#define CHECK_INT(a, b) \
+    do { \
+        long long a_ = (long long)(a), b_ = (long long)(b); \
+        nCheck++; \
+        if (a_ != b_) { \
+            fail_at(__FILE__, __LINE__, #a " == " #b); \
+            fprintf(stderr, "    got %lld, want %lld\n", a_, b_); \
+        } \
+    } while (0)
+
+#define CHECK_STR(a, b) \
+    do { \
+        const char *a_ = (a), *b_ = (b); \
+        nCheck++; \
+        if (!a_ || strcmp(a_, b_) != 0) { \
+            fail_at(__FILE__, __LINE__, #a " == " #b); \
+            fprintf(stderr, "    got  [%s]\n    want [%s]\n", a_ ? a_ : "(null)", b_); \
+        } \
+    } while (0)
+
+#define CHECK_HAS(hay, needle) \
+    do { \
+        const char *h_ = (hay), *n_ = (needle); \
+        nCheck++; \
+        if (!h_ || !strstr(h_, n_)) { \
+            fail_at(__FILE__, __LINE__, #hay " contains " #needle); \
+            fprintf(stderr, "    [%s]\n    lacks [%s]\n", h_ ? h_ : "(null)", n_); \
+        } \
+    } while (0)
+
+#define CHECK_LACKS(hay, needle) \
+    do { \
+        const char *h_ = (hay), *n_ = (needle); \
+        nCheck++; \
+        if (h_ && strstr(h_, n_)) { \
+            fail_at(__FILE__, __LINE__, #hay " lacks " #needle); \
+            fprintf(stderr, "    [%s]\n    has [%s]\n", h_, n_); \
+        } \
+    } while (0)
+
+static const char zCode[] = "Z031-WS·2017-Y-BGS-0001";
+static const char zCodeEsc[] = "Z031-WS%C2%B72017-Y-BGS-0001";
+static const char zLoc[] = "1号库-3列-2节-4层-015盒";
+
+static json_t *load(const char *z)
+{
+    json_error_t je;
+    json_t *o = json_loads(z, 0, &je);
+    if (!o) fprintf(stderr, "test JSON does not parse: %s\n", je.text);
+    return o;
+}
+
+/* ---- command line --------------------------------------------------- */
+
+#define MAX_ARGV 64
+
+static int parse(qc_args *a, char *zErr, size_t nErr, ...)
+{
+    static char *azArgv[MAX_ARGV];
+    va_list ap;
+    int argc = 0;
+    azArgv[argc++] = "query";
+    va_start(ap, nErr);
+    for (char *z; argc < MAX_ARGV - 1 && (z = va_arg(ap, char *)) != NULL;) azArgv[argc++] = z;
+    va_end(ap);
+    azArgv[argc] = NULL;
+    return qc_args_parse(a, argc, azArgv, zErr, nErr);
+}
+
+/* The parse error of a command line, or "OK". */
+#define PARSE_ERR(...) parse_err(__VA_ARGS__, (char *)NULL)
+static const char *parse_err(const char *z0, ...)
+{
+    static char zErr[256];
+    char *azArgv[MAX_ARGV];
+    va_list ap;
+    int argc = 0;
+    qc_args a;
+    azArgv[argc++] = "query";
+    azArgv[argc++] = (char *)z0;
+    va_start(ap, z0);
+    for (char *z; argc < MAX_ARGV - 1 && (z = va_arg(ap, char *)) != NULL;) azArgv[argc++] = z;
+    va_end(ap);
+    azArgv[argc] = NULL;
+    int rc = qc_args_parse(&a, argc, azArgv, zErr, sizeof zErr);
+    qc_args_clear(&a);
+    if (rc == PS_OK) return "OK";
+    if (rc != PS_INVALID) return "not PS_INVALID";
+    return zErr;
+}
+
+static void test_args(void)
+{
+    qc_args a;
+    char zErr[256], zServer[256];
+
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "--server", "http://x:1/", "--json", "search", "精准", "扶贫",
+                    "--year", "2017", "--year=2018", "--fonds", "Z031", "--sort", "-date", "--page", "3",
+                    "--limit", "10", "-脱贫", "--no-facets", "--retention", "永久", (char *)NULL),
+              PS_OK);
+    CHECK_INT(a.cmd, QC_CMD_SEARCH);
+    CHECK_INT(a.json, 1);
+    CHECK_INT(a.help, 0);
+    CHECK_STR(a.zServer, "http://x:1/");
+    CHECK_INT(a.nWord, 3);
+    CHECK_STR(a.azWord[2], "-脱贫"); /* NOT 脱贫, not an option */
+    CHECK_INT(a.anFilter[QC_F_YEAR], 2);
+    CHECK_STR(a.azFilter[QC_F_YEAR][1], "2018");
+    CHECK_STR(a.azFilter[QC_F_FONDS][0], "Z031");
+    CHECK_STR(a.azFilter[QC_F_RETENTION][0], "永久");
+    CHECK_STR(a.zSort, "-date");
+    CHECK_INT(a.page, 3);
+    CHECK_INT(a.limit, 10);
+    CHECK_INT(qc_args_offset(&a), 20);
+    CHECK_INT(a.noFacets, 1);
+    qc_args_clear(&a);
+
+    /* --json after the command; "--" makes the rest words */
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "search", "--json", "--", "--year", "x", (char *)NULL), PS_OK);
+    CHECK_INT(a.json, 1);
+    CHECK_INT(a.nWord, 2);
+    CHECK_STR(a.azWord[0], "--year");
+    CHECK_INT(a.anFilter[QC_F_YEAR], 0);
+    CHECK_INT(qc_args_offset(&a), 0);
+    qc_args_clear(&a);
+
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "put-page", zCode, "7", "-", (char *)NULL), PS_OK);
+    CHECK_INT(a.cmd, QC_CMD_PUT_PAGE);
+    CHECK_INT(a.nPos, 3);
+    CHECK_STR(a.azPos[0], zCode);
+    CHECK_STR(a.azPos[2], "-");
+    qc_args_clear(&a);
+
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "search", "-h", (char *)NULL), PS_OK);
+    CHECK_INT(a.help, 1);
+    qc_args_clear(&a);
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "--help", (char *)NULL), PS_OK);
+    CHECK_INT(a.help, 1);
+    qc_args_clear(&a);
+
+    CHECK_STR(PARSE_ERR("health"), "OK");
+    CHECK_STR(PARSE_ERR("--json"), "no command given");
+    CHECK_STR(PARSE_ERR("find", "x"), "unknown command 'find'");
+    CHECK_STR(PARSE_ERR("-x"), "unknown option '-x'");
+    CHECK_STR(PARSE_ERR("--bogus", "health"), "unknown option '--bogus'");
+    CHECK_STR(PARSE_ERR("get"), "get needs the 档号 of a record");
+    CHECK_STR(PARSE_ERR("get", ""), "the 档号 is empty");
+    CHECK_STR(PARSE_ERR("get", "A", "B"), "too many arguments: 'B'");
+    CHECK_STR(PARSE_ERR("get", "-x"), "unknown option '-x'");
+    CHECK_STR(PARSE_ERR("get", "--year", "2017", zCode), "--year is an option of search");
+    CHECK_STR(PARSE_ERR("--year", "2017", "search"), "--year is an option of search and goes after it");
+    CHECK_STR(PARSE_ERR("import"), "import needs a catalog file (CSV), or '-' for stdin");
+    CHECK_STR(PARSE_ERR("page", zCode), "page needs a 档号 and a page number");
+    CHECK_STR(PARSE_ERR("page", zCode, "0"), "page number '0' must be a number from 1 to 65535");
+    CHECK_STR(PARSE_ERR("page", zCode, "65536"), "page number '65536' must be a number from 1 to 65535");
+    CHECK_STR(PARSE_ERR("page", zCode, "3a"), "page number '3a' must be a number from 1 to 65535");
+    CHECK_STR(PARSE_ERR("page", zCode, "65535"), "OK");
+    CHECK_STR(PARSE_ERR("put-page", zCode, "1"), "put-page needs a 档号, a page number and a text file");
+    CHECK_STR(PARSE_ERR("search", "--year", "17"), "--year '17' must be 4 digits (e.g. 2017)");
+    CHECK_STR(PARSE_ERR("search", "--year"), "--year needs a value");
+    CHECK_STR(PARSE_ERR("search", "--fonds="), "--fonds needs a value");
+    CHECK_STR(PARSE_ERR("search", "--json=1"), "--json takes no value");
+    CHECK_STR(PARSE_ERR("search", "--sort", "newest"), "--sort 'newest' must be relevance, date or -date");
+    CHECK_STR(PARSE_ERR("search", "--limit", "0"), "--limit '0' must be a number from 1 to 100");
+    CHECK_STR(PARSE_ERR("search", "--limit", "101"), "--limit '101' must be a number from 1 to 100");
+    CHECK_STR(PARSE_ERR("search", "--page", "-1"), "--page '-1' must be a number from 1");
+    CHECK_STR(PARSE_ERR("search", "--year-from", "2019", "--year-to", "2017"),
+              "--year-from 2019 is after --year-to 2017");
+    CHECK_HAS(PARSE_ERR("search", "--page", "1001", "--limit", "100"), "--page 1001 is too far");
+    CHECK_STR(PARSE_ERR("search", "--page", "1001", "--limit", "99"), "OK"); /* offset 99000 */
+    {
+        char *az[40];
+        int n = 0;
+        az[n++] = "query";
+        az[n++] = "search";
+        for (int i = 0; i < QC_FILTER_MAX + 1; i++) {
+            az[n++] = "--fonds";
+            az[n++] = "Z031";
+        }
+        az[n] = NULL;
+        CHECK_INT(qc_args_parse(&a, n, az, zErr, sizeof zErr), PS_INVALID);
+        CHECK_STR(zErr, "at most 16 values of --fonds");
+        qc_args_clear(&a);
+    }
+
+    /* the server address: --server, else INDEXD_URL, else the default */
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "--server", "http://a:1//", "health", (char *)NULL), PS_OK);
+    CHECK_INT(qc_args_server(&a, "http://env:2", zServer, sizeof zServer, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(zServer, "http://a:1");
+    qc_args_clear(&a);
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "health", (char *)NULL), PS_OK);
+    CHECK_INT(qc_args_server(&a, "https://env:2/prefix/", zServer, sizeof zServer, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(zServer, "https://env:2/prefix");
+    CHECK_INT(qc_args_server(&a, "", zServer, sizeof zServer, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(zServer, QC_DEFAULT_SERVER);
+    CHECK_INT(qc_args_server(&a, NULL, zServer, sizeof zServer, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(zServer, "http://127.0.0.1:8080");
+    CHECK_INT(qc_args_server(&a, "localhost:8080", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
+    CHECK_HAS(zErr, "'localhost:8080' (INDEXD_URL) must be a URL");
+    CHECK_INT(qc_args_server(&a, "ftp://h", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
+    CHECK_INT(qc_args_server(&a, "http://", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
+    CHECK_INT(qc_args_server(&a, "http://h:1/?x", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
+    CHECK_INT(qc_args_server(&a, "http://a b", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
+    CHECK_INT(qc_args_server(&a, "http://host:1", zServer, 8, zErr, sizeof zErr), PS_INVALID);
+    qc_args_clear(&a);
+
+    CHECK_HAS(qc_args_usage(), "put-page CODE N FILE.txt");
+}
+
+/* ---- paths ---------------------------------------------------------- */
+
+static void test_path(void)
+{
+    qc_buf b;
+    qc_args a;
+    char zErr[256];
+    qc_buf_init(&b, 0);
+
+    CHECK_INT(qc_path_record(&b, zCode), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "/api/v1/records/Z031-WS%C2%B72017-Y-BGS-0001");
+    qc_buf_reset(&b);
+    CHECK_INT(qc_path_page(&b, "Z031-WS.2017-Y-BGS-0001", "3"), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "/api/v1/records/Z031-WS.2017-Y-BGS-0001/pages/3");
+    qc_buf_reset(&b);
+    CHECK_INT(qc_path_escape(&b, "a&b=c d/é?#%"), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "a%26b%3Dc%20d%2F%C3%A9%3F%23%25");
+    qc_buf_reset(&b);
+
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "search", "精准", "扶贫", "-脱贫", "--year", "2017", "--fonds", "Z031",
+                    "--year", "2018", "--sort", "-date", "--page", "3", "--limit", "10", "--no-facets",
+                    "--year-from", "2016", "--carrier", "纸质", (char *)NULL),
+              PS_OK);
+    CHECK_INT(qc_path_search(&b, &a), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "/api/v1/search?q=%E7%B2%BE%E5%87%86%20%E6%89%B6%E8%B4%AB%20-%E8%84%B1%E8%B4%AB"
+                              "&fonds=Z031&year=2017&year=2018&carrier=%E7%BA%B8%E8%B4%A8&year_from=2016"
+                              "&sort=-date&offset=20&limit=10&facets=0");
+    qc_args_clear(&a);
+    qc_buf_reset(&b);
+
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "search", (char *)NULL), PS_OK);
+    CHECK_INT(qc_path_search(&b, &a), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "/api/v1/search");
+    qc_args_clear(&a);
+    qc_buf_reset(&b);
+
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "search", "--page", "2", "\"精准扶贫\"", (char *)NULL), PS_OK);
+    CHECK_INT(qc_path_search(&b, &a), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "/api/v1/search?q=%22%E7%B2%BE%E5%87%86%E6%89%B6%E8%B4%AB%22&offset=20");
+    qc_args_clear(&a);
+    qc_buf_release(&b);
+}
+
+/* ---- buffer, width, cleaning, snippets ------------------------------ */
+
+static void test_buf(void)
+{
+    qc_buf b;
+    char zLong[600];
+    memset(zLong, 'x', sizeof zLong - 1);
+    zLong[sizeof zLong - 1] = 0;
+    qc_buf_init(&b, 0);
+    CHECK_STR(qc_buf_str(&b), "");
+    CHECK_INT(qc_buf_addf(&b, "%s|%d", zLong, 7), PS_OK); /* longer than the small buffer */
+    CHECK_INT(b.n, 601);
+    CHECK_STR(b.z + 599, "|7");
+    qc_buf_release(&b);
+
+    qc_buf_init(&b, 10);
+    CHECK_INT(qc_buf_adds(&b, "0123456789"), PS_OK);
+    CHECK_INT(qc_buf_adds(&b, "a"), PS_TOO_BIG);
+    CHECK_INT(qc_buf_adds(&b, ""), PS_TOO_BIG); /* sticky */
+    CHECK_STR(qc_buf_str(&b), "0123456789");
+    qc_buf_reset(&b);
+    CHECK_INT(qc_buf_repeat(&b, "ab", 3), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "ababab");
+    qc_buf_release(&b);
+}
+
+static void test_width(void)
+{
+#define W(z) qc_text_width(z, strlen(z))
+    CHECK_INT(W("存放位置"), 8);
+    CHECK_INT(W(zLoc), 23);
+    CHECK_INT(W(zCode), 23); /* the middle dot is one column */
+    CHECK_INT(W("（全角）"), 8);
+    CHECK_INT(W("ｶ"), 1);         /* halfwidth katakana */
+    CHECK_INT(W("e\xCC\x81"), 1);  /* e + combining acute */
+    CHECK_INT(W("a\xE2\x80\x8B" "b"), 2); /* zero-width space */
+    CHECK_INT(W("━┃┏"), 3);
+    CHECK_INT(W("한글"), 4);
+    CHECK_INT(W("\xF0\x9F\x98\x80"), 2); /* U+1F600 */
+    CHECK_INT(W("\xF0\xA0\x80\x80"), 2); /* U+20000, CJK extension B */
+    CHECK_INT(W("\xFF" "a"), 2);         /* an invalid byte counts one */
+    CHECK_INT(W("\x1b"), 0);
+#undef W
+}
+
+static const char *clean(const char *z, int mode)
+{
+    static qc_buf b;
+    qc_buf_release(&b);
+    qc_buf_init(&b, 0);
+    qc_text_add_clean(&b, z, strlen(z), mode);
+    return qc_buf_str(&b);
+}
+
+static const char *snippet(const char *z, int style)
+{
+    static qc_buf b;
+    qc_buf_release(&b);
+    qc_buf_init(&b, 0);
+    qc_text_add_snippet(&b, z, strlen(z), style);
+    return qc_buf_str(&b);
+}
+
+static void test_clean(void)
+{
+    CHECK_STR(clean("a\x1b[31mb", QC_TEXT_ONE_LINE), "a\xEF\xBF\xBD[31mb");
+    CHECK_STR(clean("x\ny\tz\r", QC_TEXT_ONE_LINE), "x y z ");
+    CHECK_STR(clean("x\r\ny\tz\n", QC_TEXT_KEEP_LINES), "x\ny\tz\n");
+    CHECK_STR(clean("\xC2\x9B" "2J", QC_TEXT_KEEP_LINES), "\xEF\xBF\xBD" "2J"); /* C1 CSI */
+    CHECK_STR(clean("a\xE2\x80\xAE" "b", QC_TEXT_ONE_LINE), "a\xEF\xBF\xBD" "b"); /* RLO */
+    CHECK_STR(clean("\xC0\xAF", QC_TEXT_ONE_LINE), "\xEF\xBF\xBD\xEF\xBF\xBD"); /* overlong */
+    CHECK_STR(clean("\xED\xA0\x80", QC_TEXT_ONE_LINE), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); /* surrogate */
+    CHECK_STR(clean("\xE7\xB2", QC_TEXT_ONE_LINE), "\xEF\xBF\xBD\xEF\xBF\xBD"); /* truncated */
+    CHECK_STR(clean(zCode, QC_TEXT_ONE_LINE), zCode);
+}
+
+static void test_snippet(void)
+{
+    CHECK_STR(snippet("…开展<mark>精准扶贫</mark>工作 &lt;a&gt; &amp; &quot;x&quot; &#39;y&#39; &#x4E2D;&#25991;",
+                      QC_MARK_BRACKETS),
+              "…开展【精准扶贫】工作 <a> & \"x\" 'y' 中文");
+    CHECK_STR(snippet("<mark>扶贫</mark>", QC_MARK_ANSI), QC_ANSI_BOLD "扶贫" QC_ANSI_RESET);
+    CHECK_STR(snippet("a<mark>b", QC_MARK_ANSI), "a" QC_ANSI_BOLD "b" QC_ANSI_RESET); /* closed */
+    CHECK_STR(snippet("a</mark>b<mark><mark>c</mark>", QC_MARK_BRACKETS), "ab【c】");
+    CHECK_STR(snippet("<b>x</b> &nbsp; &#; &# &", QC_MARK_BRACKETS), "<b>x</b> &nbsp; &#; &# &");
+    CHECK_STR(snippet("&#0;&#27;[2J&#xD800;&#99999999;", QC_MARK_BRACKETS),
+              "\xEF\xBF\xBD\xEF\xBF\xBD[2J\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK_STR(snippet("x\x1b]0;title\x07y", QC_MARK_BRACKETS), "x\xEF\xBF\xBD]0;title\xEF\xBF\xBDy");
+    CHECK_STR(snippet("  县扶贫办文件\n\n为深入贯彻 <mark>精准</mark>\r\n ", QC_MARK_BRACKETS),
+              "县扶贫办文件 为深入贯彻 【精准】");
+    CHECK_STR(snippet("", QC_MARK_ANSI), "");
+}
+
+/* ---- formatting ----------------------------------------------------- */
+
+static const char zSearchAns[] =
+    "{\"total\": 15, \"total_exact\": true, \"took_ms\": 3.21, \"offset\": 0, \"limit\": 2,"
+    " \"hits\": [{\"code\": \"Z031-WS·2017-Y-BGS-0001\", \"title\": \"关于开展精准扶贫工作的通知\","
+    "   \"author\": \"县扶贫办\", \"date\": \"20170305\", \"year\": 2017, \"location\": \"1号库-3列-2节-4层-015盒\","
+    "   \"pages\": [7, 2, 5, 6], \"exact\": true,"
+    "   \"snippet\": \"…开展<mark>精准扶贫</mark>工作 &amp; &lt;b&gt;…\"},"
+    "  {\"code\": \"Z031-WS·2018-Y-BGS-0002\", \"title\": \"脱贫攻坚\", \"date\": \"20180101\","
+    "   \"location\": \"\", \"pages\": [], \"exact\": false, \"snippet\": \"<mark>脱贫</mark>攻坚\"}],"
+    " \"facets\": {\"fonds\": {\"Z031\": 15}, \"year\": {\"2018\": 3, \"2017\": 12}, \"carrier\": {},"
+    "   \"category\": {\"KJ\": 5, \"WS\": 10}, \"vendor\": {\"v1\": 1}},"
+    " \"facets_complete\": false}";
+
+static void test_format_search(void)
+{
+    qc_buf b;
+    char zErr[256];
+    json_t *o = load(zSearchAns);
+    qc_buf_init(&b, 0);
+    CHECK_INT(qc_format_search(&b, o, QC_MARK_BRACKETS, zErr, sizeof zErr), PS_OK);
+    const char *z = qc_buf_str(&b);
+    CHECK(strncmp(z, "15 records (exact) in 3.2 ms\nshowing 1-2; --page 2 for more\n", 60) == 0);
+    CHECK_HAS(z, "\n  1. Z031-WS·2017-Y-BGS-0001\n"
+                 "     题名      关于开展精准扶贫工作的通知\n"
+                 "     日期      20170305\n"
+                 "     存放位置  1号库-3列-2节-4层-015盒\n"
+                 "     匹配页    2, 5-7\n"
+                 "     …开展【精准扶贫】工作 & <b>…\n");
+    CHECK_HAS(z, "  2. Z031-WS·2018-Y-BGS-0002  (near match: one character differs)\n");
+    CHECK_HAS(z, "     存放位置  (no store location recorded)\n");
+    CHECK_HAS(z, "     匹配页    (none: found in the catalog fields)\n");
+    CHECK_HAS(z, "     【脱贫】攻坚\n");
+    CHECK_HAS(z, "\n年度: 2017 (12), 2018 (3)\n全宗号: Z031 (15)\n门类: WS (10), KJ (5)\nvendor: v1 (1)\n");
+    CHECK_LACKS(z, "载体");
+    CHECK_HAS(z, "(the counts cover the first matches only)\n");
+    CHECK_LACKS(z, "\033");
+
+    qc_buf_reset(&b);
+    json_object_set_new(o, "total_exact", json_false());
+    json_object_set_new(o, "facets_complete", json_true());
+    json_object_set_new(o, "offset", json_integer(14));
+    json_object_set_new(o, "took_ms", json_real(0.456));
+    CHECK_INT(qc_format_search(&b, o, QC_MARK_ANSI, zErr, sizeof zErr), PS_OK);
+    z = qc_buf_str(&b);
+    CHECK(strncmp(z, "15 records (about) in 0.46 ms\nshowing 15-16\n", 44) == 0);
+    CHECK_HAS(z, " 15. Z031-WS·2017-Y-BGS-0001\n");
+    CHECK_HAS(z, "…开展" QC_ANSI_BOLD "精准扶贫" QC_ANSI_RESET "工作");
+    CHECK_LACKS(z, "【");
+    CHECK_LACKS(z, "the counts cover");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"total\": 1, \"total_exact\": true, \"took_ms\": 12, \"hits\": [], \"facets\": {}}");
+    CHECK_INT(qc_format_search(&b, o, QC_MARK_ANSI, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "1 record (exact) in 12 ms\nno hits from number 1 on\n");
+    json_decref(o);
+    qc_buf_release(&b);
+}
+
+static void test_banner(void)
+{
+    qc_buf b;
+    qc_buf_init(&b, 0);
+    CHECK_INT(qc_format_banner(&b, "存放位置", zLoc), PS_OK);
+    /* " 存放位置  " + 23 columns + " " = 35 columns */
+    CHECK_STR(qc_buf_str(&b), "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
+                              "┃ 存放位置  1号库-3列-2节-4层-015盒 ┃\n"
+                              "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛\n");
+    qc_buf_reset(&b);
+    CHECK_INT(qc_format_banner(&b, "存放位置", "  "), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
+                              "┃ 存放位置  (no store location recorded) ┃\n"
+                              "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛\n");
+    qc_buf_reset(&b);
+    CHECK_INT(qc_format_banner(&b, "存放位置", NULL), PS_OK);
+    CHECK_HAS(qc_buf_str(&b), "(no store location recorded)");
+    qc_buf_reset(&b);
+    /* a line break or an escape in the data must not break the box */
+    CHECK_INT(qc_format_banner(&b, "存放位置", "A库\n\x1b[2J盒"), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "┏━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
+                              "┃ 存放位置  A库 \xEF\xBF\xBD[2J盒 ┃\n"
+                              "┗━━━━━━━━━━━━━━━━━━━━━━━━┛\n");
+    qc_buf_release(&b);
+}
+
+static void test_format_record(void)
+{
+    qc_buf b;
+    char zErr[256];
+    json_t *o = load("{\"code\": \"Z031-WS·2017-Y-BGS-0001\", \"fonds\": \"Z031\", \"category\": \"WS\","
+                     " \"year\": 2017, \"retention\": \"Y\", \"org\": \"BGS\", \"item_no\": 1,"
+                     " \"title\": \"关于开展精准扶贫工作的通知\", \"author\": \"县扶贫办\", \"date\": \"20170305\","
+                     " \"pages\": 3, \"location\": \"1号库-3列-2节-4层-015盒\", \"doc_no\": \"\","
+                     " \"stored_pages\": [1, 2, 3, 5], \"vendor_batch\": \"B7\"}");
+    qc_buf_init(&b, 0);
+    CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
+    const char *z = qc_buf_str(&b);
+    CHECK(strncmp(z, "档号          Z031-WS·2017-Y-BGS-0001\n题名          关于开展精准扶贫工作的通知\n"
+                     "责任者        县扶贫办\n文号          —\n日期          20170305\n页数          3\n",
+                  strlen("档号          Z031-WS·2017-Y-BGS-0001\n题名          关于开展精准扶贫工作的通知\n"
+                         "责任者        县扶贫办\n文号          —\n日期          20170305\n页数          3\n")) == 0);
+    CHECK_HAS(z, "\n保管期限      Y (永久)\n");
+    CHECK_HAS(z, "\n机构（问题）  BGS\n");
+    CHECK_HAS(z, "\n件号          1\n");
+    CHECK_HAS(z, "\n密级          —\n");
+    CHECK_HAS(z, "\nvendor_batch  B7\n");
+    CHECK_HAS(z, "\n已录全文页    1-3, 5 (4 pages)\n\n┏");
+    CHECK_HAS(z, "┃ 存放位置  1号库-3列-2节-4层-015盒 ┃\n┗");
+    CHECK_LACKS(z, "location"); /* shown in the box, not as a stray key */
+
+    qc_buf_reset(&b);
+    json_object_del(o, "location");
+    json_object_set_new(o, "stored_pages", json_array());
+    CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
+    CHECK_HAS(qc_buf_str(&b), "\n已录全文页    none\n");
+    CHECK_HAS(qc_buf_str(&b), "┃ 存放位置  (no store location recorded) ┃");
+
+    qc_buf_reset(&b);
+    json_object_set_new(o, "code", json_integer(3));
+    CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_HAS(zErr, "not a record");
+    json_decref(o);
+    qc_buf_release(&b);
+}
+
+static void test_format_import(void)
+{
+    qc_buf b;
+    char zErr[256];
+    long long nRej = -1;
+    json_t *o = load("{\"imported\": 3, \"replaced\": 1, \"encoding\": \"gb18030\", \"rejected_count\": 2,"
+                     " \"rejected\": [{\"line\": 5, \"field\": \"日期\", \"key\": \"date\","
+                     "   \"reason\": \"日期 '2017-3-5' must be 8 digits\"}],"
+                     " \"warnings_count\": 1, \"warnings\": [{\"line\": 4, \"field\": \"\", \"key\": \"author\","
+                     "   \"reason\": \"责任者 is missing\"}]}");
+    qc_buf_init(&b, 0);
+    CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nRej, 2);
+    CHECK_STR(qc_buf_str(&b), "imported 3 (1 replaced), 2 rejected, 1 warning, encoding gb18030\n"
+                              "rejected  line 5: 日期: 日期 '2017-3-5' must be 8 digits\n"
+                              "… and 1 more rejected rows not listed\n"
+                              "warning   line 4: author: 责任者 is missing\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"imported\": 2, \"replaced\": 0, \"encoding\": \"utf-8\", \"rejected\": [], \"warnings\": []}");
+    CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nRej, 0);
+    CHECK_STR(qc_buf_str(&b), "imported 2 (0 replaced), 0 rejected, 0 warnings, encoding utf-8\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"imported\": \"2\"}");
+    CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_INVALID);
+    CHECK_HAS(zErr, "how many records were imported");
+    json_decref(o);
+    qc_buf_release(&b);
+}
+
+static void test_format_other(void)
+{
+    qc_buf b;
+    char zErr[256];
+    json_t *o = load("{\"code\": \"Z031-WS·2017-Y-BGS-0001\", \"page\": 3, \"confidence\": 91.5,"
+                     " \"text\": \"第一行\\r\\n\\u001b[2J第二行\"}");
+    qc_buf_init(&b, 0);
+    CHECK_INT(qc_format_page(&b, o, 0, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "第一行\r\n\x1b[2J第二行"); /* exactly as stored, for a file */
+    qc_buf_reset(&b);
+    CHECK_INT(qc_format_page(&b, o, 1, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "Z031-WS·2017-Y-BGS-0001, page 3, OCR confidence 91.5\n\n"
+                              "第一行\n\xEF\xBF\xBD[2J第二行\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"code\": \"Z031-WS·2017-Y-BGS-0001\", \"page\": 3}");
+    CHECK_INT(qc_format_page(&b, o, 1, zErr, sizeof zErr), PS_INVALID);
+    CHECK_INT(qc_format_page_stored(&b, o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "stored page 3 of Z031-WS·2017-Y-BGS-0001 (new)\n");
+    json_object_set_new(o, "replaced", json_true());
+    qc_buf_reset(&b);
+    CHECK_INT(qc_format_page_stored(&b, o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "stored page 3 of Z031-WS·2017-Y-BGS-0001 (replaced the earlier text)\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"status\": \"ok\", \"records\": 1234, \"version\": \"0.1.0\"}");
+    CHECK_INT(qc_format_health(&b, o, "http://h:1", zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "indexd at http://h:1: ok, 1234 records, version 0.1.0\n");
+    json_decref(o);
+    qc_buf_release(&b);
+}
+
+/* Answers of the wrong shape are reported or shown as far as they go,
+ * never crashed on. */
+static void test_format_robust(void)
+{
+    static const char *const azAns[] = {
+        "{}", "{\"hits\": \"x\"}", "{\"hits\": [1, \"x\", null, [], {}]}",
+        "{\"hits\": [{\"code\": 5, \"pages\": [\"a\", {}], \"snippet\": 7, \"exact\": \"no\"}],"
+        " \"total\": \"many\", \"took_ms\": \"fast\", \"facets\": {\"year\": [1], \"fonds\": {\"Z\": \"x\"}}}",
+        "{\"hits\": [], \"facets\": [1, 2]}",
+        "{\"code\": \"C\", \"title\": {\"a\": [1]}, \"pages\": -1, \"stored_pages\": {\"1\": 1},"
+        " \"retention\": 9, \"location\": 42, \"year\": 2.5, \"note\": true, \"author\": null}",
+        "{\"imported\": 1, \"rejected\": {\"line\": 1}, \"warnings\": [7, {\"line\": \"x\"}],"
+        " \"rejected_count\": -3, \"encoding\": 8}",
+        "{\"text\": 1, \"status\": 2, \"page\": \"3\"}",
+        "[]", "null", "\"string\"", "12",
+    };
+    for (size_t i = 0; i < sizeof azAns / sizeof azAns[0]; i++) {
+        json_error_t je;
+        json_t *o = json_loads(azAns[i], JSON_DECODE_ANY, &je);
+        qc_buf b;
+        char zErr[256];
+        long long nRej;
+        CHECK(o != NULL);
+        qc_buf_init(&b, 0);
+        int rc = qc_format_search(&b, o, QC_MARK_ANSI, zErr, sizeof zErr);
+        CHECK(rc == PS_OK || rc == PS_INVALID);
+        rc = qc_format_record(&b, o, zErr, sizeof zErr);
+        CHECK(rc == PS_OK || rc == PS_INVALID);
+        rc = qc_format_import(&b, o, &nRej, zErr, sizeof zErr);
+        CHECK(rc == PS_OK || rc == PS_INVALID);
+        rc = qc_format_page(&b, o, 1, zErr, sizeof zErr);
+        CHECK(rc == PS_OK || rc == PS_INVALID);
+        rc = qc_format_page_stored(&b, o, zErr, sizeof zErr);
+        CHECK(rc == PS_OK || rc == PS_INVALID);
+        rc = qc_format_health(&b, o, "http://h", zErr, sizeof zErr);
+        CHECK(rc == PS_OK || rc == PS_INVALID);
+        qc_buf_release(&b);
+        json_decref(o);
+    }
+    /* a specific case: the record with odd values is still shown */
+    {
+        json_t *o = json_loads(azAns[5], 0, NULL);
+        qc_buf b;
+        char zErr[256];
+        qc_buf_init(&b, 0);
+        CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
+        CHECK_HAS(qc_buf_str(&b), "题名          {\"a\":[1]}\n");
+        CHECK_HAS(qc_buf_str(&b), "(no store location recorded)");
+        qc_buf_release(&b);
+        json_decref(o);
+    }
+}
+
+/* ---- error bodies --------------------------------------------------- */
+
+static void test_errors(void)
+{
+    char zErr[512], zSmall[8];
+    json_t *o = load("{\"error\": {\"status\": \"invalid\", \"code\": 2, \"message\": \"日期 '2017-03-05' must be 8 digits\","
+                     " \"field\": \"date\", \"line\": 12, \"param\": \"q\", \"offset\": 7}}");
+    CHECK_INT(qc_client_describe_error(400, o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "日期 '2017-03-05' must be 8 digits (field date, line 12, param q, offset 7)");
+    json_decref(o);
+
+    o = load("{\"error\": {\"status\": \"not_found\", \"message\": \"no record with 档号 X\"}}");
+    CHECK_INT(qc_client_describe_error(404, o, zErr, sizeof zErr), PS_NOT_FOUND);
+    CHECK_STR(zErr, "no record with 档号 X");
+    json_decref(o);
+
+    o = load("{\"error\": {\"status\": \"conflict\", \"code\": 99}}"); /* unknown code: the name counts */
+    CHECK_INT(qc_client_describe_error(500, o, zErr, sizeof zErr), PS_CONFLICT);
+    CHECK_STR(zErr, "conflicts with the stored state");
+    json_decref(o);
+
+    o = load("{\"error\": {\"status\": \"weird\", \"code\": 0, \"message\": \"x\\u001b[0m\", \"line\": \"7\"}}");
+    CHECK_INT(qc_client_describe_error(503, o, zErr, sizeof zErr), PS_UNAVAILABLE);
+    CHECK_STR(zErr, "x\xEF\xBF\xBD[0m");
+    json_decref(o);
+
+    CHECK_INT(qc_client_describe_error(502, NULL, zErr, sizeof zErr), PS_INTERNAL);
+    CHECK_STR(zErr, "indexd answered HTTP 502 with a body that is not JSON");
+    o = load("{\"error\": \"gone\"}");
+    CHECK_INT(qc_client_describe_error(404, o, zErr, sizeof zErr), PS_NOT_FOUND);
+    CHECK_STR(zErr, "indexd answered HTTP 404 without an error message");
+    json_decref(o);
+
+    o = load("{\"error\": {\"code\": 7, \"message\": \"精准扶贫\"}}");
+    CHECK_INT(qc_client_describe_error(400, o, zSmall, sizeof zSmall), PS_BAD_QUERY);
+    CHECK_STR(zSmall, "精准"); /* cut between characters, not inside one */
+    json_decref(o);
+}
+
+/* ---- allocation failures -------------------------------------------- */
+
+typedef int (*format_fn)(qc_buf *b, const json_t *o);
+static int fmt_search(qc_buf *b, const json_t *o)
+{
+    char zErr[256];
+    return qc_format_search(b, o, QC_MARK_ANSI, zErr, sizeof zErr);
+}
+static int fmt_record(qc_buf *b, const json_t *o)
+{
+    char zErr[256];
+    json_t *r = json_object_get(json_array_get(json_object_get(o, "hits"), 0), "code") ? NULL : NULL;
+    (void)r;
+    return qc_format_record(b, json_array_get(json_object_get(o, "hits"), 0), zErr, sizeof zErr);
+}
+
+/* Make the 1st, 2nd, ... allocation fail: each run must end in PS_NOMEM or
+ * give the same text as a run without failures. */
+static void fault_loop(const char *zName, format_fn f, const json_t *o)
+{
+    qc_buf want, b;
+    int nNomem = 0, done = 0;
+    qc_buf_init(&want, 0);
+    CHECK_INT(f(&want, o), PS_OK);
+    for (long n = 1; n < 500 && !done; n++) {
+        qc_buf_init(&b, 0);
+        px_fail_after(n);
+        int rc = f(&b, o);
+        px_fail_reset();
+        if (rc == PS_NOMEM) nNomem++;
+        else if (rc == PS_OK) {
+            done = 1;
+            CHECK_STR(qc_buf_str(&b), qc_buf_str(&want));
+        } else {
+            fprintf(stderr, "%s: allocation %ld failing gave status %d\n", zName, n, rc);
+            CHECK(0);
+        }
+        qc_buf_release(&b);
+    }
+    CHECK(done);
+    CHECK(nNomem > 0);
+    qc_buf_release(&want);
+}
+
+static void test_alloc_failures(void)
+{
+    json_t *o = load(zSearchAns);
+    fault_loop("search", fmt_search, o);
+    fault_loop("record", fmt_record, o);
+    json_decref(o);
+
+    qc_args a;
+    char zErr[256];
+    px_fail_after(1);
+    CHECK_INT(parse(&a, zErr, sizeof zErr, "health", (char *)NULL), PS_NOMEM);
+    px_fail_reset();
+    qc_args_clear(&a);
+}
+
+/* ---- HTTP against a one-shot server ---------------------------------- */
+
+/* A listening socket on a free loopback port. */
+static int listen_any(int *pPort, int doListen)
+{
+    struct sockaddr_in sa;
+    socklen_t n = sizeof sa;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || (doListen && listen(s, 4) != 0) ||
+        getsockname(s, (struct sockaddr *)&sa, &n) != 0) {
+        perror("test server");
+        exit(1);
+    }
+    *pPort = ntohs(sa.sin_port);
+    return s;
+}
+
+/* Serve one request with zAnswer (a whole HTTP answer) in a child process;
+ * the request's head and body come back in zReq. */
+static int call_canned(const char *zAnswer, const char *zMethod, const char *zPath, const char *zType,
+                       FILE *pBody, qc_answer *pAns, char *zErr, size_t nErr, char *zReq, size_t nReq)
+{
+    int port, fd[2];
+    int s = listen_any(&port, 1);
+    if (pipe(fd) != 0) exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char zBuf[8192];
+        size_t n = 0;
+        alarm(10);
+        close(fd[0]);
+        int c = accept(s, NULL, NULL);
+        /* Read until the head is in and a body as long as announced. */
+        for (;;) {
+            ssize_t r = read(c, zBuf + n, sizeof zBuf - 1 - n);
+            if (r <= 0) break;
+            n += (size_t)r;
+            zBuf[n] = 0;
+            char *zEnd = strstr(zBuf, "\r\n\r\n");
+            if (!zEnd) continue;
+            char *zLen = strstr(zBuf, "Content-Length: ");
+            size_t nBody = zLen && zLen < zEnd ? strtoul(zLen + 16, NULL, 10) : 0;
+            if (strstr(zBuf, "chunked") && !strstr(zEnd, "\r\n0\r\n\r\n")) continue;
+            if (n >= (size_t)(zEnd + 4 - zBuf) + nBody) break;
+        }
+        if (write(fd[1], zBuf, n) < 0) _exit(1);
+        if (write(c, zAnswer, strlen(zAnswer)) < 0) _exit(1);
+        shutdown(c, SHUT_WR);
+        while (read(c, zBuf, sizeof zBuf) > 0) {
+        }
+        _exit(0);
+    }
+    close(s);
+    close(fd[1]);
+    char zBase[64];
+    qc_client *c = NULL;
+    snprintf(zBase, sizeof zBase, "http://127.0.0.1:%d", port);
+    CHECK_INT(qc_client_new(zBase, &c), PS_OK);
+    int rc = qc_client_call(c, zMethod, zPath, zType, pBody, pAns, zErr, nErr);
+    qc_client_free(c);
+    ssize_t n = read(fd[0], zReq, nReq - 1);
+    zReq[n > 0 ? n : 0] = 0;
+    close(fd[0]);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    return rc;
+}
+
+#define HTTP_JSON(status, body) \
+    "HTTP/1.1 " status "\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" body
+
+static void test_http(void)
+{
+    qc_answer ans;
+    char zErr[512], zReq[8192], zPath[128];
+    qc_answer_init(&ans);
+    snprintf(zPath, sizeof zPath, "/api/v1/records/%s", zCodeEsc);
+
+    CHECK_INT(call_canned(HTTP_JSON("200 OK", "{\"code\":\"Z031-WS·2017-Y-BGS-0001\"}"), "GET", zPath, NULL, NULL,
+                          &ans, zErr, sizeof zErr, zReq, sizeof zReq),
+              PS_OK);
+    CHECK_INT(ans.http, 200);
+    CHECK_STR(json_string_value(json_object_get(ans.pJson, "code")), zCode);
+    CHECK(strncmp(zReq, "GET /api/v1/records/Z031-WS%C2%B72017-Y-BGS-0001 HTTP/1.1\r\n", 58) == 0);
+
+    CHECK_INT(call_canned(HTTP_JSON("200 OK", "<html>oops</html>"), "GET", "/healthz", NULL, NULL, &ans, zErr,
+                          sizeof zErr, zReq, sizeof zReq),
+              PS_INVALID);
+    CHECK_HAS(zErr, "indexd's answer (HTTP 200, 17 bytes) is not a JSON object");
+    CHECK_STR(qc_buf_str(&ans.body), "<html>oops</html>");
+
+    CHECK_INT(call_canned(HTTP_JSON("200 OK", "[1,2]"), "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr,
+                          zReq, sizeof zReq),
+              PS_INVALID);
+    CHECK_HAS(zErr, "not an object");
+    CHECK_INT(call_canned(HTTP_JSON("200 OK", "{\"hits\": [1,"), "GET", "/healthz", NULL, NULL, &ans, zErr,
+                          sizeof zErr, zReq, sizeof zReq),
+              PS_INVALID);
+
+    CHECK_INT(call_canned(HTTP_JSON("400 Bad Request",
+                                    "{\"error\":{\"status\":\"bad_query\",\"code\":7,\"message\":\"unbalanced (\","
+                                    "\"param\":\"q\",\"offset\":3}}"),
+                          "GET", "/api/v1/search?q=(", NULL, NULL, &ans, zErr, sizeof zErr, zReq, sizeof zReq),
+              PS_BAD_QUERY);
+    CHECK_STR(zErr, "unbalanced ( (param q, offset 3)");
+    CHECK_INT(ans.http, 400);
+
+    CHECK_INT(call_canned("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<h1>502</h1>",
+                          "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr, zReq, sizeof zReq),
+              PS_INTERNAL);
+    CHECK_STR(zErr, "indexd answered HTTP 502 with a body that is not JSON");
+
+    /* an announced answer over the limit is refused before it is read */
+    CHECK_INT(call_canned("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n{",
+                          "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr, zReq, sizeof zReq),
+              PS_TOO_BIG);
+    CHECK_HAS(zErr, "larger than the limit of 256 MiB");
+
+    /* a body from a file: PUT text/plain with its length */
+    FILE *f = tmpfile();
+    fputs("第一页的文字\n", f);
+    rewind(f);
+    CHECK_INT(call_canned(HTTP_JSON("201 Created", "{\"code\":\"x\",\"page\":2,\"replaced\":false}"), "PUT",
+                          "/api/v1/records/x/pages/2", "text/plain; charset=utf-8", f, &ans, zErr, sizeof zErr, zReq,
+                          sizeof zReq),
+              PS_OK);
+    fclose(f);
+    CHECK(strncmp(zReq, "PUT /api/v1/records/x/pages/2 HTTP/1.1\r\n", 40) == 0);
+    CHECK_HAS(zReq, "\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    CHECK_HAS(zReq, "\r\nContent-Length: 19\r\n");
+    CHECK_HAS(zReq, "\r\n\r\n第一页的文字\n");
+    CHECK_LACKS(zReq, "Expect:");
+
+    /* POST from a pipe: no length known, sent chunked */
+    int fd[2];
+    if (pipe(fd) != 0) exit(1);
+    if (write(fd[1], "档号,题名\n", 14) != 14) exit(1);
+    close(fd[1]);
+    f = fdopen(fd[0], "rb");
+    CHECK_INT(call_canned(HTTP_JSON("200 OK", "{\"imported\":0}"), "POST", "/api/v1/catalog", "text/csv", f, &ans,
+                          zErr, sizeof zErr, zReq, sizeof zReq),
+              PS_OK);
+    fclose(f);
+    CHECK(strncmp(zReq, "POST /api/v1/catalog HTTP/1.1\r\n", 31) == 0);
+    CHECK_HAS(zReq, "\r\nContent-Type: text/csv\r\n");
+    CHECK_HAS(zReq, "Transfer-Encoding: chunked");
+    CHECK_HAS(zReq, "档号,题名\n");
+
+    /* nobody listening */
+    int port;
+    int s = listen_any(&port, 0);
+    char zBase[64];
+    qc_client *c = NULL;
+    snprintf(zBase, sizeof zBase, "http://127.0.0.1:%d", port);
+    CHECK_INT(qc_client_new(zBase, &c), PS_OK);
+    CHECK_INT(qc_client_call(c, "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr), PS_NET);
+    snprintf(zBase, sizeof zBase, "cannot reach indexd at http://127.0.0.1:%d: ", port);
+    CHECK(strncmp(zErr, zBase, strlen(zBase)) == 0);
+    CHECK_INT(ans.http, 0);
+    qc_client_free(c);
+    close(s);
+    qc_answer_clear(&ans);
+}
+
+int main(void)
+{
+    px_install_json_allocator();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
+    test_args();
+    test_path();
+    test_buf();
+    test_width();
+    test_clean();
+    test_snippet();
+    test_format_search();
+    test_banner();
+    test_format_record();
+    test_format_import();
+    test_format_other();
+    test_format_robust();
+    test_errors();
+    test_alloc_failures();
+    test_http();
+    clean("", 0); /* free the helpers' buffers */
+    snippet("", 0);
+    curl_global_cleanup();
+    fprintf(stderr, "%d checks, %d failed\n", nCheck, nFail);
+    return nFail ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install what building, running and testing need, from Debian 12 packages.
+set -euo pipefail
+pkgs=(build-essential meson ninja-build pkg-config
+      libxapian-dev libmicrohttpd-dev libjansson-dev libcsv-dev libcurl4-openssl-dev
+      libsqlite3-dev python3 curl manpages-zh fortunes-zh)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

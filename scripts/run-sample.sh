@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up, build, and serve the bundled sample catalog with indexd on
+# localhost.  Ctrl-C stops the daemon (it commits before it exits).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+[ -d build ] || meson setup build --buildtype=debugoptimized
+ninja -C build
+port="${PORT:-8080}"
+data="${DATA_DIR:-var/sample-index}"
+rm -rf "$data"
+mkdir -p "$(dirname "$data")"
+build/indexd/indexd --data-dir "$data" --port "$port" --listen 127.0.0.1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM EXIT
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.1
+done
+export INDEXD_URL="http://127.0.0.1:$port"
+build/query/query import samples/catalog.csv || [ $? -eq 3 ]
+python3 - "$INDEXD_URL" samples/pages.ndjson <<'PY'
+import json, sys, urllib.parse, urllib.request
+base, path = sys.argv[1], sys.argv[2]
+n = 0
+for line in open(path, encoding="utf-8"):
+    p = json.loads(line)
+    url = f"{base}/api/v1/records/{urllib.parse.quote(p['code'], safe='')}/pages/{p['n']}"
+    req = urllib.request.Request(url, data=json.dumps({"text": p["text"]}).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
+    n += 1
+print(f"{n} page texts stored")
+PY
+echo
+echo "indexd serves the sample catalog at $INDEXD_URL/"
+echo "  web client:  $INDEXD_URL/"
+echo "  try:         INDEXD_URL=$INDEXD_URL build/query/query search '\"精准扶贫\"'"
+echo "               INDEXD_URL=$INDEXD_URL build/query/query get 'Z031-WS·2017-Y-BGS-0001'"
+echo "Ctrl-C stops it."
+wait $pid

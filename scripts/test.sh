@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up, build with AddressSanitizer and UndefinedBehaviorSanitizer, and run
+# every test: unit, integration against the real daemon, and the benchmark at
+# CI size (its correctness checks fail the run; its timings never do).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+dir=build-test
+[ -d "$dir" ] || meson setup "$dir" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C "$dir"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+meson test -C "$dir" --print-errorlogs --num-processes 2

@@ -1,0 +1,322 @@
+"""Integration tests: every endpoint of the real daemon over HTTP on a
+loopback port, good and bad requests; the daemon keeps serving after each
+bad one; SIGTERM finishes and commits."""
+import http.client
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import Daemon, code_path  # noqa: E402
+
+EXE = os.environ.get("INDEXD", "build/indexd/indexd")
+
+CATALOG = (
+    "\ufeff档号,题名,责任者,文号,日期,页数,密级,载体,存放位置,备注\n"
+    "Z031-WS·2017-Y-BGS-0001,关于开展精准扶贫工作的通知,县扶贫办,扶办发〔2017〕1号,20170305,3,,纸质,1号库-3列-2节-4层-015盒,\n"
+    "Z031-WS·2017-Y-BGS-0002,贫困户脱贫审核表,县扶贫办,,20170306,2,内部,纸质,1号库-3列-2节-4层-016盒,\n"
+    "Z031-WS·2018-D30-BGS-0001,易地扶贫搬迁项目验收报告,县发改局,,20180704,12,,纸质,1号库-4列-1节-1层-001盒,\n"
+    "Z031-WS·2018-D30-BGS-0002,日期不规范,县发改局,,2018-07-05,1,,纸质,,\n"
+)
+
+
+class HttpTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(EXE).start()
+        st, body, _ = cls.d.request("POST", "/api/v1/catalog", CATALOG, "text/csv")
+        assert st == 200, body
+        cls.import_answer = body
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def assertServing(self):
+        st, body, _ = self.d.request("GET", "/healthz")
+        self.assertEqual(st, 200)
+        self.assertEqual(body["status"], "ok")
+
+    def assertError(self, st, body, http, status, **fields):
+        self.assertEqual(st, http, body)
+        self.assertEqual(body["error"]["status"], status, body)
+        for k, v in fields.items():
+            self.assertEqual(body["error"].get(k), v, body)
+        self.assertServing()
+
+    def test_healthz(self):
+        st, body, _ = self.d.request("GET", "/healthz")
+        self.assertEqual(st, 200)
+        self.assertGreaterEqual(body["records"], 3)
+        st, body, hdr = self.d.request("POST", "/healthz", "")
+        self.assertError(st, body, 405, "method")
+        self.assertEqual(hdr["Allow"], "GET")
+
+    def test_catalog_answer(self):
+        a = self.import_answer
+        self.assertEqual(a["imported"], 3)
+        self.assertEqual(a["encoding"], "utf-8-bom")
+        self.assertEqual(len(a["rejected"]), 1)
+        self.assertEqual(a["rejected"][0]["line"], 5)
+        self.assertEqual(a["rejected"][0]["field"], "日期")
+
+    def test_catalog_gb18030_and_replace(self):
+        csv = ("档号,题名,责任者,日期\n"
+               "Z031-WS·2019-Y-BGS-0001,帮扶措施证明,乡政府,20190101\n").encode("gb18030")
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", csv, "text/csv")
+        self.assertEqual(st, 200, body)
+        self.assertEqual((body["imported"], body["replaced"], body["encoding"]), (1, 0, "gb18030"))
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", csv, "text/csv")
+        self.assertEqual((body["imported"], body["replaced"]), (1, 1))
+        st, body = self.d.search(q='"帮扶措施证明"')[:2]
+        self.assertEqual(body["total"], 1)
+
+    def test_catalog_bad(self):
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", b"\xff\xfe\xfa\x80\x81\n\xff", "text/csv")
+        self.assertEqual(st, 400)
+        self.assertIn(body["error"]["status"], ("encoding", "invalid"))
+        self.assertServing()
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", "题名\n通知\n", "text/csv")
+        self.assertError(st, body, 400, "invalid", line=1)
+        self.assertIn("档号", body["error"]["message"])
+        st, body, _ = self.d.request("GET", "/api/v1/catalog")
+        self.assertError(st, body, 405, "method")
+
+    def test_record_get(self):
+        st, body, _ = self.d.request("GET", code_path("Z031-WS·2017-Y-BGS-0001"))
+        self.assertEqual(st, 200)
+        self.assertEqual(body["code"], "Z031-WS·2017-Y-BGS-0001")
+        self.assertEqual(body["location"], "1号库-3列-2节-4层-015盒")
+        self.assertEqual(body["year"], 2017)
+        self.assertEqual(body["retention"], "Y")
+        self.assertEqual(body["doc_no"], "扶办发〔2017〕1号")
+        # look-alike separators are accepted in the path
+        st, body2, _ = self.d.request("GET", code_path("Z031-WS.2017-Y-BGS-0001"))
+        self.assertEqual(body2["code"], body["code"])
+        st, body, _ = self.d.request("GET", code_path("Z031-WS·2017-Y-BGS-0999"))
+        self.assertError(st, body, 404, "not_found")
+        st, body, _ = self.d.request("GET", code_path("Z031-WS2017-Y-BGS-0001"))
+        self.assertError(st, body, 400, "invalid", param="code")
+        st, body, _ = self.d.request("GET", "/api/v1/records/%FF%FE")
+        self.assertError(st, body, 400, "encoding")
+
+    def test_record_put_delete(self):
+        path = code_path("Z031-KJ·2020-Y-0001")
+        st, body, _ = self.d.request("PUT", path, json.dumps({"title": "产业扶贫项目", "date": "20200101"}), "application/json")
+        self.assertEqual(st, 201, body)
+        self.assertFalse(body["replaced"])
+        st, body, _ = self.d.request("PUT", path, json.dumps({"title": "产业扶贫项目（二）", "date": "20200102"}))
+        self.assertEqual(st, 200)
+        self.assertTrue(body["replaced"])
+        st, body, _ = self.d.request("PUT", path, json.dumps({"code": "Z031-KJ·2020-Y-0002", "title": "x"}))
+        self.assertError(st, body, 400, "invalid", field="code")
+        st, body, _ = self.d.request("PUT", path, json.dumps({"title": "x", "date": "2020"}))
+        self.assertError(st, body, 400, "invalid", field="date")
+        st, body, _ = self.d.request("PUT", path, json.dumps({"title": "x", "colour": "red"}))
+        self.assertError(st, body, 400, "invalid")
+        self.assertIn("colour", body["error"]["message"])
+        st, body, _ = self.d.request("PUT", path, '{"title": "unterminated')
+        self.assertError(st, body, 400, "invalid", param="body")
+        st, body, _ = self.d.request("PUT", path, "[1,2]")
+        self.assertError(st, body, 400, "invalid")
+        st, body, _ = self.d.request("DELETE", path)
+        self.assertEqual((st, body["deleted"]), (200, True))
+        st, body, _ = self.d.request("DELETE", path)
+        self.assertError(st, body, 404, "not_found")
+        st, body, _ = self.d.request("PATCH", path, "{}")
+        self.assertError(st, body, 405, "method")
+
+    def test_pages(self):
+        code = "Z031-WS·2018-D30-BGS-0001"
+        p = code_path(code) + "/pages/2"
+        text = "经验收，易地扶贫搬\n迁项目已完工。身份证号码略。"
+        st, body, _ = self.d.request("PUT", p, json.dumps({"text": text, "confidence": 93.5, "dpi": 300}), "application/json")
+        self.assertEqual(st, 201, body)
+        st, body, _ = self.d.request("GET", p)
+        self.assertEqual(st, 200)
+        self.assertEqual(body["text"], text)
+        self.assertEqual(body["confidence"], 93.5)
+        self.assertEqual(body["page"], 2)
+        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/3", "第三页：验收组签字。", "text/plain; charset=utf-8")
+        self.assertEqual(st, 201, body)
+        st, body, _ = self.d.request("GET", code_path(code))
+        self.assertEqual(body["stored_pages"], [2, 3])
+        st, body = self.d.search(q='"易地扶贫搬迁项目"')[:2]
+        hit = [h for h in body["hits"] if h["code"] == code][0]
+        self.assertEqual(hit["pages"], [2])
+        self.assertIn("<mark>", hit["snippet"])
+        # bad pages
+        st, body, _ = self.d.request("GET", code_path(code) + "/pages/9")
+        self.assertError(st, body, 404, "not_found", param="page")
+        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/0", json.dumps({"text": "x"}))
+        self.assertError(st, body, 400, "invalid", param="page")
+        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/x1", json.dumps({"text": "x"}))
+        self.assertError(st, body, 400, "invalid", param="page")
+        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/1", json.dumps({"txt": "x"}))
+        self.assertError(st, body, 400, "invalid", field="text")
+        st, body, _ = self.d.request("PUT", code_path("Z031-WS·2018-D30-BGS-0999") + "/pages/1", json.dumps({"text": "x"}))
+        self.assertError(st, body, 404, "not_found")
+        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/1", "x" * ((1 << 20) + 1), "text/plain")
+        self.assertError(st, body, 413, "too_big")
+        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/1", b"\xff\xfe", "text/plain")
+        self.assertError(st, body, 400, "encoding")
+
+    def test_bulk(self):
+        lines = [
+            json.dumps({"code": "Z040-WS·2016-Y-0001", "title": "分户档案：张某某", "date": "20160101",
+                        "page_texts": [{"n": 1, "text": "贫困户申请书：因病致贫。"}, {"n": 2, "text": "扶贫手册"}]}),
+            "",
+            json.dumps({"code": "Z040-WS·2016-Y-0002", "title": "分户档案：李某某", "date": "20160102"}),
+            "{not json",
+            json.dumps({"code": "Z040-WS·2016-Y-003", "title": "bad code"}),
+            json.dumps({"code": "Z040-WS·2016-Y-0004", "title": "bad pages", "page_texts": [{"n": 0, "text": "x"}]}),
+            json.dumps([1, 2]),
+        ]
+        st, body, _ = self.d.request("POST", "/api/v1/records", "\n".join(lines) + "\n", "application/x-ndjson")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["imported"], 2)
+        self.assertEqual([r["line"] for r in body["rejected"]], [4, 5, 6, 7])
+        self.assertEqual(body["rejected"][1]["key"], "code")
+        st, body = self.d.search(q='"因病致贫"')[:2]
+        self.assertEqual([h["code"] for h in body["hits"]], ["Z040-WS·2016-Y-0001"])
+        self.assertEqual(body["hits"][0]["pages"], [1])
+
+    def test_search(self):
+        st, body = self.d.search(q="精准扶贫")[:2]
+        self.assertEqual(st, 200)
+        self.assertIn("Z031-WS·2017-Y-BGS-0001", [h["code"] for h in body["hits"]])
+        for k in ("total", "total_exact", "took_ms", "hits", "facets", "facets_complete"):
+            self.assertIn(k, body)
+        h = body["hits"][0]
+        for k in ("code", "title", "location", "pages", "snippet", "exact", "date"):
+            self.assertIn(k, h)
+        st, body = self.d.search(q='题名:"脱贫审核"', year="2017")[:2]
+        self.assertEqual([h["code"] for h in body["hits"]], ["Z031-WS·2017-Y-BGS-0002"])
+        st, body = self.d.search(q="扶贫", year=["2017", "2018"], sort="-date", limit="1")[:2]
+        self.assertEqual(body["limit"], 1)
+        self.assertEqual(len(body["hits"]), 1)
+        self.assertEqual(body["hits"][0]["date"], "20180704")
+        st, body = self.d.search(q="年度:2018..2018 扶贫")[:2]
+        self.assertTrue(all(h["year"] == 2018 for h in body["hits"]))
+        st, body = self.d.search(retention="30年")[:2]
+        self.assertTrue(body["total"] >= 1 and all(h["retention"] == "D30" for h in body["hits"]))
+        st, body = self.d.search(q="扶贫", facets="0")[:2]
+        self.assertNotIn("facets", body)
+        st, body = self.d.search(q="<script>")[:2]
+        self.assertEqual(st, 200)
+
+    def test_search_bad(self):
+        st, body = self.d.search(q='"未闭合')[:2]
+        self.assertError(st, body, 400, "bad_query", param="q", offset=1)
+        st, body = self.d.search(q="作者:张三")[:2]
+        self.assertError(st, body, 400, "bad_query", param="q")
+        for params, param in [({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
+                              ({"offset": "-1"}, "offset"), ({"sort": "title"}, "sort"),
+                              ({"year": "17"}, "year"), ({"year_from": "abcd"}, "year_from"),
+                              ({"retention": "长期"}, "retention"), ({"facets": "2"}, "facets"),
+                              ({"year": ["2017"] * 17}, "year")]:
+            st, body = self.d.search(**params)[:2]
+            self.assertError(st, body, 400, "invalid", param=param)
+        st, body, _ = self.d.request("GET", "/api/v1/search?q=%FF")
+        self.assertError(st, body, 400, "encoding", param="q")
+
+    def test_unknown_routes(self):
+        for path in ("/api/v1/nothing", "/api/v2/search", "/api/v1/records/Z031-WS·2017-Y-BGS-0001/x/y", "/../etc/passwd"):
+            st, body, _ = self.d.request("GET", path.replace("·", "%C2%B7"))
+            self.assertError(st, body, 404, "not_found")
+
+    def test_body_limit_and_garbage(self):
+        d = Daemon(EXE, extra=["--max-body-mb", "1"]).start()
+        try:
+            host, port = d.base.split("//")[1].split(":")
+            # announced too big: refused before the body is read
+            s = socket.create_connection((host, int(port)), timeout=10)
+            s.sendall(b"POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n" + b"x" * 1000)
+            answer = s.recv(65536).decode("utf-8", "replace")
+            s.close()
+            self.assertIn("413", answer.split("\r\n")[0])
+            self.assertIn('"too_big"', answer)
+            # chunked, no length announced: refused once the limit is passed
+            c = http.client.HTTPConnection(host, int(port), timeout=30)
+            c.request("POST", "/api/v1/records", body=(b"x" * 65536 for _ in range(40)),
+                      headers={"Content-Type": "application/x-ndjson"}, encode_chunked=True)
+            r = c.getresponse()
+            self.assertEqual(r.status, 413)
+            self.assertEqual(json.loads(r.read())["error"]["status"], "too_big")
+            c.close()
+            # raw garbage on the socket does not take the daemon down
+            for junk in (b"GET /" + b"A" * 100000 + b" HTTP/1.1\r\n\r\n",
+                         b"POST /api/v1/records HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"):
+                s = socket.create_connection((host, int(port)), timeout=10)
+                s.sendall(junk)
+                self.assertRegex(s.recv(4096), rb"^HTTP/1.1 41[34]")  # an answer, not a hang
+                s.close()
+            # a connection left open with a broken request line holds no worker
+            idle = socket.create_connection((host, int(port)), timeout=10)
+            idle.sendall(b"\x00\x01\x02\r\n\r\n")
+            st, body, _ = d.request("GET", "/healthz")
+            self.assertEqual(st, 200)
+            idle.close()
+        finally:
+            d.cleanup()
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_finishes_and_commits(self):
+        d = Daemon(EXE).start()
+        try:
+            n = 3000
+            body = "\n".join(json.dumps({"code": f"Z050-WS·2017-Y-{i:04d}", "title": f"第{i}号文件 精准扶贫",
+                                         "date": "20170101", "page_texts": [{"n": 1, "text": "扶贫政策落实情况" * 20}]})
+                             for i in range(1, n + 1))
+            result = {}
+
+            def load():
+                host, port = d.base.split("//")[1].split(":")
+                c = http.client.HTTPConnection(host, int(port), timeout=120)
+                c.request("POST", "/api/v1/records", body.encode("utf-8"), {"Content-Type": "application/x-ndjson"})
+                r = c.getresponse()
+                result["status"] = r.status
+                result["body"] = json.loads(r.read())
+
+            t = threading.Thread(target=load)
+            t.start()
+            import time
+            for _ in range(200):  # wait until the request is being processed
+                time.sleep(0.01)
+            d.proc.send_signal(signal.SIGTERM)
+            t.join(120)
+            rc = d.stop()
+            self.assertEqual(rc, 0)
+            self.assertEqual(result.get("status"), 200, result)
+            self.assertEqual(result["body"]["imported"], n)
+            d.start()
+            st, h, _ = d.request("GET", "/healthz")
+            self.assertEqual(h["records"], n)
+            st, body = d.search(q='"精准扶贫"', limit="1")[:2]
+            self.assertEqual(body["total"], n)
+        finally:
+            d.cleanup()
+
+    def test_bad_config(self):
+        import subprocess
+        r = subprocess.run([EXE, "--port", "70000"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("port", r.stderr)
+        r = subprocess.run([EXE, "--colour", "red"], capture_output=True, text=True)
+        self.assertIn("unknown key 'colour'", r.stderr)
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            f.write('{"threads": 4, "log_level": "loud"}')
+            f.flush()
+            r = subprocess.run([EXE, "--config", f.name], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("log_level", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
