@@ -127,13 +127,17 @@ int qc_client_describe_error(long http, const json_t *pJson, char *zErr, size_t 
                                                                         : proto_strerror(status);
     qc_buf_init(&b, 0);
     qc_text_add_clean(&b, zMsg, strlen(zMsg), QC_TEXT_ONE_LINE);
-    static const char *const azKey[] = {"field", "line", "param", "offset"};
+    static const struct {
+        const char *zKey;
+        int isText; /* else a positive integer */
+    } aDetail[] = {{"field", 1}, {"line", 0}, {"param", 1}, {"offset", 0}};
     int nDetail = 0;
-    for (size_t k = 0; k < sizeof azKey / sizeof azKey[0]; k++) {
-        const json_t *v = json_object_get(e, azKey[k]);
-        if (!(json_is_string(v) && *json_string_value(v)) && !(json_is_integer(v) && json_integer_value(v) > 0))
+    for (size_t k = 0; k < sizeof aDetail / sizeof aDetail[0]; k++) {
+        const json_t *v = json_object_get(e, aDetail[k].zKey);
+        if (aDetail[k].isText ? !(json_is_string(v) && *json_string_value(v))
+                              : !(json_is_integer(v) && json_integer_value(v) > 0))
             continue;
-        qc_buf_addf(&b, "%s%s ", nDetail++ ? ", " : " (", azKey[k]);
+        qc_buf_addf(&b, "%s%s ", nDetail++ ? ", " : " (", aDetail[k].zKey);
         if (json_is_string(v)) qc_text_add_clean(&b, json_string_value(v), json_string_length(v), QC_TEXT_ONE_LINE);
         else qc_buf_addf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     }
