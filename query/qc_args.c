@@ -240,6 +240,9 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
     }
     if (a->cmd == QC_CMD_GET || a->cmd == QC_CMD_PAGE || a->cmd == QC_CMD_PUT_PAGE) {
         if (!*a->azPos[0]) return fail(zErr, nErr, "the 档号 is empty");
+        /* The daemon sees the path decoded: a '/' would split it. */
+        if (strchr(a->azPos[0], '/'))
+            return fail(zErr, nErr, "the 档号 '%s' has a '/'; write it as Z031-WS·2017-Y-BGS-0001", a->azPos[0]);
     }
     if ((a->cmd == QC_CMD_PAGE || a->cmd == QC_CMD_PUT_PAGE) && number(a->azPos[1], 1, QC_PAGE_NO_MAX) < 0)
         return fail(zErr, nErr, "page number '%s' must be a number from 1 to %d", a->azPos[1], QC_PAGE_NO_MAX);

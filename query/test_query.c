@@ -185,6 +185,7 @@ static void test_args(void)
     CHECK_STR(PARSE_ERR("get"), "get needs the 档号 of a record");
     CHECK_STR(PARSE_ERR("get", ""), "the 档号 is empty");
     CHECK_STR(PARSE_ERR("get", "A", "B"), "too many arguments: 'B'");
+    CHECK_HAS(PARSE_ERR("page", "Z031/WS·2017-Y-0001", "1"), "the 档号 'Z031/WS·2017-Y-0001' has a '/'");
     CHECK_STR(PARSE_ERR("get", "-x"), "unknown option '-x'");
     CHECK_STR(PARSE_ERR("get", "--year", "2017", zCode), "--year is an option of search");
     CHECK_STR(PARSE_ERR("--year", "2017", "search"), "--year is an option of search and goes after it");
@@ -846,6 +847,7 @@ static void test_http(void)
 
     /* a body from a file: PUT text/plain with its length */
     FILE *f = tmpfile();
+    if (!f) exit(1);
     fputs("第一页的文字\n", f);
     rewind(f);
     CHECK_INT(call_canned(HTTP_JSON("201 Created", "{\"code\":\"x\",\"page\":2,\"replaced\":false}"), "PUT",
@@ -864,7 +866,7 @@ static void test_http(void)
     if (pipe(fd) != 0) exit(1);
     if (write(fd[1], "档号,题名\n", 14) != 14) exit(1);
     close(fd[1]);
-    f = fdopen(fd[0], "rb");
+    if (!(f = fdopen(fd[0], "rb"))) exit(1);
     CHECK_INT(call_canned(HTTP_JSON("200 OK", "{\"imported\":0}"), "POST", "/api/v1/catalog", "text/csv", f, &ans,
                           zErr, sizeof zErr, zReq, sizeof zReq),
               PS_OK);
