@@ -14,14 +14,6 @@
 #include <sys/stat.h>
 
 #define SHARD_MAX 16
-/* Position regions of one document: page 0 holds the catalog fields, page n
- * starts at n << 16, so a position tells its page. */
-#define PAGE_SHIFT 16
-#define POS_TITLE 1u
-#define POS_AUTHOR 16384u
-#define POS_DOCNO 32768u
-#define POS_NOTE 49152u
-
 typedef struct {
     pthread_mutex_t mu;
     xw_wdb *pDb;
@@ -49,30 +41,21 @@ struct idx_index {
 
 /* ---- documents ------------------------------------------------------ */
 
-typedef struct {
-    xw_doc *pDoc;
-} term_sink;
-
-static int sink_term(void *ctx, const char *z, size_t n, unsigned pos)
+static int sink_term(void *ctx, const char *z, size_t n)
 {
-    term_sink *s = ctx;
-    return pos ? xw_doc_add_posting(s->pDoc, z, n, pos) : xw_doc_add_term(s->pDoc, z, n, 1);
+    return xw_doc_add_term(ctx, z, n, 1);
 }
 
-/* Index one text both unprefixed (free text) and, when zPrefix is set,
- * under the field's prefix, from position base. */
-static int index_field(xw_doc *pDoc, const char *z, const char *zPrefix, unsigned base,
-                       unsigned limit)
+/* Index one catalog field both as free text and under its prefix, and add
+ * its section to the search form. */
+static int index_field(xw_doc *pDoc, idx_form *pForm, const char *z, const char *zPrefix, char tag)
 {
-    term_sink s = {pDoc};
-    unsigned pos = base;
+    char zSep[3] = {'\x1E', tag, 0};
     int rc;
     if (!z) return PS_OK;
-    rc = idx_text_index(z, strlen(z), "", &pos, limit, sink_term, &s, NULL);
-    if (rc == 0 && zPrefix) {
-        pos = base;
-        rc = idx_text_index(z, strlen(z), zPrefix, &pos, limit, sink_term, &s, NULL);
-    }
+    rc = idx_text_index(z, strlen(z), "", sink_term, pDoc);
+    if (rc == 0 && zPrefix) rc = idx_text_index(z, strlen(z), zPrefix, sink_term, pDoc);
+    if (rc == 0) rc = idx_form_append(pForm, zSep, z, strlen(z));
     return rc;
 }
 
@@ -94,7 +77,9 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
 {
     json_t *pData = NULL;
     char *zData = NULL;
+    idx_form form;
     int rc = PS_NOMEM;
+    memset(&form, 0, sizeof form);
     xw_doc *pDoc = xw_doc_new();
     *ppDoc = NULL;
     if (!pDoc) goto out;
@@ -120,15 +105,15 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
         {IDX_SLOT_DATE, PF_DATE}, {IDX_SLOT_YEAR, PF_YEAR}, {IDX_SLOT_FONDS, PF_FONDS},
         {IDX_SLOT_CATEGORY, PF_CATEGORY}, {IDX_SLOT_RETENTION, PF_RETENTION},
         {IDX_SLOT_CARRIER, PF_CARRIER}, {IDX_SLOT_CLASSIFICATION, PF_CLASSIFICATION},
+        {IDX_SLOT_ORG, PF_ORG}, {IDX_SLOT_CODE, PF_CODE},
     };
     for (size_t i = 0; i < sizeof aVal / sizeof aVal[0]; i++)
         if ((rc = set_value(pDoc, aVal[i].slot, r->az[aVal[i].f])) != PS_OK) goto out;
 
-    if ((rc = index_field(pDoc, r->az[PF_TITLE], "S", POS_TITLE, POS_AUTHOR)) != PS_OK) goto out;
-    if ((rc = index_field(pDoc, r->az[PF_AUTHOR], "A", POS_AUTHOR, POS_DOCNO)) != PS_OK) goto out;
-    if ((rc = index_field(pDoc, r->az[PF_DOC_NO], "XN", POS_DOCNO, POS_NOTE)) != PS_OK) goto out;
-    if ((rc = index_field(pDoc, r->az[PF_NOTE], NULL, POS_NOTE, 1u << PAGE_SHIFT)) != PS_OK) goto out;
-
+    if ((rc = index_field(pDoc, &form, r->az[PF_TITLE], "S", IDX_TAG_TITLE)) != PS_OK) goto out;
+    if ((rc = index_field(pDoc, &form, r->az[PF_AUTHOR], "A", IDX_TAG_AUTHOR)) != PS_OK) goto out;
+    if ((rc = index_field(pDoc, &form, r->az[PF_DOC_NO], "XN", IDX_TAG_DOCNO)) != PS_OK) goto out;
+    if ((rc = index_field(pDoc, &form, r->az[PF_NOTE], NULL, IDX_TAG_NOTE)) != PS_OK) goto out;
     if (pPages) {
         const char *zKey;
         json_t *pPage;
@@ -136,14 +121,10 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
             unsigned long n = strtoul(zKey, NULL, 10);
             json_t *pText = json_object_get(pPage, "text");
             if (n < 1 || n > IDX_PAGE_MAX || !json_is_string(pText)) continue;
-            unsigned base = (unsigned)n << PAGE_SHIFT;
-            term_sink s = {pDoc};
-            unsigned pos = base;
-            rc = idx_text_index(json_string_value(pText), json_string_length(pText), "", &pos,
-                                base + (1u << PAGE_SHIFT) - 1, sink_term, &s, NULL);
-            if (rc != PS_OK) goto out;
+            if ((rc = index_field(pDoc, &form, json_string_value(pText), NULL, IDX_TAG_PAGE)) != PS_OK) goto out;
         }
     }
+    if ((rc = xw_doc_set_value(pDoc, IDX_SLOT_FORM, form.z ? form.z : "", form.n)) != PS_OK) goto out;
     *ppDoc = pDoc;
     pDoc = NULL;
     rc = PS_OK;
@@ -151,6 +132,7 @@ out:
     if (rc != PS_OK && zErr) snprintf(zErr, nErr, "cannot build the document: %s", proto_strerror(rc));
     free(zData);
     json_decref(pData);
+    idx_form_clear(&form);
     xw_doc_free(pDoc);
     return rc;
 }

@@ -296,7 +296,8 @@ static iq_node *parse_unary(parser *p)
     if (chunk_is(p, p->i, e, "NOT")) {
         p->i = e;
         neg = 1;
-    } else if (p->i < p->n && peek(p, p->i, &len) == '-' && e > p->i + 1) {
+    } else if (p->i + 1 < p->n && peek(p, p->i, &len) == '-' &&
+               (e > p->i + 1 || is_open_quote(peek(p, p->i + 1, &len)) || p->z[p->i + 1] == '(')) {
         p->i += 1;
         neg = 1;
     }

@@ -23,6 +23,7 @@ typedef struct iq_node {
     int filter;          /* IDX_F_* of a filter, -1 otherwise */
     char *z, *zHi;
     unsigned offset;     /* 1-based character position in the query */
+    int iLeaf;           /* for idx_search: its checks of this text leaf */
     struct iq_node *pA, *pB;
 } iq_node;
 

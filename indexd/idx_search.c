@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#define LIT_MAX 64        /* literals kept for pages and snippets */
 #define FUZZY_MIN_CHARS 4 /* shortest unquoted Han run that also finds near matches */
 #define SNIPPET_CONTEXT 40 /* characters each side of the first hit */
+#define CHECK_EXTRA 1000   /* matches checked beyond the page, so small totals are exact */
 
 static const char *const azFilterName[IDX_F__COUNT] = {
     "fonds", "category", "year", "retention", "carrier", "classification", "org"};
@@ -32,71 +32,355 @@ int idx_filter_lookup(const char *z)
     return -1;
 }
 
-/* ---- literals: what pages and snippets look for -------------------- */
+/* ---- the plan: what each text leaf of the query must find ------------ */
 
-/* A group is satisfied when nMin of its literals occur in a text.  A phrase
- * or word is a group of one; a near match of a run is the group of its
- * character pairs. */
+/* A unit is what must occur in the form of a record: a word, a Chinese run
+ * (unquoted text), or a phrase segment between two punctuation marks.  Near
+ * variants of a run of 4+ characters: the run with one character taken out,
+ * as the part before it and the part after it, both present. */
 typedef struct {
-    int iFirst, nLit, nMin;
-    int loose;       /* only for hits that are not exact */
-} lit_group;
+    char *z;
+    size_t n;
+} lit;
 
 typedef struct {
-    char *az[LIT_MAX];
-    size_t an[LIT_MAX];
-    int nLit;
-    lit_group aGroup[LIT_MAX];
-    int nGroup;
-} lit_set;
+    lit exact;
+    int nVar;
+    lit *aLeft, *aRight;
+    char **azTerm;      /* the index terms that the exact unit implies */
+    int nTerm;
+    char **azVarTerm;   /* per variant, its terms, NUL-separated in one string */
+} unit;
 
-static void lits_clear(lit_set *s)
+typedef struct {
+    char tag;           /* section of the form: 0 the whole record */
+    int positive;       /* not under NOT: its hits show pages and snippets */
+    unit *aUnit;
+    int nUnit;
+} leaf;
+
+typedef struct {
+    leaf *aLeaf;
+    int nLeaf, nAlloc;
+    int hasNear;        /* a run that can be nearly matched */
+    int rc;
+} plan;
+
+static void unit_clear(unit *u)
 {
-    for (int i = 0; i < s->nLit; i++) px_free(s->az[i]);
-    memset(s, 0, sizeof *s);
+    px_free(u->exact.z);
+    for (int i = 0; i < u->nVar; i++) {
+        px_free(u->aLeft[i].z);
+        px_free(u->aRight[i].z);
+        px_free(u->azVarTerm[i]);
+    }
+    px_free(u->aLeft);
+    px_free(u->aRight);
+    px_free(u->azVarTerm);
+    for (int i = 0; i < u->nTerm; i++) px_free(u->azTerm[i]);
+    px_free(u->azTerm);
 }
 
-static int lits_add(lit_set *s, const char *z, size_t n)
+static void plan_clear(plan *p)
 {
-    if (s->nLit >= LIT_MAX || n == 0) return PS_OK;
-    if (!(s->az[s->nLit] = px_strndup(z, n))) return PS_NOMEM;
-    s->an[s->nLit++] = n;
+    for (int i = 0; i < p->nLeaf; i++) {
+        for (int k = 0; k < p->aLeaf[i].nUnit; k++) unit_clear(&p->aLeaf[i].aUnit[k]);
+        px_free(p->aLeaf[i].aUnit);
+    }
+    px_free(p->aLeaf);
+    memset(p, 0, sizeof *p);
+}
+
+static int lit_set(lit *l, const char *z, size_t n)
+{
+    l->z = px_strndup(z, n);
+    l->n = n;
+    return l->z ? PS_OK : PS_NOMEM;
+}
+
+static int unit_add_term(unit *u, const char *zPrefix, const char *z, size_t n)
+{
+    char **a = px_realloc(u->azTerm, (size_t)(u->nTerm + 1) * sizeof *a);
+    if (!a) return PS_NOMEM;
+    u->azTerm = a;
+    size_t nP = strlen(zPrefix);
+    char *zT = px_malloc(nP + n + 1);
+    if (!zT) return PS_NOMEM;
+    memcpy(zT, zPrefix, nP);
+    memcpy(zT + nP, z, n);
+    zT[nP + n] = 0;
+    u->azTerm[u->nTerm++] = zT;
     return PS_OK;
 }
 
-static int lits_group(lit_set *s, const char *z, size_t n, int loose)
+/* Byte offsets of the characters of a Han run (up to nMax characters). */
+static int char_offsets(const char *z, size_t n, size_t *ai, int nMax)
 {
-    if (s->nGroup >= LIT_MAX || s->nLit >= LIT_MAX) return PS_OK;
-    lit_group *g = &s->aGroup[s->nGroup];
-    g->iFirst = s->nLit;
-    g->nMin = 1;
-    g->loose = loose;
-    int rc = lits_add(s, z, n);
-    g->nLit = s->nLit - g->iFirst;
-    if (g->nLit) s->nGroup++;
+    int k = 0;
+    size_t i = 0;
+    while (i < n && k < nMax) {
+        ai[k++] = i;
+        idx_utf8_next(z, n, &i);
+    }
+    ai[k] = n;
+    return k;
+}
+
+/* The terms of a Han run: its pairs, or the character when it is alone. */
+static int run_terms(unit *u, const char *zPrefix, const char *z, size_t n)
+{
+    size_t ai[1026];
+    int m = char_offsets(z, n, ai, 1024), rc = PS_OK;
+    if (m == 1) return unit_add_term(u, zPrefix, z, n);
+    for (int k = 0; k + 1 < m && rc == PS_OK; k++) rc = unit_add_term(u, zPrefix, z + ai[k], ai[k + 2] - ai[k]);
     return rc;
 }
 
-/* ---- translation to Xapian ----------------------------------------- */
+/* Terms of a part of a run, NUL-separated, appended to *pz. */
+static int part_terms(char **pz, size_t *pn, const char *zPrefix, const char *z, size_t n)
+{
+    unit tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int rc = n ? run_terms(&tmp, zPrefix, z, n) : PS_OK;
+    for (int i = 0; i < tmp.nTerm && rc == PS_OK; i++) {
+        size_t k = strlen(tmp.azTerm[i]);
+        char *zNew = px_realloc(*pz, *pn + k + 2);
+        if (!zNew) { rc = PS_NOMEM; break; }
+        *pz = zNew;
+        memcpy(*pz + *pn, tmp.azTerm[i], k + 1);
+        *pn += k + 1;
+        (*pz)[*pn] = 0;
+    }
+    unit_clear(&tmp);
+    return rc;
+}
+
+static int run_variants(unit *u, const char *zPrefix, const char *z, size_t n)
+{
+    size_t ai[1026];
+    int m = char_offsets(z, n, ai, 1024);
+    int nPairs = m - 1, nNeed = (nPairs + 1) / 2;
+    u->aLeft = px_calloc((size_t)m, sizeof(lit));
+    u->aRight = px_calloc((size_t)m, sizeof(lit));
+    u->azVarTerm = px_calloc((size_t)m, sizeof(char *));
+    if (!u->aLeft || !u->aRight || !u->azVarTerm) return PS_NOMEM;
+    for (int k = 0; k < m; k++) {
+        int nLeft = k, nRight = m - k - 1;
+        int kept = (nLeft > 1 ? nLeft - 1 : 0) + (nRight > 1 ? nRight - 1 : 0);
+        if (kept < nNeed || kept == 0) continue;
+        int v = u->nVar;
+        size_t nT = 0;
+        if (lit_set(&u->aLeft[v], z, ai[k]) || lit_set(&u->aRight[v], z + ai[k + 1], n - ai[k + 1]))
+            return PS_NOMEM;
+        u->nVar++;
+        if (part_terms(&u->azVarTerm[v], &nT, zPrefix, z, ai[k]) ||
+            part_terms(&u->azVarTerm[v], &nT, zPrefix, z + ai[k + 1], n - ai[k + 1]))
+            return PS_NOMEM;
+    }
+    return PS_OK;
+}
 
 typedef struct {
-    int loose;       /* building the query with near matches */
-    int hasLoose;    /* the query has a run that can be nearly matched */
-    lit_set *pLits;  /* where positive literals go (NULL under NOT) */
-    int rc;
-} tr_state;
+    plan *pl;
+    leaf *l;
+    const char *zPrefix;
+    int phrase;
+    unit *pSeg;        /* phrase: the segment being built */
+    char *zSeg;        /* its form */
+    size_t nSeg;
+} leaf_build;
 
-static xw_query *q_term2(tr_state *t, const char *zPrefix, const char *z, size_t n)
+static unit *leaf_new_unit(leaf *l)
 {
-    char zTerm[4200];
-    size_t nP = strlen(zPrefix);
-    if (nP + n >= sizeof zTerm) n = sizeof zTerm - nP - 1;
-    memcpy(zTerm, zPrefix, nP);
-    memcpy(zTerm + nP, z, n);
-    xw_query *q = xw_q_term(zTerm, nP + n);
-    if (!q) t->rc = PS_NOMEM;
-    return q;
+    unit *a = px_realloc(l->aUnit, (size_t)(l->nUnit + 1) * sizeof *a);
+    if (!a) return NULL;
+    l->aUnit = a;
+    memset(&a[l->nUnit], 0, sizeof a[0]);
+    return &a[l->nUnit++];
 }
+
+static int seg_close(leaf_build *b)
+{
+    int rc = PS_OK;
+    if (b->pSeg) {
+        b->pSeg->exact.z = b->zSeg;
+        b->pSeg->exact.n = b->nSeg;
+        if (!b->zSeg) rc = PS_NOMEM;
+    } else {
+        px_free(b->zSeg);
+    }
+    b->pSeg = NULL;
+    b->zSeg = NULL;
+    b->nSeg = 0;
+    return rc;
+}
+
+static int seg_append(leaf_build *b, const char *z, size_t n)
+{
+    char *zNew = px_realloc(b->zSeg, b->nSeg + n + 1);
+    if (!zNew) return PS_NOMEM;
+    b->zSeg = zNew;
+    memcpy(b->zSeg + b->nSeg, z, n);
+    b->nSeg += n;
+    b->zSeg[b->nSeg] = 0;
+    return PS_OK;
+}
+
+static int leaf_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
+                    size_t iStart, size_t iEnd)
+{
+    leaf_build *b = ctx;
+    char zW[300];
+    int rc;
+    (void)iStart;
+    (void)iEnd;
+    if (kind == IDX_TOK_BREAK) return b->phrase ? seg_close(b) : 0;
+    if (kind == IDX_TOK_WORD) snprintf(zW, sizeof zW, "\x01%.*s\x01", (int)(n < 290 ? n : 290), z);
+    const char *zForm = kind == IDX_TOK_WORD ? zW : z;
+    size_t nForm = kind == IDX_TOK_WORD ? strlen(zW) : n;
+    if (b->phrase) {
+        if (!b->pSeg && !(b->pSeg = leaf_new_unit(b->l))) return PS_NOMEM;
+        if ((rc = seg_append(b, zForm, nForm)) != PS_OK) return rc;
+        return kind == IDX_TOK_WORD ? unit_add_term(b->pSeg, b->zPrefix, z, n) : run_terms(b->pSeg, b->zPrefix, z, n);
+    }
+    unit *u = leaf_new_unit(b->l);
+    if (!u || lit_set(&u->exact, zForm, nForm) != PS_OK) return PS_NOMEM;
+    if (kind == IDX_TOK_WORD) return unit_add_term(u, b->zPrefix, z, n);
+    if ((rc = run_terms(u, b->zPrefix, z, n)) != PS_OK) return rc;
+    if (nChar >= FUZZY_MIN_CHARS) {
+        b->pl->hasNear = 1;
+        return run_variants(u, b->zPrefix, z, n);
+    }
+    return PS_OK;
+}
+
+static char tag_of(const char *zPrefix)
+{
+    if (strcmp(zPrefix, "S") == 0) return IDX_TAG_TITLE;
+    if (strcmp(zPrefix, "A") == 0) return IDX_TAG_AUTHOR;
+    if (strcmp(zPrefix, "XN") == 0) return IDX_TAG_DOCNO;
+    return 0;
+}
+
+/* Give every text leaf its checks. */
+static void plan_build(plan *pl, iq_node *p, int positive)
+{
+    if (!p || pl->rc != PS_OK) return;
+    if (p->kind == IQ_AND || p->kind == IQ_OR) {
+        plan_build(pl, p->pA, positive);
+        plan_build(pl, p->pB, positive);
+        return;
+    }
+    if (p->kind == IQ_NOT) {
+        plan_build(pl, p->pA, positive);
+        plan_build(pl, p->pB, 0);
+        return;
+    }
+    if (p->kind != IQ_WORDS && p->kind != IQ_PHRASE) return;
+    if (pl->nLeaf == pl->nAlloc) {
+        int nNew = pl->nAlloc ? pl->nAlloc * 2 : 8;
+        leaf *a = px_realloc(pl->aLeaf, (size_t)nNew * sizeof *a);
+        if (!a) { pl->rc = PS_NOMEM; return; }
+        pl->aLeaf = a;
+        pl->nAlloc = nNew;
+    }
+    leaf *l = &pl->aLeaf[pl->nLeaf];
+    memset(l, 0, sizeof *l);
+    p->iLeaf = pl->nLeaf++;
+    l->tag = tag_of(p->zPrefix);
+    l->positive = positive;
+    leaf_build b = {pl, l, p->zPrefix, p->kind == IQ_PHRASE, NULL, NULL, 0};
+    int rc = idx_text_scan(p->z, strlen(p->z), leaf_tok, &b);
+    int rc2 = seg_close(&b);
+    if (rc != 0 || rc2 != 0) pl->rc = rc ? (rc < 0 ? PS_INTERNAL : rc) : rc2;
+}
+
+/* ---- checking a record against the plan ------------------------------ */
+
+static const unsigned aFilterSlot[IDX_F__COUNT + 1] = {
+    IDX_SLOT_FONDS, IDX_SLOT_CATEGORY, IDX_SLOT_YEAR, IDX_SLOT_RETENTION, IDX_SLOT_CARRIER,
+    IDX_SLOT_CLASSIFICATION, IDX_SLOT_ORG, IDX_SLOT_CODE};
+
+static int has(const char *z, size_t n, const lit *l)
+{
+    return l->n == 0 || memmem(z, n, l->z, l->n) != NULL;
+}
+
+static int unit_holds(const unit *u, const char *z, size_t n, int near)
+{
+    if (has(z, n, &u->exact)) return 1;
+    for (int v = 0; near && v < u->nVar; v++)
+        if (has(z, n, &u->aLeft[v]) && has(z, n, &u->aRight[v])) return 1;
+    return 0;
+}
+
+/* The part of the form that a leaf looks at. */
+static void section(char tag, const char *z, size_t n, const char **pz, size_t *pn)
+{
+    char zTag[2] = {'\x1E', tag};
+    *pz = z;
+    *pn = n;
+    if (!tag) return;
+    const char *s = memmem(z, n, zTag, 2);
+    if (!s) { *pn = 0; return; }
+    s += 2;
+    const char *e = memchr(s, '\x1E', n - (size_t)(s - z));
+    *pz = s;
+    *pn = e ? (size_t)(e - s) : n - (size_t)(s - z);
+}
+
+static int leaf_holds(const leaf *l, const char *z, size_t n, int near)
+{
+    const char *zSec;
+    size_t nSec;
+    section(l->tag, z, n, &zSec, &nSec);
+    for (int i = 0; i < l->nUnit; i++)
+        if (!unit_holds(&l->aUnit[i], zSec, nSec, near)) return 0;
+    return 1;
+}
+
+static int eval(const plan *pl, const iq_node *p, xw_docview *v, int near)
+{
+    const char *z;
+    size_t n;
+    if (!p) return 1;
+    switch (p->kind) {
+    case IQ_AND: return eval(pl, p->pA, v, near) && eval(pl, p->pB, v, near);
+    case IQ_OR: return eval(pl, p->pA, v, near) || eval(pl, p->pB, v, near);
+    case IQ_NOT: return eval(pl, p->pA, v, near) && !eval(pl, p->pB, v, 0);
+    case IQ_WORDS:
+    case IQ_PHRASE:
+        if (xw_docview_value(v, IDX_SLOT_FORM, &z, &n) != PS_OK) return 0;
+        return leaf_holds(&pl->aLeaf[p->iLeaf], z, n, near);
+    case IQ_FILTER:
+        if (xw_docview_value(v, aFilterSlot[p->filter], &z, &n) != PS_OK) return 0;
+        return n == strlen(p->z) && memcmp(z, p->z, n) == 0;
+    case IQ_RANGE:
+        if (xw_docview_value(v, IDX_SLOT_YEAR, &z, &n) != PS_OK || n != 4) return 0;
+        return memcmp(z, p->z, 4) >= 0 && memcmp(z, p->zHi, 4) <= 0;
+    }
+    return 0;
+}
+
+enum { DECIDE_STRICT, DECIDE_NEAR_ONLY, DECIDE_NEAR };
+
+typedef struct {
+    const plan *pl;
+    const iq_node *pAst;
+    int mode;
+} decide_ctx;
+
+static int decide(void *ctx, xw_docview *v)
+{
+    decide_ctx *d = ctx;
+    switch (d->mode) {
+    case DECIDE_STRICT: return eval(d->pl, d->pAst, v, 0);
+    case DECIDE_NEAR_ONLY: return eval(d->pl, d->pAst, v, 1) && !eval(d->pl, d->pAst, v, 0);
+    default: return eval(d->pl, d->pAst, v, 1);
+    }
+}
+
+/* ---- translation to Xapian: a superset of the matches ----------------- */
 
 typedef struct {
     xw_query **a;
@@ -125,233 +409,116 @@ static void ql_clear(qlist *l)
 }
 
 /* Combine and free the list; a list of one is that query; empty is NULL. */
-static xw_query *ql_combine(tr_state *t, qlist *l, int op, int phrase)
+static xw_query *ql_combine(int *pRc, qlist *l, int op)
 {
     xw_query *q = NULL;
     if (l->n == 1) {
         q = l->a[0];
         l->n = 0;
     } else if (l->n > 1) {
-        q = phrase ? xw_q_phrase(l->a, l->n) : xw_q_combine(op, l->a, l->n);
-        if (!q) t->rc = PS_NOMEM;
+        q = xw_q_combine(op, l->a, l->n);
+        if (!q) *pRc = PS_NOMEM;
     }
     ql_clear(l);
     return q;
 }
 
-/* Byte offsets of the characters of a Han run (n chars, up to 1024). */
-static int char_offsets(const char *z, size_t n, size_t *ai, int nMax)
-{
-    int k = 0;
-    size_t i = 0;
-    while (i < n && k < nMax) {
-        ai[k++] = i;
-        idx_utf8_next(z, n, &i);
-    }
-    ai[k] = n;
-    return k;
-}
-
-/* Phrase of the pairs of characters [from, to) of a run. */
-static xw_query *pairs_phrase(tr_state *t, const char *zPrefix, const char *z, const size_t *ai,
-                              int from, int to)
+static xw_query *terms_and(int *pRc, char *const *az, int n)
 {
     qlist l = {0};
-    for (int k = from; k + 1 < to + 1 && k < to; k++)
-        if (ql_push(&l, q_term2(t, zPrefix, z + ai[k], ai[k + 2] - ai[k])) != PS_OK) t->rc = PS_NOMEM;
-    return ql_combine(t, &l, XW_AND, 1);
+    for (int i = 0; i < n; i++)
+        if (ql_push(&l, xw_q_term(az[i], strlen(az[i]))) != PS_OK) *pRc = PS_NOMEM;
+    return ql_combine(pRc, &l, XW_AND);
 }
 
-/* An unquoted Han run: the run as a phrase; in loose mode also the records
- * where it is there but for one character (misread, dropped): the pairs on
- * each side of that character, each a phrase, both present.  Only variants
- * that keep at least half of the pairs count. */
-static xw_query *tr_run(tr_state *t, const char *zPrefix, const char *z, size_t n, unsigned nChar)
+static xw_query *unit_query(int *pRc, const unit *u, int near, int *pExact)
 {
-    size_t ai[1026];
-    int m = char_offsets(z, n, ai, 1024);
-    if (t->pLits) t->rc |= lits_group(t->pLits, z, n, 0);
-    if (m == 1) return q_term2(t, zPrefix, z, n);
-    xw_query *pExact = pairs_phrase(t, zPrefix, z, ai, 0, m - 1);
-    if (nChar < FUZZY_MIN_CHARS) return pExact;
-    t->hasLoose = 1;
-    if (t->pLits && t->pLits->nGroup < LIT_MAX) {
-        lit_set *s = t->pLits;
-        lit_group *g = &s->aGroup[s->nGroup];
-        g->iFirst = s->nLit;
-        for (int k = 0; k + 1 < m; k++) t->rc |= lits_add(s, z + ai[k], ai[k + 2] - ai[k]);
-        g->nLit = s->nLit - g->iFirst;
-        g->nMin = (g->nLit + 1) / 2;
-        g->loose = 1;
-        if (g->nLit) s->nGroup++;
+    xw_query *q = terms_and(pRc, u->azTerm, u->nTerm);
+    if (u->nTerm != 1) *pExact = 0;
+    if (!near || u->nVar == 0) return q;
+    qlist alt = {0};
+    *pExact = 0;
+    if (q) ql_push(&alt, q);
+    for (int v = 0; v < u->nVar; v++) {
+        char *az[64];
+        int n = 0;
+        for (const char *s = u->azVarTerm[v]; s && *s && n < 64; s += strlen(s) + 1) az[n++] = (char *)s;
+        xw_query *qv = terms_and(pRc, az, n);
+        if (qv) ql_push(&alt, qv);
     }
-    if (!t->loose) return pExact;
-    qlist lAlt = {0};
-    int nPairs = m - 1, nNeed = (nPairs + 1) / 2;
-    ql_push(&lAlt, pExact);
-    for (int k = 0; k < m; k++) {
-        /* character k unreliable: pairs k-1 and k are lost */
-        int leftTo = k - 1 > 0 ? k - 1 : 0;      /* pairs [0, k-1) */
-        int rightFrom = k + 1;                   /* pairs [k+1, nPairs) */
-        int nLeft = leftTo, nRight = nPairs - rightFrom > 0 ? nPairs - rightFrom : 0;
-        if (nLeft + nRight < nNeed || nLeft + nRight == 0) continue;
-        qlist lBoth = {0};
-        if (nLeft) ql_push(&lBoth, pairs_phrase(t, zPrefix, z, ai, 0, leftTo));
-        if (nRight) ql_push(&lBoth, pairs_phrase(t, zPrefix, z, ai, rightFrom, nPairs));
-        ql_push(&lAlt, ql_combine(t, &lBoth, XW_AND, 0));
-    }
-    return ql_combine(t, &lAlt, XW_OR, 0);
+    return ql_combine(pRc, &alt, XW_OR);
 }
 
-typedef struct {
-    tr_state *t;
-    const char *zPrefix;
-    qlist *pOut;
-    int phrase;
-    /* phrase mode: the current segment */
-    qlist seg;
-    int lastKind;
-    char zTail[8];
-    size_t nTail;
-    size_t iSegStart;
-    const char *zText;
-} tok_state;
-
-static void seg_flush(tok_state *s, size_t iEnd)
-{
-    if (s->seg.n == 0) return;
-    xw_query *q = ql_combine(s->t, &s->seg, XW_AND, 1);
-    if (q && ql_push(s->pOut, q) != PS_OK) s->t->rc = PS_NOMEM;
-    if (s->t->pLits && iEnd > s->iSegStart) {
-        idx_form f;
-        if (idx_form_build(&f, s->zText + s->iSegStart, iEnd - s->iSegStart, 0) == 0) {
-            s->t->rc |= lits_group(s->t->pLits, f.z, f.n, 0);
-            idx_form_clear(&f);
-        }
-    }
-}
-
-static int tr_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
-                  size_t iStart, size_t iEnd)
-{
-    tok_state *s = ctx;
-    tr_state *t = s->t;
-    if (!s->phrase) {
-        if (kind == IDX_TOK_WORD) {
-            ql_push(s->pOut, q_term2(t, s->zPrefix, z, n));
-            if (t->pLits) {
-                char zW[300];
-                snprintf(zW, sizeof zW, "\x01%.*s\x01", (int)(n < 290 ? n : 290), z);
-                t->rc |= lits_group(t->pLits, zW, strlen(zW), 0);
-            }
-        } else if (kind == IDX_TOK_HAN) {
-            xw_query *q = tr_run(t, s->zPrefix, z, n, nChar);
-            if (q) ql_push(s->pOut, q);
-        }
-        return t->rc == PS_OK ? 0 : t->rc;
-    }
-    /* A phrase: consecutive positions within a segment (see idx_text.h). */
-    if (kind == IDX_TOK_BREAK) {
-        seg_flush(s, iStart);
-        s->lastKind = IDX_TOK_BREAK;
-        return 0;
-    }
-    if (s->seg.n == 0) s->iSegStart = iStart;
-    if (kind == IDX_TOK_WORD) {
-        if (s->lastKind == IDX_TOK_HAN && s->nTail) ql_push(&s->seg, q_term2(t, s->zPrefix, s->zTail, s->nTail));
-        ql_push(&s->seg, q_term2(t, s->zPrefix, z, n));
-    } else {
-        size_t ai[1026];
-        int m = char_offsets(z, n, ai, 1024);
-        if (m == 1) ql_push(&s->seg, q_term2(t, s->zPrefix, z, n));
-        for (int k = 0; k + 1 < m; k++) ql_push(&s->seg, q_term2(t, s->zPrefix, z + ai[k], ai[k + 2] - ai[k]));
-        /* The last character of a longer run has no term of its own at its
-         * position yet: a word right after it needs it (see idx_text.h). */
-        s->nTail = m > 1 ? ai[m] - ai[m - 1] : 0;
-        memcpy(s->zTail, z + ai[m - 1], ai[m] - ai[m - 1]);
-    }
-    s->lastKind = kind;
-    (void)iEnd;
-    return t->rc == PS_OK ? 0 : t->rc;
-}
-
-static xw_query *tr_text(tr_state *t, const iq_node *p, lit_set *pLits)
-{
-    qlist l = {0};
-    tok_state s = {0};
-    lit_set *pSave = t->pLits;
-    /* Literals only come from free text: a title hit has no page. */
-    if (p->zPrefix[0]) t->pLits = NULL; else if (!pLits) t->pLits = NULL;
-    s.t = t;
-    s.zPrefix = p->zPrefix;
-    s.pOut = &l;
-    s.phrase = p->kind == IQ_PHRASE;
-    s.lastKind = -1;
-    s.zText = p->z;
-    int rc = idx_text_scan(p->z, strlen(p->z), tr_tok, &s);
-    if (s.phrase) seg_flush(&s, strlen(p->z));
-    ql_clear(&s.seg);
-    if (rc != 0 && t->rc == PS_OK) t->rc = rc < 0 ? PS_INTERNAL : rc;
-    t->pLits = pSave;
-    return ql_combine(t, &l, XW_AND, 0);
-}
-
-static xw_query *weightless(tr_state *t, xw_query *q)
+static xw_query *weightless(int *pRc, xw_query *q)
 {
     if (!q) return NULL;
     xw_query *r = xw_q_scale(q, 0.0);
     xw_q_free(q);
-    if (!r) t->rc = PS_NOMEM;
+    if (!r) *pRc = PS_NOMEM;
     return r;
 }
 
-/* NULL means "no constraint" (an empty text, or a NOT with nothing before). */
-static xw_query *tr(tr_state *t, const iq_node *p, lit_set *pLits)
+static xw_query *pair(int *pRc, int op, xw_query *a, xw_query *b)
 {
-    xw_query *a, *b, *r = NULL;
-    if (!p || t->rc != PS_OK) return NULL;
+    xw_query *ab[2] = {a, b};
+    xw_query *r = xw_q_combine(op, ab, 2);
+    xw_q_free(a);
+    xw_q_free(b);
+    if (!r) *pRc = PS_NOMEM;
+    return r;
+}
+
+/* NULL means "no constraint".  *pExact is cleared when the query is a
+ * superset that the decider must check. */
+static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int *pExact)
+{
+    xw_query *a, *b;
+    if (!p || *pRc != PS_OK) return NULL;
     switch (p->kind) {
     case IQ_WORDS:
     case IQ_PHRASE: {
-        lit_set *pSave = t->pLits;
-        t->pLits = pLits;
-        r = tr_text(t, p, pLits);
-        t->pLits = pSave;
-        return r;
+        const leaf *l = &pl->aLeaf[p->iLeaf];
+        qlist all = {0};
+        for (int i = 0; i < l->nUnit; i++) {
+            xw_query *q = unit_query(pRc, &l->aUnit[i], near, pExact);
+            if (q) ql_push(&all, q);
+        }
+        return ql_combine(pRc, &all, XW_AND);
     }
-    case IQ_FILTER:
-        return weightless(t, q_term2(t, p->zPrefix, p->z, strlen(p->z)));
+    case IQ_FILTER: {
+        char zTerm[400];
+        snprintf(zTerm, sizeof zTerm, "%s%s", p->zPrefix, p->z);
+        xw_query *q = xw_q_term(zTerm, strlen(zTerm));
+        if (!q) *pRc = PS_NOMEM;
+        return weightless(pRc, q);
+    }
     case IQ_RANGE:
-        r = xw_q_value_range(IDX_SLOT_YEAR, p->z, p->zHi);
-        if (!r) t->rc = PS_NOMEM;
-        return r;
+        a = xw_q_value_range(IDX_SLOT_YEAR, p->z, p->zHi);
+        if (!a) *pRc = PS_NOMEM;
+        return a;
     case IQ_AND:
     case IQ_OR:
-        a = tr(t, p->pA, pLits);
-        b = tr(t, p->pB, pLits);
-        if (!a) return b;
-        if (!b) return a;
-        {
-            xw_query *ab[2] = {a, b};
-            r = xw_q_combine(p->kind == IQ_AND ? XW_AND : XW_OR, ab, 2);
+        a = tr(pRc, pl, p->pA, near, pExact);
+        b = tr(pRc, pl, p->pB, near, pExact);
+        if (!a || !b) {
+            /* An empty side of OR matches everything. */
+            if (p->kind == IQ_OR && (a || b)) { xw_q_free(a); xw_q_free(b); return NULL; }
+            return a ? a : b;
         }
-        xw_q_free(a);
-        xw_q_free(b);
-        if (!r) t->rc = PS_NOMEM;
-        return r;
-    case IQ_NOT:
-        a = tr(t, p->pA, pLits);
-        b = tr(t, p->pB, NULL);
-        if (!b) return a;
-        if (!a && !(a = xw_q_all())) { xw_q_free(b); t->rc = PS_NOMEM; return NULL; }
-        {
-            xw_query *ab[2] = {a, b};
-            r = xw_q_combine(XW_AND_NOT, ab, 2);
+        return pair(pRc, p->kind == IQ_AND ? XW_AND : XW_OR, a, b);
+    case IQ_NOT: {
+        int exactNeg = 1;
+        a = tr(pRc, pl, p->pA, near, pExact);
+        b = tr(pRc, pl, p->pB, 0, &exactNeg);
+        if (!exactNeg) {  /* can't subtract a superset: the decider will */
+            *pExact = 0;
+            xw_q_free(b);
+            return a;
         }
-        xw_q_free(a);
-        xw_q_free(b);
-        if (!r) t->rc = PS_NOMEM;
-        return r;
+        if (!b) return a;
+        if (!a && !(a = xw_q_all())) { xw_q_free(b); *pRc = PS_NOMEM; return NULL; }
+        return pair(pRc, XW_AND_NOT, a, b);
+    }
     }
     return NULL;
 }
@@ -367,32 +534,28 @@ static xw_query *param_filters(const idx_search_req *r, int *pRc)
         for (int i = 0; i < r->anFilter[f]; i++) {
             char zTerm[300];
             snprintf(zTerm, sizeof zTerm, "%s%s", azFilterPrefix[f], r->azFilter[f][i]);
-            ql_push(&any, xw_q_term(zTerm, strlen(zTerm)));
+            if (ql_push(&any, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
         }
-        tr_state t = {0};
-        ql_push(&all, ql_combine(&t, &any, XW_OR, 0));
+        xw_query *q = ql_combine(pRc, &any, XW_OR);
+        if (q) ql_push(&all, q);
     }
     if (r->zYearFrom || r->zYearTo)
-        ql_push(&all, xw_q_value_range(IDX_SLOT_YEAR, r->zYearFrom ? r->zYearFrom : "0000",
-                                       r->zYearTo ? r->zYearTo : "9999"));
-    tr_state t = {0};
-    xw_query *q = ql_combine(&t, &all, XW_AND, 0);
-    *pRc = t.rc;
-    return q;
+        if (ql_push(&all, xw_q_value_range(IDX_SLOT_YEAR, r->zYearFrom ? r->zYearFrom : "0000",
+                                           r->zYearTo ? r->zYearTo : "9999")) != PS_OK)
+            *pRc = PS_NOMEM;
+    return ql_combine(pRc, &all, XW_AND);
 }
 
 /* ---- hits ------------------------------------------------------------ */
 
-/* Occurrences of the literals of satisfied groups in a text form. */
-static int groups_match(const lit_set *s, const idx_form *f, int loose)
+/* Does a page's form hold what the positive free-text leaves look for? */
+static int page_matches(const plan *pl, const idx_form *f, int near)
 {
-    for (int g = 0; g < s->nGroup; g++) {
-        const lit_group *pg = &s->aGroup[g];
-        if (pg->loose && !loose) continue;
-        int nFound = 0;
-        for (int i = 0; i < pg->nLit; i++)
-            if (memmem(f->z, f->n, s->az[pg->iFirst + i], s->an[pg->iFirst + i])) nFound++;
-        if (nFound >= pg->nMin) return 1;
+    for (int i = 0; i < pl->nLeaf; i++) {
+        const leaf *l = &pl->aLeaf[i];
+        if (!l->positive || l->tag) continue;
+        for (int k = 0; k < l->nUnit; k++)
+            if (unit_holds(&l->aUnit[k], f->z, f->n, near)) return 1;
     }
     return 0;
 }
@@ -459,7 +622,24 @@ static size_t fwd_chars(const char *z, size_t n, size_t i, int k)
 }
 
 /* HTML snippet of text around the first literal, literals in <mark>. */
-static char *make_snippet(const lit_set *s, const char *zText, size_t nText, int loose)
+static void mark_lit(const idx_form *f, const lit *l, span *aSpan, int *pnSpan, int nMax)
+{
+    const char *zHit = f->z;
+    if (l->n == 0) return;
+    while (*pnSpan < nMax && (zHit = memmem(zHit, f->n - (size_t)(zHit - f->z), l->z, l->n))) {
+        size_t k = (size_t)(zHit - f->z);
+        /* Skip the \x01 word markers at either end of a literal. */
+        size_t kA = k, kB = k + l->n - 1;
+        while (kA < kB && f->z[kA] == '\x01') kA++;
+        while (kB > kA && f->z[kB] == '\x01') kB--;
+        aSpan[*pnSpan].a = f->aiOrig[kA];
+        aSpan[*pnSpan].b = f->aiOrigEnd[kB];
+        (*pnSpan)++;
+        zHit += l->n;
+    }
+}
+
+static char *make_snippet(const plan *pl, const char *zText, size_t nText, int near)
 {
     idx_form f;
     span aSpan[128];
@@ -468,23 +648,15 @@ static char *make_snippet(const lit_set *s, const char *zText, size_t nText, int
     size_t nOut = 0, nAlloc = 0;
 
     if (idx_form_build(&f, zText, nText, 1) != 0) return NULL;
-    for (int g = 0; g < s->nGroup; g++) {
-        const lit_group *pg = &s->aGroup[g];
-        if (pg->loose && !loose) continue;
-        for (int i = 0; i < pg->nLit; i++) {
-            const char *zL = s->az[pg->iFirst + i];
-            size_t nL = s->an[pg->iFirst + i];
-            const char *zHit = f.z;
-            while (nSpan < 128 && (zHit = memmem(zHit, f.n - (size_t)(zHit - f.z), zL, nL))) {
-                size_t k = (size_t)(zHit - f.z);
-                /* Skip the \x01 word markers at either end of a literal. */
-                size_t kA = k, kB = k + nL - 1;
-                while (kA < kB && f.z[kA] == '\x01') kA++;
-                while (kB > kA && f.z[kB] == '\x01') kB--;
-                aSpan[nSpan].a = f.aiOrig[kA];
-                aSpan[nSpan].b = f.aiOrigEnd[kB];
-                nSpan++;
-                zHit += nL;
+    for (int i = 0; i < pl->nLeaf; i++) {
+        const leaf *l = &pl->aLeaf[i];
+        if (!l->positive) continue;
+        for (int k = 0; k < l->nUnit; k++) {
+            const unit *u = &l->aUnit[k];
+            mark_lit(&f, &u->exact, aSpan, &nSpan, 128);
+            for (int v = 0; near && v < u->nVar; v++) {
+                if (u->aLeft[v].n > 3) mark_lit(&f, &u->aLeft[v], aSpan, &nSpan, 128);
+                if (u->aRight[v].n > 3) mark_lit(&f, &u->aRight[v], aSpan, &nSpan, 128);
             }
         }
     }
@@ -525,7 +697,7 @@ static int page_num_cmp(const void *x, const void *y)
 }
 
 /* One hit of the answer from the stored data of a record. */
-static json_t *make_hit(const char *zData, size_t nData, const lit_set *pLits, int exact)
+static json_t *make_hit(const char *zData, size_t nData, const plan *pl, int exact)
 {
     static const char *const azKey[] = {"code", "title", "author", "date", "year", "doc_no",
                                         "location", "retention", "classification", NULL};
@@ -556,9 +728,9 @@ static json_t *make_hit(const char *zData, size_t nData, const lit_set *pLits, i
         json_t *pText = json_object_get(json_object_get(pP, zK), "text");
         if (!json_is_string(pText)) continue;
         idx_form f;
-        if (pLits->nGroup == 0) continue;
+        if (pl->nLeaf == 0) continue;
         if (idx_form_build(&f, json_string_value(pText), json_string_length(pText), 0) != 0) goto fail;
-        int m = groups_match(pLits, &f, !exact);
+        int m = page_matches(pl, &f, !exact);
         idx_form_clear(&f);
         if (!m) continue;
         if (json_array_append_new(pPages, json_integer(aNum[k])) != 0) goto fail;
@@ -572,7 +744,7 @@ static json_t *make_hit(const char *zData, size_t nData, const lit_set *pLits, i
         zSnip = json_is_string(pTitle) ? json_string_value(pTitle) : "";
         nSnip = strlen(zSnip);
     }
-    char *zS = make_snippet(pLits, zSnip, nSnip, !exact);
+    char *zS = make_snippet(pl, zSnip, nSnip, !exact);
     if (!zS) goto fail;
     json_object_set_new(pHit, "snippet", json_string(zS));
     px_free(zS);
@@ -588,13 +760,13 @@ fail:
     return NULL;
 }
 
-static int append_hits(json_t *pHits, const xw_mset *m, const lit_set *pLits, int exact)
+static int append_hits(json_t *pHits, const xw_mset *m, const plan *pl, int exact)
 {
     for (unsigned i = 0; i < xw_mset_size(m); i++) {
         const char *z;
         size_t n;
         xw_mset_data(m, i, &z, &n);
-        json_t *h = make_hit(z, n, pLits, exact);
+        json_t *h = make_hit(z, n, pl, exact);
         if (!h || json_array_append_new(pHits, h) != 0) return PS_NOMEM;
     }
     return PS_OK;
@@ -645,14 +817,14 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
 {
     double t0 = now_ms();
     iq_node *pAst = NULL;
-    lit_set lits;
-    xw_query *pFilter = NULL, *pStrict = NULL, *pLoose = NULL, *pRest = NULL, *pUnion = NULL;
+    plan pl;
+    xw_query *pFilter = NULL, *pStrict = NULL, *pNear = NULL, *pNearOnly = NULL;
     xw_mset *m1 = NULL, *m2 = NULL, *mF = NULL;
     json_t *pOut = NULL, *pHits = NULL;
     xw_rdb *pDb;
     int rc;
 
-    memset(&lits, 0, sizeof lits);
+    memset(&pl, 0, sizeof pl);
     *ppOut = NULL;
     *pzParam = NULL;
     *pOffset = 0;
@@ -661,36 +833,42 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
         *pzParam = "q";
         goto out;
     }
+    plan_build(&pl, pAst, 1);
+    if ((rc = pl.rc) != PS_OK) goto out;
     pFilter = param_filters(r, &rc);
     if (rc != PS_OK) goto out;
 
-    tr_state t = {0, 0, NULL, PS_OK};
-    pStrict = tr(&t, pAst, &lits);
-    if (t.rc == PS_OK && t.hasLoose) {
-        tr_state t2 = {1, 0, NULL, PS_OK};
-        pLoose = tr(&t2, pAst, NULL);
-        t.rc = t2.rc;
-    }
-    if ((rc = t.rc) != PS_OK) goto out;
+    int strictExact = 1, nearExact = 1;
+    pStrict = tr(&rc, &pl, pAst, 0, &strictExact);
+    if (rc == PS_OK && pl.hasNear) pNear = tr(&rc, &pl, pAst, 1, &nearExact);
+    if (rc != PS_OK) goto out;
     if (!pStrict && !(pStrict = xw_q_all())) { rc = PS_NOMEM; goto out; }
-    if (pLoose) {
-        xw_query *a[2] = {pLoose, pStrict};
-        if (!(pRest = xw_q_combine(XW_AND_NOT, a, 2))) { rc = PS_NOMEM; goto out; }
-        if (r->facets && !(pUnion = filtered(xw_q_combine(XW_OR, a, 2), pFilter, &rc))) goto out;
-        if (!(pRest = filtered(pRest, pFilter, &rc))) goto out;
+    if (pNear) {
+        if (strictExact) {
+            xw_query *a[2] = {pNear, pStrict};
+            if (!(pNearOnly = xw_q_combine(XW_AND_NOT, a, 2))) { rc = PS_NOMEM; goto out; }
+        } else if (!(pNearOnly = xw_q_combine(XW_AND, &pNear, 1))) {
+            rc = PS_NOMEM;
+            goto out;
+        }
+        if (!(pNearOnly = filtered(pNearOnly, pFilter, &rc))) goto out;
+        if (!(pNear = filtered(pNear, pFilter, &rc))) goto out;
     }
     if (!(pStrict = filtered(pStrict, pFilter, &rc))) goto out;
 
     if ((rc = idx_index_reader(p, &pDb, zErr, nErr)) != PS_OK) goto out;
     unsigned limit = r->limit ? r->limit : 20;
-    unsigned check = r->offset + limit + 100;
-    xw_search_opts o = {r->offset, limit, -1, 0, check, NULL, 0};
+    /* With a check, look far enough that small answers are counted exactly. */
+    decide_ctx dStrict = {&pl, pAst, DECIDE_STRICT}, dNearOnly = {&pl, pAst, DECIDE_NEAR_ONLY},
+               dNear = {&pl, pAst, DECIDE_NEAR};
+    xw_search_opts o = {r->offset, limit, -1, 0, r->offset + limit + (strictExact ? 100 : CHECK_EXTRA),
+                        NULL, 0, strictExact ? NULL : decide, &dStrict};
     if (r->sort == IDX_SORT_DATE || r->sort == IDX_SORT_DATE_DESC) {
         o.sortSlot = IDX_SLOT_DATE;
         o.sortReverse = r->sort == IDX_SORT_DATE_DESC;
     }
     int nFacet = (int)(sizeof aFacetSlot / sizeof aFacetSlot[0]);
-    if (r->facets && !pLoose) {
+    if (r->facets && !pNear) {
         o.aFacetSlot = aFacetSlot;
         o.nFacet = nFacet;
         if (o.checkAtLeast < r->facetCheck) o.checkAtLeast = r->facetCheck;
@@ -699,19 +877,23 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     unsigned long total1 = xw_mset_estimated(m1), total = total1;
     int exactTotal = xw_mset_exact(m1);
     if (!(pHits = json_array())) { rc = PS_NOMEM; goto out; }
-    if ((rc = append_hits(pHits, m1, &lits, 1)) != PS_OK) goto out;
-    if (pLoose) {
+    if ((rc = append_hits(pHits, m1, &pl, 1)) != PS_OK) goto out;
+    if (pNear) {
         xw_search_opts o2 = o;
         o2.offset = r->offset > total1 ? r->offset - (unsigned)total1 : 0;
         o2.limit = limit - xw_mset_size(m1);
-        o2.checkAtLeast = o2.offset + o2.limit + 100;
-        if ((rc = xw_search(pDb, pRest, &o2, &m2, zErr, nErr)) != PS_OK) goto out;
+        o2.checkAtLeast = o2.offset + o2.limit + CHECK_EXTRA;
+        o2.aFacetSlot = NULL;
+        o2.nFacet = 0;
+        o2.xDecide = decide;
+        o2.pDecideCtx = &dNearOnly;
+        if ((rc = xw_search(pDb, pNearOnly, &o2, &m2, zErr, nErr)) != PS_OK) goto out;
         total += xw_mset_estimated(m2);
         exactTotal = exactTotal && xw_mset_exact(m2);
-        if ((rc = append_hits(pHits, m2, &lits, 0)) != PS_OK) goto out;
+        if ((rc = append_hits(pHits, m2, &pl, 0)) != PS_OK) goto out;
         if (r->facets) {
-            xw_search_opts oF = {0, 0, -1, 0, r->facetCheck, aFacetSlot, nFacet};
-            if ((rc = xw_search(pDb, pUnion, &oF, &mF, zErr, nErr)) != PS_OK) goto out;
+            xw_search_opts oF = {0, 0, -1, 0, r->facetCheck, aFacetSlot, nFacet, decide, &dNear};
+            if ((rc = xw_search(pDb, pNear, &oF, &mF, zErr, nErr)) != PS_OK) goto out;
         }
     }
     pOut = json_object();
@@ -741,10 +923,9 @@ out:
     xw_mset_free(mF);
     xw_q_free(pFilter);
     xw_q_free(pStrict);
-    xw_q_free(pLoose);
-    xw_q_free(pRest);
-    xw_q_free(pUnion);
+    xw_q_free(pNear);
+    xw_q_free(pNearOnly);
     idx_query_free(pAst);
-    lits_clear(&lits);
+    plan_clear(&pl);
     return rc;
 }

@@ -136,23 +136,17 @@ int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
 typedef struct {
     const char *zPrefix;
     size_t nPrefix;
-    unsigned pos, posLimit;
     idx_term_fn xTerm;
     void *ctx;
-    int lastKind;           /* -1 none, else idx_tok_kind */
-    char zTail[8];          /* last character of the last Han run */
-    size_t nTail;
-    unsigned tailPos;
-    int truncated;
     char zTerm[RUN_MAX + 64];
 } index_state;
 
-static int emit(index_state *s, const char *z, size_t n, unsigned pos)
+static int emit(index_state *s, const char *z, size_t n)
 {
     if (s->nPrefix + n >= sizeof s->zTerm) return 0;
     memcpy(s->zTerm, s->zPrefix, s->nPrefix);
     memcpy(s->zTerm + s->nPrefix, z, n);
-    return s->xTerm(s->ctx, s->zTerm, s->nPrefix + n, pos);
+    return s->xTerm(s->ctx, s->zTerm, s->nPrefix + n);
 }
 
 static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
@@ -160,62 +154,33 @@ static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsi
 {
     index_state *s = ctx;
     int rc;
+    (void)nChar;
     (void)iStart;
     (void)iEnd;
-    if (s->pos + (kind == IDX_TOK_HAN ? nChar : 1) >= s->posLimit) {
-        s->truncated = 1;
-        return -1;
+    if (kind == IDX_TOK_WORD) return emit(s, z, n);
+    if (kind != IDX_TOK_HAN) return 0;
+    size_t i = 0, iPrev = 0;
+    int k = 0;
+    while (i < n) {
+        size_t iChar = i;
+        idx_utf8_next(z, n, &i);
+        if ((rc = emit(s, z + iChar, i - iChar)) != 0) return rc;
+        if (k > 0 && (rc = emit(s, z + iPrev, i - iPrev)) != 0) return rc;
+        iPrev = iChar;
+        k++;
     }
-    switch (kind) {
-    case IDX_TOK_BREAK:
-        s->pos++;
-        break;
-    case IDX_TOK_WORD:
-        if (s->lastKind == IDX_TOK_HAN && (rc = emit(s, s->zTail, s->nTail, s->tailPos)) != 0) return rc;
-        if ((rc = emit(s, z, n, s->pos)) != 0) return rc;
-        s->pos++;
-        break;
-    case IDX_TOK_HAN: {
-        size_t i = 0, iPrev = 0;
-        unsigned k = 0;
-        while (i < n) {
-            size_t iChar = i;
-            idx_utf8_next(z, n, &i);
-            if ((rc = emit(s, z + iChar, i - iChar, 0)) != 0) return rc;
-            if (k == 0 && s->lastKind == IDX_TOK_WORD && (rc = emit(s, z, i, s->pos)) != 0) return rc;
-            if (k > 0 && (rc = emit(s, z + iPrev, i - iPrev, s->pos + k - 1)) != 0) return rc;
-            iPrev = iChar;
-            k++;
-        }
-        s->nTail = n - iPrev;
-        memcpy(s->zTail, z + iPrev, s->nTail);
-        s->tailPos = s->pos + nChar - 1;
-        s->pos += nChar;
-        break;
-    }
-    }
-    s->lastKind = (int)kind;
     return 0;
 }
 
-int idx_text_index(const char *z, size_t n, const char *zPrefix, unsigned *pPos,
-                   unsigned posLimit, idx_term_fn xTerm, void *ctx, int *pTruncated)
+int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTerm, void *ctx)
 {
     index_state *s = px_malloc(sizeof *s);
     if (!s) return PS_NOMEM;
     s->zPrefix = zPrefix;
     s->nPrefix = strlen(zPrefix);
-    s->pos = *pPos;
-    s->posLimit = posLimit;
     s->xTerm = xTerm;
     s->ctx = ctx;
-    s->lastKind = -1;
-    s->nTail = 0;
-    s->truncated = 0;
     int rc = idx_text_scan(z, n, index_tok, s);
-    if (rc == -1 && s->truncated) rc = 0;
-    if (pTruncated) *pTruncated = s->truncated;
-    *pPos = s->pos;
     px_free(s);
     return rc;
 }
@@ -297,6 +262,13 @@ int idx_form_build(idx_form *p, const char *z, size_t n, int withMap)
     if (rc == 0 && !p->z) rc = form_push(&s, "", 0, 0, 0);
     if (rc != 0) idx_form_clear(p);
     return rc;
+}
+
+int idx_form_append(idx_form *p, const char *zSep, const char *z, size_t n)
+{
+    form_state s = {p, 0, 0, z};
+    int rc = form_push(&s, zSep, strlen(zSep), 0, 0);
+    return rc ? rc : idx_text_scan(z, n, form_tok, &s);
 }
 
 void idx_form_clear(idx_form *p)

@@ -5,14 +5,13 @@
  * ideographs; white space between two ideographs is layout, as a line break
  * in a scanned page, and does not split the run) and breaks (punctuation).
  *
- * Index terms: a word is one positional term; a Han run c1..cm gives each
- * character as a term without position (for one-character searches) and
- * each pair ci ci+1 as a term at the position of ci.  Where a run touches a
- * word with no punctuation between them, the character at that edge also
- * gets a positional term, so that mixed phrases ("GB2312编码") stay exact.
- * A break leaves a gap of one position, so no phrase matches across it.
- * Consequence: a phrase query whose positions are all consecutive matches
- * exactly the texts that contain the phrase. */
+ * Index terms, none with a position (positions cost more than the rest of
+ * the index together, in time and space): a word is a term; a Han run gives
+ * each character and each pair of neighbouring characters as terms.  A
+ * term query is therefore exact for words and for Chinese runs of one or
+ * two characters.  Longer runs and phrases are found as the records holding
+ * all their terms, then checked against the record's search form (below),
+ * which the index keeps for every record. */
 #ifndef IDX_TEXT_H
 #define IDX_TEXT_H
 
@@ -38,19 +37,16 @@ unsigned idx_utf8_next(const char *z, size_t n, size_t *pi);
 size_t idx_utf8_put(char *z, unsigned c);
 int idx_is_han(unsigned c);
 
-/* Receives index terms.  pos 0 means a term without position. */
-typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n, unsigned pos);
+/* Receives index terms (each occurrence once). */
+typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n);
 
 /* Index z[0..n) with every term prefixed by zPrefix ("" for none).
- * Positions start at *pPos and *pPos is advanced past the text; no position
- * reaches posLimit (the rest of the text is then left out and *pTruncated
- * set).  Returns 0 or the first non-zero status of xTerm. */
-int idx_text_index(const char *z, size_t n, const char *zPrefix, unsigned *pPos,
-                   unsigned posLimit, idx_term_fn xTerm, void *ctx, int *pTruncated);
+ * Returns 0 or the first non-zero status of xTerm. */
+int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTerm, void *ctx);
 
 /* A search form of text: words wrapped in \x01, Han characters as they are,
- * breaks as \x1F, white space dropped.  Searching a query's form inside a
- * text's form (memmem) finds exactly the places a phrase query matches.
+ * breaks as \x1F, white space dropped.  A phrase occurs in a text exactly
+ * when the phrase's form occurs in the text's form (memmem).
  * aiOrig[k] is the byte in the original text where the k-th byte of the form
  * comes from, aiOrigEnd[k] where that character ends.  All three arrays are
  * allocated with px_malloc; free with idx_form_clear(). */
@@ -62,6 +58,9 @@ typedef struct {
 } idx_form;
 
 int idx_form_build(idx_form *p, const char *z, size_t n, int withMap);
+/* Append zSep and then the form of z[0..n) to p (no map).  Start from a
+ * zeroed idx_form.  On failure p is unchanged up to what was appended. */
+int idx_form_append(idx_form *p, const char *zSep, const char *z, size_t n);
 void idx_form_clear(idx_form *p);
 
 #endif

@@ -141,6 +141,15 @@ int main(void)
     CHECK_STR(sorted(codes(search("\"精准扶贫工作\""))), "01,04");
     CHECK_STR(codes(search("精准")), codes(search("\"精准\"")));
 
+    /* Phrases under NOT and OR are checked exactly too: 02 and 03 hold the
+     * characters of 精准扶贫 but not the phrase. */
+    CHECK_STR(sorted(codes(search("精准 NOT \"精准扶贫\""))), "02,03,05");
+    CHECK_STR(sorted(codes(search("精准 -\"精准扶贫\""))), "02,03,05");
+    CHECK_STR(sorted(codes(search("\"坚持精准\" OR \"扶贫工作\""))), "01,02,04");
+    CHECK_STR(sorted(codes(search("题名:\"扶贫精准\""))), "03");
+    CHECK_STR(codes(search("题名:\"精准扶贫\" 年度:2017")), "");
+    CHECK_STR(sorted(codes(search("(\"精准扶贫\" OR 年度:2016) 门类:WS 保管期限:Y"))), "01,04");
+
     /* Fields, boolean operators, filters. */
     CHECK_STR(codes(search("题名:精准")), "03,04");
     CHECK_STR(sorted(codes(search("精准 NOT 题名:总结"))), "01,02,03,05");

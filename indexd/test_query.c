@@ -39,6 +39,8 @@ int main(void)
     CHECK_STR(parse("扶贫 NOT 搬迁"), "NOT(WORDS(:扶贫),WORDS(:搬迁))");
     CHECK_STR(parse("扶贫 -搬迁 -教育"), "NOT(WORDS(:扶贫),OR(WORDS(:搬迁),WORDS(:教育)))");
     CHECK_STR(parse("NOT 搬迁"), "NOT(ALL,WORDS(:搬迁))");
+    CHECK_STR(parse("扶贫 -\"易地 搬迁\""), "NOT(WORDS(:扶贫),PHRASE(:易地 搬迁))");
+    CHECK_STR(parse("扶贫 -(a OR b)"), "NOT(WORDS(:扶贫),OR(WORDS(:a),WORDS(:b)))");
     CHECK_STR(parse("题名:扶贫"), "WORDS(S:扶贫)");
     CHECK_STR(parse("题名：\"扶贫 工作\""), "PHRASE(S:扶贫 工作)");
     CHECK_STR(parse("责任者:县扶贫办 文号:2017"), "AND(WORDS(A:县扶贫办),WORDS(XN:2017))");

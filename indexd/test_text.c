@@ -25,20 +25,18 @@ static const char *toks(const char *z)
     return zOut;
 }
 
-static int term_cb(void *ctx, const char *z, size_t n, unsigned pos)
+static int term_cb(void *ctx, const char *z, size_t n)
 {
     (void)ctx;
-    if (pos) nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s@%u ", (int)n, z, pos);
-    else nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s ", (int)n, z);
+    nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s ", (int)n, z);
     return 0;
 }
 
 static const char *terms(const char *z, const char *zPrefix)
 {
-    unsigned pos = 1;
     nOut = 0;
     zOut[0] = 0;
-    idx_text_index(z, strlen(z), zPrefix, &pos, 1000, term_cb, NULL, NULL);
+    idx_text_index(z, strlen(z), zPrefix, term_cb, NULL);
     return zOut;
 }
 
@@ -53,19 +51,20 @@ int main(void)
     CHECK_STR(toks("二〇一七年"), "H:二〇一七年|");
     CHECK_STR(toks("bad\xFFutf8"), "W:bad|B|W:utf8|");
 
-    /* Pairs at the position of their first character; single characters
-     * without position; edges touching a word get a position too. */
-    CHECK_STR(terms("扶贫办", ""), "扶 贫 扶贫@1 办 贫办@2 ");
-    CHECK_STR(terms("扶贫，工作", ""), "扶 贫 扶贫@1 工 作 工作@4 ");
-    CHECK_STR(terms("GB2312编码", "S"), "Sgb2312@1 S编 S编@2 S码 S编码@2 ");
-    CHECK_STR(terms("编码abc", ""), "编 码 编码@1 码@2 abc@3 ");
-    CHECK_STR(terms("12号", ""), "12@1 号 号@2 ");
+    /* Each character and each pair of neighbours; words whole; nothing
+     * across punctuation. */
+    CHECK_STR(terms("扶贫办", ""), "扶 贫 扶贫 办 贫办 ");
+    CHECK_STR(terms("扶贫，工作", ""), "扶 贫 扶贫 工 作 工作 ");
+    CHECK_STR(terms("GB2312编码", "S"), "Sgb2312 S编 S码 S编码 ");
+    CHECK_STR(terms("精准扶\n贫", ""), "精 准 精准 扶 准扶 贫 扶贫 ");
 
-    unsigned pos = 1;
-    int truncated = 0;
-    nOut = 0;
-    idx_text_index("一二三四五六七八九十", strlen("一二三四五六七八九十"), "", &pos, 5, term_cb, NULL, &truncated);
-    CHECK(truncated);
+    /* Forms appended section by section. */
+    idx_form g;
+    memset(&g, 0, sizeof g);
+    CHECK_INT(idx_form_append(&g, "\x1ES", "题名 Ａ", strlen("题名 Ａ")), 0);
+    CHECK_INT(idx_form_append(&g, "\x1EP", "正文", strlen("正文")), 0);
+    CHECK_STR(g.z, "\x1ES题名\x01" "a" "\x01\x1EP正文");
+    idx_form_clear(&g);
 
     /* The search form and its map back to the original bytes. */
     idx_form f;

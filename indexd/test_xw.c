@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+static int keep_2019(void *ctx, xw_docview *v)
+{
+    const char *z;
+    size_t n;
+    (void)ctx;
+    CHECK_INT(xw_docview_value(v, 99, &z, &n), PS_INVALID);
+    return xw_docview_value(v, 1, &z, &n) == PS_OK && n == 4 && memcmp(z, "2019", 4) == 0;
+}
+
 int main(void)
 {
     char zDir[] = "/tmp/test_xw_XXXXXX";
@@ -74,7 +83,7 @@ int main(void)
     xw_query *pPhrase = xw_q_phrase(a, 2);
     xw_query *b[2] = {a[1], a[0]};
     xw_query *pRev = xw_q_phrase(b, 2);
-    xw_search_opts o = {0, 10, -1, 0, 10, NULL, 0};
+    xw_search_opts o = {0, 10, -1, 0, 10, NULL, 0, NULL, NULL};
     xw_mset *m = NULL;
     CHECK_INT(xw_search(r, pPhrase, &o, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_size(m), 1);
@@ -90,7 +99,7 @@ int main(void)
     /* Value range, sort, facets. */
     xw_query *pRange = xw_q_value_range(1, "2018", "2019");
     unsigned aSlot[] = {1};
-    xw_search_opts o2 = {0, 10, 1, 1, 10, aSlot, 1};
+    xw_search_opts o2 = {0, 10, 1, 1, 10, aSlot, 1, NULL, NULL};
     CHECK_INT(xw_search(r, pRange, &o2, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_estimated(m), 2);
     CHECK(xw_mset_exact(m));
@@ -101,6 +110,16 @@ int main(void)
     xw_mset_facet_get(m, 0, 0, &zD, &n, &c);
     CHECK(n == 4 && memcmp(zD, "2018", 4) == 0 && c == 1);
     CHECK_INT(xw_mset_facet_seen(m), 2);
+    xw_mset_free(m);
+
+    /* A decider sees each candidate's values and drops what it refuses; the
+     * facets count only what it keeps. */
+    o2.xDecide = keep_2019;
+    CHECK_INT(xw_search(r, pRange, &o2, &m, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(xw_mset_size(m), 1);
+    CHECK_INT(xw_mset_data(m, 0, &zD, &n), PS_OK);
+    CHECK(memcmp(zD, "doc2", 4) == 0);
+    CHECK_INT(xw_mset_facet_size(m, 0), 1);
     xw_mset_free(m);
 
     char *zDesc = xw_q_describe(pPhrase);

@@ -19,6 +19,30 @@ struct xw_wdb { Xapian::WritableDatabase db; };
 struct xw_rdb { Xapian::Database db; };
 struct xw_doc { Xapian::Document doc; };
 struct xw_query { Xapian::Query q; };
+struct xw_docview {
+    const Xapian::Document *pDoc;
+    std::string aValue[16];
+    unsigned loaded = 0;  // bit per slot
+};
+
+namespace {
+// Calls the C decider; the matcher copies nothing, so one view is reused.
+class CDecider : public Xapian::MatchDecider {
+  public:
+    CDecider(xw_decide_fn x, void *ctx) : xDecide(x), pCtx(ctx) {}
+    bool operator()(const Xapian::Document &doc) const override
+    {
+        xw_docview v;
+        v.pDoc = &doc;
+        return xDecide(pCtx, &v) != 0;
+    }
+
+  private:
+    xw_decide_fn xDecide;
+    void *pCtx;
+};
+} // namespace
+
 struct xw_mset {
     Xapian::MSet mset;
     std::vector<std::string> data;
@@ -380,6 +404,19 @@ char *xw_q_describe(const xw_query *p)
 
 void xw_q_free(xw_query *p) { delete p; }
 
+int xw_docview_value(xw_docview *p, unsigned slot, const char **pz, size_t *pn)
+{
+    if (slot >= 16) return PS_INVALID;
+    // Exceptions here travel up through the matcher to xw_search's handler.
+    if (!(p->loaded & (1u << slot))) {
+        p->aValue[slot] = p->pDoc->get_value(slot);
+        p->loaded |= 1u << slot;
+    }
+    *pz = p->aValue[slot].data();
+    *pn = p->aValue[slot].size();
+    return PS_OK;
+}
+
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mset **ppOut,
               char *zErr, size_t nErr)
 {
@@ -399,7 +436,12 @@ int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mse
                 spies.push_back(new Xapian::ValueCountMatchSpy(o->aFacetSlot[k]));
                 enq.add_matchspy(spies.back());
             }
-            r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast);
+            if (o->xDecide) {
+                CDecider decider(o->xDecide, o->pDecideCtx);
+                r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast, nullptr, &decider);
+            } else {
+                r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast);
+            }
             r->data.reserve(r->mset.size());
             for (Xapian::MSetIterator it = r->mset.begin(); it != r->mset.end(); ++it)
                 r->data.push_back(it.get_document().get_data());

@@ -84,6 +84,14 @@ char *xw_q_describe(const xw_query *p);
 void xw_q_free(xw_query *p);
 
 /* ---- search ---------------------------------------------------------- */
+/* A document offered to a decider during a search. */
+typedef struct xw_docview xw_docview;
+/* The value in slot (0-15) of that document ("" if none).  Valid until the
+ * decider returns.  PS_OK, or PS_INVALID for a slot out of range. */
+int xw_docview_value(xw_docview *p, unsigned slot, const char **pz, size_t *pn);
+/* Return 1 to keep the document among the matches, 0 to drop it. */
+typedef int (*xw_decide_fn)(void *ctx, xw_docview *p);
+
 typedef struct {
     unsigned offset, limit;
     int sortSlot;           /* -1: relevance; else the value slot */
@@ -91,6 +99,8 @@ typedef struct {
     unsigned checkAtLeast;  /* look at this many matches at least (counts) */
     const unsigned *aFacetSlot; /* value slots to count over the matches */
     int nFacet;
+    xw_decide_fn xDecide;   /* NULL: every match counts */
+    void *pDecideCtx;
 } xw_search_opts;
 
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *pOpts,
