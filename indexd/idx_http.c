@@ -200,16 +200,37 @@ static enum MHD_Result h_catalog(idx_http *h, struct MHD_Connection *c, req_ctx 
     return send_json(c, 200, pOut);
 }
 
+/* A bulk write: every line checked first, the good ones written together
+ * (each shard's share by its own thread), then committed. */
+typedef struct {
+    proto_record rec;
+    json_t *pPages;
+    long line;
+} bulk_row;
+
+static void bulk_free(bulk_row *a, idx_put_item *aItem, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        proto_record_clear(&a[i].rec);
+        json_decref(a[i].pPages);
+    }
+    px_free(a);
+    px_free(aItem);
+}
+
 static enum MHD_Result h_bulk(idx_http *h, struct MHD_Connection *c, req_ctx *r)
 {
     json_t *pRejected = json_array();
     unsigned long nImported = 0, nReplaced = 0, nRejected = 0;
-    enum MHD_Result ret;
+    bulk_row *aRow = NULL;
+    idx_put_item *aItem = NULL;
+    size_t nRow = 0, nAlloc = 0;
     char zErr[512];
     long line = 0;
     size_t i = 0;
+    int rc = PS_OK;
     if (!pRejected) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
-    while (i < r->n) {
+    while (i < r->n && rc == PS_OK) {
         const char *z = r->z + i;
         const char *e = memchr(z, '\n', r->n - i);
         size_t len = e ? (size_t)(e - z) : r->n - i;
@@ -218,13 +239,20 @@ static enum MHD_Result h_bulk(idx_http *h, struct MHD_Connection *c, req_ctx *r)
         int blank = 1;
         for (size_t k = 0; k < len; k++) blank &= z[k] == ' ' || z[k] == '\t' || z[k] == '\r';
         if (blank) continue;
+        if (nRow == nAlloc) {
+            size_t nNew = nAlloc ? nAlloc * 2 : 256;
+            bulk_row *a = px_realloc(aRow, nNew * sizeof *a);
+            if (!a) { rc = PS_NOMEM; break; }
+            aRow = a;
+            nAlloc = nNew;
+        }
+        bulk_row *b = &aRow[nRow];
+        proto_record_init(&b->rec);
+        b->pPages = NULL;
+        b->line = line;
         json_error_t je;
-        json_t *o = json_loadb(z, len, JSON_REJECT_DUPLICATES, &je);
-        proto_record rec;
         proto_problem prob;
-        json_t *pPages = NULL;
-        int replaced = 0, rc;
-        proto_record_init(&rec);
+        json_t *o = json_loadb(z, len, JSON_REJECT_DUPLICATES, &je);
         if (!o || !json_is_object(o)) {
             snprintf(zErr, sizeof zErr, o ? "the line is not a JSON object" : "not valid JSON: %s (column %d)", je.text, je.column);
             report_row(pRejected, line, -1, zErr);
@@ -233,45 +261,45 @@ static enum MHD_Result h_bulk(idx_http *h, struct MHD_Connection *c, req_ctx *r)
             continue;
         }
         json_t *pTexts = json_object_get(o, "page_texts");
+        int rcRow = PS_OK;
         if (pTexts) {
-            if ((rc = pages_from_array(pTexts, &pPages, zErr, sizeof zErr)) != PS_OK) {
-                report_row(pRejected, line, -1, zErr);
-                nRejected++;
-                json_decref(o);
-                continue;
-            }
+            rcRow = pages_from_array(pTexts, &b->pPages, prob.zReason, sizeof prob.zReason);
+            prob.field = -1;
             json_object_del(o, "page_texts");
         }
-        rc = proto_record_from_json(&rec, o, &prob);
-        if (rc == PS_OK) rc = proto_record_check(&rec, &prob, NULL, 0, NULL);
-        if (rc == PS_NOMEM) {
-            json_decref(o);
-            json_decref(pPages);
-            proto_record_clear(&rec);
-            json_decref(pRejected);
-            return send_error(c, PS_NOMEM, NULL, NULL, line, NULL, 0);
-        }
-        if (rc != PS_OK) {
+        if (rcRow == PS_OK) rcRow = proto_record_from_json(&b->rec, o, &prob);
+        if (rcRow == PS_OK) rcRow = proto_record_check(&b->rec, &prob, NULL, 0, NULL);
+        json_decref(o);
+        if (rcRow == PS_NOMEM) {
+            rc = PS_NOMEM;
+        } else if (rcRow != PS_OK) {
             report_row(pRejected, line, prob.field, prob.zReason);
             nRejected++;
-        } else if ((rc = idx_index_put(h->pIdx, &rec, pPages, &replaced, zErr, sizeof zErr)) != PS_OK) {
-            json_decref(o);
-            json_decref(pPages);
-            proto_record_clear(&rec);
-            json_decref(pRejected);
-            IDX_LOG(IDX_LOG_ERROR, 0, "bulk write failed at line %ld: %s", line, zErr);
-            return send_error(c, rc, zErr, NULL, line, NULL, 0);
         } else {
-            nImported++;
-            nReplaced += replaced != 0;
+            nRow++;
+            continue;
         }
-        json_decref(o);
-        json_decref(pPages);
-        proto_record_clear(&rec);
+        proto_record_clear(&b->rec);
+        json_decref(b->pPages);
     }
-    if (commit(h, c, &ret) != 0) {
+    if (rc == PS_OK && nRow > 0 && !(aItem = px_calloc(nRow, sizeof *aItem))) rc = PS_NOMEM;
+    if (rc == PS_OK && nRow > 0) {
+        for (size_t k = 0; k < nRow; k++) {
+            aItem[k].r = &aRow[k].rec;
+            aItem[k].pPages = aRow[k].pPages;
+        }
+        rc = idx_index_put_batch(h->pIdx, aItem, nRow, 1, zErr, sizeof zErr);
+        for (size_t k = 0; k < nRow && rc == PS_OK; k++) {
+            nImported++;
+            nReplaced += aItem[k].replaced != 0;
+        }
+    }
+    bulk_free(aRow, aItem, nRow);
+    if (rc != PS_OK) {
         json_decref(pRejected);
-        return ret;
+        if (rc == PS_NOMEM) snprintf(zErr, sizeof zErr, "out of memory");
+        IDX_LOG(IDX_LOG_ERROR, 0, "bulk write failed: %s", zErr);
+        return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     }
     return send_json(c, 200, json_pack("{s:I,s:I,s:I,s:o}", "imported", (json_int_t)nImported,
                                        "replaced", (json_int_t)nReplaced, "rejected_count",

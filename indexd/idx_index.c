@@ -41,20 +41,103 @@ struct idx_index {
 
 /* ---- documents ------------------------------------------------------ */
 
+/* The terms of one document with their counts, so that each distinct term
+ * is handed to Xapian once (its per-call cost is a map lookup). */
+typedef struct {
+    char *zArena;       /* terms, each NUL-terminated */
+    size_t nArena, nArenaAlloc;
+    size_t *aOff;       /* slot -> offset in the arena + 1, 0 empty */
+    unsigned *aWdf;
+    size_t nSlot, nUsed;
+} term_bag;
+
+static unsigned long bag_hash(const char *z, size_t n)
+{
+    unsigned long h = 1469598103934665603UL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 1099511628211UL;
+    return h;
+}
+
+static int bag_grow(term_bag *b)
+{
+    size_t nNew = b->nSlot ? b->nSlot * 2 : 4096;
+    size_t *aOff = px_calloc(nNew, sizeof *aOff);
+    unsigned *aWdf = px_calloc(nNew, sizeof *aWdf);
+    if (!aOff || !aWdf) { px_free(aOff); px_free(aWdf); return PS_NOMEM; }
+    for (size_t i = 0; i < b->nSlot; i++) {
+        if (!b->aOff[i]) continue;
+        const char *z = b->zArena + b->aOff[i] - 1;
+        size_t k = bag_hash(z, strlen(z)) & (nNew - 1);
+        while (aOff[k]) k = (k + 1) & (nNew - 1);
+        aOff[k] = b->aOff[i];
+        aWdf[k] = b->aWdf[i];
+    }
+    px_free(b->aOff);
+    px_free(b->aWdf);
+    b->aOff = aOff;
+    b->aWdf = aWdf;
+    b->nSlot = nNew;
+    return PS_OK;
+}
+
 static int sink_term(void *ctx, const char *z, size_t n)
 {
-    return xw_doc_add_term(ctx, z, n, 1);
+    term_bag *b = ctx;
+    if ((b->nUsed + 1) * 2 > b->nSlot && bag_grow(b) != PS_OK) return PS_NOMEM;
+    size_t k = bag_hash(z, n) & (b->nSlot - 1);
+    while (b->aOff[k]) {
+        const char *zHave = b->zArena + b->aOff[k] - 1;
+        if (strncmp(zHave, z, n) == 0 && zHave[n] == 0) {
+            b->aWdf[k]++;
+            return 0;
+        }
+        k = (k + 1) & (b->nSlot - 1);
+    }
+    if (b->nArena + n + 1 > b->nArenaAlloc) {
+        size_t nNew = b->nArenaAlloc ? b->nArenaAlloc * 2 : 65536;
+        while (nNew < b->nArena + n + 1) nNew *= 2;
+        char *zNew = px_realloc(b->zArena, nNew);
+        if (!zNew) return PS_NOMEM;
+        b->zArena = zNew;
+        b->nArenaAlloc = nNew;
+    }
+    memcpy(b->zArena + b->nArena, z, n);
+    b->zArena[b->nArena + n] = 0;
+    b->aOff[k] = b->nArena + 1;
+    b->aWdf[k] = 1;
+    b->nArena += n + 1;
+    b->nUsed++;
+    return 0;
+}
+
+static int bag_flush(term_bag *b, xw_doc *pDoc)
+{
+    for (size_t i = 0; i < b->nSlot; i++) {
+        if (!b->aOff[i]) continue;
+        const char *z = b->zArena + b->aOff[i] - 1;
+        int rc = xw_doc_add_term(pDoc, z, strlen(z), b->aWdf[i]);
+        if (rc != PS_OK) return rc;
+    }
+    return PS_OK;
+}
+
+static void bag_clear(term_bag *b)
+{
+    px_free(b->zArena);
+    px_free(b->aOff);
+    px_free(b->aWdf);
+    memset(b, 0, sizeof *b);
 }
 
 /* Index one catalog field both as free text and under its prefix, and add
  * its section to the search form. */
-static int index_field(xw_doc *pDoc, idx_form *pForm, const char *z, const char *zPrefix, char tag)
+static int index_field(term_bag *pBag, idx_form *pForm, const char *z, const char *zPrefix, char tag)
 {
     char zSep[3] = {'\x1E', tag, 0};
     int rc;
     if (!z) return PS_OK;
-    rc = idx_text_index(z, strlen(z), "", sink_term, pDoc);
-    if (rc == 0 && zPrefix) rc = idx_text_index(z, strlen(z), zPrefix, sink_term, pDoc);
+    rc = idx_text_index(z, strlen(z), "", sink_term, pBag);
+    if (rc == 0 && zPrefix) rc = idx_text_index(z, strlen(z), zPrefix, sink_term, pBag);
     if (rc == 0) rc = idx_form_append(pForm, zSep, z, strlen(z));
     return rc;
 }
@@ -78,8 +161,10 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     json_t *pData = NULL;
     char *zData = NULL;
     idx_form form;
+    term_bag bag;
     int rc = PS_NOMEM;
     memset(&form, 0, sizeof form);
+    memset(&bag, 0, sizeof bag);
     xw_doc *pDoc = xw_doc_new();
     *ppDoc = NULL;
     if (!pDoc) goto out;
@@ -110,10 +195,10 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     for (size_t i = 0; i < sizeof aVal / sizeof aVal[0]; i++)
         if ((rc = set_value(pDoc, aVal[i].slot, r->az[aVal[i].f])) != PS_OK) goto out;
 
-    if ((rc = index_field(pDoc, &form, r->az[PF_TITLE], "S", IDX_TAG_TITLE)) != PS_OK) goto out;
-    if ((rc = index_field(pDoc, &form, r->az[PF_AUTHOR], "A", IDX_TAG_AUTHOR)) != PS_OK) goto out;
-    if ((rc = index_field(pDoc, &form, r->az[PF_DOC_NO], "XN", IDX_TAG_DOCNO)) != PS_OK) goto out;
-    if ((rc = index_field(pDoc, &form, r->az[PF_NOTE], NULL, IDX_TAG_NOTE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_TITLE], "S", IDX_TAG_TITLE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], "A", IDX_TAG_AUTHOR)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], "XN", IDX_TAG_DOCNO)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_NOTE], NULL, IDX_TAG_NOTE)) != PS_OK) goto out;
     if (pPages) {
         const char *zKey;
         json_t *pPage;
@@ -121,9 +206,10 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
             unsigned long n = strtoul(zKey, NULL, 10);
             json_t *pText = json_object_get(pPage, "text");
             if (n < 1 || n > IDX_PAGE_MAX || !json_is_string(pText)) continue;
-            if ((rc = index_field(pDoc, &form, json_string_value(pText), NULL, IDX_TAG_PAGE)) != PS_OK) goto out;
+            if ((rc = index_field(&bag, &form, json_string_value(pText), NULL, IDX_TAG_PAGE)) != PS_OK) goto out;
         }
     }
+    if ((rc = bag_flush(&bag, pDoc)) != PS_OK) goto out;
     if ((rc = xw_doc_set_value(pDoc, IDX_SLOT_FORM, form.z ? form.z : "", form.n)) != PS_OK) goto out;
     *ppDoc = pDoc;
     pDoc = NULL;
@@ -133,6 +219,7 @@ out:
     free(zData);
     json_decref(pData);
     idx_form_clear(&form);
+    bag_clear(&bag);
     xw_doc_free(pDoc);
     return rc;
 }
@@ -278,11 +365,11 @@ static int shard_commit_locked(idx_index *p, idx_shard *s, char *zErr, size_t nE
 typedef int (*merge_fn)(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages,
                         char *zErr, size_t nErr);
 
-static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *ctx,
+/* With the shard's lock held. */
+static int write_locked(idx_index *p, idx_shard *s, const char *zCode, merge_fn xMerge, void *ctx,
                         int *pReplaced, char *zErr, size_t nErr)
 {
     char zId[PROTO_CODE_MAX + 8];
-    idx_shard *s;
     char *zOld = NULL;
     size_t nOld = 0;
     json_t *pOld = NULL, *pPages = NULL;
@@ -290,14 +377,8 @@ static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *
     xw_doc *pDoc = NULL;
     int rc;
 
-    if (p->readOnly) {
-        snprintf(zErr, nErr, "the index is open read-only");
-        return PS_CONFLICT;
-    }
     proto_record_init(&rec);
     id_term(zId, sizeof zId, zCode);
-    s = &p->aShard[shard_of(p, zCode)];
-    pthread_mutex_lock(&s->mu);
     rc = xw_wdb_get_data(s->pDb, zId, &zOld, &nOld, zErr, nErr);
     if (rc == PS_OK) {
         pOld = json_loadb(zOld, nOld, 0, NULL);
@@ -314,12 +395,25 @@ static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
     if (++s->nPending >= p->commitEvery) rc = shard_commit_locked(p, s, zErr, nErr);
 out:
-    pthread_mutex_unlock(&s->mu);
     xw_doc_free(pDoc);
     json_decref(pOld);
     json_decref(pPages);
     px_free(zOld);
     proto_record_clear(&rec);
+    return rc;
+}
+
+static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *ctx,
+                        int *pReplaced, char *zErr, size_t nErr)
+{
+    if (p->readOnly) {
+        snprintf(zErr, nErr, "the index is open read-only");
+        return PS_CONFLICT;
+    }
+    idx_shard *s = &p->aShard[shard_of(p, zCode)];
+    pthread_mutex_lock(&s->mu);
+    int rc = write_locked(p, s, zCode, xMerge, ctx, pReplaced, zErr, nErr);
+    pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
@@ -367,6 +461,65 @@ int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, int
 {
     put_ctx c = {r, pPages};
     return write_record(p, r->az[PF_CODE], merge_put, &c, pReplaced, zErr, nErr);
+}
+
+/* One shard's part of a batch, run in a thread of its own. */
+typedef struct {
+    idx_index *p;
+    idx_shard *s;
+    idx_put_item *a;
+    size_t n;
+    int iShard;
+    int commit;
+    int rc;
+    char zErr[256];
+} batch_part;
+
+static void *batch_run(void *arg)
+{
+    batch_part *b = arg;
+    pthread_mutex_lock(&b->s->mu);
+    for (size_t i = 0; i < b->n; i++) {
+        idx_put_item *it = &b->a[i];
+        if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
+        put_ctx c = {it->r, it->pPages};
+        it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], merge_put, &c, &it->replaced,
+                              it->zErr, sizeof it->zErr);
+        if (it->rc != PS_OK && b->rc == PS_OK) {
+            b->rc = it->rc;
+            snprintf(b->zErr, sizeof b->zErr, "%s", it->zErr);
+        }
+    }
+    if (b->commit && b->rc == PS_OK) b->rc = shard_commit_locked(b->p, b->s, b->zErr, sizeof b->zErr);
+    pthread_mutex_unlock(&b->s->mu);
+    return NULL;
+}
+
+int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, char *zErr, size_t nErr)
+{
+    batch_part aPart[SHARD_MAX];
+    pthread_t aThread[SHARD_MAX];
+    int aStarted[SHARD_MAX] = {0};
+    int rc = PS_OK;
+    if (p->readOnly) {
+        snprintf(zErr, nErr, "the index is open read-only");
+        return PS_CONFLICT;
+    }
+    for (int k = 0; k < p->nShard; k++) {
+        aPart[k] = (batch_part){p, &p->aShard[k], a, n, k, commit, PS_OK, ""};
+        /* Shard 0 runs here; the others in threads, so that every core works. */
+        if (k > 0) aStarted[k] = pthread_create(&aThread[k], NULL, batch_run, &aPart[k]) == 0;
+        if (k > 0 && !aStarted[k]) batch_run(&aPart[k]);
+    }
+    batch_run(&aPart[0]);
+    for (int k = 0; k < p->nShard; k++) {
+        if (aStarted[k]) pthread_join(aThread[k], NULL);
+        if (aPart[k].rc != PS_OK && rc == PS_OK) {
+            rc = aPart[k].rc;
+            snprintf(zErr, nErr, "%s", aPart[k].zErr);
+        }
+    }
+    return rc;
 }
 
 typedef struct {

@@ -53,6 +53,20 @@ void idx_index_close(idx_index *p);
  * pages to set as well.  *pReplaced: whether the record existed. */
 int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages,
                   int *pReplaced, char *zErr, size_t nErr);
+/* Several records at once, each shard's share written by a thread of its
+ * own.  Each item gets its own status; the return is the first failure of
+ * the index (PS_OK if none), with zErr set.  commit: commit every shard at
+ * the end. */
+typedef struct {
+    const proto_record *r;  /* checked */
+    const json_t *pPages;   /* may be NULL */
+    int rc;                 /* out */
+    int replaced;           /* out */
+    char zErr[160];         /* out, when rc != PS_OK */
+} idx_put_item;
+
+int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, char *zErr, size_t nErr);
+
 /* Set page n of an existing record (PS_NOT_FOUND if the record is absent).
  * pPage must hold "text" (a string). */
 int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage,
