@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define COL_MAX 64
+#define BATCH 4096 /* rows written together, each shard's share by its own thread */
 
 static long line_of(const char *z, size_t i)
 {
@@ -189,7 +190,37 @@ typedef struct {
     json_t *pRejected, *pWarnings;
     unsigned long nRejected, nWarnings;
     code_set seen;
+    proto_record aRec[BATCH];
+    int aDup[BATCH];
+    idx_put_item aItem[BATCH];
+    int nBatch;
 } import_state;
+
+/* Write the rows collected so far. */
+static void flush_batch(import_state *s)
+{
+    char zMsg[256];
+    if (s->nBatch == 0) return;
+    for (int i = 0; i < s->nBatch; i++) {
+        memset(&s->aItem[i], 0, sizeof s->aItem[i]);
+        s->aItem[i].r = &s->aRec[i];
+    }
+    int rc = idx_index_put_batch(s->pIdx, s->aItem, (size_t)s->nBatch, 0, zMsg, sizeof zMsg);
+    if (rc != PS_OK) {
+        /* The index failing is not the rows' fault: stop, say so. */
+        snprintf(s->zErr, s->nErr, "line %ld: %s", s->rowLine, zMsg);
+        s->rc = rc;
+        s->fatalLine = s->rowLine;
+    } else {
+        for (int i = 0; i < s->nBatch; i++) {
+            if (s->aDup[i]) continue;
+            s->nImported++;
+            s->nReplaced += s->aItem[i].replaced != 0;
+        }
+    }
+    for (int i = 0; i < s->nBatch; i++) proto_record_clear(&s->aRec[i]);
+    s->nBatch = 0;
+}
 
 static void report(json_t *pList, unsigned long *pCount, long line, int field,
                    const char *zReason)
@@ -258,7 +289,7 @@ static void data_row(import_state *s)
 {
     proto_record rec;
     proto_problem err, aWarn[4];
-    int nWarn = 0, replaced = 0;
+    int nWarn = 0;
     char zMsg[512];
     int rc;
 
@@ -291,20 +322,13 @@ static void data_row(import_state *s)
     for (int i = 0; i < nWarn; i++) report(s->pWarnings, &s->nWarnings, s->rowLine, aWarn[i].field, aWarn[i].zReason);
     long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
     if (prev < 0) { rc = PS_NOMEM; goto oom; }
-    rc = idx_index_put(s->pIdx, &rec, NULL, &replaced, zMsg, sizeof zMsg);
-    if (rc != PS_OK) {
-        /* The index failing is not the row's fault: stop, say so. */
-        snprintf(s->zErr, s->nErr, "line %ld: %s", s->rowLine, zMsg);
-        s->rc = rc;
-        s->fatalLine = s->rowLine;
-    } else if (prev > 0) {
+    if (prev > 0) {
         snprintf(zMsg, sizeof zMsg, "档号 %s was already on line %ld of this file; this row replaces it", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
-    } else {
-        s->nImported++;
-        s->nReplaced += replaced != 0;
     }
-    proto_record_clear(&rec);
+    s->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
+    s->aDup[s->nBatch] = prev > 0;
+    if (++s->nBatch == BATCH) flush_batch(s);
     return;
 oom:
     proto_record_clear(&rec);
@@ -347,12 +371,12 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
     char *z = NULL;
     size_t n = 0;
     const char *zEnc = NULL;
-    import_state s;
+    import_state *pS = px_calloc(1, sizeof *pS);  /* large: not on the stack */
     int rc;
 
     *ppResult = NULL;
     *pLine = 0;
-    memset(&s, 0, sizeof s);
+    if (!pS) return PS_NOMEM;
     if ((rc = idx_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) return rc;
     if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
         px_free(z);
@@ -360,39 +384,40 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
     }
     csv_set_realloc_func(&csv, px_realloc);
     csv_set_free_func(&csv, px_free);
-    s.pIdx = p;
-    s.rc = PS_OK;
-    s.zErr = zErr;
-    s.nErr = nErr;
-    s.line = 1;
-    s.rowLine = 1;
-    s.pRejected = json_array();
-    s.pWarnings = json_array();
-    if (!s.pRejected || !s.pWarnings) { rc = PS_NOMEM; goto out; }
+    pS->pIdx = p;
+    pS->rc = PS_OK;
+    pS->zErr = zErr;
+    pS->nErr = nErr;
+    pS->line = 1;
+    pS->rowLine = 1;
+    pS->pRejected = json_array();
+    pS->pWarnings = json_array();
+    if (!pS->pRejected || !pS->pWarnings) { rc = PS_NOMEM; goto out; }
 
     /* Feed one line at a time so that each row knows the line it starts on. */
     size_t i = 0;
-    while (i < n && s.rc == PS_OK) {
+    while (i < n && pS->rc == PS_OK) {
         const char *e = memchr(z + i, '\n', n - i);
         size_t len = e ? (size_t)(e - (z + i)) + 1 : n - i;
-        if (csv_parse(&csv, z + i, len, on_field, on_row, &s) != len) {
-            snprintf(zErr, nErr, "line %ld: %s", s.line, csv_strerror(csv_error(&csv)));
-            s.rc = PS_INVALID;
-            s.fatalLine = s.line;
+        if (csv_parse(&csv, z + i, len, on_field, on_row, pS) != len) {
+            snprintf(zErr, nErr, "line %ld: %s", pS->line, csv_strerror(csv_error(&csv)));
+            pS->rc = PS_INVALID;
+            pS->fatalLine = pS->line;
             break;
         }
         i += len;
-        s.line++;
+        pS->line++;
     }
-    if (s.rc == PS_OK) {
-        s.line--;  /* a row ending without a newline ends on the last line */
-        csv_fini(&csv, on_field, on_row, &s);
+    if (pS->rc == PS_OK) {
+        pS->line--;  /* a row ending without a newline ends on the last line */
+        csv_fini(&csv, on_field, on_row, pS);
     }
-    if (s.rc == PS_OK && !s.haveHeader) {
+    if (pS->rc == PS_OK) flush_batch(pS);
+    if (pS->rc == PS_OK && !pS->haveHeader) {
         snprintf(zErr, nErr, "the catalog is empty: no header row");
-        s.rc = PS_INVALID;
+        pS->rc = PS_INVALID;
     }
-    rc = s.rc;
+    rc = pS->rc;
     char zCommitErr[256];
     int rcCommit = idx_index_commit(p, zCommitErr, sizeof zCommitErr);
     if (rc == PS_OK && rcCommit != PS_OK) {
@@ -400,20 +425,22 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
         rc = rcCommit;
     }
     if (rc != PS_OK) {
-        *pLine = s.fatalLine;
+        *pLine = pS->fatalLine;
         goto out;
     }
-    *ppResult = json_pack("{s:I,s:I,s:s,s:I,s:O,s:I,s:O}", "imported", (json_int_t)s.nImported,
-                          "replaced", (json_int_t)s.nReplaced, "encoding", zEnc,
-                          "rejected_count", (json_int_t)s.nRejected, "rejected", s.pRejected,
-                          "warnings_count", (json_int_t)s.nWarnings, "warnings", s.pWarnings);
+    *ppResult = json_pack("{s:I,s:I,s:s,s:I,s:O,s:I,s:O}", "imported", (json_int_t)pS->nImported,
+                          "replaced", (json_int_t)pS->nReplaced, "encoding", zEnc,
+                          "rejected_count", (json_int_t)pS->nRejected, "rejected", pS->pRejected,
+                          "warnings_count", (json_int_t)pS->nWarnings, "warnings", pS->pWarnings);
     if (!*ppResult) rc = PS_NOMEM;
 out:
     csv_free(&csv);
-    for (int k = 0; k <= COL_MAX; k++) px_free(s.aCell[k].z);
-    set_clear(&s.seen);
-    json_decref(s.pRejected);
-    json_decref(s.pWarnings);
+    for (int k = 0; k <= COL_MAX; k++) px_free(pS->aCell[k].z);
+    set_clear(&pS->seen);
+    json_decref(pS->pRejected);
+    json_decref(pS->pWarnings);
+    for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->aRec[k]);
     px_free(z);
+    px_free(pS);
     return rc;
 }
