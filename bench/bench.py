@@ -1081,11 +1081,14 @@ def main():
     ap.add_argument('--loaders', type=int, default=2, help='concurrent load connections')
     ap.add_argument('--small', type=int, default=300,
                     help='compare full hit lists (and require total_exact) up to this many matches')
-    ap.add_argument('--fts5-like-max', type=int, default=50,
-                    help='LIKE-scan queries per kind for FTS5 (they are slow)')
+    ap.add_argument('--fts5-like-max', type=int, default=None,
+                    help='LIKE-scan queries per kind for FTS5, which are slow '
+                    '(default 50, 10 above 100000 records)')
     ap.add_argument('--no-fts5', action='store_true')
     ap.add_argument('--no-inproc', action='store_true')
     args = ap.parse_args()
+    if args.fts5_like_max is None:
+        args.fts5_like_max = 50 if args.records <= 100000 else 10
 
     os.makedirs(args.workdir, exist_ok=True)
     rep = {'version': BENCH_VERSION, 'config': {

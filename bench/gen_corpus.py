@@ -30,7 +30,7 @@ import re
 import sys
 import time
 
-GEN_VERSION = 2
+GEN_VERSION = 3
 
 # Character classes as the daemon's tokenizer defines them (indexd/idx_text.c).
 HAN_CLASS = '\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f'
@@ -233,7 +233,8 @@ class Generator:
         title = rng.choice(self.titles)
         if rng.random() < 0.3:
             pre, post = rng.choice(TITLE_FORMS)
-            title = pre + title + post
+            if len(pre) + len(title) + len(post) <= 30:
+                title = pre + title + post
         leap = year % 4 == 0
         md = rng.choice(MD_LEAP if leap else MD_COMMON)
         if rng.random() < 0.01:

@@ -262,8 +262,8 @@ static void header_row(import_state *s)
     }
     if (!seen[PF_CODE] && !(seen[PF_FONDS] && seen[PF_CATEGORY] && seen[PF_YEAR] &&
                             seen[PF_RETENTION] && seen[PF_ITEM_NO])) {
-        snprintf(s->zErr, s->nErr, "line %ld: no 档号 column (nor 全宗号, 门类, 年度, 保管期限 and 件号 to make it from); "
-                 "the first row must hold the column names", s->rowLine);
+        snprintf(s->zErr, s->nErr, "no 档号 column (nor 全宗号, 门类, 年度, 保管期限 and 件号 to make it from); "
+                 "the first row must hold the column names");
         s->rc = PS_INVALID;
         s->fatalLine = s->rowLine;
     }

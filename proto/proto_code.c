@@ -101,7 +101,7 @@ int proto_code_parse(const char *zIn, proto_code *p, char *zErr, size_t nErr)
     for (int i = 0; i < nLevel; i++)
         if (anLevel[i] == 0) FAIL("档号 has an empty level at position %d (two '-' in a row, or one at an end)", i + 1);
     if (nLevel < 4)
-        FAIL("档号 has %d levels; expected 全宗号-门类代码·年度-保管期限-[机构-]件号", nLevel);
+        FAIL("档号 has %d level%s; expected 全宗号-门类代码·年度-保管期限-[机构-]件号", nLevel, nLevel == 1 ? "" : "s");
     if (nLevel > 5)
         FAIL("档号 has %d levels; expected at most 5 (全宗号-门类代码·年度-保管期限-机构-件号)", nLevel);
 

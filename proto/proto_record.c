@@ -29,7 +29,7 @@ static const struct {
     [PF_CARRIER] = {"carrier", "载体", {"载体", "载体形态", "carrier", NULL}},
     [PF_LOCATION] = {"location", "存放位置", {"存放位置", "location", NULL}},
     [PF_NOTE] = {"note", "备注", {"备注", "note", NULL}},
-    [PF_PARENT] = {"parent", "案卷号", {"所属案卷", "案卷档号", "parent", NULL}},
+    [PF_PARENT] = {"parent", "所属案卷", {"所属案卷", "案卷档号", "parent", NULL}},
 };
 
 const char *proto_field_key(proto_field f) { return (unsigned)f < PF__COUNT ? aField[f].zKey : "?"; }
