@@ -172,6 +172,10 @@ def build_queries(corpus, n, nq, seed):
     def crosses(s, p):
         return not any(p in t for t in s.raw_pages)
 
+    def quoted(p):
+        # Now and then the quotes of a Chinese input method.
+        return ('\u201c%s\u201d' if rng.random() < 0.1 else '"%s"') % p
+
     queries = []
     for kind in KINDS:
         made = 0
@@ -188,13 +192,13 @@ def build_queries(corpus, n, nq, seed):
                 p = pick(s, length)
                 if not p:
                     continue
-                q.update(q='"%s"' % p, phrases=[['all', p]], cross=crosses(s, p))
+                q.update(q=quoted(p), phrases=[['all', p]], cross=crosses(s, p))
             elif kind == 'and2':
                 p1 = pick(s, rng.choice((2, 3, 4)))
                 p2 = pick(s, rng.choice((2, 3, 4)))
                 if not p1 or not p2 or p1 in p2 or p2 in p1:
                     continue
-                q.update(q='"%s" "%s"' % (p1, p2), phrases=[['all', p1], ['all', p2]],
+                q.update(q='%s %s' % (quoted(p1), quoted(p2)), phrases=[['all', p1], ['all', p2]],
                          cross=crosses(s, p1) or crosses(s, p2))
             elif kind == 'run':
                 p = pick(s, rng.randint(4, 8))
@@ -205,12 +209,13 @@ def build_queries(corpus, n, nq, seed):
                 p = pick(s, rng.randint(2, 6), 'title')
                 if not p:
                     continue
-                q.update(q='题名:"%s"' % p, phrases=[['title', p]], cross=p not in s.rec['title'])
+                field = '题名：' if rng.random() < 0.2 else '题名:'
+                q.update(q=field + quoted(p), phrases=[['title', p]], cross=p not in s.rec['title'])
             elif kind == 'year':
                 p = pick(s, rng.randint(3, 6))
                 if not p:
                     continue
-                q.update(q='"%s"' % p, phrases=[['all', p]], year=s.year,
+                q.update(q=quoted(p), phrases=[['all', p]], year=s.year,
                          years=[s.year, s.year], cross=crosses(s, p))
             elif kind == 'yrange':
                 p = pick(s, rng.randint(3, 6))
@@ -220,9 +225,9 @@ def build_queries(corpus, n, nq, seed):
                 lo = rng.randint(max(2014, s.year - span + 1), s.year)
                 hi = min(2020, lo + span - 1)
                 if made % 2 == 0:
-                    q.update(q='年度:%d..%d "%s"' % (lo, hi, p))
+                    q.update(q='年度:%d..%d %s' % (lo, hi, quoted(p)))
                 else:
-                    q.update(q='"%s"' % p, year_from=lo, year_to=hi)
+                    q.update(q=quoted(p), year_from=lo, year_to=hi)
                 q.update(phrases=[['all', p]], years=[lo, hi], cross=crosses(s, p))
             elif kind == 'code':
                 code = s.code
@@ -990,6 +995,10 @@ def print_report(rep):
     c = rep['corpus']
     w('corpus        %s: %.1f MB NDJSON, %d text characters (%d pages)' % (
         os.path.basename(c['path']), mb(c['bytes']), c.get('chars', 0), c.get('pages', 0)))
+    h = rep.get('host') or {}
+    if h.get('loadavg_start'):
+        w('machine       %s CPUs; load average %.1f at the start, %.1f at the end (other work '
+          'skews timings)' % (h.get('cpus'), h['loadavg_start'][0], (h.get('loadavg_end') or [0])[0]))
     ld = rep.get('load') or {}
     w('')
     w('%-28s %14s %14s' % ('', 'indexd', 'SQLite FTS5'))
@@ -1044,6 +1053,15 @@ def print_report(rep):
         fx = rep['kinds'][kind]['fts5']
         w('  FTS5 %s: MATCH %d queries (above); LIKE %d queries p50/p99 %s/%s ms' % (
             kind, fx['n'], fx['like_n'], fmt(fx['like_p50_ms'], 1), fmt(fx['like_p99_ms'], 1)))
+    est = []
+    for kind in KINDS:
+        cr = rep['kinds'][kind].get('correct') or {}
+        if cr.get('estimated'):
+            est.append('%s %d (mean error %.0f%%)' % (kind, cr['estimated'],
+                                                     cr.get('est_err_pct_sum', 0) / cr['estimated']))
+    if est:
+        w('estimated totals (total_exact false; allowed above %d matches): %s'
+          % (cfg['small'], ', '.join(est)))
     cw = sum((rep['kinds'][k].get('correct') or {}).get('cross_wrap', 0) for k in KINDS)
     w('phrases that cross white space (a line wrap, or a space of the source text) in the record')
     w('they were drawn from: %d' % cw)
@@ -1095,7 +1113,8 @@ def main():
         'records': args.records, 'seed': args.seed, 'queries': args.queries, 'clients': args.clients,
         'rounds': args.rounds, 'shards': args.shards, 'threads': args.threads, 'batch': args.batch,
         'loaders': args.loaders, 'small': args.small, 'fts5_like_max': args.fts5_like_max},
-        'problems': [], 'notes': [], 'kinds': {k: {'doc': KIND_DOC[k]} for k in KINDS}}
+        'problems': [], 'notes': [], 'kinds': {k: {'doc': KIND_DOC[k]} for k in KINDS},
+        'host': {'cpus': os.cpu_count(), 'loadavg_start': list(os.getloadavg())}}
     daemon = None
     try:
         if not os.access(args.indexd, os.X_OK):
@@ -1227,6 +1246,7 @@ def main():
     # requests), never on timings.
     wrong = sum((rep['kinds'][k].get('correct') or {}).get('wrong', 0) for k in KINDS)
     load_bad = any(p['where'] in ('load', 'latency') for p in rep['problems'])
+    rep['host']['loadavg_end'] = list(os.getloadavg())
     rep['ok'] = wrong == 0 and not load_bad
     rep['wrong_answers'] = wrong
     with open(os.path.join(args.workdir, 'report.json'), 'w', encoding='utf-8') as fh:

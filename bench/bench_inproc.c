@@ -24,7 +24,7 @@
 #include <time.h>
 
 #define TIMED_RUNS 3
-#define FACET_CHECK 20000 /* the daemon's default facet_check */
+#define FACET_CHECK 2000 /* the daemon's default facet_check */
 #define KIND_MAX 32
 #define ERR_SHOW 5
 

@@ -28,7 +28,7 @@ static const struct {
     {"threads", T_INT, 1, 256, "4", offsetof(idx_config, threads), NULL, "HTTP worker threads"},
     {"max_body_mb", T_INT, 1, 4096, "512", offsetof(idx_config, maxBodyMb), NULL, "largest request body, MiB"},
     {"commit_every", T_INT, 1, 1000000, "2000", offsetof(idx_config, commitEvery), NULL, "commit a shard after this many changes within a request"},
-    {"facet_check", T_INT, 0, 100000000, "20000", offsetof(idx_config, facetCheck), NULL, "matches that facet counts look at, at least"},
+    {"facet_check", T_INT, 0, 100000000, "2000", offsetof(idx_config, facetCheck), NULL, "matches that facet counts look at, at least"},
     {"log_level", T_ENUM, 0, 0, "info", offsetof(idx_config, zLogLevel), "error|warn|info|debug", "error, warn, info or debug"},
     {"web_dir", T_STR, 0, 0, "", offsetof(idx_config, zWebDir), NULL, "directory of the web client's files (empty: built-in path)"},
 };

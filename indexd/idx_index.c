@@ -131,9 +131,9 @@ static void bag_clear(term_bag *b)
 
 /* Index one catalog field both as free text and under its prefix, and add
  * its section to the search form. */
-static int index_field(term_bag *pBag, idx_form *pForm, const char *z, const char *zPrefix, char tag)
+static int index_field(term_bag *pBag, idx_form *pForm, const char *z, const char *zPrefix,
+                       const char *zSep)
 {
-    char zSep[3] = {'\x1E', tag, 0};
     int rc;
     if (!z) return PS_OK;
     rc = idx_text_index(z, strlen(z), "", sink_term, pBag);
@@ -195,10 +195,10 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     for (size_t i = 0; i < sizeof aVal / sizeof aVal[0]; i++)
         if ((rc = set_value(pDoc, aVal[i].slot, r->az[aVal[i].f])) != PS_OK) goto out;
 
-    if ((rc = index_field(&bag, &form, r->az[PF_TITLE], "S", IDX_TAG_TITLE)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], "A", IDX_TAG_AUTHOR)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], "XN", IDX_TAG_DOCNO)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_NOTE], NULL, IDX_TAG_NOTE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_TITLE], "S", "\x1E" IDX_TAG_TITLE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], "A", "\x1E" IDX_TAG_AUTHOR)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], "XN", "\x1E" IDX_TAG_DOCNO)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_NOTE], NULL, "\x1E" IDX_TAG_NOTE)) != PS_OK) goto out;
     if (pPages) {
         const char *zKey;
         json_t *pPage;
@@ -206,7 +206,9 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
             unsigned long n = strtoul(zKey, NULL, 10);
             json_t *pText = json_object_get(pPage, "text");
             if (n < 1 || n > IDX_PAGE_MAX || !json_is_string(pText)) continue;
-            if ((rc = index_field(&bag, &form, json_string_value(pText), NULL, IDX_TAG_PAGE)) != PS_OK) goto out;
+            char zSep[24];
+            snprintf(zSep, sizeof zSep, "\x1E" IDX_TAG_PAGE "%lu\x1D", n);
+            if ((rc = index_field(&bag, &form, json_string_value(pText), NULL, zSep)) != PS_OK) goto out;
         }
     }
     if ((rc = bag_flush(&bag, pDoc)) != PS_OK) goto out;

@@ -24,13 +24,14 @@ enum {
 };
 /* The search form of a record (idx_text.h) is kept in a value slot so that a
  * phrase can be checked without parsing the stored JSON: one section per
- * field, each "\x1E" + tag + form; the tags are upper case, which no form
- * contains, so nothing matches across sections. */
-#define IDX_TAG_TITLE 'S'
-#define IDX_TAG_AUTHOR 'A'
-#define IDX_TAG_DOCNO 'N'
-#define IDX_TAG_NOTE 'O'
-#define IDX_TAG_PAGE 'P' 
+ * field, each "\x1E" + tag + form, a page's tag followed by its number and
+ * "\x1D"; the tags are upper case, which no form contains, so nothing
+ * matches across sections. */
+#define IDX_TAG_TITLE "S"
+#define IDX_TAG_AUTHOR "A"
+#define IDX_TAG_DOCNO "N"
+#define IDX_TAG_NOTE "O"
+#define IDX_TAG_PAGE "P"
 #define IDX_PFX_ID "Q"
 #define IDX_PAGE_MAX 65535u  /* pages of one record */
 

@@ -13,7 +13,10 @@
 
 #define FUZZY_MIN_CHARS 4 /* shortest unquoted Han run that also finds near matches */
 #define SNIPPET_CONTEXT 40 /* characters each side of the first hit */
-#define CHECK_EXTRA 1000   /* matches checked beyond the page, so small totals are exact */
+/* Matches checked beyond the page when a decider checks them, so that small
+ * totals are exact; more for the exact pass than for near matches. */
+#define CHECK_EXTRA 400
+#define CHECK_EXTRA_NEAR 100
 
 static const char *const azFilterName[IDX_F__COUNT] = {
     "fonds", "category", "year", "retention", "carrier", "classification", "org"};
@@ -256,9 +259,9 @@ static int leaf_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsig
 
 static char tag_of(const char *zPrefix)
 {
-    if (strcmp(zPrefix, "S") == 0) return IDX_TAG_TITLE;
-    if (strcmp(zPrefix, "A") == 0) return IDX_TAG_AUTHOR;
-    if (strcmp(zPrefix, "XN") == 0) return IDX_TAG_DOCNO;
+    if (strcmp(zPrefix, "S") == 0) return IDX_TAG_TITLE[0];
+    if (strcmp(zPrefix, "A") == 0) return IDX_TAG_AUTHOR[0];
+    if (strcmp(zPrefix, "XN") == 0) return IDX_TAG_DOCNO[0];
     return 0;
 }
 
@@ -362,7 +365,7 @@ static int eval(const plan *pl, const iq_node *p, xw_docview *v, int near)
     return 0;
 }
 
-enum { DECIDE_STRICT, DECIDE_NEAR_ONLY, DECIDE_NEAR };
+enum { DECIDE_STRICT, DECIDE_NEAR_ONLY };
 
 typedef struct {
     const plan *pl;
@@ -373,11 +376,8 @@ typedef struct {
 static int decide(void *ctx, xw_docview *v)
 {
     decide_ctx *d = ctx;
-    switch (d->mode) {
-    case DECIDE_STRICT: return eval(d->pl, d->pAst, v, 0);
-    case DECIDE_NEAR_ONLY: return eval(d->pl, d->pAst, v, 1) && !eval(d->pl, d->pAst, v, 0);
-    default: return eval(d->pl, d->pAst, v, 1);
-    }
+    if (d->mode == DECIDE_STRICT) return eval(d->pl, d->pAst, v, 0);
+    return eval(d->pl, d->pAst, v, 1) && !eval(d->pl, d->pAst, v, 0);
 }
 
 /* ---- translation to Xapian: a superset of the matches ----------------- */
@@ -549,13 +549,13 @@ static xw_query *param_filters(const idx_search_req *r, int *pRc)
 /* ---- hits ------------------------------------------------------------ */
 
 /* Does a page's form hold what the positive free-text leaves look for? */
-static int page_matches(const plan *pl, const idx_form *f, int near)
+static int page_matches(const plan *pl, const char *z, size_t n, int near)
 {
     for (int i = 0; i < pl->nLeaf; i++) {
         const leaf *l = &pl->aLeaf[i];
         if (!l->positive || l->tag) continue;
         for (int k = 0; k < l->nUnit; k++)
-            if (unit_holds(&l->aUnit[k], f->z, f->n, near)) return 1;
+            if (unit_holds(&l->aUnit[k], z, n, near)) return 1;
     }
     return 0;
 }
@@ -690,17 +690,15 @@ static char *make_snippet(const plan *pl, const char *zText, size_t nText, int n
     return zOut;
 }
 
-static int page_num_cmp(const void *x, const void *y)
-{
-    long a = *(const long *)x, b = *(const long *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* One hit of the answer from the stored data of a record. */
-static json_t *make_hit(const char *zData, size_t nData, const plan *pl, int exact)
+/* One hit of the answer from the stored data of a record and its form:
+ * the pages whose section of the form matches, and a snippet from the
+ * first of them (or from the title when only the catalog fields match). */
+static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size_t nForm,
+                        const plan *pl, int exact)
 {
     static const char *const azKey[] = {"code", "title", "author", "date", "year", "doc_no",
                                         "location", "retention", "classification", NULL};
+    static const char zPage[] = "\x1E" IDX_TAG_PAGE;
     json_t *pData = json_loadb(zData, nData, 0, NULL);
     json_t *pHit = json_object();
     json_t *pPages = json_array();
@@ -710,36 +708,30 @@ static json_t *make_hit(const char *zData, size_t nData, const plan *pl, int exa
         json_t *v = json_object_get(pRec, azKey[i]);
         if (v && json_object_set(pHit, azKey[i], v) != 0) goto fail;
     }
-    /* Pages in order; the first matching one gives the snippet. */
-    json_t *pP = json_object_get(pData, "p");
-    long aNum[1024];
-    int nNum = 0;
-    const char *zKey;
-    json_t *pPage;
-    json_object_foreach(pP, zKey, pPage) {
-        if (nNum < 1024) aNum[nNum++] = strtol(zKey, NULL, 10);
-    }
-    qsort(aNum, (size_t)nNum, sizeof aNum[0], page_num_cmp);
     const char *zSnip = NULL;
     size_t nSnip = 0;
-    for (int k = 0; k < nNum; k++) {
-        char zK[24];
-        snprintf(zK, sizeof zK, "%ld", aNum[k]);
-        json_t *pText = json_object_get(json_object_get(pP, zK), "text");
-        if (!json_is_string(pText)) continue;
-        idx_form f;
-        if (pl->nLeaf == 0) continue;
-        if (idx_form_build(&f, json_string_value(pText), json_string_length(pText), 0) != 0) goto fail;
-        int m = page_matches(pl, &f, !exact);
-        idx_form_clear(&f);
-        if (!m) continue;
-        if (json_array_append_new(pPages, json_integer(aNum[k])) != 0) goto fail;
+    const char *s = zForm, *e = zForm + nForm;
+    while (pl->nLeaf && s < e && (s = memmem(s, (size_t)(e - s), zPage, 2)) != NULL) {
+        char *zEnd;
+        unsigned long n = strtoul(s + 2, &zEnd, 10);
+        if (zEnd >= e || *zEnd != '\x1D') break;  /* not a page tag: damaged form */
+        const char *zSec = zEnd + 1;
+        const char *zNext = memchr(zSec, '\x1E', (size_t)(e - zSec));
+        size_t nSec = zNext ? (size_t)(zNext - zSec) : (size_t)(e - zSec);
+        s = zSec + nSec;
+        if (!page_matches(pl, zSec, nSec, !exact)) continue;
+        if (json_array_append_new(pPages, json_integer((json_int_t)n)) != 0) goto fail;
         if (!zSnip) {
-            zSnip = json_string_value(pText);
-            nSnip = json_string_length(pText);
+            char zK[24];
+            snprintf(zK, sizeof zK, "%lu", n);
+            json_t *pText = json_object_get(json_object_get(json_object_get(pData, "p"), zK), "text");
+            if (json_is_string(pText)) {
+                zSnip = json_string_value(pText);
+                nSnip = json_string_length(pText);
+            }
         }
     }
-    if (!zSnip) {  /* no page matched: the title tells why it is here */
+    if (!zSnip) {
         json_t *pTitle = json_object_get(pRec, "title");
         zSnip = json_is_string(pTitle) ? json_string_value(pTitle) : "";
         nSnip = strlen(zSnip);
@@ -763,10 +755,11 @@ fail:
 static int append_hits(json_t *pHits, const xw_mset *m, const plan *pl, int exact)
 {
     for (unsigned i = 0; i < xw_mset_size(m); i++) {
-        const char *z;
-        size_t n;
+        const char *z, *zForm = "";
+        size_t n, nForm = 0;
         xw_mset_data(m, i, &z, &n);
-        json_t *h = make_hit(z, n, pl, exact);
+        xw_mset_value(m, i, &zForm, &nForm);
+        json_t *h = make_hit(z, n, zForm, nForm, pl, exact);
         if (!h || json_array_append_new(pHits, h) != 0) return PS_NOMEM;
     }
     return PS_OK;
@@ -819,7 +812,7 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     iq_node *pAst = NULL;
     plan pl;
     xw_query *pFilter = NULL, *pStrict = NULL, *pNear = NULL, *pNearOnly = NULL;
-    xw_mset *m1 = NULL, *m2 = NULL, *mF = NULL;
+    xw_mset *m1 = NULL, *m2 = NULL;
     json_t *pOut = NULL, *pHits = NULL;
     xw_rdb *pDb;
     int rc;
@@ -852,23 +845,24 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
             goto out;
         }
         if (!(pNearOnly = filtered(pNearOnly, pFilter, &rc))) goto out;
-        if (!(pNear = filtered(pNear, pFilter, &rc))) goto out;
     }
     if (!(pStrict = filtered(pStrict, pFilter, &rc))) goto out;
 
     if ((rc = idx_index_reader(p, &pDb, zErr, nErr)) != PS_OK) goto out;
     unsigned limit = r->limit ? r->limit : 20;
     /* With a check, look far enough that small answers are counted exactly. */
-    decide_ctx dStrict = {&pl, pAst, DECIDE_STRICT}, dNearOnly = {&pl, pAst, DECIDE_NEAR_ONLY},
-               dNear = {&pl, pAst, DECIDE_NEAR};
+    decide_ctx dStrict = {&pl, pAst, DECIDE_STRICT}, dNearOnly = {&pl, pAst, DECIDE_NEAR_ONLY};
     xw_search_opts o = {r->offset, limit, -1, 0, r->offset + limit + (strictExact ? 100 : CHECK_EXTRA),
-                        NULL, 0, strictExact ? NULL : decide, &dStrict};
+                        NULL, 0, strictExact ? NULL : decide, &dStrict, IDX_SLOT_FORM, 0};
     if (r->sort == IDX_SORT_DATE || r->sort == IDX_SORT_DATE_DESC) {
         o.sortSlot = IDX_SLOT_DATE;
         o.sortReverse = r->sort == IDX_SORT_DATE_DESC;
     }
     int nFacet = (int)(sizeof aFacetSlot / sizeof aFacetSlot[0]);
-    if (r->facets && !pNear) {
+    /* Facets count the exact matches: counting the near ones too would mean
+     * checking thousands of candidates, for counts an archivist reads the
+     * same way. */
+    if (r->facets) {
         o.aFacetSlot = aFacetSlot;
         o.nFacet = nFacet;
         if (o.checkAtLeast < r->facetCheck) o.checkAtLeast = r->facetCheck;
@@ -882,19 +876,18 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
         xw_search_opts o2 = o;
         o2.offset = r->offset > total1 ? r->offset - (unsigned)total1 : 0;
         o2.limit = limit - xw_mset_size(m1);
-        o2.checkAtLeast = o2.offset + o2.limit + CHECK_EXTRA;
+        o2.checkAtLeast = o2.offset + o2.limit + CHECK_EXTRA_NEAR;
         o2.aFacetSlot = NULL;
         o2.nFacet = 0;
         o2.xDecide = decide;
         o2.pDecideCtx = &dNearOnly;
+        /* Near matches come after the exact ones in index order: ranking
+         * them would mean weighing every candidate of a loose query. */
+        o2.unranked = r->sort == IDX_SORT_RELEVANCE;
         if ((rc = xw_search(pDb, pNearOnly, &o2, &m2, zErr, nErr)) != PS_OK) goto out;
         total += xw_mset_estimated(m2);
         exactTotal = exactTotal && xw_mset_exact(m2);
         if ((rc = append_hits(pHits, m2, &pl, 0)) != PS_OK) goto out;
-        if (r->facets) {
-            xw_search_opts oF = {0, 0, -1, 0, r->facetCheck, aFacetSlot, nFacet, decide, &dNear};
-            if ((rc = xw_search(pDb, pNear, &oF, &mF, zErr, nErr)) != PS_OK) goto out;
-        }
     }
     pOut = json_object();
     if (!pOut) { rc = PS_NOMEM; goto out; }
@@ -905,12 +898,11 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     json_object_set_new(pOut, "hits", pHits);
     pHits = NULL;
     if (r->facets) {
-        const xw_mset *mFacet = mF ? mF : m1;
-        json_t *pF = facet_json(mFacet);
+        json_t *pF = facet_json(m1);
         if (!pF) { rc = PS_NOMEM; goto out; }
         json_object_set_new(pOut, "facets", pF);
         json_object_set_new(pOut, "facets_complete",
-                            json_boolean(exactTotal && xw_mset_facet_seen(mFacet) >= total));
+                            json_boolean(xw_mset_exact(m1) && xw_mset_facet_seen(m1) >= total1));
     }
     json_object_set_new(pOut, "took_ms", json_real((double)(long)((now_ms() - t0) * 100) / 100));
     *ppOut = pOut;
@@ -920,7 +912,6 @@ out:
     json_decref(pHits);
     xw_mset_free(m1);
     xw_mset_free(m2);
-    xw_mset_free(mF);
     xw_q_free(pFilter);
     xw_q_free(pStrict);
     xw_q_free(pNear);

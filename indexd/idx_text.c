@@ -138,6 +138,9 @@ typedef struct {
     size_t nPrefix;
     idx_term_fn xTerm;
     void *ctx;
+    int lastHan;           /* the previous token was a Han run */
+    char zLast[8];         /* its last character */
+    size_t nLast;
     char zTerm[RUN_MAX + 64];
 } index_state;
 
@@ -157,6 +160,8 @@ static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsi
     (void)nChar;
     (void)iStart;
     (void)iEnd;
+    int lastHan = s->lastHan;
+    s->lastHan = kind == IDX_TOK_HAN;
     if (kind == IDX_TOK_WORD) return emit(s, z, n);
     if (kind != IDX_TOK_HAN) return 0;
     size_t i = 0, iPrev = 0;
@@ -166,9 +171,18 @@ static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsi
         idx_utf8_next(z, n, &i);
         if ((rc = emit(s, z + iChar, i - iChar)) != 0) return rc;
         if (k > 0 && (rc = emit(s, z + iPrev, i - iPrev)) != 0) return rc;
+        if (k == 0 && lastHan) {
+            /* A run longer than RUN_MAX comes in parts: pair across the cut. */
+            char zPair[16];
+            memcpy(zPair, s->zLast, s->nLast);
+            memcpy(zPair + s->nLast, z, i);
+            if ((rc = emit(s, zPair, s->nLast + i)) != 0) return rc;
+        }
         iPrev = iChar;
         k++;
     }
+    s->nLast = n - iPrev;
+    memcpy(s->zLast, z + iPrev, s->nLast);
     return 0;
 }
 
@@ -180,6 +194,8 @@ int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTe
     s->nPrefix = strlen(zPrefix);
     s->xTerm = xTerm;
     s->ctx = ctx;
+    s->lastHan = 0;
+    s->nLast = 0;
     int rc = idx_text_scan(z, n, index_tok, s);
     px_free(s);
     return rc;

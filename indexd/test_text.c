@@ -32,6 +32,15 @@ static int term_cb(void *ctx, const char *z, size_t n)
     return 0;
 }
 
+static int nPair;
+static int count_cb(void *ctx, const char *z, size_t n)
+{
+    (void)ctx;
+    (void)z;
+    nPair += n == 6;
+    return 0;
+}
+
 static const char *terms(const char *z, const char *zPrefix)
 {
     nOut = 0;
@@ -57,6 +66,18 @@ int main(void)
     CHECK_STR(terms("扶贫，工作", ""), "扶 贫 扶贫 工 作 工作 ");
     CHECK_STR(terms("GB2312编码", "S"), "Sgb2312 S编 S码 S编码 ");
     CHECK_STR(terms("精准扶\n贫", ""), "精 准 精准 扶 准扶 贫 扶贫 ");
+
+    /* A run too long to take at once is cut, but no pair is lost at the cut. */
+    char zLong[3 * 1500 + 1];
+    for (int i = 0; i < 1500; i++) memcpy(zLong + 3 * i, i % 2 ? "贫" : "扶", 3);
+    zLong[3 * 1500] = 0;
+    nOut = 0;
+    idx_text_index(zLong, strlen(zLong), "", count_cb, NULL);
+    CHECK_INT(nPair, 1499);
+    idx_form f2;
+    CHECK_INT(idx_form_build(&f2, zLong, strlen(zLong), 0), 0);
+    CHECK_INT(f2.n, strlen(zLong));
+    idx_form_clear(&f2);
 
     /* Forms appended section by section. */
     idx_form g;

@@ -83,7 +83,7 @@ int main(void)
     xw_query *pPhrase = xw_q_phrase(a, 2);
     xw_query *b[2] = {a[1], a[0]};
     xw_query *pRev = xw_q_phrase(b, 2);
-    xw_search_opts o = {0, 10, -1, 0, 10, NULL, 0, NULL, NULL};
+    xw_search_opts o = {0, 10, -1, 0, 10, NULL, 0, NULL, NULL, 1, 0};
     xw_mset *m = NULL;
     CHECK_INT(xw_search(r, pPhrase, &o, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_size(m), 1);
@@ -91,6 +91,8 @@ int main(void)
     CHECK_INT(xw_mset_data(m, 0, &zD, &n), PS_OK);
     CHECK(n == 4 && memcmp(zD, "doc0", 4) == 0);
     CHECK_INT(xw_mset_data(m, 5, &zD, &n), PS_NOT_FOUND);
+    CHECK_INT(xw_mset_value(m, 0, &zD, &n), PS_OK);
+    CHECK(n == 4 && memcmp(zD, "2017", 4) == 0);
     xw_mset_free(m);
     CHECK_INT(xw_search(r, pRev, &o, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_size(m), 0);
@@ -99,7 +101,7 @@ int main(void)
     /* Value range, sort, facets. */
     xw_query *pRange = xw_q_value_range(1, "2018", "2019");
     unsigned aSlot[] = {1};
-    xw_search_opts o2 = {0, 10, 1, 1, 10, aSlot, 1, NULL, NULL};
+    xw_search_opts o2 = {0, 10, 1, 1, 10, aSlot, 1, NULL, NULL, -1, 0};
     CHECK_INT(xw_search(r, pRange, &o2, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_estimated(m), 2);
     CHECK(xw_mset_exact(m));
@@ -120,6 +122,15 @@ int main(void)
     CHECK_INT(xw_mset_data(m, 0, &zD, &n), PS_OK);
     CHECK(memcmp(zD, "doc2", 4) == 0);
     CHECK_INT(xw_mset_facet_size(m, 0), 1);
+    xw_mset_free(m);
+
+    /* The same, unranked: candidates in index order, checked in chunks. */
+    o2.nFacet = 0;
+    o2.unranked = 1;
+    CHECK_INT(xw_search(r, pRange, &o2, &m, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(xw_mset_size(m), 1);
+    CHECK_INT(xw_mset_estimated(m), 1);
+    CHECK(xw_mset_exact(m));
     xw_mset_free(m);
 
     char *zDesc = xw_q_describe(pPhrase);

@@ -46,8 +46,12 @@ class CDecider : public Xapian::MatchDecider {
 struct xw_mset {
     Xapian::MSet mset;
     std::vector<std::string> data;
+    std::vector<std::string> values;
     std::vector<std::vector<std::pair<std::string, unsigned long>>> facets;
     unsigned long facetSeen = 0;
+    bool own = false;          // counts below, not the Xapian MSet's
+    unsigned long estimated = 0;
+    bool exact = false;
 };
 
 namespace {
@@ -417,10 +421,73 @@ int xw_docview_value(xw_docview *p, unsigned slot, const char **pz, size_t *pn)
     return PS_OK;
 }
 
+// Unranked matches with a decider: Xapian's matcher checks every candidate
+// when a decider is set, even in index order; here candidates come in chunks
+// and the decider stops being asked once the page and checkAtLeast are full.
+static xw_mset *search_unranked(Xapian::Database &db, const xw_query *pQuery,
+                                const xw_search_opts *o)
+{
+    const Xapian::doccount chunk = 256;
+    xw_mset *r = new xw_mset;
+    r->own = true;
+    Xapian::Enquire enq(db);
+    enq.set_query(pQuery->q);
+    enq.set_weighting_scheme(Xapian::BoolWeight());
+    enq.set_docid_order(Xapian::Enquire::ASCENDING);
+    CDecider decider(o->xDecide, o->pDecideCtx);
+    unsigned long need = (unsigned long)o->offset + o->limit;
+    if (need < o->checkAtLeast) need = o->checkAtLeast;
+    unsigned long accepted = 0, examined = 0, candidates = 0;
+    bool exhausted = false;
+    for (Xapian::doccount first = 0;; first += chunk) {
+        Xapian::MSet m = enq.get_mset(first, chunk);
+        candidates = m.get_matches_estimated();
+        for (Xapian::MSetIterator it = m.begin(); it != m.end(); ++it) {
+            Xapian::Document doc = it.get_document();
+            examined++;
+            if (!decider(doc)) continue;
+            if (accepted >= o->offset && accepted < (unsigned long)o->offset + o->limit) {
+                r->data.push_back(doc.get_data());
+                if (o->valueSlot >= 0) r->values.push_back(doc.get_value((Xapian::valueno)o->valueSlot));
+            }
+            accepted++;
+        }
+        if (m.size() < chunk) {
+            exhausted = true;
+            break;
+        }
+        if (accepted >= need) break;
+    }
+    r->exact = exhausted;
+    if (exhausted || examined == 0 || candidates <= examined) {
+        r->estimated = accepted;
+    } else {
+        r->estimated = accepted + (unsigned long)((double)(candidates - examined) * accepted / examined);
+    }
+    return r;
+}
+
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mset **ppOut,
               char *zErr, size_t nErr)
 {
     *ppOut = nullptr;
+    if (o->unranked && o->xDecide && o->nFacet == 0) {
+        for (int attempt = 0;; attempt++) {
+            try {
+                *ppOut = search_unranked(p->db, pQuery, o);
+                return PS_OK;
+            } catch (const Xapian::DatabaseModifiedError &) {
+                if (attempt >= 2) return from_exception(zErr, nErr);
+                try {
+                    p->db.reopen();
+                } catch (...) {
+                    return from_exception(zErr, nErr);
+                }
+            } catch (...) {
+                return from_exception(zErr, nErr);
+            }
+        }
+    }
     for (int attempt = 0;; attempt++) {
         xw_mset *r = nullptr;
         std::vector<Xapian::ValueCountMatchSpy *> spies;
@@ -428,7 +495,10 @@ int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mse
             r = new xw_mset;
             Xapian::Enquire enq(p->db);
             enq.set_query(pQuery->q);
-            if (o->sortSlot >= 0) {
+            if (o->unranked) {
+                enq.set_weighting_scheme(Xapian::BoolWeight());
+                enq.set_docid_order(Xapian::Enquire::ASCENDING);
+            } else if (o->sortSlot >= 0) {
                 // Ties (same date) fall back to relevance.
                 enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sortSlot, o->sortReverse != 0);
             }
@@ -443,8 +513,11 @@ int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mse
                 r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast);
             }
             r->data.reserve(r->mset.size());
-            for (Xapian::MSetIterator it = r->mset.begin(); it != r->mset.end(); ++it)
-                r->data.push_back(it.get_document().get_data());
+            for (Xapian::MSetIterator it = r->mset.begin(); it != r->mset.end(); ++it) {
+                Xapian::Document doc = it.get_document();
+                r->data.push_back(doc.get_data());
+                if (o->valueSlot >= 0) r->values.push_back(doc.get_value((Xapian::valueno)o->valueSlot));
+            }
             r->facets.resize(spies.size());
             for (size_t k = 0; k < spies.size(); k++) {
                 r->facetSeen = spies[k]->get_total();
@@ -473,10 +546,14 @@ int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mse
 
 unsigned xw_mset_size(const xw_mset *p) { return (unsigned)p->data.size(); }
 
-unsigned long xw_mset_estimated(const xw_mset *p) { return p->mset.get_matches_estimated(); }
+unsigned long xw_mset_estimated(const xw_mset *p)
+{
+    return p->own ? p->estimated : p->mset.get_matches_estimated();
+}
 
 int xw_mset_exact(const xw_mset *p)
 {
+    if (p->own) return p->exact;
     return p->mset.get_matches_lower_bound() == p->mset.get_matches_upper_bound();
 }
 
@@ -485,6 +562,14 @@ int xw_mset_data(const xw_mset *p, unsigned i, const char **pz, size_t *pn)
     if (i >= p->data.size()) return PS_NOT_FOUND;
     *pz = p->data[i].data();
     *pn = p->data[i].size();
+    return PS_OK;
+}
+
+int xw_mset_value(const xw_mset *p, unsigned i, const char **pz, size_t *pn)
+{
+    if (i >= p->values.size()) return PS_NOT_FOUND;
+    *pz = p->values[i].data();
+    *pn = p->values[i].size();
     return PS_OK;
 }
 

@@ -101,6 +101,9 @@ typedef struct {
     int nFacet;
     xw_decide_fn xDecide;   /* NULL: every match counts */
     void *pDecideCtx;
+    int valueSlot;          /* >= 0: also fetch this value of each hit */
+    int unranked;           /* 1: no weights, in index order; the match stops
+                             * as soon as it has enough (sortSlot ignored) */
 } xw_search_opts;
 
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *pOpts,
@@ -111,6 +114,9 @@ unsigned long xw_mset_estimated(const xw_mset *p);
 int xw_mset_exact(const xw_mset *p);
 /* Data of the i-th hit: the pointer stays valid until xw_mset_free(). */
 int xw_mset_data(const xw_mset *p, unsigned i, const char **pz, size_t *pn);
+/* The value (valueSlot of the options) of the i-th hit; valid until
+ * xw_mset_free(). */
+int xw_mset_value(const xw_mset *p, unsigned i, const char **pz, size_t *pn);
 /* Facet k (the k-th slot of aFacetSlot): number of distinct values, and the
  * j-th value with its count.  Pointers valid until xw_mset_free(). */
 unsigned xw_mset_facet_size(const xw_mset *p, int k);
