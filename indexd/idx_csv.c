@@ -377,9 +377,13 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
     *ppResult = NULL;
     *pLine = 0;
     if (!pS) return PS_NOMEM;
-    if ((rc = idx_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) return rc;
+    if ((rc = idx_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) {
+        px_free(pS);
+        return rc;
+    }
     if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
         px_free(z);
+        px_free(pS);
         return PS_NOMEM;
     }
     csv_set_realloc_func(&csv, px_realloc);
