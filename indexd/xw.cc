@@ -11,6 +11,7 @@ extern "C" {
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -102,6 +103,26 @@ int get_by_term(const Xapian::Database &db, const char *zId, char **pz, size_t *
     Xapian::PostingIterator it = db.postlist_begin(zId);
     if (it == db.postlist_end(zId)) return PS_NOT_FOUND;
     return copy_out(db.get_document(*it).get_data(), pz, pn);
+}
+
+// Run f() on a reader; a commit by the writer between our reads can make the
+// revision we hold disappear: then reopen and try again (twice at most).
+template <typename F> int with_reopen(Xapian::Database &db, char *zErr, size_t nErr, F f)
+{
+    for (int attempt = 0;; attempt++) {
+        try {
+            return f();
+        } catch (const Xapian::DatabaseModifiedError &) {
+            if (attempt >= 2) return from_exception(zErr, nErr);
+            try {
+                db.reopen();
+            } catch (...) {
+                return from_exception(zErr, nErr);
+            }
+        } catch (...) {
+            return from_exception(zErr, nErr);
+        }
+    }
 }
 
 } // namespace
@@ -295,24 +316,11 @@ unsigned long xw_rdb_termfreq(xw_rdb *p, const char *zTerm)
 
 int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn, char *zErr, size_t nErr)
 {
-    // A commit by the writer between our reads can make the revision we hold
-    // disappear: reopen and try once more.
-    for (int attempt = 0;; attempt++) {
-        try {
-            int rc = get_by_term(p->db, zId, pz, pn);
-            if (rc == PS_NOT_FOUND) set_err(zErr, nErr, "no such document");
-            return rc;
-        } catch (const Xapian::DatabaseModifiedError &) {
-            if (attempt >= 2) return from_exception(zErr, nErr);
-            try {
-                p->db.reopen();
-            } catch (...) {
-                return from_exception(zErr, nErr);
-            }
-        } catch (...) {
-            return from_exception(zErr, nErr);
-        }
-    }
+    return with_reopen(p->db, zErr, nErr, [&]() {
+        int rc = get_by_term(p->db, zId, pz, pn);
+        if (rc == PS_NOT_FOUND) set_err(zErr, nErr, "no such document");
+        return rc;
+    });
 }
 
 void xw_rdb_close(xw_rdb *p) { delete p; }
@@ -428,7 +436,7 @@ static xw_mset *search_unranked(Xapian::Database &db, const xw_query *pQuery,
                                 const xw_search_opts *o)
 {
     const Xapian::doccount chunk = 256;
-    xw_mset *r = new xw_mset;
+    std::unique_ptr<xw_mset> r(new xw_mset);
     r->own = true;
     Xapian::Enquire enq(db);
     enq.set_query(pQuery->q);
@@ -464,84 +472,57 @@ static xw_mset *search_unranked(Xapian::Database &db, const xw_query *pQuery,
     } else {
         r->estimated = accepted + (unsigned long)((double)(candidates - examined) * accepted / examined);
     }
-    return r;
+    return r.release();
+}
+
+// The ranked (or sorted) search, Xapian's matcher doing all the work.
+static xw_mset *search_ranked(Xapian::Database &db, const xw_query *pQuery, const xw_search_opts *o)
+{
+    std::unique_ptr<xw_mset> r(new xw_mset);
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    Xapian::Enquire enq(db);
+    enq.set_query(pQuery->q);
+    if (o->unranked) {
+        enq.set_weighting_scheme(Xapian::BoolWeight());
+        enq.set_docid_order(Xapian::Enquire::ASCENDING);
+    } else if (o->sortSlot >= 0) {
+        // Ties (same date) fall back to relevance.
+        enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sortSlot, o->sortReverse != 0);
+    }
+    for (int k = 0; k < o->nFacet; k++) {
+        spies.emplace_back(new Xapian::ValueCountMatchSpy(o->aFacetSlot[k]));
+        enq.add_matchspy(spies.back().get());
+    }
+    if (o->xDecide) {
+        CDecider decider(o->xDecide, o->pDecideCtx);
+        r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast, nullptr, &decider);
+    } else {
+        r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast);
+    }
+    r->data.reserve(r->mset.size());
+    for (Xapian::MSetIterator it = r->mset.begin(); it != r->mset.end(); ++it) {
+        Xapian::Document doc = it.get_document();
+        r->data.push_back(doc.get_data());
+        if (o->valueSlot >= 0) r->values.push_back(doc.get_value((Xapian::valueno)o->valueSlot));
+    }
+    r->facets.resize(spies.size());
+    for (size_t k = 0; k < spies.size(); k++) {
+        r->facetSeen = spies[k]->get_total();
+        for (Xapian::TermIterator t = spies[k]->values_begin(); t != spies[k]->values_end(); ++t)
+            r->facets[k].emplace_back(*t, t.get_termfreq());
+    }
+    return r.release();
 }
 
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mset **ppOut,
               char *zErr, size_t nErr)
 {
     *ppOut = nullptr;
-    if (o->unranked && o->xDecide && o->nFacet == 0) {
-        for (int attempt = 0;; attempt++) {
-            try {
-                *ppOut = search_unranked(p->db, pQuery, o);
-                return PS_OK;
-            } catch (const Xapian::DatabaseModifiedError &) {
-                if (attempt >= 2) return from_exception(zErr, nErr);
-                try {
-                    p->db.reopen();
-                } catch (...) {
-                    return from_exception(zErr, nErr);
-                }
-            } catch (...) {
-                return from_exception(zErr, nErr);
-            }
-        }
-    }
-    for (int attempt = 0;; attempt++) {
-        xw_mset *r = nullptr;
-        std::vector<Xapian::ValueCountMatchSpy *> spies;
-        try {
-            r = new xw_mset;
-            Xapian::Enquire enq(p->db);
-            enq.set_query(pQuery->q);
-            if (o->unranked) {
-                enq.set_weighting_scheme(Xapian::BoolWeight());
-                enq.set_docid_order(Xapian::Enquire::ASCENDING);
-            } else if (o->sortSlot >= 0) {
-                // Ties (same date) fall back to relevance.
-                enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sortSlot, o->sortReverse != 0);
-            }
-            for (int k = 0; k < o->nFacet; k++) {
-                spies.push_back(new Xapian::ValueCountMatchSpy(o->aFacetSlot[k]));
-                enq.add_matchspy(spies.back());
-            }
-            if (o->xDecide) {
-                CDecider decider(o->xDecide, o->pDecideCtx);
-                r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast, nullptr, &decider);
-            } else {
-                r->mset = enq.get_mset(o->offset, o->limit, o->checkAtLeast);
-            }
-            r->data.reserve(r->mset.size());
-            for (Xapian::MSetIterator it = r->mset.begin(); it != r->mset.end(); ++it) {
-                Xapian::Document doc = it.get_document();
-                r->data.push_back(doc.get_data());
-                if (o->valueSlot >= 0) r->values.push_back(doc.get_value((Xapian::valueno)o->valueSlot));
-            }
-            r->facets.resize(spies.size());
-            for (size_t k = 0; k < spies.size(); k++) {
-                r->facetSeen = spies[k]->get_total();
-                for (Xapian::TermIterator t = spies[k]->values_begin(); t != spies[k]->values_end(); ++t)
-                    r->facets[k].emplace_back(*t, t.get_termfreq());
-            }
-            for (auto *s : spies) delete s;
-            *ppOut = r;
-            return PS_OK;
-        } catch (const Xapian::DatabaseModifiedError &) {
-            for (auto *s : spies) delete s;
-            delete r;
-            if (attempt >= 2) return from_exception(zErr, nErr);
-            try {
-                p->db.reopen();
-            } catch (...) {
-                return from_exception(zErr, nErr);
-            }
-        } catch (...) {
-            for (auto *s : spies) delete s;
-            delete r;
-            return from_exception(zErr, nErr);
-        }
-    }
+    return with_reopen(p->db, zErr, nErr, [&]() {
+        *ppOut = o->unranked && o->xDecide && o->nFacet == 0 ? search_unranked(p->db, pQuery, o)
+                                                             : search_ranked(p->db, pQuery, o);
+        return PS_OK;
+    });
 }
 
 unsigned xw_mset_size(const xw_mset *p) { return (unsigned)p->data.size(); }
