@@ -15,6 +15,7 @@ typedef struct {
     long threads;
     long maxBodyMb;     /* max_body_mb */
     long commitEvery;   /* commit_every */
+    long commitDelayMs; /* commit_delay_ms */
     long facetCheck;    /* facet_check */
     char *zLogLevel;    /* log_level */
     char *zWebDir;      /* web_dir: static files of the web client */

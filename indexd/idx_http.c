@@ -288,7 +288,12 @@ static enum MHD_Result h_bulk(idx_http *h, struct MHD_Connection *c, req_ctx *r)
             aItem[k].r = &aRow[k].rec;
             aItem[k].pPages = aRow[k].pPages;
         }
-        rc = idx_index_put_batch(h->pIdx, aItem, nRow, 1, zErr, sizeof zErr);
+        /* ?commit=0: the loader does not need to read its writes at once;
+         * they are committed in larger groups (commit_every) or when the
+         * writes stop (commit_delay_ms). */
+        const char *zCommit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "commit");
+        int now = !(zCommit && strcmp(zCommit, "0") == 0);
+        rc = idx_index_put_batch(h->pIdx, aItem, nRow, now, zErr, sizeof zErr);
         for (size_t k = 0; k < nRow && rc == PS_OK; k++) {
             nImported++;
             nReplaced += aItem[k].replaced != 0;

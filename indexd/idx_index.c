@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define SHARD_MAX 16
 typedef struct {
     pthread_mutex_t mu;
     xw_wdb *pDb;
     unsigned nPending;
+    double lastWriteMs;  /* monotonic time of the last change */
 } idx_shard;
 
 typedef struct thread_reader {
@@ -37,7 +39,20 @@ struct idx_index {
     pthread_key_t key;             /* the calling thread's reader */
     pthread_mutex_t muReaders;     /* guards pReaders */
     thread_reader *pReaders;       /* all readers, freed at close */
+    unsigned commitDelayMs;
+    pthread_t committer;           /* commits what writers left pending */
+    int hasCommitter;
+    pthread_mutex_t muStop;
+    pthread_cond_t cvStop;
+    int stop;
 };
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 /* ---- documents ------------------------------------------------------ */
 
@@ -272,6 +287,38 @@ static int check_shards(const char *zDir, int nShard, int readOnly, int *pnShard
     return PS_OK;
 }
 
+static int shard_commit_locked(idx_index *p, idx_shard *s, char *zErr, size_t nErr);
+
+/* Bulk writers may leave changes uncommitted (many small commits are what
+ * makes a large Xapian index slow to build); this thread commits a shard
+ * once nobody has written to it for commitDelayMs. */
+static void *committer_run(void *arg)
+{
+    idx_index *p = arg;
+    char zErr[256];
+    pthread_mutex_lock(&p->muStop);
+    while (!p->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait(&p->cvStop, &p->muStop, &ts);
+        if (p->stop) break;
+        pthread_mutex_unlock(&p->muStop);
+        for (int i = 0; i < p->nShard; i++) {
+            idx_shard *s = &p->aShard[i];
+            if (pthread_mutex_trylock(&s->mu) != 0) continue;  /* a writer is at it */
+            if (s->nPending > 0 && mono_ms() - s->lastWriteMs >= p->commitDelayMs &&
+                shard_commit_locked(p, s, zErr, sizeof zErr) != PS_OK)
+                fprintf(stderr, "indexd: background commit of shard %d failed: %s\n", i, zErr);
+            pthread_mutex_unlock(&s->mu);
+        }
+        pthread_mutex_lock(&p->muStop);
+    }
+    pthread_mutex_unlock(&p->muStop);
+    return NULL;
+}
+
 int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut, char *zErr,
                    size_t nErr)
 {
@@ -288,7 +335,10 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
     p->zDir = px_strdup(zDir);
     p->readOnly = o->readOnly;
     p->commitEvery = o->commitEvery ? o->commitEvery : 2000;
+    p->commitDelayMs = o->commitDelayMs ? o->commitDelayMs : 1000;
     pthread_mutex_init(&p->muReaders, NULL);
+    pthread_mutex_init(&p->muStop, NULL);
+    pthread_cond_init(&p->cvStop, NULL);
     if (pthread_key_create(&p->key, reader_forget) != 0) {
         px_free(p->zDir);
         px_free(p);
@@ -305,6 +355,7 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
         if (!p->readOnly && (rc = xw_wdb_open(zPath, &p->aShard[i].pDb, zErr, nErr)) != PS_OK)
             goto fail;
     }
+    if (!p->readOnly) p->hasCommitter = pthread_create(&p->committer, NULL, committer_run, p) == 0;
     *ppOut = p;
     return PS_OK;
 fail:
@@ -316,6 +367,13 @@ void idx_index_close(idx_index *p)
 {
     char zErr[256];
     if (!p) return;
+    if (p->hasCommitter) {
+        pthread_mutex_lock(&p->muStop);
+        p->stop = 1;
+        pthread_cond_signal(&p->cvStop);
+        pthread_mutex_unlock(&p->muStop);
+        pthread_join(p->committer, NULL);
+    }
     for (int i = 0; i < p->nShard; i++) {
         if (p->aShard[i].pDb) {
             if (xw_wdb_commit(p->aShard[i].pDb, zErr, sizeof zErr) != PS_OK)
@@ -332,6 +390,8 @@ void idx_index_close(idx_index *p)
     }
     pthread_key_delete(p->key);
     pthread_mutex_destroy(&p->muReaders);
+    pthread_mutex_destroy(&p->muStop);
+    pthread_cond_destroy(&p->cvStop);
     px_free(p->zDir);
     px_free(p);
 }
@@ -395,6 +455,7 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, merge_fn 
     if ((rc = xMerge(ctx, pOld, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
     if ((rc = idx_doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
+    s->lastWriteMs = mono_ms();
     if (++s->nPending >= p->commitEvery) rc = shard_commit_locked(p, s, zErr, nErr);
 out:
     xw_doc_free(pDoc);
@@ -575,7 +636,10 @@ int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr)
     idx_shard *s = &p->aShard[shard_of(p, zCode)];
     pthread_mutex_lock(&s->mu);
     int rc = xw_wdb_delete(s->pDb, zId, zErr, nErr);
-    if (rc == PS_OK) s->nPending++;
+    if (rc == PS_OK) {
+        s->nPending++;
+        s->lastWriteMs = mono_ms();
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

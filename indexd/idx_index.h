@@ -39,6 +39,8 @@ typedef struct {
     int nShard;          /* 1..16 */
     unsigned commitEvery; /* commit a shard after this many pending changes */
     int readOnly;        /* 1: no writers (another process may be writing) */
+    unsigned commitDelayMs; /* uncommitted changes are committed after this
+                             * long without a write to their shard (0: 1000) */
 } idx_index_opts;
 
 /* Open or create the index in directory zDir (shards in zDir/shard-N).  The

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    idx_index_opts o = {(int)cfg.shards, (unsigned)cfg.commitEvery, 0};
+    idx_index_opts o = {(int)cfg.shards, (unsigned)cfg.commitEvery, 0, (unsigned)cfg.commitDelayMs};
     rc = idx_index_open(cfg.zDataDir, &o, &pIdx, zErr, sizeof zErr);
     if (rc != PS_OK) {
         fprintf(stderr, "indexd: cannot open the index in %s: %s\n", cfg.zDataDir, zErr);

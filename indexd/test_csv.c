@@ -41,7 +41,7 @@ int main(void)
     long line;
     int rc;
     CHECK(mkdtemp(zDir) != NULL);
-    idx_index_opts o = {2, 1000, 0};
+    idx_index_opts o = {2, 1000, 0, 50};
     CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);
 
     const char *zCsv =

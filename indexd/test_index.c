@@ -105,7 +105,7 @@ int main(void)
     char zErr[256];
     int rc;
     CHECK(mkdtemp(zDir) != NULL);
-    idx_index_opts o = {2, 1000, 0};
+    idx_index_opts o = {2, 1000, 0, 50};
     CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);
 
     put("Z031-WS·2017-Y-0001", "关于印发工作方案的通知", "20170305", "封面", "我们要开展精准扶\n贫工作，落实帮扶措施。");
@@ -241,6 +241,14 @@ int main(void)
     CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
     CHECK_STR(codes(search("\"易地扶贫搬迁\"")), "01");
     CHECK_STR(sorted(codes(search("\"精准扶贫\""))), "04");
+
+    /* Left uncommitted, a write becomes visible once the writes stop. */
+    put("Z031-WS·2020-Y-0099", "延迟提交的记录", "20200101", NULL, NULL);
+    CHECK_INT(idx_index_count(pIdx), 8);
+    for (int i = 0; i < 100 && idx_index_count(pIdx) == 8; i++) usleep(20000);
+    CHECK_INT(idx_index_count(pIdx), 9);
+    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2020-Y-0099", zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
 
     CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2019-Y-0006", zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2019-Y-0006", zErr, sizeof zErr), PS_NOT_FOUND);

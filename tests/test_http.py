@@ -185,6 +185,19 @@ class HttpTest(unittest.TestCase):
         self.assertEqual([h["code"] for h in body["hits"]], ["Z040-WS·2016-Y-0001"])
         self.assertEqual(body["hits"][0]["pages"], [1])
 
+    def test_bulk_deferred_commit(self):
+        line = json.dumps({"code": "Z041-WS·2016-Y-0001", "title": "延迟提交", "date": "20160101"})
+        st, body, _ = self.d.request("POST", "/api/v1/records?commit=0", line + "\n", "application/x-ndjson")
+        self.assertEqual((st, body["imported"]), (200, 1))
+        import time
+        for _ in range(100):  # committed once the writes stop (commit_delay_ms)
+            st, body, _ = self.d.request("GET", code_path("Z041-WS·2016-Y-0001"))
+            if st == 200:
+                break
+            time.sleep(0.05)
+        self.assertEqual(st, 200)
+        self.assertEqual(body["title"], "延迟提交")
+
     def test_search(self):
         st, body = self.d.search(q="精准扶贫")[:2]
         self.assertEqual(st, 200)
