@@ -27,7 +27,7 @@ static const struct {
     {"shards", T_INT, 1, 16, "2", offsetof(idx_config, shards), NULL, "index shards, written in parallel (fixed at creation)"},
     {"threads", T_INT, 1, 256, "4", offsetof(idx_config, threads), NULL, "HTTP worker threads"},
     {"max_body_mb", T_INT, 1, 4096, "512", offsetof(idx_config, maxBodyMb), NULL, "largest request body, MiB"},
-    {"commit_every", T_INT, 1, 1000000, "500", offsetof(idx_config, commitEvery), NULL, "commit a shard after this many changes within a request"},
+    {"commit_every", T_INT, 1, 1000000, "500", offsetof(idx_config, commitEvery), NULL, "commit a shard once it has this many uncommitted changes"},
     {"commit_delay_ms", T_INT, 10, 600000, "1000", offsetof(idx_config, commitDelayMs), NULL, "writes left uncommitted (bulk ?commit=0) are committed after this long without writes"},
     {"facet_check", T_INT, 0, 100000000, "2000", offsetof(idx_config, facetCheck), NULL, "matches that facet counts look at, at least"},
     {"log_level", T_ENUM, 0, 0, "info", offsetof(idx_config, zLogLevel), "error|warn|info|debug", "error, warn, info or debug"},
