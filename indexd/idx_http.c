@@ -3,6 +3,7 @@
 #include "idx_csv.h"
 #include "idx_log.h"
 #include "idx_search.h"
+#include "idx_time.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
 #include "proto_msg.h"
@@ -38,12 +39,6 @@ typedef struct {
     double t0;
 } req_ctx;
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* ---- answers -------------------------------------------------------- */
 
@@ -655,7 +650,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!r) {
         r = px_calloc(1, sizeof *r);
         if (!r) return MHD_NO;
-        r->t0 = now_ms();
+        r->t0 = idx_now_ms();
         *ppCtx = r;
         atomic_fetch_add(&h->nInFlight, 1);
         /* Refuse an announced oversized body before reading it. */
@@ -701,7 +696,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx,
     (void)c;
     if (!r) return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        IDX_LOG(IDX_LOG_DEBUG, 0, "request ended early (%d) after %.1f ms", (int)toe, now_ms() - r->t0);
+        IDX_LOG(IDX_LOG_DEBUG, 0, "request ended early (%d) after %.1f ms", (int)toe, idx_now_ms() - r->t0);
     px_free(r->z);
     px_free(r);
     *ppCtx = NULL;

@@ -1,6 +1,7 @@
 /* The index: shards, the write path and per-thread readers. */
 #include "idx_index.h"
 #include "idx_text.h"
+#include "idx_time.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
 #include "proto_status.h"
@@ -47,12 +48,6 @@ struct idx_index {
     int stop;
 };
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* ---- documents ------------------------------------------------------ */
 
@@ -308,7 +303,7 @@ static void *committer_run(void *arg)
         for (int i = 0; i < p->nShard; i++) {
             idx_shard *s = &p->aShard[i];
             if (pthread_mutex_trylock(&s->mu) != 0) continue;  /* a writer is at it */
-            if (s->nPending > 0 && mono_ms() - s->lastWriteMs >= p->commitDelayMs &&
+            if (s->nPending > 0 && idx_now_ms() - s->lastWriteMs >= p->commitDelayMs &&
                 shard_commit_locked(p, s, zErr, sizeof zErr) != PS_OK)
                 fprintf(stderr, "indexd: background commit of shard %d failed: %s\n", i, zErr);
             pthread_mutex_unlock(&s->mu);
@@ -455,7 +450,7 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, merge_fn 
     if ((rc = xMerge(ctx, pOld, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
     if ((rc = idx_doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
-    s->lastWriteMs = mono_ms();
+    s->lastWriteMs = idx_now_ms();
     if (++s->nPending >= p->commitEvery) rc = shard_commit_locked(p, s, zErr, nErr);
 out:
     xw_doc_free(pDoc);
@@ -638,7 +633,7 @@ int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr)
     int rc = xw_wdb_delete(s->pDb, zId, zErr, nErr);
     if (rc == PS_OK) {
         s->nPending++;
-        s->lastWriteMs = mono_ms();
+        s->lastWriteMs = idx_now_ms();
     }
     pthread_mutex_unlock(&s->mu);
     return rc;

@@ -3,6 +3,7 @@
 #include "idx_search.h"
 #include "idx_query.h"
 #include "idx_text.h"
+#include "idx_time.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 
@@ -788,12 +789,6 @@ static json_t *facet_json(const xw_mset *m)
     return o;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static xw_query *filtered(xw_query *q, xw_query *pFilter, int *pRc)
 {
@@ -808,7 +803,7 @@ static xw_query *filtered(xw_query *q, xw_query *pFilter, int *pRc)
 int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char **pzParam,
                unsigned *pOffset, char *zErr, size_t nErr)
 {
-    double t0 = now_ms();
+    double t0 = idx_now_ms();
     iq_node *pAst = NULL;
     plan pl;
     xw_query *pFilter = NULL, *pStrict = NULL, *pNear = NULL, *pNearOnly = NULL;
@@ -904,7 +899,7 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
         json_object_set_new(pOut, "facets_complete",
                             json_boolean(xw_mset_exact(m1) && xw_mset_facet_seen(m1) >= total1));
     }
-    json_object_set_new(pOut, "took_ms", json_real((double)(long)((now_ms() - t0) * 100) / 100));
+    json_object_set_new(pOut, "took_ms", json_real((double)(long)((idx_now_ms() - t0) * 100) / 100));
     *ppOut = pOut;
     pOut = NULL;
 out:
