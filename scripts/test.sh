@@ -10,4 +10,12 @@ dir=build-test
 ninja -C "$dir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-meson test -C "$dir" --print-errorlogs --num-processes 2
+rc=0
+meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+# One closing line that any CI reads: the tests that passed and failed.
+python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+res = [json.loads(l)["result"] for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+print(f"{sum(r == 'OK' for r in res)} passed, {sum(r != 'OK' and r != 'SKIP' for r in res)} failed")
+PY
+exit $rc
