@@ -145,8 +145,6 @@ int main(void)
         json_decref(pOut);
     }
     idx_index_close(pIdx);
-    char zCmd[300];
-    snprintf(zCmd, sizeof zCmd, "rm -rf '%s'", zDir);
-    CHECK_INT(system(zCmd), 0);
+    px_test_rmdir(zDir);
     return px_test_done();
 }

@@ -267,8 +267,6 @@ int main(void)
     CHECK_STR(codes(search("\"易地扶贫搬迁\"")), "01");
     idx_index_close(pIdx);
 
-    char zCmd[300];
-    snprintf(zCmd, sizeof zCmd, "rm -rf '%s'", zDir);
-    CHECK_INT(system(zCmd), 0);
+    px_test_rmdir(zDir);
     return px_test_done();
 }

@@ -157,8 +157,6 @@ int main(void)
     xw_q_free(pNone);
     xw_rdb_close(r);
     xw_wdb_close(w);
-    char zCmd[300];
-    snprintf(zCmd, sizeof zCmd, "rm -rf '%s'", zDir);
-    CHECK_INT(system(zCmd), 0);
+    px_test_rmdir(zDir);
     return px_test_done();
 }

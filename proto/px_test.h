@@ -5,6 +5,7 @@
 #define PX_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int px_nPass, px_nFail;
@@ -33,6 +34,14 @@ static int px_nPass, px_nFail;
     else { px_nFail++; fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, \
                                px_h ? px_h : "(null)", px_n ? px_n : "(null)"); } \
 } while (0)
+
+/* Remove a test's temporary directory (made with mkdtemp). */
+static inline void px_test_rmdir(const char *zDir)
+{
+    char zCmd[512];
+    snprintf(zCmd, sizeof zCmd, "rm -rf '%s'", zDir);
+    CHECK(system(zCmd) == 0);
+}
 
 static inline int px_test_done(void)
 {

@@ -1,5 +1,6 @@
 /* Command-line parsing of query. */
 #include "qc_args.h"
+#include "qc_text.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 
@@ -90,16 +91,6 @@ static const char zUsage[] =
 
 const char *qc_args_usage(void) { return zUsage; }
 
-static int fail(char *zErr, size_t nErr, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *zErr, size_t nErr, const char *zFmt, ...)
-{
-    va_list ap;
-    va_start(ap, zFmt);
-    vsnprintf(zErr, nErr, zFmt, ap);
-    va_end(ap);
-    return PS_INVALID;
-}
-
 static int is_year(const char *z)
 {
     if (strlen(z) != 4) return 0;
@@ -120,7 +111,7 @@ static long number(const char *z, long lo, long hi)
 static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
 {
     const char *zName = aOpt[k].zName;
-    if (aOpt[k].hasValue && !*zVal) return fail(zErr, nErr, "--%s needs a value", zName);
+    if (aOpt[k].hasValue && !*zVal) return qc_invalid(zErr, nErr, "--%s needs a value", zName);
     switch (aOpt[k].kind) {
     case O_SERVER: a->zServer = zVal; break;
     case O_JSON: a->json = 1; break;
@@ -129,29 +120,29 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
     case O_FILTER: {
         qc_filter f = aOpt[k].filter;
         if (f == QC_F_YEAR && !is_year(zVal))
-            return fail(zErr, nErr, "--year '%s' must be 4 digits (e.g. 2017)", zVal);
+            return qc_invalid(zErr, nErr, "--year '%s' must be 4 digits (e.g. 2017)", zVal);
         if (a->anFilter[f] >= QC_FILTER_MAX)
-            return fail(zErr, nErr, "at most %d values of --%s", QC_FILTER_MAX, zName);
+            return qc_invalid(zErr, nErr, "at most %d values of --%s", QC_FILTER_MAX, zName);
         a->azFilter[f][a->anFilter[f]++] = zVal;
         break;
     }
     case O_YEAR_FROM:
     case O_YEAR_TO:
-        if (!is_year(zVal)) return fail(zErr, nErr, "--%s '%s' must be 4 digits (e.g. 2017)", zName, zVal);
+        if (!is_year(zVal)) return qc_invalid(zErr, nErr, "--%s '%s' must be 4 digits (e.g. 2017)", zName, zVal);
         *(aOpt[k].kind == O_YEAR_FROM ? &a->zYearFrom : &a->zYearTo) = zVal;
         break;
     case O_SORT:
         if (strcmp(zVal, "relevance") != 0 && strcmp(zVal, "date") != 0 && strcmp(zVal, "-date") != 0)
-            return fail(zErr, nErr, "--sort '%s' must be relevance, date or -date", zVal);
+            return qc_invalid(zErr, nErr, "--sort '%s' must be relevance, date or -date", zVal);
         a->zSort = zVal;
         break;
     case O_PAGE:
         if ((a->page = number(zVal, 1, QC_OFFSET_MAX + 1)) < 0)
-            return fail(zErr, nErr, "--page '%s' must be a number from 1", zVal);
+            return qc_invalid(zErr, nErr, "--page '%s' must be a number from 1", zVal);
         break;
     case O_LIMIT:
         if ((a->limit = number(zVal, 1, QC_LIMIT_MAX)) < 0)
-            return fail(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);
+            return qc_invalid(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);
         break;
     }
     return PS_OK;
@@ -167,19 +158,19 @@ static int option(qc_args *a, int argc, char **argv, int *pi, char *zErr, size_t
     for (int k = 0; k < (int)(sizeof aOpt / sizeof aOpt[0]); k++) {
         if (strlen(aOpt[k].zName) != nName || memcmp(aOpt[k].zName, z, nName) != 0) continue;
         if (aOpt[k].searchOnly && a->cmd != QC_CMD_SEARCH)
-            return fail(zErr, nErr, "--%s is an option of search%s", aOpt[k].zName,
+            return qc_invalid(zErr, nErr, "--%s is an option of search%s", aOpt[k].zName,
                         a->cmd == QC_CMD_NONE ? " and goes after it" : "");
         const char *zVal = "";
         if (aOpt[k].hasValue) {
             if (zEq) zVal = zEq + 1;
             else if (*pi + 1 < argc) zVal = argv[++*pi];
-            else return fail(zErr, nErr, "--%s needs a value", aOpt[k].zName);
+            else return qc_invalid(zErr, nErr, "--%s needs a value", aOpt[k].zName);
         } else if (zEq) {
-            return fail(zErr, nErr, "--%s takes no value", aOpt[k].zName);
+            return qc_invalid(zErr, nErr, "--%s takes no value", aOpt[k].zName);
         }
         return apply(a, k, zVal, zErr, nErr);
     }
-    return fail(zErr, nErr, "unknown option '%s'", argv[*pi]);
+    return qc_invalid(zErr, nErr, "unknown option '%s'", argv[*pi]);
 }
 
 int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
@@ -212,8 +203,8 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
                     nPosWanted = aCmd[k].nPos;
                 }
             if (a->cmd == QC_CMD_NONE) {
-                if (z[0] == '-') return fail(zErr, nErr, "unknown option '%s'", z);
-                return fail(zErr, nErr, "unknown command '%s'", z);
+                if (z[0] == '-') return qc_invalid(zErr, nErr, "unknown option '%s'", z);
+                return qc_invalid(zErr, nErr, "unknown command '%s'", z);
             }
             continue;
         }
@@ -222,13 +213,13 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             continue;
         }
         if (!endOpts && z[0] == '-' && z[1])
-            return fail(zErr, nErr, "unknown option '%s'", z);
+            return qc_invalid(zErr, nErr, "unknown option '%s'", z);
         if (a->nPos >= nPosWanted)
-            return fail(zErr, nErr, "too many arguments: '%s'", z);
+            return qc_invalid(zErr, nErr, "too many arguments: '%s'", z);
         a->azPos[a->nPos++] = z;
     }
     if (a->help) return PS_OK;
-    if (a->cmd == QC_CMD_NONE) return fail(zErr, nErr, "no command given");
+    if (a->cmd == QC_CMD_NONE) return qc_invalid(zErr, nErr, "no command given");
     if (nPosWanted >= 0 && a->nPos < nPosWanted) {
         static const char *const azWhat[] = {
             [QC_CMD_GET] = "get needs the 档号 of a record",
@@ -236,22 +227,22 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             [QC_CMD_PAGE] = "page needs a 档号 and a page number",
             [QC_CMD_PUT_PAGE] = "put-page needs a 档号, a page number and a text file",
         };
-        return fail(zErr, nErr, "%s", azWhat[a->cmd]);
+        return qc_invalid(zErr, nErr, "%s", azWhat[a->cmd]);
     }
     if (a->cmd == QC_CMD_GET || a->cmd == QC_CMD_PAGE || a->cmd == QC_CMD_PUT_PAGE) {
-        if (!*a->azPos[0]) return fail(zErr, nErr, "the 档号 is empty");
+        if (!*a->azPos[0]) return qc_invalid(zErr, nErr, "the 档号 is empty");
         /* The daemon sees the path decoded: a '/' would split it. */
         if (strchr(a->azPos[0], '/'))
-            return fail(zErr, nErr, "the 档号 '%s' has a '/'; write it as Z031-WS·2017-Y-BGS-0001", a->azPos[0]);
+            return qc_invalid(zErr, nErr, "the 档号 '%s' has a '/'; write it as Z031-WS·2017-Y-BGS-0001", a->azPos[0]);
     }
     if ((a->cmd == QC_CMD_PAGE || a->cmd == QC_CMD_PUT_PAGE) && number(a->azPos[1], 1, QC_PAGE_NO_MAX) < 0)
-        return fail(zErr, nErr, "page number '%s' must be a number from 1 to %d", a->azPos[1], QC_PAGE_NO_MAX);
+        return qc_invalid(zErr, nErr, "page number '%s' must be a number from 1 to %d", a->azPos[1], QC_PAGE_NO_MAX);
     if ((a->cmd == QC_CMD_IMPORT || a->cmd == QC_CMD_PUT_PAGE) && !*a->azPos[nPosWanted - 1])
-        return fail(zErr, nErr, "the file name is empty");
+        return qc_invalid(zErr, nErr, "the file name is empty");
     if (a->zYearFrom && a->zYearTo && strcmp(a->zYearFrom, a->zYearTo) > 0)
-        return fail(zErr, nErr, "--year-from %s is after --year-to %s", a->zYearFrom, a->zYearTo);
+        return qc_invalid(zErr, nErr, "--year-from %s is after --year-to %s", a->zYearFrom, a->zYearTo);
     if (qc_args_offset(a) > QC_OFFSET_MAX)
-        return fail(zErr, nErr, "--page %ld is too far: the daemon serves hits up to number %d",
+        return qc_invalid(zErr, nErr, "--page %ld is too far: the daemon serves hits up to number %d",
                     a->page, QC_OFFSET_MAX);
     return PS_OK;
 }
@@ -278,13 +269,13 @@ int qc_args_server(const qc_args *a, const char *zEnv, char *zOut, size_t nOut, 
     while (n > 0 && z[n - 1] == '/') n--;
     size_t nScheme = strncmp(z, "http://", 7) == 0 ? 7 : strncmp(z, "https://", 8) == 0 ? 8 : 0;
     if (nScheme == 0 || n <= nScheme)
-        return fail(zErr, nErr, "the server address '%s' (%s) must be a URL such as %s", z, zFrom,
+        return qc_invalid(zErr, nErr, "the server address '%s' (%s) must be a URL such as %s", z, zFrom,
                     QC_DEFAULT_SERVER);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)z[i] <= ' ' || z[i] == 0x7F || z[i] == '?' || z[i] == '#')
-            return fail(zErr, nErr, "the server address '%s' (%s) has a space, control character, '?' or '#'",
+            return qc_invalid(zErr, nErr, "the server address '%s' (%s) has a space, control character, '?' or '#'",
                         z, zFrom);
-    if (n >= nOut) return fail(zErr, nErr, "the server address (%s) is too long", zFrom);
+    if (n >= nOut) return qc_invalid(zErr, nErr, "the server address (%s) is too long", zFrom);
     memcpy(zOut, z, n);
     zOut[n] = 0;
     return PS_OK;

@@ -16,16 +16,6 @@
 
 static const char zNone[] = "—";
 
-static int invalid(char *zErr, size_t nErr, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
-static int invalid(char *zErr, size_t nErr, const char *zFmt, ...)
-{
-    va_list ap;
-    va_start(ap, zFmt);
-    vsnprintf(zErr, nErr, zFmt, ap);
-    va_end(ap);
-    return PS_INVALID;
-}
-
 /* The string at key k of o, or NULL (absent, null or not a string). */
 static const char *str_at(const json_t *o, const char *k)
 {
@@ -239,7 +229,7 @@ int qc_format_search(qc_buf *b, const json_t *pAns, int markStyle, char *zErr, s
     const json_t *pHits = json_object_get(pAns, "hits");
     const json_t *h;
     size_t i;
-    if (!json_is_array(pHits)) return invalid(zErr, nErr, "indexd's search answer has no list of hits");
+    if (!json_is_array(pHits)) return qc_invalid(zErr, nErr, "indexd's search answer has no list of hits");
     long long total = int_at(pAns, "total", (long long)json_array_size(pHits));
     long long offset = int_at(pAns, "offset", 0), limit = int_at(pAns, "limit", 0);
     long long nHits = (long long)json_array_size(pHits);
@@ -307,7 +297,7 @@ int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
     const char *zKey;
     json_t *v;
     if (!json_is_object(pAns) || !str_at(pAns, "code"))
-        return invalid(zErr, nErr, "indexd's answer is not a record (it has no 档号)");
+        return qc_invalid(zErr, nErr, "indexd's answer is not a record (it has no 档号)");
     for (size_t k = 0; k < sizeof aOrder / sizeof aOrder[0]; k++) {
         const json_t *pVal = json_object_get(pAns, proto_field_key(aOrder[k]));
         add_label(b, "", proto_field_cn(aOrder[k]), RECORD_LABEL_COLS);
@@ -367,7 +357,7 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
     const json_t *pRej = json_object_get(pAns, "rejected"), *pWarn = json_object_get(pAns, "warnings");
     *pnRejected = 0;
     if (!json_is_integer(json_object_get(pAns, "imported")))
-        return invalid(zErr, nErr, "indexd's import answer does not say how many records were imported");
+        return qc_invalid(zErr, nErr, "indexd's import answer does not say how many records were imported");
     long long nRej = int_at(pAns, "rejected_count", (long long)json_array_size(pRej));
     long long nWarn = int_at(pAns, "warnings_count", (long long)json_array_size(pWarn));
     const char *zEnc = str_at(pAns, "encoding");
@@ -391,7 +381,7 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
 int qc_format_page(qc_buf *b, const json_t *pAns, int tty, char *zErr, size_t nErr)
 {
     const json_t *pText = json_object_get(pAns, "text");
-    if (!json_is_string(pText)) return invalid(zErr, nErr, "indexd's answer has no page text");
+    if (!json_is_string(pText)) return qc_invalid(zErr, nErr, "indexd's answer has no page text");
     const char *z = json_string_value(pText);
     size_t n = json_string_length(pText);
     if (!tty) return qc_buf_add(b, z, n);
@@ -410,7 +400,7 @@ int qc_format_page(qc_buf *b, const json_t *pAns, int tty, char *zErr, size_t nE
 int qc_format_page_stored(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
 {
     if (!json_is_object(pAns) || !json_is_integer(json_object_get(pAns, "page")))
-        return invalid(zErr, nErr, "indexd's answer does not say which page it stored");
+        return qc_invalid(zErr, nErr, "indexd's answer does not say which page it stored");
     qc_buf_addf(b, "stored page %lld of ", int_at(pAns, "page", 0));
     add_value(b, json_object_get(pAns, "code"));
     qc_buf_adds(b, json_is_true(json_object_get(pAns, "replaced")) ? " (replaced the earlier text)\n" : " (new)\n");
@@ -420,7 +410,7 @@ int qc_format_page_stored(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr
 int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *zErr, size_t nErr)
 {
     const char *zStatus = str_at(pAns, "status");
-    if (!zStatus) return invalid(zErr, nErr, "indexd's health answer has no status");
+    if (!zStatus) return qc_invalid(zErr, nErr, "indexd's health answer has no status");
     qc_buf_addf(b, "indexd at %s: ", zServer);
     add_clean(b, zStatus);
     if (json_is_integer(json_object_get(pAns, "records")))

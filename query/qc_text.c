@@ -2,6 +2,8 @@
 #include "qc_text.h"
 #include "proto_status.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
@@ -266,4 +268,13 @@ int qc_text_add_snippet(qc_buf *b, const char *z, size_t n, int markStyle)
 out:
     qc_buf_release(&t);
     return b->rc;
+}
+
+int qc_invalid(char *zErr, size_t nErr, const char *zFmt, ...)
+{
+    va_list ap;
+    va_start(ap, zFmt);
+    vsnprintf(zErr, nErr, zFmt, ap);
+    va_end(ap);
+    return PS_INVALID;
 }

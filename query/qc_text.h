@@ -45,4 +45,8 @@ enum { QC_MARK_BRACKETS = 0, QC_MARK_ANSI = 1 };
  * the ends are trimmed.  Returns b->rc. */
 int qc_text_add_snippet(qc_buf *b, const char *z, size_t n, int markStyle);
 
+/* Write a message into zErr (nErr bytes) and return PS_INVALID, for the
+ * checks of arguments and of the daemon's answers. */
+int qc_invalid(char *zErr, size_t nErr, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif
