@@ -2,109 +2,18 @@
 #include "idx_csv.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
+#include "proto_enc.h"
 #include "proto_status.h"
 #include "idx_text.h"
 
 #include <csv.h>
 #include <errno.h>
-#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define COL_MAX 64
 #define BATCH 4096 /* rows written together, each shard's share by its own thread */
-
-static long line_of(const char *z, size_t i)
-{
-    long n = 1;
-    for (size_t k = 0; k < i; k++) n += z[k] == '\n';
-    return n;
-}
-
-static int convert(const char *zFrom, const char *z, size_t n, char **pzOut, size_t *pnOut,
-                   size_t *piBad)
-{
-    iconv_t cd = iconv_open("UTF-8", zFrom);
-    if (cd == (iconv_t)-1) return PS_INTERNAL;
-    size_t nAlloc = n * 2 + 16;
-    char *zOut = px_malloc(nAlloc);
-    if (!zOut) { iconv_close(cd); return PS_NOMEM; }
-    char *pIn = (char *)z, *pOut = zOut;
-    size_t nIn = n, nLeft = nAlloc - 1;
-    int rc = PS_OK;
-    while (nIn > 0) {
-        if (iconv(cd, &pIn, &nIn, &pOut, &nLeft) != (size_t)-1) continue;
-        if (errno == E2BIG) {
-            size_t used = (size_t)(pOut - zOut);
-            nAlloc *= 2;
-            char *zNew = px_realloc(zOut, nAlloc);
-            if (!zNew) { rc = PS_NOMEM; break; }
-            zOut = zNew;
-            pOut = zOut + used;
-            nLeft = nAlloc - used - 1;
-            continue;
-        }
-        *piBad = (size_t)(pIn - z);
-        rc = PS_ENCODING;
-        break;
-    }
-    iconv_close(cd);
-    if (rc != PS_OK) { px_free(zOut); return rc; }
-    *pOut = 0;
-    *pzOut = zOut;
-    *pnOut = (size_t)(pOut - zOut);
-    return PS_OK;
-}
-
-int idx_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
-                char *zErr, size_t nErr)
-{
-    size_t iBad = 0;
-    int rc;
-    if (n >= 2 && (((unsigned char)z[0] == 0xFF && (unsigned char)z[1] == 0xFE) ||
-                   ((unsigned char)z[0] == 0xFE && (unsigned char)z[1] == 0xFF))) {
-        *pzEncoding = "utf-16";
-        rc = convert("UTF-16", z, n, pzOut, pnOut, &iBad);
-        if (rc == PS_OK && *pnOut >= 3 && memcmp(*pzOut, "\xEF\xBB\xBF", 3) == 0) {
-            memmove(*pzOut, *pzOut + 3, *pnOut - 2);
-            *pnOut -= 3;
-        }
-        if (rc == PS_ENCODING) snprintf(zErr, nErr, "the file starts as UTF-16 but has a bad character near byte %zu", iBad);
-        return rc;
-    }
-    const char *zBody = z;
-    size_t nBody = n;
-    *pzEncoding = "utf-8";
-    if (n >= 3 && memcmp(z, "\xEF\xBB\xBF", 3) == 0) {
-        zBody += 3;
-        nBody -= 3;
-        *pzEncoding = "utf-8-bom";
-    }
-    if (proto_utf8_valid(zBody, nBody)) {
-        *pzOut = px_strndup(zBody, nBody);
-        if (!*pzOut) return PS_NOMEM;
-        *pnOut = nBody;
-        return PS_OK;
-    }
-    if (zBody != z) {
-        /* A BOM says UTF-8: a bad byte after it is an error, not GB18030. */
-        size_t i = 0;
-        while (i < nBody) {
-            size_t k = i;
-            unsigned c = idx_utf8_next(zBody, nBody, &k);
-            if (c == 0xFFFD && !(k - i == 3 && memcmp(zBody + i, "\xEF\xBF\xBD", 3) == 0)) break;
-            i = k;
-        }
-        snprintf(zErr, nErr, "the file starts with a UTF-8 BOM but line %ld is not UTF-8", line_of(zBody, i));
-        return PS_ENCODING;
-    }
-    *pzEncoding = "gb18030";
-    rc = convert("GB18030", z, n, pzOut, pnOut, &iBad);
-    if (rc == PS_ENCODING)
-        snprintf(zErr, nErr, "line %ld is neither UTF-8 nor GB18030 (byte %zu)", line_of(z, iBad), iBad + 1);
-    return rc;
-}
 
 /* ---- rows ----------------------------------------------------------- */
 
@@ -188,6 +97,7 @@ typedef struct {
     int haveHeader;
     unsigned long nImported, nReplaced;
     json_t *pRejected, *pWarnings;
+    json_t *pList;          /* good rows {code, pages, line}, when asked for */
     unsigned long nRejected, nWarnings;
     code_set seen;
     proto_record aRec[BATCH];
@@ -326,6 +236,11 @@ static void data_row(import_state *s)
         snprintf(zMsg, sizeof zMsg, "档号 %s was already on line %ld of this file; this row replaces it", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
     }
+    if (s->pList) {
+        json_t *o = json_pack("{s:s,s:I}", "code", rec.az[PF_CODE], "line", (json_int_t)s->rowLine);
+        if (o && rec.az[PF_PAGES]) json_object_set_new(o, "pages", json_integer(atoll(rec.az[PF_PAGES])));
+        if (!o || json_array_append_new(s->pList, o) != 0) { rc = PS_NOMEM; goto oom; }
+    }
     s->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
     s->aDup[s->nBatch] = prev > 0;
     if (++s->nBatch == BATCH) flush_batch(s);
@@ -364,7 +279,7 @@ static void on_row(int term, void *ctx)
     s->rowLine = s->line + 1;  /* the next row starts on the next line */
 }
 
-int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult, long *pLine,
+int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, json_t **ppResult, long *pLine,
                    char *zErr, size_t nErr)
 {
     struct csv_parser csv;
@@ -377,7 +292,7 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
     *ppResult = NULL;
     *pLine = 0;
     if (!pS) return PS_NOMEM;
-    if ((rc = idx_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) {
+    if ((rc = proto_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) {
         px_free(pS);
         return rc;
     }
@@ -396,7 +311,8 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
     pS->rowLine = 1;
     pS->pRejected = json_array();
     pS->pWarnings = json_array();
-    if (!pS->pRejected || !pS->pWarnings) { rc = PS_NOMEM; goto out; }
+    if (listRecords) pS->pList = json_array();
+    if (!pS->pRejected || !pS->pWarnings || (listRecords && !pS->pList)) { rc = PS_NOMEM; goto out; }
 
     /* Feed one line at a time so that each row knows the line it starts on. */
     size_t i = 0;
@@ -436,6 +352,7 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, json_t **ppResult,
                           "replaced", (json_int_t)pS->nReplaced, "encoding", zEnc,
                           "rejected_count", (json_int_t)pS->nRejected, "rejected", pS->pRejected,
                           "warnings_count", (json_int_t)pS->nWarnings, "warnings", pS->pWarnings);
+    if (*ppResult && pS->pList) json_object_set(*ppResult, "records", pS->pList);
     if (!*ppResult) rc = PS_NOMEM;
 out:
     csv_free(&csv);
@@ -443,6 +360,7 @@ out:
     set_clear(&pS->seen);
     json_decref(pS->pRejected);
     json_decref(pS->pWarnings);
+    json_decref(pS->pList);
     for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->aRec[k]);
     px_free(z);
     px_free(pS);

@@ -12,17 +12,13 @@
 
 #define IDX_CSV_REPORT_MAX 10000 /* rejected rows and warnings listed in full */
 
-/* Convert z to UTF-8: *pzOut is a new buffer (px_free) and *pzEncoding names
- * what the input was ("utf-8", "utf-8-bom", "gb18030", "utf-16").  On
- * PS_ENCODING, zErr names the line of the first undecodable byte. */
-int idx_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
-                char *zErr, size_t nErr);
-
 /* Import a catalog into the index and commit.  *ppResult: {"imported":N,
  * "replaced":M,"encoding":"…","rejected":[…],"warnings":[…]} (yours).  A file
+ * With listRecords, "records":[{"code","pages","line"}] lists the good
+ * rows (pages absent when the row has no 页数).  A file
  * that can't be read at all (no 档号 column, bad encoding) is an error with
  * zErr set and *pLine the line at fault (0 if none). */
-int idx_csv_import(idx_index *p, const char *z, size_t n, json_t **ppResult, long *pLine,
+int idx_csv_import(idx_index *p, const char *z, size_t n, int listRecords, json_t **ppResult, long *pLine,
                    char *zErr, size_t nErr);
 
 #endif

@@ -2,6 +2,7 @@
 #include "idx_http.h"
 #include "idx_csv.h"
 #include "idx_log.h"
+#include "idx_pages.h"
 #include "idx_search.h"
 #include "idx_time.h"
 #include "proto_alloc.h"
@@ -10,6 +11,8 @@
 #include "proto_status.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -30,6 +33,7 @@ struct idx_http {
     unsigned facetCheck;
     atomic_int nInFlight;
     char *zWebDir;
+    char *zDataDir;
 };
 
 typedef struct {
@@ -39,6 +43,8 @@ typedef struct {
     double t0;
 } req_ctx;
 
+
+static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *zAllow);
 
 /* ---- answers -------------------------------------------------------- */
 
@@ -187,7 +193,9 @@ static enum MHD_Result h_catalog(idx_http *h, struct MHD_Connection *c, req_ctx 
     char zErr[512];
     long line = 0;
     json_t *pOut = NULL;
-    int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, &pOut, &line, zErr, sizeof zErr);
+    const char *zList = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "list");
+    int list = zList && strcmp(zList, "0") != 0;
+    int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, list, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, line, "body", 0);
     IDX_LOG(IDX_LOG_INFO, 0, "catalog import: %lld imported, %lld rejected",
             (long long)json_integer_value(json_object_get(pOut, "imported")),
@@ -377,17 +385,106 @@ static enum MHD_Result h_record_delete(idx_http *h, struct MHD_Connection *c, co
     if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     if (commit(h, c, &ret) != 0) return ret;
+    idx_page_image_remove_all(h->zDataDir, code->zCanonical);
     return send_json(c, 200, json_pack("{s:s,s:b}", "code", code->zCanonical, "deleted", 1));
 }
 
-static int parse_page_no(const char *z, unsigned *pN)
+/* "3", "3/image" or "3/boxes": the number, and the rest in *pzRest. */
+static int parse_page_no(const char *z, unsigned *pN, const char **pzRest)
 {
     char *e;
     if (!*z || *z < '0' || *z > '9') return -1;
     unsigned long v = strtoul(z, &e, 10);
-    if (*e || v < 1 || v > IDX_PAGE_MAX) return -1;
+    if ((*e && *e != '/') || v < 1 || v > IDX_PAGE_MAX) return -1;
     *pN = (unsigned)v;
+    *pzRest = e;
     return 0;
+}
+
+/* The stored JSON of page n of a record (yours), or NULL after an error answer. */
+static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const proto_code *code, unsigned n,
+                           enum MHD_Result *pRet)
+{
+    char zErr[512];
+    int rc;
+    json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
+    if (!pData) {
+        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+        *pRet = send_error(c, rc, zErr, NULL, 0, NULL, 0);
+        return NULL;
+    }
+    char zKey[16];
+    snprintf(zKey, sizeof zKey, "%u", n);
+    json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
+    if (!pPage) {
+        json_decref(pData);
+        snprintf(zErr, sizeof zErr, "record %s has no text for page %u", code->zCanonical, n);
+        *pRet = send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+        return NULL;
+    }
+    json_incref(pPage);
+    json_decref(pData);
+    return pPage;
+}
+
+static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_ctx *r, int put,
+                                    const proto_code *code, unsigned n)
+{
+    char zErr[512], zPath[4400];
+    const char *zType;
+    int rc;
+    if (put) {
+        json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
+        if (!pData) {
+            if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+            return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+        }
+        json_decref(pData);
+        rc = idx_page_image_put(h->zDataDir, code->zCanonical, n, r->z ? r->z : "", r->n, zErr, sizeof zErr);
+        if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, "body", 0);
+        return send_json(c, 200, json_pack("{s:s,s:i,s:I}", "code", code->zCanonical, "page", (int)n,
+                                           "bytes", (json_int_t)r->n));
+    }
+    if (idx_page_image_path(h->zDataDir, code->zCanonical, n, zPath, sizeof zPath, &zType) != PS_OK) {
+        snprintf(zErr, sizeof zErr, "record %s has no image of page %u", code->zCanonical, n);
+        return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+    }
+    int fd = open(zPath, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) close(fd);
+        return send_error(c, PS_IO, "cannot read the page image", NULL, 0, NULL, 0);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=300");
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result h_page_boxes(idx_http *h, struct MHD_Connection *c, const proto_code *code,
+                                    unsigned n)
+{
+    enum MHD_Result ret;
+    char zErr[512];
+    int rc;
+    unsigned offset = 0;
+    const char *zQ = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+    if (!zQ || !*zQ) return send_error(c, PS_INVALID, "boxes need a query: ?q=…", NULL, 0, "q", 0);
+    json_t *pPage = stored_page(h, c, code, n, &ret);
+    if (!pPage) return ret;
+    json_t *pOut = idx_page_boxes(pPage, zQ, &rc, &offset, zErr, sizeof zErr);
+    json_decref(pPage);
+    if (!pOut) return send_error(c, rc, rc == PS_NOMEM ? NULL : zErr, NULL, 0, "q", offset);
+    json_object_set_new(pOut, "code", json_string(code->zCanonical));
+    json_object_set_new(pOut, "page", json_integer(n));
+    return send_json(c, 200, pOut);
 }
 
 static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zMethod,
@@ -397,26 +494,24 @@ static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r,
     char zErr[512];
     enum MHD_Result ret;
     int rc;
-    if (parse_page_no(zPage, &n) != 0) {
+    const char *zRest = "";
+    if (parse_page_no(zPage, &n, &zRest) != 0) {
         snprintf(zErr, sizeof zErr, "page number '%.40s' must be a number from 1 to %u", zPage, IDX_PAGE_MAX);
         return send_error(c, PS_INVALID, zErr, NULL, 0, "page", 0);
     }
-    if (strcmp(zMethod, "GET") == 0) {
-        json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
-        if (!pData) {
-            if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
-            return send_error(c, rc, zErr, NULL, 0, NULL, 0);
-        }
-        char zKey[16];
-        snprintf(zKey, sizeof zKey, "%u", n);
-        json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
-        if (!pPage) {
-            json_decref(pData);
-            snprintf(zErr, sizeof zErr, "record %s has no text for page %u", code->zCanonical, n);
-            return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
-        }
+    int get = strcmp(zMethod, "GET") == 0;
+    if (strcmp(zRest, "/image") == 0) {
+        if (!get && strcmp(zMethod, "PUT") != 0) return method_not_allowed(c, "GET, PUT");
+        return h_page_image(h, c, r, !get, code, n);
+    }
+    if (strcmp(zRest, "/boxes") == 0) return get ? h_page_boxes(h, c, code, n) : method_not_allowed(c, "GET");
+    if (*zRest) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+    if (!get && strcmp(zMethod, "PUT") != 0) return method_not_allowed(c, "GET, PUT");
+    if (get) {
+        json_t *pPage = stored_page(h, c, code, n, &ret);
+        if (!pPage) return ret;
         json_t *pOut = json_deep_copy(pPage);
-        json_decref(pData);
+        json_decref(pPage);
         if (pOut) {
             json_object_set_new(pOut, "code", json_string(code->zCanonical));
             json_object_set_new(pOut, "page", json_integer(n));
@@ -626,10 +721,7 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
         if (!zPages && strchr(zRest, '/'))
             return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
         if (path_code(c, zRest, nCode, &code, &ret) != 0) return ret;
-        if (zPages) {
-            if (!get && !put) return method_not_allowed(c, "GET, PUT");
-            return h_page(h, c, r, zMethod, &code, zPages + 7);
-        }
+        if (zPages) return h_page(h, c, r, zMethod, &code, zPages + 7);
         if (get) return h_record_get(h, c, &code);
         if (put) return h_record_put(h, c, r, &code);
         if (del) return h_record_delete(h, c, &code);
@@ -741,6 +833,7 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
     h->maxBody = (size_t)cfg->maxBodyMb << 20;
     h->facetCheck = (unsigned)cfg->facetCheck;
     h->zWebDir = cfg->zWebDir && *cfg->zWebDir ? px_strdup(cfg->zWebDir) : NULL;
+    h->zDataDir = px_strdup(cfg->zDataDir);
     h->pDaemon = MHD_start_daemon(flags, (unsigned short)cfg->port, NULL, NULL, on_request, h,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
                                   MHD_OPTION_SOCK_ADDR, pSa,
@@ -751,6 +844,7 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
     if (!h->pDaemon) {
         snprintf(zErr, nErr, "cannot listen on %s port %ld (in use, or not allowed)", cfg->zListen, cfg->port);
         px_free(h->zWebDir);
+        px_free(h->zDataDir);
         px_free(h);
         return PS_IO;
     }
@@ -770,5 +864,6 @@ void idx_http_stop(idx_http *h, int waitSec)
         IDX_LOG(IDX_LOG_WARN, 0, "%d requests still running at shutdown", atomic_load(&h->nInFlight));
     MHD_stop_daemon(h->pDaemon);
     px_free(h->zWebDir);
+    px_free(h->zDataDir);
     px_free(h);
 }

@@ -26,7 +26,7 @@ static char *to_enc(const char *zEnc, const char *z, size_t *pn)
 static json_t *import(const char *z, size_t n, int *pRc, long *pLine, char *zErr)
 {
     json_t *pOut = NULL;
-    *pRc = idx_csv_import(pIdx, z, n, &pOut, pLine, zErr, 512);
+    *pRc = idx_csv_import(pIdx, z, n, 1, &pOut, pLine, zErr, 512);
     return pOut;
 }
 
@@ -62,6 +62,13 @@ int main(void)
     CHECK_INT(num(r, "imported"), 4);  /* 0001, 0002, 0005, 0008 */
     CHECK_INT(num(r, "replaced"), 0);
     CHECK_INT(num(r, "rejected_count"), 4);
+    /* The good rows listed, a repeated 档号 on each of its lines. */
+    CHECK_INT(json_array_size(json_object_get(r, "records")), 5);
+    CHECK_STR(json_string_value(json_object_get(item(r, "records", 0), "code")), "Z031-WS·2017-Y-BGS-0001");
+    CHECK_INT(num(item(r, "records", 0), "pages"), 3);
+    CHECK_INT(num(item(r, "records", 0), "line"), 2);
+    CHECK_INT(num(item(r, "records", 3), "line"), 10);
+    CHECK_STR(json_string_value(json_object_get(item(r, "records", 4), "code")), "Z031-WS·2017-Y-BGS-0008");
     CHECK_INT(num(item(r, "rejected", 0), "line"), 5);  /* the quoted field spans lines 3-4 */
     CHECK_STR(json_string_value(json_object_get(item(r, "rejected", 0), "key")), "date");
     CHECK_INT(num(item(r, "rejected", 1), "line"), 7);
@@ -139,7 +146,7 @@ int main(void)
     for (long k = 1; k < 200; k += 7) {
         json_t *pOut = NULL;
         px_fail_after(k);
-        rc = idx_csv_import(pIdx, zGb, strlen(zGb), &pOut, &line, zErr, sizeof zErr);
+        rc = idx_csv_import(pIdx, zGb, strlen(zGb), 1, &pOut, &line, zErr, sizeof zErr);
         px_fail_reset();
         CHECK(rc == PS_OK || rc == PS_NOMEM || rc == PS_INDEX);
         json_decref(pOut);

@@ -1,0 +1,101 @@
+/* Text encodings of files from the field, told apart and converted with iconv. */
+#include "proto_enc.h"
+#include "proto_alloc.h"
+#include "proto_record.h"
+#include "proto_status.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+
+static long line_of(const char *z, size_t i)
+{
+    long n = 1;
+    for (size_t k = 0; k < i; k++) n += z[k] == '\n';
+    return n;
+}
+
+static int convert(const char *zFrom, const char *z, size_t n, char **pzOut, size_t *pnOut,
+                   size_t *piBad)
+{
+    iconv_t cd = iconv_open("UTF-8", zFrom);
+    if (cd == (iconv_t)-1) return PS_INTERNAL;
+    size_t nAlloc = n * 2 + 16;
+    char *zOut = px_malloc(nAlloc);
+    if (!zOut) { iconv_close(cd); return PS_NOMEM; }
+    char *pIn = (char *)z, *pOut = zOut;
+    size_t nIn = n, nLeft = nAlloc - 1;
+    int rc = PS_OK;
+    while (nIn > 0) {
+        if (iconv(cd, &pIn, &nIn, &pOut, &nLeft) != (size_t)-1) continue;
+        if (errno == E2BIG) {
+            size_t used = (size_t)(pOut - zOut);
+            nAlloc *= 2;
+            char *zNew = px_realloc(zOut, nAlloc);
+            if (!zNew) { rc = PS_NOMEM; break; }
+            zOut = zNew;
+            pOut = zOut + used;
+            nLeft = nAlloc - used - 1;
+            continue;
+        }
+        *piBad = (size_t)(pIn - z);
+        rc = PS_ENCODING;
+        break;
+    }
+    iconv_close(cd);
+    if (rc != PS_OK) { px_free(zOut); return rc; }
+    *pOut = 0;
+    *pzOut = zOut;
+    *pnOut = (size_t)(pOut - zOut);
+    return PS_OK;
+}
+
+int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
+                char *zErr, size_t nErr)
+{
+    size_t iBad = 0;
+    int rc;
+    if (n >= 2 && (((unsigned char)z[0] == 0xFF && (unsigned char)z[1] == 0xFE) ||
+                   ((unsigned char)z[0] == 0xFE && (unsigned char)z[1] == 0xFF))) {
+        *pzEncoding = "utf-16";
+        rc = convert("UTF-16", z, n, pzOut, pnOut, &iBad);
+        if (rc == PS_OK && *pnOut >= 3 && memcmp(*pzOut, "\xEF\xBB\xBF", 3) == 0) {
+            memmove(*pzOut, *pzOut + 3, *pnOut - 2);
+            *pnOut -= 3;
+        }
+        if (rc == PS_ENCODING) snprintf(zErr, nErr, "the file starts as UTF-16 but has a bad character near byte %zu", iBad);
+        return rc;
+    }
+    const char *zBody = z;
+    size_t nBody = n;
+    *pzEncoding = "utf-8";
+    if (n >= 3 && memcmp(z, "\xEF\xBB\xBF", 3) == 0) {
+        zBody += 3;
+        nBody -= 3;
+        *pzEncoding = "utf-8-bom";
+    }
+    if (proto_utf8_valid(zBody, nBody)) {
+        *pzOut = px_strndup(zBody, nBody);
+        if (!*pzOut) return PS_NOMEM;
+        *pnOut = nBody;
+        return PS_OK;
+    }
+    if (zBody != z) {
+        /* A BOM says UTF-8: a bad byte after it is an error, not GB18030. */
+        size_t i = 0;
+        while (i < nBody) { /* the first line that is not UTF-8 */
+            const char *zEol = memchr(zBody + i, '\n', nBody - i);
+            size_t k = zEol ? (size_t)(zEol - zBody) + 1 : nBody;
+            if (!proto_utf8_valid(zBody + i, k - i)) break;
+            i = k;
+        }
+        snprintf(zErr, nErr, "the file starts with a UTF-8 BOM but line %ld is not UTF-8", line_of(zBody, i));
+        return PS_ENCODING;
+    }
+    *pzEncoding = "gb18030";
+    rc = convert("GB18030", z, n, pzOut, pnOut, &iBad);
+    if (rc == PS_ENCODING)
+        snprintf(zErr, nErr, "line %ld is neither UTF-8 nor GB18030 (byte %zu)", line_of(z, iBad), iBad + 1);
+    return rc;
+}

@@ -1,0 +1,14 @@
+/* Text files from the field (catalogs, born-digital page texts) come in
+ * UTF-8 with or without BOM, GB18030, or UTF-16 with BOM. */
+#ifndef PROTO_ENC_H
+#define PROTO_ENC_H
+
+#include <stddef.h>
+
+/* Convert z to UTF-8: *pzOut is a new buffer (px_free) and *pzEncoding names
+ * what the input was ("utf-8", "utf-8-bom", "gb18030", "utf-16").  On
+ * PS_ENCODING, zErr names the line of the first undecodable byte. */
+int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
+                char *zErr, size_t nErr);
+
+#endif
