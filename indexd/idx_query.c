@@ -95,7 +95,7 @@ static unsigned peek(const parser *p, size_t i, size_t *pLen)
 {
     size_t k = i;
     if (i >= p->n) { *pLen = 0; return 0; }
-    unsigned c = idx_utf8_next(p->z, p->n, &k);
+    unsigned c = proto_utf8_next(p->z, p->n, &k);
     *pLen = k - i;
     return c;
 }
@@ -242,7 +242,7 @@ static iq_node *parse_primary(parser *p)
             int letters = nName > 0;
             for (size_t j = p->i; j < k;) {
                 unsigned x = peek(p, j, &len);
-                if (!((x >= 'a' && x <= 'z') || (x >= 'A' && x <= 'Z') || x == '_' || idx_is_han(x))) letters = 0;
+                if (!((x >= 'a' && x <= 'z') || (x >= 'A' && x <= 'Z') || x == '_' || proto_is_han(x))) letters = 0;
                 j += len;
             }
             if (letters) {

@@ -124,7 +124,7 @@ static int char_offsets(const char *z, size_t n, size_t *ai, int nMax)
     size_t i = 0;
     while (i < n && k < nMax) {
         ai[k++] = i;
-        idx_utf8_next(z, n, &i);
+        proto_utf8_next(z, n, &i);
     }
     ai[k] = n;
     return k;
@@ -616,7 +616,7 @@ static size_t back_chars(const char *z, size_t i, int k)
 static size_t fwd_chars(const char *z, size_t n, size_t i, int k)
 {
     while (i < n && k > 0) {
-        idx_utf8_next(z, n, &i);
+        proto_utf8_next(z, n, &i);
         k--;
     }
     return i;

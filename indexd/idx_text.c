@@ -8,28 +8,6 @@
 #define WORD_MAX 256   /* bytes of one folded word; longer ones are cut */
 #define RUN_MAX 4096   /* bytes of a Han run handled at once */
 
-unsigned idx_utf8_next(const char *zIn, size_t n, size_t *pi)
-{
-    const unsigned char *z = (const unsigned char *)zIn;
-    size_t i = *pi;
-    unsigned c = z[i];
-    size_t k;
-    unsigned min;
-    if (c < 0x80) { *pi = i + 1; return c; }
-    if ((c & 0xE0) == 0xC0) { k = 1; c &= 0x1F; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { k = 2; c &= 0x0F; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { k = 3; c &= 0x07; min = 0x10000; }
-    else { *pi = i + 1; return 0xFFFD; }
-    if (i + k >= n) { *pi = i + 1; return 0xFFFD; }
-    for (size_t j = 1; j <= k; j++) {
-        if ((z[i + j] & 0xC0) != 0x80) { *pi = i + 1; return 0xFFFD; }
-        c = (c << 6) | (z[i + j] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { *pi = i + 1; return 0xFFFD; }
-    *pi = i + k + 1;
-    return c;
-}
-
 size_t idx_utf8_put(char *z, unsigned c)
 {
     if (c < 0x80) { z[0] = (char)c; return 1; }
@@ -41,13 +19,6 @@ size_t idx_utf8_put(char *z, unsigned c)
     z[0] = (char)(0xF0 | (c >> 18)); z[1] = (char)(0x80 | ((c >> 12) & 0x3F));
     z[2] = (char)(0x80 | ((c >> 6) & 0x3F)); z[3] = (char)(0x80 | (c & 0x3F));
     return 4;
-}
-
-int idx_is_han(unsigned c)
-{
-    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-           (c >= 0x20000 && c <= 0x2FA1F) || (c >= 0xF900 && c <= 0xFAFF) ||
-           c == 0x3007; /* 〇, as in 二〇一七年 */
 }
 
 enum { C_SPACE, C_BREAK, C_HAN, C_WORD };
@@ -65,7 +36,7 @@ static int char_class(unsigned c)
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
         c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF)
         return C_SPACE;
-    if (idx_is_han(c)) return C_HAN;
+    if (proto_is_han(c)) return C_HAN;
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) return C_WORD;
     if (c < 0x80) return C_BREAK;
     if (c == 0xFFFD) return C_BREAK;
@@ -87,7 +58,7 @@ int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
 
     while (i < n) {
         size_t iStart = i;
-        unsigned c = fold(idx_utf8_next(z, n, &i));
+        unsigned c = fold(proto_utf8_next(z, n, &i));
         int cls = char_class(c);
         if (cls == C_SPACE) continue;
         if (cls == C_BREAK) {
@@ -104,14 +75,14 @@ int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
             if (cls == C_HAN) {
                 while (j < n) {
                     size_t k = j;
-                    unsigned d = fold(idx_utf8_next(z, n, &k));
+                    unsigned d = fold(proto_utf8_next(z, n, &k));
                     if (char_class(d) != C_SPACE) break;
                     j = k;
                 }
             }
             if (j >= n) break;
             size_t k = j;
-            unsigned d = fold(idx_utf8_next(z, n, &k));
+            unsigned d = fold(proto_utf8_next(z, n, &k));
             if (char_class(d) != cls) break;
             if (nBuf + 4 > (cls == C_HAN ? RUN_MAX : WORD_MAX)) {
                 if (cls == C_HAN) break;  /* emit this part; the rest follows */
@@ -168,7 +139,7 @@ static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsi
     int k = 0;
     while (i < n) {
         size_t iChar = i;
-        idx_utf8_next(z, n, &i);
+        proto_utf8_next(z, n, &i);
         if ((rc = emit(s, z + iChar, i - iChar)) != 0) return rc;
         if (k > 0 && (rc = emit(s, z + iPrev, i - iPrev)) != 0) return rc;
         if (k == 0 && lastHan) {
@@ -257,11 +228,11 @@ static int form_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsig
     size_t i = 0, o = iStart;
     while (i < n) {
         size_t i0 = i;
-        idx_utf8_next(z, n, &i);
+        proto_utf8_next(z, n, &i);
         size_t oStart;
         for (;;) {  /* find the next Han character in the original */
             oStart = o;
-            unsigned c = idx_utf8_next(s->zOrig, iEnd, &o);
+            unsigned c = proto_utf8_next(s->zOrig, iEnd, &o);
             if (char_class(fold(c)) == C_HAN) break;
             if (o >= iEnd) break;
         }

@@ -15,6 +15,8 @@
 #ifndef IDX_TEXT_H
 #define IDX_TEXT_H
 
+#include "proto_enc.h"
+
 #include <stddef.h>
 
 typedef enum { IDX_TOK_WORD, IDX_TOK_HAN, IDX_TOK_BREAK } idx_tok_kind;
@@ -30,12 +32,8 @@ typedef int (*idx_tok_fn)(void *ctx, idx_tok_kind kind, const char *z, size_t n,
  * bytes is cut, not an error). */
 int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx);
 
-/* Decode one code point at z[*pi] (n bytes in all), advancing *pi.
- * Returns the code point, or 0xFFFD (advancing one byte) for bad UTF-8. */
-unsigned idx_utf8_next(const char *z, size_t n, size_t *pi);
 /* Encode c into z (4 bytes room); returns the number of bytes. */
 size_t idx_utf8_put(char *z, unsigned c);
-int idx_is_han(unsigned c);
 
 /* Receives index terms (each occurrence once). */
 typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n);

@@ -99,3 +99,32 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
         snprintf(zErr, nErr, "line %ld is neither UTF-8 nor GB18030 (byte %zu)", line_of(z, iBad), iBad + 1);
     return rc;
 }
+
+unsigned proto_utf8_next(const char *zIn, size_t n, size_t *pi)
+{
+    const unsigned char *z = (const unsigned char *)zIn;
+    size_t i = *pi;
+    unsigned c = z[i];
+    size_t k;
+    unsigned min;
+    if (c < 0x80) { *pi = i + 1; return c; }
+    if ((c & 0xE0) == 0xC0) { k = 1; c &= 0x1F; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { k = 2; c &= 0x0F; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { k = 3; c &= 0x07; min = 0x10000; }
+    else { *pi = i + 1; return 0xFFFD; }
+    if (i + k >= n) { *pi = i + 1; return 0xFFFD; }
+    for (size_t j = 1; j <= k; j++) {
+        if ((z[i + j] & 0xC0) != 0x80) { *pi = i + 1; return 0xFFFD; }
+        c = (c << 6) | (z[i + j] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { *pi = i + 1; return 0xFFFD; }
+    *pi = i + k + 1;
+    return c;
+}
+
+int proto_is_han(unsigned c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x20000 && c <= 0x2FA1F) || (c >= 0xF900 && c <= 0xFAFF) ||
+           c == 0x3007; /* 〇, as in 二〇一七年 */
+}

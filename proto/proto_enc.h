@@ -11,4 +11,10 @@
 int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
                 char *zErr, size_t nErr);
 
+/* Decode one code point at z[*pi] (n bytes in all), advancing *pi.
+ * Returns the code point, or 0xFFFD (advancing one byte) for bad UTF-8. */
+unsigned proto_utf8_next(const char *z, size_t n, size_t *pi);
+/* A CJK ideograph (the unified blocks, extensions, compatibility, and 〇). */
+int proto_is_han(unsigned c);
+
 #endif

@@ -1,0 +1,778 @@
+/* ingest: turn a vendor's delivery folder into searchable page texts.
+ *
+ *   ingest [options] FOLDER
+ *
+ * Imports the catalog through indexd, links every scan to its catalog row
+ * by 档号, reads every page in worker processes (oc_pool) and sends text,
+ * measurements and a web copy of the page image to indexd.  Stopped at any
+ * moment (Ctrl-C, kill -9) it resumes where it was: a journal in the state
+ * folder remembers every page sent, by file identity (path, size, mtime),
+ * so a changed file is read again.  Ends with a report on screen and as
+ * JSON. */
+#include "oc_delivery.h"
+#include "oc_pool.h"
+#include "proto_alloc.h"
+#include "proto_status.h"
+#include "qc_args.h"
+#include "qc_buf.h"
+#include "qc_client.h"
+#include "qc_path.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EXIT_DONE = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_PROBLEMS = 3, EXIT_STOPPED = 130 };
+
+typedef struct {
+    const char *zFolder, *zServer, *zState, *zReport, *zCatalog;
+    int nWorker, timeoutS, lowConf, minDpi, quiet;
+    long memMb;
+    double maxSkew;
+    oc_opts o;
+} opts;
+
+static volatile sig_atomic_t gStop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    gStop = 1;
+}
+
+static const char zUsage[] =
+    "usage: ingest [options] FOLDER\n"
+    "\n"
+    "Reads a vendor's delivery (catalog CSV + scans named by 档号) into indexd.\n"
+    "Run it again after a stop: pages already read are not read again.\n"
+    "\n"
+    "  --server URL     indexd's address; default $INDEXD_URL, else " QC_DEFAULT_SERVER "\n"
+    "  --catalog FILE   the catalog CSV (default: the one in FOLDER)\n"
+    "  --workers N      reader processes (default: the number of cores)\n"
+    "  --lang L         Tesseract languages (default chi_sim; e.g. chi_sim+eng)\n"
+    "  --timeout S      seconds one page may take (default 180)\n"
+    "  --mem-mb M       memory limit of a reader process (default 2048)\n"
+    "  --max-mpixels P  larger images are refused unread (default 120)\n"
+    "  --low-conf C     OCR confidence under which a page is reported (default 60)\n"
+    "  --min-dpi D      resolution under which a page is reported (default 200)\n"
+    "  --state DIR      journal and logs (default FOLDER/.ingest, or ./var/ingest/<name> if FOLDER is read-only)\n"
+    "  --report FILE    also write the report as JSON here\n"
+    "  --quiet          no progress, only the report\n";
+
+/* ---- the work list ---------------------------------------------------------- */
+
+typedef struct {
+    size_t iFile;     /* in the delivery */
+    char zKind[16];
+    int nPages;       /* -1 until probed */
+    int failed;
+    int firstPage;    /* page number of its first page in the record */
+} file_state;
+
+typedef struct {
+    const opts *o;
+    oc_delivery d;
+    file_state *aF;
+    oc_journal *pJ;
+    qc_client *pC;
+    oc_pool *pPool;
+    json_t *pCatalog;   /* 档号 -> 页数 (or null) of the catalog rows */
+    json_t *pImport;    /* the import answer */
+    json_t *pProblems;  /* lists by kind */
+    char zTmp[4096];
+    /* progress */
+    size_t nItems, nItemsDone, nPages, nPagesDone, nPagesRead, nErrors;
+    double t0, tLast;
+    int tty;
+} run;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void problem(run *r, const char *zList, json_t *o)
+{
+    json_t *a = json_object_get(r->pProblems, zList);
+    if (!a) {
+        a = json_array();
+        json_object_set_new(r->pProblems, zList, a);
+    }
+    json_array_append_new(a, o);
+}
+
+static void file_key(char *z, size_t n, const char *zOp, const oc_file *f, int i)
+{
+    if (i < 0) snprintf(z, n, "%s\t%s\t%lld\t%lld", zOp, f->zRel, f->size, f->mtimeNs);
+    else snprintf(z, n, "%s\t%s\t%lld\t%lld\t%d", zOp, f->zRel, f->size, f->mtimeNs, i);
+}
+
+/* ---- progress ----------------------------------------------------------------- */
+
+static void progress(run *r, int force)
+{
+    double t = now_s();
+    if (r->o->quiet || (!force && t - r->tLast < (r->tty ? 0.5 : 10.0))) return;
+    r->tLast = t;
+    double mins = (t - r->t0) / 60.0;
+    double ppm = mins > 0.05 ? r->nPagesRead / mins : 0;
+    size_t left = r->nPages > r->nPagesDone ? r->nPages - r->nPagesDone : 0;
+    char zLeft[32] = "?";
+    if (ppm > 0) {
+        double m = left / ppm;
+        if (m < 1) snprintf(zLeft, sizeof zLeft, "<1m");
+        else if (m < 120) snprintf(zLeft, sizeof zLeft, "%.0fm", m);
+        else snprintf(zLeft, sizeof zLeft, "%.1fh", m / 60);
+    }
+    if (r->tty) {
+        int width = 30, fill = r->nPages ? (int)(width * (double)r->nPagesDone / (double)r->nPages) : 0;
+        char zBar[64];
+        for (int i = 0; i < width; i++) zBar[i] = i < fill ? '#' : '.';
+        zBar[width] = 0;
+        fprintf(stderr, "\r[%s] items %zu/%zu  pages %zu/%zu  %.0f pages/min  %s left  %zu errors \033[K",
+                zBar, r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, ppm, zLeft, r->nErrors);
+    } else {
+        fprintf(stderr, "ingest: items %zu/%zu, pages %zu/%zu, %.0f pages/min, %s left, %zu errors\n",
+                r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, ppm, zLeft, r->nErrors);
+    }
+}
+
+/* ---- catalog -------------------------------------------------------------------- */
+
+static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
+{
+    FILE *f = fopen(zPath, "rb");
+    if (!f) {
+        snprintf(zErr, nErr, "cannot open the catalog %.300s: %s", zPath, strerror(errno));
+        return PS_IO;
+    }
+    qc_answer a;
+    qc_answer_init(&a);
+    int rc = qc_client_call(r->pC, "POST", "/api/v1/catalog?list=1", "text/csv", f, &a, zErr, nErr);
+    fclose(f);
+    if (rc != PS_OK) {
+        char zWhy[512];
+        snprintf(zWhy, sizeof zWhy, "%.500s", zErr);
+        snprintf(zErr, nErr, "the catalog %.300s was refused: %s", zPath, zWhy);
+        qc_answer_clear(&a);
+        return rc;
+    }
+    r->pImport = json_incref(a.pJson);
+    json_t *pRec;
+    size_t i;
+    json_array_foreach(json_object_get(a.pJson, "records"), i, pRec) {
+        json_t *pPages = json_object_get(pRec, "pages");
+        json_object_set(r->pCatalog, json_string_value(json_object_get(pRec, "code")), pPages ? pPages : json_null());
+    }
+    json_t *pRej;
+    json_array_foreach(json_object_get(a.pJson, "rejected"), i, pRej) {
+        json_t *o = json_deep_copy(pRej);
+        json_object_set_new(o, "file", json_string(zPath));
+        problem(r, "catalog_rejected", o);
+    }
+    json_object_del(r->pImport, "records");
+    qc_answer_clear(&a);
+    return PS_OK;
+}
+
+/* ---- sending a page --------------------------------------------------------------- */
+
+static int send_page(run *r, const oc_file *f, int pageNo, json_t *pPage, const char *zWeb, char *zErr,
+                     size_t nErr)
+{
+    qc_buf path;
+    qc_answer a;
+    char zNo[16];
+    int rc;
+    qc_buf_init(&path, 0);
+    qc_answer_init(&a);
+    snprintf(zNo, sizeof zNo, "%d", pageNo);
+    if (zWeb && access(zWeb, R_OK) == 0) {
+        rc = qc_path_page(&path, f->zCode, zNo);
+        if (rc == PS_OK) rc = qc_buf_add(&path, "/image", 6);
+        FILE *fi = rc == PS_OK ? fopen(zWeb, "rb") : NULL;
+        if (rc == PS_OK && !fi) rc = PS_IO;
+        if (rc == PS_OK) rc = qc_client_call(r->pC, "PUT", qc_buf_str(&path), "image/jpeg", fi, &a, zErr, nErr);
+        if (fi) fclose(fi);
+        unlink(zWeb);
+        if (rc != PS_OK) goto out;
+        qc_buf_reset(&path);
+    }
+    rc = qc_path_page(&path, f->zCode, zNo);
+    char *zJson = rc == PS_OK ? json_dumps(pPage, JSON_COMPACT) : NULL;
+    if (rc == PS_OK && !zJson) rc = PS_NOMEM;
+    if (rc == PS_OK) {
+        FILE *fb = fmemopen(zJson, strlen(zJson), "rb");
+        if (!fb) rc = PS_NOMEM;
+        else {
+            rc = qc_client_call(r->pC, "PUT", qc_buf_str(&path), "application/json", fb, &a, zErr, nErr);
+            fclose(fb);
+        }
+    }
+    free(zJson);
+out:
+    qc_answer_clear(&a);
+    qc_buf_release(&path);
+    return rc;
+}
+
+/* What the report keeps of a page read (also in the journal, for resumed runs). */
+static json_t *page_summary(const oc_file *f, int i, int pageNo, const json_t *pPage)
+{
+    json_t *s = json_pack("{s:s,s:s,s:i,s:i}", "code", f->zCode, "file", f->zRel, "file_page", i + 1, "page", pageNo);
+    const char *azKey[] = {"source", "dpi", "confidence", "skew", "blank"};
+    for (size_t k = 0; k < sizeof azKey / sizeof azKey[0]; k++) {
+        json_t *v = json_object_get(pPage, azKey[k]);
+        if (v) json_object_set(s, azKey[k], v);
+    }
+    return s;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+typedef struct {
+    size_t iFile;
+    int index;   /* page index in the file; -1: probe */
+    int pageNo;
+} job_tag;
+
+static int next_job(run *r, size_t *piFile, int *piPage, json_t **ppJob, job_tag *t)
+{
+    char zKey[8400];
+    for (; *piFile < r->d.n; (*piFile)++, *piPage = -1) {
+        file_state *fs = &r->aF[*piFile];
+        const oc_file *f = &r->d.a[*piFile];
+        if (fs->failed || !json_object_get(r->pCatalog, f->zCode)) continue;
+        if (*piPage < 0) {
+            *piPage = 0;
+            if (fs->nPages < 0) {
+                char zPath[8192];
+                snprintf(zPath, sizeof zPath, "%s/%s", r->o->zFolder, f->zRel);
+                *ppJob = json_pack("{s:s,s:s}", "op", "probe", "path", zPath);
+                t->iFile = *piFile;
+                t->index = -1;
+                return 1;
+            }
+        }
+        if (fs->nPages < 0) return 0; /* its probe is still running */
+        while (*piPage < fs->nPages) {
+            int i = (*piPage)++;
+            file_key(zKey, sizeof zKey, "page", f, i);
+            if (oc_journal_get(r->pJ, zKey)) continue; /* read in an earlier run */
+            char zPath[8192], zWeb[4200];
+            snprintf(zPath, sizeof zPath, "%s/%s", r->o->zFolder, f->zRel);
+            snprintf(zWeb, sizeof zWeb, "%s/page-%zu-%d.jpg", r->zTmp, *piFile, i);
+            *ppJob = json_pack("{s:s,s:s,s:s,s:i,s:s}", "op", "page", "path", zPath, "kind", fs->zKind,
+                               "index", i, "web", zWeb);
+            t->iFile = *piFile;
+            t->index = i;
+            t->pageNo = fs->firstPage + i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Page numbers: a file named with a page number starts there; the others
+ * follow the item's pages so far.  Counts pages to do for the progress. */
+static void number_pages(run *r)
+{
+    const char *zCode = NULL;
+    int next = 1;
+    r->nPages = r->nPagesDone = 0;
+    for (size_t i = 0; i < r->d.n; i++) {
+        const oc_file *f = &r->d.a[i];
+        file_state *fs = &r->aF[i];
+        if (!zCode || strcmp(zCode, f->zCode) != 0) {
+            zCode = f->zCode;
+            next = 1;
+        }
+        if (fs->nPages < 0 || fs->failed) continue;
+        fs->firstPage = f->page > 0 && f->page >= next ? f->page : next;
+        next = fs->firstPage + fs->nPages;
+        if (!json_object_get(r->pCatalog, f->zCode)) continue;
+        r->nPages += (size_t)fs->nPages;
+        char zKey[8400];
+        for (int k = 0; k < fs->nPages; k++) {
+            file_key(zKey, sizeof zKey, "page", f, k);
+            if (oc_journal_get(r->pJ, zKey)) r->nPagesDone++;
+        }
+    }
+}
+
+static void on_answer(run *r, job_tag *t, json_t *a)
+{
+    const oc_file *f = &r->d.a[t->iFile];
+    file_state *fs = &r->aF[t->iFile];
+    char zKey[8400], zErr[512];
+    int ok = json_is_true(json_object_get(a, "ok"));
+    if (t->index < 0) {
+        if (!ok) {
+            fs->failed = 1;
+            r->nErrors++;
+            json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "file", f->zRel, "code", f->zCode,
+                                  "status", json_object_get(a, "status"), "reason", json_object_get(a, "error"));
+            if (json_object_get(a, "mime")) json_object_set(o, "type", json_object_get(a, "mime"));
+            problem(r, "unreadable_files", o);
+            return;
+        }
+        snprintf(fs->zKind, sizeof fs->zKind, "%s", json_string_value(json_object_get(a, "kind")));
+        fs->nPages = (int)json_integer_value(json_object_get(a, "pages"));
+        file_key(zKey, sizeof zKey, "probe", f, -1);
+        json_t *v = json_pack("{s:s,s:i}", "kind", fs->zKind, "pages", fs->nPages);
+        oc_journal_put(r->pJ, zKey, v, zErr, sizeof zErr);
+        json_decref(v);
+        return;
+    }
+    if (!ok) {
+        r->nErrors++;
+        problem(r, "unreadable_files", json_pack("{s:s,s:s,s:i,s:O,s:O}", "file", f->zRel, "code", f->zCode,
+                                                 "file_page", t->index + 1, "status", json_object_get(a, "status"),
+                                                 "reason", json_object_get(a, "error")));
+        r->nPagesDone++;
+        return;
+    }
+    json_t *pPage = json_object_get(a, "page");
+    json_object_set_new(pPage, "file", json_string(f->zRel));
+    json_object_set_new(pPage, "file_page", json_integer(t->index + 1));
+    char zWeb[4200];
+    snprintf(zWeb, sizeof zWeb, "%s/page-%zu-%d.jpg", r->zTmp, t->iFile, t->index);
+    int rc = send_page(r, f, t->pageNo, pPage, zWeb, zErr, sizeof zErr);
+    if (rc != PS_OK) {
+        r->nErrors++;
+        problem(r, "send_failed", json_pack("{s:s,s:s,s:i,s:s}", "file", f->zRel, "code", f->zCode, "page",
+                                            t->pageNo, "reason", zErr));
+        if (rc == PS_NET) gStop = 2; /* the daemon is gone: stop, resume later */
+        return;
+    }
+    json_t *s = page_summary(f, t->index, t->pageNo, pPage);
+    file_key(zKey, sizeof zKey, "page", f, t->index);
+    if (oc_journal_put(r->pJ, zKey, s, zErr, sizeof zErr) != PS_OK) {
+        fprintf(stderr, "ingest: %s\n", zErr);
+        gStop = 2;
+    }
+    json_decref(s);
+    r->nPagesDone++;
+    r->nPagesRead++;
+}
+
+/* The report's lists from the journal and the delivery. */
+static void build_report(run *r)
+{
+    const opts *o = r->o;
+    json_t *pAll = oc_journal_all(r->pJ);
+    json_t *pFound = json_object(); /* 档号 -> pages found */
+    char zKey[8400];
+    for (size_t i = 0; i < r->d.n; i++) {
+        const oc_file *f = &r->d.a[i];
+        const file_state *fs = &r->aF[i];
+        if (!json_object_get(r->pCatalog, f->zCode)) {
+            problem(r, "scans_without_catalog_row", json_pack("{s:s,s:s}", "file", f->zRel, "code", f->zCode));
+            continue;
+        }
+        if (fs->nPages < 0 || fs->failed) continue;
+        json_t *n = json_object_get(pFound, f->zCode);
+        json_object_set_new(pFound, f->zCode, json_integer(json_integer_value(n) + fs->nPages));
+        for (int k = 0; k < fs->nPages; k++) {
+            file_key(zKey, sizeof zKey, "page", f, k);
+            json_t *s = json_object_get(pAll, zKey);
+            if (!s) continue;
+            json_int_t dpi = json_integer_value(json_object_get(s, "dpi"));
+            const char *zSrc = json_string_value(json_object_get(s, "source"));
+            int scan = zSrc && strcmp(zSrc, "ocr") == 0;
+            if (scan && dpi > 0 && dpi < o->minDpi) problem(r, "low_dpi", json_deep_copy(s));
+            if (scan && dpi == 0) problem(r, "unknown_dpi", json_deep_copy(s));
+            if (json_is_true(json_object_get(s, "blank"))) problem(r, "blank_pages", json_deep_copy(s));
+            else if (scan && json_integer_value(json_object_get(s, "confidence")) < o->lowConf)
+                problem(r, "low_confidence", json_deep_copy(s));
+            if (scan && fabs(json_number_value(json_object_get(s, "skew"))) > o->maxSkew)
+                problem(r, "skewed", json_deep_copy(s));
+        }
+    }
+    const char *zCode;
+    json_t *v;
+    json_object_foreach(r->pCatalog, zCode, v) {
+        json_t *n = json_object_get(pFound, zCode);
+        if (!n) {
+            int any = 0;
+            for (size_t i = 0; i < r->d.n && !any; i++) any = strcmp(r->d.a[i].zCode, zCode) == 0;
+            if (!any) problem(r, "catalog_rows_without_scans", json_pack("{s:s}", "code", zCode));
+            continue;
+        }
+        if (json_is_integer(v) && json_integer_value(v) != json_integer_value(n))
+            problem(r, "page_count_mismatch", json_pack("{s:s,s:O,s:O}", "code", zCode, "catalog_pages", v,
+                                                        "scanned_pages", n));
+    }
+    for (size_t i = 0; i < r->d.nStray; i++)
+        problem(r, "unrecognised_files", json_pack("{s:s,s:s}", "file", r->d.azStray[i], "reason",
+                                                   "the name is not a 档号 (nor 档号-page, nor a page in a 档号 folder)"));
+    json_decref(pFound);
+}
+
+static const struct { const char *zKey, *zTitle; } aSection[] = {
+    {"catalog_rejected", "catalog rows rejected"},
+    {"scans_without_catalog_row", "scans with no catalog row (not read)"},
+    {"catalog_rows_without_scans", "catalog rows with no scans"},
+    {"page_count_mismatch", "page count differs from 页数"},
+    {"unreadable_files", "unreadable or unsupported files"},
+    {"unrecognised_files", "files not named by 档号"},
+    {"send_failed", "pages indexd did not take"},
+    {"low_dpi", "pages below the minimum resolution"},
+    {"unknown_dpi", "pages whose file gives no resolution"},
+    {"low_confidence", "pages with low OCR confidence"},
+    {"blank_pages", "blank pages"},
+    {"skewed", "pages skewed beyond the limit"},
+};
+
+static void print_item(FILE *out, const json_t *o)
+{
+    const char *zKey;
+    json_t *v;
+    int first = 1;
+    fputs("    ", out);
+    json_object_foreach((json_t *)o, zKey, v) {
+        if (json_is_real(v)) {
+            fprintf(out, "%s%s=%.2f", first ? "" : "  ", zKey, json_real_value(v));
+        } else {
+            char *z = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+            fprintf(out, "%s%s=%s", first ? "" : "  ", zKey, z ? z : json_string_value(v));
+            free(z);
+        }
+        first = 0;
+    }
+    fputc('\n', out);
+}
+
+static void print_report(const run *r, const json_t *pRep, FILE *out)
+{
+    fprintf(out, "\ningest report for %s\n", r->o->zFolder);
+    fprintf(out, "  catalog: %lld imported, %lld replaced, %lld rejected\n",
+            (long long)json_integer_value(json_object_get(r->pImport, "imported")),
+            (long long)json_integer_value(json_object_get(r->pImport, "replaced")),
+            (long long)json_integer_value(json_object_get(r->pImport, "rejected_count")));
+    fprintf(out, "  scans: %zu files for %zu items; pages %zu, read now %zu, errors %zu\n", r->d.n, r->nItems,
+            r->nPages, r->nPagesRead, r->nErrors);
+    const json_t *pP = json_object_get(pRep, "problems");
+    for (size_t s = 0; s < sizeof aSection / sizeof aSection[0]; s++) {
+        const json_t *a = json_object_get(pP, aSection[s].zKey);
+        if (!json_array_size(a)) continue;
+        fprintf(out, "  %s: %zu\n", aSection[s].zTitle, json_array_size(a));
+        size_t i;
+        json_t *o;
+        json_array_foreach((json_t *)a, i, o) {
+            if (i == 20 && json_array_size(a) > 21) {
+                fprintf(out, "    … and %zu more (see the JSON report)\n", json_array_size(a) - 20);
+                break;
+            }
+            print_item(out, o);
+        }
+    }
+}
+
+static int make_state_dir(opts *o, char *zBuf, size_t nBuf)
+{
+    if (!o->zState) {
+        snprintf(zBuf, nBuf, "%s/.ingest", o->zFolder);
+        if (mkdir(zBuf, 0750) != 0 && errno != EEXIST) {
+            const char *zBase = strrchr(o->zFolder, '/');
+            zBase = zBase && zBase[1] ? zBase + 1 : o->zFolder;
+            mkdir("var", 0750);
+            mkdir("var/ingest", 0750);
+            snprintf(zBuf, nBuf, "var/ingest/%s", zBase);
+        }
+        o->zState = zBuf;
+    }
+    if (mkdir(o->zState, 0750) != 0 && errno != EEXIST) {
+        fprintf(stderr, "ingest: cannot create the state folder %s: %s\n", o->zState, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_args(opts *o, int argc, char **argv)
+{
+    static const struct option aLong[] = {
+        {"server", 1, 0, 's'}, {"catalog", 1, 0, 'c'}, {"workers", 1, 0, 'w'}, {"lang", 1, 0, 'l'},
+        {"timeout", 1, 0, 't'}, {"mem-mb", 1, 0, 'm'}, {"max-mpixels", 1, 0, 'x'}, {"low-conf", 1, 0, 'C'},
+        {"min-dpi", 1, 0, 'D'}, {"state", 1, 0, 'S'}, {"report", 1, 0, 'r'}, {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
+    oc_opts_default(&o->o);
+    o->nWorker = nCpu > 0 ? (int)nCpu : 1;
+    o->timeoutS = 180;
+    o->memMb = 2048;
+    o->lowConf = 60;
+    o->minDpi = 200;
+    o->maxSkew = 3.0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", aLong, NULL)) != -1) {
+        char *e = NULL;
+        long v = optarg ? strtol(optarg, &e, 10) : 0;
+        int bad = optarg && (e == optarg || *e);
+        switch (c) {
+        case 's': o->zServer = optarg; break;
+        case 'c': o->zCatalog = optarg; break;
+        case 'l': o->o.zLang = optarg; break;
+        case 'S': o->zState = optarg; break;
+        case 'r': o->zReport = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'w': if (bad || v < 1 || v > 64) goto bad; o->nWorker = (int)v; break;
+        case 't': if (bad || v < 1 || v > 86400) goto bad; o->timeoutS = (int)v; break;
+        case 'm': if (bad || v < 256 || v > 1 << 20) goto bad; o->memMb = v; break;
+        case 'x': if (bad || v < 1 || v > 10000) goto bad; o->o.maxPixels = v * 1000000; break;
+        case 'C': if (bad || v < 0 || v > 100) goto bad; o->lowConf = (int)v; break;
+        case 'D': if (bad || v < 1 || v > 10000) goto bad; o->minDpi = (int)v; break;
+        case 'h': fputs(zUsage, stdout); exit(EXIT_DONE);
+        default: fputs(zUsage, stderr); return -1;
+        }
+        continue;
+    bad:
+        for (int k = 0; aLong[k].name; k++)
+            if (aLong[k].val == c) fprintf(stderr, "ingest: --%s '%s' is out of range or not a number\n", aLong[k].name, optarg);
+        return -1;
+    }
+    if (optind != argc - 1) {
+        fputs(zUsage, stderr);
+        return -1;
+    }
+    o->zFolder = argv[optind];
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* Tesseract is linked with OpenMP, which reads OMP_THREAD_LIMIT when the
+     * process starts; without it every page is 5-6 times slower.  Start
+     * again with it set. */
+    if (!getenv("OMP_THREAD_LIMIT")) {
+        setenv("OMP_THREAD_LIMIT", "1", 1);
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "ingest: warning: cannot restart with OMP_THREAD_LIMIT=1 (%s); OCR will be slow\n",
+                strerror(errno));
+    }
+    opts o;
+    memset(&o, 0, sizeof o);
+    if (parse_args(&o, argc, argv) != 0) return EXIT_USAGE;
+    struct stat st;
+    if (stat(o.zFolder, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ingest: %s is not a folder\n", o.zFolder);
+        return EXIT_USAGE;
+    }
+    char *zAbs = realpath(o.zFolder, NULL); /* the readers need whole paths */
+    if (!zAbs) {
+        fprintf(stderr, "ingest: %s: %s\n", o.zFolder, strerror(errno));
+        return EXIT_USAGE;
+    }
+    o.zFolder = zAbs;
+    char zErr[1024], zServer[2048], zStateBuf[4096], zPath[8192];
+    qc_args qa;
+    memset(&qa, 0, sizeof qa);
+    qa.zServer = o.zServer;
+    if (qc_args_server(&qa, getenv("INDEXD_URL"), zServer, sizeof zServer, zErr, sizeof zErr) != PS_OK) {
+        fprintf(stderr, "ingest: %s\n", zErr);
+        return EXIT_USAGE;
+    }
+    if (make_state_dir(&o, zStateBuf, sizeof zStateBuf) != 0) return EXIT_ERROR;
+
+    run r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    r.tty = isatty(STDERR_FILENO);
+    r.pCatalog = json_object();
+    r.pProblems = json_object();
+    int rc = oc_delivery_scan(o.zFolder, &r.d, zErr, sizeof zErr);
+    if (rc != PS_OK) {
+        fprintf(stderr, "ingest: %s\n", zErr);
+        return EXIT_ERROR;
+    }
+    const char *zCatalog = o.zCatalog;
+    if (!zCatalog && r.d.nCatalog > 1) {
+        fprintf(stderr, "ingest: %zu catalogs in %s (%s, %s…); say which with --catalog\n", r.d.nCatalog,
+                o.zFolder, r.d.azCatalog[0], r.d.azCatalog[1]);
+        return EXIT_USAGE;
+    }
+    if (!zCatalog && r.d.nCatalog == 0) {
+        fprintf(stderr, "ingest: no catalog in %s (a CSV whose first line names the 档号 column); give one with --catalog\n",
+                o.zFolder);
+        return EXIT_USAGE;
+    }
+    if (!zCatalog) {
+        snprintf(zPath, sizeof zPath, "%s/%s", o.zFolder, r.d.azCatalog[0]);
+        zCatalog = zPath;
+    }
+    r.aF = px_calloc(r.d.n + 1, sizeof *r.aF);
+    if (!r.aF) return EXIT_ERROR;
+    snprintf(r.zTmp, sizeof r.zTmp, "%s/tmp", o.zState);
+    mkdir(r.zTmp, 0750);
+    char zJournal[4200], zLog[4200];
+    snprintf(zJournal, sizeof zJournal, "%s/journal.ndjson", o.zState);
+    snprintf(zLog, sizeof zLog, "%s/readers.log", o.zState);
+    if (oc_journal_open(zJournal, &r.pJ, zErr, sizeof zErr) != PS_OK) {
+        fprintf(stderr, "ingest: %s\n", zErr);
+        return EXIT_ERROR;
+    }
+    /* Files probed in an earlier run keep their answer while unchanged. */
+    for (size_t i = 0; i < r.d.n; i++) {
+        char zKey[8400];
+        r.aF[i].nPages = -1;
+        file_key(zKey, sizeof zKey, "probe", &r.d.a[i], -1);
+        json_t *v = oc_journal_get(r.pJ, zKey);
+        if (v) {
+            snprintf(r.aF[i].zKind, sizeof r.aF[i].zKind, "%s", json_string_value(json_object_get(v, "kind")));
+            r.aF[i].nPages = (int)json_integer_value(json_object_get(v, "pages"));
+        }
+    }
+    /* Workers first: fork before libcurl starts anything. */
+    oc_pool_opts po = {o.nWorker, o.memMb, o.timeoutS, zLog, o.o};
+    if (oc_pool_new(&po, &r.pPool, zErr, sizeof zErr) != PS_OK) {
+        fprintf(stderr, "ingest: %s\n", zErr);
+        return EXIT_ERROR;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || qc_client_new(zServer, &r.pC) != PS_OK) {
+        fprintf(stderr, "ingest: cannot start the HTTP client\n");
+        return EXIT_ERROR;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int exitCode = EXIT_DONE;
+    if ((rc = import_catalog(&r, zCatalog, zErr, sizeof zErr)) != PS_OK) {
+        fprintf(stderr, "ingest: %s\n", zErr);
+        exitCode = EXIT_ERROR;
+        goto done;
+    }
+    const char *zPrev = NULL;
+    for (size_t i = 0; i < r.d.n; i++) {
+        if (json_object_get(r.pCatalog, r.d.a[i].zCode) && (!zPrev || strcmp(zPrev, r.d.a[i].zCode) != 0)) r.nItems++;
+        if (json_object_get(r.pCatalog, r.d.a[i].zCode)) zPrev = r.d.a[i].zCode;
+    }
+    r.t0 = r.tLast = now_s();
+    if (!o.quiet)
+        fprintf(stderr, "ingest: %s: %zu scan files for %zu catalogued items, %d readers, language %s\n", o.zFolder,
+                r.d.n, r.nItems, o.nWorker, o.o.zLang);
+
+    /* Two passes: what every file is (quick), then every page. */
+    for (int pass = 0; pass < 2 && !gStop; pass++) {
+        size_t iFile = 0, doneCursor = 0;
+        int iPage = -1;
+        int more = 1;
+        if (pass == 1) number_pages(&r);
+        while (!gStop) {
+            while (more && oc_pool_has_idle(r.pPool)) {
+                json_t *pJob = NULL;
+                job_tag *t = px_calloc(1, sizeof *t);
+                if (!t) break;
+                if (pass == 0) {
+                    /* probes only */
+                    while (iFile < r.d.n && (r.aF[iFile].nPages >= 0 || !json_object_get(r.pCatalog, r.d.a[iFile].zCode)))
+                        iFile++;
+                    if (iFile < r.d.n) {
+                        snprintf(zPath, sizeof zPath, "%s/%s", o.zFolder, r.d.a[iFile].zRel);
+                        pJob = json_pack("{s:s,s:s}", "op", "probe", "path", zPath);
+                        t->iFile = iFile++;
+                        t->index = -1;
+                    }
+                } else if (!next_job(&r, &iFile, &iPage, &pJob, t)) {
+                    pJob = NULL;
+                }
+                if (!pJob) {
+                    px_free(t);
+                    more = 0;
+                    break;
+                }
+                rc = oc_pool_submit(r.pPool, pJob, t, zErr, sizeof zErr);
+                json_decref(pJob);
+                if (rc != PS_OK) {
+                    px_free(t);
+                    fprintf(stderr, "ingest: %s\n", zErr);
+                    gStop = 2;
+                    break;
+                }
+            }
+            if (!more && oc_pool_busy(r.pPool) == 0) break;
+            void *pTag = NULL;
+            json_t *a = NULL;
+            rc = oc_pool_wait(r.pPool, 500, &pTag, &a, zErr, sizeof zErr);
+            if (rc == 1) {
+                on_answer(&r, pTag, a);
+                json_decref(a);
+                px_free(pTag);
+                /* Items whose files have all been given out. */
+                while (pass == 1 && doneCursor < iFile && doneCursor < r.d.n) {
+                    const char *zC = r.d.a[doneCursor].zCode;
+                    if (json_object_get(r.pCatalog, zC) &&
+                        (doneCursor + 1 == r.d.n || strcmp(zC, r.d.a[doneCursor + 1].zCode) != 0))
+                        r.nItemsDone++;
+                    doneCursor++;
+                }
+                progress(&r, 0);
+            } else if (rc != 0) {
+                fprintf(stderr, "\ningest: %s\n", zErr);
+                px_free(pTag);
+                exitCode = EXIT_ERROR;
+                gStop = 2;
+            } else {
+                progress(&r, 0);
+            }
+        }
+    }
+    if (!o.quiet) {
+        progress(&r, 1);
+        if (r.tty) fputc('\n', stderr);
+    }
+    if (gStop) {
+        fprintf(stderr, "ingest: stopped; %zu of %zu pages done.  Run the same command again to go on.\n",
+                r.nPagesDone, r.nPages);
+        if (exitCode == EXIT_DONE) exitCode = EXIT_STOPPED;
+        goto done;
+    }
+    build_report(&r);
+    double mins = (now_s() - r.t0) / 60.0;
+    json_t *pRep = json_pack("{s:s,s:O,s:{s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:s},s:O}", "folder", o.zFolder, "catalog",
+                             r.pImport ? r.pImport : json_null(), "scans", "files", (json_int_t)r.d.n, "items",
+                             (json_int_t)r.nItems, "pages", (json_int_t)r.nPages, "pages_read_now",
+                             (json_int_t)r.nPagesRead, "errors", (json_int_t)r.nErrors, "pages_per_minute",
+                             mins > 0 ? r.nPagesRead / mins : 0.0, "workers", o.nWorker, "lang", o.o.zLang,
+                             "problems", r.pProblems);
+    print_report(&r, pRep, stdout);
+    char zRepPath[4200];
+    snprintf(zRepPath, sizeof zRepPath, "%s/report.json", o.zState);
+    for (int k = 0; k < 2; k++) {
+        const char *zOut = k == 0 ? zRepPath : o.zReport;
+        if (!zOut) continue;
+        if (json_dump_file(pRep, zOut, JSON_INDENT(1)) != 0) {
+            fprintf(stderr, "ingest: cannot write the report %s\n", zOut);
+            exitCode = EXIT_ERROR;
+        } else {
+            printf("  report: %s\n", zOut);
+        }
+    }
+    if (exitCode == EXIT_DONE && r.nErrors) exitCode = EXIT_PROBLEMS;
+    json_decref(pRep);
+done:
+    oc_pool_free(r.pPool);
+    qc_client_free(r.pC);
+    curl_global_cleanup();
+    oc_journal_close(r.pJ);
+    px_free(r.aF);
+    oc_delivery_clear(&r.d);
+    json_decref(r.pCatalog);
+    json_decref(r.pProblems);
+    json_decref(r.pImport);
+    rmdir(r.zTmp);
+    free(zAbs);
+    return exitCode;
+}
