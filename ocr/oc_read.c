@@ -185,6 +185,28 @@ static int is_ofd(const char *zPath)
     return found;
 }
 
+/* Whether a file libmagic did not recognise decodes (UTF-8, UTF-16 with
+ * BOM, GB18030) to mostly printable text. */
+static int looks_like_text(const char *zPath)
+{
+    char *z = NULL, *zU = NULL;
+    size_t n = 0, nU = 0, nChar = 0, nGood = 0;
+    const char *zEnc;
+    char zErr[128];
+    if (read_file(zPath, TEXT_MAX, &z, &n, zErr, sizeof zErr) != PS_OK) return 0;
+    int rc = proto_to_utf8(z, n, &zU, &nU, &zEnc, zErr, sizeof zErr);
+    px_free(z);
+    if (rc != PS_OK) return 0;
+    for (size_t i = 0; i < nU;) {
+        unsigned c = proto_utf8_next(zU, nU, &i);
+        nChar++;
+        nGood += (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\r' || c == '\t' || c == '\f' || is_cjk(c) ||
+                 (c >= 0x2000 && c <= 0x206F);
+    }
+    px_free(zU);
+    return nChar > 0 && nGood * 100 >= nChar * 95;
+}
+
 static int ofd_pages(const char *zPath, char ***pazPage, int *pnPage, char *zErr, size_t nErr);
 static void free_strings(char **az, int n);
 
@@ -265,7 +287,15 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
         *pnPages = n;
         return PS_OK;
     }
-    if (strncmp(zType, "text/", 5) == 0 && strcmp(zType, "text/html") != 0 && strcmp(zType, "text/xml") != 0) {
+    int isText = strncmp(zType, "text/", 5) == 0 && strcmp(zType, "text/html") != 0 && strcmp(zType, "text/xml") != 0;
+    if (!isText && strcmp(zType, "application/zip") != 0 && strcmp(zType, "application/pdf") != 0 &&
+        looks_like_text(zPath)) {
+        /* GB18030 text has no magic, and its bytes can pass for anything
+         * (an "MZ" executable, say): decoded, it is text. */
+        isText = 1;
+        snprintf(zMime, nMime, "text/plain");
+    }
+    if (isText) {
         char *z = NULL, *zU = NULL;
         size_t n = 0, nU = 0;
         const char *zEnc;
