@@ -41,6 +41,26 @@ A4_IN = (8.27, 11.69)
 CHARS_PER_LINE = 32
 
 
+def simplified(s):
+    """Text as a modern government document writes it: every character in
+    GB 2312, every Chinese one among its 3755 common characters (level 1).
+    The classical verse in fortunes-zh is traditional or rare: not what
+    poverty-alleviation files hold."""
+    try:
+        b = s.encode('gb2312')
+    except UnicodeEncodeError:
+        return False
+    i = 0
+    while i < len(b):
+        if b[i] < 0x80:
+            i += 1
+            continue
+        if 0xB0 <= b[i] <= 0xF7 and not 0xB0 <= b[i] <= 0xD7:
+            return False  # level 2: rare characters
+        i += 2
+    return True
+
+
 def page_text(rng, pool, lines):
     """About `lines` lines of sentences, wrapped like a typed page."""
     text = ''
@@ -78,7 +98,7 @@ def save_jpeg(img, path, dpi):
 
 
 def save_g4(imgs, path, dpi):
-    bw = [i.point(lambda v: 255 if v > 150 else 0).convert('1') for i in imgs]
+    bw = [i.point(lambda v: 255 if v > 150 else 0).convert('1') for i in imgs]  # a bilevel scanner's threshold
     bw[0].save(path, 'TIFF', compression='group4', dpi=(dpi, dpi), save_all=True, append_images=bw[1:])
 
 
@@ -149,10 +169,12 @@ def main():
     ap.add_argument('--fonts', default=','.join(f[0] for f in FONTS))
     ap.add_argument('--dpis', default='200,300')
     ap.add_argument('--problems', action='store_true')
+    ap.add_argument('--page-images', help='also save every scanned page as PNG here (the benchmark\'s baseline)')
     a = ap.parse_args()
     rng = random.Random(a.seed)
     pool, _ = gen_corpus.build_pool()
-    pool = [s for s in pool if 8 <= len(s) <= 60 and sum('\u4e00' <= c <= '\u9fff' for c in s) >= len(s) * 0.8]
+    pool = [s for s in pool if 8 <= len(s) <= 60 and sum('\u4e00' <= c <= '\u9fff' for c in s) >= len(s) * 0.8
+            and simplified(s)]
     fonts = [f for f in FONTS if f[0] in a.fonts.split(',')]
     dpis = [int(d) for d in a.dpis.split(',')]
     os.makedirs(a.out, exist_ok=True)
@@ -165,6 +187,15 @@ def main():
         font, dpi, fmt = fonts[i % len(fonts)], dpis[(i // len(fonts)) % len(dpis)], formats[i % len(formats)]
         texts = [page_text(rng, pool, a.lines) for _ in range(a.pages)]
         imgs = [render(t, font, dpi, rng.uniform(-1.5, 1.5), rng) for t in texts]
+        if a.page_images:
+            os.makedirs(a.page_images, exist_ok=True)
+            for k, img in enumerate(imgs):  # the pixels as the file holds them, for plain tesseract
+                base = os.path.join(a.page_images, f'{c}-{k + 1:04d}')
+                if fmt.startswith('jpeg'):
+                    save_jpeg(img, base + '.jpg', dpi)  # the same bytes as the delivery's
+                else:
+                    out = img.point(lambda v: 255 if v > 150 else 0).convert('1') if fmt == 'g4-tiff' else img
+                    out.save(base + '.png', dpi=(dpi, dpi))
         if fmt == 'jpeg-folder':
             os.makedirs(os.path.join(a.out, c), exist_ok=True)
             for k, img in enumerate(imgs):
