@@ -9,6 +9,7 @@ import socket
 import sys
 import threading
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from daemon import Daemon, code_path  # noqa: E402
@@ -164,6 +165,60 @@ class HttpTest(unittest.TestCase):
         self.assertError(st, body, 413, "too_big")
         st, body, _ = self.d.request("PUT", code_path(code) + "/pages/1", b"\xff\xfe", "text/plain")
         self.assertError(st, body, 400, "encoding")
+
+    def test_catalog_list(self):
+        csv = "档号,题名,责任者,日期,页数\nZ031-WS·2016-Y-BGS-0001,列表,县扶贫办,20160101,4\nZ031-WS·2016-Y-BGS-0002,没有页数,县扶贫办,20160102,\n"
+        st, body, _ = self.d.request("POST", "/api/v1/catalog?list=1", csv, "text/csv")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["records"], [{"code": "Z031-WS·2016-Y-BGS-0001", "line": 2, "pages": 4},
+                                           {"code": "Z031-WS·2016-Y-BGS-0002", "line": 3}])
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", csv, "text/csv")
+        self.assertNotIn("records", body)
+
+    def test_page_image_and_boxes(self):
+        code = "Z031-WS·2017-Y-BGS-0001"
+        base = code_path(code) + "/pages/1"
+        page = {"text": "精准扶贫\n档案", "width": 1000, "height": 800,
+                "boxes": [[100, 100, 40, 50, 0], [140, 100, 40, 50, 3], [180, 100, 40, 50, 6],
+                          [220, 100, 40, 50, 9], [100, 160, 40, 50, 13], [140, 160, 40, 50, 16]]}
+        st, body, _ = self.d.request("PUT", base, json.dumps(page), "application/json")
+        self.assertIn(st, (200, 201), body)
+        jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100 + b"\xff\xd9"
+        st, body, _ = self.d.request("PUT", base + "/image", jpeg, "image/jpeg")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["bytes"], len(jpeg))
+        st, raw, hdr = self.d.request("GET", base + "/image", raw=True)
+        self.assertEqual((st, raw, hdr["Content-Type"]), (200, jpeg, "image/jpeg"))
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 50
+        st, body, _ = self.d.request("PUT", base + "/image", png, "image/png")
+        self.assertEqual(st, 200, body)
+        st, raw, hdr = self.d.request("GET", base + "/image", raw=True)
+        self.assertEqual((raw, hdr["Content-Type"]), (png, "image/png"))  # the JPEG is gone
+        # a phrase across the line break: one box per line
+        st, body, _ = self.d.request("GET", base + "/boxes?q=" + urllib.parse.quote('"贫档"'))
+        self.assertEqual(st, 200, body)
+        self.assertEqual((body["width"], body["height"]), (1000, 800))
+        self.assertEqual([(b["x"], b["y"], b["w"], b["h"]) for b in body["boxes"]], [(220, 100, 40, 50), (100, 160, 40, 50)])
+        st, body, _ = self.d.request("GET", base + "/boxes?q=" + urllib.parse.quote("扶贫 题名:档案"))
+        self.assertEqual([(b["x"], b["w"], b["term"]) for b in body["boxes"]], [(180, 80, "扶贫")])
+        st, body, _ = self.d.request("GET", base + "/boxes?q=" + urllib.parse.quote("无此词"))
+        self.assertEqual(body["boxes"], [])
+        # bad requests
+        st, body, _ = self.d.request("PUT", base + "/image", b"GIF89a....", "image/gif")
+        self.assertError(st, body, 415, "unsupported")
+        st, body, _ = self.d.request("PUT", code_path("Z031-WS·2017-Y-BGS-0999") + "/pages/1/image", jpeg, "image/jpeg")
+        self.assertError(st, body, 404, "not_found")
+        st, body, _ = self.d.request("GET", code_path(code) + "/pages/7/image")
+        self.assertError(st, body, 404, "not_found", param="page")
+        st, body, _ = self.d.request("GET", base + "/boxes")
+        self.assertError(st, body, 400, "invalid", param="q")
+        st, body, _ = self.d.request("GET", base + "/boxes?q=" + urllib.parse.quote('"open'))
+        self.assertError(st, body, 400, "bad_query", param="q")
+        st, body, _ = self.d.request("DELETE", base + "/image")
+        self.assertError(st, body, 405, "method")
+        st, body, _ = self.d.request("GET", base + "/thumbnail")
+        self.assertError(st, body, 404, "not_found")
+        self.assertServing()
 
     def test_bulk(self):
         lines = [
