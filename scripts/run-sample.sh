@@ -32,10 +32,16 @@ for line in open(path, encoding="utf-8"):
     n += 1
 print(f"{n} page texts stored")
 PY
+# A small scanned delivery (rendered Chinese pages: JPEG folder, G4 TIFF,
+# image PDF, text PDF, text, OFD), read by the OCR pipeline into the index.
+rm -rf var/sample-delivery
+/usr/bin/python3 bench/ocr_fixtures.py --out var/sample-delivery/scans --items 4 --pages 2 --lines 12
+build/ocr/ingest var/sample-delivery/scans --state var/sample-delivery/state || [ $? -eq 3 ]
 echo
 echo "indexd serves the sample catalog at $INDEXD_URL/"
 echo "  web client:  $INDEXD_URL/"
 echo "  try:         INDEXD_URL=$INDEXD_URL build/query/query search '\"精准扶贫\"'"
 echo "               INDEXD_URL=$INDEXD_URL build/query/query get 'Z031-WS·2017-Y-BGS-0001'"
+echo "  a scanned page: $INDEXD_URL/api/v1/records/Z031-WS%C2%B72019-Y-BGS-0001/pages/1/image"
 echo "Ctrl-C stops it."
 wait $pid
