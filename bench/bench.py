@@ -829,6 +829,24 @@ def run_inproc(exe, datadir, qpath, shards):
 
 # ------------------------------------------------------------------ FTS5 --
 
+def prior_load(logpath, port):
+    """The load figures an earlier run logged ('load: N records/s, peak RSS M MB')."""
+    rate = rss = None
+    with open(logpath, encoding='utf-8') as fh:
+        for line in fh:
+            m = re.search(r'load: ([0-9.]+) records/s, peak RSS ([0-9.]+) MB', line)
+            if m:
+                rate, rss = float(m.group(1)), float(m.group(2))
+    if rate is None:
+        raise SetupError('no load figures in %s' % logpath)
+    c = Client(port, timeout=60)
+    status, body = c.get_json('/healthz')
+    c.close()
+    n = body.get('records') if status == 200 else None
+    return {'records_per_s': rate, 'rss_peak_mb': rss, 'imported': n, 'rejected': 0, 'errors': 0,
+            'healthz_records': n, 'from_log': logpath}
+
+
 def fts5_load(corpus, n, dbpath, batch):
     for suffix in ('', '-journal', '-wal', '-shm'):
         if os.path.exists(dbpath + suffix):
@@ -1106,6 +1124,14 @@ def main():
                     '(default 50, 10 above 100000 records)')
     ap.add_argument('--no-fts5', action='store_true')
     ap.add_argument('--no-inproc', action='store_true')
+    ap.add_argument('--fts5-load-only', action='store_true',
+                    help='only load the FTS5 database (WORKDIR/fts5.db, figures in fts5-load.json), e.g. '
+                    'at the same time as the daemon loads in another run')
+    ap.add_argument('--fts5-prebuilt', action='store_true',
+                    help='use the FTS5 database --fts5-load-only made for this corpus')
+    ap.add_argument('--reuse-index', metavar='LOG',
+                    help="use the index already in WORKDIR/data, loaded by an earlier run whose log "
+                    "(its 'load:' line gives the load figures) is LOG")
     args = ap.parse_args()
     if args.fts5_like_max is None:
         args.fts5_like_max = 50 if args.records <= 100000 else 10
@@ -1123,6 +1149,18 @@ def main():
             raise SetupError('no indexd at %s (build it first, or pass --indexd)' % args.indexd)
         corpus, meta = ensure_corpus(args.workdir, args.records, args.seed)
         rep['corpus'] = {'path': corpus, 'bytes': os.path.getsize(corpus), 'meta': meta}
+        f5load_path = os.path.join(args.workdir, 'fts5-load.json')
+        if args.fts5_load_only:
+            log('fts5: loading only ...')
+            rep['host']['loadavg_start'] = list(os.getloadavg())
+            db, f5load = fts5_load(corpus, args.records, os.path.join(args.workdir, 'fts5.db'), args.batch)
+            db.close()
+            f5load.update(corpus=meta, records=args.records, loadavg_end=list(os.getloadavg()),
+                          loadavg_start=rep['host']['loadavg_start'])
+            with open(f5load_path, 'w', encoding='utf-8') as fh:
+                json.dump(f5load, fh, indent=1)
+            log('fts5: %.1f records/s, %s' % (f5load['records_per_s'], f5load_path))
+            return 0
 
         log('queries: drawing %d per kind ...' % args.queries)
         queries, samples = build_queries(corpus, args.records, args.queries, args.seed)
@@ -1141,21 +1179,28 @@ def main():
 
         # ---- the daemon: load
         datadir = os.path.join(args.workdir, 'data')
-        shutil.rmtree(datadir, ignore_errors=True)
-        os.makedirs(datadir)
+        if not args.reuse_index:
+            shutil.rmtree(datadir, ignore_errors=True)
+            os.makedirs(datadir)
         port = args.port or free_port()
         logpath = os.path.join(args.workdir, 'indexd.log')
-        if os.path.exists(logpath):
+        if os.path.exists(logpath) and not args.reuse_index:
             os.remove(logpath)
         daemon = Daemon(args.indexd, datadir, port, logpath, args.shards, args.threads)
         log('indexd: starting on port %d' % port)
         daemon.start()
         pid = daemon.proc.pid
-        log('load: %d records in batches of %d over %d connections ...'
-            % (args.records, args.batch, args.loaders))
-        ld = load_http(port, corpus, args.records, args.batch, args.loaders, pid, rep['problems'])
+        if args.reuse_index:
+            ld = prior_load(args.reuse_index, port)
+            rep['notes'].append('the index was loaded by an earlier run (log %s); its load figures are '
+                                'that run\'s' % args.reuse_index)
+        else:
+            log('load: %d records in batches of %d over %d connections ...'
+                % (args.records, args.batch, args.loaders))
+            ld = load_http(port, corpus, args.records, args.batch, args.loaders, pid, rep['problems'])
         rep['load'] = ld
-        log('load: %.1f records/s, peak RSS %s MB' % (ld['records_per_s'], ld['rss_peak_mb']))
+        if not args.reuse_index:
+            log('load: %.1f records/s, peak RSS %s MB' % (ld['records_per_s'], ld['rss_peak_mb']))
         if ld['imported'] != args.records or ld['rejected'] or ld['errors']:
             rep['problems'].append({'where': 'load', 'problem': 'imported %d of %d records (%d rejected, '
                                     '%d failed requests)' % (ld['imported'], args.records,
@@ -1211,11 +1256,28 @@ def main():
                         rep['problems'].append({'where': 'inproc', 'kind': kind,
                                                 'problem': '%d queries failed' % res[kind]['errors']})
 
+        # The daemon's figures are safe on disk before FTS5 (a long part) starts.
+        with open(os.path.join(args.workdir, 'report-partial.json'), 'w', encoding='utf-8') as fh:
+            json.dump(rep, fh, ensure_ascii=False, indent=1)
+
         # ---- FTS5
         if not args.no_fts5:
             dbpath = os.path.join(args.workdir, 'fts5.db')
-            log('fts5: loading ...')
-            db, f5load = fts5_load(corpus, args.records, dbpath, args.batch)
+            if args.fts5_prebuilt:
+                if not os.path.exists(f5load_path):
+                    log('fts5: waiting for the --fts5-load-only run to finish ...')
+                while not os.path.exists(f5load_path):
+                    time.sleep(10)
+                with open(f5load_path, encoding='utf-8') as fh:
+                    f5load = json.load(fh)
+                if f5load.get('corpus') != meta or f5load.get('records') != args.records:
+                    raise SetupError('%s was made from another corpus' % f5load_path)
+                db = sqlite3.connect(dbpath, isolation_level=None, check_same_thread=False)
+                rep['notes'].append('the FTS5 database was loaded by bench.py --fts5-load-only, '
+                                    'load average %s at its start' % f5load.get('loadavg_start'))
+            else:
+                log('fts5: loading ...')
+                db, f5load = fts5_load(corpus, args.records, dbpath, args.batch)
             log('fts5: %.1f records/s; queries ...' % f5load['records_per_s'])
             f5, f5details = fts5_queries(db, queries, truth, codes, args.small, args.fts5_like_max,
                                          args.seed)
