@@ -1,6 +1,8 @@
 /* HTTP server: request bodies, routing, JSON answers. */
 #include "idx_http.h"
 #include "idx_csv.h"
+#include "idx_export.h"
+#include "idx_report.h"
 #include "idx_log.h"
 #include "idx_pages.h"
 #include "idx_search.h"
@@ -644,6 +646,63 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
     return send_json(c, 200, pOut);
 }
 
+/* ---- reports -------------------------------------------------------- */
+
+/* GET /api/v1/reports/{coverage,ledger}?fonds=…&offset=…&limit=…&format=json|csv|html&encoding=utf-8|gb18030 */
+static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const char *zName)
+{
+    char zErr[512];
+    idx_report_kind k;
+    if (strcmp(zName, "coverage") == 0) k = IDX_REPORT_COVERAGE;
+    else if (strcmp(zName, "ledger") == 0) k = IDX_REPORT_LEDGER;
+    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, ledger)", NULL, 0, NULL, 0);
+    idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
+    const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
+    int fmt = !zFormat || strcmp(zFormat, "json") == 0 ? 0 : strcmp(zFormat, "csv") == 0 ? 1
+            : strcmp(zFormat, "html") == 0 ? 2 : -1;
+    if (fmt < 0) return send_error(c, PS_INVALID, "format must be json, csv or html", NULL, 0, "format", 0);
+    int gb = zEnc && (strcmp(zEnc, "gb18030") == 0 || strcmp(zEnc, "GB18030") == 0);
+    if (zEnc && !gb && strcmp(zEnc, "utf-8") != 0 && strcmp(zEnc, "UTF-8") != 0)
+        return send_error(c, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
+    if (o.zFonds && (strlen(o.zFonds) > 16 || strspn(o.zFonds, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(o.zFonds)))
+        return send_error(c, PS_INVALID, "fonds must be a 全宗号: 1-16 letters and digits", NULL, 0, "fonds", 0);
+    /* JSON pages the list of records still to digitize; CSV and HTML give it whole. */
+    if (param_uint(c, "offset", 0, 100000000, 0, &o.offset) != 0)
+        return send_error(c, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
+    if (param_uint(c, "limit", 1, 100000, 1000, &o.limit) != 0)
+        return send_error(c, PS_INVALID, "limit must be a number from 1 to 100000", NULL, 0, "limit", 0);
+    if (fmt != 0) o.offset = o.limit = 0;
+    json_t *pRep = NULL;
+    int rc = k == IDX_REPORT_COVERAGE ? idx_report_coverage(h->pIdx, &o, &pRep, zErr, sizeof zErr)
+                                      : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    if (fmt == 0) return send_json(c, 200, pRep);
+    char *z = NULL;
+    size_t n = 0;
+    rc = fmt == 1 ? idx_export_csv(k, pRep, gb, &z, &n) : idx_export_html(k, pRep, &z, &n);
+    json_decref(pRep);
+    if (rc != PS_OK) return send_error(c, rc, NULL, NULL, 0, NULL, 0);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(z);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            fmt == 2 ? "text/html; charset=utf-8" : gb ? "text/csv; charset=gb18030" : "text/csv; charset=utf-8");
+    if (fmt == 1) {
+        char zDisp[128];
+        snprintf(zDisp, sizeof zDisp, "attachment; filename=\"%s%s%s.csv\"", zName, o.zFonds && *o.zFonds ? "-" : "",
+                 o.zFonds && *o.zFonds ? o.zFonds : "");
+        MHD_add_response_header(resp, "Content-Disposition", zDisp);
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* ---- static files of the web client --------------------------------- */
 
 static enum MHD_Result h_static(idx_http *h, struct MHD_Connection *c, const char *zUrl)
@@ -713,6 +772,7 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
     if (strcmp(zUrl, "/api/v1/search") == 0) return get ? h_search(h, c) : method_not_allowed(c, "GET");
     if (strcmp(zUrl, "/api/v1/catalog") == 0) return post ? h_catalog(h, c, r) : method_not_allowed(c, "POST");
     if (strcmp(zUrl, "/api/v1/records") == 0) return post ? h_bulk(h, c, r) : method_not_allowed(c, "POST");
+    if (strncmp(zUrl, "/api/v1/reports/", 16) == 0) return get ? h_report(h, c, zUrl + 16) : method_not_allowed(c, "GET");
     if (strncmp(zUrl, zRecords, sizeof zRecords - 1) == 0) {
         const char *zRest = zUrl + sizeof zRecords - 1;
         const char *zPages = strstr(zRest, "/pages/");

@@ -209,6 +209,21 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], "A", "\x1E" IDX_TAG_AUTHOR)) != PS_OK) goto out;
     if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], "XN", "\x1E" IDX_TAG_DOCNO)) != PS_OK) goto out;
     if ((rc = index_field(&bag, &form, r->az[PF_NOTE], NULL, "\x1E" IDX_TAG_NOTE)) != PS_OK) goto out;
+    /* Pages stored, and how many from page 1 without a gap: a record is
+     * digitized when these reach its 页数 (reports). */
+    {
+        char zN[16];
+        unsigned nStored = (unsigned)json_object_size(pPages), nRun = 0;
+        for (; nRun < nStored; nRun++) {
+            snprintf(zN, sizeof zN, "%u", nRun + 1);
+            if (!json_object_get(pPages, zN)) break;
+        }
+        if ((rc = set_value(pDoc, IDX_SLOT_PAGES, r->az[PF_PAGES])) != PS_OK) goto out;
+        snprintf(zN, sizeof zN, "%u", nRun);
+        if ((rc = set_value(pDoc, IDX_SLOT_SCANNED, zN)) != PS_OK) goto out;
+        snprintf(zN, sizeof zN, "%u", nStored);
+        if ((rc = set_value(pDoc, IDX_SLOT_STORED, zN)) != PS_OK) goto out;
+    }
     if (pPages) {
         const char *zKey;
         json_t *pPage;

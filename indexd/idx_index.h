@@ -21,6 +21,9 @@ enum {
     IDX_SLOT_RETENTION = 4, IDX_SLOT_CARRIER = 5, IDX_SLOT_CLASSIFICATION = 6,
     IDX_SLOT_ORG = 7, IDX_SLOT_CODE = 8,
     IDX_SLOT_FORM = 9, /* the search form of the record, see below */
+    IDX_SLOT_PAGES = 10,   /* 页数 as the catalog gives it ("" unknown) */
+    IDX_SLOT_SCANNED = 11, /* pages stored without a gap from page 1 */
+    IDX_SLOT_STORED = 12,  /* pages stored */
 };
 /* The search form of a record (idx_text.h) is kept in a value slot so that a
  * phrase can be checked without parsing the stored JSON: one section per

@@ -1,0 +1,322 @@
+/* CSV through libcsv's quoting, GB18030 through iconv, HTML and SVG by
+ * hand (text is escaped; nothing is parsed). */
+#include "idx_export.h"
+#include "proto_status.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- CSV -------------------------------------------------------------------- */
+
+static void cell(FILE *f, int first, const char *z)
+{
+    if (!first) fputc(',', f);
+    /* quoted (by libcsv) only where a spreadsheet needs it */
+    if (z[strcspn(z, ",\"\r\n")] || z[0] == ' ' || (*z && z[strlen(z) - 1] == ' ')) csv_fwrite(f, z, strlen(z));
+    else fputs(z, f);
+}
+
+static void cell_json(FILE *f, int first, const json_t *v)
+{
+    char z[64];
+    if (json_is_string(v)) {
+        cell(f, first, json_string_value(v));
+        return;
+    }
+    if (json_is_integer(v)) snprintf(z, sizeof z, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) snprintf(z, sizeof z, "%.4f", json_real_value(v));
+    else z[0] = 0;
+    cell(f, first, z);
+}
+
+static void row(FILE *f, const char *const *az, int n)
+{
+    for (int i = 0; i < n; i++) cell(f, i == 0, az[i]);
+    fputs("\r\n", f);
+}
+
+static void percent(char *z, size_t n, double r)
+{
+    snprintf(z, n, "%.2f%%", r * 100.0);
+}
+
+static void coverage_csv(FILE *f, const json_t *r)
+{
+    static const char *const azHead[] = {"范围", "分组", "应数字化件数", "已数字化件数", "数字化率", "页数", "已扫描页数"};
+    static const struct { const char *zKey, *zName; } aGroup[] = {
+        {"by_fonds", "全宗"}, {"by_category", "门类"}, {"by_year", "年度"}};
+    char zRate[32];
+    row(f, azHead, 7);
+    percent(zRate, sizeof zRate, json_real_value(json_object_get(r, "rate")));
+    cell(f, 1, "合计");
+    cell(f, 0, "");
+    cell_json(f, 0, json_object_get(r, "total"));
+    cell_json(f, 0, json_object_get(r, "digitized"));
+    cell(f, 0, zRate);
+    cell_json(f, 0, json_object_get(json_object_get(r, "pages"), "total"));
+    cell_json(f, 0, json_object_get(json_object_get(r, "pages"), "scanned"));
+    fputs("\r\n", f);
+    for (size_t g = 0; g < sizeof aGroup / sizeof aGroup[0]; g++) {
+        size_t i;
+        json_t *o;
+        json_array_foreach(json_object_get(r, aGroup[g].zKey), i, o) {
+            percent(zRate, sizeof zRate, json_real_value(json_object_get(o, "rate")));
+            cell(f, 1, aGroup[g].zName);
+            cell_json(f, 0, json_object_get(o, "key"));
+            cell_json(f, 0, json_object_get(o, "total"));
+            cell_json(f, 0, json_object_get(o, "digitized"));
+            cell(f, 0, zRate);
+            cell_json(f, 0, json_object_get(o, "pages"));
+            cell_json(f, 0, json_object_get(o, "scanned_pages"));
+            fputs("\r\n", f);
+        }
+    }
+    fputs("\r\n", f);
+    static const char *const azMiss[] = {"待数字化档号", "题名", "存放位置", "页数", "已扫描页数"};
+    row(f, azMiss, 5);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "missing"), i, o) {
+        cell_json(f, 1, json_object_get(o, "code"));
+        cell_json(f, 0, json_object_get(o, "title"));
+        cell_json(f, 0, json_object_get(o, "location"));
+        cell_json(f, 0, json_object_get(o, "pages"));
+        cell_json(f, 0, json_object_get(o, "scanned"));
+        fputs("\r\n", f);
+    }
+}
+
+static void ledger_csv(FILE *f, const json_t *r)
+{
+    static const char *const azHead[] = {"全宗号", "门类", "年度", "保管期限", "件数", "页数", "已数字化件数", "已扫描页数"};
+    static const char *const azKey[] = {"fonds", "category", "year", "retention", "items", "pages",
+                                        "digitized_items", "scanned_pages"};
+    row(f, azHead, 8);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "rows"), i, o) {
+        for (int k = 0; k < 8; k++) cell_json(f, k == 0, json_object_get(o, azKey[k]));
+        fputs("\r\n", f);
+    }
+    const json_t *t = json_object_get(r, "totals");
+    cell(f, 1, "合计");
+    cell(f, 0, "");
+    cell(f, 0, "");
+    cell(f, 0, "");
+    for (int k = 4; k < 8; k++) cell_json(f, 0, json_object_get(t, azKey[k]));
+    fputs("\r\n", f);
+}
+
+static int to_gb18030(char **pz, size_t *pn)
+{
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    if (cd == (iconv_t)-1) return PS_INTERNAL;
+    size_t nOut = *pn * 2 + 16, nLeft = nOut, nIn = *pn;
+    char *zOut = malloc(nOut), *pIn = *pz, *pOut = zOut;
+    if (!zOut) {
+        iconv_close(cd);
+        return PS_NOMEM;
+    }
+    size_t r = iconv(cd, &pIn, &nIn, &pOut, &nLeft);
+    iconv_close(cd);
+    if (r == (size_t)-1) {
+        free(zOut);
+        return errno == E2BIG ? PS_NOMEM : PS_ENCODING;
+    }
+    free(*pz);
+    *pz = zOut;
+    *pn = nOut - nLeft;
+    return PS_OK;
+}
+
+int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz, size_t *pn)
+{
+    char *z = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&z, &n);
+    if (!f) return PS_NOMEM;
+    if (!gb18030) fputs("\xEF\xBB\xBF", f);
+    if (k == IDX_REPORT_COVERAGE) coverage_csv(f, pRep);
+    else ledger_csv(f, pRep);
+    if (fclose(f) != 0) {
+        free(z);
+        return PS_NOMEM;
+    }
+    if (gb18030) {
+        int rc = to_gb18030(&z, &n);
+        if (rc != PS_OK) {
+            free(z);
+            return rc;
+        }
+    }
+    *pz = z;
+    *pn = n;
+    return PS_OK;
+}
+
+/* ---- HTML ------------------------------------------------------------------- */
+
+static void esc(FILE *f, const char *z)
+{
+    for (; z && *z; z++) {
+        switch (*z) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*z, f);
+        }
+    }
+}
+
+static void esc_json(FILE *f, const json_t *v)
+{
+    if (json_is_string(v)) esc(f, json_string_value(v));
+    else if (json_is_integer(v)) fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) fprintf(f, "%.4f", json_real_value(v));
+}
+
+static const char zStyle[] =
+    "<style>@page{size:A4;margin:15mm}body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;"
+    "color:#111;margin:0 auto;max-width:190mm;font-size:11pt}h1{font-size:16pt;margin:0 0 4mm}"
+    "h2{font-size:12pt;margin:6mm 0 2mm}table{border-collapse:collapse;width:100%;font-size:10pt}"
+    "th,td{border:1px solid #999;padding:1mm 2mm;text-align:left}td.n{text-align:right}"
+    "thead{display:table-header-group}tr{page-break-inside:avoid}.big{font-size:20pt;font-weight:bold}"
+    ".meta{color:#444;font-size:9pt}svg{display:block;margin:2mm 0}"
+    "@media print{a{color:inherit;text-decoration:none}}</style>";
+
+static void head(FILE *f, const char *zTitle, const json_t *pRep)
+{
+    fprintf(f, "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
+    esc(f, zTitle);
+    fprintf(f, "</title>%s</head><body><h1>", zStyle);
+    esc(f, zTitle);
+    fputs("</h1><p class=\"meta\">范围：", f);
+    const json_t *pF = json_object_get(json_object_get(pRep, "scope"), "fonds");
+    if (json_is_string(pF)) {
+        fputs("全宗 ", f);
+        esc(f, json_string_value(pF));
+    } else {
+        fputs("全部全宗", f);
+    }
+    fputs("</p>", f);
+}
+
+/* Horizontal bars of rate (0..1) per group, with a line at 60%. */
+static void bars(FILE *f, const json_t *a, const char *zTitle)
+{
+    size_t n = json_array_size(a);
+    if (!n) return;
+    int w = 640, rowH = 18, left = 120, barW = 440;
+    int h = (int)n * rowH + 24;
+    fprintf(f, "<h2>");
+    esc(f, zTitle);
+    fprintf(f, "</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "role=\"img\" font-size=\"11\">", w, h, w, h);
+    size_t i;
+    json_t *o;
+    json_array_foreach((json_t *)a, i, o) {
+        double r = json_real_value(json_object_get(o, "rate"));
+        int y = (int)i * rowH + 4;
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, y + 12);
+        esc_json(f, json_object_get(o, "key"));
+        fprintf(f, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#e5e5e5\"/>"
+                   "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>"
+                   "<text x=\"%d\" y=\"%d\">%.1f%%</text>",
+                left, y, barW, rowH - 4, left, y, (int)(barW * (r > 1 ? 1 : r)), rowH - 4,
+                r >= 0.6 ? "#2e7d32" : "#c62828", left + barW + 6, y + 12, r * 100);
+    }
+    int x60 = left + (int)(barW * 0.6);
+    fprintf(f, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#000\" stroke-dasharray=\"3,3\"/>"
+               "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">60%%</text></svg>",
+            x60, x60, h - 14, x60, h - 2);
+}
+
+static void coverage_html(FILE *f, const json_t *r)
+{
+    head(f, "档案数字化率（纸质永久、30年）", r);
+    double rate = json_real_value(json_object_get(r, "rate"));
+    fprintf(f, "<p><span class=\"big\">%.2f%%</span>　已数字化 %lld / %lld 件，得分 %.2f / 2 分</p>", rate * 100,
+            (long long)json_integer_value(json_object_get(r, "digitized")),
+            (long long)json_integer_value(json_object_get(r, "total")),
+            json_real_value(json_object_get(r, "points")));
+    const json_t *pg = json_object_get(r, "pages");
+    fprintf(f, "<p>页数：已扫描 %lld / %lld 页（%.2f%%）。10年期 %lld 件、非纸质 %lld 件不计入；未填载体 %lld 件按纸质计。</p>",
+            (long long)json_integer_value(json_object_get(pg, "scanned")),
+            (long long)json_integer_value(json_object_get(pg, "total")),
+            json_real_value(json_object_get(pg, "rate")) * 100,
+            (long long)json_integer_value(json_object_get(json_object_get(r, "excluded"), "d10")),
+            (long long)json_integer_value(json_object_get(json_object_get(r, "excluded"), "not_paper")),
+            (long long)json_integer_value(json_object_get(r, "carrier_unknown")));
+    bars(f, json_object_get(r, "by_fonds"), "按全宗");
+    bars(f, json_object_get(r, "by_category"), "按门类");
+    bars(f, json_object_get(r, "by_year"), "按年度");
+    fprintf(f, "<h2>待数字化（%lld 件）</h2><table><thead><tr><th>档号</th><th>题名</th><th>存放位置</th>"
+               "<th>页数</th><th>已扫描</th></tr></thead><tbody>",
+            (long long)json_integer_value(json_object_get(r, "missing_total")));
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "missing"), i, o) {
+        fputs("<tr><td>", f);
+        esc_json(f, json_object_get(o, "code"));
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(o, "title"));
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(o, "location"));
+        fputs("</td><td class=\"n\">", f);
+        esc_json(f, json_object_get(o, "pages"));
+        fputs("</td><td class=\"n\">", f);
+        esc_json(f, json_object_get(o, "scanned"));
+        fputs("</td></tr>", f);
+    }
+    fputs("</tbody></table></body></html>\n", f);
+}
+
+static void ledger_html(FILE *f, const json_t *r)
+{
+    static const char *const azKey[] = {"fonds", "category", "year", "retention", "items", "pages",
+                                        "digitized_items", "scanned_pages"};
+    head(f, "精准扶贫档案统计台账", r);
+    fputs("<table><thead><tr><th>全宗号</th><th>门类</th><th>年度</th><th>保管期限</th><th>件数</th><th>页数</th>"
+          "<th>已数字化件数</th><th>已扫描页数</th></tr></thead><tbody>", f);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "rows"), i, o) {
+        fputs("<tr>", f);
+        for (int k = 0; k < 8; k++) {
+            fputs(k >= 4 ? "<td class=\"n\">" : "<td>", f);
+            esc_json(f, json_object_get(o, azKey[k]));
+            fputs("</td>", f);
+        }
+        fputs("</tr>", f);
+    }
+    const json_t *t = json_object_get(r, "totals");
+    fputs("<tr><th colspan=\"4\">合计</th>", f);
+    for (int k = 4; k < 8; k++) {
+        fputs("<td class=\"n\">", f);
+        esc_json(f, json_object_get(t, azKey[k]));
+        fputs("</td>", f);
+    }
+    fputs("</tr></tbody></table></body></html>\n", f);
+}
+
+int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn)
+{
+    char *z = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&z, &n);
+    if (!f) return PS_NOMEM;
+    if (k == IDX_REPORT_COVERAGE) coverage_html(f, pRep);
+    else ledger_html(f, pRep);
+    if (fclose(f) != 0) {
+        free(z);
+        return PS_NOMEM;
+    }
+    *pz = z;
+    *pn = n;
+    return PS_OK;
+}
