@@ -27,36 +27,47 @@ static const struct {
 } aCmd[] = {
     {"search", QC_CMD_SEARCH, -1}, {"get", QC_CMD_GET, 1},         {"import", QC_CMD_IMPORT, 1},
     {"page", QC_CMD_PAGE, 2},      {"put-page", QC_CMD_PUT_PAGE, 3}, {"health", QC_CMD_HEALTH, 0},
+    {"report", QC_CMD_REPORT, 1},
 };
 
 typedef enum {
-    O_SERVER, O_JSON, O_HELP, O_FILTER, O_YEAR_FROM, O_YEAR_TO, O_SORT, O_PAGE, O_LIMIT, O_NO_FACETS
+    O_SERVER, O_JSON, O_HELP, O_FILTER, O_YEAR_FROM, O_YEAR_TO, O_SORT, O_PAGE, O_LIMIT, O_NO_FACETS,
+    O_FORMAT, O_GB18030, O_OUT
 } opt_kind;
+
+#define S (1u << QC_CMD_SEARCH)
+#define R (1u << QC_CMD_REPORT)
 
 static const struct {
     const char *zName;
     opt_kind kind;
     int hasValue;
-    int searchOnly;
+    unsigned cmds; /* the commands it belongs to; 0: global */
     qc_filter filter;
 } aOpt[] = {
     {"server", O_SERVER, 1, 0, 0},
     {"json", O_JSON, 0, 0, 0},
     {"help", O_HELP, 0, 0, 0},
-    {"year", O_FILTER, 1, 1, QC_F_YEAR},
-    {"fonds", O_FILTER, 1, 1, QC_F_FONDS},
-    {"category", O_FILTER, 1, 1, QC_F_CATEGORY},
-    {"retention", O_FILTER, 1, 1, QC_F_RETENTION},
-    {"carrier", O_FILTER, 1, 1, QC_F_CARRIER},
-    {"classification", O_FILTER, 1, 1, QC_F_CLASSIFICATION},
-    {"org", O_FILTER, 1, 1, QC_F_ORG},
-    {"year-from", O_YEAR_FROM, 1, 1, 0},
-    {"year-to", O_YEAR_TO, 1, 1, 0},
-    {"sort", O_SORT, 1, 1, 0},
-    {"page", O_PAGE, 1, 1, 0},
-    {"limit", O_LIMIT, 1, 1, 0},
-    {"no-facets", O_NO_FACETS, 0, 1, 0},
+    {"year", O_FILTER, 1, S, QC_F_YEAR},
+    {"fonds", O_FILTER, 1, S | R, QC_F_FONDS},
+    {"category", O_FILTER, 1, S, QC_F_CATEGORY},
+    {"retention", O_FILTER, 1, S, QC_F_RETENTION},
+    {"carrier", O_FILTER, 1, S, QC_F_CARRIER},
+    {"classification", O_FILTER, 1, S, QC_F_CLASSIFICATION},
+    {"org", O_FILTER, 1, S, QC_F_ORG},
+    {"year-from", O_YEAR_FROM, 1, S, 0},
+    {"year-to", O_YEAR_TO, 1, S, 0},
+    {"sort", O_SORT, 1, S, 0},
+    {"page", O_PAGE, 1, S, 0},
+    {"limit", O_LIMIT, 1, S, 0},
+    {"no-facets", O_NO_FACETS, 0, S, 0},
+    {"format", O_FORMAT, 1, R, 0},
+    {"gb18030", O_GB18030, 0, R, 0},
+    {"out", O_OUT, 1, R, 0},
 };
+
+#undef S
+#undef R
 
 static const char zUsage[] =
     "usage: query [--server URL] [--json] <command> [arguments]\n"
@@ -78,6 +89,12 @@ static const char zUsage[] =
     "  page CODE N                  the text of page N of a record\n"
     "  put-page CODE N FILE.txt     store the text of page N ('-': stdin)\n"
     "  health                       check that indexd answers\n"
+    "  report coverage|ledger       digitization rate (permanent and 30-year paper records)\n"
+    "                               or the statistics ledger\n"
+    "      --fonds F                one 全宗 (default: all)\n"
+    "      --format text|csv|html   csv for spreadsheets (UTF-8 with BOM; --gb18030 for\n"
+    "                               Chinese spreadsheet tools), html to print\n"
+    "      --out FILE               write CSV or HTML there (default: standard output)\n"
     "\n"
     "CODE is a 档号 such as Z031-WS·2017-Y-BGS-0001 ('.' or '・' for '·' will do).\n"
     "Search syntax: \"quoted phrase\", AND, OR, NOT, -word, 题名:扶贫, 年度:2016..2018\n"
@@ -140,6 +157,13 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
         if ((a->page = number(zVal, 1, QC_OFFSET_MAX + 1)) < 0)
             return qc_invalid(zErr, nErr, "--page '%s' must be a number from 1", zVal);
         break;
+    case O_FORMAT:
+        if (strcmp(zVal, "text") != 0 && strcmp(zVal, "csv") != 0 && strcmp(zVal, "html") != 0)
+            return qc_invalid(zErr, nErr, "--format '%s' must be text, csv or html", zVal);
+        a->zFormat = strcmp(zVal, "text") == 0 ? NULL : zVal;
+        break;
+    case O_GB18030: a->gb18030 = 1; break;
+    case O_OUT: a->zOut = zVal; break;
     case O_LIMIT:
         if ((a->limit = number(zVal, 1, QC_LIMIT_MAX)) < 0)
             return qc_invalid(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);
@@ -157,9 +181,12 @@ static int option(qc_args *a, int argc, char **argv, int *pi, char *zErr, size_t
     size_t nName = zEq ? (size_t)(zEq - z) : strlen(z);
     for (int k = 0; k < (int)(sizeof aOpt / sizeof aOpt[0]); k++) {
         if (strlen(aOpt[k].zName) != nName || memcmp(aOpt[k].zName, z, nName) != 0) continue;
-        if (aOpt[k].searchOnly && a->cmd != QC_CMD_SEARCH)
-            return qc_invalid(zErr, nErr, "--%s is an option of search%s", aOpt[k].zName,
+        if (aOpt[k].cmds && !(aOpt[k].cmds & (1u << a->cmd))) {
+            const char *zOf = aOpt[k].cmds == (1u << QC_CMD_REPORT) ? "report"
+                            : aOpt[k].cmds == (1u << QC_CMD_SEARCH) ? "search" : "search and report";
+            return qc_invalid(zErr, nErr, "--%s is an option of %s%s", aOpt[k].zName, zOf,
                         a->cmd == QC_CMD_NONE ? " and goes after it" : "");
+        }
         const char *zVal = "";
         if (aOpt[k].hasValue) {
             if (zEq) zVal = zEq + 1;
@@ -226,6 +253,7 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             [QC_CMD_IMPORT] = "import needs a catalog file (CSV), or '-' for stdin",
             [QC_CMD_PAGE] = "page needs a 档号 and a page number",
             [QC_CMD_PUT_PAGE] = "put-page needs a 档号, a page number and a text file",
+            [QC_CMD_REPORT] = "report needs its name: coverage or ledger",
         };
         return qc_invalid(zErr, nErr, "%s", azWhat[a->cmd]);
     }
@@ -239,6 +267,14 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
         return qc_invalid(zErr, nErr, "page number '%s' must be a number from 1 to %d", a->azPos[1], QC_PAGE_NO_MAX);
     if ((a->cmd == QC_CMD_IMPORT || a->cmd == QC_CMD_PUT_PAGE) && !*a->azPos[nPosWanted - 1])
         return qc_invalid(zErr, nErr, "the file name is empty");
+    if (a->cmd == QC_CMD_REPORT) {
+        if (strcmp(a->azPos[0], "coverage") != 0 && strcmp(a->azPos[0], "ledger") != 0)
+            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, ledger)", a->azPos[0]);
+        if (a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "a report covers one --fonds, or all");
+        if (a->gb18030 && (!a->zFormat || strcmp(a->zFormat, "csv") != 0))
+            return qc_invalid(zErr, nErr, "--gb18030 goes with --format csv");
+        if (a->zFormat && a->json) return qc_invalid(zErr, nErr, "--json and --format exclude each other");
+    }
     if (a->zYearFrom && a->zYearTo && strcmp(a->zYearFrom, a->zYearTo) > 0)
         return qc_invalid(zErr, nErr, "--year-from %s is after --year-to %s", a->zYearFrom, a->zYearTo);
     if (qc_args_offset(a) > QC_OFFSET_MAX)

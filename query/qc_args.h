@@ -21,6 +21,7 @@ typedef enum {
     QC_CMD_PAGE,
     QC_CMD_PUT_PAGE,
     QC_CMD_HEALTH,
+    QC_CMD_REPORT,
 } qc_cmd;
 
 /* Search filters; the names are the query parameters of /api/v1/search. */
@@ -49,6 +50,10 @@ typedef struct {
     long page;             /* 1-based */
     long limit;            /* 0: not given */
     int noFacets;
+    /* report */
+    const char *zFormat;   /* --format: NULL (text), csv, html */
+    int gb18030;           /* --gb18030: CSV for Chinese spreadsheet tools */
+    const char *zOut;      /* --out FILE: CSV or HTML goes there */
 } qc_args;
 
 /* Parse argv.  Returns PS_OK; PS_INVALID with a message for people in zErr

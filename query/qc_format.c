@@ -422,3 +422,76 @@ int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *z
     qc_buf_adds(b, "\n");
     return b->rc;
 }
+
+static double real_at(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static void add_groups(qc_buf *b, const char *zTitle, const json_t *a)
+{
+    size_t i;
+    json_t *g;
+    if (!json_array_size(a)) return;
+    qc_buf_addf(b, "\n%s\n", zTitle);
+    json_array_foreach((json_t *)a, i, g) {
+        qc_buf_adds(b, "  ");
+        add_clean(b, str_at(g, "key") ? str_at(g, "key") : "");
+        qc_buf_addf(b, "  %lld / %lld  %.2f%%\n", int_at(g, "digitized", 0), int_at(g, "total", 0),
+                    real_at(g, "rate") * 100);
+    }
+}
+
+int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zErr, size_t nErr)
+{
+    if (strcmp(zName, "coverage") == 0) {
+        if (!json_is_integer(json_object_get(pAns, "total")))
+            return qc_invalid(zErr, nErr, "indexd's coverage report has no total");
+        const json_t *pg = json_object_get(pAns, "pages"), *ex = json_object_get(pAns, "excluded");
+        qc_buf_addf(b, "digitization rate (paper records kept 永久 or 30年): %.2f%%  (%lld of %lld items)\n",
+                    real_at(pAns, "rate") * 100, int_at(pAns, "digitized", 0), int_at(pAns, "total", 0));
+        qc_buf_addf(b, "points (item 22): %.2f of 2\n", real_at(pAns, "points"));
+        qc_buf_addf(b, "pages scanned: %lld of %lld (%.2f%%)\n", int_at(pg, "scanned", 0), int_at(pg, "total", 0),
+                    real_at(pg, "rate") * 100);
+        qc_buf_addf(b, "not counted: %lld kept 10 years, %lld not on paper; counted as paper for want of 载体: %lld\n",
+                    int_at(ex, "d10", 0), int_at(ex, "not_paper", 0), int_at(pAns, "carrier_unknown", 0));
+        add_groups(b, "by 全宗", json_object_get(pAns, "by_fonds"));
+        add_groups(b, "by 门类", json_object_get(pAns, "by_category"));
+        add_groups(b, "by 年度", json_object_get(pAns, "by_year"));
+        long long nMissing = int_at(pAns, "missing_total", 0);
+        qc_buf_addf(b, "\nstill to digitize: %lld\n", nMissing);
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(pAns, "missing"), i, m) {
+            qc_buf_adds(b, "  ");
+            add_clean(b, str_at(m, "code") ? str_at(m, "code") : "");
+            qc_buf_adds(b, "  ");
+            add_clean(b, str_at(m, "location") ? str_at(m, "location") : zNone);
+            qc_buf_addf(b, "  %lld of %lld pages  ", int_at(m, "scanned", 0), int_at(m, "pages", 0));
+            add_clean(b, str_at(m, "title") ? str_at(m, "title") : "");
+            qc_buf_adds(b, "\n");
+        }
+        if ((long long)json_array_size(json_object_get(pAns, "missing")) < nMissing)
+            qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
+        return b->rc;
+    }
+    const json_t *pRows = json_object_get(pAns, "rows");
+    if (!json_is_array(pRows)) return qc_invalid(zErr, nErr, "indexd's ledger has no rows");
+    qc_buf_adds(b, "全宗号  门类  年度  保管期限      件数      页数  已数字化件数  已扫描页数\n");
+    size_t i;
+    json_t *r;
+    json_array_foreach((json_t *)pRows, i, r) {
+        qc_buf_adds(b, "");
+        add_clean(b, str_at(r, "fonds") ? str_at(r, "fonds") : "");
+        qc_buf_adds(b, "  ");
+        add_clean(b, str_at(r, "category") ? str_at(r, "category") : "");
+        qc_buf_addf(b, "  %lld  ", int_at(r, "year", 0));
+        add_clean(b, str_at(r, "retention") ? str_at(r, "retention") : "");
+        qc_buf_addf(b, "  %10lld %9lld %13lld %11lld\n", int_at(r, "items", 0), int_at(r, "pages", 0),
+                    int_at(r, "digitized_items", 0), int_at(r, "scanned_pages", 0));
+    }
+    const json_t *t = json_object_get(pAns, "totals");
+    qc_buf_addf(b, "合计                  %10lld %9lld %13lld %11lld\n", int_at(t, "items", 0), int_at(t, "pages", 0),
+                int_at(t, "digitized_items", 0), int_at(t, "scanned_pages", 0));
+    return b->rc;
+}

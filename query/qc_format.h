@@ -42,4 +42,7 @@ int qc_format_page_stored(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr
 /* The answer of /healthz: "indexd at URL: ok, N records, version V". */
 int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *zErr, size_t nErr);
 
+/* A report (coverage or ledger) for people. */
+int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zErr, size_t nErr);
+
 #endif

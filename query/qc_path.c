@@ -73,3 +73,15 @@ int qc_path_page(qc_buf *b, const char *zCode, const char *zPageNo)
     qc_buf_adds(b, "/pages/");
     return qc_path_escape(b, zPageNo);
 }
+
+int qc_path_report(qc_buf *b, const qc_args *a)
+{
+    int first = 1;
+    qc_buf_addf(b, "/api/v1/reports/%s", a->azPos[0]);
+    if (a->anFilter[QC_F_FONDS] > 0) param(b, &first, "fonds", a->azFilter[QC_F_FONDS][0]);
+    if (a->zFormat) param(b, &first, "format", a->zFormat);
+    if (a->gb18030) param(b, &first, "encoding", "gb18030");
+    /* on screen: the first records still to digitize; the rest in CSV or HTML */
+    if (!a->zFormat && !a->json) param(b, &first, "limit", "20");
+    return b->rc;
+}

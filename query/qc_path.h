@@ -19,4 +19,7 @@ int qc_path_record(qc_buf *b, const char *zCode);
 /* Append "/api/v1/records/{档号}/pages/{n}". */
 int qc_path_page(qc_buf *b, const char *zCode, const char *zPageNo);
 
+/* /api/v1/reports/{name} with --fonds, --format, --gb18030. */
+int qc_path_report(qc_buf *b, const qc_args *a);
+
 #endif

@@ -87,6 +87,7 @@ static int run(const qc_args *a, const char *zServer)
         zType = "text/plain; charset=utf-8";
         if (!(pBody = open_body(a->azPos[2]))) goto out;
         break;
+    case QC_CMD_REPORT: qc_path_report(&path, a); break;
     case QC_CMD_NONE: break;
     }
     if (path.rc != PS_OK) {
@@ -98,6 +99,23 @@ static int run(const qc_args *a, const char *zServer)
         goto out;
     }
     rc = qc_client_call(pClient, zMethod, qc_buf_str(&path), zType, pBody, &ans, zErr, sizeof zErr);
+    if (a->cmd == QC_CMD_REPORT && a->zFormat && rc == PS_INVALID && ans.http == 200) {
+        /* CSV or HTML: the daemon's bytes, to the file or standard output */
+        FILE *f = a->zOut ? fopen(a->zOut, "wb") : stdout;
+        if (!f) {
+            fprintf(stderr, "query: cannot write %s: %s\n", a->zOut, strerror(errno));
+            goto out;
+        }
+        int ok = fwrite(ans.body.z, 1, ans.body.n, f) == ans.body.n;
+        ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
+        if (!ok) {
+            fprintf(stderr, "query: cannot write %s: %s\n", a->zOut ? a->zOut : "the output", strerror(errno));
+            goto out;
+        }
+        if (a->zOut) fprintf(stderr, "query: %s report written to %s\n", a->azPos[0], a->zOut);
+        ex = EXIT_DONE;
+        goto out;
+    }
     if (rc != PS_OK) {
         fprintf(stderr, "query: %s\n", zErr);
         goto out;
@@ -110,6 +128,7 @@ static int run(const qc_args *a, const char *zServer)
     case QC_CMD_PAGE: rc = qc_format_page(&out, ans.pJson, isatty(STDOUT_FILENO), zErr, sizeof zErr); break;
     case QC_CMD_PUT_PAGE: rc = qc_format_page_stored(&out, ans.pJson, zErr, sizeof zErr); break;
     case QC_CMD_HEALTH: rc = qc_format_health(&out, ans.pJson, zServer, zErr, sizeof zErr); break;
+    case QC_CMD_REPORT: rc = qc_format_report(&out, a->azPos[0], ans.pJson, zErr, sizeof zErr); break;
     case QC_CMD_NONE: rc = PS_INTERNAL; break;
     }
     if (rc != PS_OK && rc != PS_INVALID) snprintf(zErr, sizeof zErr, "%s", proto_strerror(rc));

@@ -1,0 +1,178 @@
+"""Integration tests of the reports against the real daemon: a catalog and
+page scans made by the test with known answers; coverage and ledger as
+JSON, CSV (UTF-8 with BOM, GB18030) and HTML; the HTML looked at in
+headless Chromium (a screenshot and an A4 PDF kept as test artefacts);
+the command-line client's report command."""
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import Daemon, code_path  # noqa: E402
+
+EXE = os.environ.get("INDEXD", "build/indexd/indexd")
+QUERY = os.environ.get("QUERY", "build/query/query")
+ARTEFACTS = os.environ.get("ARTEFACTS", os.path.join(tempfile.gettempdir(), "fparchive-artefacts"))
+CHROMIUM = "/usr/bin/chromium"
+
+# 页数 and the pages the test stores: (档号, 载体, 页数, stored pages)
+RECORDS = [
+    ("Z099-WS·2017-Y-BGS-0001", "纸质", 3, [1, 2, 3]),    # digitized
+    ("Z099-WS·2017-Y-BGS-0002", "纸质", 2, [1]),          # half
+    ("Z099-WS·2017-D30-BGS-0003", "", 2, [1, 2]),          # no 载体: paper; digitized
+    ("Z099-WS·2017-D10-BGS-0004", "纸质", 1, []),          # 10 years: outside
+    ("Z099-ZP·2018-Y-BGS-0005", "电子", 1, []),            # not paper: outside
+    ("Z099-KJ·2018-D30-BGS-0006", "纸质", 4, [2, 3]),      # page 1 missing
+]
+
+
+class ReportTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(EXE).start()
+        rows = ["档号,题名,责任者,日期,页数,载体,存放位置"]
+        for code, carrier, pages, _ in RECORDS:
+            rows.append(f"{code},题名{code[-4:]},县扶贫办,20170301,{pages},{carrier},1号库-02列-1节-1层-{code[-3:]}盒")
+        st, body, _ = cls.d.request("POST", "/api/v1/catalog", "\n".join(rows) + "\n", "text/csv")
+        assert st == 200 and body["imported"] == len(RECORDS), body
+        # another 全宗 that the scoped reports must leave out
+        st, body, _ = cls.d.request("POST", "/api/v1/catalog", "档号,题名,责任者,日期,页数\nZ100-WS·2017-Y-BGS-0001,别的全宗,县扶贫办,20170301,1\n", "text/csv")
+        assert st == 200, body
+        for code, _, _, stored in RECORDS:
+            for n in stored:
+                st, body, _ = cls.d.request("PUT", f"{code_path(code)}/pages/{n}", "扫描页文字", "text/plain")
+                assert st == 201, body
+        os.makedirs(ARTEFACTS, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def report(self, name, **params):
+        params.setdefault("fonds", "Z099")
+        return self.d.request("GET", f"/api/v1/reports/{name}?" + urllib.parse.urlencode(params), raw="format" in params)
+
+    def test_coverage_json(self):
+        st, r, _ = self.report("coverage")
+        self.assertEqual(st, 200, r)
+        self.assertEqual((r["total"], r["digitized"], r["rate"], r["points"]), (4, 2, 0.5, 1.667))
+        self.assertEqual(r["pages"], {"total": 11, "scanned": 6, "rate": 0.5455})
+        self.assertEqual(r["excluded"], {"d10": 1, "not_paper": 1})
+        self.assertEqual(r["carrier_unknown"], 1)
+        self.assertEqual([(g["key"], g["total"], g["digitized"]) for g in r["by_category"]], [("KJ", 1, 0), ("WS", 3, 2)])
+        self.assertEqual([(g["key"], g["rate"]) for g in r["by_year"]], [("2017", 0.6667), ("2018", 0.0)])
+        self.assertEqual([(m["code"], m["scanned"], m["location"]) for m in r["missing"]],
+                         [("Z099-KJ·2018-D30-BGS-0006", 0, "1号库-02列-1节-1层-006盒"),
+                          ("Z099-WS·2017-Y-BGS-0002", 1, "1号库-02列-1节-1层-002盒")])
+        # all 全宗: the other one counts too
+        st, r, _ = self.report("coverage", fonds="")
+        self.assertEqual((r["total"], r["digitized"]), (5, 2))
+        # paging the list of records still to digitize
+        st, r, _ = self.report("coverage", limit=1, offset=1)
+        self.assertEqual((r["missing_total"], [m["code"] for m in r["missing"]]), (2, ["Z099-WS·2017-Y-BGS-0002"]))
+
+    def test_ledger_json(self):
+        st, r, _ = self.report("ledger")
+        self.assertEqual(st, 200, r)
+        got = [(x["category"], x["year"], x["retention"], x["items"], x["pages"], x["digitized_items"], x["scanned_pages"])
+               for x in r["rows"]]
+        self.assertEqual(got, [("KJ", 2018, "D30", 1, 4, 0, 0), ("WS", 2017, "D10", 1, 1, 0, 0),
+                               ("WS", 2017, "D30", 1, 2, 1, 2), ("WS", 2017, "Y", 2, 5, 1, 4),
+                               ("ZP", 2018, "Y", 1, 1, 0, 0)])
+        self.assertEqual(r["totals"], {"items": 6, "pages": 13, "digitized_items": 2, "scanned_pages": 6})
+
+    def test_csv(self):
+        st, raw, hdr = self.report("coverage", format="csv")
+        self.assertEqual(st, 200)
+        self.assertEqual(hdr["Content-Type"], "text/csv; charset=utf-8")
+        self.assertIn("attachment", hdr["Content-Disposition"])
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbf"))
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        self.assertEqual(rows[0][:5], ["范围", "分组", "应数字化件数", "已数字化件数", "数字化率"])
+        self.assertEqual(rows[1], ["合计", "", "4", "2", "50.00%", "11", "6"])
+        self.assertIn(["Z099-WS·2017-Y-BGS-0002", "题名0002", "1号库-02列-1节-1层-002盒", "2", "1"], rows)
+        st, raw, hdr = self.report("ledger", format="csv", encoding="gb18030")
+        self.assertEqual(hdr["Content-Type"], "text/csv; charset=gb18030")
+        rows = list(csv.reader(io.StringIO(raw.decode("gb18030"))))
+        self.assertEqual(rows[0][0], "全宗号")
+        self.assertEqual(rows[-1], ["合计", "", "", "", "6", "13", "2", "6"])
+
+    def test_html_in_chromium(self):
+        st, raw, hdr = self.report("coverage", format="html")
+        self.assertEqual(st, 200)
+        self.assertEqual(hdr["Content-Type"], "text/html; charset=utf-8")
+        html = raw.decode("utf-8")
+        self.assertIn("<svg", html)
+        self.assertIn("50.00%", html)
+        # no external resources: it must work on a closed network
+        self.assertEqual(re.findall(r'(?:src|href)="(?:https?:)?//', html), [])
+        if not os.access(CHROMIUM, os.X_OK):
+            self.skipTest("no chromium")
+        path = os.path.join(ARTEFACTS, "coverage.html")
+        with open(path, "wb") as f:
+            f.write(raw)
+        profile = tempfile.mkdtemp(prefix="chromium-")
+        try:
+            common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                      f"--user-data-dir={profile}"]
+            png, pdf = os.path.join(ARTEFACTS, "coverage.png"), os.path.join(ARTEFACTS, "coverage.pdf")
+            subprocess.run(common + ["--window-size=900,1200", f"--screenshot={png}", "file://" + path],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            subprocess.run(common + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", "file://" + path],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        with open(pdf, "rb") as f:
+            data = f.read()
+        # A4 is 595 x 842 points
+        self.assertRegex(data, rb"/MediaBox\s*\[\s*0 0 59[45](?:\.\d+)? 84[12](?:\.\d+)?\s*\]")
+        print(f"screenshot: {png}; printed: {pdf}")
+
+    def test_bad_requests(self):
+        for params, param in (({"format": "xml"}, "format"), ({"encoding": "big5", "format": "csv"}, "encoding"),
+                              ({"fonds": "Z0!"}, "fonds"), ({"limit": "0"}, "limit")):
+            st, body, _ = self.d.request("GET", "/api/v1/reports/coverage?" + urllib.parse.urlencode(params))
+            self.assertEqual(st, 400, body)
+            self.assertEqual(body["error"]["param"], param)
+        st, body, _ = self.d.request("GET", "/api/v1/reports/nothing")
+        self.assertEqual(st, 404)
+        st, body, _ = self.d.request("POST", "/api/v1/reports/coverage", "")
+        self.assertEqual(st, 405)
+        st, body, _ = self.d.request("GET", "/healthz")
+        self.assertEqual(st, 200)
+
+    def test_cli(self):
+        env = dict(os.environ, INDEXD_URL=self.d.base)
+        r = subprocess.run([QUERY, "report", "coverage", "--fonds", "Z099"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("50.00%  (2 of 4 items)", r.stdout)
+        self.assertIn("points (item 22): 1.67 of 2", r.stdout)
+        self.assertIn("Z099-WS·2017-Y-BGS-0002  1号库-02列-1节-1层-002盒  1 of 2 pages", r.stdout)
+        out = os.path.join(ARTEFACTS, "ledger.csv")
+        r = subprocess.run([QUERY, "report", "ledger", "--fonds", "Z099", "--format", "csv", "--gb18030", "--out", out],
+                           capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, "rb") as f:
+            self.assertTrue(f.read().decode("gb18030").startswith("全宗号,门类"))
+        r = subprocess.run([QUERY, "report", "ledger", "--json", "--fonds", "Z099"], capture_output=True, text=True, env=env)
+        self.assertEqual(json.loads(r.stdout)["totals"]["items"], 6)
+        r = subprocess.run([QUERY, "report", "audit"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown report 'audit'", r.stderr)
+        r = subprocess.run([QUERY, "report", "coverage", "--gb18030"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
