@@ -98,6 +98,8 @@ typedef struct {
     unsigned long nImported, nReplaced;
     json_t *pRejected, *pWarnings;
     json_t *pList;          /* good rows {code, pages, line}, when asked for */
+    idx_csv_row_fn xRow;    /* scan mode: rows go here, nothing is written */
+    void *pRowCtx;
     unsigned long nRejected, nWarnings;
     code_set seen;
     proto_record aRec[BATCH];
@@ -212,6 +214,7 @@ static void data_row(import_state *s)
         if (extra) {
             snprintf(zMsg, sizeof zMsg, "the row has %d fields but the header has %d", s->nCell, s->nHeader);
             report(s->pRejected, &s->nRejected, s->rowLine, -1, zMsg);
+            if (s->xRow && s->xRow(s->pRowCtx, s->rowLine, NULL, s->nCell) != 0) s->rc = PS_NOMEM;
             return;
         }
     }
@@ -220,6 +223,15 @@ static void data_row(import_state *s)
         int f = s->aColField[i];
         if (f < 0) continue;
         if ((rc = proto_record_set(&rec, f, s->aCell[i].z, s->aCell[i].n)) != PS_OK) goto oom;
+    }
+    if (s->xRow) {
+        /* the row as written, before any check or completion */
+        if (s->xRow(s->pRowCtx, s->rowLine, &rec, s->nCell < s->nHeader ? s->nCell : 0) != 0) {
+            s->rc = PS_NOMEM;
+            snprintf(s->zErr, s->nErr, "out of memory at line %ld", s->rowLine);
+        }
+        proto_record_clear(&rec);
+        return;
     }
     if ((rc = compose_code(&rec)) != PS_OK) goto oom;
     rc = proto_record_check(&rec, &err, aWarn, 4, &nWarn);
@@ -279,8 +291,23 @@ static void on_row(int term, void *ctx)
     s->rowLine = s->line + 1;  /* the next row starts on the next line */
 }
 
+static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, idx_csv_row_fn xRow,
+                     void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr);
+
 int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, json_t **ppResult, long *pLine,
                    char *zErr, size_t nErr)
+{
+    return parse_csv(p, zIn, nIn, listRecords, NULL, NULL, ppResult, pLine, zErr, nErr);
+}
+
+int idx_csv_scan(const char *zIn, size_t nIn, idx_csv_row_fn xRow, void *pCtx, json_t **ppResult, long *pLine,
+                 char *zErr, size_t nErr)
+{
+    return parse_csv(NULL, zIn, nIn, 0, xRow, pCtx, ppResult, pLine, zErr, nErr);
+}
+
+static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, idx_csv_row_fn xRow,
+                     void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr)
 {
     struct csv_parser csv;
     char *z = NULL;
@@ -304,6 +331,8 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, j
     csv_set_realloc_func(&csv, px_realloc);
     csv_set_free_func(&csv, px_free);
     pS->pIdx = p;
+    pS->xRow = xRow;
+    pS->pRowCtx = pRowCtx;
     pS->rc = PS_OK;
     pS->zErr = zErr;
     pS->nErr = nErr;
@@ -339,7 +368,7 @@ int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, j
     }
     rc = pS->rc;
     char zCommitErr[256];
-    int rcCommit = idx_index_commit(p, zCommitErr, sizeof zCommitErr);
+    int rcCommit = p ? idx_index_commit(p, zCommitErr, sizeof zCommitErr) : PS_OK;
     if (rc == PS_OK && rcCommit != PS_OK) {
         snprintf(zErr, nErr, "commit failed: %s", zCommitErr);
         rc = rcCommit;

@@ -21,4 +21,14 @@
 int idx_csv_import(idx_index *p, const char *z, size_t n, int listRecords, json_t **ppResult, long *pLine,
                    char *zErr, size_t nErr);
 
+/* Scan mode, for the catalog audit: every data row as written (its fields
+ * set from the columns, nothing checked, completed or stored) goes to xRow
+ * with the line it starts on; r is NULL for a row with more fields than the
+ * header, nShort the number of fields of a row with fewer (0 otherwise).
+ * xRow returns non-zero when out of memory.  *ppResult as for an import
+ * (rejected: only rows of the wrong shape; warnings: the header's). */
+typedef int (*idx_csv_row_fn)(void *ctx, long line, const proto_record *r, int nFields);
+int idx_csv_scan(const char *z, size_t n, idx_csv_row_fn xRow, void *pCtx, json_t **ppResult, long *pLine,
+                 char *zErr, size_t nErr);
+
 #endif

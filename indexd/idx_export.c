@@ -111,6 +111,59 @@ static void ledger_csv(FILE *f, const json_t *r)
     fputs("\r\n", f);
 }
 
+static const char *rule_cn(const char *z)
+{
+    static const struct { const char *zRule, *zCn; } a[] = {
+        {"mandatory", "必填项缺失"}, {"code", "档号结构"}, {"code_parts", "档号与字段不符"}, {"date", "日期"},
+        {"pages", "页数"}, {"pages_scanned", "页数与扫描页数不符"}, {"duplicate", "档号重复"}, {"item_gap", "件号不连续"},
+        {"shape", "字段数"}, {"retention", "保管期限"}, {"year", "年度"}, {"item_no", "件号"}, {"classification", "密级"},
+    };
+    for (size_t i = 0; z && i < sizeof a / sizeof a[0]; i++)
+        if (strcmp(z, a[i].zRule) == 0) return a[i].zCn;
+    return z ? z : "";
+}
+
+static void catalog_csv(FILE *f, const json_t *r)
+{
+    char z[64];
+    static const char *const azSum[] = {"项目", "值"};
+    row(f, azSum, 2);
+    cell(f, 1, "条目数");
+    cell_json(f, 0, json_object_get(r, "rows"));
+    fputs("\r\n", f);
+    cell(f, 1, "必填项完整条目数");
+    cell_json(f, 0, json_object_get(r, "complete"));
+    fputs("\r\n", f);
+    percent(z, sizeof z, json_real_value(json_object_get(r, "entry_rate")));
+    cell(f, 1, "录入率");
+    cell(f, 0, z);
+    fputs("\r\n", f);
+    cell(f, 1, "不规范处");
+    cell_json(f, 0, json_object_get(r, "errors"));
+    fputs("\r\n", f);
+    cell(f, 1, "警告");
+    cell_json(f, 0, json_object_get(r, "warnings"));
+    fputs("\r\n", f);
+    snprintf(z, sizeof z, "%.2f", json_real_value(json_object_get(r, "score")));
+    cell(f, 1, "得分（满分5分）");
+    cell(f, 0, z);
+    fputs("\r\n\r\n", f);
+    static const char *const azHead[] = {"目录文件", "行", "档号", "规则", "字段", "说明", "严重程度"};
+    row(f, azHead, 7);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "irregular"), i, o) {
+        cell_json(f, 1, json_object_get(o, "file"));
+        cell_json(f, 0, json_object_get(o, "line"));
+        cell_json(f, 0, json_object_get(o, "code"));
+        cell(f, 0, rule_cn(json_string_value(json_object_get(o, "rule"))));
+        cell_json(f, 0, json_object_get(o, "field"));
+        cell_json(f, 0, json_object_get(o, "reason"));
+        cell(f, 0, strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范");
+        fputs("\r\n", f);
+    }
+}
+
 static int to_gb18030(char **pz, size_t *pn)
 {
     iconv_t cd = iconv_open("GB18030", "UTF-8");
@@ -141,6 +194,7 @@ int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz
     if (!f) return PS_NOMEM;
     if (!gb18030) fputs("\xEF\xBB\xBF", f);
     if (k == IDX_REPORT_COVERAGE) coverage_csv(f, pRep);
+    else if (k == IDX_REPORT_CATALOG) catalog_csv(f, pRep);
     else ledger_csv(f, pRep);
     if (fclose(f) != 0) {
         free(z);
@@ -304,6 +358,42 @@ static void ledger_html(FILE *f, const json_t *r)
     fputs("</tr></tbody></table></body></html>\n", f);
 }
 
+static void catalog_html(FILE *f, const json_t *r)
+{
+    head(f, "文件级目录检查", r);
+    fprintf(f, "<p><span class=\"big\">%.2f%%</span>　录入率（必填项完整 %lld / %lld 条），"
+               "不规范 %lld 处，警告 %lld 处，得分 %.2f / 5 分</p>",
+            json_real_value(json_object_get(r, "entry_rate")) * 100,
+            (long long)json_integer_value(json_object_get(r, "complete")),
+            (long long)json_integer_value(json_object_get(r, "rows")),
+            (long long)json_integer_value(json_object_get(r, "errors")),
+            (long long)json_integer_value(json_object_get(r, "warnings")),
+            json_real_value(json_object_get(r, "score")));
+    fputs("<p class=\"meta\">必填项：档号、题名、责任者、日期、页数、保管期限。每处不规范扣0.2分。</p>"
+          "<table><thead><tr><th>目录文件</th><th>行</th><th>档号</th><th>规则</th><th>字段</th><th>说明</th>"
+          "<th>严重程度</th></tr></thead><tbody>", f);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "irregular"), i, o) {
+        fputs("<tr><td>", f);
+        esc_json(f, json_object_get(o, "file"));
+        fputs("</td><td class=\"n\">", f);
+        esc_json(f, json_object_get(o, "line"));
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(o, "code"));
+        fputs("</td><td>", f);
+        esc(f, rule_cn(json_string_value(json_object_get(o, "rule"))));
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(o, "field"));
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(o, "reason"));
+        fputs("</td><td>", f);
+        fputs(strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范", f);
+        fputs("</td></tr>", f);
+    }
+    fputs("</tbody></table></body></html>\n", f);
+}
+
 int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn)
 {
     char *z = NULL;
@@ -311,6 +401,7 @@ int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn
     FILE *f = open_memstream(&z, &n);
     if (!f) return PS_NOMEM;
     if (k == IDX_REPORT_COVERAGE) coverage_html(f, pRep);
+    else if (k == IDX_REPORT_CATALOG) catalog_html(f, pRep);
     else ledger_html(f, pRep);
     if (fclose(f) != 0) {
         free(z);

@@ -1,5 +1,6 @@
 /* HTTP server: request bodies, routing, JSON answers. */
 #include "idx_http.h"
+#include "idx_audit.h"
 #include "idx_csv.h"
 #include "idx_export.h"
 #include "idx_report.h"
@@ -199,6 +200,9 @@ static enum MHD_Result h_catalog(idx_http *h, struct MHD_Connection *c, req_ctx 
     int list = zList && strcmp(zList, "0") != 0;
     int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, list, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, line, "body", 0);
+    /* kept as it came, for the catalog audit */
+    if (idx_catalog_store(h->zDataDir, r->z ? r->z : "", r->n, zErr, sizeof zErr) != PS_OK)
+        IDX_LOG(IDX_LOG_WARN, 0, "catalog import: %s", zErr);
     IDX_LOG(IDX_LOG_INFO, 0, "catalog import: %lld imported, %lld rejected",
             (long long)json_integer_value(json_object_get(pOut, "imported")),
             (long long)json_integer_value(json_object_get(pOut, "rejected_count")));
@@ -648,14 +652,15 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
 
 /* ---- reports -------------------------------------------------------- */
 
-/* GET /api/v1/reports/{coverage,ledger}?fonds=…&offset=…&limit=…&format=json|csv|html&encoding=utf-8|gb18030 */
+/* GET /api/v1/reports/{coverage,catalog,ledger}?fonds=…&offset=…&limit=…&format=json|csv|html&encoding=utf-8|gb18030 */
 static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const char *zName)
 {
     char zErr[512];
     idx_report_kind k;
     if (strcmp(zName, "coverage") == 0) k = IDX_REPORT_COVERAGE;
     else if (strcmp(zName, "ledger") == 0) k = IDX_REPORT_LEDGER;
-    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, ledger)", NULL, 0, NULL, 0);
+    else if (strcmp(zName, "catalog") == 0) k = IDX_REPORT_CATALOG;
+    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger)", NULL, 0, NULL, 0);
     idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
     const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
@@ -675,7 +680,8 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
     if (fmt != 0) o.offset = o.limit = 0;
     json_t *pRep = NULL;
     int rc = k == IDX_REPORT_COVERAGE ? idx_report_coverage(h->pIdx, &o, &pRep, zErr, sizeof zErr)
-                                      : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
+           : k == IDX_REPORT_CATALOG ? idx_report_catalog(h->pIdx, h->zDataDir, &o, &pRep, zErr, sizeof zErr)
+                                     : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     if (fmt == 0) return send_json(c, 200, pRep);
     char *z = NULL;

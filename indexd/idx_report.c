@@ -2,6 +2,7 @@
  * read but for the records listed as missing). */
 #include "idx_report.h"
 #include "proto_alloc.h"
+#include "proto_code.h"
 #include "proto_status.h"
 #include "xw.h"
 
@@ -16,7 +17,8 @@ typedef struct {
 } val;
 
 typedef struct {
-    int coverage;        /* 1: coverage, 0: ledger */
+    int coverage;        /* 1: coverage, 0: ledger, -1: stored pages per record */
+    json_t *pScanned;    /* -1: 档号 -> pages stored */
     json_t *pGroups[3];  /* coverage: by fonds, category, year; ledger: [0] by the 4 keys */
     unsigned long total, digitized, pagesTotal, pagesScanned;
     unsigned long d10, notPaper, carrierUnknown, pagesUnknown;
@@ -81,6 +83,15 @@ static int on_doc(void *ctx, xw_docview *d)
     int digitized = pagesV.n ? pages > 0 && scanned >= pages : stored > 0;
     unsigned long scannedCapped = !pagesV.n ? 0 : scanned > pages ? pages : scanned; /* pages: over records with 页数 */
     val fonds = value(d, IDX_SLOT_FONDS), cat = value(d, IDX_SLOT_CATEGORY), year = value(d, IDX_SLOT_YEAR);
+    if (c->coverage < 0) {
+        if (stored > 0) {
+            val code = value(d, IDX_SLOT_CODE);
+            char zK[PROTO_CODE_MAX];
+            snprintf(zK, sizeof zK, "%.*s", (int)(code.n < sizeof zK - 1 ? code.n : sizeof zK - 1), code.z);
+            if (json_object_set_new(c->pScanned, zK, json_integer((json_int_t)stored)) != 0) c->rc = PS_NOMEM;
+        }
+        return 0;
+    }
     if (!c->coverage) {
         char zKey[256];
         int n = snprintf(zKey, sizeof zKey, "%.*s\t%.*s\t%.*s\t%.*s", (int)fonds.n, fonds.z, (int)cat.n, cat.z,
@@ -312,5 +323,20 @@ out:
     json_decref(c.pGroups[0]);
     if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
     *ppOut = rc == PS_OK ? pOut : NULL;
+    return rc;
+}
+
+int idx_report_scanned(idx_index *p, json_t **ppOut, char *zErr, size_t nErr)
+{
+    scan_ctx c;
+    memset(&c, 0, sizeof c);
+    c.coverage = -1;
+    c.pScanned = json_object();
+    int rc = c.pScanned ? scan(p, NULL, &c, zErr, nErr) : PS_NOMEM;
+    if (rc != PS_OK) {
+        json_decref(c.pScanned);
+        c.pScanned = NULL;
+    }
+    *ppOut = c.pScanned;
     return rc;
 }

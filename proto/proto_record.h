@@ -53,6 +53,22 @@ typedef struct {
 int proto_record_check(proto_record *r, proto_problem *pErr,
                        proto_problem *aWarn, int nWarnMax, int *pnWarn);
 
+/* A catalog audit (evaluation item 9) looks at a row as written and lists
+ * every rule it breaks, not only the first.  zRule is a stable key:
+ * mandatory (档号, 题名, 责任者, 日期, 页数, 保管期限 — 保管期限 may come from
+ * the 档号, and the 档号 from its parts), code (档号 structure), code_parts
+ * (a column disagrees with its part of the 档号), date, pages (页数 not a
+ * positive whole number), year, item_no, retention, classification. */
+typedef struct {
+    int field;          /* proto_field, -1 for the row */
+    const char *zRule;
+    char zReason[256];
+} proto_finding;
+
+/* Up to nMax findings of r (unchanged) into a; returns how many there are
+ * in all (may exceed nMax).  *pComplete: every mandatory field present. */
+int proto_record_audit(const proto_record *r, proto_finding *a, int nMax, int *pComplete);
+
 /* New JSON object of the record (integers for year, item_no and pages).
  * NULL if out of memory. */
 json_t *proto_record_to_json(const proto_record *r);

@@ -165,10 +165,47 @@ static void test_status_and_alloc(void)
     }
 }
 
+static void test_audit(void)
+{
+    proto_record r;
+    proto_finding a[8];
+    int complete = -1;
+    proto_record_init(&r);
+    const char *azSet[][2] = {{"档号", "Z031-WS·2017-Y-BGS-0003"}, {"题名", "题名"}, {"日期", "2017-03-07"},
+                              {"页数", "0"}, {"机构(问题)", "XYZ"}, {"保管期限", "30年"}};
+    for (size_t i = 0; i < sizeof azSet / sizeof azSet[0]; i++)
+        proto_record_set(&r, proto_field_lookup(azSet[i][0]), azSet[i][1], strlen(azSet[i][1]));
+    int n = proto_record_audit(&r, a, 8, &complete);
+    CHECK_INT(n, 5);
+    CHECK_INT(complete, 0);
+    CHECK_STR(a[0].zRule, "mandatory"); /* 责任者 */
+    CHECK_INT(a[0].field, PF_AUTHOR);
+    CHECK_STR(a[1].zRule, "code_parts"); /* 保管期限 30年 against Y */
+    CHECK_INT(a[1].field, PF_RETENTION);
+    CHECK_STR(a[2].zRule, "code_parts"); /* 机构 */
+    CHECK_CONTAINS(a[2].zReason, "XYZ");
+    CHECK_STR(a[3].zRule, "date");
+    CHECK_STR(a[4].zRule, "pages");
+    CHECK_INT(proto_record_audit(&r, a, 2, NULL), 5); /* counted past the room */
+    proto_record_clear(&r);
+    /* a complete, regular row; the 档号 made of its parts */
+    const char *azOk[][2] = {{"全宗号", "Z031"}, {"门类", "WS"}, {"年度", "2017"}, {"保管期限", "永久"}, {"件号", "12"},
+                             {"题名", "题名"}, {"责任者", "县扶贫办"}, {"日期", "20170307"}, {"页数", "3"}};
+    for (size_t i = 0; i < sizeof azOk / sizeof azOk[0]; i++)
+        proto_record_set(&r, proto_field_lookup(azOk[i][0]), azOk[i][1], strlen(azOk[i][1]));
+    CHECK_INT(proto_record_audit(&r, a, 8, &complete), 0);
+    CHECK_INT(complete, 1);
+    proto_record_set(&r, PF_CODE, "Z031-WS·2017-Y-BGS-12", strlen("Z031-WS·2017-Y-BGS-12"));
+    CHECK_INT(proto_record_audit(&r, a, 8, &complete), 1);
+    CHECK_STR(a[0].zRule, "code");
+    proto_record_clear(&r);
+}
+
 int main(void)
 {
     test_code();
     test_record();
     test_status_and_alloc();
+    test_audit();
     return px_test_done();
 }

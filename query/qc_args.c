@@ -89,8 +89,8 @@ static const char zUsage[] =
     "  page CODE N                  the text of page N of a record\n"
     "  put-page CODE N FILE.txt     store the text of page N ('-': stdin)\n"
     "  health                       check that indexd answers\n"
-    "  report coverage|ledger       digitization rate (permanent and 30-year paper records)\n"
-    "                               or the statistics ledger\n"
+    "  report coverage|catalog|ledger   digitization rate (permanent and 30-year paper\n"
+    "                               records), catalog audit, or the statistics ledger\n"
     "      --fonds F                one 全宗 (default: all)\n"
     "      --format text|csv|html   csv for spreadsheets (UTF-8 with BOM; --gb18030 for\n"
     "                               Chinese spreadsheet tools), html to print\n"
@@ -253,7 +253,7 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             [QC_CMD_IMPORT] = "import needs a catalog file (CSV), or '-' for stdin",
             [QC_CMD_PAGE] = "page needs a 档号 and a page number",
             [QC_CMD_PUT_PAGE] = "put-page needs a 档号, a page number and a text file",
-            [QC_CMD_REPORT] = "report needs its name: coverage or ledger",
+            [QC_CMD_REPORT] = "report needs its name: coverage, catalog or ledger",
         };
         return qc_invalid(zErr, nErr, "%s", azWhat[a->cmd]);
     }
@@ -268,8 +268,9 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
     if ((a->cmd == QC_CMD_IMPORT || a->cmd == QC_CMD_PUT_PAGE) && !*a->azPos[nPosWanted - 1])
         return qc_invalid(zErr, nErr, "the file name is empty");
     if (a->cmd == QC_CMD_REPORT) {
-        if (strcmp(a->azPos[0], "coverage") != 0 && strcmp(a->azPos[0], "ledger") != 0)
-            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, ledger)", a->azPos[0]);
+        if (strcmp(a->azPos[0], "coverage") != 0 && strcmp(a->azPos[0], "ledger") != 0 &&
+            strcmp(a->azPos[0], "catalog") != 0)
+            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, catalog, ledger)", a->azPos[0]);
         if (a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "a report covers one --fonds, or all");
         if (a->gb18030 && (!a->zFormat || strcmp(a->zFormat, "csv") != 0))
             return qc_invalid(zErr, nErr, "--gb18030 goes with --format csv");

@@ -475,6 +475,29 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
             qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
         return b->rc;
     }
+    if (strcmp(zName, "catalog") == 0) {
+        if (!json_is_integer(json_object_get(pAns, "rows")))
+            return qc_invalid(zErr, nErr, "indexd's catalog audit has no rows");
+        qc_buf_addf(b, "entry rate (rows with every mandatory field): %.2f%%  (%lld of %lld rows)\n",
+                    real_at(pAns, "entry_rate") * 100, int_at(pAns, "complete", 0), int_at(pAns, "rows", 0));
+        qc_buf_addf(b, "irregular: %lld, warnings: %lld\nscore (item 9): %.2f of 5\n", int_at(pAns, "errors", 0),
+                    int_at(pAns, "warnings", 0), real_at(pAns, "score"));
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(pAns, "irregular"), i, x) {
+            qc_buf_addf(b, "  %s line %lld  ", strcmp(str_at(x, "severity") ? str_at(x, "severity") : "", "warning") == 0
+                                                   ? "warning" : "error  ", int_at(x, "line", 0));
+            add_clean(b, str_at(x, "code") ? str_at(x, "code") : zNone);
+            qc_buf_adds(b, "  ");
+            add_clean(b, str_at(x, "rule") ? str_at(x, "rule") : "");
+            qc_buf_adds(b, ": ");
+            add_clean(b, str_at(x, "reason") ? str_at(x, "reason") : "");
+            qc_buf_adds(b, "\n");
+        }
+        if ((long long)json_array_size(json_object_get(pAns, "irregular")) < int_at(pAns, "irregular_total", 0))
+            qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
+        return b->rc;
+    }
     const json_t *pRows = json_object_get(pAns, "rows");
     if (!json_is_array(pRows)) return qc_invalid(zErr, nErr, "indexd's ledger has no rows");
     qc_buf_adds(b, "全宗号  门类  年度  保管期限      件数      页数  已数字化件数  已扫描页数\n");

@@ -74,7 +74,9 @@ class ReportTest(unittest.TestCase):
                           ("Z099-WS·2017-Y-BGS-0002", 1, "1号库-02列-1节-1层-002盒")])
         # all 全宗: the other one counts too
         st, r, _ = self.report("coverage", fonds="")
-        self.assertEqual((r["total"], r["digitized"]), (5, 2))
+        by = {g["key"]: (g["total"], g["digitized"]) for g in r["by_fonds"]}
+        self.assertEqual((by["Z099"], by["Z100"]), ((4, 2), (1, 0)))
+        self.assertEqual(r["total"], sum(t for t, _ in by.values()))
         # paging the list of records still to digitize
         st, r, _ = self.report("coverage", limit=1, offset=1)
         self.assertEqual((r["missing_total"], [m["code"] for m in r["missing"]]), (2, ["Z099-WS·2017-Y-BGS-0002"]))
@@ -139,6 +141,44 @@ class ReportTest(unittest.TestCase):
         self.assertRegex(data, rb"/MediaBox\s*\[\s*0 0 59[45](?:\.\d+)? 84[12](?:\.\d+)?\s*\]")
         print(f"screenshot: {png}; printed: {pdf}")
 
+    def test_catalog_audit(self):
+        audit = ("档号,全宗号,题名,责任者,日期,页数\n"
+                 "Z098-WS·2019-Y-BGS-0001,Z098,正常,县扶贫办,20190101,2\n"           # 2
+                 "Z098-WS·2019-Y-BGS-0002,Z098,没有责任者,,20190101,2\n"             # 3 mandatory
+                 "Z098-WS·2019-Y-BGS-0005,Z098,日期错,县扶贫办,2019-1-1,2\n"         # 4 date; 0003-0004 missing
+                 "Z098-WS·2019-Y-BGS-0001,Z098,重复,县扶贫办,20190101,2\n"           # 5 duplicate
+                 "Z098-WS·2019-Y-BGS-006,Z098,件号错,县扶贫办,20190101,2\n"          # 6 code
+                 "Z098-WS·2019-Y-BGS-0007,Z098,页数为零,县扶贫办,20190101,0\n"       # 7 pages; 0006 missing
+                 "Z098-WS·2019-Y-BGS-0008,Z097,全宗不符,县扶贫办,20190101,1\n")      # 8 code_parts
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", audit, "text/csv")
+        self.assertEqual(st, 200, body)
+        st, r, _ = self.report("catalog", fonds="Z098")
+        self.assertEqual(st, 200, r)
+        self.assertEqual((r["rows"], r["complete"], r["entry_rate"], r["errors"], r["warnings"], r["score"]),
+                         (7, 5, 0.7143, 7, 2, 2.17))
+        got = [(x["line"], x["rule"], x["key"], x["severity"]) for x in r["irregular"]]
+        # line 6: a 档号 that cannot be read gives no 保管期限 either
+        self.assertEqual(got, [(3, "mandatory", "author", "error"), (4, "date", "date", "error"),
+                               (4, "item_gap", "item_no", "warning"), (5, "duplicate", "code", "error"),
+                               (6, "code", "code", "error"), (6, "mandatory", "retention", "error"),
+                               (7, "item_gap", "item_no", "warning"), (7, "pages", "pages", "error"),
+                               (8, "code_parts", "fonds", "error")])
+        self.assertIn("0003-0004", r["irregular"][2]["reason"])
+        # the same catalog corrected replaces the rows of the first
+        fixed = audit.replace(",,20190101,2", ",县扶贫办,20190101,2").replace("2019-1-1", "20190101")
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", fixed, "text/csv")
+        st, r, _ = self.report("catalog", fonds="Z098")
+        self.assertEqual((r["rows"], r["complete"], r["errors"]), (7, 6, 5))
+        # pages against the scans: 0002 has 1 of 2, 0006 2 of 4
+        st, r, _ = self.report("catalog")
+        self.assertEqual(sorted((x["code"], x["rule"]) for x in r["irregular"]),
+                         [("Z099-KJ·2018-D30-BGS-0006", "pages_scanned"), ("Z099-WS·2017-Y-BGS-0002", "pages_scanned")])
+        self.assertEqual((r["entry_rate"], r["score"]), (1.0, 4.6))
+        st, raw, hdr = self.report("catalog", fonds="Z099", format="csv")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        self.assertIn(["得分（满分5分）", "4.60"], rows)
+        self.assertIn("页数与扫描页数不符", raw.decode("utf-8-sig"))
+
     def test_bad_requests(self):
         for params, param in (({"format": "xml"}, "format"), ({"encoding": "big5", "format": "csv"}, "encoding"),
                               ({"fonds": "Z0!"}, "fonds"), ({"limit": "0"}, "limit")):
@@ -167,6 +207,10 @@ class ReportTest(unittest.TestCase):
             self.assertTrue(f.read().decode("gb18030").startswith("全宗号,门类"))
         r = subprocess.run([QUERY, "report", "ledger", "--json", "--fonds", "Z099"], capture_output=True, text=True, env=env)
         self.assertEqual(json.loads(r.stdout)["totals"]["items"], 6)
+        r = subprocess.run([QUERY, "report", "catalog", "--fonds", "Z099"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("score (item 9): 4.60 of 5", r.stdout)
+        self.assertIn("Z099-WS·2017-Y-BGS-0002  pages_scanned: 页数 is 2 but 1 pages are scanned", r.stdout)
         r = subprocess.run([QUERY, "report", "audit"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown report 'audit'", r.stderr)
