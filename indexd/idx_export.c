@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void esc(FILE *f, const char *z);
+static void esc_json(FILE *f, const json_t *v);
+
 /* ---- CSV -------------------------------------------------------------------- */
 
 static void cell(FILE *f, int first, const char *z)
@@ -164,6 +167,68 @@ static void catalog_csv(FILE *f, const json_t *r)
     }
 }
 
+/* One line per problem of an acceptance check. */
+static void acceptance_item(FILE *f, int csvOut, const json_t *o)
+{
+    const char *azKey[] = {"code", "file", "page", "file_page"};
+    char zWhy[512] = "";
+    const char *zReason = json_string_value(json_object_get(o, "reason"));
+    if (zReason) snprintf(zWhy, sizeof zWhy, "%s", zReason);
+    else if (json_object_get(o, "catalog_pages"))
+        snprintf(zWhy, sizeof zWhy, "目录 %lld 页，扫描 %lld 页", (long long)json_integer_value(json_object_get(o, "catalog_pages")),
+                 (long long)json_integer_value(json_object_get(o, "scanned_pages")));
+    else if (json_object_get(o, "dpi") || json_object_get(o, "confidence"))
+        snprintf(zWhy, sizeof zWhy, "%lld dpi，偏斜 %.2f°，可信度 %lld", (long long)json_integer_value(json_object_get(o, "dpi")),
+                 json_number_value(json_object_get(o, "skew")), (long long)json_integer_value(json_object_get(o, "confidence")));
+    for (int k = 0; k < 3; k++) {
+        const json_t *v = json_object_get(o, azKey[k]);
+        if (k == 2 && !v) v = json_object_get(o, azKey[3]);
+        if (csvOut) cell_json(f, 0, v);
+        else {
+            fputs(k == 2 ? "<td class=\"n\">" : "<td>", f);
+            esc_json(f, v);
+            fputs("</td>", f);
+        }
+    }
+    if (csvOut) {
+        cell(f, 0, zWhy);
+        fputs("\r\n", f);
+    } else {
+        fputs("<td>", f);
+        esc(f, zWhy);
+        fputs("</td></tr>", f);
+    }
+}
+
+static void acceptance_csv(FILE *f, const json_t *r)
+{
+    static const char *const azHead[] = {"检查项", "结论", "数量"};
+    row(f, azHead, 3);
+    size_t i;
+    json_t *c;
+    char z[32];
+    json_array_foreach(json_object_get(r, "checks"), i, c) {
+        int fail = strcmp(json_string_value(json_object_get(c, "severity")), "fail") == 0;
+        json_int_t n = json_integer_value(json_object_get(c, "count"));
+        cell_json(f, 1, json_object_get(c, "title"));
+        cell(f, 0, n == 0 ? "通过" : fail ? "不通过" : "提示");
+        snprintf(z, sizeof z, "%lld", (long long)n);
+        cell(f, 0, z);
+        fputs("\r\n", f);
+    }
+    fputs("\r\n", f);
+    static const char *const azItem[] = {"检查项", "档号", "文件", "页", "说明"};
+    row(f, azItem, 5);
+    json_array_foreach(json_object_get(r, "checks"), i, c) {
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(c, "items"), k, o) {
+            cell_json(f, 1, json_object_get(c, "title"));
+            acceptance_item(f, 1, o);
+        }
+    }
+}
+
 static int to_gb18030(char **pz, size_t *pn)
 {
     iconv_t cd = iconv_open("GB18030", "UTF-8");
@@ -195,6 +260,7 @@ int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz
     if (!gb18030) fputs("\xEF\xBB\xBF", f);
     if (k == IDX_REPORT_COVERAGE) coverage_csv(f, pRep);
     else if (k == IDX_REPORT_CATALOG) catalog_csv(f, pRep);
+    else if (k == IDX_REPORT_ACCEPTANCE) acceptance_csv(f, pRep);
     else ledger_csv(f, pRep);
     if (fclose(f) != 0) {
         free(z);
@@ -394,6 +460,44 @@ static void catalog_html(FILE *f, const json_t *r)
     fputs("</tbody></table></body></html>\n", f);
 }
 
+static void acceptance_html(FILE *f, const json_t *r)
+{
+    head(f, "数字化成果验收报告（DA/T 31）", r);
+    fputs("<p>批次：", f);
+    esc_json(f, json_object_get(r, "delivery"));
+    fputs("　接收时间：", f);
+    esc_json(f, json_object_get(r, "received_at"));
+    const json_t *s = json_object_get(r, "scans");
+    fprintf(f, "　文件 %lld 个，页 %lld</p><p><span class=\"big\">%s</span></p>",
+            (long long)json_integer_value(json_object_get(s, "files")), (long long)json_integer_value(json_object_get(s, "pages")),
+            json_is_true(json_object_get(r, "passed")) ? "验收通过" : "验收不通过");
+    fputs("<table><thead><tr><th>检查项</th><th>结论</th><th>数量</th></tr></thead><tbody>", f);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(r, "checks"), i, c) {
+        int fail = strcmp(json_string_value(json_object_get(c, "severity")), "fail") == 0;
+        json_int_t n = json_integer_value(json_object_get(c, "count"));
+        fputs("<tr><td>", f);
+        esc_json(f, json_object_get(c, "title"));
+        fprintf(f, "</td><td>%s</td><td class=\"n\">%lld</td></tr>", n == 0 ? "通过" : fail ? "不通过" : "提示", (long long)n);
+    }
+    fputs("</tbody></table>", f);
+    json_array_foreach(json_object_get(r, "checks"), i, c) {
+        if (!json_array_size(json_object_get(c, "items"))) continue;
+        fputs("<h2>", f);
+        esc_json(f, json_object_get(c, "title"));
+        fputs("</h2><table><thead><tr><th>档号</th><th>文件</th><th>页</th><th>说明</th></tr></thead><tbody>", f);
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(c, "items"), k, o) {
+            fputs("<tr>", f);
+            acceptance_item(f, 0, o);
+        }
+        fputs("</tbody></table>", f);
+    }
+    fputs("</body></html>\n", f);
+}
+
 int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn)
 {
     char *z = NULL;
@@ -402,6 +506,7 @@ int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn
     if (!f) return PS_NOMEM;
     if (k == IDX_REPORT_COVERAGE) coverage_html(f, pRep);
     else if (k == IDX_REPORT_CATALOG) catalog_html(f, pRep);
+    else if (k == IDX_REPORT_ACCEPTANCE) acceptance_html(f, pRep);
     else ledger_html(f, pRep);
     if (fclose(f) != 0) {
         free(z);

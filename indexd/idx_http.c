@@ -2,6 +2,7 @@
 #include "idx_http.h"
 #include "idx_audit.h"
 #include "idx_csv.h"
+#include "idx_delivery.h"
 #include "idx_export.h"
 #include "idx_report.h"
 #include "idx_log.h"
@@ -650,7 +651,29 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
     return send_json(c, 200, pOut);
 }
 
-/* ---- reports -------------------------------------------------------- */
+/* ---- deliveries and reports ------------------------------------------ */
+
+static enum MHD_Result h_delivery(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zName)
+{
+    char zErr[512];
+    enum MHD_Result ret;
+    if (!idx_delivery_name_ok(zName))
+        return send_error(c, PS_INVALID, "a delivery name is 1-100 letters, digits, Chinese characters, '.', '_' or '-'",
+                          NULL, 0, "name", 0);
+    if (r->n > IDX_DELIVERY_MAX) return send_error(c, PS_TOO_BIG, "a delivery's account is limited to 64 MiB", NULL, 0, "body", 0);
+    json_t *pAcc = load_body(c, r, &ret);
+    if (!pAcc) return ret;
+    if (!json_is_object(json_object_get(pAcc, "problems")) || !json_is_object(json_object_get(pAcc, "scans"))) {
+        json_decref(pAcc);
+        return send_error(c, PS_INVALID, "a delivery's account needs \"problems\" and \"scans\" objects (as ingest writes it)",
+                          "problems", 0, NULL, 0);
+    }
+    int rc = idx_delivery_put(h->zDataDir, zName, pAcc, zErr, sizeof zErr);
+    json_decref(pAcc);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    return send_json(c, 200, json_pack("{s:s,s:b}", "name", zName, "stored", 1));
+}
+
 
 /* GET /api/v1/reports/{coverage,catalog,ledger}?fonds=…&offset=…&limit=…&format=json|csv|html&encoding=utf-8|gb18030 */
 static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const char *zName)
@@ -660,7 +683,8 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
     if (strcmp(zName, "coverage") == 0) k = IDX_REPORT_COVERAGE;
     else if (strcmp(zName, "ledger") == 0) k = IDX_REPORT_LEDGER;
     else if (strcmp(zName, "catalog") == 0) k = IDX_REPORT_CATALOG;
-    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger)", NULL, 0, NULL, 0);
+    else if (strcmp(zName, "acceptance") == 0) k = IDX_REPORT_ACCEPTANCE;
+    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger, acceptance)", NULL, 0, NULL, 0);
     idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
     const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
@@ -679,10 +703,19 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
         return send_error(c, PS_INVALID, "limit must be a number from 1 to 100000", NULL, 0, "limit", 0);
     if (fmt != 0) o.offset = o.limit = 0;
     json_t *pRep = NULL;
-    int rc = k == IDX_REPORT_COVERAGE ? idx_report_coverage(h->pIdx, &o, &pRep, zErr, sizeof zErr)
+    int rc;
+    if (k == IDX_REPORT_ACCEPTANCE) {
+        const char *zDel = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "delivery");
+        if (fmt != 0 && (!zDel || !*zDel))
+            return send_error(c, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
+        rc = idx_report_acceptance(h->zDataDir, zDel, &pRep, zErr, sizeof zErr);
+        if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "delivery", 0);
+    } else {
+        rc = k == IDX_REPORT_COVERAGE ? idx_report_coverage(h->pIdx, &o, &pRep, zErr, sizeof zErr)
            : k == IDX_REPORT_CATALOG ? idx_report_catalog(h->pIdx, h->zDataDir, &o, &pRep, zErr, sizeof zErr)
                                      : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
-    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+        if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    }
     if (fmt == 0) return send_json(c, 200, pRep);
     char *z = NULL;
     size_t n = 0;
@@ -778,6 +811,7 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
     if (strcmp(zUrl, "/api/v1/search") == 0) return get ? h_search(h, c) : method_not_allowed(c, "GET");
     if (strcmp(zUrl, "/api/v1/catalog") == 0) return post ? h_catalog(h, c, r) : method_not_allowed(c, "POST");
     if (strcmp(zUrl, "/api/v1/records") == 0) return post ? h_bulk(h, c, r) : method_not_allowed(c, "POST");
+    if (strncmp(zUrl, "/api/v1/deliveries/", 19) == 0) return put ? h_delivery(h, c, r, zUrl + 19) : method_not_allowed(c, "PUT");
     if (strncmp(zUrl, "/api/v1/reports/", 16) == 0) return get ? h_report(h, c, zUrl + 16) : method_not_allowed(c, "GET");
     if (strncmp(zUrl, zRecords, sizeof zRecords - 1) == 0) {
         const char *zRest = zUrl + sizeof zRecords - 1;

@@ -33,7 +33,7 @@
 enum { EXIT_DONE = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_PROBLEMS = 3, EXIT_STOPPED = 130 };
 
 typedef struct {
-    const char *zFolder, *zServer, *zState, *zReport, *zCatalog;
+    const char *zFolder, *zServer, *zState, *zReport, *zCatalog, *zDelivery;
     int nWorker, timeoutS, lowConf, minDpi, quiet;
     long memMb;
     double maxSkew;
@@ -65,6 +65,7 @@ static const char zUsage[] =
     "  --min-dpi D      resolution under which a page is reported (default 200)\n"
     "  --state DIR      journal and logs (default FOLDER/.ingest, or ./var/ingest/<name> if FOLDER is read-only)\n"
     "  --report FILE    also write the report as JSON here\n"
+    "  --delivery NAME  the name indexd keeps the delivery's account under (default: the folder's)\n"
     "  --quiet          no progress, only the report\n";
 
 /* ---- the work list ---------------------------------------------------------- */
@@ -505,7 +506,7 @@ static int parse_args(opts *o, int argc, char **argv)
         {"server", 1, 0, 's'}, {"catalog", 1, 0, 'c'}, {"workers", 1, 0, 'w'}, {"lang", 1, 0, 'l'},
         {"timeout", 1, 0, 't'}, {"mem-mb", 1, 0, 'm'}, {"max-mpixels", 1, 0, 'x'}, {"low-conf", 1, 0, 'C'},
         {"min-dpi", 1, 0, 'D'}, {"state", 1, 0, 'S'}, {"report", 1, 0, 'r'}, {"quiet", 0, 0, 'q'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"delivery", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
     oc_opts_default(&o->o);
     o->nWorker = nCpu > 0 ? (int)nCpu : 1;
@@ -525,6 +526,7 @@ static int parse_args(opts *o, int argc, char **argv)
         case 'l': o->o.zLang = optarg; break;
         case 'S': o->zState = optarg; break;
         case 'r': o->zReport = optarg; break;
+        case 'n': o->zDelivery = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'w': if (bad || v < 1 || v > 64) goto bad; o->nWorker = (int)v; break;
         case 't': if (bad || v < 1 || v > 86400) goto bad; o->timeoutS = (int)v; break;
@@ -748,6 +750,38 @@ int main(int argc, char **argv)
                              mins > 0 ? r.nPagesRead / mins : 0.0, "workers", o.nWorker, "lang", o.o.zLang,
                              "problems", r.pProblems);
     print_report(&r, pRep, stdout);
+    /* indexd keeps the account: the acceptance report (DA/T 31) is made from it */
+    {
+        char zName[128];
+        const char *zBase = strrchr(o.zFolder, '/');
+        snprintf(zName, sizeof zName, "%s", o.zDelivery ? o.zDelivery : zBase && zBase[1] ? zBase + 1 : o.zFolder);
+        for (char *q = zName; *q; q++)
+            if ((unsigned char)*q < 0x80 && !((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
+                                              (*q >= 'a' && *q <= 'z') || *q == '.' || *q == '_' || *q == '-'))
+                *q = '_';
+        if (zName[0] == '.') zName[0] = '_';
+        qc_buf path;
+        qc_answer a;
+        qc_buf_init(&path, 0);
+        qc_answer_init(&a);
+        qc_buf_adds(&path, "/api/v1/deliveries/");
+        qc_path_escape(&path, zName);
+        char *zJson = json_dumps(pRep, JSON_COMPACT);
+        FILE *fb = zJson ? fmemopen(zJson, strlen(zJson), "rb") : NULL;
+        if (!fb || qc_client_call(r.pC, "PUT", qc_buf_str(&path), "application/json", fb, &a, zErr, sizeof zErr) != PS_OK) {
+            fprintf(stderr, "ingest: indexd did not keep the delivery's account: %s\n", fb ? zErr : "out of memory");
+            exitCode = EXIT_ERROR;
+        } else {
+            printf("  acceptance report: %s/api/v1/reports/acceptance?delivery=", zServer);
+            for (const unsigned char *q = (const unsigned char *)zName; *q; q++)
+                printf(*q < 0x80 ? "%c" : "%%%02X", *q);
+            printf("&format=html\n");
+        }
+        if (fb) fclose(fb);
+        free(zJson);
+        qc_answer_clear(&a);
+        qc_buf_release(&path);
+    }
     char zRepPath[4200];
     snprintf(zRepPath, sizeof zRepPath, "%s/report.json", o.zState);
     for (int k = 0; k < 2; k++) {

@@ -32,7 +32,7 @@ static const struct {
 
 typedef enum {
     O_SERVER, O_JSON, O_HELP, O_FILTER, O_YEAR_FROM, O_YEAR_TO, O_SORT, O_PAGE, O_LIMIT, O_NO_FACETS,
-    O_FORMAT, O_GB18030, O_OUT
+    O_FORMAT, O_GB18030, O_OUT, O_DELIVERY
 } opt_kind;
 
 #define S (1u << QC_CMD_SEARCH)
@@ -64,6 +64,7 @@ static const struct {
     {"format", O_FORMAT, 1, R, 0},
     {"gb18030", O_GB18030, 0, R, 0},
     {"out", O_OUT, 1, R, 0},
+    {"delivery", O_DELIVERY, 1, R, 0},
 };
 
 #undef S
@@ -89,8 +90,10 @@ static const char zUsage[] =
     "  page CODE N                  the text of page N of a record\n"
     "  put-page CODE N FILE.txt     store the text of page N ('-': stdin)\n"
     "  health                       check that indexd answers\n"
-    "  report coverage|catalog|ledger   digitization rate (permanent and 30-year paper\n"
-    "                               records), catalog audit, or the statistics ledger\n"
+    "  report coverage|catalog|ledger|acceptance   digitization rate (permanent and\n"
+    "                               30-year paper records), catalog audit, statistics\n"
+    "                               ledger, or a delivery's acceptance check (DA/T 31)\n"
+    "      --delivery NAME          acceptance: one delivery (default: the list of them)\n"
     "      --fonds F                one 全宗 (default: all)\n"
     "      --format text|csv|html   csv for spreadsheets (UTF-8 with BOM; --gb18030 for\n"
     "                               Chinese spreadsheet tools), html to print\n"
@@ -164,6 +167,7 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
         break;
     case O_GB18030: a->gb18030 = 1; break;
     case O_OUT: a->zOut = zVal; break;
+    case O_DELIVERY: a->zDelivery = zVal; break;
     case O_LIMIT:
         if ((a->limit = number(zVal, 1, QC_LIMIT_MAX)) < 0)
             return qc_invalid(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);
@@ -253,7 +257,7 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             [QC_CMD_IMPORT] = "import needs a catalog file (CSV), or '-' for stdin",
             [QC_CMD_PAGE] = "page needs a 档号 and a page number",
             [QC_CMD_PUT_PAGE] = "put-page needs a 档号, a page number and a text file",
-            [QC_CMD_REPORT] = "report needs its name: coverage, catalog or ledger",
+            [QC_CMD_REPORT] = "report needs its name: coverage, catalog, ledger or acceptance",
         };
         return qc_invalid(zErr, nErr, "%s", azWhat[a->cmd]);
     }
@@ -269,8 +273,12 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
         return qc_invalid(zErr, nErr, "the file name is empty");
     if (a->cmd == QC_CMD_REPORT) {
         if (strcmp(a->azPos[0], "coverage") != 0 && strcmp(a->azPos[0], "ledger") != 0 &&
-            strcmp(a->azPos[0], "catalog") != 0)
-            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, catalog, ledger)", a->azPos[0]);
+            strcmp(a->azPos[0], "catalog") != 0 && strcmp(a->azPos[0], "acceptance") != 0)
+            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, catalog, ledger, acceptance)", a->azPos[0]);
+        if (a->zDelivery && strcmp(a->azPos[0], "acceptance") != 0)
+            return qc_invalid(zErr, nErr, "--delivery goes with the acceptance report");
+        if (!a->zDelivery && a->zFormat && strcmp(a->azPos[0], "acceptance") == 0)
+            return qc_invalid(zErr, nErr, "--format %s needs --delivery NAME", a->zFormat);
         if (a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "a report covers one --fonds, or all");
         if (a->gb18030 && (!a->zFormat || strcmp(a->zFormat, "csv") != 0))
             return qc_invalid(zErr, nErr, "--gb18030 goes with --format csv");

@@ -54,6 +54,7 @@ typedef struct {
     const char *zFormat;   /* --format: NULL (text), csv, html */
     int gb18030;           /* --gb18030: CSV for Chinese spreadsheet tools */
     const char *zOut;      /* --out FILE: CSV or HTML goes there */
+    const char *zDelivery; /* --delivery NAME: the acceptance report of one delivery */
 } qc_args;
 
 /* Parse argv.  Returns PS_OK; PS_INVALID with a message for people in zErr

@@ -475,6 +475,34 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
             qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
         return b->rc;
     }
+    if (strcmp(zName, "acceptance") == 0) {
+        size_t i;
+        json_t *x;
+        if (json_is_array(json_object_get(pAns, "deliveries"))) {
+            json_array_foreach(json_object_get(pAns, "deliveries"), i, x) {
+                add_clean(b, str_at(x, "name") ? str_at(x, "name") : "");
+                qc_buf_addf(b, "  %s  %lld files, %lld pages  received ", json_is_true(json_object_get(x, "passed")) ? "passed" : "FAILED",
+                            int_at(x, "files", 0), int_at(x, "pages", 0));
+                add_clean(b, str_at(x, "received_at") ? str_at(x, "received_at") : zNone);
+                qc_buf_adds(b, "\n");
+            }
+            if (!json_array_size(json_object_get(pAns, "deliveries"))) qc_buf_adds(b, "no deliveries yet (ingest sends them)\n");
+            return b->rc;
+        }
+        if (!json_is_array(json_object_get(pAns, "checks")))
+            return qc_invalid(zErr, nErr, "indexd's acceptance report has no checks");
+        qc_buf_adds(b, "delivery ");
+        add_clean(b, str_at(pAns, "delivery") ? str_at(pAns, "delivery") : "");
+        qc_buf_addf(b, ": %s\n", json_is_true(json_object_get(pAns, "passed")) ? "passed" : "FAILED");
+        json_array_foreach(json_object_get(pAns, "checks"), i, x) {
+            long long n = int_at(x, "count", 0);
+            int fail = str_at(x, "severity") && strcmp(str_at(x, "severity"), "fail") == 0;
+            qc_buf_addf(b, "  %-6s %6lld  ", n == 0 ? "ok" : fail ? "FAIL" : "note", n);
+            add_clean(b, str_at(x, "title") ? str_at(x, "title") : "");
+            qc_buf_adds(b, "\n");
+        }
+        return b->rc;
+    }
     if (strcmp(zName, "catalog") == 0) {
         if (!json_is_integer(json_object_get(pAns, "rows")))
             return qc_invalid(zErr, nErr, "indexd's catalog audit has no rows");

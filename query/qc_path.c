@@ -81,6 +81,7 @@ int qc_path_report(qc_buf *b, const qc_args *a)
     if (a->anFilter[QC_F_FONDS] > 0) param(b, &first, "fonds", a->azFilter[QC_F_FONDS][0]);
     if (a->zFormat) param(b, &first, "format", a->zFormat);
     if (a->gb18030) param(b, &first, "encoding", "gb18030");
+    if (a->zDelivery) param(b, &first, "delivery", a->zDelivery);
     /* on screen: the first records still to digitize; the rest in CSV or HTML */
     if (!a->zFormat && !a->json) param(b, &first, "limit", "20");
     return b->rc;

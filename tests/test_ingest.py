@@ -158,6 +158,31 @@ class IngestTest(unittest.TestCase):
         for key in ("confidence", "skew", "dpi", "width", "height"):
             self.assertIn(key, page)
 
+    def test_acceptance_report(self):
+        self.assertIn("acceptance report: ", self.run1.stdout)
+        st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=delivery")
+        self.assertEqual(st, 200, r)
+        self.assertFalse(r["passed"])
+        counts = {c["check"]: c["count"] for c in r["checks"]}
+        want = self.truth["problems"]
+        for key in ("unreadable_files", "scans_without_catalog_row", "catalog_rows_without_scans",
+                    "page_count_mismatch", "low_dpi", "blank_pages", "unrecognised_files", "catalog_rejected"):
+            self.assertEqual(counts[key], len(want[key]), key)
+        self.assertEqual(counts["skewed"], 0)
+        st, raw, hdr = self.d.request("GET", "/api/v1/reports/acceptance?delivery=delivery&format=html", raw=True)
+        self.assertEqual(st, 200)
+        self.assertIn("验收不通过", raw.decode("utf-8"))
+        st, raw, hdr = self.d.request("GET", "/api/v1/reports/acceptance?delivery=delivery&format=csv", raw=True)
+        self.assertIn("分辨率低于200dpi,不通过,1", raw.decode("utf-8-sig"))
+        st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance")
+        self.assertIn("delivery", [x["name"] for x in r["deliveries"]])
+        st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=nothing")
+        self.assertEqual(st, 404)
+        st, r, _ = self.d.request("PUT", "/api/v1/deliveries/bad%20name", "{}", "application/json")
+        self.assertEqual(st, 400)
+        st, r, _ = self.d.request("PUT", "/api/v1/deliveries/x", '{"scans": {}}', "application/json")
+        self.assertEqual(st, 400)
+
     def test_rerun_reads_nothing_again(self):
         r = run_ingest(self.d.base, self.folder)
         self.assertEqual(r.returncode, 3)
