@@ -229,6 +229,40 @@ static void acceptance_csv(FILE *f, const json_t *r)
     }
 }
 
+static void timed_csv(FILE *f, const json_t *r)
+{
+    static const char *const azHead[] = {"测试编号", "时间", "评估人", "档号", "类别", "用时（秒）", "限时（秒）", "结果", "检索词", "存放位置"};
+    row(f, azHead, 10);
+    size_t i, k;
+    json_t *run, *t;
+    char z[32];
+    json_array_foreach(json_object_get(r, "runs"), i, run) {
+        json_array_foreach(json_object_get(run, "trials"), k, t) {
+            int full = strcmp(json_string_value(json_object_get(t, "kind")), "fulltext") == 0;
+            cell_json(f, 1, json_object_get(run, "id"));
+            cell_json(f, 0, json_object_get(run, "at"));
+            cell_json(f, 0, json_object_get(run, "evaluator"));
+            cell_json(f, 0, json_object_get(t, "code"));
+            cell(f, 0, full ? "全文检索" : "纸质调阅");
+            snprintf(z, sizeof z, "%.2f", json_number_value(json_object_get(t, "seconds")));
+            cell(f, 0, z);
+            snprintf(z, sizeof z, "%.0f", json_number_value(json_object_get(t, "limit_seconds")));
+            cell(f, 0, z);
+            cell(f, 0, json_is_true(json_object_get(t, "passed")) ? "通过" : "未通过");
+            cell_json(f, 0, json_object_get(t, "phrase"));
+            cell_json(f, 0, json_object_get(t, "location"));
+            fputs("\r\n", f);
+        }
+        cell_json(f, 1, json_object_get(run, "id"));
+        cell(f, 0, "");
+        cell(f, 0, "");
+        cell(f, 0, "得分");
+        snprintf(z, sizeof z, "%lld", (long long)json_integer_value(json_object_get(run, "points")));
+        cell(f, 0, z);
+        fputs("\r\n", f);
+    }
+}
+
 static int to_gb18030(char **pz, size_t *pn)
 {
     iconv_t cd = iconv_open("GB18030", "UTF-8");
@@ -261,6 +295,7 @@ int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz
     if (k == IDX_REPORT_COVERAGE) coverage_csv(f, pRep);
     else if (k == IDX_REPORT_CATALOG) catalog_csv(f, pRep);
     else if (k == IDX_REPORT_ACCEPTANCE) acceptance_csv(f, pRep);
+    else if (k == IDX_REPORT_TIMED) timed_csv(f, pRep);
     else ledger_csv(f, pRep);
     if (fclose(f) != 0) {
         free(z);
@@ -498,6 +533,34 @@ static void acceptance_html(FILE *f, const json_t *r)
     fputs("</body></html>\n", f);
 }
 
+static void timed_html(FILE *f, const json_t *r)
+{
+    head(f, "档案利用时效测试记录", r);
+    fputs("<p class=\"meta\">全文检索1分钟内检出、纸质档案3分钟内调出，全部通过得3分，否则0分。</p>", f);
+    size_t i, k;
+    json_t *run, *t;
+    json_array_foreach(json_object_get(r, "runs"), i, run) {
+        fputs("<h2>", f);
+        esc_json(f, json_object_get(run, "at"));
+        fputs("　评估人：", f);
+        esc_json(f, json_object_get(run, "evaluator"));
+        fprintf(f, "　得分：%lld</h2><table><thead><tr><th>档号</th><th>类别</th><th>用时（秒）</th><th>结果</th>"
+                   "<th>检索词 / 存放位置</th></tr></thead><tbody>", (long long)json_integer_value(json_object_get(run, "points")));
+        json_array_foreach(json_object_get(run, "trials"), k, t) {
+            int full = strcmp(json_string_value(json_object_get(t, "kind")), "fulltext") == 0;
+            fputs("<tr><td>", f);
+            esc_json(f, json_object_get(t, "code"));
+            fprintf(f, "</td><td>%s</td><td class=\"n\">%.2f</td><td>%s</td><td>", full ? "全文检索" : "纸质调阅",
+                    json_number_value(json_object_get(t, "seconds")),
+                    json_is_true(json_object_get(t, "passed")) ? "通过" : "未通过");
+            esc_json(f, json_object_get(t, full ? "phrase" : "location"));
+            fputs("</td></tr>", f);
+        }
+        fputs("</tbody></table>", f);
+    }
+    fputs("</body></html>\n", f);
+}
+
 int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn)
 {
     char *z = NULL;
@@ -507,6 +570,7 @@ int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn
     if (k == IDX_REPORT_COVERAGE) coverage_html(f, pRep);
     else if (k == IDX_REPORT_CATALOG) catalog_html(f, pRep);
     else if (k == IDX_REPORT_ACCEPTANCE) acceptance_html(f, pRep);
+    else if (k == IDX_REPORT_TIMED) timed_html(f, pRep);
     else ledger_html(f, pRep);
     if (fclose(f) != 0) {
         free(z);

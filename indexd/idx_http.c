@@ -2,6 +2,7 @@
 #include "idx_http.h"
 #include "idx_audit.h"
 #include "idx_csv.h"
+#include "idx_timed.h"
 #include "idx_delivery.h"
 #include "idx_export.h"
 #include "idx_report.h"
@@ -651,6 +652,45 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
     return send_json(c, 200, pOut);
 }
 
+/* ---- the timed retrieval test ----------------------------------------- */
+
+/* GET /api/v1/timed-tests/draw?n=5&seed=…&codes=A,B&fonds=…; POST /api/v1/timed-tests */
+static enum MHD_Result h_timed(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zRest, int post)
+{
+    char zErr[512];
+    enum MHD_Result ret;
+    json_t *pOut = NULL;
+    int rc;
+    if (post) {
+        if (*zRest) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+        json_t *pRun = load_body(c, r, &ret);
+        if (!pRun) return ret;
+        rc = idx_timed_put(h->zDataDir, pRun, &pOut, zErr, sizeof zErr);
+        json_decref(pRun);
+        if (rc != PS_OK) return send_error(c, rc, zErr, rc == PS_INVALID ? "trials" : NULL, 0, NULL, 0);
+        return send_json(c, 201, pOut);
+    }
+    if (strcmp(zRest, "/draw") != 0) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+    unsigned n, seed;
+    if (param_uint(c, "n", 1, 100, 5, &n) != 0)
+        return send_error(c, PS_INVALID, "n must be a number from 1 to 100", NULL, 0, "n", 0);
+    if (param_uint(c, "seed", 0, 4000000000u, 0, &seed) != 0)
+        return send_error(c, PS_INVALID, "seed must be a number", NULL, 0, "seed", 0);
+    const char *zCodes = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "codes");
+    json_t *pCodes = json_array();
+    if (!pCodes) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    for (const char *z = zCodes; z && *z;) {
+        size_t k = strcspn(z, ",");
+        if (k) json_array_append_new(pCodes, json_stringn(z, k));
+        z += k + (z[k] == ',');
+    }
+    rc = idx_timed_draw(h->pIdx, n, seed, pCodes, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), &pOut,
+                        zErr, sizeof zErr);
+    json_decref(pCodes);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "codes", 0);
+    return send_json(c, 200, pOut);
+}
+
 /* ---- deliveries and reports ------------------------------------------ */
 
 static enum MHD_Result h_delivery(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zName)
@@ -684,7 +724,8 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
     else if (strcmp(zName, "ledger") == 0) k = IDX_REPORT_LEDGER;
     else if (strcmp(zName, "catalog") == 0) k = IDX_REPORT_CATALOG;
     else if (strcmp(zName, "acceptance") == 0) k = IDX_REPORT_ACCEPTANCE;
-    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger, acceptance)", NULL, 0, NULL, 0);
+    else if (strcmp(zName, "timed-tests") == 0) k = IDX_REPORT_TIMED;
+    else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger, acceptance, timed-tests)", NULL, 0, NULL, 0);
     idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
     const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
@@ -710,6 +751,9 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
             return send_error(c, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
         rc = idx_report_acceptance(h->zDataDir, zDel, &pRep, zErr, sizeof zErr);
         if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "delivery", 0);
+    } else if (k == IDX_REPORT_TIMED) {
+        rc = idx_report_timed(h->zDataDir, &pRep, zErr, sizeof zErr);
+        if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     } else {
         rc = k == IDX_REPORT_COVERAGE ? idx_report_coverage(h->pIdx, &o, &pRep, zErr, sizeof zErr)
            : k == IDX_REPORT_CATALOG ? idx_report_catalog(h->pIdx, h->zDataDir, &o, &pRep, zErr, sizeof zErr)
@@ -811,6 +855,8 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
     if (strcmp(zUrl, "/api/v1/search") == 0) return get ? h_search(h, c) : method_not_allowed(c, "GET");
     if (strcmp(zUrl, "/api/v1/catalog") == 0) return post ? h_catalog(h, c, r) : method_not_allowed(c, "POST");
     if (strcmp(zUrl, "/api/v1/records") == 0) return post ? h_bulk(h, c, r) : method_not_allowed(c, "POST");
+    if (strcmp(zUrl, "/api/v1/timed-tests") == 0) return post ? h_timed(h, c, r, "", 1) : method_not_allowed(c, "POST");
+    if (strcmp(zUrl, "/api/v1/timed-tests/draw") == 0) return get ? h_timed(h, c, r, "/draw", 0) : method_not_allowed(c, "GET");
     if (strncmp(zUrl, "/api/v1/deliveries/", 19) == 0) return put ? h_delivery(h, c, r, zUrl + 19) : method_not_allowed(c, "PUT");
     if (strncmp(zUrl, "/api/v1/reports/", 16) == 0) return get ? h_report(h, c, zUrl + 16) : method_not_allowed(c, "GET");
     if (strncmp(zUrl, zRecords, sizeof zRecords - 1) == 0) {

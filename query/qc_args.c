@@ -27,16 +27,17 @@ static const struct {
 } aCmd[] = {
     {"search", QC_CMD_SEARCH, -1}, {"get", QC_CMD_GET, 1},         {"import", QC_CMD_IMPORT, 1},
     {"page", QC_CMD_PAGE, 2},      {"put-page", QC_CMD_PUT_PAGE, 3}, {"health", QC_CMD_HEALTH, 0},
-    {"report", QC_CMD_REPORT, 1},
+    {"report", QC_CMD_REPORT, 1},  {"timed-test", QC_CMD_TIMED, 0},
 };
 
 typedef enum {
     O_SERVER, O_JSON, O_HELP, O_FILTER, O_YEAR_FROM, O_YEAR_TO, O_SORT, O_PAGE, O_LIMIT, O_NO_FACETS,
-    O_FORMAT, O_GB18030, O_OUT, O_DELIVERY
+    O_FORMAT, O_GB18030, O_OUT, O_DELIVERY, O_N, O_CODES, O_SEED, O_EVALUATOR, O_AUTO
 } opt_kind;
 
 #define S (1u << QC_CMD_SEARCH)
 #define R (1u << QC_CMD_REPORT)
+#define T (1u << QC_CMD_TIMED)
 
 static const struct {
     const char *zName;
@@ -49,7 +50,7 @@ static const struct {
     {"json", O_JSON, 0, 0, 0},
     {"help", O_HELP, 0, 0, 0},
     {"year", O_FILTER, 1, S, QC_F_YEAR},
-    {"fonds", O_FILTER, 1, S | R, QC_F_FONDS},
+    {"fonds", O_FILTER, 1, S | R | T, QC_F_FONDS},
     {"category", O_FILTER, 1, S, QC_F_CATEGORY},
     {"retention", O_FILTER, 1, S, QC_F_RETENTION},
     {"carrier", O_FILTER, 1, S, QC_F_CARRIER},
@@ -65,10 +66,16 @@ static const struct {
     {"gb18030", O_GB18030, 0, R, 0},
     {"out", O_OUT, 1, R, 0},
     {"delivery", O_DELIVERY, 1, R, 0},
+    {"n", O_N, 1, T, 0},
+    {"codes", O_CODES, 1, T, 0},
+    {"seed", O_SEED, 1, T, 0},
+    {"evaluator", O_EVALUATOR, 1, T, 0},
+    {"auto", O_AUTO, 0, T, 0},
 };
 
 #undef S
 #undef R
+#undef T
 
 static const char zUsage[] =
     "usage: query [--server URL] [--json] <command> [arguments]\n"
@@ -94,6 +101,11 @@ static const char zUsage[] =
     "                               30-year paper records), catalog audit, statistics\n"
     "                               ledger, or a delivery's acceptance check (DA/T 31)\n"
     "      --delivery NAME          acceptance: one delivery (default: the list of them)\n"
+    "  timed-test                   the timed retrieval test (item 7) at the archivist's desk:\n"
+    "                               full-text search within 60 s, paper file within 180 s\n"
+    "      --n N                    records drawn at random (default 5); --codes A,B: these\n"
+    "      --evaluator NAME         who runs it;  --fonds F: draw from one 全宗\n"
+    "      --auto                   full-text trials only, no questions (for scripts)\n"
     "      --fonds F                one 全宗 (default: all)\n"
     "      --format text|csv|html   csv for spreadsheets (UTF-8 with BOM; --gb18030 for\n"
     "                               Chinese spreadsheet tools), html to print\n"
@@ -107,7 +119,7 @@ static const char zUsage[] =
     "  --json         print the daemon's JSON answer as it is\n"
     "  -h, --help     this text\n"
     "\n"
-    "exit status: 0 done, 1 error, 2 usage error, 3 import with rejected rows\n";
+    "exit status: 0 done, 1 error, 2 usage error, 3 import with rejected rows or a failed trial\n";
 
 const char *qc_args_usage(void) { return zUsage; }
 
@@ -168,6 +180,16 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
     case O_GB18030: a->gb18030 = 1; break;
     case O_OUT: a->zOut = zVal; break;
     case O_DELIVERY: a->zDelivery = zVal; break;
+    case O_N:
+        if ((a->timedN = number(zVal, 1, 100)) < 0) return qc_invalid(zErr, nErr, "--n '%s' must be a number from 1 to 100", zVal);
+        break;
+    case O_CODES: a->zTimedCodes = zVal; break;
+    case O_SEED:
+        if (number(zVal, 0, 999999999) < 0) return qc_invalid(zErr, nErr, "--seed '%s' must be a number", zVal);
+        a->zTimedSeed = zVal;
+        break;
+    case O_EVALUATOR: a->zEvaluator = zVal; break;
+    case O_AUTO: a->timedAuto = 1; break;
     case O_LIMIT:
         if ((a->limit = number(zVal, 1, QC_LIMIT_MAX)) < 0)
             return qc_invalid(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);
@@ -187,7 +209,8 @@ static int option(qc_args *a, int argc, char **argv, int *pi, char *zErr, size_t
         if (strlen(aOpt[k].zName) != nName || memcmp(aOpt[k].zName, z, nName) != 0) continue;
         if (aOpt[k].cmds && !(aOpt[k].cmds & (1u << a->cmd))) {
             const char *zOf = aOpt[k].cmds == (1u << QC_CMD_REPORT) ? "report"
-                            : aOpt[k].cmds == (1u << QC_CMD_SEARCH) ? "search" : "search and report";
+                            : aOpt[k].cmds == (1u << QC_CMD_TIMED) ? "timed-test"
+                            : aOpt[k].cmds == (1u << QC_CMD_SEARCH) ? "search" : "search, report and timed-test";
             return qc_invalid(zErr, nErr, "--%s is an option of %s%s", aOpt[k].zName, zOf,
                         a->cmd == QC_CMD_NONE ? " and goes after it" : "");
         }
@@ -284,6 +307,7 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             return qc_invalid(zErr, nErr, "--gb18030 goes with --format csv");
         if (a->zFormat && a->json) return qc_invalid(zErr, nErr, "--json and --format exclude each other");
     }
+    if (a->cmd == QC_CMD_TIMED && a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "draw from one --fonds, or all");
     if (a->zYearFrom && a->zYearTo && strcmp(a->zYearFrom, a->zYearTo) > 0)
         return qc_invalid(zErr, nErr, "--year-from %s is after --year-to %s", a->zYearFrom, a->zYearTo);
     if (qc_args_offset(a) > QC_OFFSET_MAX)

@@ -22,6 +22,7 @@ typedef enum {
     QC_CMD_PUT_PAGE,
     QC_CMD_HEALTH,
     QC_CMD_REPORT,
+    QC_CMD_TIMED,
 } qc_cmd;
 
 /* Search filters; the names are the query parameters of /api/v1/search. */
@@ -55,6 +56,12 @@ typedef struct {
     int gb18030;           /* --gb18030: CSV for Chinese spreadsheet tools */
     const char *zOut;      /* --out FILE: CSV or HTML goes there */
     const char *zDelivery; /* --delivery NAME: the acceptance report of one delivery */
+    /* timed-test */
+    long timedN;           /* --n: records to draw */
+    const char *zTimedCodes; /* --codes A,B: these records instead */
+    const char *zTimedSeed;  /* --seed: a reproducible draw */
+    const char *zEvaluator;  /* --evaluator NAME */
+    int timedAuto;         /* --auto: full-text trials only, no questions */
 } qc_args;
 
 /* Parse argv.  Returns PS_OK; PS_INVALID with a message for people in zErr

@@ -10,6 +10,7 @@
 #include "qc_format.h"
 #include "qc_path.h"
 #include "qc_text.h"
+#include "qc_timed.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -88,6 +89,20 @@ static int run(const qc_args *a, const char *zServer)
         if (!(pBody = open_body(a->azPos[2]))) goto out;
         break;
     case QC_CMD_REPORT: qc_path_report(&path, a); break;
+    case QC_CMD_TIMED: {
+        int passed = 0;
+        if ((rc = qc_client_new(zServer, &pClient)) != PS_OK) {
+            fprintf(stderr, "query: %s\n", proto_strerror(rc));
+            goto out;
+        }
+        rc = qc_timed_run(pClient, a, stdin, stdout, &passed, zErr, sizeof zErr);
+        if (rc != PS_OK) {
+            fprintf(stderr, "query: %s\n", zErr);
+            goto out;
+        }
+        ex = passed ? EXIT_DONE : EXIT_REJECTED;
+        goto out;
+    }
     case QC_CMD_NONE: break;
     }
     if (path.rc != PS_OK) {
@@ -129,6 +144,7 @@ static int run(const qc_args *a, const char *zServer)
     case QC_CMD_PUT_PAGE: rc = qc_format_page_stored(&out, ans.pJson, zErr, sizeof zErr); break;
     case QC_CMD_HEALTH: rc = qc_format_health(&out, ans.pJson, zServer, zErr, sizeof zErr); break;
     case QC_CMD_REPORT: rc = qc_format_report(&out, a->azPos[0], ans.pJson, zErr, sizeof zErr); break;
+    case QC_CMD_TIMED: rc = PS_INTERNAL; break;
     case QC_CMD_NONE: rc = PS_INTERNAL; break;
     }
     if (rc != PS_OK && rc != PS_INVALID) snprintf(zErr, sizeof zErr, "%s", proto_strerror(rc));

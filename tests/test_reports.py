@@ -179,6 +179,86 @@ class ReportTest(unittest.TestCase):
         self.assertIn(["得分（满分5分）", "4.60"], rows)
         self.assertIn("页数与扫描页数不符", raw.decode("utf-8-sig"))
 
+    def test_timed_test_auto(self):
+        env = dict(os.environ, INDEXD_URL=self.d.base)
+        r = subprocess.run([QUERY, "timed-test", "--auto", "--codes", "Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003",
+                            "--evaluator", "评估组"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count(": found in "), 2, r.stdout)
+        self.assertIn("every trial passed — 3 points", r.stdout)
+        st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
+        run = [x for x in rep["runs"] if x["evaluator"] == "评估组"][-1]
+        self.assertEqual([(t["code"], t["kind"], t["passed"]) for t in run["trials"]],
+                         [("Z099-WS·2017-Y-BGS-0001", "fulltext", True), ("Z099-WS·2017-D30-BGS-0003", "fulltext", True)])
+        self.assertEqual(run["points"], 3)
+
+    def test_timed_test_interactive(self):
+        """In a pseudo-terminal: a typed phrase, the location in large type, a clock, Enter."""
+        import pty
+        import select
+        import time
+        env = dict(os.environ, INDEXD_URL=self.d.base, TERM="xterm")
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(QUERY, [QUERY, "timed-test", "--codes", "Z099-WS·2017-Y-BGS-0002", "--evaluator", "终端测试"], env)
+        out = b""
+
+        def read_until(token, timeout=30):
+            nonlocal out
+            end = time.time() + timeout
+            while token.encode() not in out and time.time() < end:
+                r, _, _ = select.select([fd], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(fd, 4096)
+                    except OSError:
+                        break
+            self.assertIn(token.encode(), out, out.decode("utf-8", "replace"))
+
+        read_until("Enter to keep it")
+        os.write(fd, "扫描页\r".encode())
+        read_until("取到档案后按回车键")
+        time.sleep(1.5)
+        os.write(fd, b"\r")
+        read_until("item 7")
+        os.waitpid(pid, 0)
+        text = out.decode("utf-8", "replace")
+        self.assertIn('full text "扫描页": found', text)
+        self.assertIn("\x1b#3  存放位置：1号库-02列-1节-1层-002盒", text)  # double height and width
+        self.assertIn("用时 00:01", text)
+        st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
+        run = [x for x in rep["runs"] if x["evaluator"] == "终端测试"][-1]
+        paper = [t for t in run["trials"] if t["kind"] == "paper"][0]
+        self.assertTrue(1.4 <= paper["seconds"] < 30, paper)
+        self.assertTrue(paper["passed"])
+        self.assertEqual(paper["location"], "1号库-02列-1节-1层-002盒")
+
+    def test_timed_test_verdicts(self):
+        run = {"evaluator": "规则", "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.2, "found": True},
+                                              {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 181}]}
+        st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(run), "application/json")
+        self.assertEqual(st, 201, body)
+        self.assertEqual(([t["passed"] for t in body["trials"]], body["points"]), ([True, False], 0))
+        run["trials"] = [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 61, "found": True}]
+        st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(run), "application/json")
+        self.assertEqual(body["points"], 0)
+        for bad in ({"trials": []}, {"trials": [{"code": "x", "kind": "walk", "seconds": 1}]},
+                    {"trials": [{"code": "x", "kind": "paper", "seconds": -1}]}):
+            st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(bad), "application/json")
+            self.assertEqual(st, 400, body)
+        st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote("Z099-WS·2017-Y-BGS-0999"))
+        self.assertEqual(st, 404)
+        st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?n=500")
+        self.assertEqual(st, 400)
+        st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?n=2&seed=7")
+        st2, body2, _ = self.d.request("GET", "/api/v1/timed-tests/draw?n=2&seed=7")
+        self.assertEqual(body, body2)  # a seeded draw is reproducible
+        self.assertEqual(len(body["records"]), 2)
+        st, raw, hdr = self.d.request("GET", "/api/v1/reports/timed-tests?format=csv", raw=True)
+        self.assertIn("纸质调阅,181.00,180,未通过", raw.decode("utf-8-sig"))
+        st, raw, hdr = self.d.request("GET", "/api/v1/reports/timed-tests?format=html", raw=True)
+        self.assertIn("档案利用时效测试记录", raw.decode("utf-8"))
+
     def test_bad_requests(self):
         for params, param in (({"format": "xml"}, "format"), ({"encoding": "big5", "format": "csv"}, "encoding"),
                               ({"fonds": "Z0!"}, "fonds"), ({"limit": "0"}, "limit")):

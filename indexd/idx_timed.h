@@ -1,0 +1,34 @@
+/* The timed retrieval test (evaluation item 7): records drawn for the
+ * trials, and the runs kept with their verdict.
+ *
+ * A full-text trial passes when the record is found within 60 seconds, a
+ * paper trial when the file is in hand within 180 seconds; the item scores
+ * 3 points when every trial of the run passed, else 0.  Runs are kept under
+ * <data_dir>/timed-tests/, one JSON file each, never changed. */
+#ifndef IDX_TIMED_H
+#define IDX_TIMED_H
+
+#include "idx_index.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define IDX_TIMED_FULLTEXT_S 60.0
+#define IDX_TIMED_PAPER_S 180.0
+
+/* n records drawn at random (seeded by seed; 0: the clock), or the records
+ * of the codes in pCodes (an array of strings, may be NULL), each with a
+ * phrase of 4-6 Chinese characters from its text (its title when it has
+ * none): {"records":[{"code","title","location","phrase","page"}]}. */
+int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
+                   json_t **ppOut, char *zErr, size_t nErr);
+
+/* Keep a run: {"evaluator":…,"trials":[{"code","kind":"fulltext"|"paper",
+ * "seconds":…,"found":bool (fulltext), "phrase":…}]}; each trial's verdict
+ * and the run's points are computed here.  *ppOut: the run as kept. */
+int idx_timed_put(const char *zDataDir, const json_t *pRun, json_t **ppOut, char *zErr, size_t nErr);
+
+/* {"runs":[…as kept, oldest first],"points":<of the last run>} */
+int idx_report_timed(const char *zDataDir, json_t **ppOut, char *zErr, size_t nErr);
+
+#endif
