@@ -6,6 +6,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <iconv.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,6 +392,40 @@ static void bars(FILE *f, const json_t *a, const char *zTitle)
             x60, x60, h - 14, x60, h - 2);
 }
 
+/* Horizontal bars of counts: azLabel[i] with aValue[i], scaled to the
+ * largest (or to max when given, with a dashed line at mark). */
+static void count_bars(FILE *f, const char *zTitle, const char *const *azLabel, const double *aValue, size_t n,
+                       double max, double mark, const char *zUnit)
+{
+    if (!n) return;
+    int w = 640, rowH = 18, left = 200, barW = 340;
+    int h = (int)n * rowH + (mark > 0 ? 24 : 8);
+    double top = max;
+    for (size_t i = 0; i < n; i++)
+        if (aValue[i] > top) top = aValue[i];
+    if (top <= 0) top = 1;
+    fputs("<h2>", f);
+    esc(f, zTitle);
+    fprintf(f, "</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "role=\"img\" font-size=\"11\">", w, h, w, h);
+    for (size_t i = 0; i < n; i++) {
+        int y = (int)i * rowH + 4;
+        int bw = (int)(barW * aValue[i] / top);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, y + 12);
+        esc(f, azLabel[i]);
+        fprintf(f, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>"
+                   "<text x=\"%d\" y=\"%d\">%g%s</text>",
+                left, y, bw > 0 ? bw : 1, rowH - 4, mark > 0 && aValue[i] > mark ? "#c62828" : "#1565c0",
+                left + bw + 6, y + 12, aValue[i], zUnit);
+    }
+    if (mark > 0) {
+        int xm = left + (int)(barW * mark / top);
+        fprintf(f, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#000\" stroke-dasharray=\"3,3\"/>"
+                   "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%g%s</text>", xm, xm, h - 14, xm, h - 2, mark, zUnit);
+    }
+    fputs("</svg>", f);
+}
+
 static void coverage_html(FILE *f, const json_t *r)
 {
     head(f, "档案数字化率（纸质永久、30年）", r);
@@ -436,6 +471,27 @@ static void ledger_html(FILE *f, const json_t *r)
     static const char *const azKey[] = {"fonds", "category", "year", "retention", "items", "pages",
                                         "digitized_items", "scanned_pages"};
     head(f, "精准扶贫档案统计台账", r);
+    {
+        /* items per 年度, all 全宗 and 门类 of the scope */
+        const char *azY[64];
+        double aN[64];
+        char azBuf[64][8];
+        size_t nY = 0, j;
+        json_t *g;
+        json_array_foreach(json_object_get(r, "rows"), j, g) {
+            char zY[8];
+            snprintf(zY, sizeof zY, "%lld", (long long)json_integer_value(json_object_get(g, "year")));
+            size_t k = 0;
+            while (k < nY && strcmp(azY[k], zY) != 0) k++;
+            if (k == nY && nY < 64) {
+                snprintf(azBuf[nY], sizeof azBuf[nY], "%s", zY);
+                azY[nY] = azBuf[nY];
+                aN[nY++] = 0;
+            }
+            if (k < nY) aN[k] += (double)json_integer_value(json_object_get(g, "items"));
+        }
+        count_bars(f, "按年度件数", azY, aN, nY, 0, 0, "");
+    }
     fputs("<table><thead><tr><th>全宗号</th><th>门类</th><th>年度</th><th>保管期限</th><th>件数</th><th>页数</th>"
           "<th>已数字化件数</th><th>已扫描页数</th></tr></thead><tbody>", f);
     size_t i;
@@ -470,6 +526,23 @@ static void catalog_html(FILE *f, const json_t *r)
             (long long)json_integer_value(json_object_get(r, "errors")),
             (long long)json_integer_value(json_object_get(r, "warnings")),
             json_real_value(json_object_get(r, "score")));
+    {
+        const char *azR[16];
+        double aN[16];
+        size_t nR = 0, j;
+        json_t *x;
+        json_array_foreach(json_object_get(r, "irregular"), j, x) {
+            const char *zR = rule_cn(json_string_value(json_object_get(x, "rule")));
+            size_t k = 0;
+            while (k < nR && strcmp(azR[k], zR) != 0) k++;
+            if (k == nR && nR < 16) {
+                azR[nR] = zR;
+                aN[nR++] = 0;
+            }
+            if (k < nR) aN[k] += 1;
+        }
+        count_bars(f, "按规则", azR, aN, nR, 0, 0, "");
+    }
     fputs("<p class=\"meta\">必填项：档号、题名、责任者、日期、页数、保管期限。每处不规范扣0.2分。</p>"
           "<table><thead><tr><th>目录文件</th><th>行</th><th>档号</th><th>规则</th><th>字段</th><th>说明</th>"
           "<th>严重程度</th></tr></thead><tbody>", f);
@@ -506,9 +579,21 @@ static void acceptance_html(FILE *f, const json_t *r)
     fprintf(f, "　文件 %lld 个，页 %lld</p><p><span class=\"big\">%s</span></p>",
             (long long)json_integer_value(json_object_get(s, "files")), (long long)json_integer_value(json_object_get(s, "pages")),
             json_is_true(json_object_get(r, "passed")) ? "验收通过" : "验收不通过");
-    fputs("<table><thead><tr><th>检查项</th><th>结论</th><th>数量</th></tr></thead><tbody>", f);
     size_t i;
     json_t *c;
+    {
+        const char *azT[16];
+        double aN[16];
+        size_t nT = 0;
+        json_array_foreach(json_object_get(r, "checks"), i, c) {
+            if (nT < 16) {
+                azT[nT] = json_string_value(json_object_get(c, "title"));
+                aN[nT++] = (double)json_integer_value(json_object_get(c, "count"));
+            }
+        }
+        count_bars(f, "问题数量", azT, aN, nT, 0, 0, "");
+    }
+    fputs("<table><thead><tr><th>检查项</th><th>结论</th><th>数量</th></tr></thead><tbody>", f);
     json_array_foreach(json_object_get(r, "checks"), i, c) {
         int fail = strcmp(json_string_value(json_object_get(c, "severity")), "fail") == 0;
         json_int_t n = json_integer_value(json_object_get(c, "count"));
@@ -537,6 +622,24 @@ static void timed_html(FILE *f, const json_t *r)
 {
     head(f, "档案利用时效测试记录", r);
     fputs("<p class=\"meta\">全文检索1分钟内检出、纸质档案3分钟内调出，全部通过得3分，否则0分。</p>", f);
+    {
+        const json_t *pRuns = json_object_get(r, "runs");
+        const json_t *pLast = json_array_get(pRuns, json_array_size(pRuns) ? json_array_size(pRuns) - 1 : 0);
+        const char *azL[64];
+        char azBuf[64][160];
+        double aS[64];
+        size_t nT = 0, j;
+        json_t *t;
+        json_array_foreach(json_object_get(pLast, "trials"), j, t) {
+            if (nT >= 64) break;
+            int full = strcmp(json_string_value(json_object_get(t, "kind")), "fulltext") == 0;
+            snprintf(azBuf[nT], sizeof azBuf[nT], "%s %s", full ? "检索" : "调阅",
+                     json_string_value(json_object_get(t, "code")) ? json_string_value(json_object_get(t, "code")) : "");
+            azL[nT] = azBuf[nT];
+            aS[nT++] = round(json_number_value(json_object_get(t, "seconds")) * 10) / 10;
+        }
+        count_bars(f, "最近一次测试用时（秒，虚线为3分钟）", azL, aS, nT, 180, 180, "s");
+    }
     size_t i, k;
     json_t *run, *t;
     json_array_foreach(json_object_get(r, "runs"), i, run) {

@@ -116,30 +116,51 @@ class ReportTest(unittest.TestCase):
         self.assertIn("50.00%", html)
         # no external resources: it must work on a closed network
         self.assertEqual(re.findall(r'(?:src|href)="(?:https?:)?//', html), [])
+        # every report's page: a delivery's account for the acceptance report
+        account = {"folder": "/media/d", "scans": {"files": 3, "pages": 5},
+                   "problems": {"low_dpi": [{"code": "Z099-WS·2017-Y-BGS-0002", "file": "a.jpg", "file_page": 1, "dpi": 150,
+                                              "skew": 0.2, "confidence": 80}], "blank_pages": []}}
+        st, body, _ = self.d.request("PUT", "/api/v1/deliveries/" + urllib.parse.quote("批次1"), json.dumps(account), "application/json")
+        self.assertEqual(st, 200, body)
+        run = {"evaluator": "截图", "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.05, "found": True},
+                                              {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 95.5}]}
+        st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(run), "application/json")
+        self.assertEqual(st, 201, body)
+        pages = {"coverage": raw}
+        for name, extra in (("catalog", {}), ("ledger", {}), ("acceptance", {"delivery": "批次1"}), ("timed-tests", {})):
+            st, page, hdr = self.report(name, format="html", **extra)
+            self.assertEqual((st, hdr["Content-Type"]), (200, "text/html; charset=utf-8"), name)
+            self.assertIn(b"<svg", page, name)
+            self.assertEqual(re.findall(rb'(?:src|href)="(?:https?:)?//', page), [], name)
+            pages[name] = page
         if not os.access(CHROMIUM, os.X_OK):
             self.skipTest("no chromium")
-        path = os.path.join(ARTEFACTS, "coverage.html")
-        with open(path, "wb") as f:
-            f.write(raw)
         profile = tempfile.mkdtemp(prefix="chromium-")
+        common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  f"--user-data-dir={profile}"]
         try:
-            common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                      f"--user-data-dir={profile}"]
-            png, pdf = os.path.join(ARTEFACTS, "coverage.png"), os.path.join(ARTEFACTS, "coverage.pdf")
-            subprocess.run(common + ["--window-size=900,1200", f"--screenshot={png}", "file://" + path],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-            subprocess.run(common + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", "file://" + path],
+            for name, page in pages.items():
+                path = os.path.join(ARTEFACTS, name + ".html")
+                with open(path, "wb") as f:
+                    f.write(page)
+                png = os.path.join(ARTEFACTS, name + ".png")
+                subprocess.run(common + ["--window-size=900,1200", f"--screenshot={png}", "file://" + path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+                with open(png, "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", name)
+                print(f"screenshot: {png}")
+            pdf = os.path.join(ARTEFACTS, "coverage.pdf")
+            subprocess.run(common + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                                     "file://" + os.path.join(ARTEFACTS, "coverage.html")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
         finally:
             shutil.rmtree(profile, ignore_errors=True)
-        with open(png, "rb") as f:
-            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         with open(pdf, "rb") as f:
             data = f.read()
         # A4 is 595 x 842 points
         self.assertRegex(data, rb"/MediaBox\s*\[\s*0 0 59[45](?:\.\d+)? 84[12](?:\.\d+)?\s*\]")
-        print(f"screenshot: {png}; printed: {pdf}")
+        print(f"printed: {pdf}")
 
     def test_catalog_audit(self):
         audit = ("档号,全宗号,题名,责任者,日期,页数\n"
