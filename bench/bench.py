@@ -21,6 +21,7 @@ import json
 import math
 import operator
 import os
+import pickle
 import queue
 import random
 import re
@@ -1124,6 +1125,8 @@ def main():
                     '(default 50, 10 above 100000 records)')
     ap.add_argument('--no-fts5', action='store_true')
     ap.add_argument('--no-inproc', action='store_true')
+    ap.add_argument('--truth-only', action='store_true',
+                    help='only draw the queries and compute their truth (kept in WORKDIR for the next run)')
     ap.add_argument('--fts5-load-only', action='store_true',
                     help='only load the FTS5 database (WORKDIR/fts5.db, figures in fts5-load.json), e.g. '
                     'at the same time as the daemon loads in another run')
@@ -1164,7 +1167,27 @@ def main():
 
         log('queries: drawing %d per kind ...' % args.queries)
         queries, samples = build_queries(corpus, args.records, args.queries, args.seed)
-        truth, codes, years, cstats = compute_truth(corpus, queries, samples)
+        # The truth of a corpus and query mix is kept: a second run on the
+        # same work directory (--reuse-index) need not scan the corpus again.
+        tpath = os.path.join(args.workdir, 'truth-%d-s%d-q%d.pickle' % (args.records, args.seed, args.queries))
+        cached = None
+        if os.path.exists(tpath):
+            with open(tpath, 'rb') as fh:
+                cached = pickle.load(fh)
+            if cached.get('meta') != meta or cached.get('queries') != queries:
+                cached = None
+        if cached:
+            log('truth: reusing %s' % tpath)
+            truth, codes, years, cstats = cached['truth'], cached['codes'], cached['years'], cached['cstats']
+        else:
+            truth, codes, years, cstats = compute_truth(corpus, queries, samples)
+            with open(tpath + '.tmp', 'wb') as fh:
+                pickle.dump({'meta': meta, 'queries': queries, 'truth': truth, 'codes': codes, 'years': years,
+                             'cstats': cstats}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tpath + '.tmp', tpath)
+        if args.truth_only:
+            log('truth: kept in %s' % tpath)
+            return 0
         rep['corpus'].update(cstats)
         del samples
         for kind in KINDS:
