@@ -463,7 +463,10 @@ static void coverage_html(FILE *f, const json_t *r)
         esc_json(f, json_object_get(o, "scanned"));
         fputs("</td></tr>", f);
     }
-    fputs("</tbody></table></body></html>\n", f);
+    fputs("</tbody></table>", f);
+    if ((json_int_t)json_array_size(json_object_get(r, "missing")) < json_integer_value(json_object_get(r, "missing_total")))
+        fprintf(f, "<p class=\"meta\">仅列出前 %zu 件；完整清单请导出 CSV。</p>", json_array_size(json_object_get(r, "missing")));
+    fputs("</body></html>\n", f);
 }
 
 static void ledger_html(FILE *f, const json_t *r)
@@ -565,7 +568,10 @@ static void catalog_html(FILE *f, const json_t *r)
         fputs(strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范", f);
         fputs("</td></tr>", f);
     }
-    fputs("</tbody></table></body></html>\n", f);
+    fputs("</tbody></table>", f);
+    if ((json_int_t)json_array_size(json_object_get(r, "irregular")) < json_integer_value(json_object_get(r, "irregular_total")))
+        fprintf(f, "<p class=\"meta\">仅列出前 %zu 处；完整清单请导出 CSV。</p>", json_array_size(json_object_get(r, "irregular")));
+    fputs("</body></html>\n", f);
 }
 
 static void acceptance_html(FILE *f, const json_t *r)

@@ -737,12 +737,13 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
         return send_error(c, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
     if (o.zFonds && (strlen(o.zFonds) > 16 || strspn(o.zFonds, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(o.zFonds)))
         return send_error(c, PS_INVALID, "fonds must be a 全宗号: 1-16 letters and digits", NULL, 0, "fonds", 0);
-    /* JSON pages the list of records still to digitize; CSV and HTML give it whole. */
+    /* JSON pages the list of records still to digitize; CSV gives it whole, HTML the first 5000. */
     if (param_uint(c, "offset", 0, 100000000, 0, &o.offset) != 0)
         return send_error(c, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
     if (param_uint(c, "limit", 1, 100000, 1000, &o.limit) != 0)
         return send_error(c, PS_INVALID, "limit must be a number from 1 to 100000", NULL, 0, "limit", 0);
-    if (fmt != 0) o.offset = o.limit = 0;
+    /* CSV gives every row; a printed page the first 5000 (with a note). */
+    if (fmt != 0) o.offset = 0, o.limit = fmt == 2 ? 5000 : 0;
     json_t *pRep = NULL;
     int rc;
     if (k == IDX_REPORT_ACCEPTANCE) {
