@@ -93,10 +93,25 @@ async function showRecord(code) {
   let h = `<p><a href="#" id="back">← 返回结果</a></p><h2>${esc(r.title)}</h2>
     <div class="location-banner">存放位置：${esc(r.location || "未登记")}</div>
     <table class="fields">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${esc(v ?? "")}</td></tr>`).join("")}</table>`;
+  const base = `/api/v1/records/${encodeURIComponent(code)}/pages/`;
   for (const n of r.stored_pages || []) {
     try {
-      const p = await api(`/api/v1/records/${encodeURIComponent(code)}/pages/${n}`);
-      h += `<h3>第 ${n} 页</h3><div class="page-text">${esc(p.text)}</div>`;
+      const p = await api(base + n);
+      let img = "";
+      if (p.web_width && p.width && p.height) {
+        // the scan, with the query's hits boxed on it (positions in % of the page)
+        let boxes = "";
+        if (state.q) {
+          try {
+            const b = await api(`${base}${n}/boxes?q=${encodeURIComponent(state.q)}`);
+            for (const x of b.boxes)
+              boxes += `<div class="hitbox" title="${esc(x.term)}" style="left:${(100 * x.x / b.width).toFixed(3)}%;top:${(100 * x.y / b.height).toFixed(3)}%;width:${(100 * x.w / b.width).toFixed(3)}%;height:${(100 * x.h / b.height).toFixed(3)}%"></div>`;
+          } catch (e) { /* no boxes: the image alone */ }
+        }
+        img = `<div class="scan" title="点击放大或缩小"><img src="${base}${n}/image" alt="第 ${n} 页扫描件" loading="lazy">${boxes}</div>`;
+      }
+      const meta = p.source === "ocr" ? `<div class="meta">识别可信度 ${esc(p.confidence)} · ${p.dpi ? esc(p.dpi) + " dpi" : "分辨率未注明"}${p.blank ? " · 空白页" : ""}</div>` : "";
+      h += `<h3>第 ${n} 页</h3>${meta}<div class="page">${img}<div class="page-text">${esc(p.text)}</div></div>`;
     } catch (e) { /* a page that can't be read is left out */ }
   }
   el.innerHTML = h;
@@ -117,6 +132,11 @@ document.addEventListener("click", (e) => {
     state.offset = Math.max(0, state.offset + (t.id === "next" ? state.limit : -state.limit));
     toHash();
   } else if (t.id === "back") { e.preventDefault(); history.back(); }
+});
+
+document.addEventListener("click", (e) => {
+  const scan = e.target.closest(".scan");
+  if (scan) scan.classList.toggle("zoom");
 });
 
 $("f").addEventListener("submit", (e) => {
