@@ -92,6 +92,10 @@ async function showRecord(code) {
     ["页数", r.pages], ["密级", r.classification], ["载体", r.carrier], ["保管期限", RET[r.retention] || r.retention], ["备注", r.note]];
   let h = `<p><a href="#" id="back">← 返回结果</a></p><h2>${esc(r.title)}</h2>
     <div class="location-banner">存放位置：${esc(r.location || "未登记")}</div>
+    <form id="slipform" class="slipform">调档人 <input id="asker" required autocomplete="name" size="10">
+      <button type="submit">打印调档单</button></form>`;
+  state.record = r;
+  h += `
     <table class="fields">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${esc(v ?? "")}</td></tr>`).join("")}</table>`;
   const base = `/api/v1/records/${encodeURIComponent(code)}/pages/`;
   for (const n of r.stored_pages || []) {
@@ -132,6 +136,25 @@ document.addEventListener("click", (e) => {
     state.offset = Math.max(0, state.offset + (t.id === "next" ? state.limit : -state.limit));
     toHash();
   } else if (t.id === "back") { e.preventDefault(); history.back(); }
+});
+
+// The retrieval slip (调档单): what the archivist takes to the store room.
+document.addEventListener("submit", (e) => {
+  if (e.target.id !== "slipform") return;
+  e.preventDefault();
+  const r = state.record, who = $("asker").value.trim();
+  if (!r || !who) return;
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  const when = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  $("slip").innerHTML = `<h1>调 档 单</h1><table>
+    <tr><th>档号</th><td>${esc(r.code)}</td></tr><tr><th>题名</th><td>${esc(r.title)}</td></tr>
+    <tr><th>存放位置</th><td class="slip-loc">${esc(r.location || "未登记")}</td></tr>
+    <tr><th>页数</th><td>${esc(r.pages ?? "")}</td></tr>
+    <tr><th>调档人</th><td>${esc(who)}</td></tr><tr><th>调档时间</th><td>${esc(when)}</td></tr>
+    <tr><th>归还时间</th><td></td></tr><tr><th>经办人签字</th><td></td></tr></table>`;
+  $("slip").hidden = false;
+  window.print();
 });
 
 document.addEventListener("click", (e) => {
