@@ -245,6 +245,19 @@ def main():
         problems['low_dpi'] = [c]
         problems['blank_pages'] = [c]
         problems['page_count_mismatch'] = [c]
+        # a folder whose page 0002 is missing and whose page 0003 comes twice
+        n += 1
+        c = code(n)
+        os.makedirs(os.path.join(a.out, c))
+        texts = [page_text(rng, pool, 3) for _ in range(3)]
+        save_jpeg(render(texts[0], font, 300, 0, rng), os.path.join(a.out, c, '0001.jpg'), 300)
+        save_jpeg(render(texts[1], font, 300, 0, rng), os.path.join(a.out, c, '0003.jpg'), 300)
+        render(texts[2], font, 300, 0, rng).save(os.path.join(a.out, c, '0003.png'), dpi=(300, 300))
+        truth[c] = {'pages': [texts[0], None, texts[1], texts[2]], 'format': 'gap+conflict', 'ocr': True,
+                    'font': font[0], 'dpi': 300}
+        rows.append((c, '缺页和重复页', 3))
+        problems['missing_pages'] = [c]
+        problems['page_conflicts'] = [c]
         # unreadable files, each in an item of its own
         bad = {}
         n += 1

@@ -19,6 +19,8 @@
  * that fail a delivery, and those an archivist looks at. */
 static const struct { const char *zKey, *zTitle; int fail; } aCheck[] = {
     {"page_count_mismatch", "页数与扫描页数不符（缺页、多页）", 1},
+    {"missing_pages", "缺页（页号不连续）", 1},
+    {"page_conflicts", "页号重复的扫描件", 1},
     {"scans_without_catalog_row", "扫描件无对应目录条目", 1},
     {"catalog_rows_without_scans", "目录条目无扫描件", 1},
     {"unreadable_files", "无法读取或不支持的文件", 1},

@@ -299,9 +299,19 @@ static void number_pages(run *r)
             next = 1;
         }
         if (fs->nPages < 0 || fs->failed) continue;
+        int inCatalog = json_object_get(r->pCatalog, f->zCode) != NULL;
+        if (f->page > 0 && f->page < next && inCatalog)
+            /* 0001.jpg and 0001.png, or a page file after a whole-item file: kept, further on */
+            problem(r, "page_conflicts", json_pack("{s:s,s:s,s:i,s:i}", "code", f->zCode, "file", f->zRel,
+                                                   "named_page", f->page, "stored_as", next));
+        if (f->page > next && inCatalog) {
+            json_t *a = json_array();
+            for (int k = next; k < f->page && k < next + 1000; k++) json_array_append_new(a, json_integer(k));
+            problem(r, "missing_pages", json_pack("{s:s,s:s,s:o}", "code", f->zCode, "before_file", f->zRel, "pages", a));
+        }
         fs->firstPage = f->page > 0 && f->page >= next ? f->page : next;
         next = fs->firstPage + fs->nPages;
-        if (!json_object_get(r->pCatalog, f->zCode)) continue;
+        if (!inCatalog) continue;
         r->nPages += (size_t)fs->nPages;
         char zKey[8400];
         for (int k = 0; k < fs->nPages; k++) {
@@ -425,6 +435,8 @@ static const struct { const char *zKey, *zTitle; } aSection[] = {
     {"scans_without_catalog_row", "scans with no catalog row (not read)"},
     {"catalog_rows_without_scans", "catalog rows with no scans"},
     {"page_count_mismatch", "page count differs from 页数"},
+    {"missing_pages", "pages missing between the scans of an item"},
+    {"page_conflicts", "two scans named as the same page (the second kept further on)"},
     {"unreadable_files", "unreadable or unsupported files"},
     {"unrecognised_files", "files not named by 档号"},
     {"send_failed", "pages indexd did not take"},
