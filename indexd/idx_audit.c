@@ -2,6 +2,7 @@
  * reader (idx_csv_scan), rules from proto_record_audit plus the rules
  * across rows. */
 #include "idx_audit.h"
+#include "idx_dir.h"
 #include "idx_csv.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
@@ -26,46 +27,14 @@ static unsigned long long fnv64(const char *z, size_t n)
     return h;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The stored catalogs' names, in import order. */
 static int list_catalogs(const char *zDir, char ***pazName, size_t *pn)
 {
-    DIR *d = opendir(zDir);
-    char **az = NULL;
-    size_t n = 0;
-    *pazName = NULL;
-    *pn = 0;
-    if (!d) return errno == ENOENT ? PS_OK : PS_IO;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".csv") != 0) continue;
-        char **a = px_realloc(az, (n + 1) * sizeof *a);
-        if (!a || !(a[n] = px_strdup(e->d_name))) {
-            if (a) az = a;
-            for (size_t i = 0; i < n; i++) px_free(az[i]);
-            px_free(az);
-            closedir(d);
-            return PS_NOMEM;
-        }
-        az = a;
-        n++;
-    }
-    closedir(d);
-    if (n) qsort(az, n, sizeof *az, cmp_str);
-    *pazName = az;
-    *pn = n;
-    return PS_OK;
+    return idx_dir_list(zDir, ".csv", pazName, pn);
 }
 
 static void free_names(char **az, size_t n)
 {
-    for (size_t i = 0; i < n; i++) px_free(az[i]);
-    px_free(az);
+    idx_dir_free(az, n);
 }
 
 int idx_catalog_store(const char *zDataDir, const char *z, size_t n, char *zErr, size_t nErr)

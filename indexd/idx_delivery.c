@@ -1,5 +1,6 @@
 /* Deliveries kept as JSON files; the acceptance report read from them. */
 #include "idx_delivery.h"
+#include "idx_dir.h"
 #include "proto_alloc.h"
 #include "proto_enc.h"
 #include "proto_record.h"
@@ -102,11 +103,6 @@ static int failed_checks(const json_t *pAcc)
     return n;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOut, char *zErr, size_t nErr)
 {
     char zDir[4096], zFile[200];
@@ -144,23 +140,13 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOu
         return *ppOut ? PS_OK : PS_NOMEM;
     }
     json_t *pList = json_array();
-    DIR *d = opendir(zDir);
     char **az = NULL;
     size_t n = 0;
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
-            char **a = px_realloc(az, (n + 1) * sizeof *a);
-            if (!a) break;
-            az = a;
-            if (!(az[n] = px_strdup(e->d_name))) break;
-            n++;
-        }
-        closedir(d);
+    if (idx_dir_list(zDir, ".json", &az, &n) != PS_OK) {
+        json_decref(pList);
+        snprintf(zErr, nErr, "cannot read the deliveries");
+        return PS_IO;
     }
-    if (n) qsort(az, n, sizeof *az, cmp_name);
     for (size_t i = 0; i < n; i++) {
         json_t *pAcc = load(zDir, az[i]);
         if (pAcc && pList) {
@@ -174,9 +160,8 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOu
                                                    "failed_checks", failed_checks(pAcc), "passed", failed_checks(pAcc) == 0));
         }
         json_decref(pAcc);
-        px_free(az[i]);
     }
-    px_free(az);
+    idx_dir_free(az, n);
     *ppOut = pList ? json_pack("{s:o}", "deliveries", pList) : NULL;
     return *ppOut ? PS_OK : PS_NOMEM;
 }

@@ -1,5 +1,6 @@
 /* Timed retrieval test: drawing records and phrases, keeping runs. */
 #include "idx_timed.h"
+#include "idx_dir.h"
 #include "idx_report.h"
 #include "idx_text.h"
 #include "proto_alloc.h"
@@ -242,11 +243,6 @@ int idx_timed_put(const char *zDataDir, const json_t *pRun, json_t **ppOut, char
     return PS_OK;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int idx_report_timed(const char *zDataDir, json_t **ppOut, char *zErr, size_t nErr)
 {
     char zDir[4096], zPath[4400];
@@ -254,21 +250,11 @@ int idx_report_timed(const char *zDataDir, json_t **ppOut, char *zErr, size_t nE
     json_t *pRuns = json_array();
     char **az = NULL;
     size_t n = 0;
-    DIR *d = opendir(zDir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
-            char **a = px_realloc(az, (n + 1) * sizeof *a);
-            if (!a) break;
-            az = a;
-            if (!(az[n] = px_strdup(e->d_name))) break;
-            n++;
-        }
-        closedir(d);
+    if (idx_dir_list(zDir, ".json", &az, &n) != PS_OK) {
+        json_decref(pRuns);
+        snprintf(zErr, nErr, "cannot read the timed-test runs");
+        return PS_IO;
     }
-    if (n) qsort(az, n, sizeof *az, cmp_name);
     json_t *pLast = NULL;
     for (size_t i = 0; i < n; i++) {
         json_error_t je;
@@ -280,9 +266,8 @@ int idx_report_timed(const char *zDataDir, json_t **ppOut, char *zErr, size_t nE
         } else {
             json_decref(o);
         }
-        px_free(az[i]);
     }
-    px_free(az);
+    idx_dir_free(az, n);
     *ppOut = pRuns ? json_pack("{s:s,s:O,s:O}", "rule",
                                "full text found within 60 s and paper file in hand within 180 s, every trial: 3 points, else 0",
                                "points", pLast ? json_object_get(pLast, "points") : json_null(), "runs", pRuns)

@@ -120,6 +120,18 @@ static int read_file(const char *zPath, size_t nMax, char **pz, size_t *pn, char
     return PS_OK;
 }
 
+/* A text file read whole and converted to UTF-8 (*pz yours, px_free). */
+static int read_utf8_file(const char *zPath, char **pz, size_t *pn, const char **pzEnc, char *zErr, size_t nErr)
+{
+    char *z = NULL;
+    size_t n = 0;
+    int rc = read_file(zPath, TEXT_MAX, &z, &n, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    rc = proto_to_utf8(z, n, pz, pn, pzEnc, zErr, nErr);
+    px_free(z);
+    return rc;
+}
+
 /* CJK characters and punctuation, between which OCR's spaces are noise. */
 static int is_cjk(unsigned c)
 {
@@ -206,14 +218,11 @@ static int is_ofd(const char *zPath)
  * BOM, GB18030) to mostly printable text. */
 static int looks_like_text(const char *zPath)
 {
-    char *z = NULL, *zU = NULL;
-    size_t n = 0, nU = 0, nChar = 0, nGood = 0;
+    char *zU = NULL;
+    size_t nU = 0, nChar = 0, nGood = 0;
     const char *zEnc;
     char zErr[128];
-    if (read_file(zPath, TEXT_MAX, &z, &n, zErr, sizeof zErr) != PS_OK) return 0;
-    int rc = proto_to_utf8(z, n, &zU, &nU, &zEnc, zErr, sizeof zErr);
-    px_free(z);
-    if (rc != PS_OK) return 0;
+    if (read_utf8_file(zPath, &zU, &nU, &zEnc, zErr, sizeof zErr) != PS_OK) return 0;
     for (size_t i = 0; i < nU;) {
         unsigned c = proto_utf8_next(zU, nU, &i);
         nChar++;
@@ -313,13 +322,10 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
         snprintf(zMime, nMime, "text/plain");
     }
     if (isText) {
-        char *z = NULL, *zU = NULL;
-        size_t n = 0, nU = 0;
+        char *zU = NULL;
+        size_t nU = 0;
         const char *zEnc;
-        int rc = read_file(zPath, TEXT_MAX, &z, &n, zErr, nErr);
-        if (rc != PS_OK) return rc;
-        rc = proto_to_utf8(z, n, &zU, &nU, &zEnc, zErr, nErr);
-        px_free(z);
+        int rc = read_utf8_file(zPath, &zU, &nU, &zEnc, zErr, nErr);
         if (rc != PS_OK) return rc;
         int nPage = 1;
         for (size_t i = 0; i < nU; i++) nPage += zU[i] == '\f' && i + 1 < nU;
@@ -871,13 +877,10 @@ static int read_pdf_page(oc_engine *e, const char *zPath, int i, const char *zWe
 
 static int read_text_page(const char *zPath, int i, json_t *pPage, char *zErr, size_t nErr)
 {
-    char *z = NULL, *zU = NULL;
-    size_t n = 0, nU = 0;
+    char *zU = NULL;
+    size_t nU = 0;
     const char *zEnc;
-    int rc = read_file(zPath, TEXT_MAX, &z, &n, zErr, nErr);
-    if (rc != PS_OK) return rc;
-    rc = proto_to_utf8(z, n, &zU, &nU, &zEnc, zErr, nErr);
-    px_free(z);
+    int rc = read_utf8_file(zPath, &zU, &nU, &zEnc, zErr, nErr);
     if (rc != PS_OK) return rc;
     size_t a = 0;
     for (int k = 0; k < i && a < nU; k++) {
