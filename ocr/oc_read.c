@@ -605,6 +605,21 @@ static PIX *pix_from_surface(cairo_surface_t *s)
     return p;
 }
 
+/* A PDF page rendered on white, w x h pixels at dpi. */
+static PIX *render_page(PopplerPage *pg, int w, int h, double dpi)
+{
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    cairo_t *cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_scale(cr, dpi / 72, dpi / 72);
+    poppler_page_render(pg, cr);
+    cairo_destroy(cr);
+    PIX *p = pix_from_surface(s);
+    cairo_surface_destroy(s);
+    return p;
+}
+
 /* Page i of a PDF as an image: its one scanned image when the page is
  * that (the scan's own resolution kept), else rendered at renderDpi. */
 static PIX *pdf_page_image(oc_engine *e, PopplerPage *pg, int *pDpi, char *zErr, size_t nErr)
@@ -644,15 +659,7 @@ static PIX *pdf_page_image(oc_engine *e, PopplerPage *pg, int *pDpi, char *zErr,
         snprintf(zErr, nErr, "a PDF page of %.0f x %.0f points cannot be rendered", wPt, hPt);
         return NULL;
     }
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-    cairo_t *cr = cairo_create(s);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
-    cairo_scale(cr, dpi / 72, dpi / 72);
-    poppler_page_render(pg, cr);
-    cairo_destroy(cr);
-    p = pix_from_surface(s);
-    cairo_surface_destroy(s);
+    p = render_page(pg, w, h, dpi);
     *pDpi = (int)(dpi + 0.5);
     return p;
 }
@@ -848,15 +855,7 @@ static int read_pdf_page(oc_engine *e, const char *zPath, int i, const char *zWe
         json_object_set_new(pPage, "height", json_integer((int)(hPt / 72 * dpi + 0.5)));
         if (zWebPath) {
             int w = (int)(wPt / 72 * dpi + 0.5), h = (int)(hPt / 72 * dpi + 0.5);
-            cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-            cairo_t *cr = cairo_create(s);
-            cairo_set_source_rgb(cr, 1, 1, 1);
-            cairo_paint(cr);
-            cairo_scale(cr, dpi / 72, dpi / 72);
-            poppler_page_render(pg, cr);
-            cairo_destroy(cr);
-            PIX *p = pix_from_surface(s);
-            cairo_surface_destroy(s);
+            PIX *p = render_page(pg, w, h, dpi);
             if (!p || write_web_copy(e, p, zWebPath, pPage) != PS_OK) {
                 snprintf(zErr, nErr, "cannot write the web copy of PDF page %d", i + 1);
                 rc = PS_IO;
