@@ -336,6 +336,18 @@ static void esc_json(FILE *f, const json_t *v)
     else if (json_is_real(v)) fprintf(f, "%.4f", json_real_value(v));
 }
 
+/* One table row of o's values under azKey; columns from iNum on are numbers. */
+static void html_row(FILE *f, const json_t *o, const char *const *azKey, int n, int iNum)
+{
+    fputs("<tr>", f);
+    for (int k = 0; k < n; k++) {
+        fputs(k >= iNum ? "<td class=\"n\">" : "<td>", f);
+        esc_json(f, json_object_get(o, azKey[k]));
+        fputs("</td>", f);
+    }
+    fputs("</tr>", f);
+}
+
 static const char zStyle[] =
     "<style>@page{size:A4;margin:15mm}body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;"
     "color:#111;margin:0 auto;max-width:190mm;font-size:11pt}h1{font-size:16pt;margin:0 0 4mm}"
@@ -450,19 +462,8 @@ static void coverage_html(FILE *f, const json_t *r)
             (long long)json_integer_value(json_object_get(r, "missing_total")));
     size_t i;
     json_t *o;
-    json_array_foreach(json_object_get(r, "missing"), i, o) {
-        fputs("<tr><td>", f);
-        esc_json(f, json_object_get(o, "code"));
-        fputs("</td><td>", f);
-        esc_json(f, json_object_get(o, "title"));
-        fputs("</td><td>", f);
-        esc_json(f, json_object_get(o, "location"));
-        fputs("</td><td class=\"n\">", f);
-        esc_json(f, json_object_get(o, "pages"));
-        fputs("</td><td class=\"n\">", f);
-        esc_json(f, json_object_get(o, "scanned"));
-        fputs("</td></tr>", f);
-    }
+    static const char *const azMiss[] = {"code", "title", "location", "pages", "scanned"};
+    json_array_foreach(json_object_get(r, "missing"), i, o) html_row(f, o, azMiss, 5, 3);
     fputs("</tbody></table>", f);
     if ((json_int_t)json_array_size(json_object_get(r, "missing")) < json_integer_value(json_object_get(r, "missing_total")))
         fprintf(f, "<p class=\"meta\">仅列出前 %zu 件；完整清单请导出 CSV。</p>", json_array_size(json_object_get(r, "missing")));
@@ -499,15 +500,7 @@ static void ledger_html(FILE *f, const json_t *r)
           "<th>已数字化件数</th><th>已扫描页数</th></tr></thead><tbody>", f);
     size_t i;
     json_t *o;
-    json_array_foreach(json_object_get(r, "rows"), i, o) {
-        fputs("<tr>", f);
-        for (int k = 0; k < 8; k++) {
-            fputs(k >= 4 ? "<td class=\"n\">" : "<td>", f);
-            esc_json(f, json_object_get(o, azKey[k]));
-            fputs("</td>", f);
-        }
-        fputs("</tr>", f);
-    }
+    json_array_foreach(json_object_get(r, "rows"), i, o) html_row(f, o, azKey, 8, 4);
     const json_t *t = json_object_get(r, "totals");
     fputs("<tr><th colspan=\"4\">合计</th>", f);
     for (int k = 4; k < 8; k++) {
@@ -552,21 +545,15 @@ static void catalog_html(FILE *f, const json_t *r)
     size_t i;
     json_t *o;
     json_array_foreach(json_object_get(r, "irregular"), i, o) {
-        fputs("<tr><td>", f);
-        esc_json(f, json_object_get(o, "file"));
-        fputs("</td><td class=\"n\">", f);
-        esc_json(f, json_object_get(o, "line"));
-        fputs("</td><td>", f);
-        esc_json(f, json_object_get(o, "code"));
-        fputs("</td><td>", f);
-        esc(f, rule_cn(json_string_value(json_object_get(o, "rule"))));
-        fputs("</td><td>", f);
-        esc_json(f, json_object_get(o, "field"));
-        fputs("</td><td>", f);
-        esc_json(f, json_object_get(o, "reason"));
-        fputs("</td><td>", f);
-        fputs(strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范", f);
-        fputs("</td></tr>", f);
+        /* the rule and the severity in Chinese, the rest as they are */
+        json_t *v = json_pack("{s:O,s:O,s:O,s:s,s:O,s:O,s:s}", "file", json_object_get(o, "file"),
+                              "line", json_object_get(o, "line"), "code", json_object_get(o, "code"),
+                              "rule", rule_cn(json_string_value(json_object_get(o, "rule"))),
+                              "field", json_object_get(o, "field"), "reason", json_object_get(o, "reason"),
+                              "severity", strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范");
+        static const char *const azIrr[] = {"file", "line", "code", "rule", "field", "reason", "severity"};
+        if (v) html_row(f, v, azIrr, 7, 7);
+        json_decref(v);
     }
     fputs("</tbody></table>", f);
     if ((json_int_t)json_array_size(json_object_get(r, "irregular")) < json_integer_value(json_object_get(r, "irregular_total")))

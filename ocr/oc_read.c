@@ -132,6 +132,34 @@ static int read_utf8_file(const char *zPath, char **pz, size_t *pn, const char *
     return rc;
 }
 
+/* A text file's pages (form feeds part them): *pnPages their number, and
+ * page i (0-based; -1: none) into pPage. */
+static int text_page(const char *zPath, int i, json_t *pPage, int *pnPages, char *zErr, size_t nErr)
+{
+    char *zU = NULL;
+    size_t nU = 0;
+    const char *zEnc;
+    int rc = read_utf8_file(zPath, &zU, &nU, &zEnc, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    int nPage = 1;
+    for (size_t k = 0; k < nU; k++) nPage += zU[k] == '\f' && k + 1 < nU;
+    if (pnPages) *pnPages = nPage;
+    if (i >= 0 && pPage) {
+        size_t a = 0;
+        for (int k = 0; k < i && a < nU; k++) {
+            const char *f = memchr(zU + a, '\f', nU - a);
+            a = f ? (size_t)(f - zU) + 1 : nU;
+        }
+        const char *f = memchr(zU + a, '\f', nU - a);
+        size_t b = f ? (size_t)(f - zU) : nU;
+        json_object_set_new(pPage, "text", json_stringn(zU + a, b - a));
+        json_object_set_new(pPage, "source", json_string("text"));
+        json_object_set_new(pPage, "encoding", json_string(zEnc));
+    }
+    px_free(zU);
+    return PS_OK;
+}
+
 /* CJK characters and punctuation, between which OCR's spaces are noise. */
 static int is_cjk(unsigned c)
 {
@@ -322,14 +350,9 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
         snprintf(zMime, nMime, "text/plain");
     }
     if (isText) {
-        char *zU = NULL;
-        size_t nU = 0;
-        const char *zEnc;
-        int rc = read_utf8_file(zPath, &zU, &nU, &zEnc, zErr, nErr);
+        int nPage = 0;
+        int rc = text_page(zPath, -1, NULL, &nPage, zErr, nErr);
         if (rc != PS_OK) return rc;
-        int nPage = 1;
-        for (size_t i = 0; i < nU; i++) nPage += zU[i] == '\f' && i + 1 < nU;
-        px_free(zU);
         *pKind = OC_TEXT;
         *pnPages = nPage;
         return PS_OK;
@@ -874,26 +897,6 @@ static int read_pdf_page(oc_engine *e, const char *zPath, int i, const char *zWe
     return rc;
 }
 
-static int read_text_page(const char *zPath, int i, json_t *pPage, char *zErr, size_t nErr)
-{
-    char *zU = NULL;
-    size_t nU = 0;
-    const char *zEnc;
-    int rc = read_utf8_file(zPath, &zU, &nU, &zEnc, zErr, nErr);
-    if (rc != PS_OK) return rc;
-    size_t a = 0;
-    for (int k = 0; k < i && a < nU; k++) {
-        const char *f = memchr(zU + a, '\f', nU - a);
-        a = f ? (size_t)(f - zU) + 1 : nU;
-    }
-    const char *f = memchr(zU + a, '\f', nU - a);
-    size_t b = f ? (size_t)(f - zU) : nU;
-    json_object_set_new(pPage, "text", json_stringn(zU + a, b - a));
-    json_object_set_new(pPage, "source", json_string("text"));
-    json_object_set_new(pPage, "encoding", json_string(zEnc));
-    px_free(zU);
-    return PS_OK;
-}
 
 int oc_read_page(oc_engine *e, const char *zPath, oc_kind k, int i, const char *zWebPath,
                  json_t **ppPage, char *zErr, size_t nErr)
@@ -919,7 +922,7 @@ int oc_read_page(oc_engine *e, const char *zPath, oc_kind k, int i, const char *
         rc = read_pdf_page(e, zPath, i, zWebPath, pPage, zErr, nErr);
         break;
     case OC_TEXT:
-        rc = read_text_page(zPath, i, pPage, zErr, nErr);
+        rc = text_page(zPath, i, pPage, NULL, zErr, nErr);
         break;
     case OC_OFD: {
         char **az = NULL;
