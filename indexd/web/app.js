@@ -1,14 +1,210 @@
-// The thin client: one search box, facets, results, a record with its
-// store location.  Plain DOM, no build step, for old office PCs.
+// The thin client: log-in, one search box, facets, results, a record with
+// its store location and pages, the purpose of use, approvals, the use
+// register and the reports a role may see.  Plain DOM, no build step, for
+// old office PCs.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const FACETS = [["fonds", "全宗"], ["category", "门类"], ["year", "年度"], ["retention", "保管期限"], ["carrier", "载体"]];
 const RET = { Y: "永久", D30: "30年", D10: "10年" };
-const state = { q: "", sort: "relevance", offset: 0, limit: 20, filters: {} };
+const AP_STATUS = { none: "未申请", pending: "待审批", approved: "已批准", denied: "未批准" };
+const KIND = { text: "文本", image: "图像", export: "导出" };
+const REPORTS = [["coverage", "数字化率"], ["catalog", "目录检查"], ["ledger", "统计台账"], ["timed-tests", "利用时效测试"]];
+const state = { q: "", sort: "relevance", offset: 0, limit: 20, filters: {}, seq: 0, record: null };
+let me = null;  // the caller (GET /api/v1/me); {anonymous: true} when the daemon has no access control
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
+
+function when(s) {  // "2026-11-23T10:01:02+08:00" as the archive writes it
+  return String(s ?? "").replace("T", " ").replace(/([+-]\d\d:\d\d|Z)$/, "");
+}
+
+function wait(seconds) {
+  const s = Math.max(1, Math.ceil(+seconds || 0));
+  return s < 120 ? `${s} 秒` : `${Math.ceil(s / 60)} 分钟`;
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+// A failed answer as an Error with the HTTP code, the daemon's status name
+// and a message in Chinese for the statuses a user meets.
+function apiError(http, body, retry) {
+  const er = (body && body.error) || {};
+  const e = new Error(er.message || (http ? "HTTP " + http : "无法连接检索服务"));
+  e.http = http;
+  e.status = er.status || "";
+  e.retry = retry;
+  return e;
+}
+
+function cnError(e) {
+  switch (e.status) {
+  case "unauthorized": return "未登录或会话已结束，请重新登录。";
+  case "approval_required": return "本件须经管理员审批后才能查看页面。";
+  case "purpose_required": return "查看页面前须填写利用目的。";
+  case "forbidden": return `当前角色（${me && me.role_cn || ""}）无权进行此操作。`;
+  case "too_many": return `登录失败次数过多，请 ${wait(e.retry)}后再试。`;
+  case "not_found": return "未找到：" + e.message;
+  }
+  if (!e.http) return "无法连接检索服务，请检查网络或联系管理员。";
+  return e.message;
+}
+
+async function api(path, opts) {
+  opts = opts || {};
+  const method = opts.method || "GET";
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (method !== "GET" && me && me.csrf) init.headers["X-CSRF-Token"] = me.csrf;
+  if (opts.body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(opts.body);
+  }
+  let r;
+  try {
+    r = await fetch(path, init);
+  } catch (err) {
+    throw apiError(0, null, null);
+  }
+  let body = null;
+  try { body = await r.json(); } catch (err) { /* not JSON */ }
+  if (!r.ok) {
+    const e = apiError(r.status, body, r.headers.get("Retry-After"));
+    if (r.status === 401 && !opts.login && me && !me.anonymous) sessionLost();
+    throw e;
+  }
+  return body;
+}
+
+/* ---- who is using it --------------------------------------------------- */
+
+function can(what) {
+  const role = me && me.role;
+  if (!role) return what !== "approvals" && what !== "register" && what !== "decide";
+  if (role === "vendor") return what === "coverage" || what === "acceptance";
+  if (what === "decide") return role === "admin";
+  return true;
+}
+
+function showLogin(msg) {
+  me = null;
+  for (const id of ["who", "f", "nav", "main", "purpose"]) $(id).hidden = true;
+  $("login").hidden = false;
+  $("login-msg").textContent = msg || "";
+  $("lp").value = "";
+  ($("lu").value ? $("lp") : $("lu")).focus();
+}
+
+function sessionLost() {
+  showLogin("会话已结束（超时或已在别处退出），请重新登录。");
+}
+
+function showWho() {
+  $("who").hidden = !!me.anonymous;
+  $("who-name").textContent = me.user || "";
+  $("who-role").textContent = me.role_cn || me.role || "";
+  $("who-purpose").textContent = me.purpose || "未填写";
+}
+
+function enter() {
+  $("login").hidden = true;
+  showWho();
+  $("f").hidden = !can("search");
+  let v = can("search") ? '<a href="#">检索</a>' : "";
+  if (can("approvals")) v += `<a href="#view=approvals">${can("decide") ? "审批" : "我的审批申请"}</a>`;
+  if (can("register")) v += '<a href="#view=register">利用登记</a>';
+  $("nav-views").innerHTML = v;
+  let rep = "";
+  for (const [k, label] of REPORTS)
+    if (can(k)) rep += `<a href="/api/v1/reports/${k}?format=html" target="_blank" rel="noopener">${label}</a>`;
+  if (can("acceptance")) rep += '<a href="#view=acceptance">验收</a>';
+  $("reports").innerHTML = "报告：" + rep;
+  $("nav").hidden = false;
+  $("main").hidden = false;
+  route();
+  if (can("search")) $("q").focus();
+}
+
+async function boot() {
+  try {
+    me = await api("/api/v1/me", { login: true });
+  } catch (e) {
+    if (e.http === 401) return showLogin("");
+    if (e.http === 404) me = { anonymous: true };  // a daemon without access control
+    else return showLogin(cnError(e));
+  }
+  enter();
+}
+
+$("loginform").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const btn = e.target.querySelector("button");
+  $("login-msg").textContent = "";
+  btn.disabled = true;
+  try {
+    me = await api("/api/v1/login", { method: "POST", login: true, body: { user: $("lu").value.trim(), password: $("lp").value } });
+    $("lp").value = "";
+    enter();
+  } catch (err) {
+    $("login-msg").textContent = err.status === "unauthorized" ? "用户名或密码错误。"
+      : err.status === "too_many" ? `登录失败次数过多，请 ${wait(err.retry)}后再试。` : cnError(err);
+    $("lp").value = "";
+    $("lp").focus();
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  try { await api("/api/v1/logout", { method: "POST", login: true }); } catch (e) { /* the session is gone anyway */ }
+  $("results").innerHTML = $("record").innerHTML = $("panel").innerHTML = $("facets").innerHTML = "";
+  state.record = null;
+  showLogin("已退出。");
+});
+
+/* ---- the purpose of use (利用目的) -------------------------------------- */
+
+let afterPurpose = null;
+
+function askPurpose(why, then) {
+  afterPurpose = then || null;
+  $("purpose-why").textContent = why || "请填写本次利用的目的（记入利用登记簿）。";
+  $("purpose-msg").textContent = "";
+  $("purpose").hidden = false;
+  $("pp-kind").focus();
+}
+
+function closePurpose() {
+  $("purpose").hidden = true;
+  afterPurpose = null;
+}
+
+$("purpose-change").addEventListener("click", () => askPurpose("更改本次利用的目的（此后的查看按新的目的登记）。"));
+$("purpose-cancel").addEventListener("click", closePurpose);
+$("purpose").addEventListener("keydown", (e) => { if (e.key === "Escape") closePurpose(); });
+
+$("purposeform").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const kind = $("pp-kind").value, text = $("pp-text").value.trim();
+  const purpose = kind && text ? `${kind}：${text}` : kind || text;
+  if (!purpose) {
+    $("purpose-msg").textContent = "选“其他”时请写明利用目的。";
+    $("pp-text").focus();
+    return;
+  }
+  try {
+    const a = await api("/api/v1/me/purpose", { method: "PUT", body: { purpose } });
+    me.purpose = a.purpose;
+    showWho();
+    const then = afterPurpose;
+    closePurpose();
+    if (then) then();
+  } catch (err) {
+    $("purpose-msg").textContent = cnError(err);
+  }
+});
+
+/* ---- routes ------------------------------------------------------------ */
 
 function fromHash() {
   const p = new URLSearchParams(location.hash.slice(1));
@@ -17,7 +213,7 @@ function fromHash() {
   state.offset = +p.get("offset") || 0;
   state.filters = {};
   for (const [k] of FACETS) if (p.get(k)) state.filters[k] = p.get(k);
-  return p.get("record");
+  return p;
 }
 
 function toHash(extra) {
@@ -30,26 +226,45 @@ function toHash(extra) {
   location.hash = p.toString();
 }
 
-async function api(path) {
-  const r = await fetch(path, { headers: { Accept: "application/json" } });
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
-  return body;
+// Show one of the main areas: "results" (with facets), "record" or "panel".
+function show(which) {
+  $("facets").hidden = which !== "results";
+  $("results").hidden = which !== "results";
+  $("record").hidden = which !== "record";
+  $("panel").hidden = which !== "panel";
+  return ++state.seq;
 }
 
+function route() {
+  if (!me) return;
+  const p = fromHash();
+  $("q").value = state.q;
+  $("sort").value = state.sort;
+  const view = p.get("view");
+  if (view === "approvals" && can("approvals")) showApprovals();
+  else if (view === "register" && can("register")) showRegister(p);
+  else if (view === "acceptance" && can("acceptance")) showAcceptance();
+  else if (!can("search")) showAcceptance();
+  else if (p.get("record")) showRecord(p.get("record"));
+  else search();
+}
+
+/* ---- search ------------------------------------------------------------ */
+
 async function search() {
-  $("record").hidden = true;
-  $("results").hidden = false;
+  const seq = show("results");
   const p = new URLSearchParams({ q: state.q, sort: state.sort, offset: state.offset, limit: state.limit });
   for (const [k, v] of Object.entries(state.filters)) p.set(k, v);
   let a;
   try {
     a = await api("/api/v1/search?" + p);
   } catch (e) {
-    $("results").innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    if (seq !== state.seq) return;
+    $("results").innerHTML = `<p class="error">${esc(cnError(e))}</p>`;
     $("facets").innerHTML = "";
     return;
   }
+  if (seq !== state.seq) return;
   const total = `${a.total_exact ? "" : "约 "}${a.total} 件`;
   let h = `<p class="summary">${total}，用时 ${a.took_ms} 毫秒</p>`;
   for (const hit of a.hits) {
@@ -77,49 +292,302 @@ async function search() {
   $("facets").innerHTML = f;
 }
 
+/* ---- a record and its pages -------------------------------------------- */
+
 async function showRecord(code) {
-  $("results").hidden = true;
+  const seq = show("record");
   const el = $("record");
-  el.hidden = false;
+  el.innerHTML = '<p class="meta">正在读取…</p>';
   let r;
   try {
     r = await api("/api/v1/records/" + encodeURIComponent(code));
   } catch (e) {
-    el.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    if (seq === state.seq) el.innerHTML = `<p><a href="#" id="back">← 返回</a></p><p class="error">${esc(cnError(e))}</p>`;
     return;
   }
+  if (seq !== state.seq) return;
+  state.record = r;
+  const ap = (r.access && r.access.approval) || {};
   const rows = [["档号", r.code], ["题名", r.title], ["责任者", r.author], ["文号", r.doc_no], ["日期", r.date],
     ["页数", r.pages], ["密级", r.classification], ["载体", r.carrier], ["保管期限", RET[r.retention] || r.retention], ["备注", r.note]];
-  let h = `<p><a href="#" id="back">← 返回结果</a></p><h2>${esc(r.title)}</h2>
+  el.innerHTML = `<p><a href="#" id="back">← 返回结果</a></p>
+    <h2>${esc(r.title)}${ap.required ? ' <span class="badge">需审批</span>' : ""}</h2>
     <div class="location-banner">存放位置：${esc(r.location || "未登记")}</div>
-    <form id="slipform" class="slipform">调档人 <input id="asker" required autocomplete="name" size="10">
-      <button type="submit">打印调档单</button></form>`;
-  state.record = r;
-  h += `
-    <table class="fields">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${esc(v ?? "")}</td></tr>`).join("")}</table>`;
-  const base = `/api/v1/records/${encodeURIComponent(code)}/pages/`;
-  for (const n of r.stored_pages || []) {
-    try {
-      const p = await api(base + n);
-      let img = "";
-      if (p.web_width && p.width && p.height) {
-        // the scan, with the query's hits boxed on it (positions in % of the page)
-        let boxes = "";
-        if (state.q) {
-          try {
-            const b = await api(`${base}${n}/boxes?q=${encodeURIComponent(state.q)}`);
-            for (const x of b.boxes)
-              boxes += `<div class="hitbox" title="${esc(x.term)}" style="left:${(100 * x.x / b.width).toFixed(3)}%;top:${(100 * x.y / b.height).toFixed(3)}%;width:${(100 * x.w / b.width).toFixed(3)}%;height:${(100 * x.h / b.height).toFixed(3)}%"></div>`;
-          } catch (e) { /* no boxes: the image alone */ }
-        }
-        img = `<div class="scan" title="点击放大或缩小"><img src="${base}${n}/image" alt="第 ${n} 页扫描件" loading="lazy">${boxes}</div>`;
-      }
-      const meta = p.source === "ocr" ? `<div class="meta">识别可信度 ${esc(p.confidence)} · ${p.dpi ? esc(p.dpi) + " dpi" : "分辨率未注明"}${p.blank ? " · 空白页" : ""}</div>` : "";
-      h += `<h3>第 ${n} 页</h3>${meta}<div class="page">${img}<div class="page-text">${esc(p.text)}</div></div>`;
-    } catch (e) { /* a page that can't be read is left out */ }
+    <form id="slipform" class="slipform"><label for="asker">调档人</label>
+      <input id="asker" required autocomplete="name" size="10" value="${esc(me.user || "")}">
+      <button type="submit">打印调档单</button></form>
+    <table class="fields">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${esc(v ?? "")}</td></tr>`).join("")}</table>
+    <div id="pages"></div>`;
+  showPages(r, seq);
+}
+
+// The pages of r, unless its access says they are closed to this caller or
+// a purpose of use is still missing; then say why and offer what opens them.
+function showPages(r, seq) {
+  const box = $("pages");
+  const pages = r.stored_pages || [];
+  if (!pages.length) {
+    box.innerHTML = '<p class="meta">本件尚无页面文本或扫描件。</p>';
+    return;
   }
+  const acc = r.access;
+  if (acc && !acc.text) {
+    const ap = acc.approval || {};
+    if (ap.required && ap.status !== "approved") return approvalBox(r, ap);
+    box.innerHTML = '<p class="notice">当前账号无权查看本件的页面。</p>';
+    return;
+  }
+  if (!me.anonymous && !me.purpose) return needPurpose(r, seq);
+  loadPages(r, seq);
+}
+
+function needPurpose(r, seq) {
+  $("pages").innerHTML = `<p class="notice">查看页面前须填写利用目的（记入利用登记簿）。
+    <button type="button" id="give-purpose">填写利用目的</button></p>`;
+  const then = () => { if (seq === state.seq) loadPages(r, seq); };
+  $("give-purpose").addEventListener("click", () => askPurpose("", then));
+  askPurpose("", then);
+}
+
+function approvalBox(r, ap) {
+  const st = ap.status || "none";
+  let h = `<div class="approval" role="status"><p><strong>需审批</strong>：本件须经管理员审批后才能查看页面。</p>
+    <p>审批状态：<span class="ap-status ap-${esc(st)}">${esc(AP_STATUS[st] || st)}</span>${ap.id ? `（申请编号 ${esc(ap.id)}）` : ""}</p>`;
+  if (st === "pending") h += '<p><button type="button" id="ap-refresh">刷新状态</button></p>';
+  else h += `<form id="approvalform"><label for="ap-purpose">利用目的</label>
+      <input id="ap-purpose" required maxlength="100" size="30" value="${esc(me.purpose || "")}">
+      <button type="submit">${st === "denied" ? "重新申请审批" : "申请审批"}</button></form>`;
+  h += '<p id="ap-msg" class="error" role="alert"></p></div>';
+  $("pages").innerHTML = h;
+}
+
+async function loadPages(r, seq) {
+  const box = $("pages");
+  box.innerHTML = "";
+  const base = `/api/v1/records/${encodeURIComponent(r.code)}/pages/`;
+  for (const n of r.stored_pages || []) {
+    let p;
+    try {
+      p = await api(base + n);
+    } catch (e) {
+      if (seq !== state.seq) return;
+      if (e.status === "purpose_required") return needPurpose(r, seq);
+      if (e.status === "approval_required") return approvalBox(r, { required: true, status: "none" });
+      if (e.http === 403) {
+        box.innerHTML = `<p class="notice">${esc(cnError(e))}</p>`;
+        return;
+      }
+      box.insertAdjacentHTML("beforeend", `<h3>第 ${n} 页</h3><p class="error">第 ${n} 页无法读取：${esc(cnError(e))}</p>`);
+      continue;
+    }
+    if (seq !== state.seq) return;
+    let img = "";
+    if (p.web_width && p.width && p.height) {
+      // the scan, with the query's hits boxed on it (positions in % of the page)
+      let boxes = "";
+      if (state.q) {
+        try {
+          const b = await api(`${base}${n}/boxes?q=${encodeURIComponent(state.q)}`);
+          for (const x of b.boxes)
+            boxes += `<div class="hitbox" title="${esc(x.term)}" style="left:${(100 * x.x / b.width).toFixed(3)}%;top:${(100 * x.y / b.height).toFixed(3)}%;width:${(100 * x.w / b.width).toFixed(3)}%;height:${(100 * x.h / b.height).toFixed(3)}%"></div>`;
+        } catch (e) { /* no boxes: the image alone */ }
+        if (seq !== state.seq) return;
+      }
+      img = `<div class="scan" tabindex="0" role="button" aria-label="第 ${n} 页扫描件，按回车放大或缩小" title="点击放大或缩小"><img src="${base}${n}/image" alt="第 ${n} 页扫描件" loading="lazy">${boxes}</div>`;
+    }
+    const meta = p.source === "ocr" ? `<div class="meta">识别可信度 ${esc(p.confidence)} · ${p.dpi ? esc(p.dpi) + " dpi" : "分辨率未注明"}${p.blank ? " · 空白页" : ""}</div>` : "";
+    box.insertAdjacentHTML("beforeend", `<h3>第 ${n} 页</h3>${meta}<div class="page" data-page="${n}">${img}<div class="page-text">${esc(p.text)}</div></div>`);
+  }
+}
+
+// An image the daemon refused: ask it why and say so in place of the image.
+document.addEventListener("error", async (e) => {
+  const img = e.target;
+  if (!(img instanceof HTMLImageElement) || !img.closest(".scan")) return;
+  let msg = "扫描件无法显示。";
+  try {
+    await api(img.getAttribute("src"));
+  } catch (err) {
+    msg = `扫描件无法显示：${cnError(err)}`;
+  }
+  const scan = img.closest(".scan");
+  if (scan) scan.outerHTML = `<p class="error scan-error">${esc(msg)}</p>`;
+}, true);
+
+document.addEventListener("submit", async (e) => {
+  if (e.target.id !== "approvalform") return;
+  e.preventDefault();
+  const r = state.record, seq = state.seq;
+  try {
+    await api("/api/v1/approvals", { method: "POST", body: { code: r.code, purpose: $("ap-purpose").value.trim() } });
+    const again = await api("/api/v1/records/" + encodeURIComponent(r.code));
+    if (seq !== state.seq) return;
+    state.record = again;
+    showPages(again, seq);
+  } catch (err) {
+    if ($("ap-msg")) $("ap-msg").textContent = cnError(err);
+  }
+});
+
+document.addEventListener("click", async (e) => {
+  if (!e.target.closest("#ap-refresh")) return;
+  const r = state.record, seq = state.seq;
+  try {
+    const again = await api("/api/v1/records/" + encodeURIComponent(r.code));
+    if (seq !== state.seq) return;
+    state.record = again;
+    showPages(again, seq);
+  } catch (err) {
+    if ($("ap-msg")) $("ap-msg").textContent = cnError(err);
+  }
+});
+
+/* ---- approvals --------------------------------------------------------- */
+
+async function showApprovals() {
+  const seq = show("panel");
+  const el = $("panel");
+  const admin = can("decide");
+  let a;
+  try {
+    a = await api("/api/v1/approvals");
+  } catch (e) {
+    if (seq === state.seq) el.innerHTML = `<p class="error">${esc(cnError(e))}</p>`;
+    return;
+  }
+  if (seq !== state.seq) return;
+  const list = (a.approvals || []).slice().sort((x, y) =>
+    (x.status === "pending" ? 0 : 1) - (y.status === "pending" ? 0 : 1) || (y.id || 0) - (x.id || 0));
+  const npend = list.filter((x) => x.status === "pending").length;
+  let h = `<h2>${admin ? "利用审批" : "我的审批申请"}</h2><p class="summary">共 ${list.length} 件，待审批 ${npend} 件</p>`;
+  if (!list.length) {
+    el.innerHTML = h + "<p>没有审批申请。</p>";
+    return;
+  }
+  h += `<table class="list"><thead><tr><th>编号</th><th>档号</th><th>题名</th><th>申请人</th><th>利用目的</th>
+    <th>申请时间</th><th>状态</th><th>${admin ? "处理" : "审批人"}</th></tr></thead><tbody>`;
+  for (const x of list) {
+    let act = "";
+    if (admin && x.status === "pending")
+      act = `<input class="ap-note" data-id="${esc(x.id)}" size="8" placeholder="意见" aria-label="审批意见">
+        <button type="button" data-decide="1" data-id="${esc(x.id)}">批准</button>
+        <button type="button" data-decide="0" data-id="${esc(x.id)}">不批准</button>`;
+    else if (x.decided_by)
+      act = `${esc(x.decided_by)} ${esc(when(x.decided))}${x.expires ? `<br>有效至 ${esc(when(x.expires))}` : ""}${x.note ? `<br>${esc(x.note)}` : ""}`;
+    h += `<tr class="ap-row ap-${esc(x.status)}" data-id="${esc(x.id)}"><td>${esc(x.id)}</td>
+      <td><a href="#record=${encodeURIComponent(x.code)}">${esc(x.code)}</a></td><td>${esc(x.title)}</td>
+      <td>${esc(x.user)}</td><td>${esc(x.purpose)}</td><td>${esc(when(x.requested))}</td>
+      <td class="ap-status">${esc(AP_STATUS[x.status] || x.status)}</td><td>${act}</td></tr>`;
+  }
+  el.innerHTML = h + '</tbody></table><p id="ap-list-msg" class="error" role="alert"></p>';
+}
+
+document.addEventListener("click", async (e) => {
+  const b = e.target.closest("button[data-decide]");
+  if (!b) return;
+  const id = b.dataset.id;
+  const note = document.querySelector(`.ap-note[data-id="${CSS.escape(id)}"]`);
+  b.disabled = true;
+  try {
+    await api(`/api/v1/approvals/${encodeURIComponent(id)}/decision`,
+      { method: "POST", body: { approve: b.dataset.decide === "1", note: note ? note.value.trim() : "" } });
+    showApprovals();
+  } catch (err) {
+    b.disabled = false;
+    if ($("ap-list-msg")) $("ap-list-msg").textContent = cnError(err);
+  }
+});
+
+/* ---- the use register (利用登记簿) -------------------------------------- */
+
+const REG_PAGE = 50;
+
+async function showRegister(p) {
+  const seq = show("panel");
+  const el = $("panel");
+  const f = {};
+  for (const k of ["user", "code", "from", "to"]) if (p.get(k)) f[k] = p.get(k);
+  const offset = +p.get("offset") || 0;
+  const q = new URLSearchParams(f);
+  const link = (fmt) => { const x = new URLSearchParams(f); x.set("format", fmt); return "/api/v1/register?" + x; };
+  let h = `<h2>利用登记</h2>
+    <form id="regform" class="filters">
+      <label>用户 <input name="user" size="8" value="${esc(f.user || "")}"></label>
+      <label>档号 <input name="code" size="22" value="${esc(f.code || "")}"></label>
+      <label>自 <input name="from" size="8" maxlength="8" pattern="\\d{8}" placeholder="YYYYMMDD" value="${esc(f.from || "")}"></label>
+      <label>至 <input name="to" size="8" maxlength="8" pattern="\\d{8}" placeholder="YYYYMMDD" value="${esc(f.to || "")}"></label>
+      <button type="submit">查询</button></form>
+    <p class="exports">导出：<a href="${esc(link("csv"))}" id="reg-csv">CSV 表格</a>
+      <a href="${esc(link("csv") + "&encoding=gb18030")}">CSV（GB18030）</a>
+      <a href="${esc(link("html"))}" target="_blank" rel="noopener" id="reg-html">打印利用登记簿</a></p>`;
+  q.set("format", "json");
+  q.set("offset", offset);
+  q.set("limit", REG_PAGE);
+  let a;
+  try {
+    a = await api("/api/v1/register?" + q);
+  } catch (e) {
+    if (seq === state.seq) el.innerHTML = h + `<p class="error">${esc(cnError(e))}</p>`;
+    return;
+  }
+  if (seq !== state.seq) return;
+  const list = a.entries || [];
+  h += `<p class="summary">共 ${esc(a.total)} 条${a.total ? `，第 ${offset + 1}–${offset + list.length} 条` : ""}</p>`;
+  if (list.length) {
+    h += `<table class="list" id="register"><thead><tr><th>序号</th><th>时间</th><th>用户</th><th>档号</th><th>题名</th>
+      <th>方式</th><th>页</th><th>利用目的</th><th>审批</th></tr></thead><tbody>`;
+    for (const x of list)
+      h += `<tr><td>${esc(x.seq)}</td><td>${esc(when(x.time))}</td><td>${esc(x.user)}</td>
+        <td>${x.code ? `<a href="#record=${encodeURIComponent(x.code)}">${esc(x.code)}</a>` : ""}</td><td>${esc(x.title)}</td>
+        <td>${esc(KIND[x.kind] || x.kind)}</td><td>${esc(x.page ?? "")}</td><td>${esc(x.purpose)}</td>
+        <td>${x.approval ? "第 " + esc(x.approval) + " 号" : ""}</td></tr>`;
+    h += "</tbody></table>";
+  }
+  const page = (o) => { const x = new URLSearchParams(f); x.set("view", "register"); if (o) x.set("offset", o); return "#" + x; };
+  h += `<div class="pager">${offset > 0 ? `<a href="${esc(page(Math.max(0, offset - REG_PAGE)))}">上一页</a>` : ""}${offset + list.length < a.total ? `<a href="${esc(page(offset + REG_PAGE))}">下一页</a>` : ""}</div>`;
   el.innerHTML = h;
 }
+
+document.addEventListener("submit", (e) => {
+  if (e.target.id !== "regform") return;
+  e.preventDefault();
+  const x = new URLSearchParams({ view: "register" });
+  for (const [k, v] of new FormData(e.target)) if (String(v).trim()) x.set(k, String(v).trim());
+  location.hash = x.toString();
+});
+
+/* ---- acceptance of deliveries (验收) ------------------------------------ */
+
+async function showAcceptance() {
+  const seq = show("panel");
+  const el = $("panel");
+  let h = `<h2>数字化成果验收</h2><p>数字化率报告：<a href="/api/v1/reports/coverage?format=html" target="_blank" rel="noopener">打印页</a>
+    · <a href="/api/v1/reports/coverage?format=csv">CSV</a></p>`;
+  let a;
+  try {
+    a = await api("/api/v1/reports/acceptance");
+  } catch (e) {
+    if (seq === state.seq) el.innerHTML = h + `<p class="error">${esc(cnError(e))}</p>`;
+    return;
+  }
+  if (seq !== state.seq) return;
+  const list = a.deliveries || [];
+  if (!list.length) {
+    el.innerHTML = h + "<p>尚无交付批次。</p>";
+    return;
+  }
+  h += `<table class="list"><thead><tr><th>批次</th><th>文件夹</th><th>接收时间</th><th>文件</th><th>页</th>
+    <th>未通过的检查</th><th>结论</th><th>报告</th></tr></thead><tbody>`;
+  for (const d of list) {
+    const u = "/api/v1/reports/acceptance?delivery=" + encodeURIComponent(d.name);
+    h += `<tr><td>${esc(d.name)}</td><td>${esc(d.folder)}</td><td>${esc(when(d.received_at))}</td><td>${esc(d.files)}</td>
+      <td>${esc(d.pages)}</td><td>${esc(d.failed_checks)}</td><td>${d.passed ? "通过" : '<span class="error">未通过</span>'}</td>
+      <td><a href="${esc(u)}&format=html" target="_blank" rel="noopener">打印页</a> · <a href="${esc(u)}&format=csv">CSV</a></td></tr>`;
+  }
+  el.innerHTML = h + "</tbody></table>";
+}
+
+/* ---- links, zoom, the retrieval slip ----------------------------------- */
 
 document.addEventListener("click", (e) => {
   const t = e.target.closest("a");
@@ -135,7 +603,10 @@ document.addEventListener("click", (e) => {
     e.preventDefault();
     state.offset = Math.max(0, state.offset + (t.id === "next" ? state.limit : -state.limit));
     toHash();
-  } else if (t.id === "back") { e.preventDefault(); history.back(); }
+  } else if (t.id === "back") {
+    e.preventDefault();
+    if (history.length > 1) history.back(); else location.hash = "";
+  }
 });
 
 // The retrieval slip (调档单): what the archivist takes to the store room.
@@ -146,12 +617,15 @@ document.addEventListener("submit", (e) => {
   if (!r || !who) return;
   const now = new Date();
   const pad = (n) => String(n).padStart(2, "0");
-  const when = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  const at = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  const by = me.user ? `${me.user}（${me.role_cn || me.role}）` : "";
   $("slip").innerHTML = `<h1>调 档 单</h1><table>
     <tr><th>档号</th><td>${esc(r.code)}</td></tr><tr><th>题名</th><td>${esc(r.title)}</td></tr>
     <tr><th>存放位置</th><td class="slip-loc">${esc(r.location || "未登记")}</td></tr>
     <tr><th>页数</th><td>${esc(r.pages ?? "")}</td></tr>
-    <tr><th>调档人</th><td>${esc(who)}</td></tr><tr><th>调档时间</th><td>${esc(when)}</td></tr>
+    <tr><th>调档人</th><td>${esc(who)}</td></tr><tr><th>调档时间</th><td>${esc(at)}</td></tr>
+    ${me.purpose ? `<tr><th>利用目的</th><td>${esc(me.purpose)}</td></tr>` : ""}
+    ${by ? `<tr><th>经办人</th><td>${esc(by)}</td></tr>` : ""}
     <tr><th>归还时间</th><td></td></tr><tr><th>经办人签字</th><td></td></tr></table>`;
   $("slip").hidden = false;
   window.print();
@@ -160,6 +634,13 @@ document.addEventListener("submit", (e) => {
 document.addEventListener("click", (e) => {
   const scan = e.target.closest(".scan");
   if (scan) scan.classList.toggle("zoom");
+});
+document.addEventListener("keydown", (e) => {
+  const scan = e.target.closest && e.target.closest(".scan");
+  if (scan && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    scan.classList.toggle("zoom");
+  }
 });
 
 $("f").addEventListener("submit", (e) => {
@@ -170,11 +651,5 @@ $("f").addEventListener("submit", (e) => {
   toHash();
 });
 
-function route() {
-  const code = fromHash();
-  $("q").value = state.q;
-  $("sort").value = state.sort;
-  if (code) showRecord(code); else search();
-}
 window.addEventListener("hashchange", route);
-route();
+boot();
