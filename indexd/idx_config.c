@@ -32,6 +32,11 @@ static const struct {
     {"facet_check", T_INT, 0, 100000000, "2000", offsetof(idx_config, facetCheck), NULL, "matches that facet counts look at, at least"},
     {"log_level", T_ENUM, 0, 0, "info", offsetof(idx_config, zLogLevel), "error|warn|info|debug", "error, warn, info or debug"},
     {"web_dir", T_STR, 0, 0, "", offsetof(idx_config, zWebDir), NULL, "directory of the web client's files (empty: built-in path)"},
+    {"session_hours", T_INT, 1, 72, "8", offsetof(idx_config, sessionHours), NULL, "a browser session ends this many hours after login"},
+    {"session_idle_minutes", T_INT, 1, 1440, "30", offsetof(idx_config, idleMinutes), NULL, "… or this many minutes after its last request"},
+    {"approval_categories", T_STR, 0, 0, "FH", offsetof(idx_config, zApprovalCategories), NULL, "门类 codes whose records need an approval before viewing (comma separated; empty: none)"},
+    {"approval_classified", T_INT, 0, 1, "1", offsetof(idx_config, approvalClassified), NULL, "1: records with a 密级 other than 公开 need an approval before viewing"},
+    {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "days an approval lasts"},
 };
 #define N_KEY (sizeof aKey / sizeof aKey[0])
 
@@ -144,7 +149,9 @@ static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
 
 void idx_config_usage(void)
 {
-    printf("usage: indexd [--config FILE] [--KEY VALUE]...\n\nKeys (flags or JSON config file):\n");
+    printf("usage: indexd [--config FILE] [--KEY VALUE]...\n"
+           "       indexd users add|set|passwd|list|delete|token|revoke …  (indexd users for help)\n\n"
+           "Keys (flags or JSON config file):\n");
     for (size_t i = 0; i < N_KEY; i++)
         printf("  --%-14s %s (default: %s)\n", aKey[i].zName, aKey[i].zHelp,
                *aKey[i].zDefault ? aKey[i].zDefault : "\"\"");

@@ -19,6 +19,11 @@ typedef struct {
     long facetCheck;    /* facet_check */
     char *zLogLevel;    /* log_level */
     char *zWebDir;      /* web_dir: static files of the web client */
+    long sessionHours;  /* session_hours */
+    long idleMinutes;   /* session_idle_minutes */
+    char *zApprovalCategories; /* approval_categories: 门类 codes, comma separated */
+    long approvalClassified;   /* approval_classified */
+    long approvalDays;  /* approval_days */
 } idx_config;
 
 /* Set the defaults. */

@@ -264,6 +264,34 @@ static void timed_csv(FILE *f, const json_t *r)
     }
 }
 
+static const char *use_kind_cn(const char *z)
+{
+    return !z ? "" : strcmp(z, "text") == 0 ? "查阅全文" : strcmp(z, "image") == 0 ? "查看扫描件"
+         : strcmp(z, "export") == 0 ? "导出" : z;
+}
+
+/* The use register, one line per entry. */
+static void register_csv(FILE *f, const json_t *r)
+{
+    static const char *const azHead[] = {"序号", "时间", "利用者", "角色", "档号/导出", "题名", "利用方式", "页", "利用目的", "审批号"};
+    row(f, azHead, 10);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "entries"), i, e) {
+        cell_json(f, 1, json_object_get(e, "seq"));
+        cell_json(f, 0, json_object_get(e, "time"));
+        cell_json(f, 0, json_object_get(e, "user"));
+        cell_json(f, 0, json_object_get(e, "role"));
+        cell_json(f, 0, json_object_get(e, "code"));
+        cell_json(f, 0, json_object_get(e, "title"));
+        cell(f, 0, use_kind_cn(json_string_value(json_object_get(e, "kind"))));
+        cell_json(f, 0, json_object_get(e, "page"));
+        cell_json(f, 0, json_object_get(e, "purpose"));
+        cell_json(f, 0, json_object_get(e, "approval"));
+        fputs("\r\n", f);
+    }
+}
+
 static int to_gb18030(char **pz, size_t *pn)
 {
     iconv_t cd = iconv_open("GB18030", "UTF-8");
@@ -297,6 +325,7 @@ int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz
     else if (k == IDX_REPORT_CATALOG) catalog_csv(f, pRep);
     else if (k == IDX_REPORT_ACCEPTANCE) acceptance_csv(f, pRep);
     else if (k == IDX_REPORT_TIMED) timed_csv(f, pRep);
+    else if (k == IDX_REPORT_REGISTER) register_csv(f, pRep);
     else ledger_csv(f, pRep);
     if (fclose(f) != 0) {
         free(z);
@@ -657,6 +686,80 @@ static void timed_html(FILE *f, const json_t *r)
     fputs("</body></html>\n", f);
 }
 
+/* The printable 利用登记簿: one row per user, record, day and purpose (the
+ * pages seen listed in it), with blank columns for the effect of the use
+ * and a signature, as on the paper register. */
+static void register_html(FILE *f, const json_t *r)
+{
+    fprintf(f, "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>档案利用登记簿</title>%s"
+               "<style>@page{size:A4 landscape;margin:12mm}body{max-width:none}td.w{width:22mm}</style></head><body>"
+               "<h1>档案利用登记簿</h1>", zStyle);
+    fputs("<table><thead><tr><th>序号</th><th>日期</th><th>利用者</th><th>档号</th><th>题名</th><th>利用方式</th>"
+          "<th>页次</th><th>利用目的</th><th>审批号</th><th class=\"w\">利用效果</th><th class=\"w\">签字</th></tr></thead><tbody>", f);
+    const json_t *a = json_object_get(r, "entries");
+    size_t n = json_array_size(a), nRow = 0;
+    char *aDone = calloc(n ? n : 1, 1);
+    for (size_t i = 0; aDone && i < n; i++) {
+        if (aDone[i]) continue;
+        const json_t *e = json_array_get(a, i);
+        const char *zUser = json_string_value(json_object_get(e, "user"));
+        const char *zCode = json_string_value(json_object_get(e, "code"));
+        const char *zTime = json_string_value(json_object_get(e, "time"));
+        const char *zPurpose = json_string_value(json_object_get(e, "purpose"));
+        int text = 0, image = 0, exported = 0;
+        fprintf(f, "<tr><td class=\"n\">%zu</td><td>", ++nRow);
+        fprintf(f, "%.10s</td><td>", zTime ? zTime : "");
+        esc(f, zUser);
+        fputs("</td><td>", f);
+        esc(f, zCode);
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(e, "title"));
+        fputs("</td><td>", f);
+        /* the same user, record, day and purpose: one row */
+        char zPages[512] = "";
+        size_t nPages = 0;
+        for (size_t j = i; j < n; j++) {
+            const json_t *x = json_array_get(a, j);
+            const char *zU = json_string_value(json_object_get(x, "user"));
+            const char *zC = json_string_value(json_object_get(x, "code"));
+            const char *zT = json_string_value(json_object_get(x, "time"));
+            const char *zP = json_string_value(json_object_get(x, "purpose"));
+            if (aDone[j] || !zU || !zC || !zT || !zUser || !zCode || !zTime || strcmp(zU, zUser) != 0 ||
+                strcmp(zC, zCode) != 0 || strncmp(zT, zTime, 10) != 0 || strcmp(zP ? zP : "", zPurpose ? zPurpose : "") != 0)
+                continue;
+            aDone[j] = 1;
+            const char *zK = json_string_value(json_object_get(x, "kind"));
+            text |= zK && strcmp(zK, "text") == 0;
+            image |= zK && strcmp(zK, "image") == 0;
+            exported |= zK && strcmp(zK, "export") == 0;
+            json_int_t pg = json_integer_value(json_object_get(x, "page"));
+            char zOne[24];
+            snprintf(zOne, sizeof zOne, "%lld", (long long)pg);
+            /* each page once, in the order first seen */
+            int seen = 0;
+            for (const char *s = zPages; pg && *s;) {
+                size_t k = strcspn(s, "、");
+                if (k == strlen(zOne) && strncmp(s, zOne, k) == 0) seen = 1;
+                s += k;
+                if (*s) s += strlen("、");
+            }
+            if (pg && !seen && strlen(zPages) + strlen(zOne) + 4 < sizeof zPages) {
+                if (nPages++) strcat(zPages, "、");
+                strcat(zPages, zOne);
+            }
+        }
+        fprintf(f, "%s%s%s%s%s", text ? "查阅全文" : "", text && image ? "、" : "", image ? "查看扫描件" : "",
+                (text || image) && exported ? "、" : "", exported ? "导出" : "");
+        fprintf(f, "</td><td>%s</td><td>", zPages);
+        esc(f, zPurpose);
+        fputs("</td><td>", f);
+        esc_json(f, json_object_get(e, "approval"));
+        fputs("</td><td></td><td></td></tr>", f);
+    }
+    free(aDone);
+    fprintf(f, "</tbody></table><p class=\"meta\">共 %zu 条登记（%zu 次查阅或导出）。</p></body></html>\n", nRow, n);
+}
+
 int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn)
 {
     char *z = NULL;
@@ -667,6 +770,7 @@ int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn
     else if (k == IDX_REPORT_CATALOG) catalog_html(f, pRep);
     else if (k == IDX_REPORT_ACCEPTANCE) acceptance_html(f, pRep);
     else if (k == IDX_REPORT_TIMED) timed_html(f, pRep);
+    else if (k == IDX_REPORT_REGISTER) register_html(f, pRep);
     else ledger_html(f, pRep);
     if (fclose(f) != 0) {
         free(z);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 typedef enum { IDX_REPORT_COVERAGE, IDX_REPORT_LEDGER, IDX_REPORT_CATALOG, IDX_REPORT_ACCEPTANCE,
-               IDX_REPORT_TIMED } idx_report_kind;
+               IDX_REPORT_TIMED, IDX_REPORT_REGISTER } idx_report_kind;
 
 /* *pz is a new buffer (free()).  Returns PS_OK, PS_NOMEM, or PS_ENCODING
  * when a value cannot be written in GB18030 (it can write all of Unicode,

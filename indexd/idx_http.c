@@ -1,6 +1,8 @@
 /* HTTP server: request bodies, routing, JSON answers. */
 #include "idx_http.h"
 #include "idx_audit.h"
+#include "idx_auth.h"
+#include "idx_register.h"
 #include "idx_csv.h"
 #include "idx_timed.h"
 #include "idx_delivery.h"
@@ -12,6 +14,7 @@
 #include "idx_time.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
+#include "proto_enc.h"
 #include "proto_msg.h"
 #include "proto_status.h"
 
@@ -39,6 +42,12 @@ struct idx_http {
     atomic_int nInFlight;
     char *zWebDir;
     char *zDataDir;
+    idx_auth *pAuth;
+    idx_register *pReg;
+    char *zApprovalCats;   /* ",FH,XX," */
+    int approvalClassified;
+    long approvalDays;
+    long sessionSec;
 };
 
 typedef struct {
@@ -184,6 +193,396 @@ static int pages_from_array(const json_t *a, json_t **ppOut, char *zErr, size_t 
     return PS_OK;
 }
 
+/* ---- access ------------------------------------------------------- */
+
+static const char zCookie[] = "indexd_session";
+
+/* An answer of status rc with the headers a refusal needs. */
+static enum MHD_Result send_refusal(struct MHD_Connection *c, int rc, const char *zMsg, long retryAfter)
+{
+    json_t *o = proto_error_body(rc, zMsg, NULL, 0, NULL, 0);
+    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!z) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(z); return MHD_NO; }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (rc == PS_UNAUTHORIZED) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"indexd\"");
+    if (retryAfter > 0) {
+        char zS[24];
+        snprintf(zS, sizeof zS, "%ld", retryAfter);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, zS);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)proto_status_http(rc), r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Who is calling: a Bearer token or the session cookie.  Writes made with
+ * the cookie must carry the session's CSRF token. */
+static int authenticate(idx_http *h, struct MHD_Connection *c, const char *zMethod, idx_caller *w,
+                        enum MHD_Result *pRet)
+{
+    const char *zAuth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int rc;
+    if (zAuth) {
+        rc = strncasecmp(zAuth, "Bearer ", 7) == 0 ? idx_auth_token(h->pAuth, zAuth + 7, w) : PS_UNAUTHORIZED;
+        if (rc != PS_OK) {
+            *pRet = send_refusal(c, PS_UNAUTHORIZED, "the API token is not valid (revoked, or mistyped)", 0);
+            return -1;
+        }
+        return 0;
+    }
+    const char *zSid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, zCookie);
+    if (!zSid || idx_auth_session(h->pAuth, zSid, w) != PS_OK) {
+        *pRet = send_refusal(c, PS_UNAUTHORIZED, zSid ? "the session has ended: log in again" : "log in, or give an API token (Authorization: Bearer …)", 0);
+        return -1;
+    }
+    if (strcmp(zMethod, "GET") != 0 && strcmp(zMethod, "HEAD") != 0 &&
+        !idx_caller_csrf_ok(w, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"))) {
+        *pRet = send_refusal(c, PS_FORBIDDEN, "a change made from a browser session needs the session's X-CSRF-Token header", 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* Refuse (403) unless the caller's role has one of the rights in perms. */
+static int allowed(struct MHD_Connection *c, const idx_caller *w, unsigned perms, enum MHD_Result *pRet)
+{
+    if (w->perms & perms) return 1;
+    char zMsg[160];
+    snprintf(zMsg, sizeof zMsg, "the role %s (%s) may not do this", idx_role_name(w->role), idx_role_cn(w->role));
+    *pRet = send_refusal(c, PS_FORBIDDEN, zMsg, 0);
+    return 0;
+}
+
+/* Is the record hidden from the caller by its 密级? */
+static int hidden(const idx_caller *w, const json_t *pRec)
+{
+    return idx_clearance_level(json_string_value(json_object_get(pRec, "classification"))) > w->clearance;
+}
+
+static int needs_approval(const idx_http *h, const json_t *pRec)
+{
+    const char *zCat = json_string_value(json_object_get(pRec, "category"));
+    const char *zCls = json_string_value(json_object_get(pRec, "classification"));
+    if (h->approvalClassified && zCls && *zCls && strcmp(zCls, "公开") != 0) return 1;
+    if (zCat && *zCat && h->zApprovalCats) {
+        char zKey[80];
+        snprintf(zKey, sizeof zKey, ",%s,", zCat);
+        if (strstr(h->zApprovalCats, zKey)) return 1;
+    }
+    return 0;
+}
+
+/* Mask ID numbers in every string of o (in place), unless the caller may
+ * see them.  Keys in azHtml hold HTML (snippets). */
+static void mask_json(json_t *o, int html)
+{
+    size_t i;
+    const char *zKey;
+    json_t *v;
+    if (json_is_object(o)) {
+        json_object_foreach(o, zKey, v) {
+            if (json_is_string(v)) {
+                size_t n = json_string_length(v);
+                char *z = px_malloc(n + 1);
+                if (!z) continue;
+                memcpy(z, json_string_value(v), n + 1);
+                if (idx_mask_ids(z, n, html || strcmp(zKey, "snippet") == 0)) json_string_setn_nocheck(v, z, n);
+                px_free(z);
+            } else {
+                mask_json(v, html);
+            }
+        }
+    } else if (json_is_array(o)) {
+        json_array_foreach(o, i, v) {
+            if (json_is_string(v)) {
+                size_t n = json_string_length(v);
+                char *z = px_malloc(n + 1);
+                if (!z) continue;
+                memcpy(z, json_string_value(v), n + 1);
+                if (idx_mask_ids(z, n, html)) json_string_setn_nocheck(v, z, n);
+                px_free(z);
+            } else {
+                mask_json(v, html);
+            }
+        }
+    }
+}
+
+static void mask_for(const idx_caller *w, json_t *o)
+{
+    if (!w->ids) mask_json(o, 0);
+}
+
+/* A purpose given with the request (?purpose=…) replaces the session's. */
+static int take_purpose(struct MHD_Connection *c, idx_caller *w, enum MHD_Result *pRet)
+{
+    const char *z = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "purpose");
+    if (!z || !*z) return 0;
+    size_t n = strlen(z);
+    if (n > IDX_PURPOSE_MAX || !proto_utf8_valid(z, n) || proto_utf8_count(z, n) > 100) {
+        *pRet = send_error(c, PS_INVALID, "purpose is 1-100 characters of UTF-8", NULL, 0, "purpose", 0);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)z[i] < ' ') {
+            *pRet = send_error(c, PS_INVALID, "purpose has a control character", NULL, 0, "purpose", 0);
+            return -1;
+        }
+    snprintf(w->zPurpose, sizeof w->zPurpose, "%s", z);
+    return 0;
+}
+
+/* May the caller open this record's text and images?  *pApproval gets the
+ * approval that allows it (0: none needed). */
+static int view_ok(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const json_t *pRec,
+                   const char *zCode, int needPurpose, long *pApproval, enum MHD_Result *pRet)
+{
+    char zMsg[300];
+    *pApproval = 0;
+    if (!allowed(c, w, IDX_CAN_VIEW, pRet)) return 0;
+    if (needs_approval(h, pRec) && !(w->perms & IDX_CAN_APPROVE)) {
+        const char *zState = idx_approval_status(h->pReg, w->zUser, zCode, pApproval);
+        if (strcmp(zState, "approved") != 0) {
+            snprintf(zMsg, sizeof zMsg, "record %s needs an approval before viewing (yours: %s); request one with POST /api/v1/approvals",
+                     zCode, zState);
+            *pRet = send_refusal(c, PS_APPROVAL, zMsg, 0);
+            return 0;
+        }
+    }
+    if (needPurpose && !w->zPurpose[0]) {
+        *pRet = send_refusal(c, PS_PURPOSE, "give the purpose of use first (PUT /api/v1/me/purpose, or ?purpose=…)", 0);
+        return 0;
+    }
+    return 1;
+}
+
+/* Write the use to the register; refuse the view if it cannot be kept. */
+static int registered(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const idx_use *u,
+                      enum MHD_Result *pRet)
+{
+    char zErr[512];
+    int rc = idx_register_append(h->pReg, w, u, zErr, sizeof zErr);
+    if (rc == PS_OK) return 1;
+    IDX_LOG(IDX_LOG_ERROR, 0, "use register: %s", zErr);
+    *pRet = send_error(c, rc, "the use register cannot be written; the view is refused", NULL, 0, NULL, 0);
+    return 0;
+}
+
+static json_t *me_json(const idx_caller *w)
+{
+    static const char *const azCan[] = {"search", "view", "import", "vendor_reports", "reports", "register", "request", "approve"};
+    char zExp[40];
+    json_t *pCan = json_array();
+    for (int i = 0; i < 8; i++)
+        if (w->perms & (1u << i)) json_array_append_new(pCan, json_string(azCan[i]));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:o}", "user", w->zUser, "role", idx_role_name(w->role), "role_cn",
+                          idx_role_cn(w->role), "clearance", idx_clearance_name(w->clearance), "ids", w->ids,
+                          "purpose", w->zPurpose[0] ? json_string(w->zPurpose) : json_null(), "can", pCan);
+    if (o && w->session) {
+        idx_iso_time(w->expires, zExp, sizeof zExp);
+        json_object_set_new(o, "csrf", json_string(w->zCsrf));
+        json_object_set_new(o, "expires", json_string(zExp));
+    }
+    return o;
+}
+
+static enum MHD_Result send_with_cookie(struct MHD_Connection *c, json_t *o, const char *zCookieVal)
+{
+    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!z) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(z); return MHD_NO; }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, zCookieVal);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void client_addr(struct MHD_Connection *c, char *z, size_t n)
+{
+    const union MHD_ConnectionInfo *pI = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    z[0] = 0;
+    if (!pI || !pI->client_addr) return;
+    const struct sockaddr *sa = pI->client_addr;
+    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, z, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, z, (socklen_t)n);
+}
+
+static enum MHD_Result h_login(idx_http *h, struct MHD_Connection *c, req_ctx *r)
+{
+    enum MHD_Result ret;
+    char zAddr[64], zSid[IDX_SID_LEN + 1], zSet[256];
+    json_t *o = load_body(c, r, &ret);
+    if (!o) return ret;
+    const char *zUser = json_string_value(json_object_get(o, "user"));
+    const char *zPass = json_string_value(json_object_get(o, "password"));
+    if (!zUser || !zPass || !*zUser || strlen(zUser) > IDX_USER_MAX || strlen(zPass) > 1024) {
+        json_decref(o);
+        return send_error(c, PS_INVALID, "log in with {\"user\": \"…\", \"password\": \"…\"}", "user", 0, "body", 0);
+    }
+    idx_caller w;
+    long wait = 0;
+    client_addr(c, zAddr, sizeof zAddr);
+    int rc = idx_auth_login(h->pAuth, zUser, zPass, zAddr, &w, zSid, &wait);
+    if (rc == PS_TOO_MANY) {
+        IDX_LOG(IDX_LOG_WARN, 0, "login refused: too many failures (name or address locked for %ld s)", wait);
+        json_decref(o);
+        return send_refusal(c, rc, "too many failed logins: wait before trying again", wait);
+    }
+    if (rc != PS_OK) {
+        IDX_LOG(IDX_LOG_WARN, 0, "login failed for a user name from %s", zAddr);
+        json_decref(o);
+        return send_refusal(c, PS_UNAUTHORIZED, "wrong user name or password", 0);
+    }
+    json_decref(o);
+    IDX_LOG(IDX_LOG_INFO, 0, "login: %s (%s) from %s", w.zUser, idx_role_name(w.role), zAddr);
+    snprintf(zSet, sizeof zSet, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld", zCookie, zSid, h->sessionSec);
+    return send_with_cookie(c, me_json(&w), zSet);
+}
+
+static enum MHD_Result h_logout(idx_http *h, struct MHD_Connection *c, const idx_caller *w)
+{
+    char zSet[128];
+    if (w->session) idx_auth_logout(h->pAuth, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, zCookie));
+    snprintf(zSet, sizeof zSet, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", zCookie);
+    return send_with_cookie(c, json_pack("{s:b}", "logged_out", 1), zSet);
+}
+
+static enum MHD_Result h_purpose(idx_http *h, struct MHD_Connection *c, req_ctx *r, const idx_caller *w)
+{
+    enum MHD_Result ret;
+    if (!w->session)
+        return send_error(c, PS_INVALID, "an API token carries its purpose (indexd users token --purpose) or pass ?purpose=… with a view",
+                          NULL, 0, NULL, 0);
+    json_t *o = load_body(c, r, &ret);
+    if (!o) return ret;
+    const char *z = json_string_value(json_object_get(o, "purpose"));
+    size_t n = z ? strlen(z) : 0;
+    int bad = !n || n > IDX_PURPOSE_MAX || proto_utf8_count(z, n) > 100;
+    for (size_t i = 0; !bad && i < n; i++) bad = (unsigned char)z[i] < ' ';
+    if (bad) {
+        json_decref(o);
+        return send_error(c, PS_INVALID, "purpose is 1-100 characters without control characters", "purpose", 0, "body", 0);
+    }
+    int rc = idx_auth_set_purpose(h->pAuth, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, zCookie), z);
+    json_t *pOut = rc == PS_OK ? json_pack("{s:s}", "purpose", z) : NULL;
+    json_decref(o);
+    if (rc != PS_OK) return send_refusal(c, rc, "the session has ended: log in again", 0);
+    return send_json(c, 200, pOut);
+}
+
+/* The record of a 档号 as the caller may see it (catalog fields), or NULL
+ * after a 404 (absent, or above the caller's clearance). */
+static json_t *visible_record(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const proto_code *code,
+                              enum MHD_Result *pRet)
+{
+    char zErr[512];
+    int rc;
+    json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
+    if (pData && hidden(w, json_object_get(pData, "r"))) {
+        json_decref(pData);
+        pData = NULL;
+        rc = PS_NOT_FOUND;
+    }
+    if (!pData) {
+        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+        *pRet = send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    }
+    return pData;
+}
+
+static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ctx *r, const idx_caller *w,
+                                   const char *zMethod, const char *zRest)
+{
+    enum MHD_Result ret;
+    char zErr[512];
+    json_t *pOut = NULL;
+    int rc;
+    int get = strcmp(zMethod, "GET") == 0, post = strcmp(zMethod, "POST") == 0;
+    if (!*zRest) {
+        if (get) {
+            if (!allowed(c, w, IDX_CAN_REQUEST | IDX_CAN_APPROVE, &ret)) return ret;
+            const char *zStatus = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+            if (zStatus && *zStatus && strcmp(zStatus, "pending") != 0 && strcmp(zStatus, "approved") != 0 &&
+                strcmp(zStatus, "denied") != 0 && strcmp(zStatus, "expired") != 0)
+                return send_error(c, PS_INVALID, "status must be pending, approved, denied or expired", NULL, 0, "status", 0);
+            json_t *a = idx_approval_list(h->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w->zUser, zStatus);
+            return send_json(c, 200, a ? json_pack("{s:o}", "approvals", a) : NULL);
+        }
+        if (!post) return method_not_allowed(c, "GET, POST");
+        if (!allowed(c, w, IDX_CAN_REQUEST, &ret)) return ret;
+        json_t *o = load_body(c, r, &ret);
+        if (!o) return ret;
+        const char *zCode = json_string_value(json_object_get(o, "code"));
+        const char *zPurpose = json_string_value(json_object_get(o, "purpose"));
+        if (!zPurpose || !*zPurpose) zPurpose = w->zPurpose;
+        proto_code code;
+        if (!zCode || path_code(c, zCode, strlen(zCode), &code, &ret) != 0) {
+            json_decref(o);
+            return zCode ? ret : send_error(c, PS_INVALID, "an approval request needs \"code\" (a 档号)", "code", 0, "body", 0);
+        }
+        if (!*zPurpose || strlen(zPurpose) > IDX_PURPOSE_MAX || proto_utf8_count(zPurpose, strlen(zPurpose)) > 100) {
+            json_decref(o);
+            return send_error(c, PS_INVALID, "an approval request needs \"purpose\" (1-100 characters)", "purpose", 0, "body", 0);
+        }
+        json_t *pData = visible_record(h, c, w, &code, &ret);
+        if (!pData) { json_decref(o); return ret; }
+        json_t *pRec = json_object_get(pData, "r");
+        if (!needs_approval(h, pRec)) {
+            json_decref(o);
+            json_decref(pData);
+            snprintf(zErr, sizeof zErr, "record %s needs no approval", code.zCanonical);
+            return send_error(c, PS_INVALID, zErr, "code", 0, "body", 0);
+        }
+        long id;
+        const char *zState = idx_approval_status(h->pReg, w->zUser, code.zCanonical, &id);
+        if (strcmp(zState, "pending") == 0 || strcmp(zState, "approved") == 0) {
+            /* the open request stands: no second one */
+            json_t *a = idx_approval_list(h->pReg, w->zUser, NULL);
+            size_t i;
+            json_t *x;
+            json_array_foreach(a, i, x) if (json_integer_value(json_object_get(x, "id")) == id) pOut = json_incref(x);
+            json_decref(a);
+            json_decref(o);
+            json_decref(pData);
+            return send_json(c, 200, pOut);
+        }
+        rc = idx_approval_request(h->pReg, w, code.zCanonical, json_string_value(json_object_get(pRec, "title")), zPurpose,
+                                  &pOut, zErr, sizeof zErr);
+        json_decref(o);
+        json_decref(pData);
+        if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+        IDX_LOG(IDX_LOG_INFO, 0, "approval %lld requested by %s", (long long)json_integer_value(json_object_get(pOut, "id")), w->zUser);
+        return send_json(c, 201, pOut);
+    }
+    /* /{id}/decision */
+    char *e;
+    long id = strtol(zRest + 1, &e, 10);
+    if (zRest[0] != '/' || id <= 0 || strcmp(e, "/decision") != 0) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+    if (!post) return method_not_allowed(c, "POST");
+    if (!allowed(c, w, IDX_CAN_APPROVE, &ret)) return ret;
+    json_t *o = load_body(c, r, &ret);
+    if (!o) return ret;
+    json_t *pA = json_object_get(o, "approve");
+    const char *zNote = json_string_value(json_object_get(o, "note"));
+    if (!json_is_boolean(pA) || (zNote && strlen(zNote) > 1000)) {
+        json_decref(o);
+        return send_error(c, PS_INVALID, "a decision is {\"approve\": true|false, \"note\": \"…\"}", "approve", 0, "body", 0);
+    }
+    rc = idx_approval_decide(h->pReg, w, id, json_is_true(pA), zNote, h->approvalDays, &pOut, zErr, sizeof zErr);
+    json_decref(o);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    IDX_LOG(IDX_LOG_INFO, 0, "approval %ld %s by %s", id, json_is_true(pA) ? "approved" : "denied", w->zUser);
+    return send_json(c, 200, pOut);
+}
+
 /* ---- handlers ------------------------------------------------------- */
 
 static enum MHD_Result h_health(idx_http *h, struct MHD_Connection *c)
@@ -322,16 +721,28 @@ static enum MHD_Result h_bulk(idx_http *h, struct MHD_Connection *c, req_ctx *r)
                                        (json_int_t)nRejected, "rejected", pRejected));
 }
 
-static enum MHD_Result h_record_get(idx_http *h, struct MHD_Connection *c, const proto_code *code)
+static enum MHD_Result h_record_get(idx_http *h, struct MHD_Connection *c, const idx_caller *w,
+                                    const proto_code *code)
 {
-    char zErr[256];
-    int rc;
-    json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
-    if (!pData) {
-        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
-        return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    enum MHD_Result ret;
+    json_t *pData = visible_record(h, c, w, code, &ret);
+    if (!pData) return ret;
+    json_t *pOut = json_deep_copy(json_object_get(pData, "r"));
+    if (!pOut) {
+        json_decref(pData);
+        return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
     }
-    json_t *pOut = json_incref(json_object_get(pData, "r"));
+    mask_for(w, pOut);
+    {
+        /* what the caller may open */
+        int need = needs_approval(h, pOut) && !(w->perms & IDX_CAN_APPROVE);
+        long id = 0;
+        const char *zState = need ? idx_approval_status(h->pReg, w->zUser, code->zCanonical, &id) : "none";
+        int text = (w->perms & IDX_CAN_VIEW) && (!need || strcmp(zState, "approved") == 0);
+        json_t *pA = json_pack("{s:b,s:s}", "required", need, "status", zState);
+        if (pA && id) json_object_set_new(pA, "id", json_integer(id));
+        json_object_set_new(pOut, "access", json_pack("{s:b,s:o}", "text", text, "approval", pA ? pA : json_null()));
+    }
     json_t *pNums = json_array();
     const char *zKey;
     json_t *v;
@@ -410,17 +821,20 @@ static int parse_page_no(const char *z, unsigned *pN, const char **pzRest)
 }
 
 /* The stored JSON of page n of a record (yours), or NULL after an error answer. */
-static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const proto_code *code, unsigned n,
-                           enum MHD_Result *pRet)
+static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const proto_code *code,
+                           unsigned n, int needPurpose, idx_use *pUse, enum MHD_Result *pRet)
 {
     char zErr[512];
-    int rc;
-    json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
-    if (!pData) {
-        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
-        *pRet = send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    json_t *pData = visible_record(h, c, w, code, pRet);
+    if (!pData) return NULL;
+    json_t *pRec = json_object_get(pData, "r");
+    memset(pUse, 0, sizeof *pUse);
+    if (!view_ok(h, c, w, pRec, code->zCanonical, needPurpose, &pUse->approval, pRet)) {
+        json_decref(pData);
         return NULL;
     }
+    pUse->zCode = code->zCanonical;
+    pUse->page = n;
     char zKey[16];
     snprintf(zKey, sizeof zKey, "%u", n);
     json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
@@ -435,12 +849,14 @@ static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const proto_co
     return pPage;
 }
 
-static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_ctx *r, int put,
+static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_ctx *r, const idx_caller *w, int put,
                                     const proto_code *code, unsigned n)
 {
     char zErr[512], zPath[4400];
     const char *zType;
     int rc;
+    enum MHD_Result ret;
+    if (put && !allowed(c, w, IDX_CAN_IMPORT, &ret)) return ret;
     if (put) {
         json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
         if (!pData) {
@@ -453,10 +869,22 @@ static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_c
         return send_json(c, 200, json_pack("{s:s,s:i,s:I}", "code", code->zCanonical, "page", (int)n,
                                            "bytes", (json_int_t)r->n));
     }
+    json_t *pData = visible_record(h, c, w, code, &ret);
+    if (!pData) return ret;
+    idx_use use = {code->zCanonical, NULL, "image", n, 0};
+    if (!view_ok(h, c, w, json_object_get(pData, "r"), code->zCanonical, 1, &use.approval, &ret)) {
+        json_decref(pData);
+        return ret;
+    }
     if (idx_page_image_path(h->zDataDir, code->zCanonical, n, zPath, sizeof zPath, &zType) != PS_OK) {
+        json_decref(pData);
         snprintf(zErr, sizeof zErr, "record %s has no image of page %u", code->zCanonical, n);
         return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
     }
+    use.zTitle = json_string_value(json_object_get(json_object_get(pData, "r"), "title"));
+    int ok = registered(h, c, w, &use, &ret);
+    json_decref(pData);
+    if (!ok) return ret;
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -470,22 +898,24 @@ static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_c
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=300");
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    /* not cached: every view comes here and is written to the register */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    ret = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-static enum MHD_Result h_page_boxes(idx_http *h, struct MHD_Connection *c, const proto_code *code,
-                                    unsigned n)
+static enum MHD_Result h_page_boxes(idx_http *h, struct MHD_Connection *c, const idx_caller *w,
+                                    const proto_code *code, unsigned n)
 {
+    idx_use use;
     enum MHD_Result ret;
     char zErr[512];
     int rc;
     unsigned offset = 0;
     const char *zQ = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
     if (!zQ || !*zQ) return send_error(c, PS_INVALID, "boxes need a query: ?q=…", NULL, 0, "q", 0);
-    json_t *pPage = stored_page(h, c, code, n, &ret);
+    json_t *pPage = stored_page(h, c, w, code, n, 0, &use, &ret);
     if (!pPage) return ret;
     json_t *pOut = idx_page_boxes(pPage, zQ, &rc, &offset, zErr, sizeof zErr);
     json_decref(pPage);
@@ -495,8 +925,8 @@ static enum MHD_Result h_page_boxes(idx_http *h, struct MHD_Connection *c, const
     return send_json(c, 200, pOut);
 }
 
-static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zMethod,
-                              const proto_code *code, const char *zPage)
+static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r, const idx_caller *w,
+                              const char *zMethod, const proto_code *code, const char *zPage)
 {
     unsigned n;
     char zErr[512];
@@ -510,22 +940,29 @@ static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r,
     int get = strcmp(zMethod, "GET") == 0;
     if (strcmp(zRest, "/image") == 0) {
         if (!get && strcmp(zMethod, "PUT") != 0) return method_not_allowed(c, "GET, PUT");
-        return h_page_image(h, c, r, !get, code, n);
+        return h_page_image(h, c, r, w, !get, code, n);
     }
-    if (strcmp(zRest, "/boxes") == 0) return get ? h_page_boxes(h, c, code, n) : method_not_allowed(c, "GET");
+    if (strcmp(zRest, "/boxes") == 0) return get ? h_page_boxes(h, c, w, code, n) : method_not_allowed(c, "GET");
     if (*zRest) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
     if (!get && strcmp(zMethod, "PUT") != 0) return method_not_allowed(c, "GET, PUT");
     if (get) {
-        json_t *pPage = stored_page(h, c, code, n, &ret);
+        idx_use use;
+        json_t *pPage = stored_page(h, c, w, code, n, 1, &use, &ret);
         if (!pPage) return ret;
         json_t *pOut = json_deep_copy(pPage);
         json_decref(pPage);
-        if (pOut) {
-            json_object_set_new(pOut, "code", json_string(code->zCanonical));
-            json_object_set_new(pOut, "page", json_integer(n));
+        if (!pOut) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+        json_object_set_new(pOut, "code", json_string(code->zCanonical));
+        json_object_set_new(pOut, "page", json_integer(n));
+        use.zKind = "text";
+        if (!registered(h, c, w, &use, &ret)) {
+            json_decref(pOut);
+            return ret;
         }
+        mask_for(w, pOut);
         return send_json(c, 200, pOut);
     }
+    if (!allowed(c, w, IDX_CAN_IMPORT, &ret)) return ret;
     if (r->n > PAGE_TEXT_MAX) {
         snprintf(zErr, sizeof zErr, "a page is limited to %u bytes; this one has %zu", PAGE_TEXT_MAX, r->n);
         return send_error(c, PS_TOO_BIG, zErr, NULL, 0, "body", 0);
@@ -597,7 +1034,7 @@ static int valid_year(const char *z)
            z[2] >= '0' && z[2] <= '9' && z[3] >= '0' && z[3] <= '9';
 }
 
-static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
+static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c, const idx_caller *w)
 {
     idx_search_req req;
     arg_state as;
@@ -644,18 +1081,22 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c)
         return send_error(c, PS_INVALID, "facets must be 0 or 1", NULL, 0, "facets", 0);
     req.facets = (int)facets;
     req.facetCheck = h->facetCheck;
+    req.restricted = 1;
+    req.clearance = w->clearance;
     json_t *pOut = NULL;
     const char *zParam = NULL;
     unsigned offset = 0;
     int rc = idx_search(h->pIdx, &req, &pOut, &zParam, &offset, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, zParam, offset);
+    mask_for(w, json_object_get(pOut, "hits"));
     return send_json(c, 200, pOut);
 }
 
 /* ---- the timed retrieval test ----------------------------------------- */
 
 /* GET /api/v1/timed-tests/draw?n=5&seed=…&codes=A,B&fonds=…; POST /api/v1/timed-tests */
-static enum MHD_Result h_timed(idx_http *h, struct MHD_Connection *c, req_ctx *r, const char *zRest, int post)
+static enum MHD_Result h_timed(idx_http *h, struct MHD_Connection *c, req_ctx *r, const idx_caller *w,
+                               const char *zRest, int post)
 {
     char zErr[512];
     enum MHD_Result ret;
@@ -684,7 +1125,7 @@ static enum MHD_Result h_timed(idx_http *h, struct MHD_Connection *c, req_ctx *r
         if (k) json_array_append_new(pCodes, json_stringn(z, k));
         z += k + (z[k] == ',');
     }
-    rc = idx_timed_draw(h->pIdx, n, seed, pCodes, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), &pOut,
+    rc = idx_timed_draw(h->pIdx, n, seed, pCodes, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), w->clearance, &pOut,
                         zErr, sizeof zErr);
     json_decref(pCodes);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "codes", 0);
@@ -716,9 +1157,13 @@ static enum MHD_Result h_delivery(idx_http *h, struct MHD_Connection *c, req_ctx
 
 
 /* GET /api/v1/reports/{coverage,catalog,ledger}?fonds=…&offset=…&limit=…&format=json|csv|html&encoding=utf-8|gb18030 */
-static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const char *zName)
+static enum MHD_Result send_export(idx_http *h, struct MHD_Connection *c, const idx_caller *w, idx_report_kind k,
+                                   const char *zName, const char *zFonds, json_t *pRep, int fmt, int gb);
+
+static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const char *zName)
 {
     char zErr[512];
+    enum MHD_Result ret;
     idx_report_kind k;
     if (strcmp(zName, "coverage") == 0) k = IDX_REPORT_COVERAGE;
     else if (strcmp(zName, "ledger") == 0) k = IDX_REPORT_LEDGER;
@@ -726,6 +1171,8 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
     else if (strcmp(zName, "acceptance") == 0) k = IDX_REPORT_ACCEPTANCE;
     else if (strcmp(zName, "timed-tests") == 0) k = IDX_REPORT_TIMED;
     else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger, acceptance, timed-tests)", NULL, 0, NULL, 0);
+    if (!allowed(c, w, k == IDX_REPORT_COVERAGE || k == IDX_REPORT_ACCEPTANCE ? IDX_CAN_VENDOR_REPORTS : IDX_CAN_REPORTS, &ret))
+        return ret;
     idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
     const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
@@ -761,10 +1208,28 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
                                      : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
         if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     }
+    mask_for(w, pRep);
     if (fmt == 0) return send_json(c, 200, pRep);
+    return send_export(h, c, w, k, zName, o.zFonds, pRep, fmt, gb);
+}
+
+/* A report or the register as CSV or printable HTML; the export is written
+ * to the use register first.  Releases pRep. */
+static enum MHD_Result send_export(idx_http *h, struct MHD_Connection *c, const idx_caller *w, idx_report_kind k,
+                                   const char *zName, const char *zFonds, json_t *pRep, int fmt, int gb)
+{
+    enum MHD_Result ret;
+    char zWhat[96];
+    snprintf(zWhat, sizeof zWhat, "%s%s%s.%s", zName, zFonds && *zFonds ? "-" : "", zFonds && *zFonds ? zFonds : "",
+             fmt == 1 ? "csv" : "html");
+    idx_use use = {zWhat, NULL, "export", 0, 0};
+    if (!registered(h, c, w, &use, &ret)) {
+        json_decref(pRep);
+        return ret;
+    }
     char *z = NULL;
     size_t n = 0;
-    rc = fmt == 1 ? idx_export_csv(k, pRep, gb, &z, &n) : idx_export_html(k, pRep, &z, &n);
+    int rc = fmt == 1 ? idx_export_csv(k, pRep, gb, &z, &n) : idx_export_html(k, pRep, &z, &n);
     json_decref(pRep);
     if (rc != PS_OK) return send_error(c, rc, NULL, NULL, 0, NULL, 0);
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
@@ -776,15 +1241,49 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const cha
                             fmt == 2 ? "text/html; charset=utf-8" : gb ? "text/csv; charset=gb18030" : "text/csv; charset=utf-8");
     if (fmt == 1) {
         char zDisp[128];
-        snprintf(zDisp, sizeof zDisp, "attachment; filename=\"%s%s%s.csv\"", zName, o.zFonds && *o.zFonds ? "-" : "",
-                 o.zFonds && *o.zFonds ? o.zFonds : "");
+        snprintf(zDisp, sizeof zDisp, "attachment; filename=\"%s\"", zWhat);
         MHD_add_response_header(resp, "Content-Disposition", zDisp);
     }
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    ret = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* GET /api/v1/register?format=json|csv|html&encoding=&user=&code=&from=&to=&offset=&limit= */
+static enum MHD_Result h_register(idx_http *h, struct MHD_Connection *c, const idx_caller *w)
+{
+    enum MHD_Result ret;
+    char zErr[512];
+    if (!allowed(c, w, IDX_CAN_REGISTER, &ret)) return ret;
+    idx_register_filter f = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "user"),
+                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code"),
+                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from"),
+                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to"), 0, 0};
+    const char *azDate[2] = {f.zFrom, f.zTo};
+    for (int i = 0; i < 2; i++)
+        if (azDate[i] && *azDate[i] && (strlen(azDate[i]) != 8 || strspn(azDate[i], "0123456789") != 8))
+            return send_error(c, PS_INVALID, "from and to are dates YYYYMMDD", NULL, 0, i ? "to" : "from", 0);
+    const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
+    int fmt = !zFormat || strcmp(zFormat, "json") == 0 ? 0 : strcmp(zFormat, "csv") == 0 ? 1
+            : strcmp(zFormat, "html") == 0 ? 2 : -1;
+    if (fmt < 0) return send_error(c, PS_INVALID, "format must be json, csv or html", NULL, 0, "format", 0);
+    int gb = zEnc && (strcmp(zEnc, "gb18030") == 0 || strcmp(zEnc, "GB18030") == 0);
+    if (zEnc && !gb && strcmp(zEnc, "utf-8") != 0 && strcmp(zEnc, "UTF-8") != 0)
+        return send_error(c, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
+    if (param_uint(c, "offset", 0, 100000000, 0, &f.offset) != 0)
+        return send_error(c, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
+    if (param_uint(c, "limit", 1, 10000, 100, &f.limit) != 0)
+        return send_error(c, PS_INVALID, "limit must be a number from 1 to 10000", NULL, 0, "limit", 0);
+    if (fmt != 0) f.offset = 0, f.limit = 0;
+    json_t *pOut = NULL;
+    int rc = idx_register_list(h->pReg, &f, &pOut, zErr, sizeof zErr);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    mask_for(w, pOut);
+    if (fmt == 0) return send_json(c, 200, pOut);
+    return send_export(h, c, w, IDX_REPORT_REGISTER, "register", NULL, pOut, fmt, gb);
 }
 
 /* ---- static files of the web client --------------------------------- */
@@ -853,13 +1352,43 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
         return send_error(c, PS_TOO_BIG, zMsg, NULL, 0, "body", 0);
     }
     if (strcmp(zUrl, "/healthz") == 0) return get ? h_health(h, c) : method_not_allowed(c, "GET");
-    if (strcmp(zUrl, "/api/v1/search") == 0) return get ? h_search(h, c) : method_not_allowed(c, "GET");
-    if (strcmp(zUrl, "/api/v1/catalog") == 0) return post ? h_catalog(h, c, r) : method_not_allowed(c, "POST");
-    if (strcmp(zUrl, "/api/v1/records") == 0) return post ? h_bulk(h, c, r) : method_not_allowed(c, "POST");
-    if (strcmp(zUrl, "/api/v1/timed-tests") == 0) return post ? h_timed(h, c, r, "", 1) : method_not_allowed(c, "POST");
-    if (strcmp(zUrl, "/api/v1/timed-tests/draw") == 0) return get ? h_timed(h, c, r, "/draw", 0) : method_not_allowed(c, "GET");
-    if (strncmp(zUrl, "/api/v1/deliveries/", 19) == 0) return put ? h_delivery(h, c, r, zUrl + 19) : method_not_allowed(c, "PUT");
-    if (strncmp(zUrl, "/api/v1/reports/", 16) == 0) return get ? h_report(h, c, zUrl + 16) : method_not_allowed(c, "GET");
+    if (strncmp(zUrl, "/api/", 5) != 0) {
+        /* the web client's files hold no data: served to anyone */
+        if (get) return h_static(h, c, zUrl);
+        return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
+    }
+    if (strcmp(zUrl, "/api/v1/login") == 0) return post ? h_login(h, c, r) : method_not_allowed(c, "POST");
+    idx_caller who, *w = &who;
+    if (authenticate(h, c, zMethod, w, &ret) != 0) return ret;
+    if (take_purpose(c, w, &ret) != 0) return ret;
+    if (strcmp(zUrl, "/api/v1/logout") == 0) return post ? h_logout(h, c, w) : method_not_allowed(c, "POST");
+    if (strcmp(zUrl, "/api/v1/me") == 0) return get ? send_json(c, 200, me_json(w)) : method_not_allowed(c, "GET");
+    if (strcmp(zUrl, "/api/v1/me/purpose") == 0) return put ? h_purpose(h, c, r, w) : method_not_allowed(c, "PUT");
+    if (strcmp(zUrl, "/api/v1/register") == 0) return get ? h_register(h, c, w) : method_not_allowed(c, "GET");
+    if (strncmp(zUrl, "/api/v1/approvals", 17) == 0 && (zUrl[17] == 0 || zUrl[17] == '/'))
+        return h_approvals(h, c, r, w, zMethod, zUrl + 17);
+    if (strcmp(zUrl, "/api/v1/search") == 0) {
+        if (!get) return method_not_allowed(c, "GET");
+        return allowed(c, w, IDX_CAN_SEARCH, &ret) ? h_search(h, c, w) : ret;
+    }
+    if (strcmp(zUrl, "/api/v1/catalog") == 0) {
+        if (!post) return method_not_allowed(c, "POST");
+        return allowed(c, w, IDX_CAN_IMPORT, &ret) ? h_catalog(h, c, r) : ret;
+    }
+    if (strcmp(zUrl, "/api/v1/records") == 0) {
+        if (!post) return method_not_allowed(c, "POST");
+        return allowed(c, w, IDX_CAN_IMPORT, &ret) ? h_bulk(h, c, r) : ret;
+    }
+    if (strcmp(zUrl, "/api/v1/timed-tests") == 0 || strcmp(zUrl, "/api/v1/timed-tests/draw") == 0) {
+        int draw = zUrl[19] == '/';
+        if (draw ? !get : !post) return method_not_allowed(c, draw ? "GET" : "POST");
+        return allowed(c, w, IDX_CAN_REPORTS, &ret) ? h_timed(h, c, r, w, draw ? "/draw" : "", !draw) : ret;
+    }
+    if (strncmp(zUrl, "/api/v1/deliveries/", 19) == 0) {
+        if (!put) return method_not_allowed(c, "PUT");
+        return allowed(c, w, IDX_CAN_IMPORT, &ret) ? h_delivery(h, c, r, zUrl + 19) : ret;
+    }
+    if (strncmp(zUrl, "/api/v1/reports/", 16) == 0) return get ? h_report(h, c, w, zUrl + 16) : method_not_allowed(c, "GET");
     if (strncmp(zUrl, zRecords, sizeof zRecords - 1) == 0) {
         const char *zRest = zUrl + sizeof zRecords - 1;
         const char *zPages = strstr(zRest, "/pages/");
@@ -868,14 +1397,13 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
         if (!zPages && strchr(zRest, '/'))
             return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
         if (path_code(c, zRest, nCode, &code, &ret) != 0) return ret;
-        if (zPages) return h_page(h, c, r, zMethod, &code, zPages + 7);
-        if (get) return h_record_get(h, c, &code);
+        if (zPages) return h_page(h, c, r, w, zMethod, &code, zPages + 7);
+        if (get) return allowed(c, w, IDX_CAN_SEARCH, &ret) ? h_record_get(h, c, w, &code) : ret;
+        if ((put || del) && !allowed(c, w, IDX_CAN_IMPORT, &ret)) return ret;
         if (put) return h_record_put(h, c, r, &code);
         if (del) return h_record_delete(h, c, &code);
         return method_not_allowed(c, "GET, PUT, DELETE");
     }
-    if (strncmp(zUrl, "/api/", 5) == 0) return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
-    if (get) return h_static(h, c, zUrl);
     return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
 }
 
@@ -981,6 +1509,32 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
     h->facetCheck = (unsigned)cfg->facetCheck;
     h->zWebDir = cfg->zWebDir && *cfg->zWebDir ? px_strdup(cfg->zWebDir) : NULL;
     h->zDataDir = px_strdup(cfg->zDataDir);
+    h->approvalClassified = cfg->approvalClassified != 0;
+    h->approvalDays = cfg->approvalDays;
+    h->sessionSec = cfg->sessionHours * 3600;
+    {
+        const char *zCats = cfg->zApprovalCategories ? cfg->zApprovalCategories : "";
+        size_t n = strlen(zCats) + 3;
+        if ((h->zApprovalCats = px_malloc(n)) != NULL) {
+            char *d = h->zApprovalCats;
+            *d++ = ',';
+            for (const char *s = zCats; *s; s++)
+                if (*s != ' ') *d++ = *s;
+            *d++ = ',';
+            *d = 0;
+        }
+    }
+    idx_auth_opts ao = {cfg->sessionHours, cfg->idleMinutes};
+    int rcA = h->zDataDir && h->zApprovalCats ? idx_auth_open(cfg->zDataDir, &ao, &h->pAuth, zErr, nErr) : PS_NOMEM;
+    if (rcA == PS_OK) rcA = idx_register_open(cfg->zDataDir, &h->pReg, zErr, nErr);
+    if (rcA != PS_OK) {
+        idx_auth_close(h->pAuth);
+        px_free(h->zApprovalCats);
+        px_free(h->zWebDir);
+        px_free(h->zDataDir);
+        px_free(h);
+        return rcA;
+    }
     h->pDaemon = MHD_start_daemon(flags, (unsigned short)cfg->port, NULL, NULL, on_request, h,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
                                   MHD_OPTION_SOCK_ADDR, pSa,
@@ -990,6 +1544,9 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
                                   MHD_OPTION_END);
     if (!h->pDaemon) {
         snprintf(zErr, nErr, "cannot listen on %s port %ld (in use, or not allowed)", cfg->zListen, cfg->port);
+        idx_auth_close(h->pAuth);
+        idx_register_close(h->pReg);
+        px_free(h->zApprovalCats);
         px_free(h->zWebDir);
         px_free(h->zDataDir);
         px_free(h);
@@ -1010,6 +1567,9 @@ void idx_http_stop(idx_http *h, int waitSec)
     if (atomic_load(&h->nInFlight) > 0)
         IDX_LOG(IDX_LOG_WARN, 0, "%d requests still running at shutdown", atomic_load(&h->nInFlight));
     MHD_stop_daemon(h->pDaemon);
+    idx_auth_close(h->pAuth);
+    idx_register_close(h->pReg);
+    px_free(h->zApprovalCats);
     px_free(h->zWebDir);
     px_free(h->zDataDir);
     px_free(h);

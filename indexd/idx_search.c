@@ -547,6 +547,27 @@ static xw_query *param_filters(const idx_search_req *r, int *pRc)
     return ql_combine(pRc, &all, XW_AND);
 }
 
+/* q without the records whose 密级 is above the caller's clearance: they
+ * are neither hits nor counted in totals and facets. */
+static xw_query *cleared(xw_query *q, const idx_search_req *r, int *pRc)
+{
+    if (!q || !r->restricted || r->clearance >= 5) return q;
+    static const char *const azLevel[] = {"公开", "内部", "限制", "秘密", "机密", "绝密"};
+    qlist l = {0};
+    for (int lv = r->clearance < 0 ? 1 : r->clearance + 1; lv <= 5; lv++) {
+        char zTerm[32];
+        snprintf(zTerm, sizeof zTerm, "XM%s", azLevel[lv]);
+        if (ql_push(&l, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
+    }
+    xw_query *pHide = ql_combine(pRc, &l, XW_OR);
+    xw_query *a[2] = {q, pHide};
+    xw_query *pOut = pHide ? xw_q_combine(XW_AND_NOT, a, 2) : NULL;
+    if (!pOut) *pRc = PS_NOMEM;
+    xw_q_free(q);
+    xw_q_free(pHide);
+    return pOut;
+}
+
 /* ---- hits ------------------------------------------------------------ */
 
 /* Does a page's form hold what the positive free-text leaves look for? */
@@ -840,8 +861,10 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
             goto out;
         }
         if (!(pNearOnly = filtered(pNearOnly, pFilter, &rc))) goto out;
+        if (!(pNearOnly = cleared(pNearOnly, r, &rc))) goto out;
     }
     if (!(pStrict = filtered(pStrict, pFilter, &rc))) goto out;
+    if (!(pStrict = cleared(pStrict, r, &rc))) goto out;
 
     if ((rc = idx_index_reader(p, &pDb, zErr, nErr)) != PS_OK) goto out;
     unsigned limit = r->limit ? r->limit : 20;

@@ -1,5 +1,6 @@
 /* Timed retrieval test: drawing records and phrases, keeping runs. */
 #include "idx_timed.h"
+#include "idx_auth.h"
 #include "idx_dir.h"
 #include "idx_report.h"
 #include "idx_text.h"
@@ -61,7 +62,7 @@ static json_t *phrase_of(const char *z, unsigned long long *pSeed)
 }
 
 int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
-                   json_t **ppOut, char *zErr, size_t nErr)
+                   int clearance, json_t **ppOut, char *zErr, size_t nErr)
 {
     json_t *pScanned = NULL, *pList = NULL, *pOut = NULL;
     const char **azPick = NULL;
@@ -88,17 +89,19 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
             if (nF && (strncmp(zKey, zFonds, nF) != 0 || zKey[nF] != '-')) continue;
             az[k++] = zKey;
         }
-        /* a partial Fisher-Yates shuffle: the first n are the draw */
-        for (size_t i = 0; i < k && i < n; i++) {
+        /* a Fisher-Yates shuffle, done as the draw goes: records above the
+         * caller's clearance are passed over */
+        for (size_t i = 0; i < k; i++) {
             size_t j = i + (size_t)(next_rand(&s) % (k - i));
             const char *t = az[i];
             az[i] = az[j];
             az[j] = t;
         }
         azPick = az;
-        nPick = k < n ? k : n;
+        nPick = k;
     }
-    for (size_t i = 0; i < nPick; i++) {
+    int drawn = !json_array_size(pCodes);
+    for (size_t i = 0; i < nPick && (!drawn || json_array_size(pList) < n); i++) {
         int rcGet;
         char zE[256];
         proto_code code;
@@ -114,6 +117,13 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
             goto out;
         }
         json_t *r = json_object_get(pData, "r"), *pP = json_object_get(pData, "p");
+        if (idx_clearance_level(json_string_value(json_object_get(r, "classification"))) > clearance) {
+            json_decref(pData);
+            if (drawn) continue;
+            snprintf(zErr, nErr, "no record with 档号 %s", code.zCanonical);
+            rc = PS_NOT_FOUND;
+            goto out;
+        }
         json_t *pPhrase = NULL;
         json_int_t page = 0;
         /* a page with text, at random */

@@ -19,9 +19,11 @@
 /* n records drawn at random (seeded by seed; 0: the clock), or the records
  * of the codes in pCodes (an array of strings, may be NULL), each with a
  * phrase of 4-6 Chinese characters from its text (its title when it has
- * none): {"records":[{"code","title","location","phrase","page"}]}. */
+ * none): {"records":[{"code","title","location","phrase","page"}]}.
+ * Records whose 密级 level is above clearance are never drawn (and are not
+ * found when named). */
 int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
-                   json_t **ppOut, char *zErr, size_t nErr);
+                   int clearance, json_t **ppOut, char *zErr, size_t nErr);
 
 /* Keep a run: {"evaluator":…,"trials":[{"code","kind":"fulltext"|"paper",
  * "seconds":…,"found":bool (fulltext), "phrase":…}]}; each trial's verdict

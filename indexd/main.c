@@ -1,6 +1,8 @@
 /* indexd: the search daemon.  The only writer of the index; serves the
  * HTTP/JSON API and the web client.  SIGTERM or SIGINT: finish the requests
- * in flight, commit, exit. */
+ * in flight, commit, exit.  `indexd users …` manages the users and tokens
+ * (see idx_auth.h). */
+#include "idx_auth.h"
 #include "idx_config.h"
 #include "idx_http.h"
 #include "idx_index.h"
@@ -27,6 +29,7 @@ int main(int argc, char **argv)
     int sig, rc;
 
     px_install_json_allocator();
+    if (argc > 1 && strcmp(argv[1], "users") == 0) return idx_users_main("var/index", argc - 1, argv + 1);
     if (idx_config_init(&cfg) != PS_OK) {
         fprintf(stderr, "indexd: out of memory\n");
         return 1;

@@ -100,6 +100,16 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
     return rc;
 }
 
+size_t proto_utf8_count(const char *z, size_t n)
+{
+    size_t i = 0, k = 0;
+    while (i < n) {
+        proto_utf8_next(z, n, &i);
+        k++;
+    }
+    return k;
+}
+
 unsigned proto_utf8_next(const char *zIn, size_t n, size_t *pi)
 {
     const unsigned char *z = (const unsigned char *)zIn;

@@ -14,6 +14,8 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
 /* Decode one code point at z[*pi] (n bytes in all), advancing *pi.
  * Returns the code point, or 0xFFFD (advancing one byte) for bad UTF-8. */
 unsigned proto_utf8_next(const char *z, size_t n, size_t *pi);
+/* The number of code points in z (n bytes). */
+size_t proto_utf8_count(const char *z, size_t n);
 /* A CJK ideograph (the unified blocks, extensions, compatibility, and 〇). */
 int proto_is_han(unsigned c);
 

@@ -24,6 +24,11 @@ static const struct {
     [PS_INTERNAL] = {"internal", "internal error", 500},
     [PS_CONFLICT] = {"conflict", "conflicts with the stored state", 409},
     [PS_NET] = {"net", "cannot reach the daemon", 503},
+    [PS_UNAUTHORIZED] = {"unauthorized", "log in or give an API token", 401},
+    [PS_FORBIDDEN] = {"forbidden", "your role may not do this", 403},
+    [PS_TOO_MANY] = {"too_many", "too many failed logins; wait and try again", 429},
+    [PS_PURPOSE] = {"purpose_required", "give the purpose of use first", 428},
+    [PS_APPROVAL] = {"approval_required", "this record needs an approval first", 403},
 };
 
 const char *proto_status_name(int status)

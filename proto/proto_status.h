@@ -21,6 +21,11 @@ typedef enum {
     PS_INTERNAL = 13,    /* a bug: an invariant did not hold */
     PS_CONFLICT = 14,    /* the request contradicts the stored state */
     PS_NET = 15,         /* the client could not reach the daemon */
+    PS_UNAUTHORIZED = 16, /* no valid session or token; a wrong password */
+    PS_FORBIDDEN = 17,   /* the caller's role may not do this */
+    PS_TOO_MANY = 18,    /* too many failed logins: wait */
+    PS_PURPOSE = 19,     /* a view needs a purpose of use */
+    PS_APPROVAL = 20,    /* the record needs an admin's approval first */
     PS__COUNT
 } proto_status;
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       libxapian-dev libmicrohttpd-dev libjansson-dev libcsv-dev libcurl4-openssl-dev
-      libsqlite3-dev python3 curl manpages-zh fortunes-zh
+      libsqlite3-dev libsodium-dev python3 curl manpages-zh fortunes-zh
       libmagic-dev libleptonica-dev libtesseract-dev tesseract-ocr tesseract-ocr-chi-sim
       tesseract-ocr-eng libpoppler-glib-dev libcairo2-dev libarchive-dev libxml2-dev
       python3-pil python3-cairo fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai

@@ -1,0 +1,59 @@
+/* The use register (利用登记簿) and approvals of use (利用审批).
+ *
+ * Both are append-only NDJSON files under <data_dir>/register/: uses.ndjson
+ * (one line per view or export) and approvals.ndjson (one line per request
+ * and per decision; the state of each request is the replay of its lines).
+ * Every line is written and fdatasync()ed before the call returns, so a view
+ * whose answer was sent is never lost in a crash; a line cut short by a crash
+ * (its answer never went out) is skipped when reading and closed off with a
+ * newline when the file is opened again. */
+#ifndef IDX_REGISTER_H
+#define IDX_REGISTER_H
+
+#include "idx_auth.h"
+
+#include <jansson.h>
+
+typedef struct idx_register idx_register;
+
+int idx_register_open(const char *zDataDir, idx_register **ppOut, char *zErr, size_t nErr);
+void idx_register_close(idx_register *p);
+
+/* One use: a view of page text ("text") or of a page image ("image"), or an
+ * export ("export", zCode names the report).  approval 0: none needed. */
+typedef struct {
+    const char *zCode, *zTitle, *zKind;
+    unsigned page;
+    long approval;
+} idx_use;
+
+/* Append an entry (the purpose is the caller's).  PS_IO with zErr if it
+ * cannot be made durable: the view must then be refused. */
+int idx_register_append(idx_register *p, const idx_caller *c, const idx_use *u, char *zErr, size_t nErr);
+
+typedef struct {
+    const char *zUser, *zCode;  /* NULL or "": any */
+    const char *zFrom, *zTo;    /* YYYYMMDD, inclusive; NULL: open */
+    unsigned offset, limit;     /* limit 0: all */
+} idx_register_filter;
+
+/* {"total": N, "entries": [...]}, oldest first. */
+int idx_register_list(idx_register *p, const idx_register_filter *f, json_t **ppOut, char *zErr, size_t nErr);
+
+/* ---- approvals ---- */
+
+/* A new request by c for a record → the request object (yours). */
+int idx_approval_request(idx_register *p, const idx_caller *c, const char *zCode, const char *zTitle,
+                         const char *zPurpose, json_t **ppOut, char *zErr, size_t nErr);
+/* An admin's decision; an approval lasts `days`.  PS_NOT_FOUND, or
+ * PS_CONFLICT when the request was already decided. */
+int idx_approval_decide(idx_register *p, const idx_caller *c, long id, int approve, const char *zNote, long days,
+                        json_t **ppOut, char *zErr, size_t nErr);
+/* Requests, newest first: all (zUser NULL) or one user's; zStatus filters
+ * ("pending", "approved", "denied", "expired") or NULL. */
+json_t *idx_approval_list(idx_register *p, const char *zUser, const char *zStatus);
+/* The state of zUser's latest request for zCode: "none", "pending",
+ * "approved", "denied" or "expired"; its id in *pId (0 for none). */
+const char *idx_approval_status(idx_register *p, const char *zUser, const char *zCode, long *pId);
+
+#endif
