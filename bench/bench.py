@@ -308,8 +308,11 @@ def compute_truth(corpus, queries, samples):
 
 # ------------------------------------------------------------------ HTTP --
 
+TOKEN = None  # the benchmark's admin API token, made when the daemon starts
+
+
 class Client:
-    """One keep-alive HTTP connection."""
+    """One keep-alive HTTP connection, authenticated with TOKEN."""
 
     def __init__(self, port, host='127.0.0.1', timeout=300):
         self.host, self.port, self.timeout = host, port, timeout
@@ -320,7 +323,10 @@ class Client:
             try:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-                self.conn.request(method, path, body=body, headers=headers or {})
+                h = dict(headers or {})
+                if TOKEN:
+                    h['Authorization'] = 'Bearer ' + TOKEN
+                self.conn.request(method, path, body=body, headers=h)
                 r = self.conn.getresponse()
                 data = r.read()
                 if (r.getheader('Connection') or '').lower() == 'close':
@@ -439,7 +445,22 @@ class Daemon:
                      '--shards', str(shards), '--threads', str(threads)]
         self.proc = None
 
+    def ensure_token(self):
+        """An admin and a token for the benchmark (made on the server, as an
+        operator would; the index directory is created if need be)."""
+        global TOKEN
+        if TOKEN:
+            return
+        users = os.path.join(self.datadir, 'users.json')
+        if not os.path.exists(users) or '"bench"' not in open(users, encoding='utf-8').read():
+            subprocess.run([self.exe, 'users', 'add', 'bench', '--role', 'admin', '--data-dir', self.datadir],
+                           input='bench-password-1\n', text=True, check=True, capture_output=True)
+        r = subprocess.run([self.exe, 'users', 'token', 'bench', '--purpose', '性能测试', '--data-dir', self.datadir],
+                           text=True, check=True, capture_output=True)
+        TOKEN = r.stdout.strip().splitlines()[-1]
+
     def start(self, timeout=60):
+        self.ensure_token()
         self.logfh = open(self.logpath, 'ab')
         self.proc = subprocess.Popen(self.argv, stdout=self.logfh, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)

@@ -822,7 +822,7 @@ static int parse_page_no(const char *z, unsigned *pN, const char **pzRest)
 
 /* The stored JSON of page n of a record (yours), or NULL after an error answer. */
 static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const proto_code *code,
-                           unsigned n, int needPurpose, idx_use *pUse, enum MHD_Result *pRet)
+                           unsigned n, int needPurpose, idx_use *pUse, json_t **ppData, enum MHD_Result *pRet)
 {
     char zErr[512];
     json_t *pData = visible_record(h, c, w, code, pRet);
@@ -836,6 +836,7 @@ static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const idx_call
     pUse->zCode = code->zCanonical;
     pUse->page = n;
     char zKey[16];
+    *ppData = NULL;
     snprintf(zKey, sizeof zKey, "%u", n);
     json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
     if (!pPage) {
@@ -845,7 +846,9 @@ static json_t *stored_page(idx_http *h, struct MHD_Connection *c, const idx_call
         return NULL;
     }
     json_incref(pPage);
-    json_decref(pData);
+    /* the record stays with the caller while the use is written (its title) */
+    pUse->zTitle = json_string_value(json_object_get(pRec, "title"));
+    *ppData = pData;
     return pPage;
 }
 
@@ -915,8 +918,10 @@ static enum MHD_Result h_page_boxes(idx_http *h, struct MHD_Connection *c, const
     unsigned offset = 0;
     const char *zQ = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
     if (!zQ || !*zQ) return send_error(c, PS_INVALID, "boxes need a query: ?q=…", NULL, 0, "q", 0);
-    json_t *pPage = stored_page(h, c, w, code, n, 0, &use, &ret);
+    json_t *pData;
+    json_t *pPage = stored_page(h, c, w, code, n, 0, &use, &pData, &ret);
     if (!pPage) return ret;
+    json_decref(pData);
     json_t *pOut = idx_page_boxes(pPage, zQ, &rc, &offset, zErr, sizeof zErr);
     json_decref(pPage);
     if (!pOut) return send_error(c, rc, rc == PS_NOMEM ? NULL : zErr, NULL, 0, "q", offset);
@@ -947,15 +952,21 @@ static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r,
     if (!get && strcmp(zMethod, "PUT") != 0) return method_not_allowed(c, "GET, PUT");
     if (get) {
         idx_use use;
-        json_t *pPage = stored_page(h, c, w, code, n, 1, &use, &ret);
+        json_t *pData;
+        json_t *pPage = stored_page(h, c, w, code, n, 1, &use, &pData, &ret);
         if (!pPage) return ret;
         json_t *pOut = json_deep_copy(pPage);
         json_decref(pPage);
-        if (!pOut) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+        if (!pOut) {
+            json_decref(pData);
+            return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+        }
         json_object_set_new(pOut, "code", json_string(code->zCanonical));
         json_object_set_new(pOut, "page", json_integer(n));
         use.zKind = "text";
-        if (!registered(h, c, w, &use, &ret)) {
+        int ok = registered(h, c, w, &use, &ret);
+        json_decref(pData);
+        if (!ok) {
             json_decref(pOut);
             return ret;
         }

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -13,6 +14,7 @@ struct qc_client {
     CURL *pCurl;
     char *zBase;
     char zCurlErr[CURL_ERROR_SIZE]; /* libcurl's message of the last call */
+    char *zAuth;                    /* "Authorization: Bearer …" or NULL */
 };
 
 typedef struct {
@@ -27,6 +29,16 @@ int qc_client_new(const char *zBase, qc_client **ppOut)
     *ppOut = NULL;
     if (!c) goto out;
     if (!(c->zBase = px_strdup(zBase))) goto out;
+    {
+        /* the API token: from the environment, never from the command line
+         * (where other users of the machine could read it) */
+        const char *zTok = getenv("INDEXD_TOKEN");
+        if (zTok && *zTok) {
+            size_t n = strlen(zTok) + 32;
+            if (!(c->zAuth = px_malloc(n))) goto out;
+            snprintf(c->zAuth, n, "Authorization: Bearer %s", zTok);
+        }
+    }
     if (!(c->pCurl = curl_easy_init())) {
         rc = PS_INTERNAL;
         goto out;
@@ -44,6 +56,7 @@ void qc_client_free(qc_client *c)
     if (!c) return;
     if (c->pCurl) curl_easy_cleanup(c->pCurl);
     px_free(c->zBase);
+    px_free(c->zAuth);
     px_free(c);
 }
 
@@ -95,11 +108,15 @@ static int status_for_http(long http)
 {
     switch (http) {
     case 400: return PS_INVALID;
+    case 401: return PS_UNAUTHORIZED;
+    case 403: return PS_FORBIDDEN;
     case 404: return PS_NOT_FOUND;
     case 405: return PS_METHOD;
     case 409: return PS_CONFLICT;
     case 413: return PS_TOO_BIG;
     case 415: return PS_UNSUPPORTED;
+    case 428: return PS_PURPOSE;
+    case 429: return PS_TOO_MANY;
     case 503: return PS_UNAVAILABLE;
     default: return http >= 400 && http < 500 ? PS_INVALID : PS_INTERNAL;
     }
@@ -142,6 +159,9 @@ int qc_client_describe_error(long http, const json_t *pJson, char *zErr, size_t 
         else qc_buf_addf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     }
     if (nDetail) qc_buf_adds(&b, ")");
+    if (status == PS_UNAUTHORIZED)
+        qc_buf_adds(&b, getenv("INDEXD_TOKEN") ? " — INDEXD_TOKEN was refused; make a new one on the server: indexd users token NAME"
+                                              : " — set INDEXD_TOKEN to a token made on the server with: indexd users token NAME");
     copy_utf8(zErr, nErr, b.rc == PS_OK ? qc_buf_str(&b) : zMsg);
     qc_buf_release(&b);
     return status;
@@ -177,6 +197,13 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
     static const char *const azHdr[] = {"Accept: application/json", "Expect:"};
     for (size_t i = 0; i < sizeof azHdr / sizeof azHdr[0] + (pBody != NULL); i++) {
         if (!(pNew = curl_slist_append(pHdr, i < 2 ? azHdr[i] : qc_buf_str(&ct)))) {
+            snprintf(zErr, nErr, "out of memory");
+            goto out;
+        }
+        pHdr = pNew;
+    }
+    if (c->zAuth) {
+        if (!(pNew = curl_slist_append(pHdr, c->zAuth))) {
             snprintf(zErr, nErr, "out of memory");
             goto out;
         }

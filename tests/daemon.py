@@ -22,8 +22,32 @@ class Daemon:
         self.extra = list(extra)
         self.proc = None
         self.base = None
+        self.token = None
+
+    def users(self, *args, password=None):
+        """Run `indexd users ARGS` on this data dir; returns its stdout."""
+        r = subprocess.run([self.exe, "users", *args, "--data-dir", self.data_dir],
+                           input=(password + "\n") if password is not None else "",
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"indexd users {args}: {r.stderr}")
+        return r.stdout
+
+    def add_user(self, name, role, password, *flags):
+        self.users("add", name, "--role", role, *flags, password=password)
+
+    def make_token(self, name, purpose="测试"):
+        return self.users("token", name, "--purpose", purpose).strip().splitlines()[-1]
 
     def start(self):
+        # The harness acts as an admin with an API token (also handed to the
+        # command-line tools the tests run, through INDEXD_TOKEN).
+        if self.token is None:
+            if not os.path.exists(os.path.join(self.data_dir, "users.json")) or \
+                    "harness" not in self.users("list"):
+                self.add_user("harness", "admin", "harness-password-1")
+            self.token = self.make_token("harness")
+        os.environ["INDEXD_TOKEN"] = self.token
         self.proc = subprocess.Popen(
             [self.exe, "--data-dir", self.data_dir, "--port", "0",
              "--listen", "127.0.0.1", "--threads", "4", *self.extra],
@@ -53,12 +77,18 @@ class Daemon:
         if self.tmp:
             self.tmp.cleanup()
 
-    def request(self, method, path, body=None, ctype=None, raw=False):
-        """Returns (status, parsed JSON or raw bytes, headers)."""
+    def request(self, method, path, body=None, ctype=None, raw=False, token=True, headers=None):
+        """Returns (status, parsed JSON or raw bytes, headers).  token: True
+        for the harness's admin token, a string for another, None for none."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         req = urllib.request.Request(self.base + path, data=data, method=method)
         if ctype:
             req.add_header("Content-Type", ctype)
+        tok = self.token if token is True else token
+        if tok:
+            req.add_header("Authorization", "Bearer " + tok)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 payload = r.read()

@@ -346,7 +346,8 @@ class ShutdownTest(unittest.TestCase):
             def load():
                 host, port = d.base.split("//")[1].split(":")
                 c = http.client.HTTPConnection(host, int(port), timeout=120)
-                c.request("POST", "/api/v1/records", body.encode("utf-8"), {"Content-Type": "application/x-ndjson"})
+                c.request("POST", "/api/v1/records", body.encode("utf-8"), {"Content-Type": "application/x-ndjson",
+                                                                             "Authorization": "Bearer " + d.token})
                 r = c.getresponse()
                 result["status"] = r.status
                 result["body"] = json.loads(r.read())
