@@ -63,7 +63,15 @@ static int read_log(const char *zPath, line_fn xLine, void *ctx, char *zErr, siz
     while (rc == PS_OK && (n = getline(&zLine, &nAlloc, f)) > 0) {
         line++;
         if (zLine[n - 1] != '\n') break;  /* torn: never answered */
-        json_t *o = json_loadb(zLine, (size_t)n, 0, NULL);
+        json_error_t je;
+        je.text[0] = 0;
+        json_t *o = json_loadb(zLine, (size_t)n, 0, &je);
+        /* no message: jansson could not even start (out of memory) */
+        if (!o && (!je.text[0] || json_error_code(&je) == json_error_out_of_memory)) {
+            snprintf(zErr, nErr, "out of memory");
+            rc = PS_NOMEM;
+            break;
+        }
         if (!json_is_object(o)) {
             if (n > 1) IDX_LOG(IDX_LOG_WARN, 0, "%s line %ld is not a JSON object; skipped", zPath, line);
             json_decref(o);
