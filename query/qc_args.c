@@ -97,9 +97,10 @@ static const char zUsage[] =
     "  page CODE N                  the text of page N of a record\n"
     "  put-page CODE N FILE.txt     store the text of page N ('-': stdin)\n"
     "  health                       check that indexd answers\n"
-    "  report coverage|catalog|ledger|acceptance   digitization rate (permanent and\n"
-    "                               30-year paper records), catalog audit, statistics\n"
-    "                               ledger, or a delivery's acceptance check (DA/T 31)\n"
+    "  report coverage|catalog|ledger|acceptance|register   digitization rate (permanent\n"
+    "                               and 30-year paper records), catalog audit, statistics\n"
+    "                               ledger, a delivery's acceptance check (DA/T 31), or\n"
+    "                               the use register (利用登记簿; --format html prints it)\n"
     "      --delivery NAME          acceptance: one delivery (default: the list of them)\n"
     "  timed-test                   the timed retrieval test (item 7) at the archivist's desk:\n"
     "                               full-text search within 60 s, paper file within 180 s\n"
@@ -280,7 +281,7 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             [QC_CMD_IMPORT] = "import needs a catalog file (CSV), or '-' for stdin",
             [QC_CMD_PAGE] = "page needs a 档号 and a page number",
             [QC_CMD_PUT_PAGE] = "put-page needs a 档号, a page number and a text file",
-            [QC_CMD_REPORT] = "report needs its name: coverage, catalog, ledger or acceptance",
+            [QC_CMD_REPORT] = "report needs its name: coverage, catalog, ledger, acceptance or register",
         };
         return qc_invalid(zErr, nErr, "%s", azWhat[a->cmd]);
     }
@@ -296,8 +297,9 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
         return qc_invalid(zErr, nErr, "the file name is empty");
     if (a->cmd == QC_CMD_REPORT) {
         if (strcmp(a->azPos[0], "coverage") != 0 && strcmp(a->azPos[0], "ledger") != 0 &&
-            strcmp(a->azPos[0], "catalog") != 0 && strcmp(a->azPos[0], "acceptance") != 0)
-            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, catalog, ledger, acceptance)", a->azPos[0]);
+            strcmp(a->azPos[0], "catalog") != 0 && strcmp(a->azPos[0], "acceptance") != 0 &&
+            strcmp(a->azPos[0], "register") != 0)
+            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, catalog, ledger, acceptance, register)", a->azPos[0]);
         if (a->zDelivery && strcmp(a->azPos[0], "acceptance") != 0)
             return qc_invalid(zErr, nErr, "--delivery goes with the acceptance report");
         if (!a->zDelivery && a->zFormat && strcmp(a->azPos[0], "acceptance") == 0)

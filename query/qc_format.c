@@ -503,6 +503,31 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
         }
         return b->rc;
     }
+    if (strcmp(zName, "register") == 0) {
+        if (!json_is_array(json_object_get(pAns, "entries")))
+            return qc_invalid(zErr, nErr, "indexd's use register has no entries");
+        size_t i;
+        json_t *x;
+        long long nTotal = int_at(pAns, "total", 0);
+        qc_buf_addf(b, "use register (利用登记簿): %lld entries\n", nTotal);
+        json_array_foreach(json_object_get(pAns, "entries"), i, x) {
+            const char *zKind = str_at(x, "kind") ? str_at(x, "kind") : "";
+            qc_buf_addf(b, "  %5lld  ", int_at(x, "seq", 0));
+            add_clean(b, str_at(x, "time") ? str_at(x, "time") : "");
+            qc_buf_adds(b, "  ");
+            add_clean(b, str_at(x, "user") ? str_at(x, "user") : "");
+            qc_buf_addf(b, "  %s  ", strcmp(zKind, "text") == 0 ? "全文" : strcmp(zKind, "image") == 0 ? "扫描件" : "导出");
+            add_clean(b, str_at(x, "code") ? str_at(x, "code") : "");
+            if (int_at(x, "page", 0)) qc_buf_addf(b, " p%lld", int_at(x, "page", 0));
+            qc_buf_adds(b, "  ");
+            add_clean(b, str_at(x, "purpose") ? str_at(x, "purpose") : "");
+            if (int_at(x, "approval", 0)) qc_buf_addf(b, "  (审批 %lld)", int_at(x, "approval", 0));
+            qc_buf_adds(b, "\n");
+        }
+        if ((long long)json_array_size(json_object_get(pAns, "entries")) < nTotal)
+            qc_buf_adds(b, "  … the whole register: --format csv or --format html\n");
+        return b->rc;
+    }
     if (strcmp(zName, "catalog") == 0) {
         if (!json_is_integer(json_object_get(pAns, "rows")))
             return qc_invalid(zErr, nErr, "indexd's catalog audit has no rows");

@@ -77,7 +77,8 @@ int qc_path_page(qc_buf *b, const char *zCode, const char *zPageNo)
 int qc_path_report(qc_buf *b, const qc_args *a)
 {
     int first = 1;
-    qc_buf_addf(b, "/api/v1/reports/%s", a->azPos[0]);
+    if (strcmp(a->azPos[0], "register") == 0) qc_buf_adds(b, "/api/v1/register");
+    else qc_buf_addf(b, "/api/v1/reports/%s", a->azPos[0]);
     if (a->anFilter[QC_F_FONDS] > 0) param(b, &first, "fonds", a->azFilter[QC_F_FONDS][0]);
     if (a->zFormat) param(b, &first, "format", a->zFormat);
     if (a->gb18030) param(b, &first, "encoding", "gb18030");

@@ -431,6 +431,13 @@ class AccessTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(PUBLIC, r.stdout)
         self.assertNotIn(ID, r.stdout)
+        self.call("li", "GET", code_path(PUBLIC) + "/pages/1")
+        r = subprocess.run([QUERY, "report", "register"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("use register (利用登记簿)", r.stdout)
+        self.assertIn(f"li  全文  {PUBLIC} p1  测试查阅", r.stdout)
+        r = subprocess.run([QUERY, "report", "register", "--format", "html"], capture_output=True, text=True, env=env)
+        self.assertIn("档案利用登记簿", r.stdout)
         env["INDEXD_TOKEN"] = "ixt_wrong_wrong_wrong_wrong"
         r = subprocess.run([QUERY, "search", "入户核实"], capture_output=True, text=True, env=env)
         self.assertNotEqual(r.returncode, 0)
