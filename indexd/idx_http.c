@@ -1219,6 +1219,13 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx
                                      : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
         if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     }
+    if (k == IDX_REPORT_COVERAGE) {
+        /* records above the caller's clearance are counted, never described */
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(pRep, "missing"), i, m)
+            if (hidden(w, m)) json_object_set_new(m, "title", json_string("（密级档案，题名不显示）"));
+    }
     mask_for(w, pRep);
     if (fmt == 0) return send_json(c, 200, pRep);
     return send_export(h, c, w, k, zName, o.zFonds, pRep, fmt, gb);

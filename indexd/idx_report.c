@@ -256,6 +256,8 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
                               "pages", json_object_get(r, "pages") ? json_object_get(r, "pages") : json_null(),
                               "scanned", (int)nRun);
+        json_t *pCls = json_object_get(r, "classification");
+        if (m && json_is_string(pCls) && *json_string_value(pCls)) json_object_set(m, "classification", pCls);
         json_decref(pData);
         if (!m || json_array_append_new(pMissing, m) != 0) goto out;
     }

@@ -43,7 +43,7 @@ class AccessTest(unittest.TestCase):
         recs = [
             {"code": PUBLIC, "title": "关于精准扶贫对象识别的通知", "author": "县扶贫办", "date": "20170305", "pages": 2,
              "location": "1号库-01列-1节-1层-001盒"},
-            {"code": SECRET, "title": "精准扶贫资金专项审计意见", "author": "县审计局", "date": "20170306", "pages": 1,
+            {"code": SECRET, "title": "精准扶贫资金专项审计意见", "author": "县审计局", "date": "20170306", "pages": 2,
              "classification": "秘密", "location": "2号库-01列-1节-1层-001盒"},
             {"code": HOUSE, "title": f"贫困户张三家庭档案（身份证 {ID}）", "author": "城关镇", "date": "20170307",
              "pages": 1, "location": "3号库-01列-1节-1层-001盒"},
@@ -237,6 +237,13 @@ class AccessTest(unittest.TestCase):
             self.assertEqual(a["facets"]["classification"], {"秘密": 1})
         st, r, _ = self.call("wang", "GET", code_path(SECRET))
         self.assertEqual((st, r["access"]["approval"]["required"]), (200, True))  # any 密级 needs approval
+        # reports count it but never show its title to those without clearance
+        st, cov, _ = self.call("ven", "GET", "/api/v1/reports/coverage")
+        shown = {m["code"]: m["title"] for m in cov["missing"]}
+        self.assertEqual(shown[SECRET], "（密级档案，题名不显示）")
+        self.assertEqual(shown[PUBLIC], "关于精准扶贫对象识别的通知")
+        st, cov, _ = self.call("wang", "GET", "/api/v1/reports/coverage")
+        self.assertEqual({m["code"]: m["title"] for m in cov["missing"]}[SECRET], "精准扶贫资金专项审计意见")
         # timed-test draws never hand out a hidden record
         for seed in range(1, 8):
             st, dr, _ = self.call("ping", "GET", f"/api/v1/timed-tests/draw?n=3&seed={seed}")
