@@ -104,6 +104,7 @@ function showWho() {
   $("who-name").textContent = me.user || "";
   $("who-role").textContent = me.role_cn || me.role || "";
   $("who-purpose").textContent = me.purpose || "未填写";
+  $("who").querySelector(".purpose-now").hidden = !can("search");  // a vendor opens no pages
 }
 
 function enter() {
@@ -477,7 +478,7 @@ async function showApprovals() {
     h += `<tr class="ap-row ap-${esc(x.status)}" data-id="${esc(x.id)}"><td>${esc(x.id)}</td>
       <td><a href="#record=${encodeURIComponent(x.code)}">${esc(x.code)}</a></td><td>${esc(x.title)}</td>
       <td>${esc(x.user)}</td><td>${esc(x.purpose)}</td><td>${esc(when(x.requested))}</td>
-      <td class="ap-status">${esc(AP_STATUS[x.status] || x.status)}</td><td>${act}</td></tr>`;
+      <td class="ap-status ap-${esc(x.status)}">${esc(AP_STATUS[x.status] || x.status)}</td><td>${act}</td></tr>`;
   }
   el.innerHTML = h + '</tbody></table><p id="ap-list-msg" class="error" role="alert"></p>';
 }
@@ -514,8 +515,8 @@ async function showRegister(p) {
     <form id="regform" class="filters">
       <label>用户 <input name="user" size="8" value="${esc(f.user || "")}"></label>
       <label>档号 <input name="code" size="22" value="${esc(f.code || "")}"></label>
-      <label>自 <input name="from" size="8" maxlength="8" pattern="\\d{8}" placeholder="YYYYMMDD" value="${esc(f.from || "")}"></label>
-      <label>至 <input name="to" size="8" maxlength="8" pattern="\\d{8}" placeholder="YYYYMMDD" value="${esc(f.to || "")}"></label>
+      <label>自 <input name="from" size="10" maxlength="8" pattern="\\d{8}" placeholder="YYYYMMDD" value="${esc(f.from || "")}"></label>
+      <label>至 <input name="to" size="10" maxlength="8" pattern="\\d{8}" placeholder="YYYYMMDD" value="${esc(f.to || "")}"></label>
       <button type="submit">查询</button></form>
     <p class="exports">导出：<a href="${esc(link("csv"))}" id="reg-csv">CSV 表格</a>
       <a href="${esc(link("csv") + "&encoding=gb18030")}">CSV（GB18030）</a>

@@ -213,8 +213,15 @@ async function main() {
       ok((r.status === 200 || r.status === 201) && r.json && r.json.bytes === png.length, `PUT the scan of ${code} (${png.length} bytes): ${r.status} ${r.text.slice(0, 200)}`);
     }
 
+    // A vendor's delivery as ingest reports it: one catalog row without scans.
+    const DELIVERY = "2017年第1批";
+    let r = await call("PUT", "/api/v1/deliveries/" + encodeURIComponent(DELIVERY), JSON.stringify({ folder: "/交付/2017-01", catalog: null,
+      scans: { files: 3, items: 3, pages: 3 }, problems: { catalog_rows_without_scans: [{ code: B }] } }), { "Content-Type": "application/json" });
+    ok(r.status === 200 || r.status === 201, `PUT a delivery's account: ${r.status} ${r.text.slice(0, 200)}`);
+
     // Nobody: no session, no token.
-    let r = await fetch(base + "/api/v1/search?q=" + encodeURIComponent(PHRASE));
+
+    r = await fetch(base + "/api/v1/search?q=" + encodeURIComponent(PHRASE));
     ok(r.status === 401, `unauthenticated GET /api/v1/search answers 401 (got ${r.status})`);
     r = await fetch(base + "/healthz");
     ok(r.status === 200, `GET /healthz needs no login (got ${r.status})`);
@@ -248,7 +255,7 @@ async function main() {
     await li.click("#loginform button[type=submit]");
     await li.locator("#who").waitFor({ state: "visible" });
     ok((await li.textContent("#who-name")) === "li" && (await li.textContent("#who-role")) === "档案员",
-      `after login the header shows li（档案员） (got ${await li.textContent("#who")})`);
+      `after login the header shows li（档案员） (got ${(await li.textContent("#who")).replace(/\s+/g, " ")})`);
     ok(await li.locator("#logout").isVisible(), "the header has a 退出 button");
     const liReports = await li.locator("#reports a").allTextContents();
     ok(["数字化率", "目录检查", "统计台账", "利用时效测试", "验收"].every((x) => liReports.includes(x)),
@@ -348,6 +355,13 @@ async function main() {
     ok(true, "a 403 on a scan is shown as 扫描件无法显示：本件须经管理员审批后才能查看页面");
     await li.unroute("**/pages/1/image");
 
+    // The report links open.
+    for (const name of ["数字化率", "统计台账"]) {
+      const href = await li.locator("#reports a", { hasText: name }).getAttribute("href");
+      r = await li.evaluate(async (u) => { const x = await fetch(u); return { s: x.status, t: x.headers.get("Content-Type") || "" }; }, href);
+      ok(r.s === 200 && /html/.test(r.t), `the ${name} link answers a printable page (got ${r.s} ${r.t})`);
+    }
+
     // The use register shows the view.
     await li.click("#nav-views a:text('利用登记')");
     await li.locator("#register").waitFor();
@@ -397,7 +411,7 @@ async function main() {
     ok(await ad.locator("tr.ap-row").first().evaluate((e) => e.classList.contains("ap-pending")), "pending requests come first");
     await shot(ad, "admin-approvals");
     await row.locator(".ap-note").fill("同意查阅");
-    await row.locator("button:text('批准')").click();
+    await row.locator('button[data-decide="1"]').click();
     await until(async () => /已批准/.test(await ad.locator("tr.ap-row", { hasText: H }).locator(".ap-status").textContent()), "the request turns 已批准");
     ok(true, "批准 turns the request 已批准");
     await shot(ad, "admin-approved");
@@ -455,8 +469,19 @@ async function main() {
     ok(await ve.locator("#nav-views a").count() === 0, "the vendor has no search, register or approval pages");
     r = await ve.evaluate(async () => (await fetch("/api/v1/search?q=x")).status);
     ok(r === 403, `the vendor's fetch of /api/v1/search answers 403 (got ${r})`);
-    r = await ve.evaluate(async () => (await fetch("/api/v1/reports/coverage")).status);
-    ok(r === 200, `the vendor may read the coverage report (got ${r})`);
+    const drow = ve.locator("#panel tbody tr", { hasText: DELIVERY });
+    await drow.waitFor();
+    ok(/未通过/.test(await drow.textContent()), "the vendor's 验收 page lists the delivery as 未通过");
+    const fetchLink = (pg, loc) => loc.getAttribute("href").then((u) => pg.evaluate(async (u) => {
+      const x = await fetch(u);
+      return { s: x.status, t: x.headers.get("Content-Type") || "", b: await x.text() };
+    }, u));
+    r = await fetchLink(ve, drow.locator("a", { hasText: "打印页" }));
+    ok(r.s === 200 && /html/.test(r.t) && r.b.includes(DELIVERY), `the vendor opens the delivery's printable acceptance report (got ${r.s} ${r.t})`);
+    r = await fetchLink(ve, ve.locator("#reports a", { hasText: "数字化率" }));
+    ok(r.s === 200 && /html/.test(r.t), `the vendor opens the printable coverage report (got ${r.s} ${r.t} ${r.b.slice(0, 150)})`);
+    r = await ve.evaluate(async (u) => (await fetch(u)).status, rec(A));
+    ok(r === 403, `the vendor's fetch of a record answers 403 (got ${r})`);
     await shot(ve, "vendor");
     await veCtx.close();
 
