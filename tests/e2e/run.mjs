@@ -156,13 +156,16 @@ function startDaemon(dataDir) {
   return { proc, base, stderr: () => stderr };
 }
 
+// SIGTERM, as an operator stops it; how it ended: {code, signal}.
 async function stopDaemon(d) {
-  if (!d || d.proc.exitCode !== null || d.proc.signalCode) return;
-  const gone = new Promise((r) => d.proc.once("exit", r));
-  d.proc.kill("SIGTERM");
-  const t = setTimeout(() => d.proc.kill("SIGKILL"), 15000);
-  await gone;
-  clearTimeout(t);
+  if (d.proc.exitCode === null && !d.proc.signalCode) {
+    const gone = new Promise((r) => d.proc.once("exit", r));
+    d.proc.kill("SIGTERM");
+    const t = setTimeout(() => d.proc.kill("SIGKILL"), 15000);
+    await gone;
+    clearTimeout(t);
+  }
+  return { code: d.proc.exitCode, signal: d.proc.signalCode };
 }
 
 /* ---- the walk ------------------------------------------------------------ */
@@ -173,7 +176,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "indexd-e2e-"));
   const dataDir = path.join(tmp, "index");
   fs.mkdirSync(dataDir);
-  let daemon = null, browser = null;
+  let daemon = null, browser = null, end = null;
   try {
     users(["add", "admin", "--role", "admin"], PASS.admin + "\n", dataDir);
     users(["add", "li", "--role", "archivist"], PASS.li + "\n", dataDir);
@@ -257,6 +260,9 @@ async function main() {
     ok((await li.textContent("#who-name")) === "li" && (await li.textContent("#who-role")) === "档案员",
       `after login the header shows li（档案员） (got ${(await li.textContent("#who")).replace(/\s+/g, " ")})`);
     ok(await li.locator("#logout").isVisible(), "the header has a 退出 button");
+    const cookie = (await liCtx.cookies()).find((c) => c.name === "indexd_session");
+    ok(cookie && cookie.httpOnly && cookie.sameSite === "Strict" && cookie.path === "/",
+      `the session cookie is HttpOnly, SameSite=Strict, Path=/ (got ${JSON.stringify(cookie && { httpOnly: cookie.httpOnly, sameSite: cookie.sameSite, path: cookie.path })})`);
     const liReports = await li.locator("#reports a").allTextContents();
     ok(["数字化率", "目录检查", "统计台账", "利用时效测试", "验收"].every((x) => liReports.includes(x)),
       `an archivist sees every report link (got ${liReports.join("、")})`);
@@ -490,6 +496,7 @@ async function main() {
     await li.locator("#loginform").waitFor({ state: "visible" });
     r = await li.evaluate(async () => (await fetch("/api/v1/me")).status);
     ok(r === 401, `after 退出 the session is gone (GET /api/v1/me answers ${r})`);
+    ok(!(await liCtx.cookies()).some((c) => c.name === "indexd_session" && c.value), "退出 clears the session cookie");
     let msg = "";
     for (let i = 0; i < 8 && !/后再试/.test(msg); i++) {
       await li.fill("#lu", "nobody");
@@ -505,10 +512,13 @@ async function main() {
     await adCtx.close();
   } finally {
     if (browser) await browser.close().catch(() => {});
-    await stopDaemon(daemon);
+    if (daemon) end = await stopDaemon(daemon);
     if (daemon && daemon.stderr().trim()) fs.writeFileSync(path.join(ARTEFACTS, "indexd.stderr.txt"), daemon.stderr());
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  // A crash, or a sanitizer's report at exit (a leak), is a failure too.
+  const why = daemon.stderr().split("\n").filter((l) => /Sanitizer|runtime error|SUMMARY/.test(l)).slice(0, 6).join(" | ");
+  ok(end.code === 0 && !end.signal, `indexd stopped cleanly on SIGTERM (exit ${end.code}${end.signal ? ", " + end.signal : ""}${why ? "; " + why : ""})`);
 }
 
 try {
