@@ -491,9 +491,18 @@ async function main() {
     await shot(ve, "vendor");
     await veCtx.close();
 
-    /* -- li logs out; too many failed logins -------------------------------- */
-    await li.click("#logout");
+    /* -- li logs out (in a second tab); too many failed logins -------------- */
+    const li2 = await liCtx.newPage();
+    await li2.goto(base + "/");
+    await li2.locator("#who").waitFor({ state: "visible" });
+    ok((await li2.textContent("#who-purpose")) === "工作查考：核实搬迁户信息", "a second tab of the session shows its purpose");
+    await li2.click("#logout");
+    await li2.locator("#loginform").waitFor({ state: "visible" });
+    ok((await li2.textContent("#login-msg")) === "已退出。", "退出 shows the login form, 已退出。");
+    await li.click("#nav-views a:text('检索')");
     await li.locator("#loginform").waitFor({ state: "visible" });
+    ok(/会话已结束/.test(await li.textContent("#login-msg")), "the first tab, on its next request, asks to log in again (会话已结束)");
+    await li2.close();
     r = await li.evaluate(async () => (await fetch("/api/v1/me")).status);
     ok(r === 401, `after 退出 the session is gone (GET /api/v1/me answers ${r})`);
     ok(!(await liCtx.cookies()).some((c) => c.name === "indexd_session" && c.value), "退出 clears the session cookie");
