@@ -358,8 +358,18 @@ function approvalBox(r, ap) {
   else h += `<form id="approvalform"><label for="ap-purpose">利用目的</label>
       <input id="ap-purpose" required maxlength="100" size="30" value="${esc(me.purpose || "")}">
       <button type="submit">${st === "denied" ? "重新申请审批" : "申请审批"}</button></form>`;
-  h += '<p id="ap-msg" class="error" role="alert"></p></div>';
+  h += '<p id="ap-note"></p><p id="ap-msg" class="error" role="alert"></p></div>';
   $("pages").innerHTML = h;
+  if (ap.id && st === "denied") showDecisionNote(ap.id);
+}
+
+// Why a request was turned down, from the requester's own list.
+async function showDecisionNote(id) {
+  try {
+    const a = await api("/api/v1/approvals?status=denied");
+    const x = (a.approvals || []).find((y) => y.id === id);
+    if (x && $("ap-note")) $("ap-note").textContent = `${x.decided_by || "管理员"}于 ${when(x.decided)} 不批准${x.note ? "，意见：" + x.note : ""}。`;
+  } catch (e) { /* the status alone */ }
 }
 
 async function loadPages(r, seq) {
@@ -604,6 +614,9 @@ document.addEventListener("click", (e) => {
     e.preventDefault();
     state.offset = Math.max(0, state.offset + (t.id === "next" ? state.limit : -state.limit));
     toHash();
+  } else if (t.closest("#nav-views") && t.hash === location.hash) {
+    e.preventDefault();  // the page already shown: read it again (new requests, new entries)
+    route();
   } else if (t.id === "back") {
     e.preventDefault();
     if (history.length > 1) history.back(); else location.hash = "";

@@ -173,6 +173,7 @@ async function stopDaemon(d) {
 async function main() {
   if (!INDEXD || !fs.existsSync(INDEXD)) throw new Error("set INDEXD to the built indexd binary");
   fs.mkdirSync(ARTEFACTS, { recursive: true });
+  for (const f of fs.readdirSync(ARTEFACTS)) if (/^\d\d-.*\.png$/.test(f)) fs.rmSync(path.join(ARTEFACTS, f));  // a previous run's
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "indexd-e2e-"));
   const dataDir = path.join(tmp, "index");
   fs.mkdirSync(dataDir);
@@ -456,6 +457,27 @@ async function main() {
       return x.status;
     }, apId);
     ok(r === 403, `an evaluator's decision answers 403 (got ${r})`);
+    // ping asks too; the admin says no; ping sees 未批准 and may ask again.
+    await ev.evaluate((c) => { location.hash = "record=" + encodeURIComponent(c); }, H);
+    await ev.locator("#approvalform").waitFor();
+    await ev.fill("#ap-purpose", "评估检查：抽查分户档案");
+    await ev.click("#approvalform button[type=submit]");
+    await until(async () => /待审批/.test(await ev.textContent(".approval .ap-status")), "ping's request is 待审批");
+    await ad.click("#nav-views a:text('审批')");
+    const prow = ad.locator("tr.ap-row", { hasText: "评估检查：抽查分户档案" });
+    await prow.waitFor();
+    ok(await ad.locator("tr.ap-row").first().evaluate((e, t) => e.textContent.includes(t), "评估检查：抽查分户档案"),
+      "clicking 审批 again shows the new pending request first");
+    await prow.locator(".ap-note").fill("非评估抽查范围");
+    await prow.locator('button[data-decide="0"]').click();
+    await until(async () => /未批准/.test(await ad.locator("tr.ap-row", { hasText: "评估检查：抽查分户档案" }).locator(".ap-status").textContent()), "the request turns 未批准");
+    await ev.click("#ap-refresh");
+    await until(async () => /未批准/.test(await ev.textContent(".approval .ap-status")), "ping sees 未批准");
+    ok(/重新申请审批/.test(await ev.textContent("#approvalform")) && await ev.locator("#pages .page-text").count() === 0,
+      "a denied request shows 未批准, no pages, and offers 重新申请审批");
+    await until(async () => /意见：非评估抽查范围/.test(await ev.textContent("#ap-note")), "the admin's note is shown to ping");
+    ok(true, "the requester sees the admin's note (意见：非评估抽查范围)");
+    await shot(ev, "evaluator-denied");
     await evCtx.close();
 
     /* -- the vendor -------------------------------------------------------- */
