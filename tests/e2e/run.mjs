@@ -1,6 +1,6 @@
 // End-to-end test of the web client against the real daemon, in Chromium.
 //
-//   INDEXD=build/indexd/indexd ARTEFACTS=/tmp/e2e node tests/e2e/run.mjs
+//   INDEXD=build/indexd/indexd ARTEFACTS=build/e2e-shots node tests/e2e/run.mjs
 //
 // Makes users with `indexd users`, starts indexd on a free loopback port,
 // loads a few records with page texts, character boxes and scanned images
