@@ -123,10 +123,10 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOu
         const json_t *pP = json_object_get(pAcc, "problems");
         for (size_t i = 0; pChecks && i < sizeof aCheck / sizeof aCheck[0]; i++) {
             json_t *a = json_object_get(pP, aCheck[i].zKey);
-            json_array_append_new(pChecks, json_pack("{s:s,s:s,s:s,s:I,s:O}", "check", aCheck[i].zKey, "title",
+            json_array_append_new(pChecks, json_pack("{s:s,s:s,s:s,s:I,s:o}", "check", aCheck[i].zKey, "title",
                                                      aCheck[i].zTitle, "severity", aCheck[i].fail ? "fail" : "note",
                                                      "count", (json_int_t)json_array_size(a), "items",
-                                                     a ? a : json_array()));
+                                                     a ? json_incref(a) : json_array()));
         }
         json_t *pScans = json_object_get(pAcc, "scans");
         *ppOut = json_pack("{s:s,s:O,s:O,s:b,s:O,s:O,s:o}", "delivery", zName,

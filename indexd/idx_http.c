@@ -317,6 +317,25 @@ static void mask_for(const idx_caller *w, json_t *o)
     if (!w->ids) mask_json(o, 0);
 }
 
+/* Searching by a full ID number would let a caller who may not see ID
+ * numbers confirm them one guess at a time: refused for them. */
+static int id_query_refused(struct MHD_Connection *c, const idx_caller *w, const char *zQ, enum MHD_Result *pRet)
+{
+    if (w->ids || !zQ || !*zQ) return 0;
+    size_t n = strlen(zQ);
+    char *z = px_malloc(n + 1);
+    if (!z) {
+        *pRet = send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+        return 1;
+    }
+    memcpy(z, zQ, n + 1);
+    unsigned nId = idx_mask_ids(z, n, 0);
+    px_free(z);
+    if (!nId) return 0;
+    *pRet = send_refusal(c, PS_FORBIDDEN, "searching by 身份证号 needs the right to see ID numbers; search by name or 档号", 0);
+    return 1;
+}
+
 /* A purpose given with the request (?purpose=…) replaces the session's. */
 static int take_purpose(struct MHD_Connection *c, idx_caller *w, enum MHD_Result *pRet)
 {
@@ -918,6 +937,7 @@ static enum MHD_Result h_page_boxes(idx_http *h, struct MHD_Connection *c, const
     unsigned offset = 0;
     const char *zQ = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
     if (!zQ || !*zQ) return send_error(c, PS_INVALID, "boxes need a query: ?q=…", NULL, 0, "q", 0);
+    if (id_query_refused(c, w, zQ, &ret)) return ret;
     json_t *pData;
     json_t *pPage = stored_page(h, c, w, code, n, 0, &use, &pData, &ret);
     if (!pPage) return ret;
@@ -1058,6 +1078,8 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c, const idx
     req.zQuery = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
     if (req.zQuery && !proto_utf8_valid(req.zQuery, strlen(req.zQuery)))
         return send_error(c, PS_ENCODING, "q is not UTF-8", NULL, 0, "q", 0);
+    enum MHD_Result ret;
+    if (id_query_refused(c, w, req.zQuery, &ret)) return ret;
     for (int f = 0; f < IDX_F__COUNT; f++)
         for (int i = 0; i < req.anFilter[f]; i++) {
             if (!proto_utf8_valid(req.azFilter[f][i], strlen(req.azFilter[f][i])))

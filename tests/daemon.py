@@ -73,9 +73,14 @@ class Daemon:
         return rc
 
     def cleanup(self):
-        self.stop()
+        """Stop (it must exit 0: under the sanitizers a leak or a bug found
+        at exit makes it fail) and remove the temporary data."""
+        running = self.proc is not None
+        rc = self.stop()
         if self.tmp:
             self.tmp.cleanup()
+        if running and rc != 0:
+            raise RuntimeError(f"indexd exited with {rc} at shutdown: {self.stderr[-3000:]}")
 
     def request(self, method, path, body=None, ctype=None, raw=False, token=True, headers=None):
         """Returns (status, parsed JSON or raw bytes, headers).  token: True
