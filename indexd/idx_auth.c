@@ -350,11 +350,11 @@ static long locked_for(idx_auth *p, const char *zKey, time_t now)
     return f && f->until > now ? (long)(f->until - now) : 0;
 }
 
-static void note_failure(idx_auth *p, const char *zKey, time_t now)
+static void note_failure(idx_auth *p, const char *zKey, int max, time_t now)
 {
     fail *f = fail_slot(p, zKey, 1, now);
     if (now - f->first > IDX_LOGIN_WINDOW) f->first = now, f->n = 0;
-    if (++f->n >= IDX_LOGIN_FAILS) f->until = now + IDX_LOGIN_WINDOW;
+    if (++f->n >= max) f->until = now + IDX_LOGIN_WINDOW;
 }
 
 static void random_hex(char *z /* IDX_SID_LEN + 1 */)
@@ -393,8 +393,8 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
 
     pthread_mutex_lock(&p->mu);
     if (!ok) {
-        note_failure(p, zKeyU, now);
-        note_failure(p, zKeyA, now);
+        note_failure(p, zKeyU, IDX_LOGIN_FAILS, now);
+        note_failure(p, zKeyA, IDX_LOGIN_FAILS_ADDR, now);
         pthread_mutex_unlock(&p->mu);
         return PS_UNAUTHORIZED;
     }

@@ -29,7 +29,8 @@ enum {
 #define IDX_USER_MAX 64      /* bytes of a user name */
 #define IDX_PURPOSE_MAX 400  /* bytes of a purpose of use (100 characters) */
 #define IDX_SID_LEN 64       /* hex characters of a session id or CSRF token */
-#define IDX_LOGIN_FAILS 5    /* failures within IDX_LOGIN_WINDOW that lock */
+#define IDX_LOGIN_FAILS 5    /* failures within IDX_LOGIN_WINDOW that lock a name */
+#define IDX_LOGIN_FAILS_ADDR 20 /* … that lock a client address (an office may share one) */
 #define IDX_LOGIN_WINDOW 900 /* seconds */
 
 const char *idx_role_name(int role);    /* "archivist" */

@@ -125,11 +125,17 @@ static void test_users_and_sessions(const char *zDir)
     CHECK_INT(idx_auth_session(p, zSid2, &c), PS_OK);
     CHECK_INT(idx_auth_session(p, "nonsense", &c), PS_UNAUTHORIZED);
 
-    /* five failures lock the name (from any address) and the address */
+    /* five failures lock the name (from any address); twenty lock the address */
     for (int i = 0; i < IDX_LOGIN_FAILS; i++)
         CHECK_INT(idx_auth_login(p, "li", "wrong-password", "10.0.0.2", &c, zSid, &wait), PS_UNAUTHORIZED);
     CHECK_INT(idx_auth_login(p, "li", "li-password", "10.0.0.3", &c, zSid, &wait), PS_TOO_MANY);
     CHECK(wait > 800 && wait <= IDX_LOGIN_WINDOW);
+    CHECK_INT(idx_auth_login(p, "wang", "wang-password", "10.0.0.2", &c, zSid, &wait), PS_OK);
+    for (int i = IDX_LOGIN_FAILS; i < IDX_LOGIN_FAILS_ADDR; i++) {
+        char zName[16];
+        snprintf(zName, sizeof zName, "guess%d", i);
+        CHECK_INT(idx_auth_login(p, zName, "wrong-password", "10.0.0.2", &c, zSid, &wait), PS_UNAUTHORIZED);
+    }
     CHECK_INT(idx_auth_login(p, "wang", "wang-password", "10.0.0.2", &c, zSid, &wait), PS_TOO_MANY);
     CHECK_INT(idx_auth_login(p, "wang", "wang-password", "10.0.0.4", &c, zSid, &wait), PS_OK);
     /* unknown names fail like wrong passwords */

@@ -421,14 +421,19 @@ class AccessTest(unittest.TestCase):
         # approvals survive too
         st, lst, _ = self.call("ad", "GET", "/api/v1/approvals?status=approved")
         self.assertTrue(lst["approvals"])
-        # failed logins are limited: five failures lock the name and the address
+        # failed logins are limited: five failures lock the name, twenty the address
         for i in range(5):
             st, _, _ = self.login("wang", "wrong-%d" % i)
             self.assertEqual(st, 401)
         st, err, h = self.login("wang")
         self.assertEqual((st, err["error"]["status"]), (429, "too_many"))
         self.assertGreater(int(h["Retry-After"]), 800)
-        st, _, _ = self.login("li")  # same address
+        st, _, _ = self.login("li")  # same address, another name: still let in
+        self.assertEqual(st, 200)
+        for i in range(15):
+            st, _, _ = self.login("guess%d" % i, "wrong")
+            self.assertEqual(st, 401)
+        st, _, _ = self.login("li")
         self.assertEqual(st, 429)
         st, _, _ = self.call("wang", "GET", "/api/v1/me")  # tokens are not affected
         self.assertEqual(st, 200)
