@@ -36,6 +36,7 @@ static const struct {
     {"session_idle_minutes", T_INT, 1, 1440, "30", offsetof(idx_config, idleMinutes), NULL, "… or this many minutes after its last request"},
     {"approval_categories", T_STR, 0, 0, "FH", offsetof(idx_config, zApprovalCategories), NULL, "门类 codes whose records need an approval before viewing (comma separated; empty: none)"},
     {"approval_classified", T_INT, 0, 1, "1", offsetof(idx_config, approvalClassified), NULL, "1: records with a 密级 other than 公开 need an approval before viewing"},
+    {"cookie_secure", T_INT, 0, 1, "0", offsetof(idx_config, cookieSecure), NULL, "1: mark the session cookie Secure (when clients reach indexd through an HTTPS proxy)"},
     {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "days an approval lasts"},
 };
 #define N_KEY (sizeof aKey / sizeof aKey[0])

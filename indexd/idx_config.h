@@ -24,6 +24,7 @@ typedef struct {
     char *zApprovalCategories; /* approval_categories: 门类 codes, comma separated */
     long approvalClassified;   /* approval_classified */
     long approvalDays;  /* approval_days */
+    long cookieSecure;  /* cookie_secure */
 } idx_config;
 
 /* Set the defaults. */

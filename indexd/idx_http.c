@@ -48,6 +48,7 @@ struct idx_http {
     int approvalClassified;
     long approvalDays;
     long sessionSec;
+    int cookieSecure;
 };
 
 typedef struct {
@@ -462,7 +463,8 @@ static enum MHD_Result h_login(idx_http *h, struct MHD_Connection *c, req_ctx *r
     }
     json_decref(o);
     IDX_LOG(IDX_LOG_INFO, 0, "login: %s (%s) from %s", w.zUser, idx_role_name(w.role), zAddr);
-    snprintf(zSet, sizeof zSet, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld", zCookie, zSid, h->sessionSec);
+    snprintf(zSet, sizeof zSet, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s", zCookie, zSid, h->sessionSec,
+             h->cookieSecure ? "; Secure" : "");
     return send_with_cookie(c, me_json(&w), zSet);
 }
 
@@ -470,7 +472,7 @@ static enum MHD_Result h_logout(idx_http *h, struct MHD_Connection *c, const idx
 {
     char zSet[128];
     if (w->session) idx_auth_logout(h->pAuth, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, zCookie));
-    snprintf(zSet, sizeof zSet, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", zCookie);
+    snprintf(zSet, sizeof zSet, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", zCookie, h->cookieSecure ? "; Secure" : "");
     return send_with_cookie(c, json_pack("{s:b}", "logged_out", 1), zSet);
 }
 
@@ -1552,6 +1554,7 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
     h->approvalClassified = cfg->approvalClassified != 0;
     h->approvalDays = cfg->approvalDays;
     h->sessionSec = cfg->sessionHours * 3600;
+    h->cookieSecure = cfg->cookieSecure != 0;
     {
         const char *zCats = cfg->zApprovalCategories ? cfg->zApprovalCategories : "";
         size_t n = strlen(zCats) + 3;

@@ -148,6 +148,20 @@ class AccessTest(unittest.TestCase):
         st, _, _ = self.d.request("POST", "/api/v1/login", "not json", "application/json", token=None)
         self.assertEqual(st, 400)
 
+    def test_secure_cookie_behind_https(self):
+        d = Daemon(EXE, extra=["--cookie-secure", "1", "--session-hours", "2"])
+        try:
+            os.makedirs(d.data_dir, exist_ok=True)
+            d.add_user("li", "archivist", PASSWORDS["li"])
+            d.start()
+            st, me, h = d.request("POST", "/api/v1/login", json.dumps({"user": "li", "password": PASSWORDS["li"]}),
+                                  "application/json", token=None)
+            self.assertEqual(st, 200)
+            self.assertIn("; Secure", h["Set-Cookie"])
+            self.assertIn("Max-Age=7200", h["Set-Cookie"])
+        finally:
+            d.cleanup()
+
     def test_users_changed_while_running(self):
         self.d.add_user("zhou", "evaluator", PASSWORDS["zhou"])
         st, me, h = self.login("zhou")
