@@ -906,9 +906,37 @@ static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_c
         return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
     }
     use.zTitle = json_string_value(json_object_get(json_object_get(pData, "r"), "title"));
+    char *zRedacted = NULL;
+    size_t nRedacted = 0;
+    if (!w->ids) {
+        /* ID numbers the page's text holds are blacked out on the scan too */
+        char zKey[16];
+        snprintf(zKey, sizeof zKey, "%u", n);
+        rc = idx_page_image_redacted(zPath, json_object_get(json_object_get(pData, "p"), zKey), &zRedacted, &nRedacted);
+        if (rc != PS_OK) {
+            json_decref(pData);
+            return send_error(c, rc, "cannot prepare the page image", NULL, 0, NULL, 0);
+        }
+    }
     int ok = registered(h, c, w, &use, &ret);
     json_decref(pData);
-    if (!ok) return ret;
+    if (!ok) {
+        free(zRedacted);
+        return ret;
+    }
+    if (zRedacted) {
+        struct MHD_Response *rr = MHD_create_response_from_buffer(nRedacted, zRedacted, MHD_RESPMEM_MUST_FREE);
+        if (!rr) {
+            free(zRedacted);
+            return MHD_NO;
+        }
+        MHD_add_response_header(rr, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+        MHD_add_response_header(rr, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(rr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        ret = MHD_queue_response(c, 200, rr);
+        MHD_destroy_response(rr);
+        return ret;
+    }
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {

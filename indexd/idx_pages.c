@@ -1,12 +1,14 @@
 #define _GNU_SOURCE /* memmem */
 /* Page images on disk and the boxes of a query's hits on a page. */
 #include "idx_pages.h"
+#include "idx_auth.h"
 #include "idx_query.h"
 #include "idx_text.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 
 #include <dirent.h>
+#include <leptonica/allheaders.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -296,4 +298,73 @@ out:
     json_decref(pList);
     *pRc = rc;
     return pOut;
+}
+
+/* ---- ID numbers on the image ------------------------------------------------ */
+
+int idx_page_image_redacted(const char *zPath, const json_t *pPage, char **pz, size_t *pn)
+{
+    *pz = NULL;
+    *pn = 0;
+    const json_t *pText = json_object_get(pPage, "text"), *pBoxes = json_object_get(pPage, "boxes");
+    double w = json_number_value(json_object_get(pPage, "width")), hgt = json_number_value(json_object_get(pPage, "height"));
+    if (!json_is_string(pText) || !json_array_size(pBoxes) || w <= 0 || hgt <= 0) return PS_OK;
+    size_t n = json_string_length(pText);
+    const char *z = json_string_value(pText);
+    char *zMasked = px_malloc(n + 1);
+    if (!zMasked) return PS_NOMEM;
+    memcpy(zMasked, z, n + 1);
+    if (!idx_mask_ids(zMasked, n, 0)) {
+        px_free(zMasked);
+        return PS_OK;
+    }
+    PIX *pix = pixRead(zPath);
+    if (!pix) {
+        px_free(zMasked);
+        return PS_IO;
+    }
+    int fmt = pixGetInputFormat(pix);
+    if (pixGetColormap(pix)) {
+        PIX *q = pixRemoveColormap(pix, REMOVE_CMAP_BASED_ON_SRC);
+        pixDestroy(&pix);
+        if (!(pix = q)) {
+            px_free(zMasked);
+            return PS_IO;
+        }
+    }
+    int depth = pixGetDepth(pix);
+    double sx = pixGetWidth(pix) / w, sy = pixGetHeight(pix) / hgt;
+    size_t i;
+    json_t *b;
+    unsigned nHidden = 0;
+    json_array_foreach(pBoxes, i, b) {
+        json_int_t off = json_integer_value(json_array_get(b, 4));
+        if (off < 0 || (size_t)off >= n || zMasked[off] != '*' || z[off] == '*') continue;
+        /* a little wider than the character: anti-aliased edges too */
+        double x = json_number_value(json_array_get(b, 0)), y = json_number_value(json_array_get(b, 1));
+        double bw = json_number_value(json_array_get(b, 2)), bh = json_number_value(json_array_get(b, 3));
+        BOX *pBox = boxCreate((l_int32)(x * sx) - 2, (l_int32)(y * sy) - 2, (l_int32)(bw * sx + 0.999) + 4,
+                              (l_int32)(bh * sy + 0.999) + 4);
+        if (pBox) {
+            /* black, opaque: 1 bpp sets, grey clears, RGB(A) sets the value */
+            if (depth == 1) pixSetInRect(pix, pBox);
+            else if (depth == 32) pixSetInRectArbitrary(pix, pBox, 0x000000FFu);
+            else pixClearInRect(pix, pBox);
+            boxDestroy(&pBox);
+            nHidden++;
+        }
+    }
+    px_free(zMasked);
+    if (!nHidden) {  /* the number has no boxes (text not from this image) */
+        pixDestroy(&pix);
+        return PS_OK;
+    }
+    l_uint8 *pData = NULL;
+    size_t nData = 0;
+    int rc = fmt == IFF_PNG ? pixWriteMemPng(&pData, &nData, pix, 0.0) : pixWriteMemJpeg(&pData, &nData, pix, 85, 0);
+    pixDestroy(&pix);
+    if (rc != 0 || !pData) return PS_IO;
+    *pz = (char *)pData;
+    *pn = nData;
+    return PS_OK;
 }

@@ -41,4 +41,12 @@ void idx_page_image_remove_all(const char *zDataDir, const char *zCode);
 json_t *idx_page_boxes(const json_t *pPage, const char *zQuery, int *pRc, unsigned *pOffset,
                        char *zErr, size_t nErr);
 
+/* A page image with the hidden digits of the ID numbers in its text (as
+ * idx_mask_ids hides them) blacked out, where the page JSON has their
+ * boxes.  *pz (free()) is the image, re-encoded in its own format, *pn its
+ * length; PS_OK with *pz NULL when there is nothing to hide (send the file
+ * as it is).  PS_IO when the image cannot be read: the caller must then not
+ * send it. */
+int idx_page_image_redacted(const char *zPath, const json_t *pPage, char **pz, size_t *pn);
+
 #endif

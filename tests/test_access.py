@@ -8,10 +8,12 @@ exported as CSV and as the printable 利用登记簿; nothing personal in the lo
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import unittest
 import urllib.parse
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from daemon import Daemon, code_path  # noqa: E402
@@ -26,6 +28,50 @@ SECRET = "Z071-WS·2017-Y-BGS-0002"     # 密级 秘密
 HOUSE = "Z071-FH·2017-Y-BGS-0001"      # a household file: needs approval
 PASSWORDS = {"ad": "admin-pass-1", "li": "li-pass-12", "ping": "ping-pass-1", "ven": "vendor-pass-1",
              "wang": "wang-pass-1", "zhou": "zhou-pass-1"}
+
+
+def png_gray(w, h, rows):
+    """An 8-bit grey PNG from rows of bytes."""
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    raw = b"".join(b"\0" + bytes(r) for r in rows)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def png_pixels(data):
+    """(width, height, rows of grey (or red) values, rows of alpha or None)
+    of an 8-bit grey or RGB(A) PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, = struct.unpack(">I", data[pos:pos + 4])
+        t, d = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        if t == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", d[:10])
+            assert depth == 8, depth
+            bpp = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+        elif t == b"IDAT":
+            idat += d
+        pos += 12 + n
+    raw, rows, alpha, prev, stride = zlib.decompress(idat), [], [], bytearray(w * bpp), w * bpp
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1: line[i] = (line[i] + a) & 255
+            elif f == 2: line[i] = (line[i] + b) & 255
+            elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([line[x * bpp] for x in range(w)])
+        if bpp in (2, 4):
+            alpha.append([line[x * bpp + bpp - 1] for x in range(w)])
+        prev = line
+    return w, h, rows, (alpha if bpp in (2, 4) else None)
 
 
 class AccessTest(unittest.TestCase):
@@ -294,6 +340,47 @@ class AccessTest(unittest.TestCase):
         for who in ("wang", "ad"):
             st, p, _ = self.call(who, "GET", code_path(PUBLIC) + "/pages/1")
             self.assertIn(ID, p["text"], who)
+
+    def test_id_numbers_blacked_out_on_scans(self):
+        code = "Z071-WS·2017-Y-BGS-0005"
+        st, body, _ = self.call("ad", "PUT", code_path(code), json.dumps(
+            {"code": code, "title": "入户核实登记", "author": "x", "date": "20170101", "pages": 1}), "application/json")
+        text = "身份证号" + ID
+        boxes, off = [], 0
+        for i, ch in enumerate(text):   # one 20-pixel cell per character, on a 480 x 40 scan
+            boxes.append([i * 20 + 1, 10, 18, 20, off])
+            off += len(ch.encode("utf-8"))
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/1",
+                             json.dumps({"text": text, "boxes": boxes, "width": 480, "height": 40}), "application/json")
+        self.assertIn(st, (200, 201))
+        png = png_gray(480, 40, [[255] * 480 for _ in range(40)])
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/1/image", png, "image/png")
+        self.assertEqual(st, 200)
+        st, img, h = self.call("li", "GET", code_path(code) + "/pages/1/image", raw=True)
+        self.assertEqual((st, h["Content-Type"]), (200, "image/png"))
+        w, hgt, rows, _ = png_pixels(img)
+        self.assertEqual((w, hgt), (480, 40))
+        for i in range(len(text)):
+            dark = rows[20][i * 20 + 10] < 50
+            hidden = 4 + 6 <= i < 4 + 14   # digits 7-14 of the number
+            self.assertEqual(dark, hidden, i)
+        # with the right to see ID numbers: the scan as stored
+        st, img, _ = self.call("wang", "GET", code_path(code) + "/pages/1/image", raw=True)
+        self.assertEqual(img, png)
+        # a scan with transparency (RGBA): the box is opaque black, not see-through
+        def rgba_png(w, h):
+            def chunk(t, d):
+                return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+            raw = b"".join(b"\0" + b"\xff\xff\xff\x00" * w for _ in range(h))
+            return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)) +
+                    chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/1/image", rgba_png(480, 40), "image/png")
+        st, img, _ = self.call("li", "GET", code_path(code) + "/pages/1/image", raw=True)
+        w, hgt, rows, alpha = png_pixels(img)
+        self.assertLess(rows[20][14 * 20 + 10], 50)
+        if alpha is not None:
+            self.assertEqual(alpha[20][14 * 20 + 10], 255)  # opaque
+            self.assertEqual(alpha[20][2 * 20 + 10], 0)     # the rest as it was
 
     # ---- approvals and purpose -----------------------------------------------
 
