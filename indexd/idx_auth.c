@@ -244,6 +244,7 @@ typedef struct {
 
 #define SESSION_MAX 4096
 #define FAIL_MAX 512
+#define SESSION_PER_USER 16
 
 struct idx_auth {
     pthread_mutex_t mu;
@@ -400,12 +401,24 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
     }
     fail *f = fail_slot(p, zKeyU, 0, now);
     if (f) memset(f, 0, sizeof *f);
-    /* A free or expired slot, else the session idle longest. */
-    session *s = NULL;
+    /* A free or expired slot; a user with SESSION_PER_USER sessions gives
+     * up their own idlest one (so no one can crowd the others out). */
+    session *s = NULL, *pOwn = NULL;
+    unsigned nOwn = 0;
     for (size_t i = 0; i < SESSION_MAX; i++) {
         session *t = &p->aSession[i];
-        if (!t->zSid[0] || t->expires <= now || now - t->last > p->idleSec) { s = t; break; }
-        if (!s || t->last < s->last) s = t;
+        int dead = !t->zSid[0] || t->expires <= now || now - t->last > p->idleSec;
+        if (dead && !s) s = t;
+        if (!dead && strcmp(t->zUser, c.zUser) == 0) {
+            nOwn++;
+            if (!pOwn || t->last < pOwn->last) pOwn = t;
+        }
+    }
+    if (nOwn >= SESSION_PER_USER || !s) s = pOwn;
+    if (!s) {
+        pthread_mutex_unlock(&p->mu);
+        *pRetryAfter = 60;
+        return PS_TOO_MANY;  /* every slot held by other users' live sessions */
     }
     memset(s, 0, sizeof *s);
     random_hex(s->zSid);

@@ -55,6 +55,8 @@ typedef struct {
     char *z;
     size_t n, nAlloc;
     int tooBig;
+    int answered;  /* refused before the body was read: drop the body */
+    size_t cap;    /* largest body of this route */
     double t0;
 } req_ctx;
 
@@ -261,7 +263,8 @@ static int allowed(struct MHD_Connection *c, const idx_caller *w, unsigned perms
 /* Is the record hidden from the caller by its 密级? */
 static int hidden(const idx_caller *w, const json_t *pRec)
 {
-    return idx_clearance_level(json_string_value(json_object_get(pRec, "classification"))) > w->clearance;
+    int level = idx_clearance_level(json_string_value(json_object_get(pRec, "classification")));
+    return level < 0 || level > w->clearance;  /* an unknown 密级: hidden */
 }
 
 static int needs_approval(const idx_http *h, const json_t *pRec)
@@ -329,8 +332,23 @@ static int id_query_refused(struct MHD_Connection *c, const idx_caller *w, const
         *pRet = send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
         return 1;
     }
-    memcpy(z, zQ, n + 1);
-    unsigned nId = idx_mask_ids(z, n, 0);
+    /* full-width digits (０-９) count as digits, as the index folds them */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)zQ[i];
+        if (a == 0xEF && i + 2 < n && (unsigned char)zQ[i + 1] == 0xBC && (unsigned char)zQ[i + 2] >= 0x90 &&
+            (unsigned char)zQ[i + 2] <= 0x99) {
+            z[k++] = (char)('0' + ((unsigned char)zQ[i + 2] - 0x90));
+            i += 2;
+        } else if (a == 0xEF && i + 2 < n && (unsigned char)zQ[i + 1] == 0xBC && (unsigned char)zQ[i + 2] == 0xB8) {
+            z[k++] = 'X';
+            i += 2;
+        } else {
+            z[k++] = zQ[i];
+        }
+    }
+    z[k] = 0;
+    unsigned nId = idx_mask_ids(z, k, 0);
     px_free(z);
     if (!nId) return 0;
     *pRet = send_refusal(c, PS_FORBIDDEN, "searching by 身份证号 needs the right to see ID numbers; search by name or 档号", 0);
@@ -535,6 +553,7 @@ static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ct
                 strcmp(zStatus, "denied") != 0 && strcmp(zStatus, "expired") != 0)
                 return send_error(c, PS_INVALID, "status must be pending, approved, denied or expired", NULL, 0, "status", 0);
             json_t *a = idx_approval_list(h->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w->zUser, zStatus);
+            if (a) mask_for(w, a);
             return send_json(c, 200, a ? json_pack("{s:o}", "approvals", a) : NULL);
         }
         if (!post) return method_not_allowed(c, "GET, POST");
@@ -573,6 +592,7 @@ static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ct
             json_decref(a);
             json_decref(o);
             json_decref(pData);
+            if (pOut) mask_for(w, pOut);
             return send_json(c, 200, pOut);
         }
         rc = idx_approval_request(h->pReg, w, code.zCanonical, json_string_value(json_object_get(pRec, "title")), zPurpose,
@@ -581,6 +601,7 @@ static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ct
         json_decref(pData);
         if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
         IDX_LOG(IDX_LOG_INFO, 0, "approval %lld requested by %s", (long long)json_integer_value(json_object_get(pOut, "id")), w->zUser);
+        mask_for(w, pOut);
         return send_json(c, 201, pOut);
     }
     /* /{id}/decision */
@@ -601,7 +622,36 @@ static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ct
     json_decref(o);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
     IDX_LOG(IDX_LOG_INFO, 0, "approval %ld %s by %s", id, json_is_true(pA) ? "approved" : "denied", w->zUser);
+    mask_for(w, pOut);
     return send_json(c, 200, pOut);
+}
+
+/* A write to a record the caller may not see (its 密级 above theirs)
+ * answers 404 as a read would; a record written with a 密级 above the
+ * caller's clearance is refused.  1 when an answer was queued. */
+static int write_refused(idx_http *h, struct MHD_Connection *c, const idx_caller *w, req_ctx *r,
+                         const proto_code *code, int putRecord, enum MHD_Result *pRet)
+{
+    char zErr[512];
+    int rc;
+    json_t *pData = idx_index_get(h->pIdx, code->zCanonical, &rc, zErr, sizeof zErr);
+    int hide = pData && hidden(w, json_object_get(pData, "r"));
+    json_decref(pData);
+    if (hide) {
+        snprintf(zErr, sizeof zErr, "no record with 档号 %s", code->zCanonical);
+        *pRet = send_error(c, PS_NOT_FOUND, zErr, NULL, 0, NULL, 0);
+        return 1;
+    }
+    if (putRecord && r->z) {
+        json_t *o = json_loadb(r->z, r->n, 0, NULL);
+        int above = o && hidden(w, o);
+        json_decref(o);
+        if (above) {
+            *pRet = send_refusal(c, PS_FORBIDDEN, "a record's 密级 cannot be set above your clearance", 0);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ---- handlers ------------------------------------------------------- */
@@ -989,7 +1039,7 @@ static enum MHD_Result h_page(idx_http *h, struct MHD_Connection *c, req_ctx *r,
     int rc;
     const char *zRest = "";
     if (parse_page_no(zPage, &n, &zRest) != 0) {
-        snprintf(zErr, sizeof zErr, "page number '%.40s' must be a number from 1 to %u", zPage, IDX_PAGE_MAX);
+        snprintf(zErr, sizeof zErr, "the page number must be a number from 1 to %u", IDX_PAGE_MAX);
         return send_error(c, PS_INVALID, zErr, NULL, 0, "page", 0);
     }
     int get = strcmp(zMethod, "GET") == 0;
@@ -1146,6 +1196,7 @@ static enum MHD_Result h_search(idx_http *h, struct MHD_Connection *c, const idx
     req.facetCheck = h->facetCheck;
     req.restricted = 1;
     req.clearance = w->clearance;
+    req.maskIds = !w->ids;
     json_t *pOut = NULL;
     const char *zParam = NULL;
     unsigned offset = 0;
@@ -1192,6 +1243,7 @@ static enum MHD_Result h_timed(idx_http *h, struct MHD_Connection *c, req_ctx *r
                         zErr, sizeof zErr);
     json_decref(pCodes);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "codes", 0);
+    mask_for(w, pOut);
     return send_json(c, 200, pOut);
 }
 
@@ -1351,6 +1403,27 @@ static enum MHD_Result h_register(idx_http *h, struct MHD_Connection *c, const i
     json_t *pOut = NULL;
     int rc = idx_register_list(h->pReg, &f, &pOut, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
+    if (w->clearance < 5) {
+        /* views of records above the caller's 密级: counted, not described */
+        json_t *pSeen = json_object();
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(pOut, "entries"), i, e) {
+            const char *zC = json_string_value(json_object_get(e, "code"));
+            if (!zC || !*zC || !pSeen) continue;
+            json_t *pKnown = json_object_get(pSeen, zC);
+            if (!pKnown) {
+                int rcGet;
+                char zE[256];
+                json_t *pData = idx_index_get(h->pIdx, zC, &rcGet, zE, sizeof zE);
+                pKnown = json_boolean(pData && hidden(w, json_object_get(pData, "r")));
+                json_decref(pData);
+                json_object_set_new(pSeen, zC, pKnown);
+            }
+            if (json_is_true(pKnown)) json_object_set_new(e, "title", json_string("（密级档案，题名不显示）"));
+        }
+        json_decref(pSeen);
+    }
     mask_for(w, pOut);
     if (fmt == 0) return send_json(c, 200, pOut);
     return send_export(h, c, w, IDX_REPORT_REGISTER, "register", NULL, pOut, fmt, gb);
@@ -1418,7 +1491,8 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
 
     if (r->tooBig) {
         char zMsg[128];
-        snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu MiB (max_body_mb)", h->maxBody >> 20);
+        if (r->cap < h->maxBody) snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu bytes", r->cap);
+        else snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu MiB (max_body_mb)", h->maxBody >> 20);
         return send_error(c, PS_TOO_BIG, zMsg, NULL, 0, "body", 0);
     }
     if (strcmp(zUrl, "/healthz") == 0) return get ? h_health(h, c) : method_not_allowed(c, "GET");
@@ -1467,9 +1541,11 @@ static enum MHD_Result route(idx_http *h, struct MHD_Connection *c, const char *
         if (!zPages && strchr(zRest, '/'))
             return send_error(c, PS_NOT_FOUND, "no such route", NULL, 0, NULL, 0);
         if (path_code(c, zRest, nCode, &code, &ret) != 0) return ret;
+        if (zPages && put && write_refused(h, c, w, r, &code, 0, &ret)) return ret;
         if (zPages) return h_page(h, c, r, w, zMethod, &code, zPages + 7);
         if (get) return allowed(c, w, IDX_CAN_SEARCH, &ret) ? h_record_get(h, c, w, &code) : ret;
         if ((put || del) && !allowed(c, w, IDX_CAN_IMPORT, &ret)) return ret;
+        if ((put || del) && write_refused(h, c, w, r, &code, put, &ret)) return ret;
         if (put) return h_record_put(h, c, r, &code);
         if (del) return h_record_delete(h, c, &code);
         return method_not_allowed(c, "GET, PUT, DELETE");
@@ -1492,15 +1568,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         atomic_fetch_add(&h->nInFlight, 1);
         /* Refuse an announced oversized body before reading it. */
         const char *zLen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (zLen && strtoull(zLen, NULL, 10) > h->maxBody) {
+        r->cap = strcmp(zUrl, "/api/v1/login") == 0 ? 4096 : h->maxBody;
+        if (zLen && strtoull(zLen, NULL, 10) > r->cap) {
             r->tooBig = 1;
+            r->answered = 1;
             return route(h, c, zUrl, zMethod, r);
+        }
+        /* a write from an unknown caller is refused before its body is read */
+        if (strncmp(zUrl, "/api/", 5) == 0 && r->cap == h->maxBody && strcmp(zMethod, "GET") != 0 &&
+            strcmp(zMethod, "HEAD") != 0) {
+            idx_caller tmp;
+            enum MHD_Result ret;
+            if (authenticate(h, c, zMethod, &tmp, &ret) != 0) {
+                r->answered = 1;
+                return ret;
+            }
         }
         return MHD_YES;
     }
     if (*pnData) {
-        if (!r->tooBig) {
-            if (r->n + *pnData > h->maxBody) {
+        if (!r->tooBig && !r->answered) {
+            if (r->n + *pnData > r->cap) {
                 r->tooBig = 1;
                 px_free(r->z);
                 r->z = NULL;
@@ -1522,6 +1610,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *pnData = 0;
         return MHD_YES;
     }
+    if (r->answered) return MHD_YES;
     return route(h, c, zUrl, zMethod, r);
 }
 

@@ -91,6 +91,7 @@ static int append_line(int fd, const json_t *o, const char *zPath, char *zErr, s
     char *z = json_dumps(o, JSON_COMPACT);
     if (!z) return PS_NOMEM;
     size_t n = strlen(z);
+    off_t at = lseek(fd, 0, SEEK_END);  /* to take back a partial write */
     z[n] = '\n';  /* json_dumps leaves room: replace the NUL, write n + 1 */
     size_t done = 0;
     int ok = 1;
@@ -102,7 +103,10 @@ static int append_line(int fd, const json_t *o, const char *zPath, char *zErr, s
     }
     free(z);
     if (!ok || fdatasync(fd) != 0) {
-        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
+        int e = errno;
+        /* no half line left for the next entry to be glued onto */
+        if (at >= 0 && ftruncate(fd, at) != 0) IDX_LOG(IDX_LOG_ERROR, 0, "%s: cannot take back a partial line", zPath);
+        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(e));
         return PS_IO;
     }
     return PS_OK;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* memmem */
 /* Search: query translation, the two passes, hits, pages, snippets, facets. */
 #include "idx_search.h"
+#include "idx_auth.h"
 #include "idx_query.h"
 #include "idx_text.h"
 #include "idx_time.h"
@@ -68,6 +69,7 @@ typedef struct {
     int nLeaf, nAlloc;
     int hasNear;        /* a run that can be nearly matched */
     int rc;
+    int maskIds;        /* hide ID numbers before snippets are cut */
 } plan;
 
 static void unit_clear(unit *u)
@@ -758,7 +760,18 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
         zSnip = json_is_string(pTitle) ? json_string_value(pTitle) : "";
         nSnip = strlen(zSnip);
     }
+    char *zMasked = NULL;
+    if (pl->maskIds && (zMasked = px_malloc(nSnip + 1)) != NULL) {
+        /* before the window is cut, or half a number would show */
+        memcpy(zMasked, zSnip, nSnip);
+        zMasked[nSnip] = 0;
+        idx_mask_ids(zMasked, nSnip, 0);
+        zSnip = zMasked;
+    } else if (pl->maskIds) {
+        goto fail;
+    }
     char *zS = make_snippet(pl, zSnip, nSnip, !exact);
+    px_free(zMasked);
     if (!zS) goto fail;
     json_object_set_new(pHit, "snippet", json_string(zS));
     px_free(zS);
@@ -843,6 +856,7 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
         goto out;
     }
     plan_build(&pl, pAst, 1);
+    pl.maskIds = r->maskIds;
     if ((rc = pl.rc) != PS_OK) goto out;
     pFilter = param_filters(r, &rc);
     if (rc != PS_OK) goto out;

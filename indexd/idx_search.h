@@ -25,6 +25,7 @@ typedef struct {
     unsigned facetCheck;           /* matches the facet counts look at, at least */
     int restricted;                /* 1: leave out records whose 密级 is above clearance */
     int clearance;                 /* 0 公开 … 5 绝密 (idx_clearance_level) */
+    int maskIds;                   /* 1: ID numbers masked in snippets */
 } idx_search_req;
 
 /* Name on the wire ("fonds") of a filter, and the lookup the other way. */

@@ -382,6 +382,60 @@ class AccessTest(unittest.TestCase):
             self.assertEqual(alpha[20][14 * 20 + 10], 255)  # opaque
             self.assertEqual(alpha[20][2 * 20 + 10], 0)     # the rest as it was
 
+    def test_review_findings(self):
+        # a hidden record cannot be written (or its existence probed) by one without clearance
+        down = json.dumps({"code": SECRET, "title": "x", "author": "x", "date": "20170101", "classification": "公开"})
+        st, _, _ = self.call("li", "PUT", code_path(SECRET), down, "application/json")
+        self.assertEqual(st, 404)
+        st, _, _ = self.call("li", "DELETE", code_path(SECRET))
+        self.assertEqual(st, 404)
+        st, _, _ = self.call("li", "PUT", code_path(SECRET) + "/pages/1", json.dumps({"text": "x"}), "application/json")
+        self.assertEqual(st, 404)
+        st, r, _ = self.call("ad", "GET", code_path(SECRET))
+        self.assertEqual(r["classification"], "秘密")
+        up = json.dumps({"code": "Z071-WS·2018-Y-BGS-0077", "title": "x", "author": "x", "date": "20180101",
+                         "classification": "机密"})
+        st, _, _ = self.call("li", "PUT", code_path("Z071-WS·2018-Y-BGS-0077"), up, "application/json")
+        self.assertEqual(st, 403)
+        # a snippet window never shows part of an ID number
+        code = "Z071-WS·2017-Y-BGS-0006"
+        self.call("ad", "PUT", code_path(code), json.dumps({"code": code, "title": "片段", "author": "x", "date": "20170101"}),
+                  "application/json")
+        self.call("ad", "PUT", code_path(code) + "/pages/1",
+                  json.dumps({"text": "甲" * 300 + ID + "乙" * 40 + "幸福村" + "丙" * 300}), "application/json")
+        st, a, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote("幸福村"))
+        snip = [h["snippet"] for h in a["hits"] if h["code"] == code][0]
+        self.assertNotIn("9003071", snip)
+        # full-width digits are digits
+        fw = "".join(chr(0xFF10 + int(ch)) for ch in ID)
+        st, _, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote(fw))
+        self.assertEqual(st, 403)
+        # titles in approvals and draws are masked
+        st, req, _ = self.call("li", "POST", "/api/v1/approvals", json.dumps({"code": HOUSE, "purpose": "核对"}),
+                               "application/json")
+        self.assertNotIn(ID, json.dumps(req))
+        st, lst, _ = self.call("li", "GET", "/api/v1/approvals")
+        self.assertNotIn(ID, json.dumps(lst))
+        st, dr, _ = self.call("ping", "GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote(HOUSE))
+        self.assertNotIn(ID, json.dumps(dr))
+        # the register does not describe views of records above the reader's 密级
+        self.call("ad", "GET", code_path(SECRET) + "/pages/1")
+        st, reg, _ = self.call("li", "GET", "/api/v1/register?user=ad&code=" + urllib.parse.quote(SECRET))
+        self.assertTrue(reg["entries"])
+        self.assertEqual({e["title"] for e in reg["entries"]}, {"（密级档案，题名不显示）"})
+        # an unauthenticated write is refused before its body is read; a login body is small
+        import socket
+        host, port = self.d.base.split("//")[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as so:
+            so.sendall(b"POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                       b"Content-Length: 536870000\r\n\r\n")
+            self.assertTrue(so.recv(200).startswith(b"HTTP/1.1 401"))
+        st, err, _ = self.d.request("POST", "/api/v1/login", b"x" * 10000, "application/json", token=None)
+        self.assertEqual(st, 413)
+        # a bad page number is answered with a clear error, whatever bytes it holds
+        st, err, _ = self.call("li", "GET", code_path(PUBLIC) + "/pages/" + urllib.parse.quote("ab" + "中" * 30))
+        self.assertEqual(st, 400)
+
     # ---- approvals and purpose -----------------------------------------------
 
     def test_restricted_record_needs_approval(self):

@@ -311,7 +311,8 @@ class HttpTest(unittest.TestCase):
             # chunked, no length announced: refused once the limit is passed
             c = http.client.HTTPConnection(host, int(port), timeout=30)
             c.request("POST", "/api/v1/records", body=(b"x" * 65536 for _ in range(40)),
-                      headers={"Content-Type": "application/x-ndjson"}, encode_chunked=True)
+                      headers={"Content-Type": "application/x-ndjson", "Authorization": "Bearer " + d.token},
+                      encode_chunked=True)
             r = c.getresponse()
             self.assertEqual(r.status, 413)
             self.assertEqual(json.loads(r.read())["error"]["status"], "too_big")
