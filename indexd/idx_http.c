@@ -974,19 +974,7 @@ static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_c
         free(zRedacted);
         return ret;
     }
-    if (zRedacted) {
-        struct MHD_Response *rr = MHD_create_response_from_buffer(nRedacted, zRedacted, MHD_RESPMEM_MUST_FREE);
-        if (!rr) {
-            free(zRedacted);
-            return MHD_NO;
-        }
-        MHD_add_response_header(rr, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
-        MHD_add_response_header(rr, "X-Content-Type-Options", "nosniff");
-        MHD_add_response_header(rr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        ret = MHD_queue_response(c, 200, rr);
-        MHD_destroy_response(rr);
-        return ret;
-    }
+    if (zRedacted) return send_body(c, 200, zRedacted, nRedacted, zType);
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
