@@ -619,14 +619,19 @@ static int ch_add(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
     return rc;
 }
 
+/* The user a change names, or NULL with zErr saying there is none. */
+static json_t *named_user(json_t *pUsers, const change *c, size_t *pIdx, char *zErr, size_t nErr)
+{
+    json_t *u = user_find(pUsers, c->zName, pIdx);
+    if (!u) snprintf(zErr, nErr, "no user '%s'", c->zName);
+    return u;
+}
+
 static int ch_set(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
-    json_t *u = user_find(pUsers, c->zName, NULL);
-    if (!u) {
-        snprintf(zErr, nErr, "no user '%s'", c->zName);
-        return PS_NOT_FOUND;
-    }
+    json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
+    if (!u) return PS_NOT_FOUND;
     return apply_fields(u, c, zErr, nErr);
 }
 
@@ -634,10 +639,7 @@ static int ch_delete(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
     size_t i;
-    if (!user_find(pUsers, c->zName, &i)) {
-        snprintf(zErr, nErr, "no user '%s'", c->zName);
-        return PS_NOT_FOUND;
-    }
+    if (!named_user(pUsers, c, &i, zErr, nErr)) return PS_NOT_FOUND;
     json_array_remove(json_object_get(pUsers, "users"), i);
     return PS_OK;
 }
@@ -645,11 +647,8 @@ static int ch_delete(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 static int ch_token(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
-    json_t *u = user_find(pUsers, c->zName, NULL);
-    if (!u) {
-        snprintf(zErr, nErr, "no user '%s'", c->zName);
-        return PS_NOT_FOUND;
-    }
+    json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
+    if (!u) return PS_NOT_FOUND;
     if (c->zPurpose && (strlen(c->zPurpose) > IDX_PURPOSE_MAX || !proto_utf8_valid(c->zPurpose, strlen(c->zPurpose)))) {
         snprintf(zErr, nErr, "a purpose is at most 100 characters of UTF-8");
         return PS_INVALID;
@@ -674,11 +673,8 @@ static int ch_token(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 static int ch_revoke(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
-    json_t *u = user_find(pUsers, c->zName, NULL);
-    if (!u) {
-        snprintf(zErr, nErr, "no user '%s'", c->zName);
-        return PS_NOT_FOUND;
-    }
+    json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
+    if (!u) return PS_NOT_FOUND;
     json_t *a = json_object_get(u, "tokens");
     if (!c->zTokenId) {
         json_array_clear(a);

@@ -1263,6 +1263,26 @@ static enum MHD_Result h_delivery(idx_http *h, struct MHD_Connection *c, req_ctx
 static enum MHD_Result send_export(idx_http *h, struct MHD_Connection *c, const idx_caller *w, idx_report_kind k,
                                    const char *zName, const char *zFonds, json_t *pRep, int fmt, int gb);
 
+/* ?format=json|csv|html (0, 1, 2) and ?encoding=utf-8|gb18030 of a report
+ * or the register; -1 after an error answer. */
+static int export_format(struct MHD_Connection *c, int *pFmt, int *pGb, enum MHD_Result *pRet)
+{
+    const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
+    *pFmt = !zFormat || strcmp(zFormat, "json") == 0 ? 0 : strcmp(zFormat, "csv") == 0 ? 1
+          : strcmp(zFormat, "html") == 0 ? 2 : -1;
+    if (*pFmt < 0) {
+        *pRet = send_error(c, PS_INVALID, "format must be json, csv or html", NULL, 0, "format", 0);
+        return -1;
+    }
+    *pGb = zEnc && (strcmp(zEnc, "gb18030") == 0 || strcmp(zEnc, "GB18030") == 0);
+    if (zEnc && !*pGb && strcmp(zEnc, "utf-8") != 0 && strcmp(zEnc, "UTF-8") != 0) {
+        *pRet = send_error(c, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx_caller *w, const char *zName)
 {
     char zErr[512];
@@ -1277,14 +1297,8 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx
     if (!allowed(c, w, k == IDX_REPORT_COVERAGE || k == IDX_REPORT_ACCEPTANCE ? IDX_CAN_VENDOR_REPORTS : IDX_CAN_REPORTS, &ret))
         return ret;
     idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
-    const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
-    int fmt = !zFormat || strcmp(zFormat, "json") == 0 ? 0 : strcmp(zFormat, "csv") == 0 ? 1
-            : strcmp(zFormat, "html") == 0 ? 2 : -1;
-    if (fmt < 0) return send_error(c, PS_INVALID, "format must be json, csv or html", NULL, 0, "format", 0);
-    int gb = zEnc && (strcmp(zEnc, "gb18030") == 0 || strcmp(zEnc, "GB18030") == 0);
-    if (zEnc && !gb && strcmp(zEnc, "utf-8") != 0 && strcmp(zEnc, "UTF-8") != 0)
-        return send_error(c, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
+    int fmt, gb;
+    if (export_format(c, &fmt, &gb, &ret) != 0) return ret;
     if (o.zFonds && (strlen(o.zFonds) > 16 || strspn(o.zFonds, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(o.zFonds)))
         return send_error(c, PS_INVALID, "fonds must be a 全宗号: 1-16 letters and digits", NULL, 0, "fonds", 0);
     /* JSON pages the list of records still to digitize; CSV gives it whole, HTML the first 5000. */
@@ -1375,14 +1389,8 @@ static enum MHD_Result h_register(idx_http *h, struct MHD_Connection *c, const i
     for (int i = 0; i < 2; i++)
         if (azDate[i] && *azDate[i] && (strlen(azDate[i]) != 8 || strspn(azDate[i], "0123456789") != 8))
             return send_error(c, PS_INVALID, "from and to are dates YYYYMMDD", NULL, 0, i ? "to" : "from", 0);
-    const char *zFormat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    const char *zEnc = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "encoding");
-    int fmt = !zFormat || strcmp(zFormat, "json") == 0 ? 0 : strcmp(zFormat, "csv") == 0 ? 1
-            : strcmp(zFormat, "html") == 0 ? 2 : -1;
-    if (fmt < 0) return send_error(c, PS_INVALID, "format must be json, csv or html", NULL, 0, "format", 0);
-    int gb = zEnc && (strcmp(zEnc, "gb18030") == 0 || strcmp(zEnc, "GB18030") == 0);
-    if (zEnc && !gb && strcmp(zEnc, "utf-8") != 0 && strcmp(zEnc, "UTF-8") != 0)
-        return send_error(c, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
+    int fmt, gb;
+    if (export_format(c, &fmt, &gb, &ret) != 0) return ret;
     if (param_uint(c, "offset", 0, 100000000, 0, &f.offset) != 0)
         return send_error(c, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
     if (param_uint(c, "limit", 1, 10000, 100, &f.limit) != 0)

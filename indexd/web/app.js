@@ -425,12 +425,12 @@ document.addEventListener("error", async (e) => {
   if (scan) scan.outerHTML = `<p class="error scan-error">${esc(msg)}</p>`;
 }, true);
 
-document.addEventListener("submit", async (e) => {
-  if (e.target.id !== "approvalform") return;
-  e.preventDefault();
+// After first (an approval request, say): the record read again, with its
+// access, and its pages shown if they may be now.
+async function reloadRecord(first) {
   const r = state.record, seq = state.seq;
   try {
-    await api("/api/v1/approvals", { method: "POST", body: { code: r.code, purpose: $("ap-purpose").value.trim() } });
+    if (first) await first();
     const again = await api("/api/v1/records/" + encodeURIComponent(r.code));
     if (seq !== state.seq) return;
     state.record = again;
@@ -438,19 +438,18 @@ document.addEventListener("submit", async (e) => {
   } catch (err) {
     if ($("ap-msg")) $("ap-msg").textContent = cnError(err);
   }
+}
+
+document.addEventListener("submit", async (e) => {
+  if (e.target.id !== "approvalform") return;
+  e.preventDefault();
+  const r = state.record;
+  await reloadRecord(() => api("/api/v1/approvals", { method: "POST", body: { code: r.code, purpose: $("ap-purpose").value.trim() } }));
 });
 
 document.addEventListener("click", async (e) => {
   if (!e.target.closest("#ap-refresh")) return;
-  const r = state.record, seq = state.seq;
-  try {
-    const again = await api("/api/v1/records/" + encodeURIComponent(r.code));
-    if (seq !== state.seq) return;
-    state.record = again;
-    showPages(again, seq);
-  } catch (err) {
-    if ($("ap-msg")) $("ap-msg").textContent = cnError(err);
-  }
+  await reloadRecord();
 });
 
 /* ---- approvals --------------------------------------------------------- */
