@@ -81,6 +81,23 @@ static enum MHD_Result send_body(struct MHD_Connection *c, unsigned http, char *
     return ret;
 }
 
+/* A JSON answer (releases o), not cached, for the caller to add headers
+ * to and queue; NULL when out of memory. */
+static struct MHD_Response *json_response(json_t *o)
+{
+    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!z) return NULL;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(z);
+        return NULL;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return r;
+}
+
 /* Sends and releases o. */
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned http, json_t *o)
 {
@@ -203,14 +220,8 @@ static const char zCookie[] = "indexd_session";
 /* An answer of status rc with the headers a refusal needs. */
 static enum MHD_Result send_refusal(struct MHD_Connection *c, int rc, const char *zMsg, long retryAfter)
 {
-    json_t *o = proto_error_body(rc, zMsg, NULL, 0, NULL, 0);
-    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!z) return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(z); return MHD_NO; }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    struct MHD_Response *r = json_response(proto_error_body(rc, zMsg, NULL, 0, NULL, 0));
+    if (!r) return MHD_NO;
     if (rc == PS_UNAUTHORIZED) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"indexd\"");
     if (retryAfter > 0) {
         char zS[24];
@@ -430,13 +441,8 @@ static json_t *me_json(const idx_caller *w)
 
 static enum MHD_Result send_with_cookie(struct MHD_Connection *c, json_t *o, const char *zCookieVal)
 {
-    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!z) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(z); return MHD_NO; }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    struct MHD_Response *r = json_response(o);
+    if (!r) return send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
     MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, zCookieVal);
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
@@ -1464,13 +1470,8 @@ static enum MHD_Result h_static(idx_http *h, struct MHD_Connection *c, const cha
 
 static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *zAllow)
 {
-    json_t *o = proto_error_body(PS_METHOD, "method not allowed on this path", NULL, 0, NULL, 0);
-    char *z = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!z) return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(z), z, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(z); return MHD_NO; }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    struct MHD_Response *r = json_response(proto_error_body(PS_METHOD, "method not allowed on this path", NULL, 0, NULL, 0));
+    if (!r) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, zAllow);
     enum MHD_Result ret = MHD_queue_response(c, 405, r);
     MHD_destroy_response(r);
