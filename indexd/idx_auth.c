@@ -70,44 +70,6 @@ int idx_user_name_ok(const char *z)
     return 1;
 }
 
-unsigned idx_mask_ids(char *z, size_t n, int html)
-{
-    size_t aPos[19];
-    unsigned nRun = 0, nMasked = 0;
-    int longRun = 0;
-    for (size_t i = 0; i <= n; i++) {
-        char ch = i < n ? z[i] : 0;
-        if (html && ch == '<') {
-            const char *e = memchr(z + i, '>', n - i);
-            if (e) { i = (size_t)(e - z); continue; }
-        }
-        int digit = ch >= '0' && ch <= '9';
-        int x = (ch == 'X' || ch == 'x') && nRun == 17;
-        if (digit || x) {
-            if (nRun < 19) aPos[nRun++] = i;
-            else longRun = 1;
-            if (!x) continue;
-            /* an X ends a number */
-            i++;
-            ch = i < n ? z[i] : 0;
-            if (ch >= '0' && ch <= '9') longRun = 1;
-            i--;
-            if (!longRun && nRun == 18) {
-                for (int k = 6; k < 14; k++) z[aPos[k]] = '*';
-                nMasked++;
-            }
-            nRun = 0, longRun = 0;
-            continue;
-        }
-        if (nRun == 18 && !longRun) {
-            for (int k = 6; k < 14; k++) z[aPos[k]] = '*';
-            nMasked++;
-        }
-        nRun = 0, longRun = 0;
-    }
-    return nMasked;
-}
-
 void idx_iso_time(time_t t, char *z, size_t n)
 {
     struct tm tm;

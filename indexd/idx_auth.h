@@ -47,11 +47,6 @@ const char *idx_clearance_name(int level);
  * control characters or any of "'<>&/\:; */
 int idx_user_name_ok(const char *zName);
 
-/* Mask 18-digit ID numbers (17 digits then a digit or X) in place: digits
- * 7-14 become '*'.  With html, <…> tags inside a number are skipped over
- * (a snippet's <mark>).  Runs of more than 18 digits are left alone.
- * Returns the numbers masked. */
-unsigned idx_mask_ids(char *z, size_t n, int html);
 
 /* The caller of one request. */
 typedef struct {

@@ -9,6 +9,7 @@
 #include "idx_export.h"
 #include "idx_report.h"
 #include "idx_log.h"
+#include "idx_mask.h"
 #include "idx_pages.h"
 #include "idx_search.h"
 #include "idx_time.h"
@@ -291,77 +292,16 @@ static int needs_approval(const idx_http *h, const json_t *pRec)
     return 0;
 }
 
-/* Mask ID numbers in every string of o (in place), unless the caller may
- * see them.  Keys in azHtml hold HTML (snippets). */
-static void mask_json(json_t *o, int html)
-{
-    size_t i;
-    const char *zKey;
-    json_t *v;
-    if (json_is_object(o)) {
-        json_object_foreach(o, zKey, v) {
-            if (json_is_string(v)) {
-                size_t n = json_string_length(v);
-                char *z = px_malloc(n + 1);
-                if (!z) continue;
-                memcpy(z, json_string_value(v), n + 1);
-                if (idx_mask_ids(z, n, html || strcmp(zKey, "snippet") == 0)) json_string_setn_nocheck(v, z, n);
-                px_free(z);
-            } else {
-                mask_json(v, html);
-            }
-        }
-    } else if (json_is_array(o)) {
-        json_array_foreach(o, i, v) {
-            if (json_is_string(v)) {
-                size_t n = json_string_length(v);
-                char *z = px_malloc(n + 1);
-                if (!z) continue;
-                memcpy(z, json_string_value(v), n + 1);
-                if (idx_mask_ids(z, n, html)) json_string_setn_nocheck(v, z, n);
-                px_free(z);
-            } else {
-                mask_json(v, html);
-            }
-        }
-    }
-}
-
 static void mask_for(const idx_caller *w, json_t *o)
 {
-    if (!w->ids) mask_json(o, 0);
+    if (!w->ids) idx_mask_json(o);
 }
 
 /* Searching by a full ID number would let a caller who may not see ID
  * numbers confirm them one guess at a time: refused for them. */
 static int id_query_refused(struct MHD_Connection *c, const idx_caller *w, const char *zQ, enum MHD_Result *pRet)
 {
-    if (w->ids || !zQ || !*zQ) return 0;
-    size_t n = strlen(zQ);
-    char *z = px_malloc(n + 1);
-    if (!z) {
-        *pRet = send_error(c, PS_NOMEM, NULL, NULL, 0, NULL, 0);
-        return 1;
-    }
-    /* full-width digits (０-９) count as digits, as the index folds them */
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char a = (unsigned char)zQ[i];
-        if (a == 0xEF && i + 2 < n && (unsigned char)zQ[i + 1] == 0xBC && (unsigned char)zQ[i + 2] >= 0x90 &&
-            (unsigned char)zQ[i + 2] <= 0x99) {
-            z[k++] = (char)('0' + ((unsigned char)zQ[i + 2] - 0x90));
-            i += 2;
-        } else if (a == 0xEF && i + 2 < n && (unsigned char)zQ[i + 1] == 0xBC && (unsigned char)zQ[i + 2] == 0xB8) {
-            z[k++] = 'X';
-            i += 2;
-        } else {
-            z[k++] = zQ[i];
-        }
-    }
-    z[k] = 0;
-    unsigned nId = idx_mask_ids(z, k, 0);
-    px_free(z);
-    if (!nId) return 0;
+    if (w->ids || !zQ || !*zQ || !idx_mask_query_refused(zQ)) return 0;
     *pRet = send_refusal(c, PS_FORBIDDEN, "searching by 身份证号 needs the right to see ID numbers; search by name or 档号", 0);
     return 1;
 }

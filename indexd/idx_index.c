@@ -191,8 +191,9 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     snprintf(zId, sizeof zId, IDX_PFX_ID "%s", r->az[PF_CODE]);
     if ((rc = xw_doc_add_boolean(pDoc, zId)) != PS_OK) goto out;
     static const struct { int f; const char *zPrefix; } aBool[] = {
-        {PF_FONDS, "XF"}, {PF_CATEGORY, "XC"}, {PF_YEAR, "Y"}, {PF_RETENTION, "XR"},
-        {PF_ORG, "XO"}, {PF_CARRIER, "XK"}, {PF_CLASSIFICATION, "XM"}, {PF_PARENT, "XP"},
+        {PF_FONDS, IDX_PFX_FONDS}, {PF_CATEGORY, IDX_PFX_CATEGORY}, {PF_YEAR, IDX_PFX_YEAR},
+        {PF_RETENTION, IDX_PFX_RETENTION}, {PF_ORG, IDX_PFX_ORG}, {PF_CARRIER, IDX_PFX_CARRIER},
+        {PF_CLASSIFICATION, IDX_PFX_CLASSIFICATION}, {PF_PARENT, IDX_PFX_PARENT},
     };
     for (size_t i = 0; i < sizeof aBool / sizeof aBool[0]; i++)
         if ((rc = add_bool(pDoc, aBool[i].zPrefix, r->az[aBool[i].f])) != PS_OK) goto out;
@@ -205,9 +206,9 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     for (size_t i = 0; i < sizeof aVal / sizeof aVal[0]; i++)
         if ((rc = set_value(pDoc, aVal[i].slot, r->az[aVal[i].f])) != PS_OK) goto out;
 
-    if ((rc = index_field(&bag, &form, r->az[PF_TITLE], "S", "\x1E" IDX_TAG_TITLE)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], "A", "\x1E" IDX_TAG_AUTHOR)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], "XN", "\x1E" IDX_TAG_DOCNO)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_TITLE], IDX_PFX_TITLE, "\x1E" IDX_TAG_TITLE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], IDX_PFX_AUTHOR, "\x1E" IDX_TAG_AUTHOR)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], IDX_PFX_DOCNO, "\x1E" IDX_TAG_DOCNO)) != PS_OK) goto out;
     if ((rc = index_field(&bag, &form, r->az[PF_NOTE], NULL, "\x1E" IDX_TAG_NOTE)) != PS_OK) goto out;
     /* Pages stored, and how many from page 1 without a gap: a record is
      * digitized when these reach its 页数 (reports). */

@@ -8,6 +8,7 @@
 #ifndef IDX_INDEX_H
 #define IDX_INDEX_H
 
+#include "idx_schema.h"
 #include "proto_record.h"
 #include "xw.h"
 
@@ -15,28 +16,6 @@
 
 typedef struct idx_index idx_index;
 
-/* Value slots and term prefixes, shared with the query side. */
-enum {
-    IDX_SLOT_DATE = 0, IDX_SLOT_YEAR = 1, IDX_SLOT_FONDS = 2, IDX_SLOT_CATEGORY = 3,
-    IDX_SLOT_RETENTION = 4, IDX_SLOT_CARRIER = 5, IDX_SLOT_CLASSIFICATION = 6,
-    IDX_SLOT_ORG = 7, IDX_SLOT_CODE = 8,
-    IDX_SLOT_FORM = 9, /* the search form of the record, see below */
-    IDX_SLOT_PAGES = 10,   /* 页数 as the catalog gives it ("" unknown) */
-    IDX_SLOT_SCANNED = 11, /* pages stored without a gap from page 1 */
-    IDX_SLOT_STORED = 12,  /* pages stored */
-};
-/* The search form of a record (idx_text.h) is kept in a value slot so that a
- * phrase can be checked without parsing the stored JSON: one section per
- * field, each "\x1E" + tag + form, a page's tag followed by its number and
- * "\x1D"; the tags are upper case, which no form contains, so nothing
- * matches across sections. */
-#define IDX_TAG_TITLE "S"
-#define IDX_TAG_AUTHOR "A"
-#define IDX_TAG_DOCNO "N"
-#define IDX_TAG_NOTE "O"
-#define IDX_TAG_PAGE "P"
-#define IDX_PFX_ID "Q"
-#define IDX_PAGE_MAX 65535u  /* pages of one record */
 
 typedef struct {
     int nShard;          /* 1..16 */

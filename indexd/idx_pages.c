@@ -1,7 +1,7 @@
 #define _GNU_SOURCE /* memmem */
 /* Page images on disk and the boxes of a query's hits on a page. */
 #include "idx_pages.h"
-#include "idx_auth.h"
+#include "idx_mask.h"
 #include "idx_query.h"
 #include "idx_text.h"
 #include "proto_alloc.h"
@@ -314,7 +314,7 @@ int idx_page_image_redacted(const char *zPath, const json_t *pPage, char **pz, s
     char *zMasked = px_malloc(n + 1);
     if (!zMasked) return PS_NOMEM;
     memcpy(zMasked, z, n + 1);
-    if (!idx_mask_ids(zMasked, n, 0)) {
+    if (!idx_mask_text(zMasked, n, 0)) {
         px_free(zMasked);
         return PS_OK;
     }

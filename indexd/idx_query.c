@@ -1,5 +1,6 @@
 /* Recursive-descent parser of the archivists' query language. */
 #include "idx_query.h"
+#include "idx_schema.h"
 #include "idx_search.h"
 #include "idx_text.h"
 #include "proto_alloc.h"
@@ -27,18 +28,18 @@ static const struct {
     const char *zPrefix;
     int filter;
 } aFieldName[] = {
-    {"题名", "S", -1}, {"title", "S", -1},
-    {"责任者", "A", -1}, {"author", "A", -1},
-    {"文号", "XN", -1}, {"文件编号", "XN", -1}, {"doc_no", "XN", -1},
+    {"题名", IDX_PFX_TITLE, -1}, {"title", IDX_PFX_TITLE, -1},
+    {"责任者", IDX_PFX_AUTHOR, -1}, {"author", IDX_PFX_AUTHOR, -1},
+    {"文号", IDX_PFX_DOCNO, -1}, {"文件编号", IDX_PFX_DOCNO, -1}, {"doc_no", IDX_PFX_DOCNO, -1},
     {"全文", "", -1}, {"text", "", -1},
-    {"年度", "Y", IDX_F_YEAR}, {"year", "Y", IDX_F_YEAR},
-    {"全宗", "XF", IDX_F_FONDS}, {"全宗号", "XF", IDX_F_FONDS}, {"fonds", "XF", IDX_F_FONDS},
-    {"门类", "XC", IDX_F_CATEGORY}, {"category", "XC", IDX_F_CATEGORY},
-    {"保管期限", "XR", IDX_F_RETENTION}, {"retention", "XR", IDX_F_RETENTION},
-    {"载体", "XK", IDX_F_CARRIER}, {"carrier", "XK", IDX_F_CARRIER},
-    {"密级", "XM", IDX_F_CLASSIFICATION}, {"classification", "XM", IDX_F_CLASSIFICATION},
-    {"机构", "XO", IDX_F_ORG}, {"org", "XO", IDX_F_ORG},
-    {"档号", "Q", IDX_F__COUNT}, {"code", "Q", IDX_F__COUNT},
+    {"年度", IDX_PFX_YEAR, IDX_F_YEAR}, {"year", IDX_PFX_YEAR, IDX_F_YEAR},
+    {"全宗", IDX_PFX_FONDS, IDX_F_FONDS}, {"全宗号", IDX_PFX_FONDS, IDX_F_FONDS}, {"fonds", IDX_PFX_FONDS, IDX_F_FONDS},
+    {"门类", IDX_PFX_CATEGORY, IDX_F_CATEGORY}, {"category", IDX_PFX_CATEGORY, IDX_F_CATEGORY},
+    {"保管期限", IDX_PFX_RETENTION, IDX_F_RETENTION}, {"retention", IDX_PFX_RETENTION, IDX_F_RETENTION},
+    {"载体", IDX_PFX_CARRIER, IDX_F_CARRIER}, {"carrier", IDX_PFX_CARRIER, IDX_F_CARRIER},
+    {"密级", IDX_PFX_CLASSIFICATION, IDX_F_CLASSIFICATION}, {"classification", IDX_PFX_CLASSIFICATION, IDX_F_CLASSIFICATION},
+    {"机构", IDX_PFX_ORG, IDX_F_ORG}, {"org", IDX_PFX_ORG, IDX_F_ORG},
+    {"档号", IDX_PFX_ID, IDX_F__COUNT}, {"code", IDX_PFX_ID, IDX_F__COUNT},
 };
 
 /* Character position (1-based) of byte i. */

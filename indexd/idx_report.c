@@ -145,7 +145,7 @@ static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_
     xw_query *q = NULL;
     if (zFonds && *zFonds) {
         char zTerm[64];
-        snprintf(zTerm, sizeof zTerm, "XF%s", zFonds);
+        snprintf(zTerm, sizeof zTerm, IDX_PFX_FONDS "%s", zFonds);
         q = xw_q_term(zTerm, strlen(zTerm));
     } else {
         q = xw_q_all();

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE /* memmem */
 /* Search: query translation, the two passes, hits, pages, snippets, facets. */
 #include "idx_search.h"
-#include "idx_auth.h"
+#include "idx_mask.h"
 #include "idx_query.h"
 #include "idx_text.h"
 #include "idx_time.h"
@@ -22,7 +22,8 @@
 
 static const char *const azFilterName[IDX_F__COUNT] = {
     "fonds", "category", "year", "retention", "carrier", "classification", "org"};
-static const char *const azFilterPrefix[IDX_F__COUNT] = {"XF", "XC", "Y", "XR", "XK", "XM", "XO"};
+static const char *const azFilterPrefix[IDX_F__COUNT] = {IDX_PFX_FONDS, IDX_PFX_CATEGORY, IDX_PFX_YEAR, IDX_PFX_RETENTION,
+                                                        IDX_PFX_CARRIER, IDX_PFX_CLASSIFICATION, IDX_PFX_ORG};
 static const unsigned aFacetSlot[] = {IDX_SLOT_FONDS, IDX_SLOT_CATEGORY, IDX_SLOT_YEAR,
                                       IDX_SLOT_RETENTION, IDX_SLOT_CARRIER, IDX_SLOT_CLASSIFICATION};
 static const char *const azFacetName[] = {"fonds", "category", "year", "retention", "carrier",
@@ -262,9 +263,9 @@ static int leaf_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsig
 
 static char tag_of(const char *zPrefix)
 {
-    if (strcmp(zPrefix, "S") == 0) return IDX_TAG_TITLE[0];
-    if (strcmp(zPrefix, "A") == 0) return IDX_TAG_AUTHOR[0];
-    if (strcmp(zPrefix, "XN") == 0) return IDX_TAG_DOCNO[0];
+    if (strcmp(zPrefix, IDX_PFX_TITLE) == 0) return IDX_TAG_TITLE[0];
+    if (strcmp(zPrefix, IDX_PFX_AUTHOR) == 0) return IDX_TAG_AUTHOR[0];
+    if (strcmp(zPrefix, IDX_PFX_DOCNO) == 0) return IDX_TAG_DOCNO[0];
     return 0;
 }
 
@@ -558,7 +559,7 @@ static xw_query *cleared(xw_query *q, const idx_search_req *r, int *pRc)
     qlist l = {0};
     for (int lv = r->clearance < 0 ? 1 : r->clearance + 1; lv <= 5; lv++) {
         char zTerm[32];
-        snprintf(zTerm, sizeof zTerm, "XM%s", azLevel[lv]);
+        snprintf(zTerm, sizeof zTerm, IDX_PFX_CLASSIFICATION "%s", azLevel[lv]);
         if (ql_push(&l, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
     }
     xw_query *pHide = ql_combine(pRc, &l, XW_OR);
@@ -765,7 +766,7 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
         /* before the window is cut, or half a number would show */
         memcpy(zMasked, zSnip, nSnip);
         zMasked[nSnip] = 0;
-        idx_mask_ids(zMasked, nSnip, 0);
+        idx_mask_text(zMasked, nSnip, 0);
         zSnip = zMasked;
     } else if (pl->maskIds) {
         goto fail;

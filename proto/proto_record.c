@@ -96,6 +96,32 @@ int proto_utf8_valid(const char *zIn, size_t n)
     return 1;
 }
 
+int proto_text_check(const char *zIn, size_t n, size_t *pOffset)
+{
+    const unsigned char *z = (const unsigned char *)zIn;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = z[i];
+        size_t k = 0;
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+                if (pOffset) *pOffset = i;
+                return PS_INVALID;
+            }
+            i++;
+            continue;
+        }
+        /* one multi-byte character: the same rules as proto_utf8_valid */
+        k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (!k || i + k > n || !proto_utf8_valid((const char *)z + i, k)) {
+            if (pOffset) *pOffset = i;
+            return PS_ENCODING;
+        }
+        i += k;
+    }
+    return PS_OK;
+}
+
 #define PROBLEM(p, f, ...) do { (p)->field = (f); snprintf((p)->zReason, sizeof (p)->zReason, __VA_ARGS__); } while (0)
 
 static int parse_uint(const char *z, long max, long *pOut)

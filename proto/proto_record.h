@@ -79,4 +79,11 @@ int proto_record_from_json(proto_record *r, const json_t *pObj, proto_problem *p
 /* Check that z is well-formed UTF-8 of n bytes.  Returns 1 if it is. */
 int proto_utf8_valid(const char *z, size_t n);
 
+/* Text a caller hands over (a field, a page, a purpose, a note): well-formed
+ * UTF-8 holding no NUL and no other control character than TAB, LF and CR
+ * (C0 and DEL).  Returns PS_OK, PS_ENCODING (not UTF-8) or PS_INVALID (a
+ * control character), with the 0-based offset of the first bad byte in
+ * *pOffset (may be NULL). */
+int proto_text_check(const char *z, size_t n, size_t *pOffset);
+
 #endif
