@@ -25,6 +25,8 @@ typedef struct {
     long approvalClassified;   /* approval_classified */
     long approvalDays;  /* approval_days */
     long cookieSecure;  /* cookie_secure */
+    long maxBufferedMb; /* max_buffered_mb */
+    long perIpConnections; /* per_ip_connections */
 } idx_config;
 
 /* Set the defaults. */

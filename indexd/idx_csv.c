@@ -83,6 +83,7 @@ static long set_add(code_set *s, const char *z, long line)
 
 typedef struct {
     idx_index *pIdx;
+    const idx_guard *pGuard; /* the writer's rules, per row */
     int rc;                 /* a fatal error stops the import */
     char *zErr;
     size_t nErr;
@@ -104,11 +105,15 @@ typedef struct {
     code_set seen;
     proto_record aRec[BATCH];
     int aDup[BATCH];
+    long aLine[BATCH];
     idx_put_item aItem[BATCH];
     int nBatch;
 } import_state;
 
-/* Write the rows collected so far. */
+static void report(json_t *pList, unsigned long *pCount, long line, int field, const char *zReason);
+
+/* Write the rows collected so far.  A row the guard or the index refuses
+ * is rejected with its own line; the others are written. */
 static void flush_batch(import_state *s)
 {
     char zMsg[256];
@@ -117,18 +122,26 @@ static void flush_batch(import_state *s)
         memset(&s->aItem[i], 0, sizeof s->aItem[i]);
         s->aItem[i].r = &s->aRec[i];
     }
-    int rc = idx_index_put_batch(s->pIdx, s->aItem, (size_t)s->nBatch, 0, zMsg, sizeof zMsg);
-    if (rc != PS_OK) {
-        /* The index failing is not the rows' fault: stop, say so. */
-        snprintf(s->zErr, s->nErr, "line %ld: %s", s->rowLine, zMsg);
-        s->rc = rc;
-        s->fatalLine = s->rowLine;
-    } else {
-        for (int i = 0; i < s->nBatch; i++) {
-            if (s->aDup[i]) continue;
-            s->nImported++;
-            s->nReplaced += s->aItem[i].replaced != 0;
+    int rc = idx_index_put_batch(s->pIdx, s->aItem, (size_t)s->nBatch, 0, s->pGuard, zMsg, sizeof zMsg);
+    for (int i = 0; i < s->nBatch; i++) {
+        if (s->aItem[i].rc == PS_NOMEM && rc == PS_OK) {
+            rc = PS_NOMEM;
+            snprintf(zMsg, sizeof zMsg, "out of memory");
         }
+        if (s->aItem[i].rc != PS_OK) {
+            report(s->pRejected, &s->nRejected, s->aLine[i], s->aItem[i].rc == PS_FORBIDDEN ? PF_CLASSIFICATION : -1,
+                   s->aItem[i].zErr);
+            continue;
+        }
+        if (s->aDup[i]) continue;
+        s->nImported++;
+        s->nReplaced += s->aItem[i].replaced != 0;
+    }
+    if (rc != PS_OK) {
+        /* not one row's fault: stop, say so */
+        snprintf(s->zErr, s->nErr, "line %ld: %s (%lu rows were written before)", s->aLine[0], zMsg, s->nImported);
+        s->rc = rc;
+        s->fatalLine = s->aLine[0];
     }
     for (int i = 0; i < s->nBatch; i++) proto_record_clear(&s->aRec[i]);
     s->nBatch = 0;
@@ -255,6 +268,7 @@ static void data_row(import_state *s)
     }
     s->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
     s->aDup[s->nBatch] = prev > 0;
+    s->aLine[s->nBatch] = s->rowLine;
     if (++s->nBatch == BATCH) flush_batch(s);
     return;
 oom:
@@ -291,23 +305,23 @@ static void on_row(int term, void *ctx)
     s->rowLine = s->line + 1;  /* the next row starts on the next line */
 }
 
-static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, idx_csv_row_fn xRow,
-                     void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr);
+static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard,
+                     idx_csv_row_fn xRow, void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr);
 
-int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, json_t **ppResult, long *pLine,
-                   char *zErr, size_t nErr)
+int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard, json_t **ppResult,
+                   long *pLine, char *zErr, size_t nErr)
 {
-    return parse_csv(p, zIn, nIn, listRecords, NULL, NULL, ppResult, pLine, zErr, nErr);
+    return parse_csv(p, zIn, nIn, listRecords, pGuard, NULL, NULL, ppResult, pLine, zErr, nErr);
 }
 
 int idx_csv_scan(const char *zIn, size_t nIn, idx_csv_row_fn xRow, void *pCtx, json_t **ppResult, long *pLine,
                  char *zErr, size_t nErr)
 {
-    return parse_csv(NULL, zIn, nIn, 0, xRow, pCtx, ppResult, pLine, zErr, nErr);
+    return parse_csv(NULL, zIn, nIn, 0, NULL, xRow, pCtx, ppResult, pLine, zErr, nErr);
 }
 
-static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, idx_csv_row_fn xRow,
-                     void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr)
+static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard,
+                     idx_csv_row_fn xRow, void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr)
 {
     struct csv_parser csv;
     char *z = NULL;
@@ -331,6 +345,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     csv_set_realloc_func(&csv, px_realloc);
     csv_set_free_func(&csv, px_free);
     pS->pIdx = p;
+    pS->pGuard = pGuard;
     pS->xRow = xRow;
     pS->pRowCtx = pRowCtx;
     pS->rc = PS_OK;

@@ -18,8 +18,8 @@
  * rows (pages absent when the row has no 页数).  A file
  * that can't be read at all (no 档号 column, bad encoding) is an error with
  * zErr set and *pLine the line at fault (0 if none). */
-int idx_csv_import(idx_index *p, const char *z, size_t n, int listRecords, json_t **ppResult, long *pLine,
-                   char *zErr, size_t nErr);
+int idx_csv_import(idx_index *p, const char *z, size_t n, int listRecords, const idx_guard *pGuard, json_t **ppResult,
+                   long *pLine, char *zErr, size_t nErr);
 
 /* Scan mode, for the catalog audit: every data row as written (its fields
  * set from the columns, nothing checked, completed or stored) goes to xRow

@@ -1,5 +1,7 @@
 /* The index: shards, the write path and per-thread readers. */
 #include "idx_index.h"
+#include "idx_file.h"
+#include "idx_log.h"
 #include "idx_text.h"
 #include "idx_time.h"
 #include "proto_alloc.h"
@@ -21,6 +23,7 @@ typedef struct {
     xw_wdb *pDb;
     unsigned nPending;
     double lastWriteMs;  /* monotonic time of the last change */
+    unsigned long long firstPending; /* sequence number of the oldest uncommitted write, 0 none (muSeq) */
 } idx_shard;
 
 typedef struct thread_reader {
@@ -46,6 +49,8 @@ struct idx_index {
     pthread_mutex_t muStop;
     pthread_cond_t cvStop;
     int stop;
+    pthread_mutex_t muSeq;         /* guards seq and the shards' firstPending */
+    unsigned long long seq;        /* the last write's number */
 };
 
 
@@ -209,7 +214,7 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     if ((rc = index_field(&bag, &form, r->az[PF_TITLE], IDX_PFX_TITLE, "\x1E" IDX_TAG_TITLE)) != PS_OK) goto out;
     if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], IDX_PFX_AUTHOR, "\x1E" IDX_TAG_AUTHOR)) != PS_OK) goto out;
     if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], IDX_PFX_DOCNO, "\x1E" IDX_TAG_DOCNO)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_NOTE], NULL, "\x1E" IDX_TAG_NOTE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &form, r->az[PF_NOTE], IDX_PFX_NOTE, "\x1E" IDX_TAG_NOTE)) != PS_OK) goto out;
     /* Pages stored, and how many from page 1 without a gap: a record is
      * digitized when these reach its 页数 (reports). */
     {
@@ -349,6 +354,7 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
     p->commitDelayMs = o->commitDelayMs ? o->commitDelayMs : 1000;
     pthread_mutex_init(&p->muReaders, NULL);
     pthread_mutex_init(&p->muStop, NULL);
+    pthread_mutex_init(&p->muSeq, NULL);
     pthread_cond_init(&p->cvStop, NULL);
     if (pthread_key_create(&p->key, reader_forget) != 0) {
         px_free(p->zDir);
@@ -402,6 +408,7 @@ void idx_index_close(idx_index *p)
     pthread_key_delete(p->key);
     pthread_mutex_destroy(&p->muReaders);
     pthread_mutex_destroy(&p->muStop);
+    pthread_mutex_destroy(&p->muSeq);
     pthread_cond_destroy(&p->cvStop);
     px_free(p->zDir);
     px_free(p);
@@ -428,19 +435,73 @@ static int shard_commit_locked(idx_index *p, idx_shard *s, char *zErr, size_t nE
     int rc = xw_wdb_commit(s->pDb, zErr, nErr);
     if (rc == PS_OK) {
         s->nPending = 0;
+        pthread_mutex_lock(&p->muSeq);
+        s->firstPending = 0;
+        pthread_mutex_unlock(&p->muSeq);
         atomic_fetch_add(&p->gen, 1);
     }
     return rc;
 }
 
+/* A change was made to shard s (its lock held): number it. */
+static void note_write(idx_index *p, idx_shard *s)
+{
+    s->lastWriteMs = idx_now_ms();
+    s->nPending++;
+    pthread_mutex_lock(&p->muSeq);
+    p->seq++;
+    if (!s->firstPending) s->firstPending = p->seq;
+    pthread_mutex_unlock(&p->muSeq);
+}
+
+unsigned long long idx_index_seq(idx_index *p)
+{
+    pthread_mutex_lock(&p->muSeq);
+    unsigned long long n = p->seq;
+    pthread_mutex_unlock(&p->muSeq);
+    return n;
+}
+
+unsigned long long idx_index_durable(idx_index *p)
+{
+    pthread_mutex_lock(&p->muSeq);
+    unsigned long long n = p->seq;
+    for (int i = 0; i < p->nShard; i++)
+        if (p->aShard[i].firstPending && p->aShard[i].firstPending - 1 < n) n = p->aShard[i].firstPending - 1;
+    pthread_mutex_unlock(&p->muSeq);
+    return n;
+}
+
+json_t *idx_index_parse(const char *z, size_t n)
+{
+    return json_loadb(z, n, JSON_ALLOW_NUL, NULL);
+}
+
+/* Keep stored data that cannot be read before it is replaced: an archive
+ * loses nothing, even what it cannot read. */
+static void keep_damaged(idx_index *p, const char *zCode, const char *z, size_t n)
+{
+    char zDir[4200], zPath[4400], zErr[256];
+    snprintf(zDir, sizeof zDir, "%s/damaged", p->zDir);
+    if (idx_file_mkdirs(zDir, 0750, zErr, sizeof zErr) != PS_OK) {
+        IDX_LOG(IDX_LOG_ERROR, 0, "%s", zErr);
+        return;
+    }
+    snprintf(zPath, sizeof zPath, "%s/%s.%lld.json", zDir, zCode, (long long)time(NULL));
+    if (idx_file_create(zPath, z, n, 0640, zErr, sizeof zErr) != PS_OK) IDX_LOG(IDX_LOG_ERROR, 0, "%s", zErr);
+    else IDX_LOG(IDX_LOG_WARN, 0, "the unreadable stored data of %s was kept in %s", zCode, zPath);
+}
+
 /* Replace the document under the shard lock; the pages stored before are
- * read under the same lock so that concurrent page writes are never lost. */
-typedef int (*merge_fn)(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages,
+ * read under the same lock so that concurrent page writes are never lost.
+ * pOld is NULL when no record is stored, or when bDamaged its data cannot
+ * be read. */
+typedef int (*merge_fn)(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages,
                         char *zErr, size_t nErr);
 
-/* With the shard's lock held. */
-static int write_locked(idx_index *p, idx_shard *s, const char *zCode, merge_fn xMerge, void *ctx,
-                        int *pReplaced, char *zErr, size_t nErr)
+/* With the shard's lock held.  zNew: the 密级 the write leaves (for the guard). */
+static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx_guard *pGuard, const char *zNew,
+                        merge_fn xMerge, void *ctx, int *pReplaced, char *zErr, size_t nErr)
 {
     char zId[PROTO_CODE_MAX + 8];
     char *zOld = NULL;
@@ -448,26 +509,31 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, merge_fn 
     json_t *pOld = NULL, *pPages = NULL;
     proto_record rec;
     xw_doc *pDoc = NULL;
-    int rc;
+    int rc, bOld = 0, bDamaged = 0;
 
     proto_record_init(&rec);
     id_term(zId, sizeof zId, zCode);
     rc = xw_wdb_get_data(s->pDb, zId, &zOld, &nOld, zErr, nErr);
     if (rc == PS_OK) {
-        pOld = json_loadb(zOld, nOld, 0, NULL);
-        if (!pOld) {
-            snprintf(zErr, nErr, "stored data of %s is damaged", zCode);
-            rc = PS_INDEX;
-            goto out;
-        }
+        bOld = 1;
+        if (!(pOld = idx_index_parse(zOld, nOld))) bDamaged = 1;
     } else if (rc != PS_NOT_FOUND) {
         goto out;
     }
-    if ((rc = xMerge(ctx, pOld, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
+    if (pGuard && pGuard->xAllow) {
+        const char *zOldCls = NULL;
+        if (pOld) {
+            zOldCls = json_string_value(json_object_get(json_object_get(pOld, "r"), "classification"));
+            if (!zOldCls) zOldCls = "";
+        }
+        if ((rc = pGuard->xAllow(pGuard->pCtx, zCode, bOld, zOldCls, zNew, zErr, nErr)) != PS_OK) goto out;
+    }
+    if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
     if ((rc = idx_doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
+    if (bDamaged) keep_damaged(p, zCode, zOld, nOld);
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
-    s->lastWriteMs = idx_now_ms();
-    if (++s->nPending >= p->commitEvery) rc = shard_commit_locked(p, s, zErr, nErr);
+    note_write(p, s);
+    if (s->nPending >= p->commitEvery) rc = shard_commit_locked(p, s, zErr, nErr);
 out:
     xw_doc_free(pDoc);
     json_decref(pOld);
@@ -477,8 +543,8 @@ out:
     return rc;
 }
 
-static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *ctx,
-                        int *pReplaced, char *zErr, size_t nErr)
+static int write_record(idx_index *p, const char *zCode, const idx_guard *pGuard, const char *zNew, merge_fn xMerge,
+                        void *ctx, int *pReplaced, char *zErr, size_t nErr)
 {
     if (p->readOnly) {
         snprintf(zErr, nErr, "the index is open read-only");
@@ -486,7 +552,7 @@ static int write_record(idx_index *p, const char *zCode, merge_fn xMerge, void *
     }
     idx_shard *s = &p->aShard[shard_of(p, zCode)];
     pthread_mutex_lock(&s->mu);
-    int rc = write_locked(p, s, zCode, xMerge, ctx, pReplaced, zErr, nErr);
+    int rc = write_locked(p, s, zCode, pGuard, zNew, xMerge, ctx, pReplaced, zErr, nErr);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -516,11 +582,12 @@ typedef struct {
     const json_t *pPages;
 } put_ctx;
 
-static int merge_put(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages, char *zErr,
+static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, char *zErr,
                      size_t nErr)
 {
     put_ctx *c = ctx;
     json_t *pPages = pOld ? json_object_get(pOld, "p") : NULL;
+    (void)bDamaged; /* the record is written anew; the unreadable data is kept aside */
     (void)zErr;
     (void)nErr;
     if (copy_record(pRec, c->r) != PS_OK) return PS_NOMEM;
@@ -530,11 +597,12 @@ static int merge_put(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPag
     return PS_OK;
 }
 
-int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, int *pReplaced,
-                  char *zErr, size_t nErr)
+int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
+                  int *pReplaced, char *zErr, size_t nErr)
 {
     put_ctx c = {r, pPages};
-    return write_record(p, r->az[PF_CODE], merge_put, &c, pReplaced, zErr, nErr);
+    const char *zNew = r->az[PF_CLASSIFICATION] ? r->az[PF_CLASSIFICATION] : "";
+    return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
 
 /* One shard's part of a batch, run in a thread of its own. */
@@ -545,6 +613,7 @@ typedef struct {
     size_t n;
     int iShard;
     int commit;
+    const idx_guard *pGuard;
     int rc;
     char zErr[256];
 } batch_part;
@@ -557,19 +626,18 @@ static void *batch_run(void *arg)
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
         put_ctx c = {it->r, it->pPages};
-        it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], merge_put, &c, &it->replaced,
+        const char *zNew = it->r->az[PF_CLASSIFICATION] ? it->r->az[PF_CLASSIFICATION] : "";
+        it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);
-        if (it->rc != PS_OK && b->rc == PS_OK) {
-            b->rc = it->rc;
-            snprintf(b->zErr, sizeof b->zErr, "%s", it->zErr);
-        }
     }
-    if (b->commit && b->rc == PS_OK) b->rc = shard_commit_locked(b->p, b->s, b->zErr, sizeof b->zErr);
+    /* what was written is committed, whatever became of the other rows */
+    if (b->commit) b->rc = shard_commit_locked(b->p, b->s, b->zErr, sizeof b->zErr);
     pthread_mutex_unlock(&b->s->mu);
     return NULL;
 }
 
-int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, char *zErr, size_t nErr)
+int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, const idx_guard *pGuard, char *zErr,
+                        size_t nErr)
 {
     batch_part aPart[SHARD_MAX];
     pthread_t aThread[SHARD_MAX];
@@ -580,7 +648,7 @@ int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, cha
         return PS_CONFLICT;
     }
     for (int k = 0; k < p->nShard; k++) {
-        aPart[k] = (batch_part){p, &p->aShard[k], a, n, k, commit, PS_OK, ""};
+        aPart[k] = (batch_part){p, &p->aShard[k], a, n, k, commit, pGuard, PS_OK, ""};
         /* Shard 0 runs here; the others in threads, so that every core works. */
         if (k > 0) aStarted[k] = pthread_create(&aThread[k], NULL, batch_run, &aPart[k]) == 0;
         if (k > 0 && !aStarted[k]) batch_run(&aPart[k]);
@@ -603,13 +671,17 @@ typedef struct {
     int had;
 } page_ctx;
 
-static int merge_page(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPages, char *zErr,
+static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, char *zErr,
                       size_t nErr)
 {
     page_ctx *c = ctx;
     char zKey[16];
+    if (bDamaged) {
+        snprintf(zErr, nErr, "the stored data of %s cannot be read; write its catalog record again first", c->zCode);
+        return PS_INDEX;
+    }
     if (!pOld) {
-        snprintf(zErr, nErr, "no record with 档号 %s; import its catalog row first", c->zCode);
+        snprintf(zErr, nErr, "no record with 档号 %s", c->zCode);
         return PS_NOT_FOUND;
     }
     int rc = record_from_stored(json_object_get(pOld, "r"), pRec, zErr, nErr);
@@ -623,7 +695,7 @@ static int merge_page(void *ctx, json_t *pOld, proto_record *pRec, json_t **ppPa
     return PS_OK;
 }
 
-int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage,
+int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage, const idx_guard *pGuard,
                        int *pReplaced, char *zErr, size_t nErr)
 {
     page_ctx c = {zCode, n, pPage, 0};
@@ -631,12 +703,12 @@ int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t
         snprintf(zErr, nErr, "page number %u is outside 1-%u", n, IDX_PAGE_MAX);
         return PS_INVALID;
     }
-    int rc = write_record(p, zCode, merge_page, &c, NULL, zErr, nErr);
+    int rc = write_record(p, zCode, pGuard, NULL, merge_page, &c, NULL, zErr, nErr);
     if (pReplaced) *pReplaced = c.had;
     return rc;
 }
 
-int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr)
+int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, char *zErr, size_t nErr)
 {
     char zId[PROTO_CODE_MAX + 8];
     if (p->readOnly) {
@@ -646,11 +718,21 @@ int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr)
     id_term(zId, sizeof zId, zCode);
     idx_shard *s = &p->aShard[shard_of(p, zCode)];
     pthread_mutex_lock(&s->mu);
-    int rc = xw_wdb_delete(s->pDb, zId, zErr, nErr);
-    if (rc == PS_OK) {
-        s->nPending++;
-        s->lastWriteMs = idx_now_ms();
+    int rc = PS_OK;
+    if (pGuard && pGuard->xAllow) {
+        char *zOld = NULL;
+        size_t nOld = 0;
+        rc = xw_wdb_get_data(s->pDb, zId, &zOld, &nOld, zErr, nErr);
+        if (rc == PS_OK) {
+            json_t *pOld = idx_index_parse(zOld, nOld);
+            const char *zCls = pOld ? json_string_value(json_object_get(json_object_get(pOld, "r"), "classification")) : NULL;
+            rc = pGuard->xAllow(pGuard->pCtx, zCode, 1, pOld ? (zCls ? zCls : "") : NULL, NULL, zErr, nErr);
+            json_decref(pOld);
+        }
+        px_free(zOld);
     }
+    if (rc == PS_OK) rc = xw_wdb_delete(s->pDb, zId, zErr, nErr);
+    if (rc == PS_OK) note_write(p, s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -709,7 +791,7 @@ json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, siz
         rc = xw_rdb_get_data(pDb, zId, &z, &n, zErr, nErr);
     }
     if (rc == PS_OK) {
-        pOut = json_loadb(z, n, 0, NULL);
+        pOut = idx_index_parse(z, n);
         if (!pOut) {
             snprintf(zErr, nErr, "stored data of %s is damaged", zCode);
             rc = PS_INDEX;

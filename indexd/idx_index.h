@@ -33,15 +33,31 @@ int idx_index_open(const char *zDir, const idx_index_opts *pOpts, idx_index **pp
 /* Commit what is pending and close. */
 void idx_index_close(idx_index *p);
 
+/* A check made under the shard's lock together with the write, so that no
+ * other write slips between them: the caller's rules (idx_access_write) on
+ * the stored record.  bOld: a record with this 档号 is stored; zOld its
+ * 密级 ("" none; NULL when its stored data cannot be read); zNew the 密级
+ * the write leaves (NULL: unchanged).  Returns PS_OK to write, or the
+ * status the write then returns (PS_NOT_FOUND, PS_FORBIDDEN) with zErr. */
+typedef struct {
+    int (*xAllow)(void *ctx, const char *zCode, int bOld, const char *zOld, const char *zNew, char *zErr,
+                  size_t nErr);
+    void *pCtx;
+} idx_guard;
+
 /* Write one checked record (proto_record_check() passed).  Page texts stored
  * for it are kept; pPages (may be NULL) is an object {"n":{page},...} of
- * pages to set as well.  *pReplaced: whether the record existed. */
-int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages,
+ * pages to set as well.  *pReplaced: whether the record existed.  pGuard
+ * may be NULL (no check).  Stored data that cannot be read is kept aside
+ * in <dir>/damaged/ before it is replaced, never lost. */
+int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
                   int *pReplaced, char *zErr, size_t nErr);
 /* Several records at once, each shard's share written by a thread of its
- * own.  Each item gets its own status; the return is the first failure of
- * the index (PS_OK if none), with zErr set.  commit: commit every shard at
- * the end. */
+ * own.  Each item gets its own status (a row the index or the guard
+ * refuses does not stop the others); every shard is committed at the end
+ * when commit is set, whatever its items' fate.  Returns PS_OK, or the
+ * status of a failure that is no row's own (a commit that failed), with
+ * zErr set. */
 typedef struct {
     const proto_record *r;  /* checked */
     const json_t *pPages;   /* may be NULL */
@@ -50,23 +66,33 @@ typedef struct {
     char zErr[160];         /* out, when rc != PS_OK */
 } idx_put_item;
 
-int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, char *zErr, size_t nErr);
+int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, const idx_guard *pGuard, char *zErr,
+                        size_t nErr);
 
 /* Set page n of an existing record (PS_NOT_FOUND if the record is absent).
  * pPage must hold "text" (a string). */
-int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage,
+int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage, const idx_guard *pGuard,
                        int *pReplaced, char *zErr, size_t nErr);
-int idx_index_delete(idx_index *p, const char *zCode, char *zErr, size_t nErr);
+int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, char *zErr, size_t nErr);
 /* Commit every shard with pending changes; readers see them afterwards. */
 int idx_index_commit(idx_index *p, char *zErr, size_t nErr);
+/* Every write gets the next number of a sequence: idx_index_seq() is the
+ * last one given, idx_index_durable() the highest number up to which every
+ * write is committed (a loader writing with commit=0 knows from these
+ * which of its writes a crash can no longer lose). */
+unsigned long long idx_index_seq(idx_index *p);
+unsigned long long idx_index_durable(idx_index *p);
 
 /* The calling thread's reader, moved to the latest commit if needed.  It
  * belongs to the thread and lives until the thread ends or the index closes. */
 int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr);
 /* Stored data of a record, parsed: a new reference, or NULL with the status
- * in *pRc (PS_NOT_FOUND if absent). */
+ * in *pRc (PS_NOT_FOUND if absent, PS_INDEX if the data cannot be read). */
 json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, size_t nErr);
 unsigned long idx_index_count(idx_index *p);
+/* Parse stored document data (NUL bytes written by older versions are
+ * accepted): a new reference or NULL. */
+json_t *idx_index_parse(const char *z, size_t n);
 
 /* Build the Xapian document of a record and its pages (exposed for tests).
  * *ppDoc is yours (xw_doc_free). */

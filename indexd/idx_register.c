@@ -212,6 +212,7 @@ int idx_register_append(idx_register *p, const idx_caller *c, const idx_use *u, 
     if (o) {
         if (u->page) json_object_set_new(o, "page", json_integer(u->page));
         if (u->approval) json_object_set_new(o, "approval", json_integer(u->approval));
+        if (u->zClassification) json_object_set_new(o, "classification", json_string(u->zClassification));
         rc = append_line(p->fdUses, o, p->zUses, zErr, nErr);
         if (rc == PS_OK) p->nextSeq++;
         json_decref(o);
@@ -223,8 +224,10 @@ int idx_register_append(idx_register *p, const idx_caller *c, const idx_use *u, 
 typedef struct {
     const idx_register_filter *f;
     json_t *pList;
-    unsigned long total;
+    unsigned long total, hidden;
     char zFrom[11], zTo[11];  /* YYYY-MM-DD */
+    idx_entry_hidden_fn xHidden;
+    void *pHiddenCtx;
 } list_ctx;
 
 static int list_line(void *ctx, json_t *o)
@@ -237,6 +240,13 @@ static int list_line(void *ctx, json_t *o)
     if (f->zCode && *f->zCode && strcmp(f->zCode, json_string_value(json_object_get(o, "code")) ? json_string_value(json_object_get(o, "code")) : "") != 0) return PS_OK;
     if (l->zFrom[0] && strncmp(zT, l->zFrom, 10) < 0) return PS_OK;
     if (l->zTo[0] && strncmp(zT, l->zTo, 10) > 0) return PS_OK;
+    if (l->xHidden) {
+        const char *zC = json_string_value(json_object_get(o, "code"));
+        if (l->xHidden(l->pHiddenCtx, zC ? zC : "", json_string_value(json_object_get(o, "classification")))) {
+            l->hidden++;
+            return PS_OK;
+        }
+    }
     l->total++;
     if (l->total <= f->offset || (f->limit && l->total > (unsigned long)f->offset + f->limit)) return PS_OK;
     return json_array_append(l->pList, o) == 0 ? PS_OK : PS_NOMEM;
@@ -248,9 +258,10 @@ static void dashed(const char *z, char *zOut)
     if (z && strlen(z) == 8) snprintf(zOut, 11, "%.4s-%.2s-%.2s", z, z + 4, z + 6);
 }
 
-int idx_register_list(idx_register *p, const idx_register_filter *f, json_t **ppOut, char *zErr, size_t nErr)
+int idx_register_list(idx_register *p, const idx_register_filter *f, idx_entry_hidden_fn xHidden, void *pHiddenCtx,
+                      json_t **ppOut, char *zErr, size_t nErr)
 {
-    list_ctx l = {f, json_array(), 0, "", ""};
+    list_ctx l = {f, json_array(), 0, 0, "", "", xHidden, pHiddenCtx};
     if (!l.pList) return PS_NOMEM;
     dashed(f->zFrom, l.zFrom);
     dashed(f->zTo, l.zTo);
@@ -260,7 +271,8 @@ int idx_register_list(idx_register *p, const idx_register_filter *f, json_t **pp
         json_decref(l.pList);
         return rc;
     }
-    *ppOut = json_pack("{s:I,s:o}", "total", (json_int_t)l.total, "entries", l.pList);
+    *ppOut = json_pack("{s:I,s:o,s:I}", "total", (json_int_t)l.total, "entries", l.pList, "hidden_total",
+                       (json_int_t)l.hidden);
     return *ppOut ? PS_OK : PS_NOMEM;
 }
 

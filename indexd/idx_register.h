@@ -25,6 +25,7 @@ typedef struct {
     const char *zCode, *zTitle, *zKind;
     unsigned page;
     long approval;
+    const char *zClassification; /* the record's 密级 (NULL: none, or an export) */
 } idx_use;
 
 /* Append an entry (the purpose is the caller's).  PS_IO with zErr if it
@@ -37,8 +38,16 @@ typedef struct {
     unsigned offset, limit;     /* limit 0: all */
 } idx_register_filter;
 
-/* {"total": N, "entries": [...]}, oldest first. */
-int idx_register_list(idx_register *p, const idx_register_filter *f, json_t **ppOut, char *zErr, size_t nErr);
+/* Is an entry about a record the reader may not see?  zCode is the entry's
+ * 档号 (or an export's name), zClassification the record's 密级 when the
+ * entry was written (NULL in entries of older versions). */
+typedef int (*idx_entry_hidden_fn)(void *ctx, const char *zCode, const char *zClassification);
+
+/* {"total": N, "entries": [...], "hidden_total": H}, oldest first.  Entries
+ * for which xHidden (may be NULL) says 1 are neither listed nor counted in
+ * total; H counts them. */
+int idx_register_list(idx_register *p, const idx_register_filter *f, idx_entry_hidden_fn xHidden, void *pHiddenCtx,
+                      json_t **ppOut, char *zErr, size_t nErr);
 
 /* ---- approvals ---- */
 

@@ -153,7 +153,7 @@ static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_
     if (!q) return PS_NOMEM;
     /* Every record goes past the decider once; it keeps none. */
     unsigned long n = xw_rdb_doccount(pDb);
-    xw_search_opts o = {0, 1, -1, 0, n > 0xFFFFFFF0ul ? 0xFFFFFFF0u : (unsigned)n + 1, NULL, 0, on_doc, c, -1, 0};
+    xw_search_opts o = {0, 1, -1, 0, n > 0xFFFFFFF0ul ? 0xFFFFFFF0u : (unsigned)n + 1, NULL, 0, on_doc, c, -1, 0, 0};
     rc = xw_search(pDb, q, &o, &m, zErr, nErr);
     xw_mset_free(m);
     xw_q_free(q);

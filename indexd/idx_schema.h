@@ -22,6 +22,7 @@ enum {
 #define IDX_PFX_TITLE "S"           /* 题名 words */
 #define IDX_PFX_AUTHOR "A"          /* 责任者 words */
 #define IDX_PFX_DOCNO "XN"          /* 文号 words */
+#define IDX_PFX_NOTE "XT"           /* 备注 words */
 /* Boolean (filter) terms: prefix + the field's value as stored. */
 #define IDX_PFX_FONDS "XF"
 #define IDX_PFX_CATEGORY "XC"

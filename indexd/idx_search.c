@@ -1,11 +1,13 @@
 #define _GNU_SOURCE /* memmem */
 /* Search: query translation, the two passes, hits, pages, snippets, facets. */
 #include "idx_search.h"
+#include "idx_log.h"
 #include "idx_mask.h"
 #include "idx_query.h"
 #include "idx_text.h"
 #include "idx_time.h"
 #include "proto_alloc.h"
+#include "proto_code.h"
 #include "proto_status.h"
 
 #include <stdio.h>
@@ -19,6 +21,9 @@
  * totals are exact; more for the exact pass than for near matches. */
 #define CHECK_EXTRA 400
 #define CHECK_EXTRA_NEAR 100
+/* Seconds after which a search stops looking beyond its page (counting
+ * totals and facets exactly costs the most; the page is always filled). */
+#define SEARCH_TIME_LIMIT 2.0
 
 static const char *const azFilterName[IDX_F__COUNT] = {
     "fonds", "category", "year", "retention", "carrier", "classification", "org"};
@@ -69,8 +74,10 @@ typedef struct {
     leaf *aLeaf;
     int nLeaf, nAlloc;
     int hasNear;        /* a run that can be nearly matched */
+    int hasText;        /* a leaf looks at the whole record (page text too) */
     int rc;
-    int maskIds;        /* hide ID numbers before snippets are cut */
+    int maskIds;        /* hide personal numbers before snippets are cut */
+    const idx_scope *pScope;
 } plan;
 
 static void unit_clear(unit *u)
@@ -254,7 +261,7 @@ static int leaf_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsig
     if (!u || lit_set(&u->exact, zForm, nForm) != PS_OK) return PS_NOMEM;
     if (kind == IDX_TOK_WORD) return unit_add_term(u, b->zPrefix, z, n);
     if ((rc = run_terms(u, b->zPrefix, z, n)) != PS_OK) return rc;
-    if (nChar >= FUZZY_MIN_CHARS) {
+    if (nChar >= FUZZY_MIN_CHARS && nChar <= IDX_NEAR_CHARS_MAX) {
         b->pl->hasNear = 1;
         return run_variants(u, b->zPrefix, z, n);
     }
@@ -296,10 +303,25 @@ static void plan_build(plan *pl, iq_node *p, int positive)
     p->iLeaf = pl->nLeaf++;
     l->tag = tag_of(p->zPrefix);
     l->positive = positive;
+    if (!l->tag) pl->hasText = 1;
     leaf_build b = {pl, l, p->zPrefix, p->kind == IQ_PHRASE, NULL, NULL, 0};
     int rc = idx_text_scan(p->z, strlen(p->z), leaf_tok, &b);
     int rc2 = seg_close(&b);
     if (rc != 0 || rc2 != 0) pl->rc = rc ? (rc < 0 ? PS_INTERNAL : rc) : rc2;
+}
+
+/* How many index terms the plan looks for, near variants included. */
+static unsigned long plan_terms(const plan *pl)
+{
+    unsigned long n = 0;
+    for (int i = 0; i < pl->nLeaf; i++)
+        for (int k = 0; k < pl->aLeaf[i].nUnit; k++) {
+            const unit *u = &pl->aLeaf[i].aUnit[k];
+            n += (unsigned long)u->nTerm;
+            for (int v = 0; v < u->nVar; v++)
+                for (const char *t = u->azVarTerm[v]; t && *t; t += strlen(t) + 1) n++;
+        }
+    return n;
 }
 
 /* ---- checking a record against the plan ------------------------------ */
@@ -336,29 +358,40 @@ static void section(char tag, const char *z, size_t n, const char **pz, size_t *
     *pn = e ? (size_t)(e - s) : n - (size_t)(s - z);
 }
 
-static int leaf_holds(const leaf *l, const char *z, size_t n, int near)
+/* The catalog sections of a form: everything before the first page. */
+static size_t catalog_part(const char *z, size_t n)
+{
+    static const char zPage[] = "\x1E" IDX_TAG_PAGE;
+    const char *e = memmem(z, n, zPage, 2);
+    return e ? (size_t)(e - z) : n;
+}
+
+/* catOnly: the record's text is closed to the caller; a leaf over the whole
+ * record looks at its catalog fields only. */
+static int leaf_holds(const leaf *l, const char *z, size_t n, int near, int catOnly)
 {
     const char *zSec;
     size_t nSec;
+    if (catOnly && !l->tag) n = catalog_part(z, n);
     section(l->tag, z, n, &zSec, &nSec);
     for (int i = 0; i < l->nUnit; i++)
         if (!unit_holds(&l->aUnit[i], zSec, nSec, near)) return 0;
     return 1;
 }
 
-static int eval(const plan *pl, const iq_node *p, xw_docview *v, int near)
+static int eval(const plan *pl, const iq_node *p, xw_docview *v, int near, int catOnly)
 {
     const char *z;
     size_t n;
     if (!p) return 1;
     switch (p->kind) {
-    case IQ_AND: return eval(pl, p->pA, v, near) && eval(pl, p->pB, v, near);
-    case IQ_OR: return eval(pl, p->pA, v, near) || eval(pl, p->pB, v, near);
-    case IQ_NOT: return eval(pl, p->pA, v, near) && !eval(pl, p->pB, v, 0);
+    case IQ_AND: return eval(pl, p->pA, v, near, catOnly) && eval(pl, p->pB, v, near, catOnly);
+    case IQ_OR: return eval(pl, p->pA, v, near, catOnly) || eval(pl, p->pB, v, near, catOnly);
+    case IQ_NOT: return eval(pl, p->pA, v, near, catOnly) && !eval(pl, p->pB, v, 0, catOnly);
     case IQ_WORDS:
     case IQ_PHRASE:
         if (xw_docview_value(v, IDX_SLOT_FORM, &z, &n) != PS_OK) return 0;
-        return leaf_holds(&pl->aLeaf[p->iLeaf], z, n, near);
+        return leaf_holds(&pl->aLeaf[p->iLeaf], z, n, near, catOnly);
     case IQ_FILTER:
         if (xw_docview_value(v, aFilterSlot[p->filter], &z, &n) != PS_OK) return 0;
         return n == strlen(p->z) && memcmp(z, p->z, n) == 0;
@@ -377,11 +410,24 @@ typedef struct {
     int mode;
 } decide_ctx;
 
+/* Is the record's text closed to the caller (it needs an approval they lack)? */
+static int text_closed(const idx_scope *pScope, xw_docview *v)
+{
+    const char *zCat = "", *zCls = "", *zCode = "";
+    size_t nCat = 0, nCls = 0, nCode = 0;
+    if (!pScope || !pScope->restrict_) return 0;
+    xw_docview_value(v, IDX_SLOT_CATEGORY, &zCat, &nCat);
+    xw_docview_value(v, IDX_SLOT_CLASSIFICATION, &zCls, &nCls);
+    xw_docview_value(v, IDX_SLOT_CODE, &zCode, &nCode);
+    return idx_scope_restricted(pScope, zCat, nCat, zCls, nCls, zCode, nCode) == 1;
+}
+
 static int decide(void *ctx, xw_docview *v)
 {
     decide_ctx *d = ctx;
-    if (d->mode == DECIDE_STRICT) return eval(d->pl, d->pAst, v, 0);
-    return eval(d->pl, d->pAst, v, 1) && !eval(d->pl, d->pAst, v, 0);
+    int closed = d->pl->hasText && text_closed(d->pl->pScope, v);
+    if (d->mode == DECIDE_STRICT) return eval(d->pl, d->pAst, v, 0, closed);
+    return eval(d->pl, d->pAst, v, 1, closed) && !eval(d->pl, d->pAst, v, 0, closed);
 }
 
 /* ---- translation to Xapian: a superset of the matches ----------------- */
@@ -453,6 +499,40 @@ static xw_query *unit_query(int *pRc, const unit *u, int near, int *pExact)
     return ql_combine(pRc, &alt, XW_OR);
 }
 
+/* The same unit looked for in the catalog fields only: each field's
+ * prefixed terms, any field. */
+static const char *const azCatalogPrefix[] = {IDX_PFX_TITLE, IDX_PFX_AUTHOR, IDX_PFX_DOCNO, IDX_PFX_NOTE};
+
+static xw_query *terms_and_prefixed(int *pRc, const char *zPfx, char *const *az, int n)
+{
+    qlist l = {0};
+    char zT[IDX_TERM_MAX + 64];
+    for (int i = 0; i < n; i++) {
+        snprintf(zT, sizeof zT, "%s%s", zPfx, az[i]);
+        if (ql_push(&l, xw_q_term(zT, strlen(zT))) != PS_OK) *pRc = PS_NOMEM;
+    }
+    return ql_combine(pRc, &l, XW_AND);
+}
+
+static xw_query *unit_query_catalog(int *pRc, const unit *u, int near, int *pExact)
+{
+    qlist any = {0};
+    /* a prefixed term is exact for its field as the plain one is for the record */
+    if (u->nTerm != 1 || (near && u->nVar)) *pExact = 0;
+    for (size_t f = 0; f < sizeof azCatalogPrefix / sizeof azCatalogPrefix[0]; f++) {
+        xw_query *q = terms_and_prefixed(pRc, azCatalogPrefix[f], u->azTerm, u->nTerm);
+        if (q) ql_push(&any, q);
+        for (int v = 0; near && v < u->nVar; v++) {
+            char *az[64];
+            int n = 0;
+            for (const char *t = u->azVarTerm[v]; t && *t && n < 64; t += strlen(t) + 1) az[n++] = (char *)t;
+            xw_query *qv = terms_and_prefixed(pRc, azCatalogPrefix[f], az, n);
+            if (qv) ql_push(&any, qv);
+        }
+    }
+    return ql_combine(pRc, &any, XW_OR);
+}
+
 static xw_query *weightless(int *pRc, xw_query *q)
 {
     if (!q) return NULL;
@@ -473,8 +553,9 @@ static xw_query *pair(int *pRc, int op, xw_query *a, xw_query *b)
 }
 
 /* NULL means "no constraint".  *pExact is cleared when the query is a
- * superset that the decider must check. */
-static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int *pExact)
+ * superset that the decider must check.  catOnly: for records whose text is
+ * closed to the caller, free text is looked for in the catalog fields. */
+static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int catOnly, int *pExact)
 {
     xw_query *a, *b;
     if (!p || *pRc != PS_OK) return NULL;
@@ -484,7 +565,8 @@ static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int *p
         const leaf *l = &pl->aLeaf[p->iLeaf];
         qlist all = {0};
         for (int i = 0; i < l->nUnit; i++) {
-            xw_query *q = unit_query(pRc, &l->aUnit[i], near, pExact);
+            xw_query *q = catOnly && !l->tag ? unit_query_catalog(pRc, &l->aUnit[i], near, pExact)
+                                             : unit_query(pRc, &l->aUnit[i], near, pExact);
             if (q) ql_push(&all, q);
         }
         return ql_combine(pRc, &all, XW_AND);
@@ -502,8 +584,8 @@ static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int *p
         return a;
     case IQ_AND:
     case IQ_OR:
-        a = tr(pRc, pl, p->pA, near, pExact);
-        b = tr(pRc, pl, p->pB, near, pExact);
+        a = tr(pRc, pl, p->pA, near, catOnly, pExact);
+        b = tr(pRc, pl, p->pB, near, catOnly, pExact);
         if (!a || !b) {
             /* An empty side of OR matches everything. */
             if (p->kind == IQ_OR && (a || b)) { xw_q_free(a); xw_q_free(b); return NULL; }
@@ -512,8 +594,8 @@ static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int *p
         return pair(pRc, p->kind == IQ_AND ? XW_AND : XW_OR, a, b);
     case IQ_NOT: {
         int exactNeg = 1;
-        a = tr(pRc, pl, p->pA, near, pExact);
-        b = tr(pRc, pl, p->pB, 0, &exactNeg);
+        a = tr(pRc, pl, p->pA, near, catOnly, pExact);
+        b = tr(pRc, pl, p->pB, 0, catOnly, &exactNeg);
         if (!exactNeg) {  /* can't subtract a superset: the decider will */
             *pExact = 0;
             xw_q_free(b);
@@ -550,24 +632,85 @@ static xw_query *param_filters(const idx_search_req *r, int *pRc)
     return ql_combine(pRc, &all, XW_AND);
 }
 
-/* q without the records whose 密级 is above the caller's clearance: they
- * are neither hits nor counted in totals and facets. */
+/* q kept to the records of a 密级 the caller may see: a filter of the
+ * levels shown and of the records with no 密级, so that a record of an
+ * unknown level is never shown (fail closed).  The others are neither hits
+ * nor counted in totals and facets. */
 static xw_query *cleared(xw_query *q, const idx_search_req *r, int *pRc)
 {
-    if (!q || !r->restricted || r->clearance >= 5) return q;
-    static const char *const azLevel[] = {"公开", "内部", "限制", "秘密", "机密", "绝密"};
+    if (!q || !r->pScope) return q;
     qlist l = {0};
-    for (int lv = r->clearance < 0 ? 1 : r->clearance + 1; lv <= 5; lv++) {
-        char zTerm[32];
-        snprintf(zTerm, sizeof zTerm, IDX_PFX_CLASSIFICATION "%s", azLevel[lv]);
+    xw_query *pAll = xw_q_all(), *pAny = xw_q_wildcard(IDX_PFX_CLASSIFICATION);
+    xw_query *a[2] = {pAll, pAny};
+    xw_query *pNone = pAll && pAny ? xw_q_combine(XW_AND_NOT, a, 2) : NULL;
+    xw_q_free(pAll);
+    xw_q_free(pAny);
+    if (ql_push(&l, pNone) != PS_OK) *pRc = PS_NOMEM;
+    for (int i = 0; i < r->pScope->nLevel; i++) {
+        char zTerm[64];
+        snprintf(zTerm, sizeof zTerm, IDX_PFX_CLASSIFICATION "%s", r->pScope->azLevel[i]);
         if (ql_push(&l, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
     }
-    xw_query *pHide = ql_combine(pRc, &l, XW_OR);
-    xw_query *a[2] = {q, pHide};
-    xw_query *pOut = pHide ? xw_q_combine(XW_AND_NOT, a, 2) : NULL;
+    xw_query *pShown = ql_combine(pRc, &l, XW_OR);
+    xw_query *b[2] = {q, pShown};
+    xw_query *pOut = pShown ? xw_q_combine(XW_FILTER, b, 2) : NULL;
     if (!pOut) *pRc = PS_NOMEM;
     xw_q_free(q);
-    xw_q_free(pHide);
+    xw_q_free(pShown);
+    return pOut;
+}
+
+/* The records whose text is closed to the caller: those that need an
+ * approval, but for the ones approved.  NULL: none. */
+static xw_query *closed_records(const idx_scope *pScope, int *pRc)
+{
+    char zTerm[PROTO_CODE_MAX + 64];
+    qlist need = {0}, open = {0};
+    if (!pScope || !pScope->restrict_) return NULL;
+    for (int i = 0; i < pScope->nCategory; i++) {
+        snprintf(zTerm, sizeof zTerm, IDX_PFX_CATEGORY "%s", pScope->azCategory[i]);
+        if (ql_push(&need, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
+    }
+    for (int i = 0; i < pScope->nClsLevel; i++) {
+        snprintf(zTerm, sizeof zTerm, IDX_PFX_CLASSIFICATION "%s", pScope->azClsLevel[i]);
+        if (ql_push(&need, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
+    }
+    for (int i = 0; i < pScope->nApproved; i++) {
+        snprintf(zTerm, sizeof zTerm, IDX_PFX_ID "%s", pScope->azApproved[i]);
+        if (ql_push(&open, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
+    }
+    xw_query *pNeed = ql_combine(pRc, &need, XW_OR), *pOpen = ql_combine(pRc, &open, XW_OR);
+    if (!pNeed || !pOpen) {
+        xw_q_free(pOpen);
+        return pNeed;
+    }
+    xw_query *a[2] = {pNeed, pOpen};
+    xw_query *pOut = xw_q_combine(XW_AND_NOT, a, 2);
+    if (!pOut) *pRc = PS_NOMEM;
+    xw_q_free(pNeed);
+    xw_q_free(pOpen);
+    return pOut;
+}
+
+/* The query with records whose text is closed matched by their catalog
+ * fields only: (full AND_NOT closed) OR (catalog-only FILTER closed). */
+static xw_query *split_closed(xw_query *pFull, xw_query *pCat, const idx_scope *pScope, int *pRc)
+{
+    xw_query *pClosed = closed_records(pScope, pRc);
+    if (!pClosed) {
+        xw_q_free(pCat);
+        return pFull;
+    }
+    xw_query *a[2] = {pFull, pClosed}, *b[2] = {pCat, pClosed};
+    xw_query *pOpenPart = xw_q_combine(XW_AND_NOT, a, 2), *pClosedPart = xw_q_combine(XW_FILTER, b, 2);
+    xw_query *c[2] = {pOpenPart, pClosedPart};
+    xw_query *pOut = pOpenPart && pClosedPart ? xw_q_combine(XW_OR, c, 2) : NULL;
+    if (!pOut) *pRc = PS_NOMEM;
+    xw_q_free(pFull);
+    xw_q_free(pCat);
+    xw_q_free(pClosed);
+    xw_q_free(pOpenPart);
+    xw_q_free(pClosedPart);
     return pOut;
 }
 
@@ -715,20 +858,36 @@ static char *make_snippet(const plan *pl, const char *zText, size_t nText, int n
     return zOut;
 }
 
+static const char *str_of(const json_t *o, const char *zKey)
+{
+    const char *z = json_string_value(json_object_get(o, zKey));
+    return z ? z : "";
+}
+
 /* One hit of the answer from the stored data of a record and its form:
  * the pages whose section of the form matches, and a snippet from the
- * first of them (or from the title when only the catalog fields match). */
+ * first of them (or from the title when only the catalog fields match,
+ * or when the record's text is closed to the caller).  *pDamaged is set
+ * (and NULL returned) when the stored data cannot be read. */
 static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size_t nForm,
-                        const plan *pl, int exact)
+                        const plan *pl, int exact, int *pDamaged)
 {
     static const char *const azKey[] = {"code", "title", "author", "date", "year", "doc_no",
                                         "location", "retention", "classification", NULL};
     static const char zPage[] = "\x1E" IDX_TAG_PAGE;
-    json_t *pData = json_loadb(zData, nData, 0, NULL);
+    json_t *pData = idx_index_parse(zData, nData);
     json_t *pHit = json_object();
     json_t *pPages = json_array();
-    if (!pData || !pHit || !pPages) goto fail;
+    unsigned long viewPage = 0;
+    *pDamaged = 0;
+    if (!pData || !json_is_object(json_object_get(pData, "r"))) {
+        *pDamaged = pHit && pPages;
+        goto fail;
+    }
+    if (!pHit || !pPages) goto fail;
     json_t *pRec = json_object_get(pData, "r");
+    const char *zCat = str_of(pRec, "category"), *zCls = str_of(pRec, "classification"), *zCode = str_of(pRec, "code");
+    int closed = idx_scope_restricted(pl->pScope, zCat, strlen(zCat), zCls, strlen(zCls), zCode, strlen(zCode));
     for (int i = 0; azKey[i]; i++) {
         json_t *v = json_object_get(pRec, azKey[i]);
         if (v && json_object_set(pHit, azKey[i], v) != 0) goto fail;
@@ -736,7 +895,8 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
     const char *zSnip = NULL;
     size_t nSnip = 0;
     const char *s = zForm, *e = zForm + nForm;
-    while (pl->nLeaf && s < e && (s = memmem(s, (size_t)(e - s), zPage, 2)) != NULL) {
+    /* a record whose text is closed shows its catalog line only */
+    while (closed != 1 && pl->nLeaf && s < e && (s = memmem(s, (size_t)(e - s), zPage, 2)) != NULL) {
         char *zEnd;
         unsigned long n = strtoul(s + 2, &zEnd, 10);
         if (zEnd >= e || *zEnd != '\x1D') break;  /* not a page tag: damaged form */
@@ -753,6 +913,7 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
             if (json_is_string(pText)) {
                 zSnip = json_string_value(pText);
                 nSnip = json_string_length(pText);
+                if (closed == 2) viewPage = n;  /* approved: shown, so registered */
             }
         }
     }
@@ -779,6 +940,7 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
     json_object_set_new(pHit, "pages", pPages);
     pPages = NULL;
     json_object_set_new(pHit, "exact", json_boolean(exact));
+    if (viewPage) json_object_set_new(pHit, "_view", json_integer((json_int_t)viewPage));
     json_decref(pData);
     return pHit;
 fail:
@@ -793,9 +955,15 @@ static int append_hits(json_t *pHits, const xw_mset *m, const plan *pl, int exac
     for (unsigned i = 0; i < xw_mset_size(m); i++) {
         const char *z, *zForm = "";
         size_t n, nForm = 0;
+        int damaged;
         xw_mset_data(m, i, &z, &n);
         xw_mset_value(m, i, &zForm, &nForm);
-        json_t *h = make_hit(z, n, zForm, nForm, pl, exact);
+        json_t *h = make_hit(z, n, zForm, nForm, pl, exact, &damaged);
+        if (!h && damaged) {
+            /* one unreadable record must not break every search that finds it */
+            IDX_LOG(IDX_LOG_ERROR, 0, "a hit's stored data cannot be read; it is left out (rewrite its record)");
+            continue;
+        }
         if (!h || json_array_append_new(pHits, h) != 0) return PS_NOMEM;
     }
     return PS_OK;
@@ -858,15 +1026,38 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     }
     plan_build(&pl, pAst, 1);
     pl.maskIds = r->maskIds;
+    pl.pScope = r->pScope;
     if ((rc = pl.rc) != PS_OK) goto out;
+    if (plan_terms(&pl) > IDX_QUERY_TERMS_MAX) {
+        snprintf(zErr, nErr, "the query is too complex (it would look for more than %d index terms): "
+                 "use fewer or shorter words, or quote a phrase", IDX_QUERY_TERMS_MAX);
+        *pzParam = "q";
+        rc = PS_BAD_QUERY;
+        goto out;
+    }
     pFilter = param_filters(r, &rc);
     if (rc != PS_OK) goto out;
 
     int strictExact = 1, nearExact = 1;
-    pStrict = tr(&rc, &pl, pAst, 0, &strictExact);
-    if (rc == PS_OK && pl.hasNear) pNear = tr(&rc, &pl, pAst, 1, &nearExact);
+    int split = pl.hasText && r->pScope && r->pScope->restrict_;
+    pStrict = tr(&rc, &pl, pAst, 0, 0, &strictExact);
+    if (rc == PS_OK && pl.hasNear) pNear = tr(&rc, &pl, pAst, 1, 0, &nearExact);
     if (rc != PS_OK) goto out;
     if (!pStrict && !(pStrict = xw_q_all())) { rc = PS_NOMEM; goto out; }
+    if (split) {
+        /* records whose text is closed to the caller match by their catalog fields */
+        xw_query *pCat = tr(&rc, &pl, pAst, 0, 1, &strictExact);
+        if (rc == PS_OK && !pCat && !(pCat = xw_q_all())) rc = PS_NOMEM;
+        if (rc == PS_OK) pStrict = split_closed(pStrict, pCat, r->pScope, &rc);
+        else xw_q_free(pCat);
+        if (rc == PS_OK && pNear) {
+            xw_query *pNearCat = tr(&rc, &pl, pAst, 1, 1, &nearExact);
+            if (rc == PS_OK && !pNearCat && !(pNearCat = xw_q_all())) rc = PS_NOMEM;
+            if (rc == PS_OK) pNear = split_closed(pNear, pNearCat, r->pScope, &rc);
+            else xw_q_free(pNearCat);
+        }
+        if (rc != PS_OK || !pStrict) { if (rc == PS_OK) rc = PS_NOMEM; goto out; }
+    }
     if (pNear) {
         if (strictExact) {
             xw_query *a[2] = {pNear, pStrict};
@@ -886,7 +1077,7 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     /* With a check, look far enough that small answers are counted exactly. */
     decide_ctx dStrict = {&pl, pAst, DECIDE_STRICT}, dNearOnly = {&pl, pAst, DECIDE_NEAR_ONLY};
     xw_search_opts o = {r->offset, limit, -1, 0, r->offset + limit + (strictExact ? 100 : CHECK_EXTRA),
-                        NULL, 0, strictExact ? NULL : decide, &dStrict, IDX_SLOT_FORM, 0};
+                        NULL, 0, strictExact ? NULL : decide, &dStrict, IDX_SLOT_FORM, 0, SEARCH_TIME_LIMIT};
     if (r->sort == IDX_SORT_DATE || r->sort == IDX_SORT_DATE_DESC) {
         o.sortSlot = IDX_SLOT_DATE;
         o.sortReverse = r->sort == IDX_SORT_DATE_DESC;

@@ -4,6 +4,7 @@
 #ifndef IDX_SEARCH_H
 #define IDX_SEARCH_H
 
+#include "idx_access.h"
 #include "idx_index.h"
 
 #include <jansson.h>
@@ -23,16 +24,25 @@ typedef struct {
     unsigned offset, limit;
     int facets;                    /* 1: count facets */
     unsigned facetCheck;           /* matches the facet counts look at, at least */
-    int restricted;                /* 1: leave out records whose 密级 is above clearance */
-    int clearance;                 /* 0 公开 … 5 绝密 (idx_clearance_level) */
-    int maskIds;                   /* 1: ID numbers masked in snippets */
+    const idx_scope *pScope;       /* what the caller may match (idx_access.h); NULL: everything */
+    int maskIds;                   /* 1: personal numbers masked in snippets */
 } idx_search_req;
 
 /* Name on the wire ("fonds") of a filter, and the lookup the other way. */
 const char *idx_filter_name(int f);
 int idx_filter_lookup(const char *zName);
 
-/* On PS_OK, *ppOut is the answer object (yours).  On PS_BAD_QUERY or
+/* The most index terms one query may look for (near variants included):
+ * past it the query is refused as too complex, so that no single request
+ * holds a worker and a gigabyte for seconds. */
+#define IDX_QUERY_TERMS_MAX 1000
+/* Unquoted Chinese runs of this many characters at most get near matches. */
+#define IDX_NEAR_CHARS_MAX 12
+
+/* On PS_OK, *ppOut is the answer object (yours).  A hit whose page text
+ * was shown from a record that needs an approval (the caller's scope holds
+ * it as approved) carries "_view": its page number, for the register: the
+ * caller writes the view and removes the key before answering.  On PS_BAD_QUERY or
  * PS_INVALID, zErr says what is wrong, *pzParam names the parameter and
  * *pOffset the character (1-based) of q where the problem is, or 0. */
 int idx_search(idx_index *p, const idx_search_req *pReq, json_t **ppOut,

@@ -1,6 +1,5 @@
 /* Timed retrieval test: drawing records and phrases, keeping runs. */
 #include "idx_timed.h"
-#include "idx_auth.h"
 #include "idx_dir.h"
 #include "idx_report.h"
 #include "idx_text.h"
@@ -62,7 +61,7 @@ static json_t *phrase_of(const char *z, unsigned long long *pSeed)
 }
 
 int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
-                   int clearance, json_t **ppOut, char *zErr, size_t nErr)
+                   idx_draw_fn xMay, void *pMayCtx, json_t **ppOut, char *zErr, size_t nErr)
 {
     json_t *pScanned = NULL, *pList = NULL, *pOut = NULL;
     const char **azPick = NULL;
@@ -117,11 +116,13 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
             goto out;
         }
         json_t *r = json_object_get(pData, "r"), *pP = json_object_get(pData, "p");
-        if (idx_clearance_level(json_string_value(json_object_get(r, "classification"))) > clearance) {
+        int rcMay = xMay ? xMay(pMayCtx, code.zCanonical, r) : PS_OK;
+        if (rcMay != PS_OK) {
             json_decref(pData);
             if (drawn) continue;
-            snprintf(zErr, nErr, "no record with 档号 %s", code.zCanonical);
-            rc = PS_NOT_FOUND;
+            if (rcMay == PS_NOT_FOUND) snprintf(zErr, nErr, "no record with 档号 %s", code.zCanonical);
+            else snprintf(zErr, nErr, "record %s needs an approval before its text is opened; it cannot be drawn", code.zCanonical);
+            rc = rcMay;
             goto out;
         }
         json_t *pPhrase = NULL;

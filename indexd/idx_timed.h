@@ -20,10 +20,13 @@
  * of the codes in pCodes (an array of strings, may be NULL), each with a
  * phrase of 4-6 Chinese characters from its text (its title when it has
  * none): {"records":[{"code","title","location","phrase","page"}]}.
- * Records whose 密级 level is above clearance are never drawn (and are not
- * found when named). */
+ * xMay says whether the caller may be given a record (its stored record
+ * object): PS_OK, or the status of a refusal (PS_NOT_FOUND for a record
+ * they may not see, PS_APPROVAL for text they may not open); such records
+ * are never drawn, and a named one answers with that status. */
+typedef int (*idx_draw_fn)(void *ctx, const char *zCode, const json_t *pRec);
 int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
-                   int clearance, json_t **ppOut, char *zErr, size_t nErr);
+                   idx_draw_fn xMay, void *pMayCtx, json_t **ppOut, char *zErr, size_t nErr);
 
 /* Keep a run: {"evaluator":…,"trials":[{"code","kind":"fulltext"|"paper",
  * "seconds":…,"found":bool (fulltext), "phrase":…}]}; each trial's verdict

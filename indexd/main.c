@@ -2,11 +2,14 @@
  * HTTP/JSON API and the web client.  SIGTERM or SIGINT: finish the requests
  * in flight, commit, exit.  `indexd users …` manages the users and tokens
  * (see idx_auth.h). */
+#include "idx_access.h"
+#include "idx_api.h"
 #include "idx_auth.h"
 #include "idx_config.h"
 #include "idx_http.h"
 #include "idx_index.h"
 #include "idx_log.h"
+#include "idx_register.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 
@@ -23,6 +26,9 @@ int main(int argc, char **argv)
     idx_config cfg;
     idx_index *pIdx = NULL;
     idx_http *pHttp = NULL;
+    idx_auth *pAuth = NULL;
+    idx_register *pReg = NULL;
+    idx_access *pAccess = NULL;
     char zErr[512];
     unsigned port = 0;
     sigset_t set;
@@ -67,9 +73,21 @@ int main(int argc, char **argv)
         idx_config_clear(&cfg);
         return 1;
     }
-    rc = idx_http_start(pIdx, &cfg, &pHttp, &port, zErr, sizeof zErr);
+    /* the users and sessions, the use register and approvals, and the access
+     * rules made of them: one of each, handed to every request */
+    idx_auth_opts ao = {cfg.sessionHours, cfg.idleMinutes};
+    idx_access_opts xo = {cfg.zApprovalCategories, (int)cfg.approvalClassified};
+    rc = idx_auth_open(cfg.zDataDir, &ao, &pAuth, zErr, sizeof zErr);
+    if (rc == PS_OK) rc = idx_register_open(cfg.zDataDir, &pReg, zErr, sizeof zErr);
+    if (rc == PS_OK && (rc = idx_access_open(&xo, pReg, &pAccess)) != PS_OK) snprintf(zErr, sizeof zErr, "out of memory");
+    idx_srv srv = {pIdx, pAuth, pReg, pAccess, cfg.zDataDir, *cfg.zWebDir ? cfg.zWebDir : NULL,
+                   (unsigned)cfg.facetCheck, cfg.sessionHours * 3600, cfg.cookieSecure != 0, cfg.approvalDays};
+    if (rc == PS_OK) rc = idx_http_start(&srv, &cfg, &pHttp, &port, zErr, sizeof zErr);
     if (rc != PS_OK) {
         fprintf(stderr, "indexd: %s\n", zErr);
+        idx_access_close(pAccess);
+        idx_register_close(pReg);
+        idx_auth_close(pAuth);
         idx_index_close(pIdx);
         idx_config_clear(&cfg);
         return 1;
@@ -84,6 +102,9 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     IDX_LOG(IDX_LOG_INFO, 0, "%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     idx_http_stop(pHttp, 30);
+    idx_access_close(pAccess);
+    idx_register_close(pReg);
+    idx_auth_close(pAuth);
     idx_index_close(pIdx);
     IDX_LOG(IDX_LOG_INFO, 0, "index committed; stopped");
     idx_config_clear(&cfg);

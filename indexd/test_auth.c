@@ -140,9 +140,9 @@ static void test_register(const char *zDir)
     idx_caller li = {.zUser = "li", .role = IDX_ROLE_ARCHIVIST, .zPurpose = "核实"};
     idx_caller ad = {.zUser = "ad", .role = IDX_ROLE_ADMIN, .zPurpose = "管理"};
     CHECK_INT(idx_register_open(zDir, &p, zErr, sizeof zErr), PS_OK);
-    idx_use u1 = {"Z031-FH·2017-Y-BGS-0001", "张三家庭档案", "text", 1, 0};
-    idx_use u2 = {"Z031-FH·2017-Y-BGS-0001", "张三家庭档案", "image", 2, 0};
-    idx_use u3 = {"coverage.csv", NULL, "export", 0, 0};
+    idx_use u1 = {"Z031-FH·2017-Y-BGS-0001", "张三家庭档案", "text", 1, 0, NULL};
+    idx_use u2 = {"Z031-FH·2017-Y-BGS-0001", "张三家庭档案", "image", 2, 0, NULL};
+    idx_use u3 = {"coverage.csv", NULL, "export", 0, 0, NULL};
     CHECK_INT(idx_register_append(p, &li, &u1, zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_register_append(p, &li, &u2, zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_register_append(p, &ad, &u3, zErr, sizeof zErr), PS_OK);
@@ -174,12 +174,12 @@ static void test_register(const char *zDir)
     CHECK(fd >= 0 && write(fd, "{\"seq\":4,\"user\":\"torn", 21) == 21);
     if (fd >= 0) close(fd);
     CHECK_INT(idx_register_open(zDir, &p, zErr, sizeof zErr), PS_OK);
-    idx_use u4 = {"Z031-WS·2017-Y-BGS-0002", "通知", "text", 3, aid};
+    idx_use u4 = {"Z031-WS·2017-Y-BGS-0002", "通知", "text", 3, aid, NULL};
     CHECK_INT(idx_register_append(p, &li, &u4, zErr, sizeof zErr), PS_OK);
     CHECK_STR(idx_approval_status(p, "li", u1.zCode, &id), "approved");  /* replayed */
     json_t *pList = NULL;
     idx_register_filter f = {NULL, NULL, NULL, NULL, 0, 0};
-    CHECK_INT(idx_register_list(p, &f, &pList, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_register_list(p, &f, NULL, NULL, &pList, zErr, sizeof zErr), PS_OK);
     CHECK_INT(json_integer_value(json_object_get(pList, "total")), 4);
     json_t *pE = json_object_get(pList, "entries");
     CHECK_INT(json_integer_value(json_object_get(json_array_get(pE, 3), "seq")), 4);
@@ -202,19 +202,19 @@ static void test_register(const char *zDir)
     json_decref(pList);
 
     f.zUser = "ad";
-    CHECK_INT(idx_register_list(p, &f, &pList, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_register_list(p, &f, NULL, NULL, &pList, zErr, sizeof zErr), PS_OK);
     CHECK_INT(json_integer_value(json_object_get(pList, "total")), 1);
     json_decref(pList);
     f.zUser = NULL;
     f.zFrom = "20000101";
     f.zTo = "20000102";
-    CHECK_INT(idx_register_list(p, &f, &pList, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_register_list(p, &f, NULL, NULL, &pList, zErr, sizeof zErr), PS_OK);
     CHECK_INT(json_integer_value(json_object_get(pList, "total")), 0);
     json_decref(pList);
     f.zFrom = f.zTo = NULL;
     f.offset = 1;
     f.limit = 2;
-    CHECK_INT(idx_register_list(p, &f, &pList, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_register_list(p, &f, NULL, NULL, &pList, zErr, sizeof zErr), PS_OK);
     CHECK_INT(json_integer_value(json_object_get(pList, "total")), 4);
     CHECK_INT((long)json_array_size(json_object_get(pList, "entries")), 2);
     json_decref(pList);
@@ -224,7 +224,7 @@ static void test_register(const char *zDir)
         px_fail_after(k);
         int rc = idx_register_append(p, &li, &u1, zErr, sizeof zErr);
         pList = NULL;
-        int rc2 = idx_register_list(p, &f, &pList, zErr, sizeof zErr);
+        int rc2 = idx_register_list(p, &f, NULL, NULL, &pList, zErr, sizeof zErr);
         px_fail_reset();
         CHECK(rc == PS_OK || rc == PS_NOMEM);
         CHECK(rc2 == PS_OK || rc2 == PS_NOMEM);

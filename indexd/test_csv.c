@@ -26,7 +26,7 @@ static char *to_enc(const char *zEnc, const char *z, size_t *pn)
 static json_t *import(const char *z, size_t n, int *pRc, long *pLine, char *zErr)
 {
     json_t *pOut = NULL;
-    *pRc = idx_csv_import(pIdx, z, n, 1, &pOut, pLine, zErr, 512);
+    *pRc = idx_csv_import(pIdx, z, n, 1, NULL, &pOut, pLine, zErr, 512);
     return pOut;
 }
 
@@ -146,7 +146,7 @@ int main(void)
     for (long k = 1; k < 200; k += 7) {
         json_t *pOut = NULL;
         px_fail_after(k);
-        rc = idx_csv_import(pIdx, zGb, strlen(zGb), 1, &pOut, &line, zErr, sizeof zErr);
+        rc = idx_csv_import(pIdx, zGb, strlen(zGb), 1, NULL, &pOut, &line, zErr, sizeof zErr);
         px_fail_reset();
         CHECK(rc == PS_OK || rc == PS_NOMEM || rc == PS_INDEX);
         json_decref(pOut);

@@ -28,7 +28,7 @@ static void put(const char *zCode, const char *zTitle, const char *zDate, const 
     json_t *pPages = json_object();
     if (zPage1) json_object_set_new(pPages, "1", json_pack("{s:s}", "text", zPage1));
     if (zPage2) json_object_set_new(pPages, "2", json_pack("{s:s}", "text", zPage2));
-    CHECK_INT(idx_index_put(pIdx, &r, pPages, &replaced, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_put(pIdx, &r, pPages, NULL, &replaced, zErr, sizeof zErr), PS_OK);
     json_decref(pPages);
     proto_record_clear(&r);
 }
@@ -233,10 +233,10 @@ int main(void)
     /* Pages: replace one, a missing record is refused. */
     json_t *pPage = json_pack("{s:s,s:f}", "text", "新的第二页：易地扶贫搬迁", "confidence", 91.5);
     int replaced = 0;
-    CHECK_INT(idx_index_put_page(pIdx, "Z031-WS·2017-Y-0001", 2, pPage, &replaced, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_put_page(pIdx, "Z031-WS·2017-Y-0001", 2, pPage, NULL, &replaced, zErr, sizeof zErr), PS_OK);
     CHECK(replaced);
-    CHECK_INT(idx_index_put_page(pIdx, "Z031-WS·2017-Y-0999", 1, pPage, &replaced, zErr, sizeof zErr), PS_NOT_FOUND);
-    CHECK_INT(idx_index_put_page(pIdx, "Z031-WS·2017-Y-0001", 0, pPage, &replaced, zErr, sizeof zErr), PS_INVALID);
+    CHECK_INT(idx_index_put_page(pIdx, "Z031-WS·2017-Y-0999", 1, pPage, NULL, &replaced, zErr, sizeof zErr), PS_NOT_FOUND);
+    CHECK_INT(idx_index_put_page(pIdx, "Z031-WS·2017-Y-0001", 0, pPage, NULL, &replaced, zErr, sizeof zErr), PS_INVALID);
     json_decref(pPage);
     CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
     CHECK_STR(codes(search("\"易地扶贫搬迁\"")), "01");
@@ -247,11 +247,11 @@ int main(void)
     CHECK_INT(idx_index_count(pIdx), 8);
     for (int i = 0; i < 100 && idx_index_count(pIdx) == 8; i++) usleep(20000);
     CHECK_INT(idx_index_count(pIdx), 9);
-    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2020-Y-0099", zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2020-Y-0099", NULL, zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
 
-    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2019-Y-0006", zErr, sizeof zErr), PS_OK);
-    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2019-Y-0006", zErr, sizeof zErr), PS_NOT_FOUND);
+    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2019-Y-0006", NULL, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_delete(pIdx, "Z031-WS·2019-Y-0006", NULL, zErr, sizeof zErr), PS_NOT_FOUND);
     CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
     CHECK_STR(codes(search("\"哈哈\"")), "07");
     idx_index_close(pIdx);

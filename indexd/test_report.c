@@ -36,7 +36,7 @@ static void put(const char *zCode, const char *zCarrier, const char *zPages, con
         json_object_set_new(pPages, zN, json_pack("{s:s}", "text", "扫描页"));
         z += n + (z[n] == ',');
     }
-    CHECK_INT(idx_index_put(pIdx, &r, pPages, &replaced, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_put(pIdx, &r, pPages, NULL, &replaced, zErr, sizeof zErr), PS_OK);
     json_decref(pPages);
     proto_record_clear(&r);
 }

@@ -83,7 +83,7 @@ int main(void)
     xw_query *pPhrase = xw_q_phrase(a, 2);
     xw_query *b[2] = {a[1], a[0]};
     xw_query *pRev = xw_q_phrase(b, 2);
-    xw_search_opts o = {0, 10, -1, 0, 10, NULL, 0, NULL, NULL, 1, 0};
+    xw_search_opts o = {0, 10, -1, 0, 10, NULL, 0, NULL, NULL, 1, 0, 0};
     xw_mset *m = NULL;
     CHECK_INT(xw_search(r, pPhrase, &o, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_size(m), 1);
@@ -101,7 +101,7 @@ int main(void)
     /* Value range, sort, facets. */
     xw_query *pRange = xw_q_value_range(1, "2018", "2019");
     unsigned aSlot[] = {1};
-    xw_search_opts o2 = {0, 10, 1, 1, 10, aSlot, 1, NULL, NULL, -1, 0};
+    xw_search_opts o2 = {0, 10, 1, 1, 10, aSlot, 1, NULL, NULL, -1, 0, 0};
     CHECK_INT(xw_search(r, pRange, &o2, &m, zErr, sizeof zErr), PS_OK);
     CHECK_INT(xw_mset_estimated(m), 2);
     CHECK(xw_mset_exact(m));

@@ -9,6 +9,7 @@ extern "C" {
 
 #include <xapian.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -323,6 +324,18 @@ int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn, char *zEr
     });
 }
 
+int xw_rdb_get_value(xw_rdb *p, const char *zId, unsigned slot, char **pz, size_t *pn, char *zErr, size_t nErr)
+{
+    return with_reopen(p->db, zErr, nErr, [&]() {
+        Xapian::PostingIterator it = p->db.postlist_begin(zId);
+        if (it == p->db.postlist_end(zId)) {
+            set_err(zErr, nErr, "no such document");
+            return (int)PS_NOT_FOUND;
+        }
+        return copy_out(p->db.get_document(*it).get_value(slot), pz, pn);
+    });
+}
+
 void xw_rdb_close(xw_rdb *p) { delete p; }
 
 xw_query *xw_q_term(const char *zTerm, size_t n)
@@ -384,10 +397,14 @@ xw_query *xw_q_scale(const xw_query *pSub, double factor)
     }
 }
 
+// Every query is built fresh for its request.  Xapian's reference counts are
+// not atomic, so copying a Query object that another thread also copies (the
+// static Xapian::Query::MatchAll, say) corrupts its count and crashes the
+// daemon: no Xapian object is ever shared between threads here.
 xw_query *xw_q_all(void)
 {
     try {
-        return new xw_query{Xapian::Query::MatchAll};
+        return new xw_query{Xapian::Query(std::string())};  // Xapian's match-all, made here
     } catch (...) {
         return nullptr;
     }
@@ -396,7 +413,16 @@ xw_query *xw_q_all(void)
 xw_query *xw_q_none(void)
 {
     try {
-        return new xw_query{Xapian::Query::MatchNothing};
+        return new xw_query{Xapian::Query()};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+xw_query *xw_q_wildcard(const char *zPrefix)
+{
+    try {
+        return new xw_query{Xapian::Query(Xapian::Query::OP_WILDCARD, std::string(zPrefix))};
     } catch (...) {
         return nullptr;
     }
@@ -447,6 +473,7 @@ static xw_mset *search_unranked(Xapian::Database &db, const xw_query *pQuery,
     if (need < o->checkAtLeast) need = o->checkAtLeast;
     unsigned long accepted = 0, examined = 0, candidates = 0;
     bool exhausted = false;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
     for (Xapian::doccount first = 0;; first += chunk) {
         Xapian::MSet m = enq.get_mset(first, chunk);
         candidates = m.get_matches_estimated();
@@ -465,6 +492,10 @@ static xw_mset *search_unranked(Xapian::Database &db, const xw_query *pQuery,
             break;
         }
         if (accepted >= need) break;
+        // past the time limit, stop looking once the page is full
+        if (o->timeLimit > 0 && accepted >= (unsigned long)o->offset + o->limit &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > o->timeLimit)
+            break;
     }
     r->exact = exhausted;
     if (exhausted || examined == 0 || candidates <= examined) {
@@ -489,6 +520,7 @@ static xw_mset *search_ranked(Xapian::Database &db, const xw_query *pQuery, cons
         // Ties (same date) fall back to relevance.
         enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sortSlot, o->sortReverse != 0);
     }
+    if (o->timeLimit > 0) enq.set_time_limit(o->timeLimit);
     for (int k = 0; k < o->nFacet; k++) {
         spies.emplace_back(new Xapian::ValueCountMatchSpy(o->aFacetSlot[k]));
         enq.add_matchspy(spies.back().get());

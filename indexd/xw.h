@@ -61,6 +61,9 @@ unsigned long xw_rdb_doccount(xw_rdb *p);
  * yours (px_free). */
 int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn,
                     char *zErr, size_t nErr);
+/* Value in slot of the document with unique term zId; PS_NOT_FOUND if
+ * none.  *pz is yours (px_free). */
+int xw_rdb_get_value(xw_rdb *p, const char *zId, unsigned slot, char **pz, size_t *pn, char *zErr, size_t nErr);
 /* Number of documents holding the term. */
 unsigned long xw_rdb_termfreq(xw_rdb *p, const char *zTerm);
 void xw_rdb_close(xw_rdb *p);
@@ -78,6 +81,8 @@ xw_query *xw_q_value_range(unsigned slot, const char *zLo, const char *zHi);
 xw_query *xw_q_scale(const xw_query *pSub, double factor);
 xw_query *xw_q_all(void);
 xw_query *xw_q_none(void);
+/* Documents holding any term that starts with zPrefix. */
+xw_query *xw_q_wildcard(const char *zPrefix);
 int xw_q_is_none(const xw_query *p);
 /* Xapian's description of the query, for tests and debugging.  px_free it. */
 char *xw_q_describe(const xw_query *p);
@@ -104,6 +109,8 @@ typedef struct {
     int valueSlot;          /* >= 0: also fetch this value of each hit */
     int unranked;           /* 1: no weights, in index order; the match stops
                              * as soon as it has enough (sortSlot ignored) */
+    double timeLimit;       /* seconds (0: none) after which the match stops
+                             * looking beyond the page (checkAtLeast) */
 } xw_search_opts;
 
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *pOpts,

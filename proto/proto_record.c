@@ -186,9 +186,16 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
             PROBLEM(pErr, f, "%s is %zu bytes long; the limit is %d", aField[f].zCn, n, PROTO_FIELD_MAX);
             return PS_TOO_BIG;
         }
-        if (!proto_utf8_valid(r->az[f], n)) {
-            PROBLEM(pErr, f, "%s is not valid UTF-8", aField[f].zCn);
+        size_t at = 0;
+        int rcText = proto_text_check(r->az[f], n, &at);
+        if (rcText == PS_ENCODING) {
+            PROBLEM(pErr, f, "%s is not valid UTF-8 (byte %zu)", aField[f].zCn, at + 1);
             return PS_ENCODING;
+        }
+        if (rcText != PS_OK) {
+            PROBLEM(pErr, f, "%s holds a control character (byte %zu, 0x%02X); only TAB and line breaks are kept",
+                    aField[f].zCn, at + 1, (unsigned char)r->az[f][at]);
+            return PS_INVALID;
         }
     }
     if (!r->az[PF_CODE]) {

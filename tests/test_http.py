@@ -49,13 +49,28 @@ class HttpTest(unittest.TestCase):
             self.assertEqual(body["error"].get(k), v, body)
         self.assertServing()
 
+    def raw(self, method, path, length, ctype):
+        """Announce a body of `length` bytes, send none, read the answer."""
+        host, port = self.d.base.split("//")[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+                      f"Authorization: Bearer {self.d.token}\r\nContent-Length: {length}\r\n\r\n".encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < 10:
+                part = s.recv(65536)
+                if not part:
+                    break
+                answer += part
+        head, body = answer.split(b"\r\n\r\n", 1)
+        return int(head.split()[1]), json.loads(body.decode("utf-8"))
+
     def test_healthz(self):
         st, body, _ = self.d.request("GET", "/healthz")
         self.assertEqual(st, 200)
         self.assertGreaterEqual(body["records"], 3)
         st, body, hdr = self.d.request("POST", "/healthz", "")
         self.assertError(st, body, 405, "method")
-        self.assertEqual(hdr["Allow"], "GET")
+        self.assertEqual(hdr["Allow"], "GET, HEAD")
 
     def test_catalog_answer(self):
         a = self.import_answer
@@ -161,7 +176,9 @@ class HttpTest(unittest.TestCase):
         self.assertError(st, body, 400, "invalid", field="text")
         st, body, _ = self.d.request("PUT", code_path("Z031-WS·2018-D30-BGS-0999") + "/pages/1", json.dumps({"text": "x"}))
         self.assertError(st, body, 404, "not_found")
-        st, body, _ = self.d.request("PUT", code_path(code) + "/pages/1", "x" * ((1 << 20) + 1), "text/plain")
+        # over the route's limit: refused before the body is read (a raw
+        # socket, as a client that writes the whole body first is cut off)
+        st, body = self.raw("PUT", code_path(code) + "/pages/1", (1 << 20) + 1, "text/plain")
         self.assertError(st, body, 413, "too_big")
         st, body, _ = self.d.request("PUT", code_path(code) + "/pages/1", b"\xff\xfe", "text/plain")
         self.assertError(st, body, 400, "encoding")
@@ -303,7 +320,8 @@ class HttpTest(unittest.TestCase):
             host, port = d.base.split("//")[1].split(":")
             # announced too big: refused before the body is read
             s = socket.create_connection((host, int(port)), timeout=10)
-            s.sendall(b"POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n" + b"x" * 1000)
+            s.sendall(b"POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n"
+                      b"Authorization: Bearer " + d.token.encode() + b"\r\n\r\n" + b"x" * 1000)
             answer = s.recv(65536).decode("utf-8", "replace")
             s.close()
             self.assertIn("413", answer.split("\r\n")[0])
@@ -322,7 +340,7 @@ class HttpTest(unittest.TestCase):
                          b"POST /api/v1/records HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"):
                 s = socket.create_connection((host, int(port)), timeout=10)
                 s.sendall(junk)
-                self.assertRegex(s.recv(4096), rb"^HTTP/1.1 41[34]")  # an answer, not a hang
+                self.assertRegex(s.recv(4096), rb"^HTTP/1.1 4(01|04|13|14)")  # an answer, not a hang
                 s.close()
             # a connection left open with a broken request line holds no worker
             idle = socket.create_connection((host, int(port)), timeout=10)

@@ -1,0 +1,250 @@
+/* Access decisions (see idx_access.h). */
+#include "idx_access.h"
+#include "idx_mask.h"
+#include "proto_alloc.h"
+#include "proto_status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEVEL_TOP 5 /* 绝密 */
+
+struct idx_access {
+    char *zCats;     /* ",FH,XX," */
+    int classified;
+    idx_register *pReg;
+};
+
+int idx_access_open(const idx_access_opts *o, idx_register *pReg, idx_access **ppOut)
+{
+    const char *zCats = o->zApprovalCategories ? o->zApprovalCategories : "";
+    idx_access *p = px_calloc(1, sizeof *p);
+    if (!p) return PS_NOMEM;
+    size_t n = strlen(zCats) + 3;
+    if (!(p->zCats = px_malloc(n))) {
+        px_free(p);
+        return PS_NOMEM;
+    }
+    char *d = p->zCats;
+    *d++ = ',';
+    for (const char *s = zCats; *s; s++)
+        if (*s != ' ') *d++ = *s;
+    *d++ = ',';
+    *d = 0;
+    p->classified = o->approvalClassified != 0;
+    p->pReg = pReg;
+    *ppOut = p;
+    return PS_OK;
+}
+
+void idx_access_close(idx_access *p)
+{
+    if (!p) return;
+    px_free(p->zCats);
+    px_free(p);
+}
+
+/* ---- seeing ------------------------------------------------------------ */
+
+int idx_access_level_ok(const idx_caller *w, const char *zClassification)
+{
+    int level = idx_clearance_level(zClassification);
+    return level >= 0 && level <= w->clearance;
+}
+
+int idx_access_sees(const idx_caller *w, const json_t *pRec)
+{
+    const json_t *v = json_object_get(pRec, "classification");
+    if (v && !json_is_string(v) && !json_is_null(v)) return 0;
+    return idx_access_level_ok(w, json_string_value(v));
+}
+
+int idx_access_visible_levels(const idx_caller *w, const char **azOut)
+{
+    int n = 0;
+    for (int lv = 0; lv <= LEVEL_TOP && lv <= w->clearance; lv++) azOut[n++] = idx_clearance_name(lv);
+    return n;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+int idx_access_write(const idx_caller *w, int bOld, const char *zOld, const char *zNew)
+{
+    if (bOld) {
+        /* unreadable stored data: its 密级 is unknown, so only the top */
+        if (!zOld && w->clearance < LEVEL_TOP) return IDX_WRITE_HIDDEN;
+        if (zOld && !idx_access_level_ok(w, zOld)) return IDX_WRITE_HIDDEN;
+    }
+    if (zNew && !idx_access_level_ok(w, zNew)) return IDX_WRITE_ABOVE;
+    return IDX_WRITE_OK;
+}
+
+void idx_access_write_message(int decision, const char *zCode, char *z, size_t n)
+{
+    if (decision == IDX_WRITE_ABOVE) snprintf(z, n, "a record's 密级 cannot be set above your clearance");
+    else snprintf(z, n, "no record with 档号 %s", zCode);
+}
+
+/* ---- opening text, images and boxes ------------------------------------ */
+
+static int needs_approval(const idx_access *p, const char *zCat, size_t nCat, const char *zCls, size_t nCls)
+{
+    if (p->classified && nCls && !(nCls == strlen("公开") && memcmp(zCls, "公开", nCls) == 0)) return 1;
+    if (nCat && nCat < 64) {
+        char zKey[80];
+        snprintf(zKey, sizeof zKey, ",%.*s,", (int)nCat, zCat);
+        if (strstr(p->zCats, zKey)) return 1;
+    }
+    return 0;
+}
+
+static const char *sv(const json_t *o, const char *zKey)
+{
+    const char *z = json_string_value(json_object_get(o, zKey));
+    return z ? z : "";
+}
+
+int idx_access_needs_approval(const idx_access *p, const idx_caller *w, const json_t *pRec)
+{
+    if (w->perms & IDX_CAN_APPROVE) return 0;
+    const char *zCat = sv(pRec, "category"), *zCls = sv(pRec, "classification");
+    return needs_approval(p, zCat, strlen(zCat), zCls, strlen(zCls));
+}
+
+/* The state of the caller's latest request for zCode ("none" … "approved"). */
+static const char *approval_state(const idx_access *p, const idx_caller *w, const char *zCode, long *pId)
+{
+    *pId = 0;
+    return p->pReg ? idx_approval_status(p->pReg, w->zUser, zCode, pId) : "none";
+}
+
+void idx_access_open_page(const idx_access *p, const idx_caller *w, const char *zCode, const json_t *pRec, int kind,
+                          idx_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    if (idx_access_needs_approval(p, w, pRec)) {
+        const char *zState = approval_state(p, w, zCode, &v->approval);
+        if (strcmp(zState, "approved") != 0) {
+            snprintf(v->zWhy, sizeof v->zWhy,
+                     "record %s needs an admin's approval before its text or images are opened (your request: %s); "
+                     "ask for one with its purpose of use",
+                     zCode, zState);
+            v->rc = PS_APPROVAL;
+            return;
+        }
+    }
+    if (idx_access_is_view(kind) && !w->zPurpose[0]) {
+        snprintf(v->zWhy, sizeof v->zWhy, "give the purpose of use first (for the session, or ?purpose=… with the view)");
+        v->rc = PS_PURPOSE;
+        return;
+    }
+    v->rc = PS_OK;
+}
+
+int idx_access_is_view(int kind)
+{
+    return kind == IDX_READ_TEXT || kind == IDX_READ_IMAGE;
+}
+
+json_t *idx_access_record_json(const idx_access *p, const idx_caller *w, const char *zCode, const json_t *pRec)
+{
+    int need = idx_access_needs_approval(p, w, pRec);
+    long id = 0;
+    const char *zState = need ? approval_state(p, w, zCode, &id) : "none";
+    int text = (w->perms & IDX_CAN_VIEW) && (!need || strcmp(zState, "approved") == 0);
+    json_t *pA = json_pack("{s:b,s:s}", "required", need, "status", zState);
+    if (pA && id) json_object_set_new(pA, "id", json_integer(id));
+    return pA ? json_pack("{s:b,s:o}", "text", text, "approval", pA) : NULL;
+}
+
+/* ---- masking ----------------------------------------------------------- */
+
+void idx_access_mask(const idx_caller *w, json_t *o)
+{
+    if (!w->ids) idx_mask_json(o);
+}
+
+int idx_access_query_refused(const idx_caller *w, const char *zQuery)
+{
+    return !w->ids && zQuery && *zQuery && idx_mask_query_refused(zQuery);
+}
+
+/* ---- what a search may match -------------------------------------------- */
+
+int idx_access_scope(const idx_access *p, const idx_caller *w, idx_scope *pOut)
+{
+    memset(pOut, 0, sizeof *pOut);
+    pOut->nLevel = idx_access_visible_levels(w, pOut->azLevel);
+    if (w->perms & IDX_CAN_APPROVE) return PS_OK;
+    /* categories named in the configuration */
+    for (const char *s = p->zCats + 1; *s;) {
+        const char *e = strchr(s, ',');
+        if (!e) break;
+        if (e > s) {
+            char **a = px_realloc(pOut->azCategory, (size_t)(pOut->nCategory + 1) * sizeof *a);
+            if (!a) goto nomem;
+            pOut->azCategory = a;
+            if (!(a[pOut->nCategory] = px_strndup(s, (size_t)(e - s)))) goto nomem;
+            pOut->nCategory++;
+        }
+        s = e + 1;
+    }
+    if (p->classified)
+        for (int i = 0; i < pOut->nLevel; i++)
+            if (strcmp(pOut->azLevel[i], "公开") != 0) pOut->azClsLevel[pOut->nClsLevel++] = pOut->azLevel[i];
+    pOut->restrict_ = pOut->nCategory > 0 || pOut->nClsLevel > 0;
+    /* an approval opens text in search only together with a purpose: the
+     * view is written in the register with it */
+    if (pOut->restrict_ && p->pReg && w->zPurpose[0]) {
+        json_t *a = idx_approval_list(p->pReg, w->zUser, "approved");
+        size_t i;
+        json_t *x;
+        json_array_foreach(a, i, x) {
+            const char *zCode = json_string_value(json_object_get(x, "code"));
+            if (!zCode) continue;
+            char **az = px_realloc(pOut->azApproved, (size_t)(pOut->nApproved + 1) * sizeof *az);
+            if (!az) {
+                json_decref(a);
+                goto nomem;
+            }
+            pOut->azApproved = az;
+            if (!(az[pOut->nApproved] = px_strdup(zCode))) {
+                json_decref(a);
+                goto nomem;
+            }
+            pOut->nApproved++;
+        }
+        json_decref(a);
+    }
+    return PS_OK;
+nomem:
+    idx_scope_clear(pOut);
+    return PS_NOMEM;
+}
+
+void idx_scope_clear(idx_scope *p)
+{
+    for (int i = 0; i < p->nCategory; i++) px_free(p->azCategory[i]);
+    for (int i = 0; i < p->nApproved; i++) px_free(p->azApproved[i]);
+    px_free(p->azCategory);
+    px_free(p->azApproved);
+    memset(p, 0, sizeof *p);
+}
+
+static int in_list(char *const *az, int n, const char *z, size_t nz)
+{
+    for (int i = 0; i < n; i++)
+        if (strlen(az[i]) == nz && memcmp(az[i], z, nz) == 0) return 1;
+    return 0;
+}
+
+int idx_scope_restricted(const idx_scope *p, const char *zCat, size_t nCat, const char *zCls, size_t nCls,
+                         const char *zCode, size_t nCode)
+{
+    if (!p || !p->restrict_) return 0;
+    int need = in_list(p->azCategory, p->nCategory, zCat, nCat) ||
+               in_list((char *const *)p->azClsLevel, p->nClsLevel, zCls, nCls);
+    if (!need) return 0;
+    return in_list(p->azApproved, p->nApproved, zCode, nCode) ? 2 : 1;
+}

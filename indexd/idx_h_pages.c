@@ -1,0 +1,220 @@
+/* Handlers of the pages resource: a record's page text, page images and the
+ * boxes of a query's hits on a page.  Opening text or an image needs what
+ * idx_access_open_page asks (approval, purpose) and is a view written in
+ * the use register before the answer goes out. */
+#include "idx_api.h"
+#include "idx_log.h"
+#include "idx_pages.h"
+#include "proto_record.h"
+#include "proto_status.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE_TEXT_MAX (1u << 20) /* bytes of one page's body */
+
+/* The stored page of the path, for a caller allowed to open it (kind), or
+ * NULL after an answer in o.  *ppData receives the record's stored data
+ * (its title is written with the use). */
+static json_t *open_page(idx_srv *s, idx_req *r, int kind, long *pApproval, json_t **ppData, idx_resp *o)
+{
+    char zErr[320];
+    idx_verdict v;
+    *ppData = NULL;
+    json_t *pData = idx_visible_record(s, r, o);
+    if (!pData) return NULL;
+    idx_access_open_page(s->pAccess, r->pCaller, r->code.zCanonical, json_object_get(pData, "r"), kind, &v);
+    if (v.rc != PS_OK) {
+        json_decref(pData);
+        idx_resp_refuse(o, v.rc, v.zWhy, 0);
+        return NULL;
+    }
+    *pApproval = v.approval;
+    char zKey[16];
+    snprintf(zKey, sizeof zKey, "%u", r->page);
+    json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
+    if (!pPage && kind != IDX_READ_IMAGE) {
+        json_decref(pData);
+        snprintf(zErr, sizeof zErr, "record %s has no text for page %u", r->code.zCanonical, r->page);
+        idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+        return NULL;
+    }
+    *ppData = pData;
+    return pPage ? pPage : json_null();
+}
+
+static const char *title_of(const json_t *pData)
+{
+    return json_string_value(json_object_get(json_object_get(pData, "r"), "title"));
+}
+
+static const char *cls_of(const json_t *pData)
+{
+    const char *z = json_string_value(json_object_get(json_object_get(pData, "r"), "classification"));
+    return z ? z : "";
+}
+
+int idx_h_page_get(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    json_t *pData;
+    long approval = 0;
+    json_t *pPage = open_page(s, r, IDX_READ_TEXT, &approval, &pData, o);
+    if (!pPage) return PS_OK;
+    json_t *pOut = json_deep_copy(pPage);
+    if (!pOut) {
+        json_decref(pData);
+        return idx_resp_error(o, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    }
+    json_object_set_new(pOut, "code", json_string(r->code.zCanonical));
+    json_object_set_new(pOut, "page", json_integer(r->page));
+    idx_use use = {r->code.zCanonical, title_of(pData), "text", r->page, approval, cls_of(pData)};
+    int ok = idx_register_use(s, r->pCaller, &use, o) == 0;
+    json_decref(pData);
+    if (!ok) {
+        json_decref(pOut);
+        return PS_OK;
+    }
+    idx_access_mask(r->pCaller, pOut);
+    return idx_resp_json(o, 200, pOut);
+}
+
+/* A missing or hidden record gets the same answer from every write. */
+static int no_record(idx_req *r, idx_resp *o)
+{
+    char zErr[300];
+    snprintf(zErr, sizeof zErr, "no record with 档号 %s (import its catalog row first)", r->code.zCanonical);
+    return idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, NULL, 0);
+}
+
+int idx_h_page_put(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "";
+    size_t at = 0;
+    int rc;
+    if (r->nBody > PAGE_TEXT_MAX) {
+        snprintf(zErr, sizeof zErr, "a page is limited to %u bytes; this one has %zu", PAGE_TEXT_MAX, r->nBody);
+        return idx_resp_error(o, PS_TOO_BIG, zErr, NULL, 0, "body", 0);
+    }
+    const char *zType = idx_req_header(r, "Content-Type");
+    json_t *pPage;
+    if (zType && strncmp(zType, "text/plain", 10) == 0) {
+        rc = proto_text_check(r->zBody, r->nBody, &at);
+        if (rc != PS_OK) {
+            snprintf(zErr, sizeof zErr, rc == PS_ENCODING ? "the page text is not UTF-8 (byte %zu)"
+                                                          : "the page text holds a control character at byte %zu "
+                                                            "(only TAB and line breaks are kept; is it UTF-16?)",
+                     at + 1);
+            return idx_resp_error(o, rc, zErr, NULL, 0, "body", 0);
+        }
+        pPage = json_object();
+        if (pPage) json_object_set_new(pPage, "text", json_stringn(r->zBody, r->nBody));
+    } else {
+        if (!(pPage = idx_req_json(r, o))) return PS_OK;
+        json_t *pText = json_object_get(pPage, "text");
+        if (!json_is_string(pText)) {
+            json_decref(pPage);
+            return idx_resp_error(o, PS_INVALID, "the page needs \"text\", a string", "text", 0, NULL, 0);
+        }
+        if ((rc = proto_text_check(json_string_value(pText), json_string_length(pText), &at)) != PS_OK) {
+            json_decref(pPage);
+            snprintf(zErr, sizeof zErr, "the page text holds a control character or bad UTF-8 at byte %zu", at + 1);
+            return idx_resp_error(o, PS_INVALID, zErr, "text", 0, NULL, 0);
+        }
+        json_object_del(pPage, "code");
+        json_object_del(pPage, "page");
+    }
+    if (!pPage) return idx_resp_error(o, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    int replaced = 0;
+    idx_guard guard;
+    idx_write_guard(r->pCaller, &guard);
+    rc = idx_index_put_page(s->pIdx, r->code.zCanonical, r->page, pPage, &guard, &replaced, zErr, sizeof zErr);
+    json_decref(pPage);
+    if (rc == PS_NOT_FOUND) return no_record(r, o);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    if ((rc = idx_index_commit(s->pIdx, zErr, sizeof zErr)) != PS_OK) {
+        IDX_LOG(IDX_LOG_ERROR, 0, "commit failed: %s", zErr);
+        return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    }
+    return idx_resp_json(o, replaced ? 200 : 201,
+                         json_pack("{s:s,s:i,s:b}", "code", r->code.zCanonical, "page", (int)r->page, "replaced", replaced));
+}
+
+int idx_h_image_put(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "";
+    int rc;
+    json_t *pData = idx_index_get(s->pIdx, r->code.zCanonical, &rc, zErr, sizeof zErr);
+    int ok = pData && idx_access_write(r->pCaller, 1, json_string_value(json_object_get(json_object_get(pData, "r"), "classification")),
+                                       NULL) == IDX_WRITE_OK;
+    json_decref(pData);
+    if (!ok) return rc == PS_OK || rc == PS_NOT_FOUND ? no_record(r, o) : idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    rc = idx_page_image_put(s->zDataDir, r->code.zCanonical, r->page, r->zBody, r->nBody, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, "body", 0);
+    return idx_resp_json(o, 200, json_pack("{s:s,s:i,s:I}", "code", r->code.zCanonical, "page", (int)r->page, "bytes",
+                                           (json_int_t)r->nBody));
+}
+
+int idx_h_image_get(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "", zPath[4400];
+    const char *zType;
+    json_t *pData;
+    long approval = 0;
+    json_t *pPage = open_page(s, r, IDX_READ_IMAGE, &approval, &pData, o);
+    if (!pPage) return PS_OK;
+    if (idx_page_image_path(s->zDataDir, r->code.zCanonical, r->page, zPath, sizeof zPath, &zType) != PS_OK) {
+        json_decref(pData);
+        snprintf(zErr, sizeof zErr, "record %s has no image of page %u", r->code.zCanonical, r->page);
+        return idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+    }
+    char *zRedacted = NULL;
+    size_t nRedacted = 0;
+    if (!r->pCaller->ids) {
+        /* personal numbers the page's text holds are blacked out on the scan too */
+        int rc = idx_page_image_redacted(zPath, pPage, &zRedacted, &nRedacted);
+        if (rc != PS_OK) {
+            json_decref(pData);
+            return idx_resp_error(o, rc, "cannot prepare the page image", NULL, 0, NULL, 0);
+        }
+    }
+    idx_use use = {r->code.zCanonical, title_of(pData), "image", r->page, approval, cls_of(pData)};
+    int ok = idx_register_use(s, r->pCaller, &use, o) == 0;
+    json_decref(pData);
+    if (!ok) {
+        free(zRedacted);
+        return PS_OK;
+    }
+    if (zRedacted) return idx_resp_buffer(o, 200, zRedacted, nRedacted, zType);
+    int fd = open(zPath, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) close(fd);
+        return idx_resp_error(o, PS_IO, "cannot read the page image", NULL, 0, NULL, 0);
+    }
+    return idx_resp_file(o, 200, fd, (uint64_t)st.st_size, zType);
+}
+
+int idx_h_boxes(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "";
+    int rc = PS_OK;
+    unsigned offset = 0;
+    const char *zQ = idx_req_arg(r, "q");
+    if (!zQ || !*zQ) return idx_resp_error(o, PS_INVALID, "boxes need a query: ?q=…", NULL, 0, "q", 0);
+    if (idx_access_query_refused(r->pCaller, zQ))
+        return idx_resp_refuse(o, PS_FORBIDDEN, "searching by 身份证号, bank account or phone number needs the right to see them", 0);
+    json_t *pData;
+    long approval = 0;
+    json_t *pPage = open_page(s, r, IDX_READ_BOXES, &approval, &pData, o);
+    if (!pPage) return PS_OK;
+    json_t *pOut = idx_page_boxes(pPage, zQ, &rc, &offset, zErr, sizeof zErr);
+    json_decref(pData);
+    if (!pOut) return idx_resp_error(o, rc, rc == PS_NOMEM ? NULL : zErr, NULL, 0, "q", offset);
+    json_object_set_new(pOut, "code", json_string(r->code.zCanonical));
+    json_object_set_new(pOut, "page", json_integer(r->page));
+    return idx_resp_json(o, 200, pOut);
+}

@@ -1,0 +1,161 @@
+/* Handlers of the reports resource (coverage, catalog audit, ledger,
+ * acceptance, timed tests) and of the delivery accounts vendors' ingest
+ * sends for the acceptance report.  JSON, or CSV and printable HTML; every
+ * export is written in the use register first. */
+#include "idx_api.h"
+#include "idx_audit.h"
+#include "idx_delivery.h"
+#include "idx_export.h"
+#include "idx_log.h"
+#include "idx_report.h"
+#include "idx_timed.h"
+#include "proto_status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int idx_send_export(idx_srv *s, idx_req *r, int kind, const char *zName, const char *zFonds, json_t *pRep, int fmt,
+                    int gb, idx_resp *o)
+{
+    char zWhat[96];
+    snprintf(zWhat, sizeof zWhat, "%s%s%s.%s", zName, zFonds && *zFonds ? "-" : "", zFonds && *zFonds ? zFonds : "",
+             fmt == 1 ? "csv" : "html");
+    idx_use use = {zWhat, NULL, "export", 0, 0, NULL};
+    if (idx_register_use(s, r->pCaller, &use, o) != 0) {
+        json_decref(pRep);
+        return PS_OK;
+    }
+    char *z = NULL;
+    size_t n = 0;
+    int rc = fmt == 1 ? idx_export_csv((idx_report_kind)kind, pRep, gb, &z, &n) : idx_export_html((idx_report_kind)kind, pRep, &z, &n);
+    json_decref(pRep);
+    if (rc != PS_OK) return idx_resp_error(o, rc, NULL, NULL, 0, NULL, 0);
+    idx_resp_buffer(o, 200, z, n,
+                    fmt == 2 ? "text/html; charset=utf-8" : gb ? "text/csv; charset=gb18030" : "text/csv; charset=utf-8");
+    if (fmt == 1) {
+        char zDisp[160];
+        snprintf(zDisp, sizeof zDisp, "attachment; filename=\"%s\"", zWhat);
+        return idx_resp_header(o, "Content-Disposition", zDisp);
+    }
+    return PS_OK;
+}
+
+/* The options every report takes; -1 after an error answer. */
+static int report_opts(idx_req *r, idx_report_opts *p, int *pFmt, int *pGb, idx_resp *o)
+{
+    memset(p, 0, sizeof *p);
+    p->zFonds = idx_req_arg(r, "fonds");
+    if (idx_export_format(r, pFmt, pGb, o) != 0) return -1;
+    if (p->zFonds && (strlen(p->zFonds) > 16 ||
+                      strspn(p->zFonds, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(p->zFonds))) {
+        idx_resp_error(o, PS_INVALID, "fonds must be a 全宗号: 1-16 letters and digits", NULL, 0, "fonds", 0);
+        return -1;
+    }
+    /* JSON pages the list of records still to digitize; CSV gives it whole, HTML the first 5000. */
+    if (idx_req_uint(r, "offset", 0, 100000000, 0, &p->offset) != 0) {
+        idx_resp_error(o, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
+        return -1;
+    }
+    if (idx_req_uint(r, "limit", 1, 100000, 1000, &p->limit) != 0) {
+        idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 100000", NULL, 0, "limit", 0);
+        return -1;
+    }
+    if (*pFmt != 0) p->offset = 0, p->limit = *pFmt == 2 ? 5000 : 0;
+    return 0;
+}
+
+static int answer(idx_srv *s, idx_req *r, idx_report_kind k, const char *zName, const char *zFonds, json_t *pRep,
+                  int fmt, int gb, idx_resp *o)
+{
+    idx_access_mask(r->pCaller, pRep);
+    if (fmt == 0) return idx_resp_json(o, 200, pRep);
+    return idx_send_export(s, r, k, zName, zFonds, pRep, fmt, gb, o);
+}
+
+int idx_h_report_coverage(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    idx_report_opts opt;
+    int fmt, gb;
+    char zErr[512] = "";
+    json_t *pRep = NULL;
+    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    int rc = idx_report_coverage(s->pIdx, &opt, &pRep, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    /* records above the caller's clearance are counted, never described */
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(pRep, "missing"), i, m)
+        if (!idx_access_sees(r->pCaller, m)) json_object_set_new(m, "title", json_string("（密级档案，题名不显示）"));
+    return answer(s, r, IDX_REPORT_COVERAGE, "coverage", opt.zFonds, pRep, fmt, gb, o);
+}
+
+int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    idx_report_opts opt;
+    int fmt, gb;
+    char zErr[512] = "";
+    json_t *pRep = NULL;
+    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    int rc = idx_report_catalog(s->pIdx, s->zDataDir, &opt, &pRep, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    return answer(s, r, IDX_REPORT_CATALOG, "catalog", opt.zFonds, pRep, fmt, gb, o);
+}
+
+int idx_h_report_ledger(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    idx_report_opts opt;
+    int fmt, gb;
+    char zErr[512] = "";
+    json_t *pRep = NULL;
+    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    int rc = idx_report_ledger(s->pIdx, &opt, &pRep, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    return answer(s, r, IDX_REPORT_LEDGER, "ledger", opt.zFonds, pRep, fmt, gb, o);
+}
+
+int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    idx_report_opts opt;
+    int fmt, gb;
+    char zErr[512] = "";
+    json_t *pRep = NULL;
+    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    const char *zDel = idx_req_arg(r, "delivery");
+    if (fmt != 0 && (!zDel || !*zDel))
+        return idx_resp_error(o, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
+    int rc = idx_report_acceptance(s->zDataDir, zDel, &pRep, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "delivery", 0);
+    return answer(s, r, IDX_REPORT_ACCEPTANCE, "acceptance", opt.zFonds, pRep, fmt, gb, o);
+}
+
+int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    idx_report_opts opt;
+    int fmt, gb;
+    char zErr[512] = "";
+    json_t *pRep = NULL;
+    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    int rc = idx_report_timed(s->zDataDir, &pRep, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    return answer(s, r, IDX_REPORT_TIMED, "timed-tests", opt.zFonds, pRep, fmt, gb, o);
+}
+
+int idx_h_delivery_put(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "";
+    if (!idx_delivery_name_ok(r->zName))
+        return idx_resp_error(o, PS_INVALID, "a delivery name is 1-100 letters, digits, Chinese characters, '.', '_' or '-'",
+                              NULL, 0, "name", 0);
+    json_t *pAcc = idx_req_json(r, o);
+    if (!pAcc) return PS_OK;
+    if (!json_is_object(json_object_get(pAcc, "problems")) || !json_is_object(json_object_get(pAcc, "scans"))) {
+        json_decref(pAcc);
+        return idx_resp_error(o, PS_INVALID, "a delivery's account needs \"problems\" and \"scans\" objects (as ingest writes it)",
+                              "problems", 0, NULL, 0);
+    }
+    int rc = idx_delivery_put(s->zDataDir, r->zName, pAcc, zErr, sizeof zErr);
+    json_decref(pAcc);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    return idx_resp_json(o, 200, json_pack("{s:s,s:b}", "name", r->zName, "stored", 1));
+}

@@ -1,0 +1,63 @@
+/* Handlers of the timed retrieval test (evaluation item 7): records drawn
+ * for the trials, and runs kept with their verdict. */
+#include "idx_api.h"
+#include "idx_timed.h"
+#include "proto_status.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    idx_srv *s;
+    const idx_caller *w;
+} draw_ctx;
+
+/* A record is drawn only when the caller could open its text: a phrase
+ * from closed text would show it without approval or register entry. */
+static int may_draw(void *ctx, const char *zCode, const json_t *pRec)
+{
+    draw_ctx *d = ctx;
+    idx_verdict v;
+    if (!idx_access_sees(d->w, pRec)) return PS_NOT_FOUND;
+    if (!idx_access_needs_approval(d->s->pAccess, d->w, pRec)) return PS_OK;
+    idx_access_open_page(d->s->pAccess, d->w, zCode, pRec, IDX_READ_BOXES, &v);
+    return v.rc == PS_OK ? PS_OK : PS_APPROVAL;
+}
+
+int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "";
+    json_t *pOut = NULL;
+    unsigned n, seed;
+    if (idx_req_uint(r, "n", 1, 100, 5, &n) != 0)
+        return idx_resp_error(o, PS_INVALID, "n must be a number from 1 to 100", NULL, 0, "n", 0);
+    if (idx_req_uint(r, "seed", 0, 4000000000u, 0, &seed) != 0)
+        return idx_resp_error(o, PS_INVALID, "seed must be a number", NULL, 0, "seed", 0);
+    const char *zCodes = idx_req_arg(r, "codes");
+    json_t *pCodes = json_array();
+    if (!pCodes) return idx_resp_error(o, PS_NOMEM, NULL, NULL, 0, NULL, 0);
+    for (const char *z = zCodes; z && *z;) {
+        size_t k = strcspn(z, ",");
+        if (k) json_array_append_new(pCodes, json_stringn(z, k));
+        z += k + (z[k] == ',');
+    }
+    draw_ctx d = {s, r->pCaller};
+    int rc = idx_timed_draw(s->pIdx, n, seed, pCodes, idx_req_arg(r, "fonds"), may_draw, &d, &pOut, zErr, sizeof zErr);
+    json_decref(pCodes);
+    if (rc == PS_APPROVAL) return idx_resp_refuse(o, rc, zErr, 0);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "codes", 0);
+    idx_access_mask(r->pCaller, pOut);
+    return idx_resp_json(o, 200, pOut);
+}
+
+int idx_h_timed_post(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    char zErr[512] = "";
+    json_t *pOut = NULL;
+    json_t *pRun = idx_req_json(r, o);
+    if (!pRun) return PS_OK;
+    int rc = idx_timed_put(s->zDataDir, pRun, &pOut, zErr, sizeof zErr);
+    json_decref(pRun);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, rc == PS_INVALID ? "trials" : NULL, 0, NULL, 0);
+    return idx_resp_json(o, 201, pOut);
+}
