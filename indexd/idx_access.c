@@ -131,6 +131,7 @@ void idx_access_open_page(const idx_access *p, const idx_caller *w, const char *
                      "ask for one with its purpose of use",
                      zCode, zState);
             v->rc = PS_APPROVAL;
+            v->approval = 0;
             return;
         }
     }

@@ -107,14 +107,16 @@ int get_by_term(const Xapian::Database &db, const char *zId, char **pz, size_t *
 }
 
 // Run f() on a reader; a commit by the writer between our reads can make the
-// revision we hold disappear: then reopen and try again (twice at most).
+// revision we hold disappear: then reopen and try again.  Under a steady
+// stream of small writes (each committed) that happens again and again, so
+// try well beyond what one commit can cause before giving up.
 template <typename F> int with_reopen(Xapian::Database &db, char *zErr, size_t nErr, F f)
 {
     for (int attempt = 0;; attempt++) {
         try {
             return f();
         } catch (const Xapian::DatabaseModifiedError &) {
-            if (attempt >= 2) return from_exception(zErr, nErr);
+            if (attempt >= 50) return from_exception(zErr, nErr);
             try {
                 db.reopen();
             } catch (...) {

@@ -12,10 +12,17 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 rc=0
 meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+# The concurrency stress test again under ThreadSanitizer: any data race
+# (a Xapian object shared between threads, say) fails it.
+tsan=build-tsan
+[ -d "$tsan" ] || meson setup "$tsan" --buildtype=debug -Db_sanitize=thread
+ninja -C "$tsan" indexd/test_stress
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  meson test -C "$tsan" --no-rebuild --print-errorlogs idx_stress || rc=$?
 # One closing line that any CI reads: the tests that passed and failed.
-python3 - "$dir/meson-logs/testlog.json" <<'PY'
+python3 - "$dir/meson-logs/testlog.json" "$tsan/meson-logs/testlog.json" <<'PY'
 import json, sys
-res = [json.loads(l)["result"] for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+res = [json.loads(l)["result"] for f in sys.argv[1:] for l in open(f, encoding="utf-8") if l.strip()]
 print(f"{sum(r == 'OK' for r in res)} passed, {sum(r != 'OK' and r != 'SKIP' for r in res)} failed")
 PY
 exit $rc
