@@ -616,9 +616,24 @@ void idx_http_stop(idx_http *h, int waitSec)
     px_free(h);
 }
 
-/* The route table, for the test that checks it against proto/README.md:
- * "METHOD PATTERN" lines. */
-void idx_http_routes(void (*xEach)(void *ctx, const char *zMethod, const char *zPattern), void *ctx)
+void idx_http_routes(void (*xEach)(void *ctx, const char *zLine), void *ctx)
 {
-    for (size_t i = 0; i < N_ROUTE; i++) xEach(ctx, aRoute[i].zMethod, aRoute[i].zPattern);
+    static const char *const azRight[] = {"search", "view", "import", "vendor_reports", "reports", "register", "request", "approve"};
+    char zLine[300], zWho[160], zBody[32];
+    for (size_t i = 0; i < N_ROUTE; i++) {
+        const route *p = &aRoute[i];
+        zWho[0] = 0;
+        if (p->flags & R_OPEN) snprintf(zWho, sizeof zWho, "open");
+        else if (!p->rights) snprintf(zWho, sizeof zWho, "any caller");
+        for (int k = 0; k < 8; k++)
+            if (p->rights & (1u << k))
+                snprintf(zWho + strlen(zWho), sizeof zWho - strlen(zWho), "%s%s", zWho[0] ? ", " : "", azRight[k]);
+        if (p->nBodyMax == BODY_CONFIG) snprintf(zBody, sizeof zBody, "max_body_mb");
+        else if (!p->nBodyMax) snprintf(zBody, sizeof zBody, "none");
+        else if (p->nBodyMax >= MIB) snprintf(zBody, sizeof zBody, "%zu MiB", p->nBodyMax / MIB);
+        else snprintf(zBody, sizeof zBody, "%zu KiB", p->nBodyMax / KIB);
+        snprintf(zLine, sizeof zLine, "%s %s | %s | %s%s", p->zMethod, p->zPattern, zWho, zBody,
+                 (p->flags & R_HEAD) ? " | HEAD" : "");
+        xEach(ctx, zLine);
+    }
 }

@@ -13,7 +13,9 @@ typedef struct idx_http idx_http;
 int idx_http_start(idx_srv *pSrv, const idx_config *pCfg, idx_http **ppOut, unsigned *pPort, char *zErr, size_t nErr);
 /* Stop accepting, let the requests in flight finish (up to waitSec), stop. */
 void idx_http_stop(idx_http *p, int waitSec);
-/* Every route of the table, as method and pattern ("/api/v1/records/{code}"). */
-void idx_http_routes(void (*xEach)(void *ctx, const char *zMethod, const char *zPattern), void *ctx);
+/* Every route of the table, one line each: "PUT /api/v1/records/{code} |
+ * import | 1 MiB" (method and pattern, the rights that may use it, the
+ * body limit, and "| HEAD" where HEAD is answered too). */
+void idx_http_routes(void (*xEach)(void *ctx, const char *zLine), void *ctx);
 
 #endif

@@ -21,6 +21,12 @@
 #define IDX_WEB_DIR ""
 #endif
 
+static void print_line(void *ctx, const char *zLine)
+{
+    (void)ctx;
+    printf("%s\n", zLine);
+}
+
 int main(int argc, char **argv)
 {
     idx_config cfg;
@@ -36,6 +42,11 @@ int main(int argc, char **argv)
 
     px_install_json_allocator();
     if (argc > 1 && strcmp(argv[1], "users") == 0) return idx_users_main("var/index", argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "routes") == 0) {
+        /* the route table, as proto/README.md lists it */
+        idx_http_routes(print_line, NULL);
+        return 0;
+    }
     if (idx_config_init(&cfg) != PS_OK) {
         fprintf(stderr, "indexd: out of memory\n");
         return 1;
