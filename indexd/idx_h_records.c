@@ -292,9 +292,10 @@ int idx_h_records_bulk(idx_srv *s, idx_req *r, idx_resp *o)
         json_decref(pRejected);
         return idx_resp_json(o, 500, pBody);
     }
-    return idx_resp_json(o, 200, json_pack("{s:I,s:I,s:I,s:o,s:b,s:I}", "imported", (json_int_t)nImported, "replaced",
+    return idx_resp_json(o, 200, json_pack("{s:I,s:I,s:I,s:o,s:b,s:I,s:I}", "imported", (json_int_t)nImported, "replaced",
                                            (json_int_t)nReplaced, "rejected_count", (json_int_t)nRejected, "rejected",
-                                           pRejected, "committed", now, "seq", (json_int_t)seq));
+                                           pRejected, "committed", now, "seq", (json_int_t)seq, "epoch",
+                                           (json_int_t)idx_index_epoch(s->pIdx)));
 }
 
 /* ---- catalog import ---------------------------------------------------- */
@@ -323,8 +324,8 @@ int idx_h_catalog(idx_srv *s, idx_req *r, idx_resp *o)
 
 static json_t *seq_json(idx_srv *s)
 {
-    return json_pack("{s:I,s:I}", "seq", (json_int_t)idx_index_seq(s->pIdx), "durable_seq",
-                     (json_int_t)idx_index_durable(s->pIdx));
+    return json_pack("{s:I,s:I,s:I}", "seq", (json_int_t)idx_index_seq(s->pIdx), "durable_seq",
+                     (json_int_t)idx_index_durable(s->pIdx), "epoch", (json_int_t)idx_index_epoch(s->pIdx));
 }
 
 int idx_h_commit_get(idx_srv *s, idx_req *r, idx_resp *o)

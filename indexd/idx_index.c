@@ -51,6 +51,7 @@ struct idx_index {
     int stop;
     pthread_mutex_t muSeq;         /* guards seq and the shards' firstPending */
     unsigned long long seq;        /* the last write's number */
+    long long epoch;               /* when the index was opened, microseconds */
 };
 
 
@@ -350,6 +351,11 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
     if (!p) return PS_NOMEM;
     p->zDir = px_strdup(zDir);
     p->readOnly = o->readOnly;
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        p->epoch = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
     p->commitEvery = o->commitEvery ? o->commitEvery : 2000;
     p->commitDelayMs = o->commitDelayMs ? o->commitDelayMs : 1000;
     pthread_mutex_init(&p->muReaders, NULL);
@@ -470,6 +476,11 @@ unsigned long long idx_index_durable(idx_index *p)
         if (p->aShard[i].firstPending && p->aShard[i].firstPending - 1 < n) n = p->aShard[i].firstPending - 1;
     pthread_mutex_unlock(&p->muSeq);
     return n;
+}
+
+long long idx_index_epoch(idx_index *p)
+{
+    return p->epoch;
 }
 
 json_t *idx_index_parse(const char *z, size_t n)

@@ -82,6 +82,10 @@ int idx_index_commit(idx_index *p, char *zErr, size_t nErr);
  * which of its writes a crash can no longer lose). */
 unsigned long long idx_index_seq(idx_index *p);
 unsigned long long idx_index_durable(idx_index *p);
+/* The numbers count from the opening of the index; this tells one opening
+ * from another (a loader whose writes were acknowledged under another
+ * epoch and never seen durable must send them again). */
+long long idx_index_epoch(idx_index *p);
 
 /* The calling thread's reader, moved to the latest commit if needed.  It
  * belongs to the thread and lives until the thread ends or the index closes. */
