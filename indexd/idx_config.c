@@ -150,7 +150,7 @@ static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
     return rc;
 }
 
-void idx_config_usage(void)
+static void config_usage(void)
 {
     printf("usage: indexd [--config FILE] [--KEY VALUE]...\n"
            "       indexd users add|set|passwd|list|delete|token|revoke …  (indexd users for help)\n\n"
@@ -165,7 +165,7 @@ int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nEr
     int rc;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            idx_config_usage();
+            config_usage();
             return -1;
         }
         if (strncmp(argv[i], "--config", 8) == 0 && (argv[i][8] == 0 || argv[i][8] == '=')) {

@@ -38,6 +38,5 @@ void idx_config_clear(idx_config *c);
 int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nErr);
 /* Set one key from text, checking it ("port", "8080"). */
 int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr, size_t nErr);
-void idx_config_usage(void);
 
 #endif

@@ -61,7 +61,7 @@ static int is_bidi(unsigned long c)
     return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
-int qc_text_cp_width(unsigned long c)
+static int cp_width(unsigned long c)
 {
     if (is_control(c)) return 0;
     if (c < 0x300) return 1;
@@ -108,7 +108,7 @@ size_t qc_text_width(const char *z, size_t n)
             i += 1;
             continue;
         }
-        w += (size_t)qc_text_cp_width(c);
+        w += (size_t)cp_width(c);
         i += len;
     }
     return w;

@@ -8,12 +8,6 @@
 
 #include <stddef.h>
 
-/* Columns taken by one code point: 2 for East Asian wide and fullwidth
- * characters, 0 for combining marks, zero-width characters and controls,
- * 1 otherwise (East Asian ambiguous characters such as · and the box
- * drawing characters count 1, as most terminals show them). */
-int qc_text_cp_width(unsigned long c);
-
 /* Columns taken by n bytes of UTF-8.  Each invalid byte counts 1 (it is
  * shown as U+FFFD). */
 size_t qc_text_width(const char *z, size_t n);
