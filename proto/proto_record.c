@@ -172,7 +172,7 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
 {
     static const char *const azLevel[] = {"公开", "内部", "限制", "秘密", "机密", "绝密", NULL};
     proto_code code;
-    char zBuf[16];
+    char zBuf[24]; /* a long in decimal, sign included */
     char zMsg[200];
     long v;
     int rc;
