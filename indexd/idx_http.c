@@ -616,7 +616,7 @@ static enum MHD_Result h_catalog(idx_http *h, struct MHD_Connection *c, req_ctx 
     json_t *pOut = NULL;
     const char *zList = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "list");
     int list = zList && strcmp(zList, "0") != 0;
-    int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, list, &pOut, &line, zErr, sizeof zErr);
+    int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, list, NULL, NULL, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, line, "body", 0);
     /* kept as it came, for the catalog audit */
     if (idx_catalog_store(h->zDataDir, r->z ? r->z : "", r->n, zErr, sizeof zErr) != PS_OK)

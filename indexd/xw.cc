@@ -148,6 +148,11 @@ int xw_wdb_replace(xw_wdb *p, const char *zId, const xw_doc *pDoc, int *pReplace
         p->db.replace_document(zId, pDoc->doc);
         if (pReplaced) *pReplaced = had;
         return PS_OK;
+    } catch (const Xapian::InvalidArgumentError &e) {
+        // The document, not the index, is at fault (a term over the length
+        // limit): callers writing many reject this one and go on.
+        set_err(zErr, nErr, e.get_type() + std::string(": ") + e.get_msg());
+        return PS_INVALID;
     } catch (...) {
         return from_exception(zErr, nErr);
     }
