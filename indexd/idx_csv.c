@@ -471,7 +471,18 @@ static void on_row(int term, void *ctx)
     row_reset(s, s->line + 1);  /* the next row starts on the next line */
 }
 
-/* ---- unterminated quotes -------------------------------------------- */
+/* ---- lines and unterminated quotes ----------------------------------- */
+
+/* Bytes of the line at z: up to and with its end, LF, CR LF or a lone CR
+ * (spreadsheets on old Macs end lines with CR alone). */
+static size_t line_len(const char *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (z[i] == '\n') return i + 1;
+        if (z[i] == '\r') return i + 1 < n && z[i + 1] == '\n' ? i + 2 : i + 1;
+    }
+    return n;
+}
 
 /* libcsv is inside a quoted field: the line fed last ended within it. */
 static int in_quote(const struct csv_parser *p)
@@ -617,8 +628,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     size_t i = 0;
     int wasOpen = 0;
     while (i < n && pS->rc == PS_OK) {
-        const char *e = memchr(z + i, '\n', n - i);
-        size_t len = e ? (size_t)(e - (z + i)) + 1 : n - i;
+        size_t len = line_len(z + i, n - i);
         pS->nLineFields = 0;
         if (csv_parse(&csv, z + i, len, on_field, on_row, pS) != len) {
             if (pS->rc == PS_OK)
@@ -629,8 +639,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
         int open = in_quote(&csv);
         if (open && (!wasOpen || pS->nLineFields > 0)) pS->quoteLine = pS->line;
         if (open && i < n && pS->rc == PS_OK) {
-            const char *e2 = memchr(z + i, '\n', n - i);
-            int yes = looks_like_row(pS, z + i, e2 ? (size_t)(e2 - (z + i)) + 1 : n - i);
+            int yes = looks_like_row(pS, z + i, line_len(z + i, n - i));
             if (yes < 0) {
                 fatal_at(pS, PS_NOMEM, pS->rowLine, "out of memory");
                 break;

@@ -143,6 +143,15 @@ static void test_quotes(void)
     CHECK_STR(zNote, "第一段\n第二段，含逗号,和\"引号\",\nZ042-WS·2019-Y-CSV-0009 同卷\n第三段");
     free(zNote);
     CHECK(!present("Z042-WS·2019-Y-CSV-0009"));
+
+    /* lines ended by CR alone (spreadsheets on old Macs) are counted too */
+    const char *zCr = "档号,题名,责任者,日期\rZ042-WS·2019-Y-CSV-0010,甲,县扶贫办,20190101\r"
+                      "Z042-WS·2019-Y-CSV-0011,乙,县扶贫办,2019-01-01\r";
+    r = import(zCr, strlen(zCr), &rc, &line, zErr);
+    CHECK_INT(rc, PS_OK);
+    CHECK_INT(num(r, "imported"), 1);
+    CHECK_INT(num(item(r, "rejected", 0), "line"), 3);
+    json_decref(r);
 }
 
 /* L4 (b, c): two BOMs; UTF-16 without a BOM, either byte order. */

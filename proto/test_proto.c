@@ -23,6 +23,16 @@ static void test_code(void)
 {
     proto_code c;
     char zErr[256];
+    /* A message cut to a small buffer is cut between characters (found by
+     * fuzz/fz_code): it goes out in JSON, which must be UTF-8. */
+    char zLong[200];
+    snprintf(zLong, sizeof zLong, "Z1-WS\xE3\x83\xBB" "2017-%s-BGS00", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBI");
+    for (size_t n = 1; n < 80; n++) {
+        CHECK_INT(proto_code_parse(zLong, &c, zErr, n), PS_INVALID);
+        CHECK(proto_utf8_valid(zErr, strlen(zErr)));
+        CHECK_INT(proto_code_parse("全宗号码-WS·2017-Y-0001-00001", &c, zErr, n), PS_INVALID);
+        CHECK(proto_utf8_valid(zErr, strlen(zErr)));
+    }
     CHECK_INT(proto_code_parse("Z031-WS·2017-Y-BGS-0001", &c, zErr, sizeof zErr), PS_OK);
     CHECK_STR(c.zFonds, "Z031");
     CHECK_STR(c.zCategory, "WS");
