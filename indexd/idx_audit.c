@@ -128,7 +128,8 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
     if (!r) {
         aF[0].field = -1;
         aF[0].zRule = "shape";
-        snprintf(aF[0].zReason, sizeof aF[0].zReason, "the row has %d fields, more than the header", nFields);
+        if (nFields > 0) snprintf(aF[0].zReason, sizeof aF[0].zReason, "the row has %d fields, more than the header", nFields);
+        else snprintf(aF[0].zReason, sizeof aF[0].zReason, "the row cannot be read: an unterminated quote or a control character in a cell");
         nF = 1;
     } else {
         nF = proto_record_audit(r, aF, FIND_MAX, &w->complete);

@@ -6,7 +6,9 @@
  * current unless a later catalog holds its 档号 (a corrected catalog
  * replaces the rows of the one before, as the import replaces records).
  * Rules: each of proto_record_audit's; "shape" (a row with more or fewer
- * fields than the header); "duplicate" (a 档号 again in the same file);
+ * fields than the header, or one that cannot be read as written: an
+ * unterminated quote, a control character in a cell); "duplicate" (a 档号
+ * again in the same file);
  * "pages_scanned" (页数 differs from the pages scanned for the record);
  * "item_gap" (a warning: 件号 missing within 全宗-门类-年度-保管期限-机构).
  * entry_rate = rows with every mandatory field / rows; score = 5 x

@@ -12,14 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COL_MAX 64
+#define COL_MAX 256 /* columns read; wide spreadsheet exports trail many empty ones */
 #define BATCH 4096 /* rows written together, each shard's share by its own thread */
+#define CSV_FIELD_BEGUN 2 /* libcsv's parser state inside a field (libcsv.c) */
+#define NOT_WRITTEN (-1) /* an idx_put_item the index did not get to */
 
 /* ---- rows ----------------------------------------------------------- */
 
 typedef struct {
-    char *z;
-    size_t n;
+    char *z;        /* the field's bytes, NULs included, NUL-terminated */
+    size_t n, nAlloc;
 } cell;
 
 /* The codes seen in this file, to tell a repeated row from a replaced
@@ -27,6 +29,7 @@ typedef struct {
 typedef struct {
     char **az;
     long *aLine;
+    unsigned char *aWritten; /* a row with this code has been written */
     size_t nSlot, nUsed;
 } code_set;
 
@@ -42,6 +45,7 @@ static void set_clear(code_set *s)
     for (size_t i = 0; i < s->nSlot; i++) px_free(s->az[i]);
     px_free(s->az);
     px_free(s->aLine);
+    px_free(s->aWritten);
     memset(s, 0, sizeof *s);
 }
 
@@ -53,17 +57,25 @@ static long set_add(code_set *s, const char *z, long line)
         t.nSlot = s->nSlot ? s->nSlot * 2 : 1024;
         t.az = px_calloc(t.nSlot, sizeof(char *));
         t.aLine = px_calloc(t.nSlot, sizeof(long));
-        if (!t.az || !t.aLine) { px_free(t.az); px_free(t.aLine); return -1; }
+        t.aWritten = px_calloc(t.nSlot, 1);
+        if (!t.az || !t.aLine || !t.aWritten) {
+            px_free(t.az);
+            px_free(t.aLine);
+            px_free(t.aWritten);
+            return -1;
+        }
         for (size_t i = 0; i < s->nSlot; i++) {
             if (!s->az[i]) continue;
             size_t k = hash_str(s->az[i]) & (t.nSlot - 1);
             while (t.az[k]) k = (k + 1) & (t.nSlot - 1);
             t.az[k] = s->az[i];
             t.aLine[k] = s->aLine[i];
+            t.aWritten[k] = s->aWritten[i];
         }
         t.nUsed = s->nUsed;
         px_free(s->az);
         px_free(s->aLine);
+        px_free(s->aWritten);
         *s = t;
     }
     size_t k = hash_str(z) & (s->nSlot - 1);
@@ -81,19 +93,45 @@ static long set_add(code_set *s, const char *z, long line)
     return 0;
 }
 
+/* Note that a row with code z (in the set) was written; returns whether
+ * one had been before, so that a record is counted once. */
+static int set_mark_written(code_set *s, const char *z)
+{
+    if (!s->nSlot) return 0;
+    size_t k = hash_str(z) & (s->nSlot - 1);
+    while (s->az[k] && strcmp(s->az[k], z) != 0) k = (k + 1) & (s->nSlot - 1);
+    if (!s->az[k]) return 0;
+    int was = s->aWritten[k];
+    s->aWritten[k] = 1;
+    return was;
+}
+
+/* Rows checked and waiting to be written together. */
+typedef struct {
+    proto_record aRec[BATCH];
+    long aLine[BATCH];
+    int aRc[BATCH];           /* each row's status in the last pass */
+    unsigned char aRefused[BATCH], aReplaced[BATCH];
+    idx_put_item aItem[BATCH];
+    int aRow[BATCH];          /* the row of each item */
+} write_batch;
+
 typedef struct {
     idx_index *pIdx;
-    const idx_guard *pGuard; /* the writer's rules, per row */
+    const idx_guard *pGuard; /* the writer's rules, checked with each write */
     int rc;                 /* a fatal error stops the import */
     char *zErr;
     size_t nErr;
     long fatalLine;
     long line;              /* line being fed to the parser */
     long rowLine;           /* line where the current row started */
-    int rowStarted;
-    cell aCell[COL_MAX + 1];
-    int nCell;
-    int nHeader;
+    long quoteLine;         /* line where the quoted field left open began */
+    unsigned nLineFields;   /* fields ended on the line being fed */
+    int discard;            /* the row being parsed is dropped: ignore libcsv */
+    cell aCell[COL_MAX];    /* the row's first COL_MAX fields */
+    int nField;             /* fields of the row, kept or not */
+    int lastFull;           /* the row's last non-empty field, -1 if none */
+    int nHeader;            /* fields of the header row, kept or not */
     int aColField[COL_MAX]; /* proto_field per column, -1 ignored */
     int haveHeader;
     unsigned long nImported, nReplaced;
@@ -103,48 +141,20 @@ typedef struct {
     void *pRowCtx;
     unsigned long nRejected, nWarnings;
     code_set seen;
-    proto_record aRec[BATCH];
-    int aDup[BATCH];
-    long aLine[BATCH];
-    idx_put_item aItem[BATCH];
+    write_batch *pB;        /* import mode only */
     int nBatch;
 } import_state;
 
-static void report(json_t *pList, unsigned long *pCount, long line, int field, const char *zReason);
+static int header_cols(const import_state *s) { return s->nHeader < COL_MAX ? s->nHeader : COL_MAX; }
 
-/* Write the rows collected so far.  A row the guard or the index refuses
- * is rejected with its own line; the others are written. */
-static void flush_batch(import_state *s)
+/* The length of z's first nMax bytes or fewer that ends on a character
+ * boundary, so that a message quoting a cut value stays UTF-8. */
+static int utf8_cut(const char *z, size_t nMax)
 {
-    char zMsg[256];
-    if (s->nBatch == 0) return;
-    for (int i = 0; i < s->nBatch; i++) {
-        memset(&s->aItem[i], 0, sizeof s->aItem[i]);
-        s->aItem[i].r = &s->aRec[i];
-    }
-    int rc = idx_index_put_batch(s->pIdx, s->aItem, (size_t)s->nBatch, 0, s->pGuard, zMsg, sizeof zMsg);
-    for (int i = 0; i < s->nBatch; i++) {
-        if (s->aItem[i].rc == PS_NOMEM && rc == PS_OK) {
-            rc = PS_NOMEM;
-            snprintf(zMsg, sizeof zMsg, "out of memory");
-        }
-        if (s->aItem[i].rc != PS_OK) {
-            report(s->pRejected, &s->nRejected, s->aLine[i], s->aItem[i].rc == PS_FORBIDDEN ? PF_CLASSIFICATION : -1,
-                   s->aItem[i].zErr);
-            continue;
-        }
-        if (s->aDup[i]) continue;
-        s->nImported++;
-        s->nReplaced += s->aItem[i].replaced != 0;
-    }
-    if (rc != PS_OK) {
-        /* not one row's fault: stop, say so */
-        snprintf(s->zErr, s->nErr, "line %ld: %s (%lu rows were written before)", s->aLine[0], zMsg, s->nImported);
-        s->rc = rc;
-        s->fatalLine = s->aLine[0];
-    }
-    for (int i = 0; i < s->nBatch; i++) proto_record_clear(&s->aRec[i]);
-    s->nBatch = 0;
+    size_t n = strnlen(z, nMax);
+    if (n == nMax && z[n] != 0)
+        while (n > 0 && ((unsigned char)z[n] & 0xC0) == 0x80) n--;
+    return (int)n;
 }
 
 static void report(json_t *pList, unsigned long *pCount, long line, int field,
@@ -152,38 +162,173 @@ static void report(json_t *pList, unsigned long *pCount, long line, int field,
 {
     (*pCount)++;
     if (json_array_size(pList) >= IDX_CSV_REPORT_MAX) return;
-    json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)line, "field",
+    /* a reason cut to its buffer may end inside a character */
+    size_t n = strlen(zReason);
+    while (n > 0 && !proto_utf8_valid(zReason, n)) n--;
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s%}", "line", (json_int_t)line, "field",
                           field >= 0 ? proto_field_cn(field) : "", "key",
-                          field >= 0 ? proto_field_key(field) : "", "reason", zReason);
+                          field >= 0 ? proto_field_key(field) : "", "reason", zReason, n);
     if (o) json_array_append_new(pList, o);
+}
+
+/* Whether the index refused one row for what it holds (a term over its
+ * length limit, a field it cannot store) rather than failing as a whole
+ * (I/O, a lock, out of memory), which no later row would escape either. */
+static int row_fault(int rc)
+{
+    return rc == PS_INVALID || rc == PS_TOO_BIG || rc == PS_ENCODING;
+}
+
+/* Stop the import at line `line`.  Rows written before stay written, so
+ * the message says how many there are. */
+static void fatal_at(import_state *s, int rc, long line, const char *zMsg)
+{
+    if (s->pIdx)
+        snprintf(s->zErr, s->nErr, "line %ld: %s; the import stopped there: %lu rows were written before it",
+                 line, zMsg, s->nImported);
+    else
+        snprintf(s->zErr, s->nErr, "line %ld: %s", line, zMsg);
+    s->rc = rc;
+    s->fatalLine = line;
+}
+
+/* Write the rows collected so far and commit them.  A row the index
+ * refuses is rejected with its line and the index's reason, and the others
+ * stay written; an error of the index as a whole stops the import.
+ *
+ * When Xapian refuses a document it drops every uncommitted change of that
+ * database, so the rows written before it in the same shard are gone too:
+ * the rows not refused are written again until a pass has no refusal
+ * (writing a row twice replaces it by its 档号), and each batch is committed
+ * so that nothing of an earlier one can be dropped that way. */
+static void flush_batch(import_state *s)
+{
+    write_batch *b = s->pB;
+    char zMsg[256];
+    int iFatal = -1;
+    if (s->nBatch == 0) return;
+    memset(b->aRefused, 0, (size_t)s->nBatch);
+    for (int pass = 0; iFatal < 0; pass++) {
+        size_t nItem = 0;
+        for (int i = 0; i < s->nBatch; i++) {
+            if (b->aRefused[i]) continue;
+            memset(&b->aItem[nItem], 0, sizeof b->aItem[nItem]);
+            b->aItem[nItem].r = &b->aRec[i];
+            b->aItem[nItem].rc = NOT_WRITTEN;
+            b->aRow[nItem++] = i;
+        }
+        zMsg[0] = 0;
+        if (nItem > 0) idx_index_put_batch(s->pIdx, b->aItem, nItem, 0, s->pGuard, zMsg, sizeof zMsg);
+        int nRefused = 0;
+        for (size_t k = 0; k < nItem; k++) {
+            idx_put_item *it = &b->aItem[k];
+            int i = b->aRow[k];
+            b->aRc[i] = it->rc;
+            /* the first pass sees the index as it was before this batch */
+            if (pass == 0) b->aReplaced[i] = it->rc == PS_OK && it->replaced;
+            if (it->rc == PS_OK) continue;
+            if (it->rc == PS_NOT_FOUND || it->rc == PS_FORBIDDEN) {
+                /* the writer's guard: nothing reached the index */
+                report(s->pRejected, &s->nRejected, b->aLine[i], it->rc == PS_FORBIDDEN ? PF_CLASSIFICATION : -1,
+                       it->zErr[0] ? it->zErr : "the row may not be written");
+                b->aRefused[i] = 1;
+                continue;
+            }
+            if (row_fault(it->rc)) {
+                char zWhy[256];
+                snprintf(zWhy, sizeof zWhy, "the index refused the row: %s", it->zErr);
+                report(s->pRejected, &s->nRejected, b->aLine[i], -1, zWhy);
+                b->aRefused[i] = 1;
+                nRefused++;
+            } else if (iFatal < 0) {
+                iFatal = i;
+                if (it->rc == NOT_WRITTEN && !zMsg[0]) snprintf(zMsg, sizeof zMsg, "the index did not write the row");
+                else if (it->rc != NOT_WRITTEN)
+                    snprintf(zMsg, sizeof zMsg, "%s", it->zErr[0] ? it->zErr : proto_strerror(it->rc));
+            }
+        }
+        if (nRefused == 0) break;
+    }
+    if (iFatal < 0 && idx_index_commit(s->pIdx, zMsg, sizeof zMsg) != PS_OK) {
+        fatal_at(s, PS_INDEX, b->aLine[0], zMsg);
+        goto out;
+    }
+    for (int i = 0; i < s->nBatch; i++) {
+        const proto_record *r = &b->aRec[i];
+        if (b->aRefused[i] || b->aRc[i] != PS_OK) continue;
+        if (!set_mark_written(&s->seen, r->az[PF_CODE])) {
+            s->nImported++;
+            s->nReplaced += b->aReplaced[i];
+        }
+        if (s->pList && s->rc == PS_OK) {
+            json_t *o = json_pack("{s:s,s:I}", "code", r->az[PF_CODE], "line", (json_int_t)b->aLine[i]);
+            if (o && r->az[PF_PAGES]) json_object_set_new(o, "pages", json_integer(atoll(r->az[PF_PAGES])));
+            if (!o || json_array_append_new(s->pList, o) != 0) fatal_at(s, PS_NOMEM, b->aLine[i], "out of memory");
+        }
+    }
+    if (iFatal >= 0 && s->rc == PS_OK)
+        fatal_at(s, b->aRc[iFatal] == NOT_WRITTEN ? PS_INDEX : b->aRc[iFatal], b->aLine[iFatal], zMsg);
+out:
+    for (int i = 0; i < s->nBatch; i++) proto_record_clear(&b->aRec[i]);
+    s->nBatch = 0;
+}
+
+/* A cell's text must be what the row says: a NUL would cut it short where
+ * it is stored, other control characters break the JSON of the record or
+ * what a reader's terminal shows.  0 if clean, else the reason in zWhy. */
+static int cell_bad(const cell *c, char *zWhy, size_t nWhy, const char *zColumn)
+{
+    size_t off = 0;
+    int rc = proto_text_check(c->z, c->n, &off);
+    if (rc == PS_OK) return 0;
+    if (rc == PS_ENCODING)
+        snprintf(zWhy, nWhy, "%s is not valid UTF-8 at byte offset %zu of the cell", zColumn, off);
+    else
+        snprintf(zWhy, nWhy, "%s holds the control character 0x%02X at byte offset %zu of the cell; "
+                 "NUL and control characters other than TAB, LF and CR are not allowed",
+                 zColumn, (unsigned char)c->z[off], off);
+    return 1;
 }
 
 static void header_row(import_state *s)
 {
     char zMsg[300];
     int seen[PF__COUNT] = {0};
-    s->nHeader = s->nCell;
-    for (int i = 0; i < s->nCell && i < COL_MAX; i++) {
+    s->nHeader = s->nField;
+    for (int i = 0; i < header_cols(s); i++) {
         /* Tolerate spaces and the '*' some templates put on mandatory columns. */
         char zName[128];
+        char zCol[32];
         size_t n = 0;
+        s->aColField[i] = -1;
+        snprintf(zCol, sizeof zCol, "column %d", i + 1);
+        if (cell_bad(&s->aCell[i], zMsg, sizeof zMsg, zCol)) {
+            report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
+            continue;
+        }
         for (size_t k = 0; k < s->aCell[i].n && n + 1 < sizeof zName; k++) {
             char c = s->aCell[i].z[k];
             if (c == ' ' || c == '*' || c == '\t') continue;
             zName[n++] = c;
         }
         zName[n] = 0;
+        zName[utf8_cut(zName, sizeof zName - 4)] = 0;
         int f = proto_field_lookup(zName);
         if (f >= 0 && seen[f]) {
             snprintf(zMsg, sizeof zMsg, "column %d '%s' repeats the column of %s; it is ignored", i + 1, zName, proto_field_cn(f));
             report(s->pWarnings, &s->nWarnings, s->rowLine, f, zMsg);
             f = -1;
         } else if (f < 0 && n > 0) {
-            snprintf(zMsg, sizeof zMsg, "column %d '%.100s' is not a catalog field; it is ignored", i + 1, zName);
+            snprintf(zMsg, sizeof zMsg, "column %d '%.*s' is not a catalog field; it is ignored", i + 1,
+                     utf8_cut(zName, 100), zName);
             report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
         }
         if (f >= 0) seen[f] = 1;
         s->aColField[i] = f;
+    }
+    if (s->nHeader > COL_MAX) {
+        snprintf(zMsg, sizeof zMsg, "the header has %d columns; columns after the %dth are ignored", s->nHeader, COL_MAX);
+        report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
     }
     if (!seen[PF_CODE] && !(seen[PF_FONDS] && seen[PF_CATEGORY] && seen[PF_YEAR] &&
                             seen[PF_RETENTION] && seen[PF_ITEM_NO])) {
@@ -210,6 +355,16 @@ static int compose_code(proto_record *r)
     return proto_record_set(r, PF_CODE, z, strlen(z));
 }
 
+/* A row that cannot be read as written (wrong shape, an unterminated
+ * quote, a control character): rejected, and in scan mode handed on
+ * without a record so that the audit counts it. */
+static void reject_row(import_state *s, int field, const char *zWhy, int nFields)
+{
+    report(s->pRejected, &s->nRejected, s->rowLine, field, zWhy);
+    if (s->xRow && s->xRow(s->pRowCtx, s->rowLine, NULL, nFields) != 0)
+        fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
+}
+
 static void data_row(import_state *s)
 {
     proto_record rec;
@@ -218,31 +373,30 @@ static void data_row(import_state *s)
     char zMsg[512];
     int rc;
 
-    int nonEmpty = 0;
-    for (int i = 0; i < s->nCell; i++) nonEmpty |= s->aCell[i].n > 0;
-    if (!nonEmpty) return;  /* blank rows are common at the end of exports */
-    if (s->nCell > s->nHeader) {
-        int extra = 0;
-        for (int i = s->nHeader; i < s->nCell; i++) extra |= s->aCell[i].n > 0;
-        if (extra) {
-            snprintf(zMsg, sizeof zMsg, "the row has %d fields but the header has %d", s->nCell, s->nHeader);
-            report(s->pRejected, &s->nRejected, s->rowLine, -1, zMsg);
-            if (s->xRow && s->xRow(s->pRowCtx, s->rowLine, NULL, s->nCell) != 0) s->rc = PS_NOMEM;
+    if (s->lastFull < 0) return;  /* blank rows are common at the end of exports */
+    if (s->lastFull >= s->nHeader) {
+        snprintf(zMsg, sizeof zMsg, "the row has %d fields but the header has %d", s->nField, s->nHeader);
+        reject_row(s, -1, zMsg, s->nField);
+        return;
+    }
+    int nCol = s->nField < header_cols(s) ? s->nField : header_cols(s);
+    for (int i = 0; i < nCol; i++) {
+        int f = s->aColField[i];
+        if (f >= 0 && cell_bad(&s->aCell[i], zMsg, sizeof zMsg, proto_field_cn(f))) {
+            reject_row(s, f, zMsg, 0);
             return;
         }
     }
     proto_record_init(&rec);
-    for (int i = 0; i < s->nCell && i < s->nHeader; i++) {
+    for (int i = 0; i < nCol; i++) {
         int f = s->aColField[i];
         if (f < 0) continue;
         if ((rc = proto_record_set(&rec, f, s->aCell[i].z, s->aCell[i].n)) != PS_OK) goto oom;
     }
     if (s->xRow) {
         /* the row as written, before any check or completion */
-        if (s->xRow(s->pRowCtx, s->rowLine, &rec, s->nCell < s->nHeader ? s->nCell : 0) != 0) {
-            s->rc = PS_NOMEM;
-            snprintf(s->zErr, s->nErr, "out of memory at line %ld", s->rowLine);
-        }
+        if (s->xRow(s->pRowCtx, s->rowLine, &rec, s->nField < s->nHeader ? s->nField : 0) != 0)
+            fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
         proto_record_clear(&rec);
         return;
     }
@@ -261,48 +415,147 @@ static void data_row(import_state *s)
         snprintf(zMsg, sizeof zMsg, "档号 %s was already on line %ld of this file; this row replaces it", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
     }
-    if (s->pList) {
-        json_t *o = json_pack("{s:s,s:I}", "code", rec.az[PF_CODE], "line", (json_int_t)s->rowLine);
-        if (o && rec.az[PF_PAGES]) json_object_set_new(o, "pages", json_integer(atoll(rec.az[PF_PAGES])));
-        if (!o || json_array_append_new(s->pList, o) != 0) { rc = PS_NOMEM; goto oom; }
-    }
-    s->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
-    s->aDup[s->nBatch] = prev > 0;
-    s->aLine[s->nBatch] = s->rowLine;
+    s->pB->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
+    s->pB->aLine[s->nBatch] = s->rowLine;
     if (++s->nBatch == BATCH) flush_batch(s);
     return;
 oom:
     proto_record_clear(&rec);
-    s->rc = PS_NOMEM;
-    snprintf(s->zErr, s->nErr, "out of memory at line %ld", s->rowLine);
+    fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
 }
 
 static void on_field(void *zField, size_t n, void *ctx)
 {
     import_state *s = ctx;
-    if (s->rc != PS_OK) return;
-    if (!s->rowStarted) {
-        s->rowStarted = 1;
+    if (s->rc != PS_OK || s->discard) return;
+    int i = s->nField++;
+    s->nLineFields++;
+    if (n > 0) s->lastFull = i;
+    if (i >= COL_MAX) return;  /* counted, never kept nor read */
+    cell *c = &s->aCell[i];
+    if (n + 1 > c->nAlloc) {
+        size_t nNew = n + 1 > 64 ? n + 1 : 64;
+        char *z = px_realloc(c->z, nNew);
+        if (!z) {
+            fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
+            return;
+        }
+        c->z = z;
+        c->nAlloc = nNew;
     }
-    if (s->nCell > COL_MAX) return;  /* counted, not kept */
-    cell *c = &s->aCell[s->nCell++];
-    px_free(c->z);
-    c->z = px_strndup(zField ? zField : "", n);
-    c->n = c->z ? n : 0;
-    if (!c->z) s->rc = PS_NOMEM;
+    if (n) memcpy(c->z, zField, n);
+    c->z[n] = 0;
+    c->n = n;
+}
+
+static void row_reset(import_state *s, long nextLine)
+{
+    s->nField = 0;
+    s->lastFull = -1;
+    s->rowLine = nextLine;
 }
 
 static void on_row(int term, void *ctx)
 {
     import_state *s = ctx;
     (void)term;
+    if (s->discard) return;
     if (s->rc == PS_OK) {
         if (!s->haveHeader) header_row(s);
         else data_row(s);
     }
-    s->nCell = 0;
-    s->rowStarted = 0;
-    s->rowLine = s->line + 1;  /* the next row starts on the next line */
+    row_reset(s, s->line + 1);  /* the next row starts on the next line */
+}
+
+/* ---- lines and unterminated quotes ----------------------------------- */
+
+/* Bytes of the line at z: up to and with its end, LF, CR LF or a lone CR
+ * (spreadsheets on old Macs end lines with CR alone). */
+static size_t line_len(const char *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (z[i] == '\n') return i + 1;
+        if (z[i] == '\r') return i + 1 < n && z[i + 1] == '\n' ? i + 2 : i + 1;
+    }
+    return n;
+}
+
+/* libcsv is inside a quoted field: the line fed last ended within it. */
+static int in_quote(const struct csv_parser *p)
+{
+    return p->quoted && p->pstate == CSV_FIELD_BEGUN;
+}
+
+typedef struct {
+    const import_state *s;
+    proto_record rec;
+    int nField;
+    int rc;
+} peek_state;
+
+static void peek_field(void *zField, size_t n, void *ctx)
+{
+    peek_state *k = ctx;
+    int i = k->nField++;
+    if (k->rc != PS_OK || i >= header_cols(k->s) || k->s->aColField[i] < 0 || !zField) return;
+    k->rc = proto_record_set(&k->rec, k->s->aColField[i], zField, n);
+}
+
+static void peek_row(int term, void *ctx)
+{
+    (void)term;
+    (void)ctx;
+}
+
+/* Whether line z[0..n), read on its own, is a catalog row: it ends outside
+ * any quote and gives a valid 档号 (or the parts to make one).  A quoted
+ * field that runs into such a line was not closed; the continuation line
+ * of a field that legitimately spans lines (a 备注 in two paragraphs) has
+ * no 档号 where the header puts it.  1 yes, 0 no, -1 out of memory. */
+static int looks_like_row(const import_state *s, const char *z, size_t n)
+{
+    struct csv_parser csv;
+    peek_state k = {s, {{0}}, 0, PS_OK};
+    proto_code code;
+    char zE[8];
+    int yes = 0;
+    if (!s->haveHeader) return 0;
+    if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) return -1;
+    csv_set_realloc_func(&csv, px_realloc);
+    csv_set_free_func(&csv, px_free);
+    proto_record_init(&k.rec);
+    if (csv_parse(&csv, z, n, peek_field, peek_row, &k) != n) k.rc = PS_NOMEM;
+    int open = in_quote(&csv);
+    csv_fini(&csv, peek_field, peek_row, &k);
+    if (k.rc == PS_OK) k.rc = compose_code(&k.rec);
+    if (k.rc == PS_OK && !open && k.rec.az[PF_CODE])
+        yes = proto_code_parse(k.rec.az[PF_CODE], &code, zE, sizeof zE) == PS_OK;
+    csv_free(&csv);
+    proto_record_clear(&k.rec);
+    return k.rc == PS_OK ? yes : -1;
+}
+
+/* The row being parsed has a quoted field that was never closed: reject it
+ * and drop what libcsv holds of it, so that parsing starts afresh. */
+static void drop_open_row(import_state *s, struct csv_parser *pCsv, int atEnd)
+{
+    char zMsg[200];
+    int f = s->nField < header_cols(s) ? s->aColField[s->nField] : -1;
+    if (atEnd) snprintf(zMsg, sizeof zMsg, "unterminated quote starting on line %ld: the file ends inside it", s->quoteLine);
+    else snprintf(zMsg, sizeof zMsg, "unterminated quote starting on line %ld: line %ld reads as a row of its own, "
+                  "so the quote was never closed; this row is skipped", s->quoteLine, s->line + 1);
+    s->discard = 1;
+    csv_fini(pCsv, on_field, on_row, s);
+    s->discard = 0;
+    if (!s->haveHeader) {
+        /* a header cannot be skipped: the file cannot be read */
+        snprintf(s->zErr, s->nErr, "the header row has an %s", zMsg);
+        s->rc = PS_INVALID;
+        s->fatalLine = s->rowLine;
+        return;
+    }
+    reject_row(s, f, zMsg, 0);
+    row_reset(s, s->line + 1);
 }
 
 static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard,
@@ -327,11 +580,12 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     char *z = NULL;
     size_t n = 0;
     const char *zEnc = NULL;
-    import_state *pS = px_calloc(1, sizeof *pS);  /* large: not on the stack */
+    import_state *pS = px_calloc(1, sizeof *pS);
     int rc;
 
     *ppResult = NULL;
     *pLine = 0;
+    snprintf(zErr, nErr, "out of memory");  /* until a failure says more */
     if (!pS) return PS_NOMEM;
     if ((rc = proto_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) {
         px_free(pS);
@@ -352,30 +606,47 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     pS->zErr = zErr;
     pS->nErr = nErr;
     pS->line = 1;
-    pS->rowLine = 1;
+    row_reset(pS, 1);
     pS->pRejected = json_array();
     pS->pWarnings = json_array();
     if (listRecords) pS->pList = json_array();
-    if (!pS->pRejected || !pS->pWarnings || (listRecords && !pS->pList)) { rc = PS_NOMEM; goto out; }
+    if (p) pS->pB = px_malloc(sizeof *pS->pB);  /* large: not on the stack */
+    if (!pS->pRejected || !pS->pWarnings || (listRecords && !pS->pList) || (p && !pS->pB)) {
+        rc = PS_NOMEM;
+        goto out;
+    }
 
-    /* Feed one line at a time so that each row knows the line it starts on. */
+    /* Feed one line at a time so that each row knows the line it starts on,
+     * and a quoted field left open at a line's end is seen there. */
     size_t i = 0;
+    int wasOpen = 0;
     while (i < n && pS->rc == PS_OK) {
-        const char *e = memchr(z + i, '\n', n - i);
-        size_t len = e ? (size_t)(e - (z + i)) + 1 : n - i;
+        size_t len = line_len(z + i, n - i);
+        pS->nLineFields = 0;
         if (csv_parse(&csv, z + i, len, on_field, on_row, pS) != len) {
-            snprintf(zErr, nErr, "line %ld: %s", pS->line, csv_strerror(csv_error(&csv)));
-            pS->rc = PS_INVALID;
-            pS->fatalLine = pS->line;
+            if (pS->rc == PS_OK)
+                fatal_at(pS, csv_error(&csv) == CSV_ENOMEM ? PS_NOMEM : PS_INVALID, pS->line, csv_strerror(csv_error(&csv)));
             break;
         }
         i += len;
-        pS->line++;
+        int open = in_quote(&csv);
+        if (open && (!wasOpen || pS->nLineFields > 0)) pS->quoteLine = pS->line;
+        if (open && i < n && pS->rc == PS_OK) {
+            int yes = looks_like_row(pS, z + i, line_len(z + i, n - i));
+            if (yes < 0) {
+                fatal_at(pS, PS_NOMEM, pS->rowLine, "out of memory");
+                break;
+            }
+            if (yes) {
+                drop_open_row(pS, &csv, 0);
+                open = 0;
+            }
+        }
+        wasOpen = open;
+        if (i < n) pS->line++;
     }
-    if (pS->rc == PS_OK) {
-        pS->line--;  /* a row ending without a newline ends on the last line */
-        csv_fini(&csv, on_field, on_row, pS);
-    }
+    if (pS->rc == PS_OK && in_quote(&csv)) drop_open_row(pS, &csv, 1);
+    if (pS->rc == PS_OK) csv_fini(&csv, on_field, on_row, pS);
     if (pS->rc == PS_OK) flush_batch(pS);
     if (pS->rc == PS_OK && !pS->haveHeader) {
         snprintf(zErr, nErr, "the catalog is empty: no header row");
@@ -384,9 +655,14 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     rc = pS->rc;
     char zCommitErr[256];
     int rcCommit = p ? idx_index_commit(p, zCommitErr, sizeof zCommitErr) : PS_OK;
-    if (rc == PS_OK && rcCommit != PS_OK) {
-        snprintf(zErr, nErr, "commit failed: %s", zCommitErr);
-        rc = rcCommit;
+    if (rcCommit != PS_OK) {
+        if (rc == PS_OK) {
+            snprintf(zErr, nErr, "commit failed: %s; the %lu rows written may be lost", zCommitErr, pS->nImported);
+            rc = rcCommit;
+        } else {
+            size_t k = strlen(zErr);
+            snprintf(zErr + k, nErr - k, ", and the commit failed, so they may be lost: %s", zCommitErr);
+        }
     }
     if (rc != PS_OK) {
         *pLine = pS->fatalLine;
@@ -398,14 +674,16 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
                           "warnings_count", (json_int_t)pS->nWarnings, "warnings", pS->pWarnings);
     if (*ppResult && pS->pList) json_object_set(*ppResult, "records", pS->pList);
     if (!*ppResult) rc = PS_NOMEM;
+    else if (nErr) zErr[0] = 0;
 out:
     csv_free(&csv);
-    for (int k = 0; k <= COL_MAX; k++) px_free(pS->aCell[k].z);
+    for (int k = 0; k < COL_MAX; k++) px_free(pS->aCell[k].z);
     set_clear(&pS->seen);
     json_decref(pS->pRejected);
     json_decref(pS->pWarnings);
     json_decref(pS->pList);
-    for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->aRec[k]);
+    for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->pB->aRec[k]);
+    px_free(pS->pB);
     px_free(z);
     px_free(pS);
     return rc;

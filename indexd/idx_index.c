@@ -158,11 +158,26 @@ static int index_field(term_bag *pBag, idx_form *pForm, const char *z, const cha
     return rc;
 }
 
+void idx_bool_term(char *zOut, size_t nOut, const char *zPrefix, const char *zValue)
+{
+    size_t nP = strlen(zPrefix), nV = strlen(zValue);
+    if (nP + nV <= IDX_TERM_MAX) {
+        snprintf(zOut, nOut, "%s%s", zPrefix, zValue);
+        return;
+    }
+    /* FNV-1a of the whole value; the kept part ends on a character */
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < nV; i++) h = (h ^ (unsigned char)zValue[i]) * 1099511628211ULL;
+    size_t nKeep = IDX_TERM_MAX - nP - 17;
+    while (nKeep > 0 && ((unsigned char)zValue[nKeep] & 0xC0) == 0x80) nKeep--;
+    snprintf(zOut, nOut, "%s%.*s#%016llx", zPrefix, (int)nKeep, zValue, h);
+}
+
 static int add_bool(xw_doc *pDoc, const char *zPrefix, const char *zVal)
 {
-    char zTerm[PROTO_FIELD_MAX + 8];
+    char zTerm[IDX_TERM_MAX + 32];
     if (!zVal) return PS_OK;
-    snprintf(zTerm, sizeof zTerm, "%s%s", zPrefix, zVal);
+    idx_bool_term(zTerm, sizeof zTerm, zPrefix, zVal);
     return xw_doc_add_boolean(pDoc, zTerm);
 }
 
@@ -249,7 +264,8 @@ int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, c
     pDoc = NULL;
     rc = PS_OK;
 out:
-    if (rc != PS_OK && zErr) snprintf(zErr, nErr, "cannot build the document: %s", proto_strerror(rc));
+    if (rc == PS_INVALID && zErr) snprintf(zErr, nErr, "cannot build the document: a term is over the index's limit of 245 bytes");
+    else if (rc != PS_OK && zErr) snprintf(zErr, nErr, "cannot build the document: %s", proto_strerror(rc));
     free(zData);
     json_decref(pData);
     idx_form_clear(&form);

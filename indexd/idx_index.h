@@ -98,6 +98,12 @@ unsigned long idx_index_count(idx_index *p);
  * accepted): a new reference or NULL. */
 json_t *idx_index_parse(const char *z, size_t n);
 
+/* The boolean (filter) term of a field's value: prefix + value, or, for a
+ * value too long for a term, prefix + its first bytes + "#" + a hash of the
+ * whole, so that the same value always makes the same term.  Used by the
+ * indexer and by every query that filters. */
+void idx_bool_term(char *zOut, size_t nOut, const char *zPrefix, const char *zValue);
+
 /* Build the Xapian document of a record and its pages (exposed for tests).
  * *ppDoc is yours (xw_doc_free). */
 int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc,

@@ -247,8 +247,12 @@ static iq_node *parse_primary(parser *p)
                 j += len;
             }
             if (letters) {
+                /* quoted up to 100 bytes, cut between characters: the
+                 * message goes out in JSON */
                 char zName[128];
-                snprintf(zName, sizeof zName, "%.*s", (int)(nName < 100 ? nName : 100), p->z + p->i);
+                size_t nCut = nName < 100 ? nName : 100;
+                while (nCut > 0 && nCut < nName && ((unsigned char)p->z[p->i + nCut] & 0xC0) == 0x80) nCut--;
+                snprintf(zName, sizeof zName, "%.*s", (int)nCut, p->z + p->i);
                 return fail(p, at, "unknown field '%s' (fields: 题名 责任者 文号 全文 年度 全宗 门类 保管期限 载体 密级 机构 档号)", zName);
             }
             break;

@@ -572,8 +572,8 @@ static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int ca
         return ql_combine(pRc, &all, XW_AND);
     }
     case IQ_FILTER: {
-        char zTerm[400];
-        snprintf(zTerm, sizeof zTerm, "%s%s", p->zPrefix, p->z);
+        char zTerm[IDX_TERM_MAX + 32];
+        idx_bool_term(zTerm, sizeof zTerm, p->zPrefix, p->z);
         xw_query *q = xw_q_term(zTerm, strlen(zTerm));
         if (!q) *pRc = PS_NOMEM;
         return weightless(pRc, q);
@@ -618,8 +618,8 @@ static xw_query *param_filters(const idx_search_req *r, int *pRc)
         if (r->anFilter[f] == 0) continue;
         qlist any = {0};
         for (int i = 0; i < r->anFilter[f]; i++) {
-            char zTerm[300];
-            snprintf(zTerm, sizeof zTerm, "%s%s", azFilterPrefix[f], r->azFilter[f][i]);
+            char zTerm[IDX_TERM_MAX + 32];
+            idx_bool_term(zTerm, sizeof zTerm, azFilterPrefix[f], r->azFilter[f][i]);
             if (ql_push(&any, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
         }
         xw_query *q = ql_combine(pRc, &any, XW_OR);
@@ -668,7 +668,7 @@ static xw_query *closed_records(const idx_scope *pScope, int *pRc)
     qlist need = {0}, open = {0};
     if (!pScope || !pScope->restrict_) return NULL;
     for (int i = 0; i < pScope->nCategory; i++) {
-        snprintf(zTerm, sizeof zTerm, IDX_PFX_CATEGORY "%s", pScope->azCategory[i]);
+        idx_bool_term(zTerm, sizeof zTerm, IDX_PFX_CATEGORY, pScope->azCategory[i]);
         if (ql_push(&need, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
     }
     for (int i = 0; i < pScope->nClsLevel; i++) {

@@ -1,6 +1,7 @@
 /* Unit tests of the query parser. */
 #include "idx_query.h"
 #include "proto_alloc.h"
+#include "proto_record.h"
 #include "proto_status.h"
 #include "px_test.h"
 
@@ -60,6 +61,14 @@ int main(void)
     CHECK_STR(parse("AND 扶贫"), "ERR@1 AND needs something before it");
     CHECK_STR(parse("扶贫 OR"), "ERR@4 OR needs something after it");
     CHECK_CONTAINS(parse("作者:张三"), "ERR@1 unknown field '作者'");
+    /* a long field name is quoted cut between characters (found by fuzz/fz_query) */
+    for (int n = 90; n < 100; n++) {
+        char zLong[300];
+        snprintf(zLong, sizeof zLong, "%.*s档号号号:Z", n, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+        const char *zErr = parse(zLong);
+        CHECK_CONTAINS(zErr, "unknown field");
+        CHECK(proto_utf8_valid(zErr, strlen(zErr)));
+    }
     CHECK_CONTAINS(parse("年度:17"), "年度 must be a 4-digit year");
     CHECK_CONTAINS(parse("年度:2018..2016"), "is empty");
     CHECK_CONTAINS(parse("保管期限:长期"), "保管期限 '长期' is not one of");

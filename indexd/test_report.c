@@ -1,5 +1,6 @@
 /* Unit tests of the coverage and ledger reports on records with known
  * answers, and of their CSV and HTML forms. */
+#include "idx_audit.h"
 #include "idx_export.h"
 #include "idx_report.h"
 #include "proto_alloc.h"
@@ -160,6 +161,30 @@ int main(void)
         CHECK(rc == PS_OK || rc == PS_NOMEM || rc == PS_INDEX);
         if (rc == PS_OK) json_decref(r);
     }
+
+    /* The catalog audit lists rows the reader cannot take as they are (an
+     * unterminated quote, a NUL in a cell) as of the wrong shape, with
+     * their lines, and never cut short. */
+    static const char zCat[] =
+        "档号,题名,责任者,日期,页数\n"
+        "Z033-WS·2019-Y-AUD-0001,\"没有结束的引号,县扶贫办,20190101,1\n"
+        "Z033-WS·2019-Y-AUD-0002,正常,县扶贫办,20190101,1\n"
+        "Z033-WS·2019-Y-AUD-0003,NUL\0标题,县扶贫办,20190101,1\n";
+    CHECK_INT(idx_catalog_store(zDir, zCat, sizeof zCat - 1, zErr, sizeof zErr), PS_OK);
+    idx_report_opts oc = {NULL, 0, 100};
+    CHECK_INT(idx_report_catalog(pIdx, zDir, &oc, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "rows"), 3);
+    int nShape = 0;
+    json_t *pIrr = json_object_get(r, "irregular");
+    for (size_t i = 0; i < json_array_size(pIrr); i++) {
+        json_t *x = json_array_get(pIrr, i);
+        if (strcmp(json_string_value(json_object_get(x, "rule")), "shape") != 0) continue;
+        nShape++;
+        CHECK(num(x, "line") == 2 || num(x, "line") == 4);
+        CHECK_CONTAINS(json_string_value(json_object_get(x, "reason")), "cannot be read");
+    }
+    CHECK_INT(nShape, 2);
+    json_decref(r);
 
     idx_index_close(pIdx);
     px_test_rmdir(zDir);

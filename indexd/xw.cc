@@ -151,6 +151,11 @@ int xw_wdb_replace(xw_wdb *p, const char *zId, const xw_doc *pDoc, int *pReplace
         p->db.replace_document(zId, pDoc->doc);
         if (pReplaced) *pReplaced = had;
         return PS_OK;
+    } catch (const Xapian::InvalidArgumentError &e) {
+        // The document, not the index, is at fault (a term over the length
+        // limit): callers writing many reject this one and go on.
+        set_err(zErr, nErr, e.get_type() + std::string(": ") + e.get_msg());
+        return PS_INVALID;
     } catch (...) {
         return from_exception(zErr, nErr);
     }
@@ -229,8 +234,14 @@ int xw_doc_set_data(xw_doc *p, const char *z, size_t n)
     }
 }
 
+// Xapian refuses a longer term only when the document is written, and then
+// drops every uncommitted change of that database with it: such a term is
+// refused here, while the document is built, so the index never sees it.
+static const size_t XW_TERM_MAX = 245;
+
 int xw_doc_add_posting(xw_doc *p, const char *zTerm, size_t n, unsigned pos)
 {
+    if (n > XW_TERM_MAX || n == 0) return PS_INVALID;
     try {
         p->doc.add_posting(std::string(zTerm, n), pos);
         return PS_OK;
@@ -241,6 +252,7 @@ int xw_doc_add_posting(xw_doc *p, const char *zTerm, size_t n, unsigned pos)
 
 int xw_doc_add_term(xw_doc *p, const char *zTerm, size_t n, unsigned wdf)
 {
+    if (n > XW_TERM_MAX || n == 0) return PS_INVALID;
     try {
         p->doc.add_term(std::string(zTerm, n), wdf);
         return PS_OK;
@@ -251,6 +263,8 @@ int xw_doc_add_term(xw_doc *p, const char *zTerm, size_t n, unsigned wdf)
 
 int xw_doc_add_boolean(xw_doc *p, const char *zTerm)
 {
+    size_t n = std::strlen(zTerm);
+    if (n > XW_TERM_MAX || n == 0) return PS_INVALID;
     try {
         p->doc.add_boolean_term(zTerm);
         return PS_OK;

@@ -23,7 +23,9 @@ typedef struct xw_mset xw_mset;   /* the result of a search */
 int xw_wdb_open(const char *zPath, xw_wdb **ppOut, char *zErr, size_t nErr);
 /* Replace the document indexed by unique term zId (a new one if none), so
  * that writing the same record twice never makes a duplicate.  *pReplaced
- * says whether one existed.  The doc stays owned by the caller. */
+ * says whether one existed.  The doc stays owned by the caller.  PS_INVALID
+ * when the index cannot hold this document (a term over Xapian's length
+ * limit); PS_INDEX and the others are failures of the index. */
 int xw_wdb_replace(xw_wdb *p, const char *zId, const xw_doc *pDoc,
                    int *pReplaced, char *zErr, size_t nErr);
 /* Delete the document with unique term zId; PS_NOT_FOUND if none. */
@@ -41,6 +43,8 @@ void xw_wdb_close(xw_wdb *p);
 /* ---- documents ------------------------------------------------------- */
 xw_doc *xw_doc_new(void);                       /* NULL if out of memory */
 int xw_doc_set_data(xw_doc *p, const char *z, size_t n);
+/* Terms of 1 to 245 bytes (Xapian's limit); a longer or empty one is
+ * PS_INVALID and not added. */
 /* A term at a position (positions start at 1). */
 int xw_doc_add_posting(xw_doc *p, const char *zTerm, size_t n, unsigned pos);
 /* A term without position; its within-document frequency grows by wdf. */

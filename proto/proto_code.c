@@ -3,6 +3,7 @@
 #include "proto_status.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +73,29 @@ static void bad_char(const char *z, size_t n, int (*pred)(int), char *zBad, size
     snprintf(zBad, nBad, "?");
 }
 
-#define FAIL(...) do { snprintf(zErr, nErr, __VA_ARGS__); return PS_INVALID; } while (0)
+/* The message into zErr; cut to fit, it is cut between characters, not
+ * inside one, so that it stays UTF-8 (it goes out in JSON). */
+static void fail_msg(char *zErr, size_t nErr, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail_msg(char *zErr, size_t nErr, const char *zFmt, ...)
+{
+    va_list ap;
+    if (!zErr || nErr == 0) return;
+    va_start(ap, zFmt);
+    int n = vsnprintf(zErr, nErr, zFmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n < nErr) return;
+    size_t k = nErr - 1;  /* cut: zErr[k] is the NUL; drop a character left incomplete */
+    size_t i = k;
+    while (i > 0 && ((unsigned char)zErr[i - 1] & 0xC0) == 0x80) i--;
+    if (i > 0 && ((unsigned char)zErr[i - 1] & 0xC0) == 0xC0) {
+        unsigned char c = (unsigned char)zErr[i - 1];
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (k - (i - 1) < need) zErr[i - 1] = 0;
+    }
+}
+
+#define FAIL(...) do { fail_msg(zErr, nErr, __VA_ARGS__); return PS_INVALID; } while (0)
 
 int proto_code_parse(const char *zIn, proto_code *p, char *zErr, size_t nErr)
 {

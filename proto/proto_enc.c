@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define SNIFF_MAX 65536 /* bytes looked at to tell UTF-16 without a BOM */
+
 static long line_of(const char *z, size_t i)
 {
     long n = 1;
@@ -51,26 +53,87 @@ static int convert(const char *zFrom, const char *z, size_t n, char **pzOut, siz
     return PS_OK;
 }
 
+/* A file without a BOM whose bytes hold NULs in one position of each pair
+ * is UTF-16: every ASCII character (digits, commas, line ends, which a
+ * catalog or a page has plenty of) is a NUL and its byte.  UTF-8 and
+ * GB18030 text holds no NUL at all; a stray one or two must not tip it. */
+static const char *utf16_without_bom(const char *zIn, size_t n)
+{
+    const unsigned char *z = (const unsigned char *)zIn;
+    size_t nPair = (n < SNIFF_MAX ? n : SNIFF_MAX) / 2, aZero[2] = {0, 0};
+    if (nPair == 0) return NULL;
+    for (size_t i = 0; i < nPair * 2; i++) aZero[i & 1] += z[i] == 0;
+    if (aZero[1] * 8 >= nPair && aZero[0] * 4 < aZero[1]) return "UTF-16LE";
+    if (aZero[0] * 8 >= nPair && aZero[1] * 4 < aZero[0]) return "UTF-16BE";
+    return NULL;
+}
+
+/* Text that is not UTF-8 but holds NULs (Chinese in UTF-16 whose only ASCII
+ * characters are its line ends, too few for the test above; 一 U+4E00 puts
+ * NULs on the other side too) is UTF-16 in the byte order that decodes it
+ * into lines free of control characters.  GB18030 never holds a NUL.
+ * PS_OK with *pzOut (yours) and *pzFrom set, PS_ENCODING when it is not
+ * UTF-16, PS_NOMEM. */
+static int utf16_sparse(const char *zIn, size_t n, char **pzOut, size_t *pnOut, const char **pzFrom)
+{
+    const unsigned char *z = (const unsigned char *)zIn;
+    size_t aZero[2] = {0, 0}, iBad = 0;
+    if (n < 2 || n % 2) return PS_ENCODING;
+    for (size_t i = 0; i < n && i < SNIFF_MAX; i++) aZero[i & 1] += z[i] == 0;
+    if (!aZero[0] && !aZero[1]) return PS_ENCODING;
+    const char *azTry[2] = {"UTF-16LE", "UTF-16BE"};
+    if (aZero[0] > aZero[1]) { azTry[0] = "UTF-16BE"; azTry[1] = "UTF-16LE"; }
+    for (int k = 0; k < 2; k++) {
+        int rc = convert(azTry[k], zIn, n, pzOut, pnOut, &iBad);
+        if (rc == PS_NOMEM) return rc;
+        if (rc != PS_OK) continue;
+        if (memchr(*pzOut, '\n', *pnOut) && proto_text_check(*pzOut, *pnOut, NULL) == PS_OK) {
+            *pzFrom = azTry[k];
+            return PS_OK;
+        }
+        px_free(*pzOut);
+        *pzOut = NULL;
+    }
+    return PS_ENCODING;
+}
+
+/* Files saved by tools that add a BOM to a file that already has one. */
+static void strip_boms(char *z, size_t *pn)
+{
+    size_t k = 0;
+    while (*pn - k >= 3 && memcmp(z + k, "\xEF\xBB\xBF", 3) == 0) k += 3;
+    if (k == 0) return;
+    memmove(z, z + k, *pn - k + 1);
+    *pn -= k;
+}
+
 int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
                 char *zErr, size_t nErr)
 {
     size_t iBad = 0;
     int rc;
+    const char *zUtf16 = NULL;
     if (n >= 2 && (((unsigned char)z[0] == 0xFF && (unsigned char)z[1] == 0xFE) ||
                    ((unsigned char)z[0] == 0xFE && (unsigned char)z[1] == 0xFF))) {
         *pzEncoding = "utf-16";
-        rc = convert("UTF-16", z, n, pzOut, pnOut, &iBad);
-        if (rc == PS_OK && *pnOut >= 3 && memcmp(*pzOut, "\xEF\xBB\xBF", 3) == 0) {
-            memmove(*pzOut, *pzOut + 3, *pnOut - 2);
-            *pnOut -= 3;
-        }
-        if (rc == PS_ENCODING) snprintf(zErr, nErr, "the file starts as UTF-16 but has a bad character near byte %zu", iBad);
+        zUtf16 = "UTF-16";
+    } else if ((zUtf16 = utf16_without_bom(z, n)) != NULL) {
+        *pzEncoding = strcmp(zUtf16, "UTF-16LE") == 0 ? "utf-16le" : "utf-16be";
+    }
+    if (zUtf16) {
+        rc = convert(zUtf16, z, n, pzOut, pnOut, &iBad);
+        if (rc == PS_OK) strip_boms(*pzOut, pnOut);
+        if (rc == PS_ENCODING && strcmp(zUtf16, "UTF-16") == 0)
+            snprintf(zErr, nErr, "the file starts as UTF-16 but has a bad character near byte %zu", iBad + 1);
+        else if (rc == PS_ENCODING)
+            snprintf(zErr, nErr, "the file reads as %s without a BOM but has a bad character near byte %zu",
+                     zUtf16, iBad + 1);
         return rc;
     }
     const char *zBody = z;
     size_t nBody = n;
     *pzEncoding = "utf-8";
-    if (n >= 3 && memcmp(z, "\xEF\xBB\xBF", 3) == 0) {
+    while (nBody >= 3 && memcmp(zBody, "\xEF\xBB\xBF", 3) == 0) {
         zBody += 3;
         nBody -= 3;
         *pzEncoding = "utf-8-bom";
@@ -93,8 +156,16 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
         snprintf(zErr, nErr, "the file starts with a UTF-8 BOM but line %ld is not UTF-8", line_of(zBody, i));
         return PS_ENCODING;
     }
+    if ((rc = utf16_sparse(z, n, pzOut, pnOut, &zUtf16)) != PS_ENCODING) {
+        if (rc == PS_OK) {
+            strip_boms(*pzOut, pnOut);
+            *pzEncoding = strcmp(zUtf16, "UTF-16LE") == 0 ? "utf-16le" : "utf-16be";
+        }
+        return rc;
+    }
     *pzEncoding = "gb18030";
     rc = convert("GB18030", z, n, pzOut, pnOut, &iBad);
+    if (rc == PS_OK) strip_boms(*pzOut, pnOut);
     if (rc == PS_ENCODING)
         snprintf(zErr, nErr, "line %ld is neither UTF-8 nor GB18030 (byte %zu)", line_of(z, iBad), iBad + 1);
     return rc;

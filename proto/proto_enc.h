@@ -1,13 +1,19 @@
 /* Text files from the field (catalogs, born-digital page texts) come in
- * UTF-8 with or without BOM, GB18030, or UTF-16 with BOM. */
+ * UTF-8 with or without BOM, GB18030, or UTF-16 with or without BOM. */
 #ifndef PROTO_ENC_H
 #define PROTO_ENC_H
 
 #include <stddef.h>
 
-/* Convert z to UTF-8: *pzOut is a new buffer (px_free) and *pzEncoding names
- * what the input was ("utf-8", "utf-8-bom", "gb18030", "utf-16").  On
- * PS_ENCODING, zErr names the line of the first undecodable byte. */
+/* Convert z to UTF-8: *pzOut is a new buffer (px_free, NUL-terminated
+ * after *pnOut bytes) and *pzEncoding names what the input was ("utf-8",
+ * "utf-8-bom", "gb18030", "utf-16" with a BOM, "utf-16le" or "utf-16be"
+ * without one, told by the NUL byte that ASCII characters carry in UTF-16).
+ * Every leading BOM is dropped (some tools add one to a file that has one).
+ * The text is converted, not checked: NULs and other control characters
+ * pass through for the caller to refuse (proto_text_check).  On
+ * PS_ENCODING, zErr names the line or byte of the first undecodable byte;
+ * nothing is allocated on failure. */
 int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const char **pzEncoding,
                 char *zErr, size_t nErr);
 

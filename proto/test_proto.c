@@ -1,11 +1,14 @@
-/* Unit tests of the wire contract: 档号 parser, record checks, JSON. */
+/* Unit tests of the wire contract: 档号 parser, record checks, JSON, text
+ * encodings. */
 #include "proto_alloc.h"
 #include "proto_code.h"
+#include "proto_enc.h"
 #include "proto_msg.h"
 #include "proto_record.h"
 #include "proto_status.h"
 #include "px_test.h"
 
+#include <iconv.h>
 #include <stdlib.h>
 
 static const char *code_err(const char *z)
@@ -20,6 +23,16 @@ static void test_code(void)
 {
     proto_code c;
     char zErr[256];
+    /* A message cut to a small buffer is cut between characters (found by
+     * fuzz/fz_code): it goes out in JSON, which must be UTF-8. */
+    char zLong[200];
+    snprintf(zLong, sizeof zLong, "Z1-WS\xE3\x83\xBB" "2017-%s-BGS00", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBI");
+    for (size_t n = 1; n < 80; n++) {
+        CHECK_INT(proto_code_parse(zLong, &c, zErr, n), PS_INVALID);
+        CHECK(proto_utf8_valid(zErr, strlen(zErr)));
+        CHECK_INT(proto_code_parse("全宗号码-WS·2017-Y-0001-00001", &c, zErr, n), PS_INVALID);
+        CHECK(proto_utf8_valid(zErr, strlen(zErr)));
+    }
     CHECK_INT(proto_code_parse("Z031-WS·2017-Y-BGS-0001", &c, zErr, sizeof zErr), PS_OK);
     CHECK_STR(c.zFonds, "Z031");
     CHECK_STR(c.zCategory, "WS");
@@ -201,11 +214,105 @@ static void test_audit(void)
     proto_record_clear(&r);
 }
 
+/* z (UTF-8) in encoding zEnc: a new buffer (free), *pn its bytes. */
+static char *encode(const char *zEnc, const char *z, size_t *pn)
+{
+    iconv_t cd = iconv_open(zEnc, "UTF-8");
+    size_t nIn = strlen(z), nOut = nIn * 4 + 8;
+    char *zOut = malloc(nOut), *pIn = (char *)z, *pOut = zOut;
+    CHECK(cd != (iconv_t)-1 && iconv(cd, &pIn, &nIn, &pOut, &nOut) != (size_t)-1);
+    iconv_close(cd);
+    *pn = (size_t)(pOut - zOut);
+    return zOut;
+}
+
+/* Converts z (n bytes) and checks the text and the encoding named. */
+static void check_utf8(const char *z, size_t n, const char *zWant, const char *zEncWant)
+{
+    char *zOut = NULL, zErr[200] = "";
+    size_t nOut = 0;
+    const char *zEnc = NULL;
+    int rc = proto_to_utf8(z, n, &zOut, &nOut, &zEnc, zErr, sizeof zErr);
+    CHECK_INT(rc, PS_OK);
+    if (rc != PS_OK) fprintf(stderr, "  %s\n", zErr);
+    CHECK_STR(zEnc, zEncWant);
+    CHECK_INT(nOut, strlen(zWant));
+    CHECK(zOut && memcmp(zOut, zWant, strlen(zWant) + 1) == 0);
+    px_free(zOut);
+}
+
+static void test_enc(void)
+{
+    const char *zCsv = "档号,题名,责任者\r\nZ031-WS·2017-Y-BGS-0001,关于开展精准扶贫工作的通知,县扶贫办\r\n";
+    size_t n;
+    char *z;
+    /* UTF-16 without a BOM, told by the NULs of its ASCII characters */
+    z = encode("UTF-16LE", zCsv, &n);
+    check_utf8(z, n, zCsv, "utf-16le");
+    free(z);
+    z = encode("UTF-16BE", zCsv, &n);
+    check_utf8(z, n, zCsv, "utf-16be");
+    free(z);
+    /* a page of Chinese whose only ASCII characters are its line ends */
+    const char *zHan = "精准扶贫档案，一户一档，贫困户脱贫审核表\n帮扶措施证明，易地扶贫搬迁\n";
+    z = encode("UTF-16LE", zHan, &n);
+    check_utf8(z, n, zHan, "utf-16le");
+    free(z);
+    z = encode("UTF-16BE", zHan, &n);
+    check_utf8(z, n, zHan, "utf-16be");
+    free(z);
+    /* with a BOM, as before; a second BOM inside is dropped too */
+    char zBom[512];
+    snprintf(zBom, sizeof zBom, "\xEF\xBB\xBF%s", zCsv);
+    z = encode("UTF-16", zBom, &n);
+    check_utf8(z, n, zCsv, "utf-16");
+    free(z);
+    /* every leading UTF-8 BOM */
+    snprintf(zBom, sizeof zBom, "\xEF\xBB\xBF\xEF\xBB\xBF\xEF\xBB\xBF%s", zCsv);
+    check_utf8(zBom, strlen(zBom), zCsv, "utf-8-bom");
+    /* GB18030 with its own BOM (U+FEFF) */
+    snprintf(zBom, sizeof zBom, "\xEF\xBB\xBF%s", zCsv);
+    z = encode("GB18030", zBom, &n);
+    check_utf8(z, n, zCsv, "gb18030");
+    free(z);
+    /* a stray NUL does not make UTF-8 text UTF-16: it is kept for the
+     * caller's text check, not dropped or cut */
+    static const char zNul[] = "档号,题名\nZ031-WS·2017-Y-BGS-0001,NUL\0标题\n";
+    char *zOut = NULL, zErr[200];
+    size_t nOut = 0;
+    const char *zEnc = NULL;
+    CHECK_INT(proto_to_utf8(zNul, sizeof zNul - 1, &zOut, &nOut, &zEnc, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(zEnc, "utf-8");
+    CHECK_INT(nOut, sizeof zNul - 1);
+    CHECK(zOut && memcmp(zOut, zNul, sizeof zNul) == 0);
+    px_free(zOut);
+    /* UTF-16 cut in the middle of a character: an error naming the byte */
+    z = encode("UTF-16LE", zCsv, &n);
+    zOut = NULL;
+    CHECK_INT(proto_to_utf8(z, n - 1, &zOut, &nOut, &zEnc, zErr, sizeof zErr), PS_ENCODING);
+    CHECK_CONTAINS(zErr, "UTF-16LE without a BOM");
+    CHECK(zOut == NULL);
+    free(z);
+    /* out of memory at any allocation: a clean failure */
+    z = encode("UTF-16BE", zCsv, &n);
+    for (long k = 1; k < 4; k++) {
+        zOut = NULL;
+        px_fail_after(k);
+        int rc = proto_to_utf8(z, n, &zOut, &nOut, &zEnc, zErr, sizeof zErr);
+        px_fail_reset();
+        CHECK(rc == PS_OK || rc == PS_NOMEM);
+        CHECK((rc == PS_OK) == (zOut != NULL));
+        px_free(zOut);
+    }
+    free(z);
+}
+
 int main(void)
 {
     test_code();
     test_record();
     test_status_and_alloc();
     test_audit();
+    test_enc();
     return px_test_done();
 }

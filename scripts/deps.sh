@@ -7,7 +7,8 @@ pkgs=(build-essential meson ninja-build pkg-config
       libmagic-dev libleptonica-dev libtesseract-dev tesseract-ocr tesseract-ocr-chi-sim
       tesseract-ocr-eng libpoppler-glib-dev libcairo2-dev libarchive-dev libxml2-dev
       python3-pil python3-cairo fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai
-      fonts-wqy-zenhei chromium)
+      fonts-wqy-zenhei chromium
+      clang libclang-rt-14-dev)  # the fuzz harnesses: clang and its libFuzzer/sanitizer runtimes
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

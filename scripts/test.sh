@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up, build with AddressSanitizer and UndefinedBehaviorSanitizer, and run
 # every test: unit, integration against the real daemon, and the benchmark at
-# CI size (its correctness checks fail the run; its timings never do).
+# CI size (its correctness checks fail the run; its timings never do).  Then
+# the fuzz harnesses (fuzz/), built with clang in a second build folder and
+# run for a short fixed time each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -19,8 +21,15 @@ tsan=build-tsan
 ninja -C "$tsan" indexd/test_stress
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   meson test -C "$tsan" --no-rebuild --print-errorlogs idx_stress || rc=$?
+# The fuzz harnesses, a short run each (libFuzzer needs clang).
+fdir=build-fuzz
+[ -d "$fdir" ] || CC=clang CXX=clang++ meson setup "$fdir" -Dfuzz=true --buildtype=debug \
+  -Db_sanitize=address,undefined -Db_lundef=false
+# Only the harnesses and what they link: the rest is built and tested above.
+ninja -C "$fdir" fuzz/fz_csv fuzz/fz_code fuzz/fz_query fuzz/fz_mask
+meson test -C "$fdir" --suite fuzz --no-rebuild --print-errorlogs --num-processes 2 || rc=$?
 # One closing line that any CI reads: the tests that passed and failed.
-python3 - "$dir/meson-logs/testlog.json" "$tsan/meson-logs/testlog.json" <<'PY'
+python3 - "$dir/meson-logs/testlog.json" "$tsan/meson-logs/testlog.json" "$fdir/meson-logs/testlog.json" <<'PY'
 import json, sys
 res = [json.loads(l)["result"] for f in sys.argv[1:] for l in open(f, encoding="utf-8") if l.strip()]
 print(f"{sum(r == 'OK' for r in res)} passed, {sum(r != 'OK' and r != 'SKIP' for r in res)} failed")
