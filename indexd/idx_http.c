@@ -896,31 +896,23 @@ static enum MHD_Result h_page_image(idx_http *h, struct MHD_Connection *c, req_c
         json_decref(pData);
         return ret;
     }
-    if (idx_page_image_path(h->zDataDir, code->zCanonical, n, zPath, sizeof zPath, &zType) != PS_OK) {
+    /* personal numbers the page's text holds are blacked out on the scan too */
+    char zKey[16];
+    snprintf(zKey, sizeof zKey, "%u", n);
+    rc = idx_page_image_view(h->zDataDir, code->zCanonical, n, json_object_get(json_object_get(pData, "p"), zKey),
+                             !w->ids, zPath, sizeof zPath, &zType, zErr, sizeof zErr);
+    if (rc != PS_OK) {
         json_decref(pData);
-        snprintf(zErr, sizeof zErr, "record %s has no image of page %u", code->zCanonical, n);
-        return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+        if (rc == PS_NOT_FOUND) {
+            snprintf(zErr, sizeof zErr, "record %s has no image of page %u", code->zCanonical, n);
+            return send_error(c, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
+        }
+        return send_error(c, rc, rc == PS_UNAVAILABLE ? zErr : "cannot prepare the page image", NULL, 0, NULL, 0);
     }
     use.zTitle = json_string_value(json_object_get(json_object_get(pData, "r"), "title"));
-    char *zRedacted = NULL;
-    size_t nRedacted = 0;
-    if (!w->ids) {
-        /* ID numbers the page's text holds are blacked out on the scan too */
-        char zKey[16];
-        snprintf(zKey, sizeof zKey, "%u", n);
-        rc = idx_page_image_redacted(zPath, json_object_get(json_object_get(pData, "p"), zKey), &zRedacted, &nRedacted);
-        if (rc != PS_OK) {
-            json_decref(pData);
-            return send_error(c, rc, "cannot prepare the page image", NULL, 0, NULL, 0);
-        }
-    }
     int ok = registered(h, c, w, &use, &ret);
     json_decref(pData);
-    if (!ok) {
-        free(zRedacted);
-        return ret;
-    }
-    if (zRedacted) return send_body(c, 200, zRedacted, nRedacted, zType);
+    if (!ok) return ret;
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
