@@ -137,6 +137,17 @@ static int luhn(const char *s, unsigned n)
     return sum % 10 == 0;
 }
 
+/* Card numbers start with 3-6 or 9 (national), or 2221-2720 (Mastercard):
+ * a run of years (2017 2018 2019 2020) is no card though it may pass Luhn. */
+static int card_prefix(const char *s)
+{
+    if (s[0] == '2') {
+        int k = (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+        return k >= 221 && k <= 720;
+    }
+    return (s[0] >= '3' && s[0] <= '6') || s[0] == '9';
+}
+
 static int shape_id(const unsigned *L, int k)
 {
     return (k == 1 && L[0] == 18) || (k == 2 && ((L[0] == 6 && L[1] == 12) || (L[0] == 14 && L[1] == 4))) ||
@@ -208,7 +219,7 @@ static void eval_fixed(idx_mask_iter *p, unsigned long e)
             mark(p, s, e, IDX_PII_ID, 6, 14);
             continue;
         }
-        if (shape_card(L, k) && all_digits(zS, T) && (luhn(zS, T) || (zS[0] == '6' && zS[1] == '2'))) {
+        if (shape_card(L, k) && all_digits(zS, T) && ((card_prefix(zS) && luhn(zS, T)) || (zS[0] == '6' && zS[1] == '2'))) {
             mark(p, s, e, IDX_PII_CARD, 6, T - 4);
             continue;
         }
@@ -458,7 +469,7 @@ static void hide_in_place(void *ctx, size_t a, size_t b, int kind)
     char *z = ctx;
     (void)kind;
     if (b - a == 1) z[a] = '*';
-    else memcpy(z + a, "\xEF\xBC\x8A", 3); /* ＊ for a full-width digit or Ｘ */
+    else memcpy(z + a, "\xEF\xBC\x8A", 3); /* ＊ for a full-width digit */
 }
 
 unsigned idx_mask_text(char *z, size_t n, int html)

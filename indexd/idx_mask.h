@@ -16,8 +16,10 @@
  *   digit must still be hidden, and masking an unrelated number is the
  *   safer error.  Hidden: the 8 birth-date digits (110101********1234).
  * - bank card: 16-19 digits, contiguous or in groups of 4 (the last 1-4),
- *   passing the Luhn check or starting with 62 (UnionPay), not an ID
- *   number.  Hidden: all but the first 6 and last 4 digits.
+ *   starting with 62 (UnionPay), or passing the Luhn check and starting
+ *   as cards do (3-6, 9, or 2221-2720: four years in a row, 2017 2018 2019
+ *   2020, may pass Luhn but are no card); not an ID number.  Hidden: all
+ *   but the first 6 and last 4 digits.
  * - account: 8-30 digits that follow one of 账号 帐号 账户 帐户 卡号 存折
  *   折号 银行卡 within 8 characters (none a digit), contiguous or in groups
  *   of at most 6 digits (6228 4800 1234 567).  Hidden: all but the first 6

@@ -158,6 +158,8 @@ int idx_page_image_path(const char *zDataDir, const char *zCode, unsigned n, cha
 {
     char zDir[4096];
     struct stat st;
+    /* also tells an -O2 sanitizer build that zPath is never NULL below */
+    if (!zPath || nPath == 0) return PS_NOT_FOUND;
     record_dir(zDataDir, zCode, zDir, sizeof zDir);
     static const char *const azExt[2] = {"jpg", "png"}, *const azType[2] = {"image/jpeg", "image/png"};
     for (int k = 0; k < 2; k++) {
