@@ -433,6 +433,13 @@ static void copy_name(const struct stat *st, double w, double h, const hidden_bo
     snprintf(zOut, nOut, "%u.r%s.%s", n, zHex, zExt);
 }
 
+/* A coordinate of a box the caller gave, as an int that cannot overflow. */
+static l_int32 pixel(double v)
+{
+    return v < -(2 * IDX_IMAGE_SIDE_MAX) ? -(2 * IDX_IMAGE_SIDE_MAX)
+                                         : v > 2 * IDX_IMAGE_SIDE_MAX ? 2 * IDX_IMAGE_SIDE_MAX : (l_int32)v;
+}
+
 /* Decode zPath, black out the boxes (opaque, a little wider than each
  * character so that anti-aliased edges go too), encode it in its own
  * format into *pz (lept_free) and *pn. */
@@ -462,8 +469,8 @@ static int redact(const char *zPath, double w, double h, const hidden_boxes *pB,
     double sx = pixGetWidth(pix) / w, sy = pixGetHeight(pix) / h;
     for (size_t i = 0; i < pB->n; i++) {
         const double *r = pB->a + 4 * i;
-        BOX *pBox = boxCreate((l_int32)(r[0] * sx) - 2, (l_int32)(r[1] * sy) - 2, (l_int32)(r[2] * sx + 0.999) + 4,
-                              (l_int32)(r[3] * sy + 0.999) + 4);
+        BOX *pBox = boxCreate(pixel(r[0] * sx) - 2, pixel(r[1] * sy) - 2, pixel(r[2] * sx + 0.999) + 4,
+                              pixel(r[3] * sy + 0.999) + 4);
         if (!pBox) continue;
         /* black: 1 bpp sets, grey clears, RGB(A) sets the value with alpha 255 */
         if (depth == 1) pixSetInRect(pix, pBox);

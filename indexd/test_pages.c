@@ -187,6 +187,12 @@ static void test_view(void)
     CHECK_INT(idx_page_image_view(zData, zCode, 9, NULL, 1, zPath, sizeof zPath, &zType, zErr, sizeof zErr),
               PS_NOT_FOUND);
     json_decref(pPage);
+    /* boxes far outside the image are cut to it */
+    pPage = json_pack("{s:s,s:[[f,f,f,f,i]],s:i,s:i}", "text", "13812345678", "boxes", 1e300, -1e300, 1e300, 1e300, 5,
+                      "width", 480, "height", 40);
+    CHECK_INT(idx_page_image_view(zData, zCode, 2, pPage, 1, zPath, sizeof zPath, &zType, zErr, sizeof zErr), PS_OK);
+    CHECK(strcmp(zPath, zOrig) != 0);
+    json_decref(pPage);
 
     /* a new image: its copies are gone, the next view makes a new one */
     p = image(480, 40, 8, 0, &n);
