@@ -161,39 +161,38 @@ int idx_h_image_put(idx_srv *s, idx_req *r, idx_resp *o)
 int idx_h_image_get(idx_srv *s, idx_req *r, idx_resp *o)
 {
     char zErr[512] = "", zPath[4400];
-    const char *zType;
+    const char *zType = NULL;
     json_t *pData;
     long approval = 0;
     json_t *pPage = open_page(s, r, IDX_READ_IMAGE, &approval, &pData, o);
     if (!pPage) return PS_OK;
-    if (idx_page_image_path(s->zDataDir, r->code.zCanonical, r->page, zPath, sizeof zPath, &zType) != PS_OK) {
+    /* the original, or (for a caller who may not see personal numbers) the
+     * copy with the numbers its page text holds blacked out */
+    int rc = idx_page_image_view(s->zDataDir, r->code.zCanonical, r->page, json_is_object(pPage) ? pPage : NULL,
+                                 !r->pCaller->ids, zPath, sizeof zPath, &zType, zErr, sizeof zErr);
+    if (rc != PS_OK) {
         json_decref(pData);
-        snprintf(zErr, sizeof zErr, "record %s has no image of page %u", r->code.zCanonical, r->page);
-        return idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
-    }
-    char *zRedacted = NULL;
-    size_t nRedacted = 0;
-    if (!r->pCaller->ids) {
-        /* personal numbers the page's text holds are blacked out on the scan too */
-        int rc = idx_page_image_redacted(zPath, pPage, &zRedacted, &nRedacted);
-        if (rc != PS_OK) {
-            json_decref(pData);
-            return idx_resp_error(o, rc, "cannot prepare the page image", NULL, 0, NULL, 0);
+        if (rc == PS_NOT_FOUND) {
+            snprintf(zErr, sizeof zErr, "record %s has no image of page %u", r->code.zCanonical, r->page);
+            return idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
         }
+        if (rc == PS_UNAVAILABLE) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+        IDX_LOG(IDX_LOG_ERROR, 0, "page image of %s page %u: %s", r->code.zCanonical, r->page, zErr);
+        return idx_resp_error(o, rc, "cannot prepare the page image", NULL, 0, NULL, 0);
+    }
+    int fd = open(zPath, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) close(fd);
+        json_decref(pData);
+        return idx_resp_error(o, PS_IO, "cannot read the page image", NULL, 0, NULL, 0);
     }
     idx_use use = {r->code.zCanonical, title_of(pData), "image", r->page, approval, cls_of(pData)};
     int ok = idx_register_use(s, r->pCaller, &use, o) == 0;
     json_decref(pData);
     if (!ok) {
-        free(zRedacted);
+        close(fd);
         return PS_OK;
-    }
-    if (zRedacted) return idx_resp_buffer(o, 200, zRedacted, nRedacted, zType);
-    int fd = open(zPath, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0) close(fd);
-        return idx_resp_error(o, PS_IO, "cannot read the page image", NULL, 0, NULL, 0);
     }
     return idx_resp_file(o, 200, fd, (uint64_t)st.st_size, zType);
 }

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE /* memmem */
-/* Page images on disk and the boxes of a query's hits on a page. */
+/* Page images on disk, their redacted copies, and the boxes of a query's
+ * hits on a page. */
 #include "idx_pages.h"
+#include "idx_file.h"
 #include "idx_mask.h"
 #include "idx_query.h"
 #include "idx_text.h"
@@ -8,12 +10,15 @@
 #include "proto_status.h"
 
 #include <dirent.h>
-#include <leptonica/allheaders.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <leptonica/allheaders.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- images ---------------------------------------------------------- */
@@ -30,66 +35,121 @@ static void record_dir(const char *zDataDir, const char *zCode, char *zOut, size
     snprintf(zOut, nOut, "%s/images/%02x/%s", zDataDir, hash_code(zCode) & 0xFF, zCode);
 }
 
-static int mkdir_p(char *zPath)
+/* Decodes in the process: at most IDX_DECODE_MAX at once (each may hold
+ * IDX_IMAGE_PIXELS_MAX * 4 bytes). */
+static pthread_once_t gOnce = PTHREAD_ONCE_INIT;
+static pthread_mutex_t gDecodeMutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gDecodeCond;
+static unsigned gDecoding;
+
+static void init_once(void)
 {
-    for (char *p = zPath + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        int rc = mkdir(zPath, 0750);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST) return -1;
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC); /* a clock change neither shortens nor prolongs a wait */
+    pthread_cond_init(&gDecodeCond, &a);
+    pthread_condattr_destroy(&a);
+    setMsgSeverity(L_SEVERITY_NONE); /* Leptonica reports through return values here, never on stderr */
+}
+
+int idx_page_decode_begin(unsigned msWait)
+{
+    struct timespec t;
+    int rc = PS_OK;
+    pthread_once(&gOnce, init_once);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += (time_t)(msWait / 1000);
+    t.tv_nsec += (long)(msWait % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
     }
-    return mkdir(zPath, 0750) != 0 && errno != EEXIST ? -1 : 0;
+    pthread_mutex_lock(&gDecodeMutex);
+    while (gDecoding >= IDX_DECODE_MAX && rc == PS_OK)
+        if (pthread_cond_timedwait(&gDecodeCond, &gDecodeMutex, &t) == ETIMEDOUT && gDecoding >= IDX_DECODE_MAX)
+            rc = PS_UNAVAILABLE;
+    if (rc == PS_OK) gDecoding++;
+    pthread_mutex_unlock(&gDecodeMutex);
+    return rc;
+}
+
+void idx_page_decode_end(void)
+{
+    pthread_mutex_lock(&gDecodeMutex);
+    gDecoding--;
+    pthread_cond_signal(&gDecodeCond);
+    pthread_mutex_unlock(&gDecodeMutex);
+}
+
+/* Refuse what is not a JPEG or PNG within the pixel bounds: the header
+ * first, then a full decode (a header can be followed by anything). */
+static int check_image(const char *z, size_t len, const char **pzExt, char *zErr, size_t nErr)
+{
+    l_int32 fmt = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
+    pthread_once(&gOnce, init_once);
+    if (pixReadHeaderMem((const l_uint8 *)z, len, &fmt, &w, &h, &bps, &spp, &cmap) != 0 ||
+        (fmt != IFF_JFIF_JPEG && fmt != IFF_PNG) || w <= 0 || h <= 0) {
+        snprintf(zErr, nErr, "a page image must be a JPEG or PNG file that can be read");
+        return PS_UNSUPPORTED;
+    }
+    if (w > IDX_IMAGE_SIDE_MAX || h > IDX_IMAGE_SIDE_MAX || (uint64_t)w * (uint64_t)h > IDX_IMAGE_PIXELS_MAX) {
+        snprintf(zErr, nErr, "a page image is limited to %u megapixels and %u pixels a side; this one is %d x %d",
+                 (unsigned)(IDX_IMAGE_PIXELS_MAX / 1000000u), (unsigned)IDX_IMAGE_SIDE_MAX, (int)w, (int)h);
+        return PS_TOO_BIG;
+    }
+    if (idx_page_decode_begin(IDX_DECODE_WAIT_MS) != PS_OK) {
+        snprintf(zErr, nErr, "too many page images are being read; try again");
+        return PS_UNAVAILABLE;
+    }
+    PIX *pix = pixReadMem((const l_uint8 *)z, len);
+    idx_page_decode_end();
+    int ok = pix && pixGetWidth(pix) == w && pixGetHeight(pix) == h;
+    pixDestroy(&pix);
+    if (!ok) {
+        snprintf(zErr, nErr, "a page image must be a JPEG or PNG file that can be read; this one cannot be decoded");
+        return PS_UNSUPPORTED;
+    }
+    *pzExt = fmt == IFF_PNG ? "png" : "jpg";
+    return PS_OK;
+}
+
+/* Remove the redacted copies of page n ("<n>.r<key>.<ext>") but zKeep. */
+static void remove_copies(const char *zDir, unsigned n, const char *zKeep)
+{
+    char zPrefix[32], zPath[4400];
+    snprintf(zPrefix, sizeof zPrefix, "%u.r", n);
+    size_t nPrefix = strlen(zPrefix);
+    DIR *d = opendir(zDir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, zPrefix, nPrefix) != 0 || (zKeep && strcmp(e->d_name, zKeep) == 0)) continue;
+        snprintf(zPath, sizeof zPath, "%s/%s", zDir, e->d_name);
+        unlink(zPath);
+    }
+    closedir(d);
 }
 
 int idx_page_image_put(const char *zDataDir, const char *zCode, unsigned n, const char *z,
                        size_t len, char *zErr, size_t nErr)
 {
-    const char *zExt, *zOther;
+    const char *zExt = NULL;
     if (len > IDX_IMAGE_MAX) {
         snprintf(zErr, nErr, "a page image is limited to %u MiB", IDX_IMAGE_MAX >> 20);
         return PS_TOO_BIG;
     }
-    if (len >= 3 && memcmp(z, "\xFF\xD8\xFF", 3) == 0) {
-        zExt = "jpg";
-        zOther = "png";
-    } else if (len >= 8 && memcmp(z, "\x89PNG\r\n\x1A\n", 8) == 0) {
-        zExt = "png";
-        zOther = "jpg";
-    } else {
-        snprintf(zErr, nErr, "a page image must be JPEG or PNG");
-        return PS_UNSUPPORTED;
-    }
-    char zDir[4096], zPath[4200], zTmp[4300];
+    int rc = check_image(z, len, &zExt, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    char zDir[4096], zPath[4200];
     record_dir(zDataDir, zCode, zDir, sizeof zDir);
-    if (mkdir_p(zDir) != 0) {
-        snprintf(zErr, nErr, "cannot create the image folder: %s", strerror(errno));
-        return PS_IO;
-    }
+    if ((rc = idx_file_mkdirs(zDir, 0750, zErr, nErr)) != PS_OK) return rc;
     snprintf(zPath, sizeof zPath, "%s/%u.%s", zDir, n, zExt);
-    snprintf(zTmp, sizeof zTmp, "%s/.%u.%s.%ld.tmp", zDir, n, zExt, (long)getpid());
-    int fd = open(zTmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        snprintf(zErr, nErr, "cannot write the page image: %s", strerror(errno));
-        return PS_IO;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t k = write(fd, z + off, len - off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        off += (size_t)k;
-    }
-    int ok = off == len && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(zTmp, zPath) != 0) {
-        snprintf(zErr, nErr, "cannot write the page image: %s", strerror(errno));
-        unlink(zTmp);
-        return PS_IO;
-    }
-    /* A page stored before as the other type is gone now. */
-    snprintf(zPath, sizeof zPath, "%s/%u.%s", zDir, n, zOther);
+    if ((rc = idx_file_replace(zPath, z, len, 0640, zErr, nErr)) != PS_OK) return rc;
+    /* A page stored before as the other type is gone now, and so are the
+     * redacted copies of the old image. */
+    snprintf(zPath, sizeof zPath, "%s/%u.%s", zDir, n, strcmp(zExt, "png") == 0 ? "jpg" : "png");
     unlink(zPath);
+    remove_copies(zDir, n, NULL);
     return PS_OK;
 }
 
@@ -98,16 +158,16 @@ int idx_page_image_path(const char *zDataDir, const char *zCode, unsigned n, cha
 {
     char zDir[4096];
     struct stat st;
+    /* also tells an -O2 sanitizer build that zPath is never NULL below */
+    if (!zPath || nPath == 0) return PS_NOT_FOUND;
     record_dir(zDataDir, zCode, zDir, sizeof zDir);
-    snprintf(zPath, nPath, "%s/%u.jpg", zDir, n);
-    if (stat(zPath, &st) == 0 && S_ISREG(st.st_mode)) {
-        *pzType = "image/jpeg";
-        return PS_OK;
-    }
-    snprintf(zPath, nPath, "%s/%u.png", zDir, n);
-    if (stat(zPath, &st) == 0 && S_ISREG(st.st_mode)) {
-        *pzType = "image/png";
-        return PS_OK;
+    static const char *const azExt[2] = {"jpg", "png"}, *const azType[2] = {"image/jpeg", "image/png"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(zPath, nPath, "%s/%u.%s", zDir, n, azExt[k]);
+        if (stat(zPath, &st) == 0 && S_ISREG(st.st_mode)) {
+            *pzType = azType[k];
+            return PS_OK;
+        }
     }
     return PS_NOT_FOUND;
 }
@@ -136,7 +196,8 @@ typedef struct {
     size_t n, nAlloc;
 } needles;
 
-static int needle_add(needles *p, const char *z, size_t n)
+/* Look for the form of z[0..n), reported as zTerm[0..nTerm). */
+static int needle_add(needles *p, const char *z, size_t n, const char *zTerm, size_t nTerm)
 {
     idx_form f = {0};
     if (idx_form_build(&f, z, n, 0) != PS_OK) return PS_NOMEM;
@@ -155,7 +216,7 @@ static int needle_add(needles *p, const char *z, size_t n)
         p->nAlloc = nNew;
     }
     p->az[p->n] = px_strndup(f.z, f.n);
-    p->azTerm[p->n] = px_strndup(z, n);
+    p->azTerm[p->n] = px_strndup(zTerm, nTerm);
     idx_form_clear(&f);
     if (!p->az[p->n] || !p->azTerm[p->n]) {
         px_free(p->az[p->n]);
@@ -178,9 +239,12 @@ static int on_word(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsign
                    size_t iStart, size_t iEnd)
 {
     words_ctx *w = ctx;
-    (void)z, (void)n, (void)nChar;
+    (void)nChar;
     if (kind == IDX_TOK_BREAK) return 0;
-    return needle_add(w->p, w->zBase + iStart, iEnd - iStart);
+    /* a word as the tokenizer read it in the whole query: a number written
+     * with separators after an account keyword is one word only there */
+    if (kind == IDX_TOK_WORD) return needle_add(w->p, z, n, w->zBase + iStart, iEnd - iStart);
+    return needle_add(w->p, w->zBase + iStart, iEnd - iStart, w->zBase + iStart, iEnd - iStart);
 }
 
 /* The full-text leaves of the query, not under a NOT. */
@@ -196,7 +260,7 @@ static int collect(const iq_node *q, needles *p)
     case IQ_NOT:
         return collect(q->pA, p);
     case IQ_PHRASE:
-        return *q->zPrefix ? PS_OK : needle_add(p, q->z, strlen(q->z));
+        return *q->zPrefix ? PS_OK : needle_add(p, q->z, strlen(q->z), q->z, strlen(q->z));
     case IQ_WORDS:
         if (*q->zPrefix) return PS_OK;
         words_ctx w = {p, q->z};
@@ -300,71 +364,179 @@ out:
     return pOut;
 }
 
-/* ---- ID numbers on the image ------------------------------------------------ */
+/* ---- personal numbers on the image ------------------------------------ */
 
-int idx_page_image_redacted(const char *zPath, const json_t *pPage, char **pz, size_t *pn)
+/* The character boxes [x, y, w, h] of the page that hold hidden digits
+ * (idx_mask_find), in pixels of the page's width x height. */
+typedef struct {
+    double *a;  /* 4 per box */
+    size_t n;
+} hidden_boxes;
+
+static void flag_hidden(void *ctx, size_t a, size_t b, int kind)
 {
-    *pz = NULL;
-    *pn = 0;
+    (void)b, (void)kind;
+    ((unsigned char *)ctx)[a] = 1;
+}
+
+static int find_hidden(const json_t *pPage, hidden_boxes *pOut, double *pW, double *pH)
+{
     const json_t *pText = json_object_get(pPage, "text"), *pBoxes = json_object_get(pPage, "boxes");
-    double w = json_number_value(json_object_get(pPage, "width")), hgt = json_number_value(json_object_get(pPage, "height"));
-    if (!json_is_string(pText) || !json_array_size(pBoxes) || w <= 0 || hgt <= 0) return PS_OK;
-    size_t n = json_string_length(pText);
-    const char *z = json_string_value(pText);
-    char *zMasked = px_malloc(n + 1);
-    if (!zMasked) return PS_NOMEM;
-    memcpy(zMasked, z, n + 1);
-    if (!idx_mask_text(zMasked, n, 0)) {
-        px_free(zMasked);
+    *pW = json_number_value(json_object_get(pPage, "width"));
+    *pH = json_number_value(json_object_get(pPage, "height"));
+    pOut->a = NULL;
+    pOut->n = 0;
+    if (!json_is_string(pText) || !json_array_size(pBoxes) || *pW <= 0 || *pH <= 0) return PS_OK;
+    size_t nText = json_string_length(pText);
+    unsigned char *aFlag = px_calloc(nText + 1, 1);
+    if (!aFlag) return PS_NOMEM;
+    if (!idx_mask_find(json_string_value(pText), nText, 0, flag_hidden, aFlag)) {
+        px_free(aFlag);
         return PS_OK;
     }
-    PIX *pix = pixRead(zPath);
-    if (!pix) {
-        px_free(zMasked);
-        return PS_IO;
-    }
-    int fmt = pixGetInputFormat(pix);
-    if (pixGetColormap(pix)) {
-        PIX *q = pixRemoveColormap(pix, REMOVE_CMAP_BASED_ON_SRC);
-        pixDestroy(&pix);
-        if (!(pix = q)) {
-            px_free(zMasked);
-            return PS_IO;
-        }
-    }
-    int depth = pixGetDepth(pix);
-    double sx = pixGetWidth(pix) / w, sy = pixGetHeight(pix) / hgt;
     size_t i;
-    json_t *b;
-    unsigned nHidden = 0;
+    const json_t *b;
     json_array_foreach(pBoxes, i, b) {
         json_int_t off = json_integer_value(json_array_get(b, 4));
-        if (off < 0 || (size_t)off >= n || zMasked[off] != '*' || z[off] == '*') continue;
-        /* a little wider than the character: anti-aliased edges too */
-        double x = json_number_value(json_array_get(b, 0)), y = json_number_value(json_array_get(b, 1));
-        double bw = json_number_value(json_array_get(b, 2)), bh = json_number_value(json_array_get(b, 3));
-        BOX *pBox = boxCreate((l_int32)(x * sx) - 2, (l_int32)(y * sy) - 2, (l_int32)(bw * sx + 0.999) + 4,
-                              (l_int32)(bh * sy + 0.999) + 4);
-        if (pBox) {
-            /* black, opaque: 1 bpp sets, grey clears, RGB(A) sets the value */
-            if (depth == 1) pixSetInRect(pix, pBox);
-            else if (depth == 32) pixSetInRectArbitrary(pix, pBox, 0x000000FFu);
-            else pixClearInRect(pix, pBox);
-            boxDestroy(&pBox);
-            nHidden++;
+        if (json_array_size(b) < 5 || off < 0 || (size_t)off >= nText || !aFlag[off]) continue;
+        if (!pOut->a && !(pOut->a = px_malloc(json_array_size(pBoxes) * 4 * sizeof(double)))) {
+            px_free(aFlag);
+            return PS_NOMEM;
         }
+        for (int k = 0; k < 4; k++) pOut->a[4 * pOut->n + k] = json_number_value(json_array_get(b, (size_t)k));
+        pOut->n++;
     }
-    px_free(zMasked);
-    if (!nHidden) {  /* the number has no boxes (text not from this image) */
+    px_free(aFlag);
+    return PS_OK;
+}
+
+/* The name of the redacted copy: what it depends on, hashed.  A new image
+ * is a new file (another inode, size or time) and new page text gives
+ * other boxes, so neither can meet a stale copy. */
+static void copy_name(const struct stat *st, double w, double h, const hidden_boxes *pB, unsigned n,
+                      const char *zExt, char *zOut, size_t nOut)
+{
+    crypto_generichash_state g;
+    unsigned char aKey[16];
+    const char zVersion[] = "redact-1";
+    int64_t aFile[5] = {(int64_t)st->st_dev, (int64_t)st->st_ino, (int64_t)st->st_size, (int64_t)st->st_mtim.tv_sec,
+                        (int64_t)st->st_mtim.tv_nsec};
+    double aSize[2] = {w, h};
+    crypto_generichash_init(&g, NULL, 0, sizeof aKey);
+    crypto_generichash_update(&g, (const unsigned char *)zVersion, sizeof zVersion);
+    crypto_generichash_update(&g, (const unsigned char *)aFile, sizeof aFile);
+    crypto_generichash_update(&g, (const unsigned char *)aSize, sizeof aSize);
+    crypto_generichash_update(&g, (const unsigned char *)pB->a, pB->n * 4 * sizeof(double));
+    crypto_generichash_final(&g, aKey, sizeof aKey);
+    char zHex[2 * sizeof aKey + 1];
+    sodium_bin2hex(zHex, sizeof zHex, aKey, sizeof aKey);
+    snprintf(zOut, nOut, "%u.r%s.%s", n, zHex, zExt);
+}
+
+/* A coordinate of a box the caller gave, as an int that cannot overflow. */
+static l_int32 pixel(double v)
+{
+    return v < -(2 * IDX_IMAGE_SIDE_MAX) ? -(2 * IDX_IMAGE_SIDE_MAX)
+                                         : v > 2 * IDX_IMAGE_SIDE_MAX ? 2 * IDX_IMAGE_SIDE_MAX : (l_int32)v;
+}
+
+/* Decode zPath, black out the boxes (opaque, a little wider than each
+ * character so that anti-aliased edges go too), encode it in its own
+ * format into *pz (lept_free) and *pn. */
+static int redact(const char *zPath, double w, double h, const hidden_boxes *pB, l_uint8 **pz, size_t *pn,
+                  char *zErr, size_t nErr)
+{
+    l_int32 fmt = 0, iw = 0, ih = 0, bps = 0, spp = 0, cmap = 0;
+    /* images stored before the upload checks may be over the bounds */
+    if (pixReadHeader(zPath, &fmt, &iw, &ih, &bps, &spp, &cmap) != 0 || (fmt != IFF_JFIF_JPEG && fmt != IFF_PNG) ||
+        iw <= 0 || ih <= 0 || iw > IDX_IMAGE_SIDE_MAX || ih > IDX_IMAGE_SIDE_MAX ||
+        (uint64_t)iw * (uint64_t)ih > IDX_IMAGE_PIXELS_MAX) {
+        snprintf(zErr, nErr, "the page image cannot be read, or is over %u megapixels, to black out its personal numbers",
+                 (unsigned)(IDX_IMAGE_PIXELS_MAX / 1000000u));
+        return PS_IO;
+    }
+    PIX *pix = pixRead(zPath);
+    if (pix && pixGetColormap(pix)) {
+        PIX *q = pixRemoveColormap(pix, REMOVE_CMAP_BASED_ON_SRC);
         pixDestroy(&pix);
-        return PS_OK;
+        pix = q;
     }
+    if (!pix) {
+        snprintf(zErr, nErr, "the page image cannot be decoded to black out its personal numbers");
+        return PS_IO;
+    }
+    int depth = pixGetDepth(pix);
+    double sx = pixGetWidth(pix) / w, sy = pixGetHeight(pix) / h;
+    for (size_t i = 0; i < pB->n; i++) {
+        const double *r = pB->a + 4 * i;
+        BOX *pBox = boxCreate(pixel(r[0] * sx) - 2, pixel(r[1] * sy) - 2, pixel(r[2] * sx + 0.999) + 4,
+                              pixel(r[3] * sy + 0.999) + 4);
+        if (!pBox) continue;
+        /* black: 1 bpp sets, grey clears, RGB(A) sets the value with alpha 255 */
+        if (depth == 1) pixSetInRect(pix, pBox);
+        else if (depth == 32) pixSetInRectArbitrary(pix, pBox, 0x000000FFu);
+        else pixClearInRect(pix, pBox);
+        boxDestroy(&pBox);
+    }
+    *pz = NULL;
+    *pn = 0;
+    int bad = fmt == IFF_PNG ? pixWriteMemPng(pz, pn, pix, 0.0) : pixWriteMemJpeg(pz, pn, pix, 85, 0);
+    pixDestroy(&pix);
+    if (bad || !*pz) {
+        if (*pz) lept_free(*pz);
+        snprintf(zErr, nErr, "the page image cannot be encoded after blacking out its personal numbers");
+        return PS_IO;
+    }
+    return PS_OK;
+}
+
+int idx_page_image_view(const char *zDataDir, const char *zCode, unsigned n, const json_t *pPage, int mask,
+                        char *zPath, size_t nPath, const char **pzType, char *zErr, size_t nErr)
+{
+    hidden_boxes hb = {NULL, 0};
+    double w = 0, h = 0;
+    struct stat st;
+    char zName[128], zDir[4096], zCopy[4400];
     l_uint8 *pData = NULL;
     size_t nData = 0;
-    int rc = fmt == IFF_PNG ? pixWriteMemPng(&pData, &nData, pix, 0.0) : pixWriteMemJpeg(&pData, &nData, pix, 85, 0);
-    pixDestroy(&pix);
-    if (rc != 0 || !pData) return PS_IO;
-    *pz = (char *)pData;
-    *pn = nData;
-    return PS_OK;
+    int slot = 0;
+    const char *zExt;
+    int rc = idx_page_image_path(zDataDir, zCode, n, zPath, nPath, pzType);
+    if (rc != PS_OK || !mask) return rc;
+    if ((rc = find_hidden(pPage, &hb, &w, &h)) != PS_OK) {
+        snprintf(zErr, nErr, "out of memory");
+        goto out;
+    }
+    if (hb.n == 0) goto out; /* nothing hidden, or the numbers have no boxes: the original */
+    if (stat(zPath, &st) != 0) {
+        snprintf(zErr, nErr, "cannot read the page image: %s", strerror(errno));
+        rc = PS_IO;
+        goto out;
+    }
+    zExt = strcmp(*pzType, "image/png") == 0 ? "png" : "jpg";
+    copy_name(&st, w, h, &hb, n, zExt, zName, sizeof zName);
+    record_dir(zDataDir, zCode, zDir, sizeof zDir);
+    snprintf(zCopy, sizeof zCopy, "%s/%s", zDir, zName);
+    if (stat(zCopy, &st) != 0) {
+        if ((rc = idx_page_decode_begin(IDX_DECODE_WAIT_MS)) != PS_OK) {
+            snprintf(zErr, nErr, "too many page images are being prepared; try again");
+            goto out;
+        }
+        slot = 1;
+        /* another view may have made it while this one waited */
+        if (stat(zCopy, &st) != 0) {
+            if ((rc = redact(zPath, w, h, &hb, &pData, &nData, zErr, nErr)) != PS_OK) goto out;
+            if ((rc = idx_file_replace(zCopy, pData, nData, 0640, zErr, nErr)) != PS_OK) goto out;
+            remove_copies(zDir, n, zName); /* made for earlier page text */
+        }
+    }
+    if ((size_t)snprintf(zPath, nPath, "%s", zCopy) >= nPath) {
+        snprintf(zErr, nErr, "the path of the page image is too long");
+        rc = PS_IO;
+    }
+out:
+    if (slot) idx_page_decode_end();
+    if (pData) lept_free(pData);
+    px_free(hb.a);
+    return rc;
 }

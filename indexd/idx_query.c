@@ -1,5 +1,6 @@
 /* Recursive-descent parser of the archivists' query language. */
 #include "idx_query.h"
+#include "idx_mask.h"
 #include "idx_schema.h"
 #include "idx_search.h"
 #include "idx_text.h"
@@ -12,6 +13,7 @@
 
 #define DEPTH_MAX 32
 #define QUERY_MAX 4096 /* bytes of a query */
+#define NUM_MAX 64     /* numbers written with spaces kept whole in a query */
 
 typedef struct {
     const char *z;
@@ -21,6 +23,8 @@ typedef struct {
     unsigned errOffset;
     char *zErr;
     size_t nErr;
+    size_t aNum[NUM_MAX][2]; /* numbers written with separators: one word */
+    unsigned nNum;
 } parser;
 
 static const struct {
@@ -117,7 +121,17 @@ static void skip_space(parser *p)
 static size_t chunk_end(parser *p, size_t i)
 {
     size_t len;
-    while (i < p->n && !is_delim(peek(p, i, &len))) i += len;
+    while (i < p->n) {
+        int inNum = 0;
+        for (unsigned k = 0; k < p->nNum && !inNum; k++)
+            if (p->aNum[k][0] <= i && i < p->aNum[k][1]) {
+                i = p->aNum[k][1]; /* 110101 19900101 1234 is one word, as in the index */
+                inNum = 1;
+            }
+        if (inNum) continue;
+        if (is_delim(peek(p, i, &len))) break;
+        i += len;
+    }
     return i;
 }
 
@@ -408,7 +422,7 @@ static iq_node *parse_or(parser *p)
 
 int idx_query_parse(const char *zQuery, iq_node **ppOut, unsigned *pOffset, char *zErr, size_t nErr)
 {
-    parser p = {zQuery ? zQuery : "", 0, 0, 0, PS_OK, 0, zErr, nErr};
+    parser p = {zQuery ? zQuery : "", 0, 0, 0, PS_OK, 0, zErr, nErr, {{0}}, 0};
     *ppOut = NULL;
     *pOffset = 0;
     p.n = strlen(p.z);
@@ -416,6 +430,9 @@ int idx_query_parse(const char *zQuery, iq_node **ppOut, unsigned *pOffset, char
         snprintf(zErr, nErr, "the query is longer than %d bytes", QUERY_MAX);
         return PS_TOO_BIG;
     }
+    idx_mask_iter it;
+    idx_mask_iter_init(&it, p.z, p.n);
+    while (p.nNum < NUM_MAX && idx_mask_iter_next(&it, &p.aNum[p.nNum][0], &p.aNum[p.nNum][1])) p.nNum++;
     skip_space(&p);
     if (p.i >= p.n) return PS_OK;
     iq_node *n = parse_or(&p);

@@ -2,6 +2,7 @@
 /* Search: query translation, the two passes, hits, pages, snippets, facets. */
 #include "idx_search.h"
 #include "idx_log.h"
+#include "idx_schema.h"
 #include "idx_mask.h"
 #include "idx_query.h"
 #include "idx_text.h"
@@ -60,6 +61,7 @@ typedef struct {
     lit *aLeft, *aRight;
     char **azTerm;      /* the index terms that the exact unit implies */
     int nTerm;
+    int longTerm;       /* a term as long as the index keeps: longer words share it */
     char **azVarTerm;   /* per variant, its terms, NUL-separated in one string */
 } unit;
 
@@ -118,6 +120,8 @@ static int unit_add_term(unit *u, const char *zPrefix, const char *z, size_t n)
     if (!a) return PS_NOMEM;
     u->azTerm = a;
     size_t nP = strlen(zPrefix);
+    n = idx_term_cut(nP, z, n); /* as the index cut it */
+    if (nP + n + 4 > IDX_TERM_MAX) u->longTerm = 1;
     char *zT = px_malloc(nP + n + 1);
     if (!zT) return PS_NOMEM;
     memcpy(zT, zPrefix, nP);
@@ -484,7 +488,7 @@ static xw_query *terms_and(int *pRc, char *const *az, int n)
 static xw_query *unit_query(int *pRc, const unit *u, int near, int *pExact)
 {
     xw_query *q = terms_and(pRc, u->azTerm, u->nTerm);
-    if (u->nTerm != 1) *pExact = 0;
+    if (u->nTerm != 1 || u->longTerm) *pExact = 0;
     if (!near || u->nVar == 0) return q;
     qlist alt = {0};
     *pExact = 0;

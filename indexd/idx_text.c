@@ -1,11 +1,16 @@
 /* Tokenizer, term generation and the search form of text. */
 #include "idx_text.h"
+#include "idx_mask.h"
+#include "idx_schema.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 
 #include <string.h>
 
-#define WORD_MAX 256   /* bytes of one folded word; longer ones are cut */
+/* Bytes of one folded word: longer ones are cut (the rest of the word is
+ * skipped).  Above IDX_TERM_MAX, so that the index term, not the word,
+ * is what Xapian's limit cuts (idx_term_cut). */
+#define WORD_MAX 256
 #define RUN_MAX 4096   /* bytes of a Han run handled at once */
 
 size_t idx_utf8_put(char *z, unsigned c)
@@ -50,14 +55,41 @@ static int char_class(unsigned c)
     return C_WORD; /* letters of other scripts, kana, hangul */
 }
 
+/* A number written with separators (idx_mask.h) as one word: its digits
+ * (and X), folded, the separators dropped. */
+static int number_tok(const char *z, size_t n, size_t a, size_t b, char *zBuf, idx_tok_fn xTok, void *ctx)
+{
+    size_t k = a, nBuf = 0;
+    unsigned nChar = 0;
+    while (k < b) {
+        unsigned d = fold(proto_utf8_next(z, n, &k));
+        if (char_class(d) != C_WORD || nBuf + 4 > WORD_MAX) continue;
+        nBuf += idx_utf8_put(zBuf + nBuf, d);
+        nChar++;
+    }
+    zBuf[nBuf] = 0;
+    return xTok(ctx, IDX_TOK_WORD, zBuf, nBuf, nChar, a, b);
+}
+
 int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
 {
     char zBuf[RUN_MAX + 8];
-    size_t i = 0;
+    size_t i = 0, spanA = 0, spanB = 0;
     int rc;
+    /* the numbers that masking sees are the words that search sees */
+    idx_mask_iter it;
+    idx_mask_iter_init(&it, z, n);
+    int span = idx_mask_iter_next(&it, &spanA, &spanB);
 
     while (i < n) {
         size_t iStart = i;
+        while (span && spanA < iStart) span = idx_mask_iter_next(&it, &spanA, &spanB);
+        if (span && spanA == iStart) {
+            if ((rc = number_tok(z, n, spanA, spanB, zBuf, xTok, ctx)) != 0) return rc;
+            i = spanB;
+            span = idx_mask_iter_next(&it, &spanA, &spanB);
+            continue;
+        }
         unsigned c = fold(proto_utf8_next(z, n, &i));
         int cls = char_class(c);
         if (cls == C_SPACE) continue;
@@ -81,6 +113,7 @@ int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
                 }
             }
             if (j >= n) break;
+            if (span && j == spanA) break; /* a number written with separators starts */
             size_t k = j;
             unsigned d = fold(proto_utf8_next(z, n, &k));
             if (char_class(d) != cls) break;
@@ -102,6 +135,15 @@ int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx)
     return 0;
 }
 
+size_t idx_term_cut(size_t nPrefix, const char *z, size_t n)
+{
+    if (nPrefix >= IDX_TERM_MAX) return 0;
+    if (nPrefix + n <= IDX_TERM_MAX) return n;
+    n = IDX_TERM_MAX - nPrefix;
+    while (n > 0 && ((unsigned char)z[n] & 0xC0) == 0x80) n--; /* z[n] starts the first byte left out */
+    return n;
+}
+
 /* ---- index terms ---------------------------------------------------- */
 
 typedef struct {
@@ -117,7 +159,8 @@ typedef struct {
 
 static int emit(index_state *s, const char *z, size_t n)
 {
-    if (s->nPrefix + n >= sizeof s->zTerm) return 0;
+    n = idx_term_cut(s->nPrefix, z, n);
+    if (n == 0 || s->nPrefix + n >= sizeof s->zTerm) return 0;
     memcpy(s->zTerm, s->zPrefix, s->nPrefix);
     memcpy(s->zTerm + s->nPrefix, z, n);
     return s->xTerm(s->ctx, s->zTerm, s->nPrefix + n);

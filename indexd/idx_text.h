@@ -4,6 +4,11 @@
  * lower case, full-width forms to ASCII), Han runs (consecutive CJK
  * ideographs; white space between two ideographs is layout, as a line break
  * in a scanned page, and does not split the run) and breaks (punctuation).
+ * A personal number written with separators (idx_mask.h: 110101 19900101
+ * 1234, 138-1234-5678, 6228 4800 1234 5678) is one word, its digits
+ * joined: the index, the search form, snippets, hit boxes and queries all
+ * see the whole number, so that part of it (the hidden birth date) can
+ * never be searched alone.
  *
  * Index terms, none with a position (positions cost more than the rest of
  * the index together, in time and space): a word is a term; a Han run gives
@@ -27,10 +32,20 @@ typedef enum { IDX_TOK_WORD, IDX_TOK_HAN, IDX_TOK_BREAK } idx_tok_kind;
 typedef int (*idx_tok_fn)(void *ctx, idx_tok_kind kind, const char *z, size_t n,
                           unsigned nChar, size_t iStart, size_t iEnd);
 
-/* Scan z[0..n).  Invalid UTF-8 bytes are treated as breaks.  Returns 0, a
- * callback's non-zero value, or PS_NOMEM / PS_TOO_BIG (a word over 256
- * bytes is cut, not an error). */
+/* Scan z[0..n).  Invalid UTF-8 bytes are treated as breaks.  A word over
+ * 256 bytes is cut (the token holds its start; [iStart, iEnd) spans all of
+ * it).  A number written with separators comes as one IDX_TOK_WORD of its
+ * digits, [iStart, iEnd) spanning the number as written.  Returns 0 or a
+ * callback's non-zero value. */
 int idx_text_scan(const char *z, size_t n, idx_tok_fn xTok, void *ctx);
+
+/* How many bytes of z[0..n) an index term keeps after a prefix of nPrefix
+ * bytes: all of them, or fewer, cut at a character boundary, so that the
+ * term is at most IDX_TERM_MAX bytes (idx_schema.h) and Xapian never
+ * refuses it.  Indexing and queries cut alike: a long word still finds
+ * itself; words that agree on their first IDX_TERM_MAX bytes share a term
+ * (the search form tells them apart in phrases). */
+size_t idx_term_cut(size_t nPrefix, const char *z, size_t n);
 
 /* Encode c into z (4 bytes room); returns the number of bytes. */
 size_t idx_utf8_put(char *z, unsigned c);
@@ -38,8 +53,8 @@ size_t idx_utf8_put(char *z, unsigned c);
 /* Receives index terms (each occurrence once). */
 typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n);
 
-/* Index z[0..n) with every term prefixed by zPrefix ("" for none).
- * Returns 0 or the first non-zero status of xTerm. */
+/* Index z[0..n) with every term prefixed by zPrefix ("" for none), each
+ * cut by idx_term_cut.  Returns 0 or the first non-zero status of xTerm. */
 int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTerm, void *ctx);
 
 /* A search form of text: words wrapped in \x01, Han characters as they are,

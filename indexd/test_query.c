@@ -33,6 +33,10 @@ int main(void)
     CHECK_STR(parse("精准扶贫"), "WORDS(:精准扶贫)");
     CHECK_STR(parse("精准扶贫 脱贫"), "AND(WORDS(:精准扶贫),WORDS(:脱贫))");
     CHECK_STR(parse("精准扶贫　脱贫"), "AND(WORDS(:精准扶贫),WORDS(:脱贫))"); /* ideographic space */
+    /* a number written with spaces is one word, as the index holds it */
+    CHECK_STR(parse("户主 138 1234 5678 电话"), "AND(AND(WORDS(:户主),WORDS(:138 1234 5678)),WORDS(:电话))");
+    CHECK_STR(parse("110101　19900307　1233"), "WORDS(:110101　19900307　1233)");
+    CHECK_STR(parse("2017 0305"), "AND(WORDS(:2017),WORDS(:0305))");
     CHECK_STR(parse("\"精准 扶贫\""), "PHRASE(:精准 扶贫)");
     CHECK_STR(parse("“精准扶贫”"), "PHRASE(:精准扶贫)");
     CHECK_STR(parse("a OR b c"), "OR(WORDS(:a),AND(WORDS(:b),WORDS(:c)))");

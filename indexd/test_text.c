@@ -1,4 +1,5 @@
 /* Unit tests of the tokenizer, the index terms and the search form. */
+#include "idx_schema.h"
 #include "idx_text.h"
 #include "proto_alloc.h"
 #include "px_test.h"
@@ -29,6 +30,37 @@ static int term_cb(void *ctx, const char *z, size_t n)
 {
     (void)ctx;
     nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s ", (int)n, z);
+    return 0;
+}
+
+/* The longest term and whether every term ends at a character boundary. */
+static size_t nLongest;
+static int allWhole;
+static int long_cb(void *ctx, const char *z, size_t n)
+{
+    (void)ctx;
+    if (n > nLongest) nLongest = n;
+    for (size_t i = 0; i < n;) {  /* the last character is complete */
+        unsigned char c = (unsigned char)z[i];
+        size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        if (i + k > n) allWhole = 0;
+        i += k;
+    }
+    return 0;
+}
+
+/* [iStart, iEnd) of the first word token. */
+static size_t iWordStart, iWordEnd;
+static int wordSeen;
+static int span_cb(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar, size_t iStart,
+                   size_t iEnd)
+{
+    (void)ctx, (void)z, (void)n, (void)nChar;
+    if (kind == IDX_TOK_WORD && !wordSeen) {
+        wordSeen = 1;
+        iWordStart = iStart;
+        iWordEnd = iEnd;
+    }
     return 0;
 }
 
@@ -97,6 +129,59 @@ int main(void)
     CHECK_INT(f.aiOrig[k], strlen("开展精准"));
     CHECK_INT(f.aiOrigEnd[k + 3], strlen("开展精准扶\n贫"));  /* 贫 ends after the line break */
     idx_form_clear(&f);
+
+    /* A personal number written with separators is one word (idx_mask.h):
+     * its digits joined, folded; [iStart, iEnd) spans it as written. */
+    CHECK_STR(toks("身份证110101 19900307 1233号"), "H:身份证|W:110101199003071233|H:号|");
+    CHECK_STR(toks("证号110101-19900307-123X。"), "H:证号|W:11010119900307123x|B|");
+    CHECK_STR(toks("１１０１０１　１９９００３０７　１２３ｘ"), "W:11010119900307123x|");
+    CHECK_STR(toks("电话 138-1234-5678，+86 138 1234 5678"), "H:电话|W:13812345678|B|B|W:8613812345678|");
+    CHECK_STR(toks("卡6228 4800 1234 5678 901"), "H:卡|W:6228480012345678901|");
+    CHECK_STR(toks("开户行账号：6228 4800 1234 567"), "H:开户行账号|B|W:622848001234567|");
+    CHECK_STR(toks("ID110101 19900307 1233abc"), "W:id|W:110101199003071233|W:abc|");
+    /* what is not a number stays apart: dates, two spaces, no keyword */
+    CHECK_STR(toks("2017 0305 2018"), "W:2017|W:0305|W:2018|");
+    CHECK_STR(toks("110101  19900307  1233"), "W:110101|W:19900307|W:1233|");
+    CHECK_STR(toks("6228 4800 1234 567"), "W:6228|W:4800|W:1234|W:567|");
+    CHECK_STR(toks("138 1234"), "W:138|W:1234|");
+    const char *zNum = "号码：110101 19900307 1233。";
+    wordSeen = 0;
+    idx_text_scan(zNum, strlen(zNum), span_cb, NULL);
+    CHECK_INT(iWordStart, strlen("号码："));
+    CHECK_INT(iWordEnd, strlen("号码：110101 19900307 1233"));
+    /* so the hidden birth date is no term, and the form holds the whole number */
+    CHECK_STR(terms("户主110101 19900307 1233", ""), "户 主 户主 110101199003071233 ");
+    idx_form fn;
+    CHECK_INT(idx_form_build(&fn, zNum, strlen(zNum), 1), 0);
+    CHECK_STR(fn.z, "号码\x1F\x01" "110101199003071233\x01\x1F");
+    CHECK_INT(fn.aiOrig[strlen("号码\x1F\x01")], strlen("号码："));
+    CHECK_INT(fn.aiOrigEnd[strlen("号码\x1F\x01" "110101199003071233") - 1], strlen("号码：110101 19900307 1233"));
+    idx_form_clear(&fn);
+
+    /* Terms are cut to IDX_TERM_MAX bytes with their prefix, at a character
+     * boundary: a 300-letter word, a 300-digit run, 100 kana. */
+    char zWord[1024];
+    memset(zWord, 'l', 300);
+    zWord[300] = 0;
+    CHECK_INT(idx_term_cut(0, zWord, 300), IDX_TERM_MAX);
+    CHECK_INT(idx_term_cut(2, zWord, 300), IDX_TERM_MAX - 2);
+    CHECK_INT(idx_term_cut(2, "abc", 3), 3);
+    nLongest = 0;
+    CHECK_INT(idx_text_index(zWord, 300, "XN", long_cb, NULL), 0);
+    CHECK_INT(nLongest, IDX_TERM_MAX);
+    memset(zWord, '7', 300);
+    nLongest = 0;
+    CHECK_INT(idx_text_index(zWord, 300, "S", long_cb, NULL), 0);
+    CHECK_INT(nLongest, IDX_TERM_MAX);
+    for (int i = 0; i < 100; i++) memcpy(zWord + 3 * i, "\xE3\x81\x82", 3); /* あ */
+    zWord[300] = 0;
+    nLongest = 0;
+    allWhole = 1;
+    CHECK_INT(idx_text_index(zWord, 300, "S", long_cb, NULL), 0);
+    CHECK(nLongest <= IDX_TERM_MAX && nLongest > IDX_TERM_MAX - 3);
+    CHECK_INT((nLongest - 1) % 3, 0);
+    CHECK(allWhole);
+    CHECK_INT(idx_term_cut(1, zWord, 300), 237);
 
     /* Out of memory in the form is reported. */
     px_fail_after(1);

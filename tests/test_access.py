@@ -23,6 +23,12 @@ QUERY = os.environ.get("QUERY", "build/query/query")
 
 ID = "110101199003071234"
 ID_MASKED = "110101********1234"
+ID_X = "11010120000229123X"               # its check digit is X
+
+
+def fw(s):
+    """Full width: digits and letters U+FF10…, a space U+3000."""
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in s)
 PUBLIC = "Z071-WS·2017-Y-BGS-0001"     # open to every reader
 SECRET = "Z071-WS·2017-Y-BGS-0002"     # 密级 秘密
 HOUSE = "Z071-FH·2017-Y-BGS-0001"      # a household file: needs approval
@@ -103,9 +109,7 @@ class AccessTest(unittest.TestCase):
         for code, text in pages.items():
             st, body, _ = d.request("PUT", code_path(code) + "/pages/1", json.dumps({"text": text}))
             assert st in (200, 201), body
-        png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                            "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
-        st, body, _ = d.request("PUT", code_path(PUBLIC) + "/pages/1/image", png, "image/png")
+        st, body, _ = d.request("PUT", code_path(PUBLIC) + "/pages/1/image", png_gray(1, 1, [[255]]), "image/png")
         assert st == 200, body
 
     @classmethod
@@ -343,6 +347,59 @@ class AccessTest(unittest.TestCase):
             st, p, _ = self.call(who, "GET", code_path(PUBLIC) + "/pages/1")
             self.assertIn(ID, p["text"], who)
 
+    def test_id_numbers_masked_in_every_notation(self):
+        # full width (Ｘ and ｘ), 6-8-4 with a space, '-', U+3000; a mobile number
+        code = "Z071-WS·2017-Y-BGS-0007"
+        notations = [fw(ID_X), fw(ID_X[:-1]) + "ｘ", "110101 20000229 123X", "110101-20000229-123X",
+                     "110101\u300020000229\u3000123X", fw("110101 20000229 123X")]
+        hidden = ("20000229", fw("20000229"), "1234")  # birth dates; the phone's digits 4-7
+        st, _, _ = self.call("ad", "PUT", code_path(code), json.dumps(
+            {"code": code, "title": f"核查登记（{fw(ID_X)}，电话138-1234-5678）", "author": "x", "date": "20170101"}),
+            "application/json")
+        self.assertIn(st, (200, 201))
+        text = "入户走访户主" + "，".join(notations) + "，联系电话138 1234 5678。"
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/1", json.dumps({"text": text}), "application/json")
+        self.assertIn(st, (200, 201))
+        st, p, _ = self.call("li", "GET", code_path(code) + "/pages/1")
+        self.assertEqual(st, 200, p)
+        for h in hidden:
+            self.assertNotIn(h, p["text"])
+        for m in ("110101 ******** 123X", "110101-********-123X", "110101\u3000********\u3000123X",
+                  fw("110101") + "＊" * 8 + fw("123X"), fw("110101") + "＊" * 8 + fw("123") + "ｘ",
+                  fw("110101 ") + "＊" * 8 + fw(" 123X"), "138 **** 5678"):
+            self.assertIn(m, p["text"])
+        self.assertEqual(len(p["text"].encode()), len(text.encode()))
+        st, r, _ = self.call("li", "GET", code_path(code))
+        self.assertEqual(r["title"], f"核查登记（{fw('110101')}＊＊＊＊＊＊＊＊{fw('123X')}，电话138-****-5678）")
+        st, a, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote("入户走访"))
+        hit = [h for h in a["hits"] if h["code"] == code][0]
+        self.assertIn("＊＊＊＊＊＊＊＊", hit["snippet"])
+        self.assertIn("138-****-5678", hit["title"])
+        for h in hidden:
+            self.assertNotIn(h, json.dumps(a, ensure_ascii=False))
+        # a search by any notation would confirm the number: refused
+        for q in [ID_X, ID_X.lower(), fw(ID_X[:-1]) + "ｘ", "１１０１０１１９９００３０７１２３４"] + notations + \
+                 [f'"{n}"' for n in notations] + ["13812345678", "138 1234 5678", "+86 138-1234-5678", fw("13812345678")]:
+            st, err, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote(q))
+            self.assertEqual((st, err["error"]["status"]), (403, "forbidden"), q)
+            st, _, _ = self.call("li", "GET", code_path(code) + "/pages/1/boxes?q=" + urllib.parse.quote(q))
+            self.assertEqual(st, 403, q)
+        # the hidden part is no word of the index: searching it finds nothing
+        for q in ("20000229", "1234", "138 1234"):
+            st, a, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote(q))
+            self.assertEqual(st, 200, q)
+            self.assertNotIn(code, [h["code"] for h in a["hits"]], q)
+        # ordinary searches are not refused
+        for q in ("精准扶贫", "2017", "脱贫 2019", "20170305"):
+            st, _, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote(q))
+            self.assertEqual(st, 200, q)
+        # with the right to see them: found by any notation, shown in full
+        for q in (ID_X, "110101 20000229 123X", fw(ID_X[:-1]) + "ｘ", "138-1234-5678"):
+            st, a, _ = self.call("wang", "GET", "/api/v1/search?q=" + urllib.parse.quote(q))
+            self.assertIn(code, [h["code"] for h in a["hits"]], q)
+        st, p, _ = self.call("wang", "GET", code_path(code) + "/pages/1")
+        self.assertEqual(p["text"], text)
+
     def test_id_numbers_blacked_out_on_scans(self):
         code = "Z071-WS·2017-Y-BGS-0005"
         st, body, _ = self.call("ad", "PUT", code_path(code), json.dumps(
@@ -383,6 +440,41 @@ class AccessTest(unittest.TestCase):
         if alpha is not None:
             self.assertEqual(alpha[20][14 * 20 + 10], 255)  # opaque
             self.assertEqual(alpha[20][2 * 20 + 10], 0)     # the rest as it was
+
+        # full width with U+3000 between the groups, and a mobile number: page 2
+        text = "身份证号" + fw("110101 19900307 1234") + "电话" + "138-1234-5678"
+        boxes, off = [], 0
+        for i, ch in enumerate(text):   # 20-pixel cells on a 960 x 40 scan
+            boxes.append([i * 20 + 1, 10, 18, 20, off])
+            off += len(ch.encode("utf-8"))
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/2",
+                             json.dumps({"text": text, "boxes": boxes, "width": 960, "height": 40}), "application/json")
+        self.assertIn(st, (200, 201))
+        png2 = png_gray(960, 40, [[255] * 960 for _ in range(40)])
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/2/image", png2, "image/png")
+        self.assertEqual(st, 200)
+        st, img, _ = self.call("li", "GET", code_path(code) + "/pages/2/image", raw=True)
+        self.assertEqual(st, 200)
+        w, hgt, rows, _ = png_pixels(img)
+        for i in range(len(text)):
+            hidden = 4 + 7 <= i < 4 + 15 or 4 + 20 + 2 + 4 <= i < 4 + 20 + 2 + 8
+            self.assertEqual(rows[20][i * 20 + 10] < 50, hidden, i)
+        # made once: the copy lies beside the scan and the next view sends it
+        folder = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(self.d.data_dir, "images"))
+                  for f in fs if f.startswith("2.r")]
+        self.assertEqual(len(folder), 1, folder)
+        with open(folder[0], "rb") as f:
+            self.assertEqual(f.read(), img)
+        st, again, _ = self.call("li", "GET", code_path(code) + "/pages/2/image", raw=True)
+        self.assertEqual(again, img)
+        # new page text, other boxes: a new copy (the phone is no longer there)
+        st, _, _ = self.call("ad", "PUT", code_path(code) + "/pages/2",
+                             json.dumps({"text": text[:24] + "电话" + "0571-8888888",
+                                         "boxes": boxes, "width": 960, "height": 40}), "application/json")
+        st, img3, _ = self.call("li", "GET", code_path(code) + "/pages/2/image", raw=True)
+        w, hgt, rows, _ = png_pixels(img3)
+        self.assertLess(rows[20][12 * 20 + 10], 50)
+        self.assertGreater(rows[20][31 * 20 + 10], 200)
 
     def test_review_findings(self):
         # a hidden record cannot be written (or its existence probed) by one without clearance

@@ -6,15 +6,37 @@ import json
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import unittest
 import urllib.parse
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from daemon import Daemon, code_path  # noqa: E402
 
 EXE = os.environ.get("INDEXD", "build/indexd/indexd")
+
+# A 2 x 2 white JPEG (baseline, greyscale).
+JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d"
+    "1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080002000201011100ffc4001f000001050101"
+    "0101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d010203000411051221314106"
+    "13516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455"
+    "565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9ba"
+    "c2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00f7faffd9")
+
+
+def png_gray(w, h):
+    """A white 8-bit grey PNG of w x h, compressed row by row (a 12000 x
+    12000 one is 170 KB)."""
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    co, row = zlib.compressobj(9), b"\0" + b"\xff" * w
+    idat = b"".join(co.compress(row) for _ in range(h)) + co.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 CATALOG = (
     "\ufeff档号,题名,责任者,文号,日期,页数,密级,载体,存放位置,备注\n"
@@ -200,13 +222,13 @@ class HttpTest(unittest.TestCase):
                           [220, 100, 40, 50, 9], [100, 160, 40, 50, 13], [140, 160, 40, 50, 16]]}
         st, body, _ = self.d.request("PUT", base, json.dumps(page), "application/json")
         self.assertIn(st, (200, 201), body)
-        jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100 + b"\xff\xd9"
+        jpeg = JPEG
         st, body, _ = self.d.request("PUT", base + "/image", jpeg, "image/jpeg")
         self.assertEqual(st, 200, body)
         self.assertEqual(body["bytes"], len(jpeg))
         st, raw, hdr = self.d.request("GET", base + "/image", raw=True)
         self.assertEqual((st, raw, hdr["Content-Type"]), (200, jpeg, "image/jpeg"))
-        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 50
+        png = png_gray(4, 3)
         st, body, _ = self.d.request("PUT", base + "/image", png, "image/png")
         self.assertEqual(st, 200, body)
         st, raw, hdr = self.d.request("GET", base + "/image", raw=True)
@@ -223,6 +245,15 @@ class HttpTest(unittest.TestCase):
         # bad requests
         st, body, _ = self.d.request("PUT", base + "/image", b"GIF89a....", "image/gif")
         self.assertError(st, body, 415, "unsupported")
+        # the first bytes of an image are not an image; a decompression bomb is refused from its header
+        for fake in (b"\xff\xd8\xff<script>alert(1)</script>", JPEG[:120], png[:-20]):
+            st, body, _ = self.d.request("PUT", base + "/image", fake, "image/jpeg")
+            self.assertError(st, body, 415, "unsupported")
+        st, body, _ = self.d.request("PUT", base + "/image", png_gray(12000, 12000), "image/png")
+        self.assertError(st, body, 413, "too_big")
+        self.assertIn("12000 x 12000", body["error"]["message"])
+        st, raw, hdr = self.d.request("GET", base + "/image", raw=True)
+        self.assertEqual(raw, png)  # still the last good one
         st, body, _ = self.d.request("PUT", code_path("Z031-WS·2017-Y-BGS-0999") + "/pages/1/image", jpeg, "image/jpeg")
         self.assertError(st, body, 404, "not_found")
         st, body, _ = self.d.request("GET", code_path(code) + "/pages/7/image")
