@@ -25,6 +25,7 @@ typedef struct {
     long approvalClassified;   /* approval_classified */
     long approvalDays;  /* approval_days */
     long cookieSecure;  /* cookie_secure */
+    char *zTrustedProxies; /* trusted_proxies: addresses whose X-Forwarded-For is believed, comma separated */
 } idx_config;
 
 /* Set the defaults. */

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +335,7 @@ static int view_ok(idx_http *h, struct MHD_Connection *c, const idx_caller *w, c
     *pApproval = 0;
     if (!allowed(c, w, IDX_CAN_VIEW, pRet)) return 0;
     if (needs_approval(h, pRec) && !(w->perms & IDX_CAN_APPROVE)) {
-        const char *zState = idx_approval_status(h->pReg, w->zUser, zCode, pApproval);
+        const char *zState = idx_approval_status(h->pReg, w, zCode, pApproval);
         if (strcmp(zState, "approved") != 0) {
             snprintf(zMsg, sizeof zMsg, "record %s needs an approval before viewing (yours: %s); request one with POST /api/v1/approvals",
                      zCode, zState);
@@ -416,7 +417,7 @@ static enum MHD_Result h_login(idx_http *h, struct MHD_Connection *c, req_ctx *r
     client_addr(c, zAddr, sizeof zAddr);
     int rc = idx_auth_login(h->pAuth, zUser, zPass, zAddr, &w, zSid, &wait);
     if (rc == PS_TOO_MANY) {
-        IDX_LOG(IDX_LOG_WARN, 0, "login refused: too many failures (name or address locked for %ld s)", wait);
+        IDX_LOG(IDX_LOG_WARN, 0, "login refused for %ld s: too many failures for this name from this address, or from this address", wait);
         json_decref(o);
         return send_refusal(c, rc, "too many failed logins: wait before trying again", wait);
     }
@@ -429,7 +430,10 @@ static enum MHD_Result h_login(idx_http *h, struct MHD_Connection *c, req_ctx *r
     IDX_LOG(IDX_LOG_INFO, 0, "login: %s (%s) from %s", w.zUser, idx_role_name(w.role), zAddr);
     snprintf(zSet, sizeof zSet, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s", zCookie, zSid, h->sessionSec,
              h->cookieSecure ? "; Secure" : "");
-    return send_with_cookie(c, me_json(&w), zSet);
+    sodium_memzero(zSid, sizeof zSid);  /* the daemon keeps only its hash; the response has its own copy */
+    ret = send_with_cookie(c, me_json(&w), zSet);
+    sodium_memzero(zSet, sizeof zSet);
+    return ret;
 }
 
 static enum MHD_Result h_logout(idx_http *h, struct MHD_Connection *c, const idx_caller *w)
@@ -498,7 +502,7 @@ static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ct
             if (zStatus && *zStatus && strcmp(zStatus, "pending") != 0 && strcmp(zStatus, "approved") != 0 &&
                 strcmp(zStatus, "denied") != 0 && strcmp(zStatus, "expired") != 0)
                 return send_error(c, PS_INVALID, "status must be pending, approved, denied or expired", NULL, 0, "status", 0);
-            json_t *a = idx_approval_list(h->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w->zUser, zStatus);
+            json_t *a = idx_approval_list(h->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w, zStatus);
             if (a) mask_for(w, a);
             return send_json(c, 200, a ? json_pack("{s:o}", "approvals", a) : NULL);
         }
@@ -528,10 +532,10 @@ static enum MHD_Result h_approvals(idx_http *h, struct MHD_Connection *c, req_ct
             return send_error(c, PS_INVALID, zErr, "code", 0, "body", 0);
         }
         long id;
-        const char *zState = idx_approval_status(h->pReg, w->zUser, code.zCanonical, &id);
+        const char *zState = idx_approval_status(h->pReg, w, code.zCanonical, &id);
         if (strcmp(zState, "pending") == 0 || strcmp(zState, "approved") == 0) {
             /* the open request stands: no second one */
-            json_t *a = idx_approval_list(h->pReg, w->zUser, NULL);
+            json_t *a = idx_approval_list(h->pReg, w, NULL);
             size_t i;
             json_t *x;
             json_array_foreach(a, i, x) if (json_integer_value(json_object_get(x, "id")) == id) pOut = json_incref(x);
@@ -754,7 +758,7 @@ static enum MHD_Result h_record_get(idx_http *h, struct MHD_Connection *c, const
         /* what the caller may open */
         int need = needs_approval(h, pOut) && !(w->perms & IDX_CAN_APPROVE);
         long id = 0;
-        const char *zState = need ? idx_approval_status(h->pReg, w->zUser, code->zCanonical, &id) : "none";
+        const char *zState = need ? idx_approval_status(h->pReg, w, code->zCanonical, &id) : "none";
         int text = (w->perms & IDX_CAN_VIEW) && (!need || strcmp(zState, "approved") == 0);
         json_t *pA = json_pack("{s:b,s:s}", "required", need, "status", zState);
         if (pA && id) json_object_set_new(pA, "id", json_integer(id));
@@ -1621,7 +1625,7 @@ int idx_http_start(idx_index *pIdx, const idx_config *cfg, idx_http **ppOut, uns
             *d = 0;
         }
     }
-    idx_auth_opts ao = {cfg->sessionHours, cfg->idleMinutes};
+    idx_auth_opts ao = {.sessionHours = cfg->sessionHours, .idleMinutes = cfg->idleMinutes};
     int rcA = h->zDataDir && h->zApprovalCats ? idx_auth_open(cfg->zDataDir, &ao, &h->pAuth, zErr, nErr) : PS_NOMEM;
     if (rcA == PS_OK) rcA = idx_register_open(cfg->zDataDir, &h->pReg, zErr, nErr);
     if (rcA != PS_OK) {
