@@ -296,7 +296,7 @@ typedef struct {
 /* One entry of a failed-login table.  Each table is an open-addressing
  * hash table of its own key with its own bound. */
 typedef struct {
-    uint64_t h;            /* from k; 0: a free slot */
+    uint64_t h;            /* from k, with LT_USED; 0: a free slot */
     unsigned char k[16];   /* keyed BLAKE2b of the key (no name or address is kept) */
     time_t last;           /* the last failure counted: the oldest is evicted first */
     time_t until;          /* refused until then; never evicted before */
@@ -325,6 +325,8 @@ typedef struct {
     unsigned char *a;
     size_t szEnt, nSlot, nMax, nUsed;
 } ltab;
+
+#define LT_USED (UINT64_C(1) << 63)  /* set in every used slot's h (the low bits pick the slot) */
 
 #define SESSION_MAX 4096
 #define SESSION_PER_USER 16
@@ -375,7 +377,7 @@ static lhead *lt_find(const ltab *t, const unsigned char k[16])
 {
     uint64_t h;
     memcpy(&h, k, sizeof h);
-    h |= 1;
+    h |= LT_USED;
     for (size_t i = h & (t->nSlot - 1);; i = (i + 1) & (t->nSlot - 1)) {
         lhead *e = lt_at(t, i);
         if (!e->h) return NULL;
@@ -420,7 +422,7 @@ static lhead *lt_get(ltab *t, const unsigned char k[16], time_t now)
     }
     uint64_t h;
     memcpy(&h, k, sizeof h);
-    h |= 1;
+    h |= LT_USED;
     size_t i = h & (t->nSlot - 1);
     while (lt_at(t, i)->h) i = (i + 1) & (t->nSlot - 1);
     e = lt_at(t, i);
@@ -931,19 +933,22 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
     lt_key(p, 'a', zA, NULL, kAddr);
     pthread_mutex_lock(&p->mu);
     maybe_reload(p);
+    /* Refusals touch no table (so that they cost an attacker nothing and
+     * make no entry churn); only attempts whose password is checked do. */
     lhead *a = lt_find(&p->addrs, kAddr);
     if (a && a->until > now) wait = (long)(a->until - now);
-    /* The pair's attempt is marked as under way: concurrent guesses from
-     * one pair cannot all slip through before the first one fails. */
-    pair_ent *pr = (pair_ent *)(void *)lt_get(&p->pairs, kPair, now);
-    if (pr) {
+    pair_ent *pr = (pair_ent *)(void *)lt_find(&p->pairs, kPair);
+    if (pr && !wait) {
         pair_fresh(pr, now);
-        if (pr->hd.until > now && (long)(pr->hd.until - now) > wait) wait = (long)(pr->hd.until - now);
-        else if (!wait && pr->hd.busy && pr->n + pr->hd.busy >= IDX_LOGIN_FREE) wait = 1;
-        if (wait && !pr->n && !pr->hd.busy) lt_del(&p->pairs, &pr->hd);  /* refused by its address only */
-        else if (!wait) pr->hd.busy++;
-    } else {
-        warn_full(p, "(name, address) pairs", now);
+        if (pr->hd.until > now) wait = (long)(pr->hd.until - now);
+        else if (pr->hd.busy && pr->n + pr->hd.busy >= IDX_LOGIN_FREE) wait = 1;
+    }
+    if (!wait) {
+        /* The attempt is marked as under way: concurrent guesses from one
+         * pair cannot all slip through before the first one fails. */
+        if (!pr) pr = (pair_ent *)(void *)lt_get(&p->pairs, kPair, now);
+        if (pr) pr->hd.busy++;
+        else warn_full(p, "(name, address) pairs", now);
     }
     if (wait) {
         pthread_mutex_unlock(&p->mu);

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ static void test_users_and_sessions(const char *zDir)
     CHECK(strncmp(zTok, "ixt_", 4) == 0 && strlen(zTok) == 47);
 
     /* the file: hashes only, mode 0600 */
-    char zPath[600];
+    char zPath[1024];
     snprintf(zPath, sizeof zPath, "%s/users.json", zDir);
     struct stat st;
     CHECK(stat(zPath, &st) == 0 && (st.st_mode & 0777) == 0600);
@@ -143,7 +144,7 @@ static char *slurp(const char *zPath)
 
 static void write_file(const char *zDir, const char *zName, const char *z)
 {
-    char zPath[600];
+    char zPath[1024];
     snprintf(zPath, sizeof zPath, "%s/%s", zDir, zName);
     FILE *f = fopen(zPath, "wb");
     CHECK(f != NULL);
@@ -162,7 +163,7 @@ static void sub_dir(const char *zDir, const char *zName, char *zOut, size_t n)
 /* A field of a user in users.json ("" when absent); into z. */
 static void user_field(const char *zDir, const char *zName, const char *zKey, char *z, size_t n)
 {
-    char zPath[600];
+    char zPath[1024];
     snprintf(zPath, sizeof zPath, "%s/users.json", zDir);
     json_t *o = json_load_file(zPath, 0, NULL);
     size_t i;
@@ -182,7 +183,7 @@ static void user_field(const char *zDir, const char *zName, const char *zKey, ch
  * may fail hundreds of logins quickly (users get the interactive cost). */
 static void cheap_password(const char *zDir, const char *zName, const char *zPassword)
 {
-    char zPath[600], zHash[crypto_pwhash_STRBYTES];
+    char zPath[1024], zHash[crypto_pwhash_STRBYTES];
     snprintf(zPath, sizeof zPath, "%s/users.json", zDir);
     json_t *o = json_load_file(zPath, 0, NULL);
     size_t i;
@@ -337,7 +338,7 @@ static void test_identity(const char *zTop)
 
 static long file_last(const char *zDir)
 {
-    char zPath[600];
+    char zPath[1024];
     snprintf(zPath, sizeof zPath, "%s/sessions.json", zDir);
     json_t *o = json_load_file(zPath, 0, NULL);
     long t = (long)json_integer_value(json_object_get(json_array_get(json_object_get(o, "sessions"), 0), "last"));
@@ -458,6 +459,21 @@ static void test_sessions_persist(const char *zTop)
 
 /* ---- failed logins (M8) ------------------------------------------------------ */
 
+typedef struct {
+    idx_auth *p;
+    int rc;
+} racer;
+
+static void *race_login(void *v)
+{
+    racer *r = v;
+    char zSid[IDX_SID_LEN + 1];
+    long wait;
+    idx_caller c;
+    r->rc = idx_auth_login(r->p, "racer", "wrong-password", "10.6.0.1", &c, zSid, &wait);
+    return NULL;
+}
+
 static void test_lockout(const char *zTop)
 {
     char zDir[600], zErr[512], zSid[IDX_SID_LEN + 1], zAddr[64], zName[32];
@@ -501,6 +517,25 @@ static void test_lockout(const char *zTop)
     }
     CHECK_INT(idx_auth_login(p, "sun", "sun-password", "10.3.0.1", &c, zSid, &wait), PS_TOO_MANY);
     CHECK_INT(wait, IDX_LOGIN_WINDOW);  /* capped */
+
+    /* concurrent guesses from one pair: the last free one is checked once,
+     * the others wait (an unknown name: 0.2 s of checking to overlap in) */
+    for (int i = 0; i < IDX_LOGIN_FREE - 1; i++)
+        CHECK_INT(idx_auth_login(p, "racer", "wrong-password", "10.6.0.1", &c, zSid, &wait), PS_UNAUTHORIZED);
+    racer aR[4];
+    pthread_t aT[4];
+    int nUnauth = 0, nTooMany = 0;
+    for (int i = 0; i < 4; i++) {
+        aR[i].p = p;
+        CHECK(pthread_create(&aT[i], NULL, race_login, &aR[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(aT[i], NULL);
+        nUnauth += aR[i].rc == PS_UNAUTHORIZED;
+        nTooMany += aR[i].rc == PS_TOO_MANY;
+    }
+    CHECK_INT(nUnauth, 1);
+    CHECK_INT(nTooMany, 3);
 
     /* unknown names are delayed alike (no way to tell them apart) */
     for (int i = 0; i < IDX_LOGIN_FREE; i++)
@@ -574,6 +609,34 @@ static void test_lockout(const char *zTop)
         snprintf(zAddr, sizeof zAddr, "10.5.0.%d", a + 1);
         CHECK_INT(idx_auth_login(p, "sun", "sun-password", zAddr, &c, zSid, &wait), PS_TOO_MANY);
     }
+
+    /* refusals make no entries: a locked address trying 600 new names
+     * churns no pair out.  With fresh tables: an address locked, then the
+     * pair table filled with seven blocked pairs and guess0's, past its
+     * wait but counting (4 failures) and so the one to evict. */
+    idx_auth_close(p);
+    CHECK_INT(idx_auth_open(zDir, &o, &p, zErr, sizeof zErr), PS_OK);
+    for (int i = 0; i < IDX_LOGIN_FAILS_ADDR; i++) {
+        snprintf(zName, sizeof zName, "guess%d", i);
+        CHECK_INT(idx_auth_login(p, zName, "wrong-password", "10.4.1.1", &c, zSid, &wait), PS_UNAUTHORIZED);
+    }
+    tNow += 1;
+    for (int round = 0; round < 3; round++) {
+        for (int k = round == 2; k < 8; k++)
+            for (int i = 0; i < (round ? 1 : IDX_LOGIN_FREE); i++) {
+                snprintf(zName, sizeof zName, "guess%d", k);
+                snprintf(zAddr, sizeof zAddr, "10.7.0.%d", k + 1);
+                CHECK_INT(idx_auth_login(p, zName, "wrong-password", zAddr, &c, zSid, &wait), PS_UNAUTHORIZED);
+            }
+        tNow += round + 1;  /* past the wait of the 3rd failure, then of the 4th */
+    }
+    for (int i = 0; i < 600; i++) {
+        snprintf(zName, sizeof zName, "spam%d", i);
+        CHECK_INT(idx_auth_login(p, zName, "wrong-password", "10.4.1.1", &c, zSid, &wait), PS_TOO_MANY);
+    }
+    CHECK_INT(idx_auth_login(p, "guess0", "wrong-password", "10.7.0.1", &c, zSid, &wait), PS_UNAUTHORIZED);
+    CHECK_INT(idx_auth_login(p, "guess0", "wrong-password", "10.7.0.1", &c, zSid, &wait), PS_TOO_MANY);
+    CHECK_INT(wait, 4);  /* the 5th failure's */
     idx_auth_close(p);
 }
 
@@ -699,7 +762,7 @@ static void test_register(const char *zDir)
     idx_register_close(p);
 
     /* a crash mid-line: the torn line is skipped, appending goes on */
-    char zPath[600];
+    char zPath[1024];
     snprintf(zPath, sizeof zPath, "%s/register/uses.ndjson", zDir);
     int fd = open(zPath, O_WRONLY | O_APPEND);
     CHECK(fd >= 0 && write(fd, "{\"seq\":4,\"user\":\"torn", 21) == 21);
