@@ -927,6 +927,7 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
     unsigned char kPair[16], kAddr[16];
     time_t now = now_of(p);
     long wait = 0;
+    int marked = 0;
     *pRetryAfter = 0;
     addr_limit_key(zAddr, zA, sizeof zA);
     lt_key(p, 'p', zUser, zA, kPair);
@@ -947,7 +948,7 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
         /* The attempt is marked as under way: concurrent guesses from one
          * pair cannot all slip through before the first one fails. */
         if (!pr) pr = (pair_ent *)(void *)lt_get(&p->pairs, kPair, now);
-        if (pr) pr->hd.busy++;
+        if (pr) pr->hd.busy++, marked = 1;
         else warn_full(p, "(name, address) pairs", now);
     }
     if (wait) {
@@ -971,7 +972,7 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
     now = now_of(p);  /* a failure counts from when it is known */
     pthread_mutex_lock(&p->mu);
     pr = (pair_ent *)(void *)lt_find(&p->pairs, kPair);
-    if (pr && pr->hd.busy) pr->hd.busy--;
+    if (pr && marked && pr->hd.busy) pr->hd.busy--;
     if (!ok) {
         note_failure(p, kPair, kAddr, usable ? c.zUser : NULL, now);
         pthread_mutex_unlock(&p->mu);

@@ -26,8 +26,8 @@
  * Failed logins are limited so that no outsider can lock a user out: per
  * (user name, client address) pair, from the 4th failure within 15 minutes
  * on, each attempt must wait 2^(k-3) seconds after the k-th failure (at
- * most 15 minutes); a correct password from another address is not
- * delayed.  A client address with 20 failures within 15 minutes (any names)
+ * most 15 minutes); a correct password from an address without recent
+ * failures for that name is never delayed.  A client address with 20 failures within 15 minutes (any names)
  * is refused for 15 minutes.  An IPv6 client counts by its /64 (one host
  * holds a whole /64).  A user name failing from many addresses is logged,
  * never locked. */
@@ -119,7 +119,9 @@ void idx_auth_close(idx_auth *p);
  * session slot is held by live sessions. */
 int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const char *zAddr,
                    idx_caller *pCaller, char *zSid, long *pRetryAfter);
-/* The caller of a session id or an API token; PS_UNAUTHORIZED if none. */
+/* The caller of a session id or an API token; PS_UNAUTHORIZED if none.  A
+ * session whose user was deleted or changed since the login (another uid or
+ * gen) ends here, as does one past its expiry or idle time. */
 int idx_auth_session(idx_auth *p, const char *zSid, idx_caller *pCaller);
 int idx_auth_token(idx_auth *p, const char *zToken, idx_caller *pCaller);
 void idx_auth_logout(idx_auth *p, const char *zSid);
@@ -134,8 +136,8 @@ int idx_auth_set_purpose(idx_auth *p, const char *zSid, const char *zPurpose);
  * order; may be NULL).  Addresses are written in their canonical form
  * (inet_ntop; an IPv4-mapped IPv6 address as IPv4) so that one client has
  * one key.  When the header is absent, holds only trusted proxies, or its
- * chosen entry is not an address, the answer is zPeer.  zOut gets at least
- * IDX_ADDR_MAX bytes; "" when zPeer is NULL. */
+ * chosen entry is not an address, the answer is zPeer.  nOut should be at
+ * least IDX_ADDR_MAX; zOut is "" when zPeer is NULL. */
 void idx_client_addr(const char *zPeer, const char *zForwardedFor, const char *zTrusted, char *zOut, size_t nOut);
 
 /* `indexd users …` on the server: argv[0] is "users".  Prints to stdout and
