@@ -116,7 +116,7 @@ int idx_access_needs_approval(const idx_access *p, const idx_caller *w, const js
 static const char *approval_state(const idx_access *p, const idx_caller *w, const char *zCode, long *pId)
 {
     *pId = 0;
-    return p->pReg ? idx_approval_status(p->pReg, w->zUser, zCode, pId) : "none";
+    return p->pReg ? idx_approval_status(p->pReg, w, zCode, pId) : "none";
 }
 
 void idx_access_open_page(const idx_access *p, const idx_caller *w, const char *zCode, const json_t *pRec, int kind,
@@ -198,7 +198,7 @@ int idx_access_scope(const idx_access *p, const idx_caller *w, idx_scope *pOut)
     /* an approval opens text in search only together with a purpose: the
      * view is written in the register with it */
     if (pOut->restrict_ && p->pReg && w->zPurpose[0]) {
-        json_t *a = idx_approval_list(p->pReg, w->zUser, "approved");
+        json_t *a = idx_approval_list(p->pReg, w, "approved");
         size_t i;
         json_t *x;
         json_array_foreach(a, i, x) {

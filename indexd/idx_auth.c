@@ -1,16 +1,19 @@
 /* Users, passwords, tokens, sessions and failed-login limiting. */
 #include "idx_auth.h"
+#include "idx_file.h"
 #include "idx_log.h"
 #include "proto_alloc.h"
 #include "proto_enc.h"
 #include "proto_record.h"
 #include "proto_status.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,20 +92,38 @@ static const char *sv(const json_t *v, const char *zDefault)
 
 /* ---- users.json ------------------------------------------------------- */
 
+#define USERS_FILE_MAX (16u << 20)     /* bytes of users.json */
+#define SESSIONS_FILE_MAX (16u << 20)  /* bytes of sessions.json */
+
 static void users_path(const char *zDataDir, const char *zSuffix, char *z, size_t n)
 {
     snprintf(z, n, "%s/users.json%s", zDataDir, zSuffix);
 }
 
-/* The users file as JSON ({"version":1,"users":[…]}), or an empty one when
- * it does not exist. */
-static json_t *users_load(const char *zDataDir, char *zErr, size_t nErr)
+static int hex_ok(const char *z, size_t n)
 {
-    char zPath[4200];
+    if (!z || strlen(z) != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdef", z[i]) || !z[i]) return 0;
+    return 1;
+}
+
+/* nHex random hex characters (at most 64) and a NUL into z. */
+static void random_hex(char *z, size_t nHex)
+{
+    unsigned char r[32];
+    randombytes_buf(r, nHex / 2);
+    sodium_bin2hex(z, nHex + 1, r, nHex / 2);
+    sodium_memzero(r, sizeof r);
+}
+
+/* The users file parsed from its text ({"version":1,"users":[…]}); an
+ * empty list when z is NULL (no file yet). */
+static json_t *users_parse(const char *z, size_t n, const char *zPath, char *zErr, size_t nErr)
+{
     json_error_t je;
-    users_path(zDataDir, "", zPath, sizeof zPath);
-    if (access(zPath, F_OK) != 0 && errno == ENOENT) return json_pack("{s:i,s:[]}", "version", 1, "users");
-    json_t *o = json_load_file(zPath, JSON_REJECT_DUPLICATES, &je);
+    if (!z) return json_pack("{s:i,s:[]}", "version", 1, "users");
+    json_t *o = json_loadb(z, n, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
         snprintf(zErr, nErr, "%s: %s (line %d)", zPath, je.text, je.line);
         return NULL;
@@ -115,26 +136,83 @@ static json_t *users_load(const char *zDataDir, char *zErr, size_t nErr)
     return o;
 }
 
+/* The text of users.json into *pz (px_free; NULL when there is no file). */
+static int users_read(const char *zDataDir, char **pz, size_t *pn, char *zErr, size_t nErr)
+{
+    char zPath[4200];
+    users_path(zDataDir, "", zPath, sizeof zPath);
+    int rc = idx_file_read(zPath, USERS_FILE_MAX, pz, pn, zErr, nErr);
+    return rc == PS_NOT_FOUND ? PS_OK : rc;
+}
+
+/* A uid or gen for a user written before they existed: a hash of what the
+ * entry holds (name, creation time, password hash, whose salt is random),
+ * so that it is the same on every read and differs for a re-created name. */
+static void derive_id(const json_t *u, const char *zLabel, char *zHex /* IDX_UID_LEN + 1 */)
+{
+    unsigned char h[IDX_UID_LEN / 2];
+    crypto_generichash_state st;
+    const char *az[3] = {sv(json_object_get(u, "name"), ""), sv(json_object_get(u, "created"), ""),
+                         sv(json_object_get(u, "password"), "")};
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)zLabel, strlen(zLabel) + 1);
+    for (int i = 0; i < 3; i++) crypto_generichash_update(&st, (const unsigned char *)az[i], strlen(az[i]) + 1);
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(zHex, IDX_UID_LEN + 1, h, sizeof h);
+}
+
+/* Give every user without a valid uid or gen the derived ones. */
+static void users_fill_ids(json_t *pUsers)
+{
+    size_t i;
+    json_t *u;
+    char zHex[IDX_UID_LEN + 1];
+    json_array_foreach(json_object_get(pUsers, "users"), i, u) {
+        if (!hex_ok(json_string_value(json_object_get(u, "uid")), IDX_UID_LEN)) {
+            derive_id(u, "indexd uid", zHex);
+            json_object_set_new(u, "uid", json_string(zHex));
+        }
+        if (!hex_ok(json_string_value(json_object_get(u, "gen")), IDX_UID_LEN)) {
+            derive_id(u, "indexd gen", zHex);
+            json_object_set_new(u, "gen", json_string(zHex));
+        }
+    }
+}
+
+/* The users file for a change from the command line, with every uid and
+ * gen filled in (so that the write stores them). */
+static json_t *users_load(const char *zDataDir, char *zErr, size_t nErr)
+{
+    char zPath[4200], *z = NULL;
+    size_t n = 0;
+    users_path(zDataDir, "", zPath, sizeof zPath);
+    if (users_read(zDataDir, &z, &n, zErr, nErr) != PS_OK) return NULL;
+    json_t *o = users_parse(z, n, zPath, zErr, nErr);
+    if (z) sodium_memzero(z, n);
+    px_free(z);
+    if (o) users_fill_ids(o);
+    return o;
+}
+
 static int users_save(const char *zDataDir, json_t *o, char *zErr, size_t nErr)
 {
-    char zPath[4200], zTmp[4200];
+    char zPath[4200];
     users_path(zDataDir, "", zPath, sizeof zPath);
-    users_path(zDataDir, ".tmp", zTmp, sizeof zTmp);
     char *z = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
     if (!z) return PS_NOMEM;
-    int fd = open(zTmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     size_t n = strlen(z);
-    int ok = fd >= 0 && write(fd, z, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-    free(z);
-    if (fd >= 0 && close(fd) != 0) ok = 0;
-    if (!ok || rename(zTmp, zPath) != 0) {
-        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
-        unlink(zTmp);
-        return PS_IO;
+    char *zNl = px_malloc(n + 2);
+    int rc = PS_NOMEM;
+    if (zNl) {
+        memcpy(zNl, z, n);
+        zNl[n] = '\n';
+        rc = idx_file_replace(zPath, zNl, n + 1, 0600, zErr, nErr);
+        sodium_memzero(zNl, n + 1);
+        px_free(zNl);
     }
-    int dfd = open(zDataDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) { fsync(dfd); close(dfd); }
-    return PS_OK;
+    sodium_memzero(z, n);
+    free(z);
+    return rc;
 }
 
 static json_t *user_find(json_t *pUsers, const char *zName, size_t *pIdx)
@@ -151,15 +229,30 @@ static json_t *user_find(json_t *pUsers, const char *zName, size_t *pIdx)
     return NULL;
 }
 
+/* The user of uid zUid whose gen is zGen, or NULL. */
+static json_t *user_by_uid(json_t *pUsers, const char *zUid, const char *zGen)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(pUsers, "users"), i, u) {
+        const char *zU = json_string_value(json_object_get(u, "uid"));
+        if (zU && strcmp(zU, zUid) == 0)
+            return zGen && strcmp(sv(json_object_get(u, "gen"), ""), zGen) == 0 ? u : NULL;
+    }
+    return NULL;
+}
+
 /* Fill a caller from a user object; -1 if the object is not usable. */
 static int caller_from_user(const json_t *u, idx_caller *c)
 {
     const char *zName = json_string_value(json_object_get(u, "name"));
+    const char *zUid = json_string_value(json_object_get(u, "uid"));
     int role = idx_role_lookup(json_string_value(json_object_get(u, "role")));
     int level = idx_clearance_level(json_string_value(json_object_get(u, "clearance")));
-    if (!zName || strlen(zName) > IDX_USER_MAX || role < 0 || level < 0) return -1;
+    if (!zName || strlen(zName) > IDX_USER_MAX || !hex_ok(zUid, IDX_UID_LEN) || role < 0 || level < 0) return -1;
     memset(c, 0, sizeof *c);
     snprintf(c->zUser, sizeof c->zUser, "%s", zName);
+    memcpy(c->zUid, zUid, IDX_UID_LEN + 1);
     c->role = role;
     c->perms = idx_role_perms(role);
     c->clearance = level;
@@ -191,55 +284,558 @@ static int users_lock(const char *zDataDir, char *zErr, size_t nErr)
 /* ---- the daemon's state --------------------------------------------- */
 
 typedef struct {
-    char zSid[IDX_SID_LEN + 1];
-    char zUser[IDX_USER_MAX + 1];
+    int used;
+    unsigned char aHash[32];  /* BLAKE2b of the session id: the id itself is never kept */
+    char zUid[IDX_UID_LEN + 1], zGen[IDX_UID_LEN + 1];
     char zCsrf[IDX_SID_LEN + 1];
     char zPurpose[IDX_PURPOSE_MAX + 1];
-    time_t expires, last;
+    time_t created, expires, last;
+    time_t lastSaved;  /* last use as the file has it */
 } session;
 
+/* One entry of a failed-login table.  Each table is an open-addressing
+ * hash table of its own key with its own bound. */
 typedef struct {
-    char zKey[IDX_USER_MAX + 64];
-    int n;
-    time_t first, until;
-} fail;
+    uint64_t h;            /* from k, with LT_USED; 0: a free slot */
+    unsigned char k[16];   /* keyed BLAKE2b of the key (no name or address is kept) */
+    time_t last;           /* the last failure counted: the oldest is evicted first */
+    time_t until;          /* refused until then; never evicted before */
+    unsigned busy;         /* attempts being checked; never evicted meanwhile */
+} lhead;
+
+typedef struct {
+    lhead hd;
+    unsigned n;  /* failures within the window */
+} pair_ent;
+
+typedef struct {
+    lhead hd;
+    unsigned n;                          /* failures ever; aT[n % …] is the next */
+    time_t aT[IDX_LOGIN_FAILS_ADDR];     /* the times of the last ones */
+} addr_ent;
+
+typedef struct {
+    lhead hd;
+    time_t first;     /* the window starts */
+    unsigned nAddr;   /* addresses that failed for the name within it */
+    int warned;
+} name_ent;
+
+typedef struct {
+    unsigned char *a;
+    size_t szEnt, nSlot, nMax, nUsed;
+} ltab;
+
+#define LT_USED (UINT64_C(1) << 63)  /* set in every used slot's h (the low bits pick the slot) */
 
 #define SESSION_MAX 4096
-#define FAIL_MAX 512
 #define SESSION_PER_USER 16
+#define SESSION_LAZY 60      /* seconds between writes of a session's last use */
+#define PAIR_MAX 16384
+#define ADDR_MAX 4096
+#define NAME_MAX_ 1024
 
 struct idx_auth {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;       /* everything below but the writes of sessions.json */
+    pthread_mutex_t muWrite;  /* the writes of sessions.json, in order */
     char *zDataDir;
-    json_t *pUsers;
-    struct stat st;  /* of users.json when read */
+    time_t (*xNow)(void);
+    json_t *pUsers;           /* uid and gen filled in */
+    struct stat st;           /* of users.json when read */
+    unsigned char aUsersHash[32]; /* of its text */
+    int racy;                 /* read within a second of its change: stat cannot tell a next one */
     long sessionSec, idleSec;
     session *aSession;
-    size_t nSession;
-    fail aFail[FAIL_MAX];
+    int dirty;                /* the sessions differ from sessions.json */
+    time_t failedAt;          /* the last write of it failed then (0: it did not) */
+    unsigned long nDumpSeq, nWrittenSeq;
+    ltab pairs, addrs, names;
+    unsigned char aKey[crypto_generichash_KEYBYTES]; /* for the tables' keys */
+    time_t fullWarnedAt;
     char zDummy[crypto_pwhash_STRBYTES]; /* verified for unknown names */
 };
 
-/* Re-read users.json if it changed (caller holds mu). */
+static time_t now_of(const idx_auth *p) { return p->xNow ? p->xNow() : time(NULL); }
+
+/* ---- failed-login tables ---------------------------------------------- */
+
+static int lt_init(ltab *t, size_t szEnt, size_t nMax)
+{
+    size_t nSlot = 16;
+    while (nSlot < 2 * nMax) nSlot *= 2;
+    t->a = px_calloc(nSlot, szEnt);
+    t->szEnt = szEnt;
+    t->nSlot = nSlot;
+    t->nMax = nMax;
+    t->nUsed = 0;
+    return t->a ? PS_OK : PS_NOMEM;
+}
+
+static lhead *lt_at(const ltab *t, size_t i) { return (lhead *)(void *)(t->a + i * t->szEnt); }
+
+static lhead *lt_find(const ltab *t, const unsigned char k[16])
+{
+    uint64_t h;
+    memcpy(&h, k, sizeof h);
+    h |= LT_USED;
+    for (size_t i = h & (t->nSlot - 1);; i = (i + 1) & (t->nSlot - 1)) {
+        lhead *e = lt_at(t, i);
+        if (!e->h) return NULL;
+        if (e->h == h && memcmp(e->k, k, 16) == 0) return e;
+    }
+}
+
+/* Remove an entry; the ones after it in its run move back (so no lookup
+ * stops early).  Pointers into the table are stale afterwards. */
+static void lt_del(ltab *t, lhead *e)
+{
+    size_t mask = t->nSlot - 1, i = (size_t)((unsigned char *)e - t->a) / t->szEnt, j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        lhead *f = lt_at(t, j);
+        if (!f->h) break;
+        size_t k = f->h & mask;  /* where f would like to be */
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+        memcpy(lt_at(t, i), f, t->szEnt);
+        i = j;
+    }
+    memset(lt_at(t, i), 0, t->szEnt);
+    t->nUsed--;
+}
+
+/* The entry of k, made if needed.  A full table gives up the entry whose
+ * last failure is oldest among those that block nothing; NULL when every
+ * entry blocks (the failure then goes uncounted: failing open, since
+ * failing closed would let anyone with enough addresses lock everyone). */
+static lhead *lt_get(ltab *t, const unsigned char k[16], time_t now)
+{
+    lhead *e = lt_find(t, k);
+    if (e) return e;
+    if (t->nUsed >= t->nMax) {
+        lhead *pOld = NULL;
+        for (size_t i = 0; i < t->nSlot; i++) {
+            lhead *f = lt_at(t, i);
+            if (f->h && f->until <= now && !f->busy && (!pOld || f->last < pOld->last)) pOld = f;
+        }
+        if (!pOld) return NULL;
+        lt_del(t, pOld);
+    }
+    uint64_t h;
+    memcpy(&h, k, sizeof h);
+    h |= LT_USED;
+    size_t i = h & (t->nSlot - 1);
+    while (lt_at(t, i)->h) i = (i + 1) & (t->nSlot - 1);
+    e = lt_at(t, i);
+    memset(e, 0, t->szEnt);
+    e->h = h;
+    memcpy(e->k, k, 16);
+    t->nUsed++;
+    return e;
+}
+
+/* The key of a table entry: a tag, then NUL-separated parts. */
+static void lt_key(const idx_auth *p, char cTag, const char *zA, const char *zB, unsigned char k[16])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, p->aKey, sizeof p->aKey, 16);
+    crypto_generichash_update(&st, (const unsigned char *)&cTag, 1);
+    crypto_generichash_update(&st, (const unsigned char *)zA, strlen(zA) + 1);
+    if (zB) crypto_generichash_update(&st, (const unsigned char *)zB, strlen(zB) + 1);
+    crypto_generichash_final(&st, k, 16);
+}
+
+/* The wait after the n-th failure of a pair: 2^(n-3) s, at most the window. */
+static long pair_delay(unsigned n)
+{
+    if (n < IDX_LOGIN_FREE) return 0;
+    unsigned e = n - IDX_LOGIN_FREE;
+    return e >= 20 || (1L << e) > IDX_LOGIN_WINDOW ? IDX_LOGIN_WINDOW : 1L << e;
+}
+
+/* A pair whose last failure is older than the window starts again. */
+static void pair_fresh(pair_ent *e, time_t now)
+{
+    if (e->n && now - e->hd.last > IDX_LOGIN_WINDOW && e->hd.until <= now) e->n = 0, e->hd.until = 0;
+}
+
+static void warn_full(idx_auth *p, const char *zWhat, time_t now)
+{
+    if (now - p->fullWarnedAt < 60) return;
+    p->fullWarnedAt = now;
+    IDX_LOG(IDX_LOG_WARN, 0, "login: the table of %s with failed logins is full of blocked entries; further failures go uncounted "
+            "(the per-address limit still applies)", zWhat);
+}
+
+/* A failed login (caller holds mu).  zName is given only when it is a
+ * user's: only then is a name under attack worth a warning. */
+static void note_failure(idx_auth *p, const unsigned char kPair[16], const unsigned char kAddr[16], const char *zName,
+                         time_t now)
+{
+    int newPair = 0;
+    pair_ent *pr = (pair_ent *)(void *)lt_get(&p->pairs, kPair, now);
+    if (pr) {
+        pair_fresh(pr, now);
+        newPair = pr->n == 0;
+        pr->n++;
+        pr->hd.last = now;
+        long d = pair_delay(pr->n);
+        if (d) pr->hd.until = now + d;
+    } else {
+        warn_full(p, "(name, address) pairs", now);
+    }
+    addr_ent *a = (addr_ent *)(void *)lt_get(&p->addrs, kAddr, now);
+    if (a) {
+        a->aT[a->n % IDX_LOGIN_FAILS_ADDR] = now;
+        a->n++;
+        a->hd.last = now;
+        unsigned nRecent = 0;
+        for (unsigned i = 0; i < IDX_LOGIN_FAILS_ADDR && i < a->n; i++) nRecent += now - a->aT[i] < IDX_LOGIN_WINDOW;
+        if (nRecent >= IDX_LOGIN_FAILS_ADDR && a->hd.until <= now) {
+            a->hd.until = now + IDX_LOGIN_WINDOW;
+            IDX_LOG(IDX_LOG_WARN, 0, "login: a client address had %d failed logins within %d minutes; it is refused for %d minutes",
+                    IDX_LOGIN_FAILS_ADDR, IDX_LOGIN_WINDOW / 60, IDX_LOGIN_WINDOW / 60);
+        }
+    } else {
+        warn_full(p, "addresses", now);
+    }
+    if (!zName) return;
+    unsigned char kName[16];
+    lt_key(p, 'n', zName, NULL, kName);
+    name_ent *nm = (name_ent *)(void *)lt_get(&p->names, kName, now);
+    if (!nm) return;
+    if (now - nm->first > IDX_LOGIN_WINDOW) nm->first = now, nm->nAddr = 0, nm->warned = 0;
+    nm->hd.last = now;
+    nm->nAddr += newPair;
+    if (nm->nAddr >= IDX_LOGIN_ATTACK_ADDRS && !nm->warned) {
+        nm->warned = 1;
+        IDX_LOG(IDX_LOG_WARN, 0, "login: user %s failed to log in from %u client addresses within %d minutes: "
+                "a password-guessing attack? (the user is not locked out; each address is slowed down)",
+                zName, nm->nAddr, IDX_LOGIN_WINDOW / 60);
+    }
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+typedef struct {
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char a[16];
+} addr_bin;
+
+/* Parse one address of a list (spaces around it, [v6] brackets and an
+ * IPv4 ":port" allowed); an IPv4-mapped IPv6 address becomes IPv4. */
+static int addr_parse(const char *z, size_t n, addr_bin *pOut)
+{
+    char zBuf[64];
+    while (n && (*z == ' ' || *z == '\t')) z++, n--;
+    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t')) n--;
+    if (n == 0 || n >= sizeof zBuf) return 0;
+    memcpy(zBuf, z, n);
+    zBuf[n] = 0;
+    char *zA = zBuf;
+    if (zA[0] == '[') {
+        char *e = strchr(zA, ']');
+        if (!e || (e[1] && e[1] != ':')) return 0;
+        *e = 0;
+        zA++;
+    } else {
+        char *c = strchr(zA, ':');
+        if (c && !strchr(c + 1, ':')) *c = 0;  /* one colon: IPv4 with a port */
+    }
+    memset(pOut, 0, sizeof *pOut);
+    if (inet_pton(AF_INET, zA, pOut->a) == 1) {
+        pOut->family = AF_INET;
+        return 1;
+    }
+    if (inet_pton(AF_INET6, zA, pOut->a) != 1) return 0;
+    static const unsigned char aMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (memcmp(pOut->a, aMapped, 12) == 0) {
+        memmove(pOut->a, pOut->a + 12, 4);
+        memset(pOut->a + 4, 0, 12);
+        pOut->family = AF_INET;
+    } else {
+        pOut->family = AF_INET6;
+    }
+    return 1;
+}
+
+static void addr_text(const addr_bin *a, char *z, size_t n)
+{
+    char zBuf[INET6_ADDRSTRLEN];
+    if (!inet_ntop(a->family, a->a, zBuf, sizeof zBuf)) zBuf[0] = 0;
+    snprintf(z, n, "%s", zBuf);
+}
+
+static int addr_trusted(const addr_bin *a, const char *zTrusted)
+{
+    for (const char *s = zTrusted; s && *s;) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        addr_bin t;
+        if (addr_parse(s, n, &t) && t.family == a->family && memcmp(t.a, a->a, 16) == 0) return 1;
+        s += n + (e != NULL);
+    }
+    return 0;
+}
+
+void idx_client_addr(const char *zPeer, const char *zForwardedFor, const char *zTrusted, char *zOut, size_t nOut)
+{
+    addr_bin peer, a;
+    if (!nOut) return;
+    zOut[0] = 0;
+    if (!zPeer) return;
+    if (!addr_parse(zPeer, strlen(zPeer), &peer)) {
+        snprintf(zOut, nOut, "%.*s", IDX_ADDR_MAX - 1, zPeer);
+        return;
+    }
+    addr_text(&peer, zOut, nOut);
+    if (!zForwardedFor || !addr_trusted(&peer, zTrusted)) return;
+    /* Right to left: each trusted proxy appended the address it saw; the
+     * first one no proxy of ours wrote is the client (anything left of
+     * it the client may have made up). */
+    const char *zEnd = zForwardedFor + strlen(zForwardedFor);
+    while (zEnd > zForwardedFor) {
+        const char *zStart = zEnd;
+        while (zStart > zForwardedFor && zStart[-1] != ',') zStart--;
+        size_t n = (size_t)(zEnd - zStart);
+        if (strspn(zStart, " \t") < n) {
+            if (!addr_parse(zStart, n, &a)) return;  /* not an address: the peer it is */
+            if (!addr_trusted(&a, zTrusted)) {
+                addr_text(&a, zOut, nOut);
+                return;
+            }
+        }
+        zEnd = zStart > zForwardedFor ? zStart - 1 : zForwardedFor;
+    }
+}
+
+/* What failed logins are counted by: the address, or an IPv6 address's
+ * /64 (one host may hold all of it). */
+static void addr_limit_key(const char *zAddr, char *z, size_t n)
+{
+    addr_bin a;
+    if (!zAddr || !addr_parse(zAddr, strlen(zAddr), &a)) {
+        snprintf(z, n, "%.*s", IDX_ADDR_MAX - 1, zAddr ? zAddr : "");
+        return;
+    }
+    if (a.family == AF_INET6) memset(a.a + 8, 0, 8);
+    addr_text(&a, z, n);
+    if (a.family == AF_INET6) snprintf(z + strlen(z), n - strlen(z), "/64");
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static void sessions_path(const idx_auth *p, char *z, size_t n) { snprintf(z, n, "%s/sessions.json", p->zDataDir); }
+
+static void sid_hash(const char *zSid, unsigned char h[32])
+{
+    crypto_generichash(h, 32, (const unsigned char *)zSid, strlen(zSid), NULL, 0);
+}
+
+static int session_dead(const idx_auth *p, const session *s, time_t now)
+{
+    return s->expires <= now || now - s->last > p->idleSec;
+}
+
+/* End a session (caller holds mu); the file follows at the next save. */
+static void session_end(idx_auth *p, session *s)
+{
+    sodium_memzero(s, sizeof *s);
+    p->dirty = 1;
+}
+
+/* End the sessions that are over or whose user changed (caller holds mu). */
+static void sessions_sweep(idx_auth *p, time_t now)
+{
+    for (size_t i = 0; i < SESSION_MAX; i++) {
+        session *s = &p->aSession[i];
+        if (s->used && (session_dead(p, s, now) || !user_by_uid(p->pUsers, s->zUid, s->zGen))) session_end(p, s);
+    }
+}
+
+/* The text of sessions.json (caller holds mu); the sessions count as
+ * saved.  NULL when out of memory. */
+static char *sessions_dump(idx_auth *p, size_t *pn)
+{
+    json_t *a = json_array(), *o = NULL;
+    char *z = NULL;
+    int ok = a != NULL;
+    for (size_t i = 0; ok && i < SESSION_MAX; i++) {
+        const session *s = &p->aSession[i];
+        char zHash[65];
+        if (!s->used) continue;
+        sodium_bin2hex(zHash, sizeof zHash, s->aHash, sizeof s->aHash);
+        json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "hash", zHash, "uid", s->zUid, "gen", s->zGen,
+                              "csrf", s->zCsrf, "purpose", s->zPurpose, "created", (json_int_t)s->created,
+                              "expires", (json_int_t)s->expires, "last", (json_int_t)s->last);
+        ok = e && json_array_append_new(a, e) == 0;
+    }
+    if (ok) {
+        o = json_pack("{s:i,s:O}", "version", 1, "sessions", a);
+        z = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    }
+    json_decref(o);
+    json_decref(a);
+    if (!z) return NULL;
+    *pn = strlen(z);
+    for (size_t i = 0; i < SESSION_MAX; i++) p->aSession[i].lastSaved = p->aSession[i].last;
+    return z;
+}
+
+/* Release mu, then write sessions.json if the sessions changed: always
+ * when force, else unless a write failed less than a minute ago.  The
+ * write happens outside mu (it waits for the disk); dumps are numbered so
+ * that an older one never replaces a newer. */
+static void unlock_save(idx_auth *p, time_t now, int force)
+{
+    char *z = NULL;
+    size_t n = 0;
+    unsigned long seq = 0;
+    if (p->dirty && (force || !p->failedAt || now - p->failedAt >= SESSION_LAZY) && (z = sessions_dump(p, &n)) != NULL) {
+        seq = ++p->nDumpSeq;
+        p->dirty = 0;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!z) return;
+    char zPath[4200], zErr[512];
+    int rc = PS_OK;
+    sessions_path(p, zPath, sizeof zPath);
+    pthread_mutex_lock(&p->muWrite);
+    if (seq > p->nWrittenSeq) {
+        rc = idx_file_replace(zPath, z, n, 0600, zErr, sizeof zErr);
+        if (rc == PS_OK) p->nWrittenSeq = seq;
+    }
+    pthread_mutex_unlock(&p->muWrite);
+    sodium_memzero(z, n);
+    free(z);
+    pthread_mutex_lock(&p->mu);
+    if (rc != PS_OK) {
+        IDX_LOG(IDX_LOG_ERROR, 0, "sessions: %s; they will not survive a restart until it can be written", zErr);
+        p->dirty = 1;
+        p->failedAt = now;
+    } else if (seq >= p->nDumpSeq) {
+        p->failedAt = 0;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* One session of the file into s; 0 if it is not well formed. */
+static int session_parse(const json_t *e, session *s)
+{
+    const char *zHash = json_string_value(json_object_get(e, "hash"));
+    const char *zUid = json_string_value(json_object_get(e, "uid"));
+    const char *zGen = json_string_value(json_object_get(e, "gen"));
+    const char *zCsrf = json_string_value(json_object_get(e, "csrf"));
+    const char *zPurpose = json_string_value(json_object_get(e, "purpose"));
+    json_t *pC = json_object_get(e, "created"), *pE = json_object_get(e, "expires"), *pL = json_object_get(e, "last");
+    if (!hex_ok(zHash, 64) || !hex_ok(zUid, IDX_UID_LEN) || !hex_ok(zGen, IDX_UID_LEN) || !hex_ok(zCsrf, IDX_SID_LEN) ||
+        !zPurpose || strlen(zPurpose) > IDX_PURPOSE_MAX || !proto_utf8_valid(zPurpose, strlen(zPurpose)) ||
+        !json_is_integer(pC) || !json_is_integer(pE) || !json_is_integer(pL))
+        return 0;
+    memset(s, 0, sizeof *s);
+    if (sodium_hex2bin(s->aHash, sizeof s->aHash, zHash, 64, NULL, NULL, NULL) != 0) return 0;
+    memcpy(s->zUid, zUid, sizeof s->zUid);
+    memcpy(s->zGen, zGen, sizeof s->zGen);
+    memcpy(s->zCsrf, zCsrf, sizeof s->zCsrf);
+    snprintf(s->zPurpose, sizeof s->zPurpose, "%s", zPurpose);
+    s->created = (time_t)json_integer_value(pC);
+    s->expires = (time_t)json_integer_value(pE);
+    s->last = s->lastSaved = (time_t)json_integer_value(pL);
+    s->used = 1;
+    return 1;
+}
+
+/* The sessions kept by the last run.  Nothing here is fatal: a file that
+ * cannot be read is logged and everyone logs in again. */
+static void sessions_load(idx_auth *p, time_t now)
+{
+    char zPath[4200], zErr[512], *z = NULL;
+    size_t n = 0, nBad = 0, nKept = 0;
+    sessions_path(p, zPath, sizeof zPath);
+    int rc = idx_file_read(zPath, SESSIONS_FILE_MAX, &z, &n, zErr, sizeof zErr);
+    if (rc == PS_NOT_FOUND) return;
+    if (rc != PS_OK) {
+        IDX_LOG(IDX_LOG_WARN, 0, "sessions: %s; earlier sessions are ignored (everyone logs in again)", zErr);
+        return;
+    }
+    json_error_t je;
+    json_t *o = json_loadb(z, n, 0, &je);
+    json_t *a = json_object_get(o, "sessions");
+    if (!json_is_array(a)) {
+        IDX_LOG(IDX_LOG_WARN, 0, "sessions: %s is damaged (%s); earlier sessions are ignored (everyone logs in again)", zPath,
+                o ? "no \"sessions\" array" : je.text);
+        p->dirty = 1;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e) {
+        session s;
+        if (nKept >= SESSION_MAX || !session_parse(e, &s)) {
+            nBad++;
+            continue;
+        }
+        /* a shorter session_hours applies to the sessions made before */
+        if (s.expires > s.created + p->sessionSec) s.expires = s.created + p->sessionSec;
+        if (session_dead(p, &s, now)) {
+            p->dirty = 1;
+        } else {
+            p->aSession[nKept++] = s;
+        }
+        sodium_memzero(&s, sizeof s);
+    }
+    if (nBad) {
+        IDX_LOG(IDX_LOG_WARN, 0, "sessions: %zu damaged entries of %s are ignored", nBad, zPath);
+        p->dirty = 1;
+    }
+    json_decref(o);
+    sodium_memzero(z, n);
+    px_free(z);
+}
+
+/* Re-read users.json if it changed (caller holds mu); the sessions of
+ * users who changed end.  A file replaced within the same second as it
+ * was last read cannot be told by stat alone (same size, an inode number
+ * used again, a coarse clock), so its text is compared then. */
 static void maybe_reload(idx_auth *p)
 {
-    char zPath[4200], zErr[512];
+    char zPath[4200], zErr[512], *z = NULL;
+    size_t n = 0;
     struct stat st;
     users_path(p->zDataDir, "", zPath, sizeof zPath);
     if (stat(zPath, &st) != 0) memset(&st, 0, sizeof st);
-    if (p->pUsers && st.st_ino == p->st.st_ino && st.st_size == p->st.st_size &&
+    if (p->pUsers && !p->racy && st.st_ino == p->st.st_ino && st.st_size == p->st.st_size &&
         st.st_mtim.tv_sec == p->st.st_mtim.tv_sec && st.st_mtim.tv_nsec == p->st.st_mtim.tv_nsec)
         return;
-    json_t *o = users_load(p->zDataDir, zErr, sizeof zErr);
-    if (!o) {
+    int rc = users_read(p->zDataDir, &z, &n, zErr, sizeof zErr);
+    if (rc != PS_OK) {
         IDX_LOG(IDX_LOG_ERROR, 0, "users: %s; keeping the users read before", zErr);
         p->st = st;
+        p->racy = 0;
         return;
     }
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)(z ? z : ""), n, NULL, 0);
+    p->st = st;
+    p->racy = time(NULL) - st.st_mtim.tv_sec <= 1;
+    if (p->pUsers && memcmp(h, p->aUsersHash, sizeof h) == 0) {
+        if (z) sodium_memzero(z, n);
+        px_free(z);
+        return;
+    }
+    memcpy(p->aUsersHash, h, sizeof h);
+    json_t *o = users_parse(z, n, zPath, zErr, sizeof zErr);
+    if (z) sodium_memzero(z, n);
+    px_free(z);
+    if (!o) {
+        IDX_LOG(IDX_LOG_ERROR, 0, "users: %s; keeping the users read before", zErr);
+        return;
+    }
+    users_fill_ids(o);
     json_decref(p->pUsers);
     p->pUsers = o;
-    p->st = st;
+    sessions_sweep(p, now_of(p));
 }
+
+/* ---- open, close, login, callers ----------------------------------------- */
 
 int idx_auth_open(const char *zDataDir, const idx_auth_opts *o, idx_auth **ppOut, char *zErr, size_t nErr)
 {
@@ -250,96 +846,112 @@ int idx_auth_open(const char *zDataDir, const idx_auth_opts *o, idx_auth **ppOut
     idx_auth *p = px_calloc(1, sizeof *p);
     if (!p) return PS_NOMEM;
     p->zDataDir = px_strdup(zDataDir);
+    p->xNow = o->xNow;
     p->sessionSec = o->sessionHours * 3600;
     p->idleSec = o->idleMinutes * 60;
     p->aSession = px_calloc(SESSION_MAX, sizeof *p->aSession);
+    randombytes_buf(p->aKey, sizeof p->aKey);
     char zRand[33];
-    unsigned char r[16];
-    randombytes_buf(r, sizeof r);
-    sodium_bin2hex(zRand, sizeof zRand, r, sizeof r);
-    if (!p->zDataDir || !p->aSession ||
+    random_hex(zRand, 32);
+    int rc = PS_NOMEM;
+    if (!p->zDataDir || !p->aSession || lt_init(&p->pairs, sizeof(pair_ent), o->nPairMax ? o->nPairMax : PAIR_MAX) ||
+        lt_init(&p->addrs, sizeof(addr_ent), o->nAddrMax ? o->nAddrMax : ADDR_MAX) ||
+        lt_init(&p->names, sizeof(name_ent), NAME_MAX_) ||
         crypto_pwhash_str(p->zDummy, zRand, strlen(zRand), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-        px_free(p->zDataDir);
-        px_free(p->aSession);
-        px_free(p);
-        return PS_NOMEM;
-    }
-    char zPath[4200];
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        goto fail;
+    char zPath[4200], *z = NULL;
+    size_t n = 0;
     users_path(zDataDir, "", zPath, sizeof zPath);
-    json_t *u = users_load(zDataDir, zErr, nErr);
-    if (!u) {
-        idx_auth_close(p);
-        return PS_CONFIG;
-    }
-    p->pUsers = u;
     if (stat(zPath, &p->st) != 0) memset(&p->st, 0, sizeof p->st);
-    if (json_array_size(json_object_get(u, "users")) == 0)
+    rc = users_read(zDataDir, &z, &n, zErr, nErr);
+    if (rc == PS_OK) {
+        crypto_generichash(p->aUsersHash, sizeof p->aUsersHash, (const unsigned char *)(z ? z : ""), n, NULL, 0);
+        p->pUsers = users_parse(z, n, zPath, zErr, nErr);
+        rc = p->pUsers ? PS_OK : PS_CONFIG;
+    } else if (rc == PS_IO || rc == PS_TOO_BIG) {
+        rc = PS_CONFIG;
+    }
+    if (z) sodium_memzero(z, n);
+    px_free(z);
+    if (rc != PS_OK) goto fail;
+    p->racy = time(NULL) - p->st.st_mtim.tv_sec <= 1;
+    users_fill_ids(p->pUsers);
+    if (json_array_size(json_object_get(p->pUsers, "users")) == 0)
         IDX_LOG(IDX_LOG_WARN, 0, "no users yet: create the first admin with `indexd users add NAME --role admin --data-dir %s`", zDataDir);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->muWrite, NULL);
+    time_t now = now_of(p);
+    pthread_mutex_lock(&p->mu);
+    sessions_load(p, now);
+    sessions_sweep(p, now);
+    unlock_save(p, now, 1);
     *ppOut = p;
     return PS_OK;
+fail:
+    json_decref(p->pUsers);
+    px_free(p->pairs.a);
+    px_free(p->addrs.a);
+    px_free(p->names.a);
+    px_free(p->aSession);
+    px_free(p->zDataDir);
+    px_free(p);
+    return rc;
 }
 
 void idx_auth_close(idx_auth *p)
 {
     if (!p) return;
-    if (p->pUsers) pthread_mutex_destroy(&p->mu);
+    time_t now = now_of(p);
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < SESSION_MAX; i++)
+        if (p->aSession[i].used && p->aSession[i].last != p->aSession[i].lastSaved) p->dirty = 1;
+    unlock_save(p, now, 1);
+    pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->muWrite);
     json_decref(p->pUsers);
-    if (p->aSession) sodium_memzero(p->aSession, SESSION_MAX * sizeof *p->aSession);
+    sodium_memzero(p->aSession, SESSION_MAX * sizeof *p->aSession);
     px_free(p->aSession);
+    px_free(p->pairs.a);
+    px_free(p->addrs.a);
+    px_free(p->names.a);
     px_free(p->zDataDir);
+    sodium_memzero(p, sizeof *p);
     px_free(p);
-}
-
-static fail *fail_slot(idx_auth *p, const char *zKey, int create, time_t now)
-{
-    fail *pOld = &p->aFail[0];
-    for (int i = 0; i < FAIL_MAX; i++) {
-        fail *f = &p->aFail[i];
-        if (f->zKey[0] && strcmp(f->zKey, zKey) == 0) return f;
-        if (!f->zKey[0] || (f->until < now && f->first < pOld->first)) pOld = f;
-    }
-    if (!create) return NULL;
-    memset(pOld, 0, sizeof *pOld);
-    snprintf(pOld->zKey, sizeof pOld->zKey, "%s", zKey);
-    pOld->first = now;
-    return pOld;
-}
-
-static long locked_for(idx_auth *p, const char *zKey, time_t now)
-{
-    fail *f = fail_slot(p, zKey, 0, now);
-    return f && f->until > now ? (long)(f->until - now) : 0;
-}
-
-static void note_failure(idx_auth *p, const char *zKey, int max, time_t now)
-{
-    fail *f = fail_slot(p, zKey, 1, now);
-    if (now - f->first > IDX_LOGIN_WINDOW) f->first = now, f->n = 0;
-    if (++f->n >= max) f->until = now + IDX_LOGIN_WINDOW;
-}
-
-static void random_hex(char *z /* IDX_SID_LEN + 1 */)
-{
-    unsigned char r[IDX_SID_LEN / 2];
-    randombytes_buf(r, sizeof r);
-    sodium_bin2hex(z, IDX_SID_LEN + 1, r, sizeof r);
 }
 
 int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const char *zAddr,
                    idx_caller *pCaller, char *zSid, long *pRetryAfter)
 {
-    char zKeyU[IDX_USER_MAX + 64], zKeyA[96], zHash[crypto_pwhash_STRBYTES];
-    time_t now = time(NULL);
-    snprintf(zKeyU, sizeof zKeyU, "u:%.64s", zUser);
-    snprintf(zKeyA, sizeof zKeyA, "a:%.80s", zAddr ? zAddr : "");
+    char zA[IDX_ADDR_MAX + 8], zHash[crypto_pwhash_STRBYTES], zGen[IDX_UID_LEN + 1] = "", zNew[IDX_SID_LEN + 1];
+    unsigned char kPair[16], kAddr[16];
+    time_t now = now_of(p);
+    long wait = 0;
+    int marked = 0;
     *pRetryAfter = 0;
+    addr_limit_key(zAddr, zA, sizeof zA);
+    lt_key(p, 'p', zUser, zA, kPair);
+    lt_key(p, 'a', zA, NULL, kAddr);
     pthread_mutex_lock(&p->mu);
     maybe_reload(p);
-    long wait = locked_for(p, zKeyU, now), waitA = locked_for(p, zKeyA, now);
-    if (waitA > wait) wait = waitA;
-    if (wait > 0) {
+    /* Refusals touch no table (so that they cost an attacker nothing and
+     * make no entry churn); only attempts whose password is checked do. */
+    lhead *a = lt_find(&p->addrs, kAddr);
+    if (a && a->until > now) wait = (long)(a->until - now);
+    pair_ent *pr = (pair_ent *)(void *)lt_find(&p->pairs, kPair);
+    if (pr && !wait) {
+        pair_fresh(pr, now);
+        if (pr->hd.until > now) wait = (long)(pr->hd.until - now);
+        else if (pr->hd.busy && pr->n + pr->hd.busy >= IDX_LOGIN_FREE) wait = 1;
+    }
+    if (!wait) {
+        /* The attempt is marked as under way: concurrent guesses from one
+         * pair cannot all slip through before the first one fails. */
+        if (!pr) pr = (pair_ent *)(void *)lt_get(&p->pairs, kPair, now);
+        if (pr) pr->hd.busy++, marked = 1;
+        else warn_full(p, "(name, address) pairs", now);
+    }
+    if (wait) {
         pthread_mutex_unlock(&p->mu);
         *pRetryAfter = wait;
         return PS_TOO_MANY;
@@ -347,91 +959,112 @@ int idx_auth_login(idx_auth *p, const char *zUser, const char *zPassword, const 
     json_t *u = user_find(p->pUsers, zUser, NULL);
     const char *zStored = json_string_value(json_object_get(u, "password"));
     idx_caller c;
+    memset(&c, 0, sizeof c);
     int usable = u && zStored && strlen(zStored) < sizeof zHash && caller_from_user(u, &c) == 0;
     snprintf(zHash, sizeof zHash, "%s", usable ? zStored : p->zDummy);
+    if (usable) snprintf(zGen, sizeof zGen, "%s", sv(json_object_get(u, "gen"), ""));
     pthread_mutex_unlock(&p->mu);
 
     /* The slow part, outside the lock; unknown names cost the same. */
     int ok = crypto_pwhash_str_verify(zHash, zPassword, strlen(zPassword)) == 0 && usable;
+    sodium_memzero(zHash, sizeof zHash);
 
+    now = now_of(p);  /* a failure counts from when it is known */
     pthread_mutex_lock(&p->mu);
+    pr = (pair_ent *)(void *)lt_find(&p->pairs, kPair);
+    if (pr && marked && pr->hd.busy) pr->hd.busy--;
     if (!ok) {
-        note_failure(p, zKeyU, IDX_LOGIN_FAILS, now);
-        note_failure(p, zKeyA, IDX_LOGIN_FAILS_ADDR, now);
+        note_failure(p, kPair, kAddr, usable ? c.zUser : NULL, now);
         pthread_mutex_unlock(&p->mu);
         return PS_UNAUTHORIZED;
     }
-    fail *f = fail_slot(p, zKeyU, 0, now);
-    if (f) memset(f, 0, sizeof *f);
-    /* A free or expired slot; a user with SESSION_PER_USER sessions gives
+    if (pr && !pr->hd.busy) lt_del(&p->pairs, &pr->hd);
+    else if (pr) pr->n = 0, pr->hd.until = 0;
+    /* The user may have changed while the password was checked. */
+    maybe_reload(p);
+    if (!user_by_uid(p->pUsers, c.zUid, zGen)) {
+        pthread_mutex_unlock(&p->mu);
+        return PS_UNAUTHORIZED;
+    }
+    /* A free or ended slot; a user with SESSION_PER_USER sessions gives
      * up their own idlest one (so no one can crowd the others out). */
     session *s = NULL, *pOwn = NULL;
     unsigned nOwn = 0;
     for (size_t i = 0; i < SESSION_MAX; i++) {
         session *t = &p->aSession[i];
-        int dead = !t->zSid[0] || t->expires <= now || now - t->last > p->idleSec;
-        if (dead && !s) s = t;
-        if (!dead && strcmp(t->zUser, c.zUser) == 0) {
+        if (t->used && session_dead(p, t, now)) session_end(p, t);
+        if (!t->used && !s) s = t;
+        if (t->used && strcmp(t->zUid, c.zUid) == 0) {
             nOwn++;
             if (!pOwn || t->last < pOwn->last) pOwn = t;
         }
     }
     if (nOwn >= SESSION_PER_USER || !s) s = pOwn;
     if (!s) {
-        pthread_mutex_unlock(&p->mu);
+        unlock_save(p, now, 1);
         *pRetryAfter = 60;
         return PS_TOO_MANY;  /* every slot held by other users' live sessions */
     }
-    memset(s, 0, sizeof *s);
-    random_hex(s->zSid);
-    random_hex(s->zCsrf);
-    snprintf(s->zUser, sizeof s->zUser, "%s", c.zUser);
-    s->last = now;
+    sodium_memzero(s, sizeof *s);
+    random_hex(zNew, IDX_SID_LEN);
+    sid_hash(zNew, s->aHash);
+    random_hex(s->zCsrf, IDX_SID_LEN);
+    memcpy(s->zUid, c.zUid, sizeof s->zUid);
+    memcpy(s->zGen, zGen, sizeof s->zGen);
+    s->created = s->last = s->lastSaved = now;
     s->expires = now + p->sessionSec;
+    s->used = 1;
+    p->dirty = 1;
     c.session = 1;
     memcpy(c.zCsrf, s->zCsrf, sizeof c.zCsrf);
     c.expires = s->expires;
-    memcpy(zSid, s->zSid, IDX_SID_LEN + 1);
-    pthread_mutex_unlock(&p->mu);
+    memcpy(zSid, zNew, IDX_SID_LEN + 1);
+    sodium_memzero(zNew, sizeof zNew);
+    unlock_save(p, now, 1);
     *pCaller = c;
     return PS_OK;
 }
 
+/* The live session of a session id, or NULL (caller holds mu). */
 static session *session_find(idx_auth *p, const char *zSid, time_t now)
 {
+    unsigned char h[32];
     if (!zSid || strlen(zSid) != IDX_SID_LEN) return NULL;
+    sid_hash(zSid, h);
+    /* What is compared is a hash of the secret, so the time the
+     * comparison takes tells an attacker nothing worth having. */
     for (size_t i = 0; i < SESSION_MAX; i++) {
         session *s = &p->aSession[i];
-        if (s->zSid[0] && sodium_memcmp(s->zSid, zSid, IDX_SID_LEN) == 0) {
-            if (s->expires <= now || now - s->last > p->idleSec) {
-                memset(s, 0, sizeof *s);
-                return NULL;
-            }
-            return s;
+        if (!s->used || memcmp(s->aHash, h, sizeof h) != 0) continue;
+        if (session_dead(p, s, now)) {
+            session_end(p, s);
+            return NULL;
         }
+        return s;
     }
     return NULL;
 }
 
 int idx_auth_session(idx_auth *p, const char *zSid, idx_caller *pCaller)
 {
-    time_t now = time(NULL);
+    time_t now = now_of(p);
+    int rc = PS_UNAUTHORIZED;
     pthread_mutex_lock(&p->mu);
     maybe_reload(p);
     session *s = session_find(p, zSid, now);
-    json_t *u = s ? user_find(p->pUsers, s->zUser, NULL) : NULL;
-    int rc = PS_UNAUTHORIZED;
+    json_t *u = s ? user_by_uid(p->pUsers, s->zUid, s->zGen) : NULL;
     if (u && caller_from_user(u, pCaller) == 0) {
         s->last = now;
+        if (now - s->lastSaved >= SESSION_LAZY) p->dirty = 1;
         pCaller->session = 1;
         memcpy(pCaller->zCsrf, s->zCsrf, sizeof pCaller->zCsrf);
         memcpy(pCaller->zPurpose, s->zPurpose, sizeof pCaller->zPurpose);
         pCaller->expires = s->expires;
         rc = PS_OK;
     } else if (s) {
-        memset(s, 0, sizeof *s);  /* the user was deleted */
+        session_end(p, s);  /* the user was deleted or changed */
     }
-    pthread_mutex_unlock(&p->mu);
+    unlock_save(p, now, 0);
     return rc;
 }
 
@@ -464,19 +1097,25 @@ done:
 
 void idx_auth_logout(idx_auth *p, const char *zSid)
 {
+    time_t now = now_of(p);
     pthread_mutex_lock(&p->mu);
-    session *s = session_find(p, zSid, time(NULL));
-    if (s) memset(s, 0, sizeof *s);
-    pthread_mutex_unlock(&p->mu);
+    session *s = session_find(p, zSid, now);
+    if (s) session_end(p, s);
+    unlock_save(p, now, 1);
 }
 
 int idx_auth_set_purpose(idx_auth *p, const char *zSid, const char *zPurpose)
 {
+    time_t now = now_of(p);
     pthread_mutex_lock(&p->mu);
-    session *s = session_find(p, zSid, time(NULL));
-    if (s) snprintf(s->zPurpose, sizeof s->zPurpose, "%s", zPurpose);
-    pthread_mutex_unlock(&p->mu);
-    return s ? PS_OK : PS_UNAUTHORIZED;
+    session *s = session_find(p, zSid, now);
+    if (s && strcmp(s->zPurpose, zPurpose) != 0) {
+        snprintf(s->zPurpose, sizeof s->zPurpose, "%s", zPurpose);
+        p->dirty = 1;
+    }
+    int rc = s ? PS_OK : PS_UNAUTHORIZED;
+    unlock_save(p, now, 1);
+    return rc;
 }
 
 /* ---- changes from the command line ----------------------------------- */
@@ -503,6 +1142,10 @@ typedef int (*change_fn)(json_t *pUsers, void *ctx, char *zErr, size_t nErr);
 
 static int users_change(const char *zDataDir, change_fn xChange, void *ctx, char *zErr, size_t nErr)
 {
+    if (sodium_init() < 0) {
+        snprintf(zErr, nErr, "libsodium cannot start");
+        return PS_INTERNAL;
+    }
     if (mkdir(zDataDir, 0700) != 0 && errno != EEXIST) {
         snprintf(zErr, nErr, "cannot create %s: %s", zDataDir, strerror(errno));
         return PS_IO;
@@ -522,11 +1165,34 @@ typedef struct {
     int ids, add;
     char *zToken;
     size_t nToken;
+    int changed;   /* out: something changed (so sessions end) */
+    int nRevoked;  /* out: API tokens removed */
 } change;
 
-static int apply_fields(json_t *u, const change *c, char *zErr, size_t nErr)
+/* A new generation: the user's sessions end at their next request. */
+static void new_gen(json_t *u)
 {
-    int role = idx_role_lookup(json_string_value(json_object_get(u, "role")));
+    char zGen[IDX_UID_LEN + 1];
+    random_hex(zGen, IDX_UID_LEN);
+    json_object_set_new(u, "gen", json_string(zGen));
+}
+
+/* Remove all the user's API tokens; their number. */
+static int drop_tokens(json_t *u)
+{
+    json_t *a = json_object_get(u, "tokens");
+    int n = (int)json_array_size(a);
+    if (json_is_array(a)) json_array_clear(a);
+    else json_object_set_new(u, "tokens", json_array());
+    return n;
+}
+
+static int apply_fields(json_t *u, change *c, char *zErr, size_t nErr)
+{
+    int role0 = idx_role_lookup(json_string_value(json_object_get(u, "role")));
+    int level0 = idx_clearance_level(json_string_value(json_object_get(u, "clearance")));
+    int ids0 = json_is_true(json_object_get(u, "ids"));
+    int role = role0;
     if (c->zRole) {
         if ((role = idx_role_lookup(c->zRole)) < 0) {
             snprintf(zErr, nErr, "role '%s' is not admin, archivist, evaluator or vendor", c->zRole);
@@ -534,24 +1200,27 @@ static int apply_fields(json_t *u, const change *c, char *zErr, size_t nErr)
         }
         json_object_set_new(u, "role", json_string(idx_role_name(role)));
     }
+    int level = level0;
     if (c->zClearance) {
-        int level = idx_clearance_level(c->zClearance);
+        level = idx_clearance_level(c->zClearance);
         if (level < 0 || !*c->zClearance) {
             snprintf(zErr, nErr, "clearance '%s' is not one of 公开, 内部, 限制, 秘密, 机密, 绝密", c->zClearance);
             return PS_INVALID;
         }
-        json_object_set_new(u, "clearance", json_string(idx_clearance_name(level)));
     } else if (c->add) {
-        json_object_set_new(u, "clearance", json_string(idx_clearance_name(aRole[role].clearance)));
+        level = aRole[role].clearance;
     }
-    if (c->ids >= 0) json_object_set_new(u, "ids", json_boolean(c->ids));
-    else if (c->add) json_object_set_new(u, "ids", json_boolean(aRole[role].ids));
+    if (c->zClearance || c->add) json_object_set_new(u, "clearance", json_string(idx_clearance_name(level)));
+    int ids = c->ids >= 0 ? c->ids : c->add ? aRole[role].ids : ids0;
+    json_object_set_new(u, "ids", json_boolean(ids));
+    c->changed = role != role0 || level != level0 || ids != ids0;
     if (c->zPassword) {
         char zHash[crypto_pwhash_STRBYTES];
         int rc = check_password(c->zPassword, zErr, nErr);
         if (rc == PS_OK && (rc = hash_password(c->zPassword, zHash)) != PS_OK) snprintf(zErr, nErr, "cannot hash the password");
         if (rc != PS_OK) return rc;
         json_object_set_new(u, "password", json_string(zHash));
+        c->changed = 1;
     }
     return PS_OK;
 }
@@ -571,12 +1240,14 @@ static int ch_add(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
         snprintf(zErr, nErr, "a new user needs --role admin|archivist|evaluator|vendor");
         return PS_INVALID;
     }
-    char zNow[40];
+    char zNow[40], zUid[IDX_UID_LEN + 1];
     idx_iso_time(time(NULL), zNow, sizeof zNow);
-    json_t *u = json_pack("{s:s,s:s,s:[]}", "name", c->zName, "created", zNow, "tokens");
+    random_hex(zUid, IDX_UID_LEN);
+    json_t *u = json_pack("{s:s,s:s,s:s,s:[]}", "name", c->zName, "uid", zUid, "created", zNow, "tokens");
     if (!u) return PS_NOMEM;
+    new_gen(u);
     int rc = apply_fields(u, c, zErr, nErr);
-    if (rc == PS_OK) json_array_append(json_object_get(pUsers, "users"), u);
+    if (rc == PS_OK && json_array_append(json_object_get(pUsers, "users"), u) != 0) rc = PS_NOMEM;
     json_decref(u);
     return rc;
 }
@@ -589,20 +1260,40 @@ static json_t *named_user(json_t *pUsers, const change *c, size_t *pIdx, char *z
     return u;
 }
 
+/* set and passwd: a change ends the user's sessions and revokes their
+ * tokens, so that nothing made under the old rights or password goes on. */
 static int ch_set(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
     json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
     if (!u) return PS_NOT_FOUND;
-    return apply_fields(u, c, zErr, nErr);
+    int rc = apply_fields(u, c, zErr, nErr);
+    if (rc == PS_OK && c->changed) {
+        new_gen(u);
+        c->nRevoked = drop_tokens(u);
+    }
+    return rc;
 }
 
 static int ch_delete(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
     size_t i;
-    if (!named_user(pUsers, c, &i, zErr, nErr)) return PS_NOT_FOUND;
+    json_t *u = named_user(pUsers, c, &i, zErr, nErr);
+    if (!u) return PS_NOT_FOUND;
+    c->nRevoked = (int)json_array_size(json_object_get(u, "tokens"));
+    c->changed = 1;
     json_array_remove(json_object_get(pUsers, "users"), i);
+    return PS_OK;
+}
+
+static int ch_sessions(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
+{
+    change *c = ctx;
+    json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
+    if (!u) return PS_NOT_FOUND;
+    new_gen(u);
+    c->changed = 1;
     return PS_OK;
 }
 
@@ -620,6 +1311,8 @@ static int ch_token(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
     randombytes_buf(r, sizeof r);
     sodium_bin2base64(zB64, sizeof zB64, r, sizeof r, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     snprintf(c->zToken, c->nToken, "ixt_%s", zB64);
+    sodium_memzero(r, sizeof r);
+    sodium_memzero(zB64, sizeof zB64);
     hash_token(c->zToken, zHex);
     idx_iso_time(time(NULL), zNow, sizeof zNow);
     json_t *t = json_pack("{s:s%,s:s,s:s,s:s}", "id", zHex, (size_t)8, "hash", zHex, "created", zNow, "label",
@@ -639,12 +1332,13 @@ static int ch_revoke(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
     if (!u) return PS_NOT_FOUND;
     json_t *a = json_object_get(u, "tokens");
     if (!c->zTokenId) {
-        json_array_clear(a);
+        c->nRevoked = drop_tokens(u);
         return PS_OK;
     }
     for (size_t i = 0; i < json_array_size(a); i++)
         if (strcmp(sv(json_object_get(json_array_get(a, i), "id"), ""), c->zTokenId) == 0) {
             json_array_remove(a, i);
+            c->nRevoked = 1;
             return PS_OK;
         }
     snprintf(zErr, nErr, "user '%s' has no token %s", c->zName, c->zTokenId);
@@ -654,15 +1348,38 @@ static int ch_revoke(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 int idx_users_add(const char *zDataDir, const char *zName, const char *zRole, const char *zClearance, int ids,
                   const char *zPassword, char *zErr, size_t nErr)
 {
-    change c = {zName, zRole, zClearance, zPassword, NULL, NULL, NULL, ids, 1, NULL, 0};
+    change c = {.zName = zName, .zRole = zRole, .zClearance = zClearance, .zPassword = zPassword, .ids = ids, .add = 1};
     return users_change(zDataDir, ch_add, &c, zErr, nErr);
 }
 
 int idx_users_token(const char *zDataDir, const char *zName, const char *zLabel, const char *zPurpose,
                     char *zToken, size_t nToken, char *zErr, size_t nErr)
 {
-    change c = {zName, NULL, NULL, NULL, zLabel, zPurpose, NULL, -1, 0, zToken, nToken};
+    change c = {.zName = zName, .zLabel = zLabel, .zPurpose = zPurpose, .ids = -1, .zToken = zToken, .nToken = nToken};
     return users_change(zDataDir, ch_token, &c, zErr, nErr);
+}
+
+int idx_users_set(const char *zDataDir, const char *zName, const char *zRole, const char *zClearance, int ids,
+                  const char *zPassword, int *pnRevoked, char *zErr, size_t nErr)
+{
+    change c = {.zName = zName, .zRole = zRole, .zClearance = zClearance, .zPassword = zPassword, .ids = ids};
+    int rc = users_change(zDataDir, ch_set, &c, zErr, nErr);
+    if (pnRevoked) *pnRevoked = rc == PS_OK ? c.nRevoked : 0;
+    return rc;
+}
+
+int idx_users_delete(const char *zDataDir, const char *zName, int *pnRevoked, char *zErr, size_t nErr)
+{
+    change c = {.zName = zName, .ids = -1};
+    int rc = users_change(zDataDir, ch_delete, &c, zErr, nErr);
+    if (pnRevoked) *pnRevoked = rc == PS_OK ? c.nRevoked : 0;
+    return rc;
+}
+
+int idx_users_end_sessions(const char *zDataDir, const char *zName, char *zErr, size_t nErr)
+{
+    change c = {.zName = zName, .ids = -1};
+    return users_change(zDataDir, ch_sessions, &c, zErr, nErr);
 }
 
 /* A password from the terminal (twice, not echoed) or one line of stdin. */
@@ -689,6 +1406,7 @@ static int read_password(char *z, size_t n)
         if (round == 0) snprintf(z, n, "%s", zLine);
         else if (strcmp(z, zLine) != 0) {
             fprintf(stderr, "the two passwords differ\n");
+            sodium_memzero(zLine, sizeof zLine);
             return -1;
         }
         sodium_memzero(zLine, sizeof zLine);
@@ -706,6 +1424,9 @@ static void users_usage(void)
             "       indexd users delete NAME\n"
             "       indexd users token NAME [--label TEXT] [--purpose TEXT]   (prints the token once)\n"
             "       indexd users revoke NAME [TOKEN_ID]                       (all the user's tokens without an id)\n"
+            "       indexd users revoke NAME --sessions                       (ends the user's browser sessions only)\n"
+            "  set (when it changes something), passwd and delete end the user's browser sessions and\n"
+            "  revoke all their API tokens at once; a user added again under an old name is a new user.\n"
             "  every command takes --data-dir DIR (default var/index); passwords are read from the\n"
             "  terminal, or as one line on stdin\n");
 }
@@ -720,11 +1441,12 @@ static void users_list(const char *zDataDir)
     }
     size_t i, j;
     json_t *u, *t;
-    printf("%-16s %-10s %-6s %-4s %s\n", "name", "role", "密级", "ids", "tokens (id label)");
+    printf("%-16s %-10s %-6s %-4s %-8s %s\n", "name", "role", "密级", "ids", "uid", "tokens (id label)");
     json_array_foreach(json_object_get(o, "users"), i, u) {
         int role = idx_role_lookup(json_string_value(json_object_get(u, "role")));
-        printf("%-16s %-10s %-6s %-4s", sv(json_object_get(u, "name"), "?"), idx_role_name(role),
-               sv(json_object_get(u, "clearance"), "?"), json_is_true(json_object_get(u, "ids")) ? "yes" : "no");
+        printf("%-16s %-10s %-6s %-4s %-8.8s", sv(json_object_get(u, "name"), "?"), idx_role_name(role),
+               sv(json_object_get(u, "clearance"), "?"), json_is_true(json_object_get(u, "ids")) ? "yes" : "no",
+               sv(json_object_get(u, "uid"), "?"));
         json_array_foreach(json_object_get(u, "tokens"), j, t) {
             printf(" %s%s%s", sv(json_object_get(t, "id"), "?"),
                    *(sv(json_object_get(t, "label"), "")) ? ":" : "",
@@ -735,13 +1457,34 @@ static void users_list(const char *zDataDir)
     json_decref(o);
 }
 
+/* What a change did to the user's sessions and tokens, for the operator. */
+static void say_revoked(const char *zCmd, const change *c)
+{
+    if (strcmp(zCmd, "delete") == 0) {
+        fprintf(stderr, "indexd users delete %s: done; the user's browser sessions end at their next request and "
+                        "%d API token(s) were revoked\n", c->zName, c->nRevoked);
+    } else if (!c->changed && strcmp(zCmd, "set") == 0) {
+        fprintf(stderr, "indexd users set %s: nothing to change\n", c->zName);
+    } else if (strcmp(zCmd, "revoke") == 0 && !c->changed) {
+        fprintf(stderr, "indexd users revoke %s: %d API token(s) revoked; make new ones with `indexd users token %s`\n",
+                c->zName, c->nRevoked, c->zName);
+    } else if (strcmp(zCmd, "revoke") == 0) {
+        fprintf(stderr, "indexd users revoke %s --sessions: done; the user's browser sessions end at their next "
+                        "request (API tokens kept)\n", c->zName);
+    } else {
+        fprintf(stderr, "indexd users %s %s: done; the user's browser sessions end at their next request; "
+                        "%d API token(s) revoked: make new ones with `indexd users token %s`\n",
+                zCmd, c->zName, c->nRevoked, c->zName);
+    }
+}
+
 int idx_users_main(const char *zDataDir, int argc, char **argv)
 {
     change c = {0};
     char zErr[512], zPassword[1100] = "", zToken[128];
     const char *zCmd = argc > 1 ? argv[1] : NULL;
     const char *azPos[2] = {NULL, NULL};
-    int nPos = 0;
+    int nPos = 0, sessions = 0;
     c.ids = -1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -754,6 +1497,7 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         else if (strncmp(a, "--data-dir=", 11) == 0) { zDataDir = a + 11; continue; }
         else if (strcmp(a, "--ids") == 0) { c.ids = 1; continue; }
         else if (strcmp(a, "--no-ids") == 0) { c.ids = 0; continue; }
+        else if (strcmp(a, "--sessions") == 0) { sessions = 1; continue; }
         else if (a[0] == '-' || nPos == 2) {
             fprintf(stderr, "indexd users: unexpected '%s'\n", a);
             users_usage();
@@ -770,7 +1514,8 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
     }
     c.zName = azPos[0];
     c.zTokenId = azPos[1];
-    if (!zCmd || (strcmp(zCmd, "list") != 0 && !c.zName)) {
+    if (!zCmd || (strcmp(zCmd, "list") != 0 && !c.zName) ||
+        (sessions && (strcmp(zCmd, "revoke") != 0 || c.zTokenId))) {
         users_usage();
         return 2;
     }
@@ -781,6 +1526,7 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
     } else if (strcmp(zCmd, "add") == 0 || strcmp(zCmd, "passwd") == 0) {
         if (read_password(zPassword, sizeof zPassword) != 0) {
             fprintf(stderr, "indexd users: no password given\n");
+            sodium_memzero(zPassword, sizeof zPassword);
             return 2;
         }
         c.zPassword = zPassword;
@@ -798,9 +1544,11 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         if (rc == PS_OK) {
             fprintf(stderr, "the token of %s (shown once; keep it like a password):\n", c.zName);
             printf("%s\n", zToken);
+            fflush(stdout);
         }
+        sodium_memzero(zToken, sizeof zToken);
     } else if (strcmp(zCmd, "revoke") == 0) {
-        rc = users_change(zDataDir, ch_revoke, &c, zErr, sizeof zErr);
+        rc = users_change(zDataDir, sessions ? ch_sessions : ch_revoke, &c, zErr, sizeof zErr);
     } else {
         users_usage();
         return 2;
@@ -809,7 +1557,8 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         fprintf(stderr, "indexd users %s: %s\n", zCmd, zErr);
         return 1;
     }
-    if (strcmp(zCmd, "token") != 0) fprintf(stderr, "indexd users %s %s: done\n", zCmd, c.zName);
+    if (strcmp(zCmd, "add") == 0) fprintf(stderr, "indexd users add %s: done\n", c.zName);
+    else if (strcmp(zCmd, "token") != 0) say_revoked(zCmd, &c);
     return 0;
 }
 

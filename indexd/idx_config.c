@@ -3,6 +3,7 @@
 #include "proto_alloc.h"
 #include "proto_status.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_INT, T_STR, T_ENUM };
+enum { T_INT, T_STR, T_ENUM, T_ADDRS /* comma-separated IPv4 or IPv6 addresses */ };
 
 static const struct {
     const char *zName;
@@ -40,6 +41,7 @@ static const struct {
     {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "days an approval lasts"},
     {"max_buffered_mb", T_INT, 1, 65536, "1024", offsetof(idx_config, maxBufferedMb), NULL, "request bodies held in memory at once, all requests together, MiB (past it: 503)"},
     {"per_ip_connections", T_INT, 0, 100000, "256", offsetof(idx_config, perIpConnections), NULL, "open connections from one client address (0: no limit)"},
+    {"trusted_proxies", T_ADDRS, 0, 0, "", offsetof(idx_config, zTrustedProxies), NULL, "addresses of reverse proxies whose X-Forwarded-For names the client (comma separated; empty: none)"},
 };
 #define N_KEY (sizeof aKey / sizeof aKey[0])
 
@@ -52,6 +54,28 @@ static int find_key(const char *zName)
     for (size_t i = 0; i < N_KEY; i++)
         if (strcmp(z, aKey[i].zName) == 0) return (int)i;
     return -1;
+}
+
+/* Is zVal not a list of addresses?  Then zErr names the first bad one.
+ * Only single addresses: a proxy is a machine of one's own, and a range
+ * trusted by mistake would let its clients choose their address. */
+static int addrs_bad(const char *zKey, const char *zVal, char *zErr, size_t nErr)
+{
+    for (const char *s = zVal; *s;) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char z[64];
+        unsigned char a[16];
+        size_t i = strspn(s, " \t"), j = n;
+        while (j > i && (s[j - 1] == ' ' || s[j - 1] == '\t')) j--;
+        snprintf(z, sizeof z, "%.*s", (int)(j - i), s + i);
+        if (j - i >= sizeof z || (inet_pton(AF_INET, z, a) != 1 && inet_pton(AF_INET6, z, a) != 1)) {
+            snprintf(zErr, nErr, "%s: '%.*s' is not an IPv4 or IPv6 address", zKey, (int)(j - i > 60 ? 60 : j - i), s + i);
+            return 1;
+        }
+        s += n + (e != NULL);
+    }
+    return 0;
 }
 
 int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr, size_t nErr)
@@ -92,6 +116,7 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
             return PS_CONFIG;
         }
     }
+    if (aKey[k].type == T_ADDRS && addrs_bad(aKey[k].zName, zVal, zErr, nErr)) return PS_CONFIG;
     char *zCopy = px_strdup(zVal);
     if (!zCopy) return PS_NOMEM;
     px_free(*(char **)pField);

@@ -27,6 +27,7 @@ typedef struct {
     long cookieSecure;  /* cookie_secure */
     long maxBufferedMb; /* max_buffered_mb */
     long perIpConnections; /* per_ip_connections */
+    char *zTrustedProxies; /* trusted_proxies: addresses whose X-Forwarded-For is believed, comma separated */
 } idx_config;
 
 /* Set the defaults. */

@@ -17,7 +17,7 @@ int idx_h_approvals_list(idx_srv *s, idx_req *r, idx_resp *o)
         strcmp(zStatus, "denied") != 0 && strcmp(zStatus, "expired") != 0)
         return idx_resp_error(o, PS_INVALID, "status must be pending, approved, denied or expired", NULL, 0, "status", 0);
     /* an admin sees every request, others their own */
-    json_t *a = idx_approval_list(s->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w->zUser, zStatus);
+    json_t *a = idx_approval_list(s->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w, zStatus);
     if (a) idx_access_mask(w, a);
     return idx_resp_json(o, 200, a ? json_pack("{s:o}", "approvals", a) : NULL);
 }
@@ -60,10 +60,10 @@ int idx_h_approvals_request(idx_srv *s, idx_req *r, idx_resp *o)
         return idx_resp_error(o, PS_INVALID, zErr, "code", 0, "body", 0);
     }
     long id;
-    const char *zState = idx_approval_status(s->pReg, w->zUser, r->code.zCanonical, &id);
+    const char *zState = idx_approval_status(s->pReg, w, r->code.zCanonical, &id);
     if (strcmp(zState, "pending") == 0 || strcmp(zState, "approved") == 0) {
         /* the open request stands: no second one */
-        json_t *a = idx_approval_list(s->pReg, w->zUser, NULL);
+        json_t *a = idx_approval_list(s->pReg, w, NULL);
         size_t i;
         json_t *x;
         json_array_foreach(a, i, x) if (json_integer_value(json_object_get(x, "id")) == id) pOut = json_incref(x);

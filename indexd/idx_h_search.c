@@ -49,7 +49,7 @@ static int register_hits(idx_srv *s, idx_req *r, json_t *pHits, idx_resp *o)
         const char *zCls = json_string_value(json_object_get(h, "classification"));
         idx_use u = {json_string_value(json_object_get(h, "code")), json_string_value(json_object_get(h, "title")),
                      "search", (unsigned)json_integer_value(pView), 0, zCls ? zCls : ""};
-        if (u.zCode) idx_approval_status(s->pReg, r->pCaller->zUser, u.zCode, &u.approval);
+        if (u.zCode) idx_approval_status(s->pReg, r->pCaller, u.zCode, &u.approval);
         if (idx_register_use(s, r->pCaller, &u, o) != 0) return -1;
         json_object_del(h, "_view");
     }

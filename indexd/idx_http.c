@@ -123,6 +123,7 @@ static int path_match(const char *zPattern, const char *zPath, path_args *a)
 struct idx_http {
     struct MHD_Daemon *pDaemon;
     idx_srv *pSrv;
+    char *zTrusted;           /* trusted_proxies */
     size_t maxBody;
     size_t maxBuffered;
     atomic_size_t nBuffered;  /* bytes of bodies held, all requests */
@@ -142,7 +143,7 @@ typedef struct {
     size_t nDropped;
     double t0;
     char zName[256];   /* {name} / {file}, NUL-terminated */
-    char zClient[64];
+    char zClient[IDX_ADDR_MAX];
 } req_ctx;
 
 static const char zCsp[] = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -234,14 +235,38 @@ static const idx_req_io aIo = {io_arg, io_args, io_header, io_cookie};
 
 /* ---- the dispatcher -------------------------------------------------------- */
 
-static void client_addr(struct MHD_Connection *c, char *z, size_t n)
+typedef struct {
+    char *z;
+    size_t n, nMax;
+} xff_buf;
+
+/* Every X-Forwarded-For header, joined in order as one list. */
+static enum MHD_Result each_xff(void *cls, enum MHD_ValueKind kind, const char *zKey, const char *zVal)
 {
+    xff_buf *b = cls;
+    (void)kind;
+    if (strcasecmp(zKey, "X-Forwarded-For") != 0 || !zVal) return MHD_YES;
+    int k = snprintf(b->z + b->n, b->nMax - b->n, "%s%s", b->n ? "," : "", zVal);
+    if (k > 0) b->n = b->n + (size_t)k < b->nMax ? b->n + (size_t)k : b->nMax - 1;
+    return MHD_YES;
+}
+
+/* The client's address: the TCP peer, or behind a trusted proxy the
+ * address its X-Forwarded-For names (idx_client_addr decides). */
+static void client_addr(idx_http *h, struct MHD_Connection *c, char *z, size_t n)
+{
+    char zPeer[INET6_ADDRSTRLEN + 1] = "", zXff[2048] = "";
     const union MHD_ConnectionInfo *pI = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    z[0] = 0;
-    if (!pI || !pI->client_addr) return;
-    const struct sockaddr *sa = pI->client_addr;
-    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, z, (socklen_t)n);
-    else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, z, (socklen_t)n);
+    if (pI && pI->client_addr) {
+        const struct sockaddr *sa = pI->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, zPeer, sizeof zPeer);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, zPeer, sizeof zPeer);
+    }
+    xff_buf b = {zXff, 0, sizeof zXff};
+    if (h->zTrusted && *h->zTrusted) MHD_get_connection_values(c, MHD_HEADER_KIND, each_xff, &b);
+    idx_client_addr(zPeer, zXff[0] ? zXff : NULL, h->zTrusted, z, n);
 }
 
 /* Who is calling: a Bearer token or the session cookie.  A change made with
@@ -507,7 +532,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         x->t0 = idx_now_ms();
         *ppCtx = x;
         atomic_fetch_add(&h->nInFlight, 1);
-        client_addr(c, x->zClient, sizeof x->zClient);
+        client_addr(h, c, x->zClient, sizeof x->zClient);
         if (dispatch(h, c, zUrl, zMethod, x, &ret) != 0) x->answered = 1;
         return ret;
     }
@@ -579,6 +604,11 @@ int idx_http_start(idx_srv *pSrv, const idx_config *cfg, idx_http **ppOut, unsig
     idx_http *h = px_calloc(1, sizeof *h);
     if (!h) return PS_NOMEM;
     h->pSrv = pSrv;
+    h->zTrusted = px_strdup(cfg->zTrustedProxies ? cfg->zTrustedProxies : "");
+    if (!h->zTrusted) {
+        px_free(h);
+        return PS_NOMEM;
+    }
     h->maxBody = (size_t)cfg->maxBodyMb << 20;
     h->maxBuffered = (size_t)cfg->maxBufferedMb << 20;
     /* A request's headers and arguments live in its connection's memory
@@ -595,6 +625,7 @@ int idx_http_start(idx_srv *pSrv, const idx_config *cfg, idx_http **ppOut, unsig
                                   MHD_OPTION_END);
     if (!h->pDaemon) {
         snprintf(zErr, nErr, "cannot listen on %s port %ld (in use, or not allowed)", cfg->zListen, cfg->port);
+        px_free(h->zTrusted);
         px_free(h);
         return PS_IO;
     }
@@ -613,6 +644,7 @@ void idx_http_stop(idx_http *h, int waitSec)
     if (atomic_load(&h->nInFlight) > 0)
         IDX_LOG(IDX_LOG_WARN, 0, "%d requests still running at shutdown", atomic_load(&h->nInFlight));
     MHD_stop_daemon(h->pDaemon);
+    px_free(h->zTrusted);
     px_free(h);
 }
 

@@ -293,6 +293,7 @@ static json_t *view(const json_t *o, time_t now)
     if (c) {
         json_object_set_new(c, "status", json_string(state_of(o, now)));
         json_object_del(c, "expires_at");
+        json_object_del(c, "uid");
     }
     return c;
 }
@@ -304,9 +305,9 @@ int idx_approval_request(idx_register *p, const idx_caller *c, const char *zCode
     time_t now = time(NULL);
     idx_iso_time(now, zNow, sizeof zNow);
     pthread_mutex_lock(&p->mu);
-    json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "event", "request", "id", (json_int_t)p->nextId,
-                          "code", zCode, "title", zTitle ? zTitle : "", "user", c->zUser, "purpose", zPurpose,
-                          "requested", zNow, "status", "pending");
+    json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "event", "request", "id", (json_int_t)p->nextId,
+                          "code", zCode, "title", zTitle ? zTitle : "", "user", c->zUser, "uid", c->zUid,
+                          "purpose", zPurpose, "requested", zNow, "status", "pending");
     int rc = o ? append_line(p->fdApprovals, o, p->zApprovals, zErr, nErr) : PS_NOMEM;
     if (rc == PS_OK) {
         p->nextId++;
@@ -355,7 +356,15 @@ int idx_approval_decide(idx_register *p, const idx_caller *c, long id, int appro
     return rc;
 }
 
-json_t *idx_approval_list(idx_register *p, const char *zUser, const char *zStatus)
+/* Is request o c's?  Requests without a uid (written before uids were
+ * recorded) are no one's. */
+static int requester_is(const json_t *o, const idx_caller *c)
+{
+    const char *zU = json_string_value(json_object_get(o, "uid"));
+    return zU && c->zUid[0] && strcmp(zU, c->zUid) == 0;
+}
+
+json_t *idx_approval_list(idx_register *p, const idx_caller *c, const char *zStatus)
 {
     time_t now = time(NULL);
     json_t *a = json_array();
@@ -363,16 +372,19 @@ json_t *idx_approval_list(idx_register *p, const char *zUser, const char *zStatu
     pthread_mutex_lock(&p->mu);
     for (size_t i = json_array_size(p->pApprovals); i-- > 0;) {
         json_t *o = json_array_get(p->pApprovals, i);
-        const char *zU = json_string_value(json_object_get(o, "user"));
-        if (zUser && (!zU || strcmp(zU, zUser) != 0)) continue;
+        if (c && !requester_is(o, c)) continue;
         if (zStatus && *zStatus && strcmp(state_of(o, now), zStatus) != 0) continue;
-        json_array_append_new(a, view(o, now));
+        if (json_array_append_new(a, view(o, now)) != 0) {
+            json_decref(a);
+            a = NULL;
+            break;
+        }
     }
     pthread_mutex_unlock(&p->mu);
     return a;
 }
 
-const char *idx_approval_status(idx_register *p, const char *zUser, const char *zCode, long *pId)
+const char *idx_approval_status(idx_register *p, const idx_caller *c, const char *zCode, long *pId)
 {
     const char *z = "none";
     time_t now = time(NULL);
@@ -380,9 +392,8 @@ const char *idx_approval_status(idx_register *p, const char *zUser, const char *
     pthread_mutex_lock(&p->mu);
     for (size_t i = json_array_size(p->pApprovals); i-- > 0;) {
         json_t *o = json_array_get(p->pApprovals, i);
-        const char *zU = json_string_value(json_object_get(o, "user"));
         const char *zC = json_string_value(json_object_get(o, "code"));
-        if (!zU || !zC || strcmp(zU, zUser) != 0 || strcmp(zC, zCode) != 0) continue;
+        if (!zC || strcmp(zC, zCode) != 0 || !requester_is(o, c)) continue;
         z = state_of(o, now);  /* static strings or the stored status */
         if (strcmp(z, "approved") == 0) z = "approved";
         else if (strcmp(z, "denied") == 0) z = "denied";

@@ -49,7 +49,12 @@ typedef int (*idx_entry_hidden_fn)(void *ctx, const char *zCode, const char *zCl
 int idx_register_list(idx_register *p, const idx_register_filter *f, idx_entry_hidden_fn xHidden, void *pHiddenCtx,
                       json_t **ppOut, char *zErr, size_t nErr);
 
-/* ---- approvals ---- */
+/* ---- approvals ----
+ * A request is the requester's: it records their uid (idx_caller.zUid),
+ * and only that uid finds it, so a user deleted and added again under the
+ * same name (a new uid) inherits none of the old requests or approvals.
+ * Lines written before uids were recorded match no one (an approval lasts
+ * approval_days, so they run out anyway); admins still see them all. */
 
 /* A new request by c for a record → the request object (yours). */
 int idx_approval_request(idx_register *p, const idx_caller *c, const char *zCode, const char *zTitle,
@@ -58,11 +63,12 @@ int idx_approval_request(idx_register *p, const idx_caller *c, const char *zCode
  * PS_CONFLICT when the request was already decided. */
 int idx_approval_decide(idx_register *p, const idx_caller *c, long id, int approve, const char *zNote, long days,
                         json_t **ppOut, char *zErr, size_t nErr);
-/* Requests, newest first: all (zUser NULL) or one user's; zStatus filters
- * ("pending", "approved", "denied", "expired") or NULL. */
-json_t *idx_approval_list(idx_register *p, const char *zUser, const char *zStatus);
-/* The state of zUser's latest request for zCode: "none", "pending",
+/* Requests, newest first: all (c NULL) or those of c's uid; zStatus
+ * filters ("pending", "approved", "denied", "expired") or NULL.  NULL when
+ * out of memory; yours. */
+json_t *idx_approval_list(idx_register *p, const idx_caller *c, const char *zStatus);
+/* The state of c's latest request for zCode: "none", "pending",
  * "approved", "denied" or "expired"; its id in *pId (0 for none). */
-const char *idx_approval_status(idx_register *p, const char *zUser, const char *zCode, long *pId);
+const char *idx_approval_status(idx_register *p, const idx_caller *c, const char *zCode, long *pId);
 
 #endif

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
     }
     /* the users and sessions, the use register and approvals, and the access
      * rules made of them: one of each, handed to every request */
-    idx_auth_opts ao = {cfg.sessionHours, cfg.idleMinutes};
+    idx_auth_opts ao = {.sessionHours = cfg.sessionHours, .idleMinutes = cfg.idleMinutes};
     idx_access_opts xo = {cfg.zApprovalCategories, (int)cfg.approvalClassified};
     rc = idx_auth_open(cfg.zDataDir, &ao, &pAuth, zErr, sizeof zErr);
     if (rc == PS_OK) rc = idx_register_open(cfg.zDataDir, &pReg, zErr, sizeof zErr);

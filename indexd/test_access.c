@@ -36,6 +36,7 @@ static void caller(const who *p, idx_caller *w, const char *zPurpose)
 {
     memset(w, 0, sizeof *w);
     snprintf(w->zUser, sizeof w->zUser, "%s", p->zName);
+    snprintf(w->zUid, sizeof w->zUid, "uid-%s", p->zName);
     w->role = idx_role_lookup(p->zRole);
     w->perms = idx_role_perms(w->role);
     w->clearance = p->clearance;

@@ -160,7 +160,7 @@ int main(void)
     CHECK_INT(idx_config_set(&cfg, "threads", "4", zErr, sizeof zErr), PS_OK);
     idx_index_opts io = {2, 50, 0, 100};
     CHECK_INT(idx_index_open(zDir, &io, &pIdx, zErr, sizeof zErr), PS_OK);
-    idx_auth_opts ao = {8, 30};
+    idx_auth_opts ao = {.sessionHours = 8, .idleMinutes = 30};
     CHECK_INT(idx_auth_open(zDir, &ao, &pAuth, zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_register_open(zDir, &pReg, zErr, sizeof zErr), PS_OK);
     idx_access_opts xo = {"FH", 1};

@@ -199,7 +199,10 @@ int oc_pool_submit(oc_pool *p, const json_t *pJob, void *pTag, char *zErr, size_
     w->pTag = pTag;
     w->nBuf = 0;
     w->deadline = now_s() + (p->o.timeoutS > 0 ? p->o.timeoutS : 3600);
-    if (!ok) w->deadline = 0; /* a dead worker: the wait reports it */
+    /* A worker that could not take the job has died: what it wrote before
+     * (a fatal line saying why it could not start) is still to be read, and
+     * the wait reads it, or the end of its output, at once. */
+    if (!ok) w->deadline = now_s() + 5;
     return PS_OK;
 }
 
