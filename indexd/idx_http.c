@@ -279,6 +279,23 @@ static int hidden(const idx_caller *w, const json_t *pRec)
     return level < 0 || level > w->clearance;  /* an unknown 密级: hidden */
 }
 
+/* hidden() by 档号, as the reports ask it (idx_hidden_fn). */
+typedef struct {
+    idx_http *h;
+    const idx_caller *w;
+} hidden_ctx;
+
+static int hidden_code(void *ctx, const char *zCode)
+{
+    hidden_ctx *x = ctx;
+    int rcGet;
+    char zE[256];
+    json_t *pData = idx_index_get(x->h->pIdx, zCode, &rcGet, zE, sizeof zE);
+    int hide = pData && hidden(x->w, json_object_get(pData, "r"));
+    json_decref(pData);
+    return hide;
+}
+
 static int needs_approval(const idx_http *h, const json_t *pRec)
 {
     const char *zCat = json_string_value(json_object_get(pRec, "category"));
@@ -616,11 +633,19 @@ static enum MHD_Result h_catalog(idx_http *h, struct MHD_Connection *c, req_ctx 
     json_t *pOut = NULL;
     const char *zList = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "list");
     int list = zList && strcmp(zList, "0") != 0;
-    int rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, list, &pOut, &line, zErr, sizeof zErr);
+    /* a catalog the audit could not keep is refused before anything is written */
+    int rc = idx_catalog_room(h->zDataDir, r->z ? r->z : "", r->n, zErr, sizeof zErr);
+    if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, "body", 0);
+    rc = idx_csv_import(h->pIdx, r->z ? r->z : "", r->n, list, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return send_error(c, rc, zErr, NULL, line, "body", 0);
-    /* kept as it came, for the catalog audit */
-    if (idx_catalog_store(h->zDataDir, r->z ? r->z : "", r->n, zErr, sizeof zErr) != PS_OK)
+    /* kept as it came, for the catalog audit, when a row of it was imported */
+    int kept = 0;
+    if (idx_catalog_store(h->zDataDir, r->z ? r->z : "", r->n, json_integer_value(json_object_get(pOut, "imported")),
+                          &kept, zErr, sizeof zErr) != PS_OK) {
         IDX_LOG(IDX_LOG_WARN, 0, "catalog import: %s", zErr);
+        json_object_set_new(pOut, "kept_error", json_string(zErr));
+    }
+    json_object_set_new(pOut, "kept", json_boolean(kept));
     IDX_LOG(IDX_LOG_INFO, 0, "catalog import: %lld imported, %lld rejected",
             (long long)json_integer_value(json_object_get(pOut, "imported")),
             (long long)json_integer_value(json_object_get(pOut, "rejected_count")));
@@ -1242,7 +1267,10 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx
     else return send_error(c, PS_NOT_FOUND, "no such report (coverage, catalog, ledger, acceptance, timed-tests)", NULL, 0, NULL, 0);
     if (!allowed(c, w, k == IDX_REPORT_COVERAGE || k == IDX_REPORT_ACCEPTANCE ? IDX_CAN_VENDOR_REPORTS : IDX_CAN_REPORTS, &ret))
         return ret;
-    idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0};
+    /* records above the caller's clearance are counted, never described */
+    hidden_ctx hc = {h, w};
+    idx_report_opts o = {MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fonds"), 0, 0,
+                         w->clearance < 5 ? hidden_code : NULL, &hc};
     int fmt, gb;
     if (export_format(c, &fmt, &gb, &ret) != 0) return ret;
     if (o.zFonds && (strlen(o.zFonds) > 16 || strspn(o.zFonds, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(o.zFonds)))
@@ -1260,7 +1288,8 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx
         const char *zDel = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "delivery");
         if (fmt != 0 && (!zDel || !*zDel))
             return send_error(c, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
-        rc = idx_report_acceptance(h->zDataDir, zDel, &pRep, zErr, sizeof zErr);
+        rc = idx_report_acceptance(h->zDataDir, zDel, w->role == IDX_ROLE_ADMIN || w->role == IDX_ROLE_ARCHIVIST, &pRep,
+                                   zErr, sizeof zErr);
         if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "delivery", 0);
     } else if (k == IDX_REPORT_TIMED) {
         rc = idx_report_timed(h->zDataDir, &pRep, zErr, sizeof zErr);
@@ -1270,13 +1299,6 @@ static enum MHD_Result h_report(idx_http *h, struct MHD_Connection *c, const idx
            : k == IDX_REPORT_CATALOG ? idx_report_catalog(h->pIdx, h->zDataDir, &o, &pRep, zErr, sizeof zErr)
                                      : idx_report_ledger(h->pIdx, &o, &pRep, zErr, sizeof zErr);
         if (rc != PS_OK) return send_error(c, rc, zErr, NULL, 0, NULL, 0);
-    }
-    if (k == IDX_REPORT_COVERAGE) {
-        /* records above the caller's clearance are counted, never described */
-        size_t i;
-        json_t *m;
-        json_array_foreach(json_object_get(pRep, "missing"), i, m)
-            if (hidden(w, m)) json_object_set_new(m, "title", json_string("（密级档案，题名不显示）"));
     }
     mask_for(w, pRep);
     if (fmt == 0) return send_json(c, 200, pRep);

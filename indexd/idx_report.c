@@ -236,6 +236,17 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
     json_t *pOut = NULL, *pMissing = NULL;
     if (rc != PS_OK) goto out;
     qsort(c.azMissing, c.nMissing, sizeof *c.azMissing, cmp_str);
+    /* records the reader may not see: counted above, left out of the list */
+    size_t nHidden = 0, nShown = 0;
+    for (size_t i = 0; i < c.nMissing; i++) {
+        if (o->xHidden && o->xHidden(o->pHiddenCtx, c.azMissing[i])) {
+            px_free(c.azMissing[i]);
+            nHidden++;
+        } else {
+            c.azMissing[nShown++] = c.azMissing[i];
+        }
+    }
+    c.nMissing = nShown;
     rc = PS_NOMEM;
     if (!(pMissing = json_array())) goto out;
     size_t end = o->limit ? (size_t)o->offset + o->limit : c.nMissing;
@@ -256,13 +267,11 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
                               "pages", json_object_get(r, "pages") ? json_object_get(r, "pages") : json_null(),
                               "scanned", (int)nRun);
-        json_t *pCls = json_object_get(r, "classification");
-        if (m && json_is_string(pCls) && *json_string_value(pCls)) json_object_set(m, "classification", pCls);
         json_decref(pData);
         if (!m || json_array_append_new(pMissing, m) != 0) goto out;
     }
     double rate = ratio(c.digitized, c.total);
-    pOut = json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o,s:o,s:o,s:I,s:O,s:I,s:I}",
+    pOut = json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o,s:o,s:o,s:I,s:I,s:O,s:I,s:I}",
                      "scope", scope(o),
                      "rule", "纸质档案 with 保管期限 永久 or 30年; digitized when every page is scanned and linked; "
                              "points = 2 x min(rate / 60%, 1)",
@@ -274,7 +283,8 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                      "carrier_unknown", (json_int_t)c.carrierUnknown, "pages_unknown", (json_int_t)c.pagesUnknown,
                      "by_fonds", group_list(c.pGroups[0], 1), "by_category", group_list(c.pGroups[1], 1),
                      "by_year", group_list(c.pGroups[2], 1), "missing_total", (json_int_t)c.nMissing,
-                     "missing", pMissing, "offset", (json_int_t)o->offset, "limit", (json_int_t)o->limit);
+                     "missing_hidden", (json_int_t)nHidden, "missing", pMissing, "offset", (json_int_t)o->offset,
+                     "limit", (json_int_t)o->limit);
     rc = pOut ? PS_OK : PS_NOMEM;
 out:
     json_decref(pMissing);
