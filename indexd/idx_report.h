@@ -39,7 +39,8 @@ typedef struct {
  * Records that o->xHidden hides are counted in every total and rate (the
  * digitization rate is the archive's) but never listed: missing_total
  * counts the records the list pages through, missing_hidden the others.
- * xHidden is asked once about each record not yet digitized. */
+ * xHidden is asked once about each record not yet digitized whose 密级 is
+ * set and above 公开 (every reader sees a 公开 record). */
 int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, char *zErr,
                         size_t nErr);
 

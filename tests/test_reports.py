@@ -271,6 +271,12 @@ class ReportTest(unittest.TestCase):
         self.assertEqual({x["line"]: x["code"] for x in full["irregular"]}[2], secret)
         st, raw, _ = as_gong("catalog", format="csv")
         self.assertNotIn(secret, raw.decode("utf-8-sig"))
+        env = dict(os.environ, INDEXD_URL=self.d.base, INDEXD_TOKEN=tok)
+        r = subprocess.run([QUERY, "report", "coverage", "--fonds", "Z096"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("still to digitize: 2\n", r.stdout)
+        self.assertIn("(1 above your clearance, not listed)", r.stdout)
+        self.assertNotIn(secret, r.stdout)
 
     def test_acceptance_folder_for_vendors(self):
         account = {"folder": "/srv/交付/2019批/scans/", "scans": {"files": 1, "pages": 1}, "problems": {}}
