@@ -539,8 +539,9 @@ static json_t *entry_json(const entry *e, const row_state *s, const cat_file *pF
     if (hidden) zCode = "", zReason = IDX_AUDIT_HIDDEN;
     return json_pack("{s:s,s:I,s:o,s:s,s:s,s:s,s:s,s:s}", "file", zFile, "line", (json_int_t)s->w->line,
                      "code", zCode ? json_string(zCode) : json_null(), "rule", e->zRule,
-                     "field", e->field >= 0 ? proto_field_cn(e->field) : "", "key", e->field >= 0 ? proto_field_key(e->field) : "",
-                     "reason", zReason, "severity", e->kind == 3 ? "warning" : "error");
+                     "field", e->field >= 0 ? proto_field_cn(e->field) : "",
+                     "key", e->field >= 0 ? proto_field_key(e->field) : "", "reason", zReason,
+                     "severity", e->kind == 3 ? "warning" : "error");
 }
 
 int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts *o, json_t **ppOut,

@@ -380,6 +380,18 @@ static void test_audit_cache(void)
     CHECK_INT(num(r, "rows"), 0);
     CHECK_INT(json_array_size(json_object_get(r, "catalogs")), 0);
     json_decref(r);
+    /* one kept before the limit, larger than 64 MiB: named, not read */
+    path_of(zPath, sizeof zPath, zDir, "000009-00000000000000aa.csv");
+    int fd = open(zPath, O_WRONLY | O_CREAT, 0640);
+    CHECK(fd >= 0 && ftruncate(fd, (off_t)IDX_CATALOG_FILE_MAX + 1) == 0);
+    if (fd >= 0) close(fd);
+    r = audit(&oAll);
+    json_t *c = json_array_get(json_object_get(r, "catalogs"), 0);
+    CHECK_STR(json_string_value(json_object_get(c, "file")), "000009-00000000000000aa.csv");
+    CHECK_INT(num(c, "rows"), 0);
+    CHECK_STR(json_string_value(json_object_get(c, "error")), "larger than 64 MiB: not read");
+    json_decref(r);
+    unlink(zPath);
 }
 
 /* Reports on several threads while the file changes under them. */
