@@ -173,6 +173,15 @@ json_t *idx_visible_record(idx_srv *s, idx_req *r, idx_resp *o)
     return pData;
 }
 
+int idx_code_hidden(void *ctx, const char *zCode)
+{
+    idx_hidden_ctx *h = ctx;
+    char zCls[64], zErr[256];
+    int rc = idx_index_classification(h->s->pIdx, zCode, zCls, sizeof zCls, zErr, sizeof zErr);
+    if (rc == PS_NOT_FOUND) return 0;
+    return rc != PS_OK || !idx_access_level_ok(h->w, zCls);
+}
+
 static int guard_allow(void *ctx, const char *zCode, int bOld, const char *zOld, const char *zNew, char *zErr,
                        size_t nErr)
 {

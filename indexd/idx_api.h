@@ -150,6 +150,14 @@ int idx_h_static(idx_srv *s, idx_req *r, idx_resp *o);
  * may see it, or NULL after a 404 (absent or above the caller's 密级) or
  * another error answer in o. */
 json_t *idx_visible_record(idx_srv *s, idx_req *r, idx_resp *o);
+/* Is the record with this canonical 档号 above the caller's 密级 (an
+ * idx_hidden_fn for the reports and the register)?  An absent record is
+ * not; one whose 密级 cannot be read is. */
+typedef struct {
+    idx_srv *s;
+    const idx_caller *w;
+} idx_hidden_ctx;
+int idx_code_hidden(void *ctx, const char *zCode);
 /* The guard of a write by the caller: idx_access_write on the stored
  * record, under the index's lock (idx_index.h). */
 void idx_write_guard(const idx_caller *w, idx_guard *pOut);

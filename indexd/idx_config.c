@@ -178,7 +178,8 @@ static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
 static void config_usage(void)
 {
     printf("usage: indexd [--config FILE] [--KEY VALUE]...\n"
-           "       indexd users add|set|passwd|list|delete|token|revoke …  (indexd users for help)\n\n"
+           "       indexd users add|set|passwd|list|delete|token|revoke …  (indexd users for help)\n"
+           "       indexd catalogs list|delete FILE|prune --keep N [--data-dir D]  (catalogs kept for the audit)\n\n"
            "Keys (flags or JSON config file):\n");
     for (size_t i = 0; i < N_KEY; i++)
         printf("  --%-14s %s (default: %s)\n", aKey[i].zName, aKey[i].zHelp,

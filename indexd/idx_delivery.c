@@ -1,20 +1,17 @@
 /* Deliveries kept as JSON files; the acceptance report read from them. */
 #include "idx_delivery.h"
 #include "idx_dir.h"
+#include "idx_file.h"
 #include "proto_alloc.h"
 #include "proto_enc.h"
 #include "proto_record.h"
 #include "proto_status.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The checks of DA/T 31 acceptance, from ingest's problem lists: those
  * that fail a delivery, and those an archivist looks at. */
@@ -52,46 +49,93 @@ static void dir_of(const char *zDataDir, char *z, size_t n)
     snprintf(z, n, "%s/deliveries", zDataDir);
 }
 
+/* One writer at a time: the count and the write go together. */
+static pthread_mutex_t putLock = PTHREAD_MUTEX_INITIALIZER;
+
 int idx_delivery_put(const char *zDataDir, const char *zName, const json_t *pAccount, char *zErr,
                      size_t nErr)
 {
-    char zDir[4096], zPath[4400], zTmp[4500], zNow[32];
+    char zDir[4096], zPath[4400], zFile[200], zNow[32];
+    char **az = NULL;
+    size_t nName = 0, n = 0;
+    char *z = NULL;
+    json_t *o = NULL;
     dir_of(zDataDir, zDir, sizeof zDir);
-    if (mkdir(zDir, 0750) != 0 && errno != EEXIST) {
-        snprintf(zErr, nErr, "cannot keep the delivery: %s", strerror(errno));
-        return PS_IO;
-    }
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(zNow, sizeof zNow, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_t *o = json_deep_copy(pAccount);
-    if (!o) return PS_NOMEM;
-    json_object_set_new(o, "received_at", json_string(zNow));
-    json_object_set_new(o, "name", json_string(zName));
-    snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zName);
-    snprintf(zTmp, sizeof zTmp, "%s/.%s.%ld.tmp", zDir, zName, (long)getpid());
-    int rc = json_dump_file(o, zTmp, JSON_COMPACT) == 0 ? PS_OK : PS_IO;
-    json_decref(o);
+    int rc = PS_NOMEM;
+    if (!(o = json_deep_copy(pAccount)) || json_object_set_new(o, "received_at", json_string(zNow)) != 0 ||
+        json_object_set_new(o, "name", json_string(zName)) != 0)
+        goto out;
+    /* numbers can come out longer than they went in: the bound is on what is kept */
+    n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+    if (n == 0) goto out;
+    if (n > IDX_DELIVERY_MAX) {
+        snprintf(zErr, nErr, "a delivery's account is limited to %u MiB as kept", IDX_DELIVERY_MAX >> 20);
+        rc = PS_TOO_BIG;
+        goto out;
+    }
+    if (!(z = px_malloc(n)) || json_dumpb(o, z, n, JSON_COMPACT) != n) goto out;
+    pthread_mutex_lock(&putLock);
+    rc = idx_file_mkdirs(zDir, 0750, zErr, nErr);
+    if (rc != PS_OK) snprintf(zErr, nErr, "cannot make the deliveries' folder");
+    if (rc == PS_OK && (rc = idx_dir_list(zDir, ".json", &az, &nName)) != PS_OK)
+        snprintf(zErr, nErr, "cannot read the deliveries");
     if (rc == PS_OK) {
-        int fd = open(zTmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) != 0) rc = PS_IO;
-        if (fd >= 0) close(fd);
+        int found = 0;
+        snprintf(zFile, sizeof zFile, "%s.json", zName);
+        for (size_t i = 0; i < nName && !found; i++) found = strcmp(az[i], zFile) == 0;
+        if (!found && nName >= IDX_DELIVERY_COUNT_MAX) {
+            snprintf(zErr, nErr, "the daemon already keeps %zu deliveries, its limit; send this one again under the "
+                                 "name of an earlier delivery to replace it, or ask an administrator to remove old "
+                                 "ones from the data folder's deliveries/", nName);
+            rc = PS_CONFLICT;
+        }
     }
-    if (rc == PS_OK && rename(zTmp, zPath) != 0) rc = PS_IO;
-    if (rc != PS_OK) {
-        snprintf(zErr, nErr, "cannot keep the delivery: %s", strerror(errno));
-        unlink(zTmp);
+    if (rc == PS_OK) {
+        /* the reason without the server's path: it goes to the client */
+        char zE[512];
+        snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zName);
+        rc = idx_file_replace(zPath, z, n, 0640, zE, sizeof zE);
+        const char *zWhy = strrchr(zE, ':');
+        if (rc != PS_OK) snprintf(zErr, nErr, "cannot keep the delivery%s", zWhy ? zWhy : "");
     }
+    pthread_mutex_unlock(&putLock);
+out:
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    idx_dir_free(az, nName);
+    px_free(z);
+    json_decref(o);
     return rc;
 }
 
+/* A kept account (at most IDX_DELIVERY_MAX bytes), or NULL. */
 static json_t *load(const char *zDir, const char *zFile)
 {
-    char zPath[4400];
+    char zPath[4400], zErr[256];
+    char *z = NULL;
+    size_t n = 0;
     json_error_t je;
     snprintf(zPath, sizeof zPath, "%s/%s", zDir, zFile);
-    return json_load_file(zPath, 0, &je);
+    if (idx_file_read(zPath, IDX_DELIVERY_MAX, &z, &n, zErr, sizeof zErr) != PS_OK) return NULL;
+    json_t *o = json_loadb(z, n, 0, &je);
+    px_free(z);
+    return o;
+}
+
+/* The folder as the caller may see it: whole, or its last component. */
+static json_t *folder(const json_t *pAcc, int full)
+{
+    const char *z = json_string_value(json_object_get(pAcc, "folder"));
+    if (!z) return json_null();
+    if (full) return json_string(z);
+    size_t n = strlen(z);
+    while (n > 1 && (z[n - 1] == '/' || z[n - 1] == '\\')) n--;
+    size_t i = n;
+    while (i > 0 && z[i - 1] != '/' && z[i - 1] != '\\') i--;
+    return json_stringn(z + i, n - i);
 }
 
 static int failed_checks(const json_t *pAcc)
@@ -103,7 +147,8 @@ static int failed_checks(const json_t *pAcc)
     return n;
 }
 
-int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOut, char *zErr, size_t nErr)
+int idx_report_acceptance(const char *zDataDir, const char *zName, int fullFolder, json_t **ppOut, char *zErr,
+                          size_t nErr)
 {
     char zDir[4096], zFile[200];
     dir_of(zDataDir, zDir, sizeof zDir);
@@ -129,8 +174,8 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOu
                                                      a ? json_incref(a) : json_array()));
         }
         json_t *pScans = json_object_get(pAcc, "scans");
-        *ppOut = json_pack("{s:s,s:O,s:O,s:b,s:O,s:O,s:o}", "delivery", zName,
-                           "folder", json_object_get(pAcc, "folder") ? json_object_get(pAcc, "folder") : json_null(),
+        *ppOut = json_pack("{s:s,s:o,s:O,s:b,s:O,s:O,s:o}", "delivery", zName,
+                           "folder", folder(pAcc, fullFolder),
                            "received_at", json_object_get(pAcc, "received_at") ? json_object_get(pAcc, "received_at") : json_null(),
                            "passed", failed_checks(pAcc) == 0,
                            "scans", pScans ? pScans : json_null(),
@@ -152,8 +197,8 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, json_t **ppOu
         if (pAcc && pList) {
             json_t *s = json_object_get(pAcc, "scans");
             az[i][strlen(az[i]) - 5] = 0;
-            json_array_append_new(pList, json_pack("{s:s,s:O,s:O,s:O,s:O,s:i,s:b}", "name", az[i],
-                                                   "folder", json_object_get(pAcc, "folder") ? json_object_get(pAcc, "folder") : json_null(),
+            json_array_append_new(pList, json_pack("{s:s,s:o,s:O,s:O,s:O,s:i,s:b}", "name", az[i],
+                                                   "folder", folder(pAcc, fullFolder),
                                                    "received_at", json_object_get(pAcc, "received_at") ? json_object_get(pAcc, "received_at") : json_null(),
                                                    "pages", json_object_get(s, "pages") ? json_object_get(s, "pages") : json_null(),
                                                    "files", json_object_get(s, "files") ? json_object_get(s, "files") : json_null(),

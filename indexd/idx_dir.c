@@ -22,7 +22,7 @@ void idx_dir_free(char **az, size_t n)
 int idx_dir_list(const char *zDir, const char *zSuffix, char ***pazName, size_t *pn)
 {
     char **az = NULL;
-    size_t n = 0, nSuf = strlen(zSuffix);
+    size_t n = 0, nAlloc = 0, nSuf = strlen(zSuffix);
     *pazName = NULL;
     *pn = 0;
     DIR *d = opendir(zDir);
@@ -31,14 +31,23 @@ int idx_dir_list(const char *zDir, const char *zSuffix, char ***pazName, size_t 
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
         if (e->d_name[0] == '.' || len <= nSuf || strcmp(e->d_name + len - nSuf, zSuffix) != 0) continue;
-        char **a = px_realloc(az, (n + 1) * sizeof *a);
-        if (!a || !(a[n] = px_strdup(e->d_name))) {
-            if (a) az = a;
+        /* doubling: folders of thousands of deliveries or catalogs */
+        if (n == nAlloc) {
+            size_t nNew = nAlloc ? nAlloc * 2 : 16;
+            char **a = px_realloc(az, nNew * sizeof *a);
+            if (!a) {
+                idx_dir_free(az, n);
+                closedir(d);
+                return PS_NOMEM;
+            }
+            az = a;
+            nAlloc = nNew;
+        }
+        if (!(az[n] = px_strdup(e->d_name))) {
             idx_dir_free(az, n);
             closedir(d);
             return PS_NOMEM;
         }
-        az = a;
         n++;
     }
     closedir(d);

@@ -1,6 +1,7 @@
 /* CSV through libcsv's quoting, GB18030 through iconv, HTML and SVG by
  * hand (text is escaped; nothing is parsed). */
 #include "idx_export.h"
+#include "proto_alloc.h"
 #include "proto_status.h"
 
 #include <csv.h>
@@ -16,7 +17,13 @@ static void esc_json(FILE *f, const json_t *v);
 
 /* ---- CSV -------------------------------------------------------------------- */
 
-static void cell(FILE *f, int first, const char *z)
+/* Set when a cell could not be written for want of memory; the export then
+ * fails as a whole rather than leave a cell out.  Per thread: reports are
+ * written on several HTTP workers at once. */
+static _Thread_local int csvNomem;
+
+/* A number this file formatted: written as it is, so that -3 stays a number. */
+static void cell_num(FILE *f, int first, const char *z)
 {
     if (!first) fputc(',', f);
     /* quoted (by libcsv) only where a spreadsheet needs it */
@@ -24,6 +31,28 @@ static void cell(FILE *f, int first, const char *z)
     else fputs(z, f);
 }
 
+/* Text.  A spreadsheet runs a cell starting with = + - @ TAB or CR as a
+ * formula (=HYPERLINK(…) can send other cells away when clicked), so such a
+ * cell gets a leading ' (OWASP's advice): it is then shown as text. */
+static void cell(FILE *f, int first, const char *z)
+{
+    if (!z[0] || !strchr("=+-@\t\r", z[0])) {
+        cell_num(f, first, z);
+        return;
+    }
+    size_t n = strlen(z);
+    char *zGuarded = px_malloc(n + 2);
+    if (!zGuarded) {
+        csvNomem = 1;
+        return;
+    }
+    zGuarded[0] = '\'';
+    memcpy(zGuarded + 1, z, n + 1);
+    cell_num(f, first, zGuarded);
+    px_free(zGuarded);
+}
+
+/* A JSON value: strings as text, numbers as numbers. */
 static void cell_json(FILE *f, int first, const json_t *v)
 {
     char z[64];
@@ -34,7 +63,7 @@ static void cell_json(FILE *f, int first, const json_t *v)
     if (json_is_integer(v)) snprintf(z, sizeof z, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v)) snprintf(z, sizeof z, "%.4f", json_real_value(v));
     else z[0] = 0;
-    cell(f, first, z);
+    cell_num(f, first, z);
 }
 
 static void row(FILE *f, const char *const *az, int n)
@@ -60,7 +89,7 @@ static void coverage_csv(FILE *f, const json_t *r)
     cell(f, 0, "");
     cell_json(f, 0, json_object_get(r, "total"));
     cell_json(f, 0, json_object_get(r, "digitized"));
-    cell(f, 0, zRate);
+    cell_num(f, 0, zRate);
     cell_json(f, 0, json_object_get(json_object_get(r, "pages"), "total"));
     cell_json(f, 0, json_object_get(json_object_get(r, "pages"), "scanned"));
     fputs("\r\n", f);
@@ -73,7 +102,7 @@ static void coverage_csv(FILE *f, const json_t *r)
             cell_json(f, 0, json_object_get(o, "key"));
             cell_json(f, 0, json_object_get(o, "total"));
             cell_json(f, 0, json_object_get(o, "digitized"));
-            cell(f, 0, zRate);
+            cell_num(f, 0, zRate);
             cell_json(f, 0, json_object_get(o, "pages"));
             cell_json(f, 0, json_object_get(o, "scanned_pages"));
             fputs("\r\n", f);
@@ -90,6 +119,13 @@ static void coverage_csv(FILE *f, const json_t *r)
         cell_json(f, 0, json_object_get(o, "location"));
         cell_json(f, 0, json_object_get(o, "pages"));
         cell_json(f, 0, json_object_get(o, "scanned"));
+        fputs("\r\n", f);
+    }
+    json_int_t nHidden = json_integer_value(json_object_get(r, "missing_hidden"));
+    if (nHidden > 0) {
+        char zNote[160];
+        snprintf(zNote, sizeof zNote, IDX_EXPORT_HIDDEN_NOTE, (long long)nHidden);
+        cell(f, 1, zNote);
         fputs("\r\n", f);
     }
 }
@@ -140,7 +176,7 @@ static void catalog_csv(FILE *f, const json_t *r)
     fputs("\r\n", f);
     percent(z, sizeof z, json_real_value(json_object_get(r, "entry_rate")));
     cell(f, 1, "录入率");
-    cell(f, 0, z);
+    cell_num(f, 0, z);
     fputs("\r\n", f);
     cell(f, 1, "不规范处");
     cell_json(f, 0, json_object_get(r, "errors"));
@@ -150,7 +186,7 @@ static void catalog_csv(FILE *f, const json_t *r)
     fputs("\r\n", f);
     snprintf(z, sizeof z, "%.2f", json_real_value(json_object_get(r, "score")));
     cell(f, 1, "得分（满分5分）");
-    cell(f, 0, z);
+    cell_num(f, 0, z);
     fputs("\r\n\r\n", f);
     static const char *const azHead[] = {"目录文件", "行", "档号", "规则", "字段", "说明", "严重程度"};
     row(f, azHead, 7);
@@ -214,7 +250,7 @@ static void acceptance_csv(FILE *f, const json_t *r)
         cell_json(f, 1, json_object_get(c, "title"));
         cell(f, 0, n == 0 ? "通过" : fail ? "不通过" : "提示");
         snprintf(z, sizeof z, "%lld", (long long)n);
-        cell(f, 0, z);
+        cell_num(f, 0, z);
         fputs("\r\n", f);
     }
     fputs("\r\n", f);
@@ -246,9 +282,9 @@ static void timed_csv(FILE *f, const json_t *r)
             cell_json(f, 0, json_object_get(t, "code"));
             cell(f, 0, full ? "全文检索" : "纸质调阅");
             snprintf(z, sizeof z, "%.2f", json_number_value(json_object_get(t, "seconds")));
-            cell(f, 0, z);
+            cell_num(f, 0, z);
             snprintf(z, sizeof z, "%.0f", json_number_value(json_object_get(t, "limit_seconds")));
-            cell(f, 0, z);
+            cell_num(f, 0, z);
             cell(f, 0, json_is_true(json_object_get(t, "passed")) ? "通过" : "未通过");
             cell_json(f, 0, json_object_get(t, "phrase"));
             cell_json(f, 0, json_object_get(t, "location"));
@@ -259,7 +295,7 @@ static void timed_csv(FILE *f, const json_t *r)
         cell(f, 0, "");
         cell(f, 0, "得分");
         snprintf(z, sizeof z, "%lld", (long long)json_integer_value(json_object_get(run, "points")));
-        cell(f, 0, z);
+        cell_num(f, 0, z);
         fputs("\r\n", f);
     }
 }
@@ -296,8 +332,9 @@ static int to_gb18030(char **pz, size_t *pn)
 {
     iconv_t cd = iconv_open("GB18030", "UTF-8");
     if (cd == (iconv_t)-1) return PS_INTERNAL;
+    /* one byte more for a NUL, as the UTF-8 form has */
     size_t nOut = *pn * 2 + 16, nLeft = nOut, nIn = *pn;
-    char *zOut = malloc(nOut), *pIn = *pz, *pOut = zOut;
+    char *zOut = malloc(nOut + 1), *pIn = *pz, *pOut = zOut;
     if (!zOut) {
         iconv_close(cd);
         return PS_NOMEM;
@@ -311,6 +348,7 @@ static int to_gb18030(char **pz, size_t *pn)
     free(*pz);
     *pz = zOut;
     *pn = nOut - nLeft;
+    zOut[*pn] = 0;
     return PS_OK;
 }
 
@@ -320,6 +358,7 @@ int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz
     size_t n = 0;
     FILE *f = open_memstream(&z, &n);
     if (!f) return PS_NOMEM;
+    csvNomem = 0;
     if (!gb18030) fputs("\xEF\xBB\xBF", f);
     if (k == IDX_REPORT_COVERAGE) coverage_csv(f, pRep);
     else if (k == IDX_REPORT_CATALOG) catalog_csv(f, pRep);
@@ -327,7 +366,7 @@ int idx_export_csv(idx_report_kind k, const json_t *pRep, int gb18030, char **pz
     else if (k == IDX_REPORT_TIMED) timed_csv(f, pRep);
     else if (k == IDX_REPORT_REGISTER) register_csv(f, pRep);
     else ledger_csv(f, pRep);
-    if (fclose(f) != 0) {
+    if (fclose(f) != 0 || csvNomem) {
         free(z);
         return PS_NOMEM;
     }
@@ -486,9 +525,10 @@ static void coverage_html(FILE *f, const json_t *r)
     bars(f, json_object_get(r, "by_fonds"), "按全宗");
     bars(f, json_object_get(r, "by_category"), "按门类");
     bars(f, json_object_get(r, "by_year"), "按年度");
+    json_int_t nHidden = json_integer_value(json_object_get(r, "missing_hidden"));
     fprintf(f, "<h2>待数字化（%lld 件）</h2><table><thead><tr><th>档号</th><th>题名</th><th>存放位置</th>"
                "<th>页数</th><th>已扫描</th></tr></thead><tbody>",
-            (long long)json_integer_value(json_object_get(r, "missing_total")));
+            (long long)(json_integer_value(json_object_get(r, "missing_total")) + nHidden));
     size_t i;
     json_t *o;
     static const char *const azMiss[] = {"code", "title", "location", "pages", "scanned"};
@@ -496,6 +536,11 @@ static void coverage_html(FILE *f, const json_t *r)
     fputs("</tbody></table>", f);
     if ((json_int_t)json_array_size(json_object_get(r, "missing")) < json_integer_value(json_object_get(r, "missing_total")))
         fprintf(f, "<p class=\"meta\">仅列出前 %zu 件；完整清单请导出 CSV。</p>", json_array_size(json_object_get(r, "missing")));
+    if (nHidden > 0) {
+        fputs("<p class=\"meta\">", f);
+        fprintf(f, IDX_EXPORT_HIDDEN_NOTE, (long long)nHidden);
+        fputs("</p>", f);
+    }
     fputs("</body></html>\n", f);
 }
 
@@ -686,78 +731,144 @@ static void timed_html(FILE *f, const json_t *r)
     fputs("</body></html>\n", f);
 }
 
+/* One row of the printable register: the entries of one user, record, day
+ * and purpose. */
+typedef struct {
+    size_t iFirst;      /* the entry that opens it */
+    int text, image, exported;
+    char *zPages;       /* pages in the order first seen, "、" between them */
+    size_t nPages, nLen, nAlloc;
+} reg_group;
+
+#define REG_PAGES_MAX 512 /* bytes of a row's page list (with its NUL); later pages are left out */
+
+/* Add page pg to g's list unless it is there already; PS_OK or PS_NOMEM. */
+static int group_page(reg_group *g, json_int_t pg)
+{
+    char zOne[24];
+    int nOne = snprintf(zOne, sizeof zOne, "%lld", (long long)pg);
+    for (const char *s = g->zPages; s && *s;) {
+        size_t k = strcspn(s, "、");
+        if (k == (size_t)nOne && strncmp(s, zOne, k) == 0) return PS_OK;
+        s += k;
+        if (*s) s += strlen("、");
+    }
+    size_t nSep = g->nPages ? strlen("、") : 0;
+    if (g->nLen + (size_t)nOne + 4 >= REG_PAGES_MAX) return PS_OK; /* the cell is full */
+    if (g->nLen + nSep + (size_t)nOne + 1 > g->nAlloc) {
+        size_t nNew = g->nAlloc ? g->nAlloc * 2 : 32;
+        char *z = px_realloc(g->zPages, nNew);
+        if (!z) return PS_NOMEM;
+        g->zPages = z;
+        g->nAlloc = nNew;
+    }
+    g->nLen += (size_t)snprintf(g->zPages + g->nLen, g->nAlloc - g->nLen, "%s%s", nSep ? "、" : "", zOne);
+    g->nPages++;
+    return PS_OK;
+}
+
 /* The printable 利用登记簿: one row per user, record, day and purpose (the
  * pages seen listed in it), with blank columns for the effect of the use
- * and a signature, as on the paper register. */
-static void register_html(FILE *f, const json_t *r)
+ * and a signature, as on the paper register.  Rows are found through a hash
+ * map (jansson's object) keyed by the four, so a long register prints in
+ * linear time; the first IDX_EXPORT_HTML_ROWS rows are printed, the CSV
+ * export gives every entry.  PS_OK or PS_NOMEM. */
+static int register_html(FILE *f, const json_t *r)
 {
-    fprintf(f, "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>档案利用登记簿</title>%s"
-               "<style>@page{size:A4 landscape;margin:12mm}body{max-width:none}td.w{width:22mm}</style></head><body>"
-               "<h1>档案利用登记簿</h1>", zStyle);
-    fputs("<table><thead><tr><th>序号</th><th>日期</th><th>利用者</th><th>档号</th><th>题名</th><th>利用方式</th>"
-          "<th>页次</th><th>利用目的</th><th>审批号</th><th class=\"w\">利用效果</th><th class=\"w\">签字</th></tr></thead><tbody>", f);
     const json_t *a = json_object_get(r, "entries");
-    size_t n = json_array_size(a), nRow = 0;
-    char *aDone = calloc(n ? n : 1, 1);
-    for (size_t i = 0; aDone && i < n; i++) {
-        if (aDone[i]) continue;
+    size_t n = json_array_size(a), nGroup = 0;
+    reg_group *aGroup = px_calloc(n ? n : 1, sizeof *aGroup);
+    json_t *pIndex = json_object(); /* key -> group number */
+    char *zKey = NULL;
+    size_t nKeyAlloc = 0;
+    int rc = PS_NOMEM;
+    if (!aGroup || !pIndex) goto out;
+    for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(a, i);
         const char *zUser = json_string_value(json_object_get(e, "user"));
         const char *zCode = json_string_value(json_object_get(e, "code"));
         const char *zTime = json_string_value(json_object_get(e, "time"));
         const char *zPurpose = json_string_value(json_object_get(e, "purpose"));
-        int text = 0, image = 0, exported = 0;
-        fprintf(f, "<tr><td class=\"n\">%zu</td><td>", ++nRow);
+        if (!zUser || !zCode || !zTime) {
+            /* an entry lacking one of the keys stands alone, as it always did */
+            aGroup[nGroup++].iFirst = i;
+            continue;
+        }
+        if (!zPurpose) zPurpose = "";
+        /* user, code, day, purpose with NULs between: no two differ only in
+         * where one ends */
+        size_t nU = strlen(zUser), nC = strlen(zCode), nD = strnlen(zTime, 10), nP = strlen(zPurpose);
+        size_t nKey = nU + nC + nD + nP + 3;
+        if (nKey > nKeyAlloc) {
+            char *z = px_realloc(zKey, nKey);
+            if (!z) goto out;
+            zKey = z;
+            nKeyAlloc = nKey;
+        }
+        char *w = zKey;
+        memcpy(w, zUser, nU + 1);
+        w += nU + 1;
+        memcpy(w, zCode, nC + 1);
+        w += nC + 1;
+        memcpy(w, zTime, nD);
+        w[nD] = 0;
+        w += nD + 1;
+        memcpy(w, zPurpose, nP);
+        reg_group *g;
+        json_t *pNo = json_object_getn(pIndex, zKey, nKey);
+        if (pNo) {
+            g = &aGroup[json_integer_value(pNo)];
+        } else {
+            if (json_object_setn_new_nocheck(pIndex, zKey, nKey, json_integer((json_int_t)nGroup)) != 0) goto out;
+            g = &aGroup[nGroup++];
+            g->iFirst = i;
+        }
+        const char *zK = json_string_value(json_object_get(e, "kind"));
+        g->text |= zK && strcmp(zK, "text") == 0;
+        g->image |= zK && strcmp(zK, "image") == 0;
+        g->exported |= zK && strcmp(zK, "export") == 0;
+        json_int_t pg = json_integer_value(json_object_get(e, "page"));
+        if (pg && group_page(g, pg) != PS_OK) goto out;
+    }
+
+    fprintf(f, "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>档案利用登记簿</title>%s"
+               "<style>@page{size:A4 landscape;margin:12mm}body{max-width:none}td.w{width:22mm}</style></head><body>"
+               "<h1>档案利用登记簿</h1>", zStyle);
+    fputs("<table><thead><tr><th>序号</th><th>日期</th><th>利用者</th><th>档号</th><th>题名</th><th>利用方式</th>"
+          "<th>页次</th><th>利用目的</th><th>审批号</th><th class=\"w\">利用效果</th><th class=\"w\">签字</th></tr></thead><tbody>", f);
+    size_t nShown = nGroup < IDX_EXPORT_HTML_ROWS ? nGroup : IDX_EXPORT_HTML_ROWS;
+    for (size_t k = 0; k < nShown; k++) {
+        const reg_group *g = &aGroup[k];
+        const json_t *e = json_array_get(a, g->iFirst);
+        const char *zTime = json_string_value(json_object_get(e, "time"));
+        fprintf(f, "<tr><td class=\"n\">%zu</td><td>", k + 1);
         fprintf(f, "%.10s</td><td>", zTime ? zTime : "");
-        esc(f, zUser);
+        esc(f, json_string_value(json_object_get(e, "user")));
         fputs("</td><td>", f);
-        esc(f, zCode);
+        esc(f, json_string_value(json_object_get(e, "code")));
         fputs("</td><td>", f);
         esc_json(f, json_object_get(e, "title"));
         fputs("</td><td>", f);
-        /* the same user, record, day and purpose: one row */
-        char zPages[512] = "";
-        size_t nPages = 0;
-        for (size_t j = i; j < n; j++) {
-            const json_t *x = json_array_get(a, j);
-            const char *zU = json_string_value(json_object_get(x, "user"));
-            const char *zC = json_string_value(json_object_get(x, "code"));
-            const char *zT = json_string_value(json_object_get(x, "time"));
-            const char *zP = json_string_value(json_object_get(x, "purpose"));
-            if (aDone[j] || !zU || !zC || !zT || !zUser || !zCode || !zTime || strcmp(zU, zUser) != 0 ||
-                strcmp(zC, zCode) != 0 || strncmp(zT, zTime, 10) != 0 || strcmp(zP ? zP : "", zPurpose ? zPurpose : "") != 0)
-                continue;
-            aDone[j] = 1;
-            const char *zK = json_string_value(json_object_get(x, "kind"));
-            text |= zK && strcmp(zK, "text") == 0;
-            image |= zK && strcmp(zK, "image") == 0;
-            exported |= zK && strcmp(zK, "export") == 0;
-            json_int_t pg = json_integer_value(json_object_get(x, "page"));
-            char zOne[24];
-            snprintf(zOne, sizeof zOne, "%lld", (long long)pg);
-            /* each page once, in the order first seen */
-            int seen = 0;
-            for (const char *s = zPages; pg && *s;) {
-                size_t k = strcspn(s, "、");
-                if (k == strlen(zOne) && strncmp(s, zOne, k) == 0) seen = 1;
-                s += k;
-                if (*s) s += strlen("、");
-            }
-            if (pg && !seen && strlen(zPages) + strlen(zOne) + 4 < sizeof zPages) {
-                if (nPages++) strcat(zPages, "、");
-                strcat(zPages, zOne);
-            }
-        }
-        fprintf(f, "%s%s%s%s%s", text ? "查阅全文" : "", text && image ? "、" : "", image ? "查看扫描件" : "",
-                (text || image) && exported ? "、" : "", exported ? "导出" : "");
-        fprintf(f, "</td><td>%s</td><td>", zPages);
-        esc(f, zPurpose);
+        fprintf(f, "%s%s%s%s%s", g->text ? "查阅全文" : "", g->text && g->image ? "、" : "", g->image ? "查看扫描件" : "",
+                (g->text || g->image) && g->exported ? "、" : "", g->exported ? "导出" : "");
+        fprintf(f, "</td><td>%s</td><td>", g->zPages ? g->zPages : "");
+        esc(f, json_string_value(json_object_get(e, "purpose")));
         fputs("</td><td>", f);
         esc_json(f, json_object_get(e, "approval"));
         fputs("</td><td></td><td></td></tr>", f);
     }
-    free(aDone);
-    fprintf(f, "</tbody></table><p class=\"meta\">共 %zu 条登记（%zu 次查阅或导出）。</p></body></html>\n", nRow, n);
+    fprintf(f, "</tbody></table><p class=\"meta\">共 %zu 条登记（%zu 次查阅或导出）。</p>", nGroup, n);
+    if (nShown < nGroup)
+        fprintf(f, "<p class=\"meta\">仅列出前 %zu 条登记，另有 %zu 条未列出；导出 CSV 可得每一次查阅或导出。</p>", nShown,
+                nGroup - nShown);
+    fputs("</body></html>\n", f);
+    rc = PS_OK;
+out:
+    for (size_t k = 0; aGroup && k < nGroup; k++) px_free(aGroup[k].zPages);
+    px_free(aGroup);
+    px_free(zKey);
+    json_decref(pIndex);
+    return rc;
 }
 
 int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn)
@@ -766,13 +877,14 @@ int idx_export_html(idx_report_kind k, const json_t *pRep, char **pz, size_t *pn
     size_t n = 0;
     FILE *f = open_memstream(&z, &n);
     if (!f) return PS_NOMEM;
+    int rc = PS_OK;
     if (k == IDX_REPORT_COVERAGE) coverage_html(f, pRep);
     else if (k == IDX_REPORT_CATALOG) catalog_html(f, pRep);
     else if (k == IDX_REPORT_ACCEPTANCE) acceptance_html(f, pRep);
     else if (k == IDX_REPORT_TIMED) timed_html(f, pRep);
-    else if (k == IDX_REPORT_REGISTER) register_html(f, pRep);
+    else if (k == IDX_REPORT_REGISTER) rc = register_html(f, pRep);
     else ledger_html(f, pRep);
-    if (fclose(f) != 0) {
+    if (fclose(f) != 0 || rc != PS_OK) {
         free(z);
         return PS_NOMEM;
     }

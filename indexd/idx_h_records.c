@@ -308,12 +308,20 @@ int idx_h_catalog(idx_srv *s, idx_req *r, idx_resp *o)
     idx_guard guard;
     const char *zList = idx_req_arg(r, "list");
     int list = zList && strcmp(zList, "0") != 0;
+    /* a catalog the audit could not keep is refused before anything is written */
+    int rc = idx_catalog_room(s->zDataDir, r->zBody, r->nBody, zErr, sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, "body", 0);
     idx_write_guard(r->pCaller, &guard);
-    int rc = idx_csv_import(s->pIdx, r->zBody, r->nBody, list, &guard, &pOut, &line, zErr, sizeof zErr);
+    rc = idx_csv_import(s->pIdx, r->zBody, r->nBody, list, &guard, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, line, "body", 0);
-    /* kept as it came, for the catalog audit */
-    if (idx_catalog_store(s->zDataDir, r->zBody, r->nBody, zErr, sizeof zErr) != PS_OK)
+    /* kept as it came, for the catalog audit, when a row of it was imported */
+    int kept = 0;
+    if (idx_catalog_store(s->zDataDir, r->zBody, r->nBody, json_integer_value(json_object_get(pOut, "imported")), &kept,
+                          zErr, sizeof zErr) != PS_OK) {
         IDX_LOG(IDX_LOG_WARN, 0, "catalog import: %s", zErr);
+        json_object_set_new(pOut, "kept_error", json_string(zErr));
+    }
+    json_object_set_new(pOut, "kept", json_boolean(kept));
     IDX_LOG(IDX_LOG_INFO, 0, "catalog import: %lld imported, %lld rejected",
             (long long)json_integer_value(json_object_get(pOut, "imported")),
             (long long)json_integer_value(json_object_get(pOut, "rejected_count")));

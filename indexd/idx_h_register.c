@@ -10,30 +10,23 @@
 #include <string.h>
 
 typedef struct {
-    idx_srv *s;
-    const idx_caller *w;
+    idx_hidden_ctx h;
     json_t *pSeen;  /* 档号 → hidden, for entries written without the 密级 */
 } hidden_ctx;
 
 static int entry_hidden(void *ctx, const char *zCode, const char *zClassification)
 {
     hidden_ctx *h = ctx;
-    if (zClassification) return !idx_access_level_ok(h->w, zClassification);
+    if (zClassification) return !idx_access_level_ok(h->h.w, zClassification);
     proto_code code;
     char zErr[256];
     if (proto_code_parse(zCode, &code, zErr, sizeof zErr) != PS_OK) return 0; /* an export */
+    /* an older entry: the record as it is now decides */
     json_t *pKnown = h->pSeen ? json_object_get(h->pSeen, code.zCanonical) : NULL;
-    if (!pKnown) {
-        int rc;
-        json_t *pData = idx_index_get(h->s->pIdx, code.zCanonical, &rc, zErr, sizeof zErr);
-        /* an older entry: the record as it is now decides (one that cannot be read is hidden) */
-        int hidden = pData ? !idx_access_sees(h->w, json_object_get(pData, "r")) : rc != PS_NOT_FOUND;
-        json_decref(pData);
-        pKnown = json_boolean(hidden);
-        if (h->pSeen) json_object_set_new(h->pSeen, code.zCanonical, pKnown);
-        else return hidden;
-    }
-    return json_is_true(pKnown);
+    if (pKnown) return json_is_true(pKnown);
+    int hidden = idx_code_hidden(&h->h, code.zCanonical);
+    if (h->pSeen) json_object_set_new(h->pSeen, code.zCanonical, json_boolean(hidden));
+    return hidden;
 }
 
 int idx_h_register(idx_srv *s, idx_req *r, idx_resp *o)
@@ -52,7 +45,7 @@ int idx_h_register(idx_srv *s, idx_req *r, idx_resp *o)
         return idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 10000", NULL, 0, "limit", 0);
     if (fmt != 0) f.offset = 0, f.limit = 0;
     json_t *pOut = NULL;
-    hidden_ctx h = {s, r->pCaller, json_object()};
+    hidden_ctx h = {{s, r->pCaller}, json_object()};
     int rc = idx_register_list(s->pReg, &f, entry_hidden, &h, &pOut, zErr, sizeof zErr);
     json_decref(h.pSeen);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);

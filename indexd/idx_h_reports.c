@@ -41,10 +41,17 @@ int idx_send_export(idx_srv *s, idx_req *r, int kind, const char *zName, const c
     return PS_OK;
 }
 
-/* The options every report takes; -1 after an error answer. */
-static int report_opts(idx_req *r, idx_report_opts *p, int *pFmt, int *pGb, idx_resp *o)
+/* The options every report takes; -1 after an error answer.  Records above
+ * the caller's 密级 are counted, never described (pHidden lives as long as
+ * the report is made). */
+static int report_opts(idx_srv *s, idx_req *r, idx_report_opts *p, idx_hidden_ctx *pHidden, int *pFmt, int *pGb,
+                       idx_resp *o)
 {
     memset(p, 0, sizeof *p);
+    pHidden->s = s;
+    pHidden->w = r->pCaller;
+    p->xHidden = r->pCaller->clearance < 5 ? idx_code_hidden : NULL;
+    p->pHiddenCtx = pHidden;
     p->zFonds = idx_req_arg(r, "fonds");
     if (idx_export_format(r, pFmt, pGb, o) != 0) return -1;
     if (p->zFonds && (strlen(p->zFonds) > 16 ||
@@ -76,27 +83,24 @@ static int answer(idx_srv *s, idx_req *r, idx_report_kind k, const char *zName, 
 int idx_h_report_coverage(idx_srv *s, idx_req *r, idx_resp *o)
 {
     idx_report_opts opt;
+    idx_hidden_ctx hc;
     int fmt, gb;
     char zErr[512] = "";
     json_t *pRep = NULL;
-    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     int rc = idx_report_coverage(s->pIdx, &opt, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
-    /* records above the caller's clearance are counted, never described */
-    size_t i;
-    json_t *m;
-    json_array_foreach(json_object_get(pRep, "missing"), i, m)
-        if (!idx_access_sees(r->pCaller, m)) json_object_set_new(m, "title", json_string("（密级档案，题名不显示）"));
     return answer(s, r, IDX_REPORT_COVERAGE, "coverage", opt.zFonds, pRep, fmt, gb, o);
 }
 
 int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
 {
     idx_report_opts opt;
+    idx_hidden_ctx hc;
     int fmt, gb;
     char zErr[512] = "";
     json_t *pRep = NULL;
-    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     int rc = idx_report_catalog(s->pIdx, s->zDataDir, &opt, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_CATALOG, "catalog", opt.zFonds, pRep, fmt, gb, o);
@@ -105,10 +109,11 @@ int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
 int idx_h_report_ledger(idx_srv *s, idx_req *r, idx_resp *o)
 {
     idx_report_opts opt;
+    idx_hidden_ctx hc;
     int fmt, gb;
     char zErr[512] = "";
     json_t *pRep = NULL;
-    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     int rc = idx_report_ledger(s->pIdx, &opt, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_LEDGER, "ledger", opt.zFonds, pRep, fmt, gb, o);
@@ -117,14 +122,17 @@ int idx_h_report_ledger(idx_srv *s, idx_req *r, idx_resp *o)
 int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
 {
     idx_report_opts opt;
+    idx_hidden_ctx hc;
     int fmt, gb;
     char zErr[512] = "";
     json_t *pRep = NULL;
-    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     const char *zDel = idx_req_arg(r, "delivery");
     if (fmt != 0 && (!zDel || !*zDel))
         return idx_resp_error(o, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
-    int rc = idx_report_acceptance(s->zDataDir, zDel, &pRep, zErr, sizeof zErr);
+    /* a vendor is told the delivery's folder name, not the server's path */
+    int full = r->pCaller->role == IDX_ROLE_ADMIN || r->pCaller->role == IDX_ROLE_ARCHIVIST;
+    int rc = idx_report_acceptance(s->zDataDir, zDel, full, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "delivery", 0);
     return answer(s, r, IDX_REPORT_ACCEPTANCE, "acceptance", opt.zFonds, pRep, fmt, gb, o);
 }
@@ -132,10 +140,11 @@ int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
 int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o)
 {
     idx_report_opts opt;
+    idx_hidden_ctx hc;
     int fmt, gb;
     char zErr[512] = "";
     json_t *pRep = NULL;
-    if (report_opts(r, &opt, &fmt, &gb, o) != 0) return PS_OK;
+    if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     int rc = idx_report_timed(s->zDataDir, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_TIMED, "timed-tests", opt.zFonds, pRep, fmt, gb, o);

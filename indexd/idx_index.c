@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SHARD_MAX 16
 typedef struct {
@@ -50,6 +51,10 @@ struct idx_index {
     pthread_cond_t cvStop;
     int stop;
     pthread_mutex_t muSeq;         /* guards seq and the shards' firstPending */
+    pthread_mutex_t muCommit;      /* group commit: committing, lastCommitMs */
+    pthread_cond_t cvCommit;
+    int committing;
+    double lastCommitMs;
     unsigned long long seq;        /* the last write's number */
     long long epoch;               /* when the index was opened, microseconds */
 };
@@ -377,6 +382,8 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
     pthread_mutex_init(&p->muReaders, NULL);
     pthread_mutex_init(&p->muStop, NULL);
     pthread_mutex_init(&p->muSeq, NULL);
+    pthread_mutex_init(&p->muCommit, NULL);
+    pthread_cond_init(&p->cvCommit, NULL);
     pthread_cond_init(&p->cvStop, NULL);
     if (pthread_key_create(&p->key, reader_forget) != 0) {
         px_free(p->zDir);
@@ -431,6 +438,8 @@ void idx_index_close(idx_index *p)
     pthread_mutex_destroy(&p->muReaders);
     pthread_mutex_destroy(&p->muStop);
     pthread_mutex_destroy(&p->muSeq);
+    pthread_mutex_destroy(&p->muCommit);
+    pthread_cond_destroy(&p->cvCommit);
     pthread_cond_destroy(&p->cvStop);
     px_free(p->zDir);
     px_free(p);
@@ -764,7 +773,7 @@ int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, c
     return rc;
 }
 
-int idx_index_commit(idx_index *p, char *zErr, size_t nErr)
+static int commit_all(idx_index *p, char *zErr, size_t nErr)
 {
     int rc = PS_OK;
     for (int i = 0; i < p->nShard && !p->readOnly; i++) {
@@ -773,6 +782,39 @@ int idx_index_commit(idx_index *p, char *zErr, size_t nErr)
         pthread_mutex_unlock(&p->aShard[i].mu);
         if (rc2 != PS_OK && rc == PS_OK) rc = rc2;
     }
+    return rc;
+}
+
+/* Group commit: the writes of requests that arrive together are committed
+ * together.  One caller commits (the leader) while the others wait for a
+ * commit that covers their writes; commits come at most every
+ * COMMIT_INTERVAL_MS, so a stream of small writes costs a few commits a
+ * second rather than one each (every commit syncs the disk, and a reader
+ * whose revision two commits have passed must start again). */
+#define COMMIT_INTERVAL_MS 20.0
+
+int idx_index_commit(idx_index *p, char *zErr, size_t nErr)
+{
+    unsigned long long target = idx_index_seq(p);
+    int rc = PS_OK;
+    if (p->readOnly) return PS_OK;
+    pthread_mutex_lock(&p->muCommit);
+    while (rc == PS_OK && idx_index_durable(p) < target) {
+        if (p->committing) {
+            pthread_cond_wait(&p->cvCommit, &p->muCommit);
+            continue;
+        }
+        p->committing = 1;
+        double wait = p->lastCommitMs + COMMIT_INTERVAL_MS - idx_now_ms();
+        pthread_mutex_unlock(&p->muCommit);
+        if (wait > 0) usleep((useconds_t)(wait * 1000));
+        rc = commit_all(p, zErr, nErr);
+        pthread_mutex_lock(&p->muCommit);
+        p->committing = 0;
+        p->lastCommitMs = idx_now_ms();
+        pthread_cond_broadcast(&p->cvCommit);
+    }
+    pthread_mutex_unlock(&p->muCommit);
     return rc;
 }
 
@@ -827,6 +869,21 @@ json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, siz
     px_free(z);
     *pRc = rc;
     return pOut;
+}
+
+int idx_index_classification(idx_index *p, const char *zCode, char *zOut, size_t nOut, char *zErr, size_t nErr)
+{
+    char zId[PROTO_CODE_MAX + 8];
+    xw_rdb *pDb;
+    char *z = NULL;
+    size_t n = 0;
+    int rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    id_term(zId, sizeof zId, zCode);
+    rc = xw_rdb_get_value(pDb, zId, IDX_SLOT_CLASSIFICATION, &z, &n, zErr, nErr);
+    if (rc == PS_OK) snprintf(zOut, nOut, "%.*s", (int)n, z);
+    px_free(z);
+    return rc;
 }
 
 unsigned long idx_index_count(idx_index *p)

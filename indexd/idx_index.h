@@ -94,6 +94,10 @@ int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr);
  * in *pRc (PS_NOT_FOUND if absent, PS_INDEX if the data cannot be read). */
 json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, size_t nErr);
 unsigned long idx_index_count(idx_index *p);
+/* The 密级 of a stored record ("" when it has none) from its value slot,
+ * which reads fast and stays readable when the stored data does not:
+ * PS_OK, PS_NOT_FOUND, or another error with zErr. */
+int idx_index_classification(idx_index *p, const char *zCode, char *zOut, size_t nOut, char *zErr, size_t nErr);
 /* Parse stored document data (NUL bytes written by older versions are
  * accepted): a new reference or NULL. */
 json_t *idx_index_parse(const char *z, size_t n);

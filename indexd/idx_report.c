@@ -16,13 +16,19 @@ typedef struct {
     size_t n;
 } val;
 
+/* A record still to digitize. */
+typedef struct {
+    char *zCode;
+    int classified; /* a 密级 above 公开: the reader may not see it */
+} missing;
+
 typedef struct {
     int coverage;        /* 1: coverage, 0: ledger, -1: stored pages per record */
     json_t *pScanned;    /* -1: 档号 -> pages stored */
     json_t *pGroups[3];  /* coverage: by fonds, category, year; ledger: [0] by the 4 keys */
     unsigned long total, digitized, pagesTotal, pagesScanned;
     unsigned long d10, notPaper, carrierUnknown, pagesUnknown;
-    char **azMissing;
+    missing *aMissing;
     size_t nMissing, nAlloc;
     int rc;
 } scan_ctx;
@@ -122,15 +128,17 @@ static int on_doc(void *ctx, xw_docview *d)
         val code = value(d, IDX_SLOT_CODE);
         if (c->nMissing == c->nAlloc) {
             size_t nNew = c->nAlloc ? c->nAlloc * 2 : 1024;
-            char **a = px_realloc(c->azMissing, nNew * sizeof *a);
+            missing *a = px_realloc(c->aMissing, nNew * sizeof *a);
             if (!a) {
                 c->rc = PS_NOMEM;
                 return 0;
             }
-            c->azMissing = a;
+            c->aMissing = a;
             c->nAlloc = nNew;
         }
-        if (!(c->azMissing[c->nMissing] = px_strndup(code.z, code.n))) c->rc = PS_NOMEM;
+        val cls = value(d, IDX_SLOT_CLASSIFICATION);
+        c->aMissing[c->nMissing].classified = cls.n && !is(cls, "公开");
+        if (!(c->aMissing[c->nMissing].zCode = px_strndup(code.z, code.n))) c->rc = PS_NOMEM;
         else c->nMissing++;
     }
     return 0;
@@ -215,9 +223,9 @@ static json_t *group_list(json_t *pMap, int withRate)
     return a;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_missing(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const missing *)a)->zCode, ((const missing *)b)->zCode);
 }
 
 static json_t *scope(const idx_report_opts *o)
@@ -235,14 +243,26 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
     int rc = c.pGroups[0] && c.pGroups[1] && c.pGroups[2] ? scan(p, o->zFonds, &c, zErr, nErr) : PS_NOMEM;
     json_t *pOut = NULL, *pMissing = NULL;
     if (rc != PS_OK) goto out;
-    qsort(c.azMissing, c.nMissing, sizeof *c.azMissing, cmp_str);
+    qsort(c.aMissing, c.nMissing, sizeof *c.aMissing, cmp_missing);
+    /* records the reader may not see: counted above, left out of the list
+     * (every reader sees 公开, the lowest 密级: no need to ask) */
+    size_t nHidden = 0, nShown = 0;
+    for (size_t i = 0; i < c.nMissing; i++) {
+        if (o->xHidden && c.aMissing[i].classified && o->xHidden(o->pHiddenCtx, c.aMissing[i].zCode)) {
+            px_free(c.aMissing[i].zCode);
+            nHidden++;
+        } else {
+            c.aMissing[nShown++] = c.aMissing[i];
+        }
+    }
+    c.nMissing = nShown;
     rc = PS_NOMEM;
     if (!(pMissing = json_array())) goto out;
     size_t end = o->limit ? (size_t)o->offset + o->limit : c.nMissing;
     for (size_t i = o->offset; i < end && i < c.nMissing; i++) {
         int rcGet;
         char zE[256];
-        json_t *pData = idx_index_get(p, c.azMissing[i], &rcGet, zE, sizeof zE);
+        json_t *pData = idx_index_get(p, c.aMissing[i].zCode, &rcGet, zE, sizeof zE);
         json_t *r = json_object_get(pData, "r");
         json_t *pP = json_object_get(pData, "p");
         unsigned nRun = 0;
@@ -251,18 +271,16 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
             snprintf(zN, sizeof zN, "%u", nRun + 1);
             if (!json_object_get(pP, zN)) break;
         }
-        json_t *m = json_pack("{s:s,s:O,s:O,s:O,s:i}", "code", c.azMissing[i],
+        json_t *m = json_pack("{s:s,s:O,s:O,s:O,s:i}", "code", c.aMissing[i].zCode,
                               "title", json_object_get(r, "title") ? json_object_get(r, "title") : json_null(),
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
                               "pages", json_object_get(r, "pages") ? json_object_get(r, "pages") : json_null(),
                               "scanned", (int)nRun);
-        json_t *pCls = json_object_get(r, "classification");
-        if (m && json_is_string(pCls) && *json_string_value(pCls)) json_object_set(m, "classification", pCls);
         json_decref(pData);
         if (!m || json_array_append_new(pMissing, m) != 0) goto out;
     }
     double rate = ratio(c.digitized, c.total);
-    pOut = json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o,s:o,s:o,s:I,s:O,s:I,s:I}",
+    pOut = json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o,s:o,s:o,s:I,s:I,s:O,s:I,s:I}",
                      "scope", scope(o),
                      "rule", "纸质档案 with 保管期限 永久 or 30年; digitized when every page is scanned and linked; "
                              "points = 2 x min(rate / 60%, 1)",
@@ -274,13 +292,14 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                      "carrier_unknown", (json_int_t)c.carrierUnknown, "pages_unknown", (json_int_t)c.pagesUnknown,
                      "by_fonds", group_list(c.pGroups[0], 1), "by_category", group_list(c.pGroups[1], 1),
                      "by_year", group_list(c.pGroups[2], 1), "missing_total", (json_int_t)c.nMissing,
-                     "missing", pMissing, "offset", (json_int_t)o->offset, "limit", (json_int_t)o->limit);
+                     "missing_hidden", (json_int_t)nHidden, "missing", pMissing, "offset", (json_int_t)o->offset,
+                     "limit", (json_int_t)o->limit);
     rc = pOut ? PS_OK : PS_NOMEM;
 out:
     json_decref(pMissing);
     for (int i = 0; i < 3; i++) json_decref(c.pGroups[i]);
-    for (size_t i = 0; i < c.nMissing; i++) px_free(c.azMissing[i]);
-    px_free(c.azMissing);
+    for (size_t i = 0; i < c.nMissing; i++) px_free(c.aMissing[i].zCode);
+    px_free(c.aMissing);
     if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
     *ppOut = rc == PS_OK ? pOut : NULL;
     return rc;

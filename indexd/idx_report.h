@@ -17,10 +17,16 @@
 
 #include <jansson.h>
 
+/* 1 when the reader may not see the record with this canonical 档号 (its
+ * 密级 is above theirs).  The rule itself belongs to the caller. */
+typedef int (*idx_hidden_fn)(void *ctx, const char *zCode);
+
 typedef struct {
     const char *zFonds;  /* NULL or "": every 全宗 */
     unsigned offset;     /* of the missing list */
     unsigned limit;      /* of the missing list; 0: all */
+    idx_hidden_fn xHidden; /* NULL: the reader may see every record */
+    void *pHiddenCtx;      /* passed to xHidden */
 } idx_report_opts;
 
 /* {"scope":{"fonds":…},"total":N,"digitized":M,"rate":R,"points":P,
@@ -28,8 +34,13 @@ typedef struct {
  *  "excluded":{"d10":…,"not_paper":…},"carrier_unknown":…,"pages_unknown":…,
  *  "by_fonds":[{"key":…,"total":…,"digitized":…,"rate":…,"pages":…,"scanned_pages":…}],
  *  "by_category":[…],"by_year":[…],
- *  "missing_total":…,"missing":[{"code","title","location","pages","scanned"}],
- *  "offset":…,"limit":…} */
+ *  "missing_total":…,"missing_hidden":…,"missing":[{"code","title","location","pages","scanned"}],
+ *  "offset":…,"limit":…}
+ * Records that o->xHidden hides are counted in every total and rate (the
+ * digitization rate is the archive's) but never listed: missing_total
+ * counts the records the list pages through, missing_hidden the others.
+ * xHidden is asked once about each record not yet digitized whose 密级 is
+ * set and above 公开 (every reader sees a 公开 record). */
 int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, char *zErr,
                         size_t nErr);
 

@@ -1,9 +1,11 @@
 /* indexd: the search daemon.  The only writer of the index; serves the
  * HTTP/JSON API and the web client.  SIGTERM or SIGINT: finish the requests
  * in flight, commit, exit.  `indexd users …` manages the users and tokens
- * (see idx_auth.h). */
+ * (see idx_auth.h), `indexd catalogs …` the catalogs kept for the audit
+ * (idx_audit.h), `indexd routes` the route table. */
 #include "idx_access.h"
 #include "idx_api.h"
+#include "idx_audit.h"
 #include "idx_auth.h"
 #include "idx_config.h"
 #include "idx_http.h"
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
         idx_http_routes(print_line, NULL);
         return 0;
     }
+    if (argc > 1 && strcmp(argv[1], "catalogs") == 0) return idx_catalogs_main("var/index", argc - 1, argv + 1);
     if (idx_config_init(&cfg) != PS_OK) {
         fprintf(stderr, "indexd: out of memory\n");
         return 1;
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
     idx_register_close(pReg);
     idx_auth_close(pAuth);
     idx_index_close(pIdx);
+    idx_audit_cache_clear();
     IDX_LOG(IDX_LOG_INFO, 0, "index committed; stopped");
     idx_config_clear(&cfg);
     return 0;

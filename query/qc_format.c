@@ -458,8 +458,8 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
         add_groups(b, "by 全宗", json_object_get(pAns, "by_fonds"));
         add_groups(b, "by 门类", json_object_get(pAns, "by_category"));
         add_groups(b, "by 年度", json_object_get(pAns, "by_year"));
-        long long nMissing = int_at(pAns, "missing_total", 0);
-        qc_buf_addf(b, "\nstill to digitize: %lld\n", nMissing);
+        long long nMissing = int_at(pAns, "missing_total", 0), nHidden = int_at(pAns, "missing_hidden", 0);
+        qc_buf_addf(b, "\nstill to digitize: %lld\n", nMissing + nHidden);
         size_t i;
         json_t *m;
         json_array_foreach(json_object_get(pAns, "missing"), i, m) {
@@ -473,6 +473,7 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
         }
         if ((long long)json_array_size(json_object_get(pAns, "missing")) < nMissing)
             qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
+        if (nHidden > 0) qc_buf_addf(b, "  (%lld above your clearance, not listed)\n", nHidden);
         return b->rc;
     }
     if (strcmp(zName, "acceptance") == 0) {

