@@ -318,9 +318,10 @@ static int save(const char *zPath, const json_t *o, int create, const char *zWha
 
 /* ---- draws ---------------------------------------------------------------- */
 
-/* Remove draw files a day past their expiry; count the files left and the
- * open draws of user zUser.  With bMakeRoom, expired draws are removed too
- * (oldest first) while IDX_TIMED_DRAWS_MAX files or more are kept. */
+/* Remove draw files a day past their expiry, and expired ones too (oldest
+ * first) while IDX_TIMED_DRAWS_MAX files or more are kept; count the files
+ * left and the open draws of user zUser.  Only draws that have not expired
+ * by their name's time are read. */
 static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *pnFiles, size_t *pnMine)
 {
     char **az = NULL, zPath[4400];
