@@ -311,7 +311,7 @@ static int save(const char *zPath, const json_t *o, int create, const char *zWha
     }
     int rc = create ? idx_file_create(zPath, z, strlen(z), 0640, zE, sizeof zE)
                     : idx_file_replace(zPath, z, strlen(z), 0640, zE, sizeof zE);
-    free(z);
+    px_free(z);
     if (rc != PS_OK) snprintf(zErr, nErr, "cannot keep the %s (the daemon's data folder cannot be written)", zWhat);
     return rc;
 }

@@ -4,6 +4,7 @@
  * draws, of records and phrases not drawn and of more time than passed,
  * practice runs, the bounds on draws and runs, and the report. */
 #include "idx_timed.h"
+#include "proto_alloc.h"
 #include "proto_status.h"
 #include "px_test.h"
 
@@ -332,17 +333,18 @@ static void test_report(void)
     /* the 机密 record's phrase is not shown to a 公开 reader */
     char *z = json_dumps(pRep, 0);
     CHECK(z && !strstr(z, "资金专项审计") && strstr(z, "密级档案"));
-    free(z);
+    px_free(z);
     json_decref(pRep);
     CHECK_INT(idx_report_timed(zData, &sec, &pRep, zErr, sizeof zErr), PS_OK);
     z = json_dumps(pRep, 0);
     CHECK(z && strstr(z, "资金专项审计"));
-    free(z);
+    px_free(z);
     json_decref(pRep);
 }
 
 int main(void)
 {
+    px_install_json_allocator();
     snprintf(zData, sizeof zData, "/tmp/test_timed_XXXXXX");
     CHECK(mkdtemp(zData) != NULL);
     test_ids();

@@ -154,7 +154,7 @@ static int post_json(qc_client *c, const char *zPath, const json_t *pBody, qc_an
     FILE *fb = zBody ? fmemopen(zBody, strlen(zBody), "rb") : NULL;
     int rc = fb ? qc_client_call(c, "POST", zPath, "application/json", fb, pAns, zErr, nErr) : PS_NOMEM;
     if (fb) fclose(fb);
-    free(zBody);
+    px_free(zBody);
     if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
     return rc;
 }
