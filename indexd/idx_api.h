@@ -134,8 +134,10 @@ int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o);
 int idx_h_delivery_put(idx_srv *s, idx_req *r, idx_resp *o);
 /* idx_h_register.c: the use register */
 int idx_h_register(idx_srv *s, idx_req *r, idx_resp *o);
-/* idx_h_timed.c: the timed retrieval test */
+/* idx_h_timed.c: the timed retrieval test ({name}: the draw, {n}: the trial) */
 int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o);
+int idx_h_timed_start(idx_srv *s, idx_req *r, idx_resp *o);
+int idx_h_timed_stop(idx_srv *s, idx_req *r, idx_resp *o);
 int idx_h_timed_post(idx_srv *s, idx_req *r, idx_resp *o);
 /* idx_h_approvals.c */
 int idx_h_approvals_list(idx_srv *s, idx_req *r, idx_resp *o);

@@ -266,36 +266,77 @@ static void acceptance_csv(FILE *f, const json_t *r)
     }
 }
 
+static int is_fulltext(const json_t *t)
+{
+    const char *z = json_string_value(json_object_get(t, "kind"));
+    return z && strcmp(z, "fulltext") == 0;
+}
+
+/* Whether a timed-test run scores: a run by an evaluator on a draw
+ * ("scored"), practice by another role, or kept before draws existed. */
+static const char *run_mode_cn(const json_t *run)
+{
+    const char *z = json_string_value(json_object_get(run, "mode"));
+    return !z ? "未核实（不计分）" : strcmp(z, "scored") == 0 ? "计分" : strcmp(z, "practice") == 0 ? "练习（不计分）"
+                                                                                            : "未核实（不计分）";
+}
+
+static const char *timed_by_cn(const json_t *t)
+{
+    const char *z = json_string_value(json_object_get(t, "timed_by"));
+    return !z ? "申报（未核实）" : strcmp(z, "indexd") == 0 ? "服务器计时" : "申报";
+}
+
 static void timed_csv(FILE *f, const json_t *r)
 {
-    static const char *const azHead[] = {"测试编号", "时间", "评估人", "档号", "类别", "用时（秒）", "限时（秒）", "结果", "检索词", "存放位置"};
-    row(f, azHead, 10);
+    static const char *const azHead[] = {"测试编号", "时间", "抽取编号", "评估人", "角色", "性质", "档号", "类别",
+                                         "用时（秒）", "限时（秒）", "计时", "结果", "检索词", "存放位置"};
+    row(f, azHead, 14);
     size_t i, k;
     json_t *run, *t;
-    char z[32];
+    char z[64];
     json_array_foreach(json_object_get(r, "runs"), i, run) {
+        const json_t *pSrv = json_object_get(run, "server");
         json_array_foreach(json_object_get(run, "trials"), k, t) {
-            int full = strcmp(json_string_value(json_object_get(t, "kind")), "fulltext") == 0;
+            int full = is_fulltext(t);
             cell_json(f, 1, json_object_get(run, "id"));
             cell_json(f, 0, json_object_get(run, "at"));
+            cell_json(f, 0, json_object_get(run, "draw"));
             cell_json(f, 0, json_object_get(run, "evaluator"));
+            cell_json(f, 0, json_object_get(run, "role_cn"));
+            cell(f, 0, run_mode_cn(run));
             cell_json(f, 0, json_object_get(t, "code"));
             cell(f, 0, full ? "全文检索" : "纸质调阅");
             snprintf(z, sizeof z, "%.2f", json_number_value(json_object_get(t, "seconds")));
             cell_num(f, 0, z);
             snprintf(z, sizeof z, "%.0f", json_number_value(json_object_get(t, "limit_seconds")));
             cell_num(f, 0, z);
+            cell(f, 0, timed_by_cn(t));
             cell(f, 0, json_is_true(json_object_get(t, "passed")) ? "通过" : "未通过");
-            cell_json(f, 0, json_object_get(t, "phrase"));
-            cell_json(f, 0, json_object_get(t, "location"));
+            cell_json(f, 0, full ? json_object_get(t, "phrase") : NULL);
+            cell_json(f, 0, full ? NULL : json_object_get(t, "location"));
             fputs("\r\n", f);
         }
         cell_json(f, 1, json_object_get(run, "id"));
-        cell(f, 0, "");
-        cell(f, 0, "");
+        cell_json(f, 0, json_object_get(run, "at"));
+        cell_json(f, 0, json_object_get(run, "draw"));
+        cell_json(f, 0, json_object_get(run, "evaluator"));
+        cell_json(f, 0, json_object_get(run, "role_cn"));
+        cell(f, 0, run_mode_cn(run));
         cell(f, 0, "得分");
         snprintf(z, sizeof z, "%lld", (long long)json_integer_value(json_object_get(run, "points")));
         cell_num(f, 0, z);
+        cell(f, 0, "");
+        cell(f, 0, "");
+        cell(f, 0, "服务器观测");
+        if (pSrv) {
+            snprintf(z, sizeof z, "抽取至提交%.1f秒", json_number_value(json_object_get(pSrv, "elapsed_seconds")));
+            cell(f, 0, z);
+            cell_json(f, 0, json_object_get(pSrv, "drawn_at"));
+            cell_json(f, 0, json_object_get(pSrv, "received_at"));
+        } else {
+            cell(f, 0, "无（未经抽取）");
+        }
         fputs("\r\n", f);
     }
 }
@@ -688,7 +729,14 @@ static void acceptance_html(FILE *f, const json_t *r)
 static void timed_html(FILE *f, const json_t *r)
 {
     head(f, "档案利用时效测试记录", r);
-    fputs("<p class=\"meta\">全文检索1分钟内检出、纸质档案3分钟内调出，全部通过得3分，否则0分。</p>", f);
+    fputs("<p class=\"meta\">全文检索1分钟内检出、纸质档案3分钟内调出，全部通过得3分，否则0分。只有评估员（评估员角色的用户）"
+          "对本系统抽取的档案所做的测试计分，以最近一次为准；档案员等其他角色的测试为练习，不计分。"
+          "“服务器计时”的用时由检索服务器从开始到结束计得；“申报”的用时由测试者填报，服务器只核对其总和不超过抽取至提交的时间。</p>", f);
+    const json_t *pPoints = json_object_get(r, "points");
+    fputs("<p class=\"big\">本项得分：", f);
+    if (json_is_integer(pPoints)) fprintf(f, "%lld / 3", (long long)json_integer_value(pPoints));
+    else fputs("尚无计分测试", f);
+    fputs("</p>", f);
     {
         const json_t *pRuns = json_object_get(r, "runs");
         const json_t *pLast = json_array_get(pRuns, json_array_size(pRuns) ? json_array_size(pRuns) - 1 : 0);
@@ -699,8 +747,7 @@ static void timed_html(FILE *f, const json_t *r)
         json_t *t;
         json_array_foreach(json_object_get(pLast, "trials"), j, t) {
             if (nT >= 64) break;
-            int full = strcmp(json_string_value(json_object_get(t, "kind")), "fulltext") == 0;
-            snprintf(azBuf[nT], sizeof azBuf[nT], "%s %s", full ? "检索" : "调阅",
+            snprintf(azBuf[nT], sizeof azBuf[nT], "%s %s", is_fulltext(t) ? "检索" : "调阅",
                      json_string_value(json_object_get(t, "code")) ? json_string_value(json_object_get(t, "code")) : "");
             azL[nT] = azBuf[nT];
             aS[nT++] = round(json_number_value(json_object_get(t, "seconds")) * 10) / 10;
@@ -710,19 +757,52 @@ static void timed_html(FILE *f, const json_t *r)
     size_t i, k;
     json_t *run, *t;
     json_array_foreach(json_object_get(r, "runs"), i, run) {
+        const json_t *pSrv = json_object_get(run, "server");
         fputs("<h2>", f);
         esc_json(f, json_object_get(run, "at"));
         fputs("　评估人：", f);
         esc_json(f, json_object_get(run, "evaluator"));
-        fprintf(f, "　得分：%lld</h2><table><thead><tr><th>档号</th><th>类别</th><th>用时（秒）</th><th>结果</th>"
-                   "<th>检索词 / 存放位置</th></tr></thead><tbody>", (long long)json_integer_value(json_object_get(run, "points")));
+        if (json_is_string(json_object_get(run, "role_cn"))) {
+            fputs("（", f);
+            esc_json(f, json_object_get(run, "role_cn"));
+            fputs("）", f);
+        }
+        fprintf(f, "　%s　得分：%lld</h2><p class=\"meta\">", run_mode_cn(run),
+                (long long)json_integer_value(json_object_get(run, "points")));
+        if (pSrv) {
+            fputs("抽取编号 ", f);
+            esc_json(f, json_object_get(run, "draw"));
+            fputs("；服务器时钟：抽取于 ", f);
+            esc_json(f, json_object_get(pSrv, "drawn_at"));
+            fputs("，提交于 ", f);
+            esc_json(f, json_object_get(pSrv, "received_at"));
+            fprintf(f, "，其间 %.1f 秒；各项用时合计 %.1f 秒", json_number_value(json_object_get(pSrv, "elapsed_seconds")),
+                    json_number_value(json_object_get(pSrv, "trial_seconds")));
+        } else {
+            fputs("未经服务器抽取，用时为自行填报，未核实", f);
+        }
+        if (json_is_string(json_object_get(run, "note")) && json_string_length(json_object_get(run, "note"))) {
+            fputs("；备注：", f);
+            esc_json(f, json_object_get(run, "note"));
+        }
+        if (json_array_size(json_object_get(run, "untested"))) {
+            fputs("；抽取而未测试：", f);
+            json_t *c;
+            json_array_foreach(json_object_get(run, "untested"), k, c) {
+                if (k) fputs("、", f);
+                esc_json(f, c);
+            }
+        }
+        fputs("</p><table><thead><tr><th>档号</th><th>类别</th><th>用时（秒）</th><th>计时</th><th>结果</th>"
+              "<th>检索词 / 存放位置</th></tr></thead><tbody>", f);
         json_array_foreach(json_object_get(run, "trials"), k, t) {
-            int full = strcmp(json_string_value(json_object_get(t, "kind")), "fulltext") == 0;
+            int full = is_fulltext(t);
             fputs("<tr><td>", f);
             esc_json(f, json_object_get(t, "code"));
-            fprintf(f, "</td><td>%s</td><td class=\"n\">%.2f</td><td>%s</td><td>", full ? "全文检索" : "纸质调阅",
-                    json_number_value(json_object_get(t, "seconds")),
-                    json_is_true(json_object_get(t, "passed")) ? "通过" : "未通过");
+            fprintf(f, "</td><td>%s</td><td class=\"n\">%.2f</td><td>%s</td><td>%s%s</td><td>", full ? "全文检索" : "纸质调阅",
+                    json_number_value(json_object_get(t, "seconds")), timed_by_cn(t),
+                    json_is_true(json_object_get(t, "passed")) ? "通过" : "未通过",
+                    json_is_true(json_object_get(t, "unfinished")) ? "（未完成）" : "");
             esc_json(f, json_object_get(t, full ? "phrase" : "location"));
             fputs("</td></tr>", f);
         }

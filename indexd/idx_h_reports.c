@@ -145,7 +145,7 @@ int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o)
     char zErr[512] = "";
     json_t *pRep = NULL;
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
-    int rc = idx_report_timed(s->zDataDir, &pRep, zErr, sizeof zErr);
+    int rc = idx_report_timed(s->zDataDir, r->pCaller, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_TIMED, "timed-tests", opt.zFonds, pRep, fmt, gb, o);
 }

@@ -1,5 +1,6 @@
-/* Handlers of the timed retrieval test (evaluation item 7): records drawn
- * for the trials, and runs kept with their verdict. */
+/* Handlers of the timed retrieval test (evaluation item 7): draws kept by
+ * the daemon, trials it times, and runs kept with their verdict.  The
+ * evaluator of a run is always the caller. */
 #include "idx_api.h"
 #include "idx_timed.h"
 #include "proto_status.h"
@@ -27,7 +28,7 @@ static int may_draw(void *ctx, const char *zCode, const json_t *pRec)
 int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
 {
     char zErr[512] = "";
-    json_t *pOut = NULL;
+    json_t *pPicked = NULL, *pOut = NULL;
     unsigned n, seed;
     if (idx_req_uint(r, "n", 1, 100, 5, &n) != 0)
         return idx_resp_error(o, PS_INVALID, "n must be a number from 1 to 100", NULL, 0, "n", 0);
@@ -42,22 +43,61 @@ int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
         z += k + (z[k] == ',');
     }
     draw_ctx d = {s, r->pCaller};
-    int rc = idx_timed_draw(s->pIdx, n, seed, pCodes, idx_req_arg(r, "fonds"), may_draw, &d, &pOut, zErr, sizeof zErr);
+    int rc = idx_timed_draw(s->pIdx, n, seed, pCodes, idx_req_arg(r, "fonds"), may_draw, &d, &pPicked, zErr, sizeof zErr);
     json_decref(pCodes);
     if (rc == PS_APPROVAL) return idx_resp_refuse(o, rc, zErr, 0);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "codes", 0);
+    rc = idx_timed_keep_draw(s->zDataDir, r->pCaller, pPicked, idx_timed_now(), &pOut, zErr, sizeof zErr);
+    json_decref(pPicked);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     idx_access_mask(r->pCaller, pOut);
     return idx_resp_json(o, 200, pOut);
+}
+
+/* Start or stop trial {n} of draw {draw}: body {"kind"} (and "found" to stop). */
+static int trial(idx_srv *s, idx_req *r, idx_resp *o, int stop)
+{
+    char zErr[512] = "";
+    json_t *pOut = NULL;
+    json_t *pBody = idx_req_json(r, o);
+    if (!pBody) return PS_OK;
+    int kind = idx_timed_kind(json_string_value(json_object_get(pBody, "kind")));
+    const json_t *pFound = json_object_get(pBody, "found");
+    int found = json_is_true(pFound), saidFound = json_is_boolean(pFound);
+    json_decref(pBody);
+    if (kind < 0) return idx_resp_error(o, PS_INVALID, "\"kind\" must be fulltext or paper", "kind", 0, NULL, 0);
+    if (stop && !saidFound)
+        return idx_resp_error(o, PS_INVALID,
+                              "\"found\" must be true (the record among the hits, the file in hand) or false (given up)",
+                              "found", 0, NULL, 0);
+    int rc = stop ? idx_timed_stop(s->zDataDir, r->pCaller, r->zName, r->page, kind, found, idx_timed_now(), &pOut, zErr,
+                                   sizeof zErr)
+                  : idx_timed_start(s->zDataDir, r->pCaller, r->zName, r->page, kind, idx_timed_now(), &pOut, zErr,
+                                    sizeof zErr);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    return idx_resp_json(o, 200, pOut);
+}
+
+int idx_h_timed_start(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    return trial(s, r, o, 0);
+}
+
+int idx_h_timed_stop(idx_srv *s, idx_req *r, idx_resp *o)
+{
+    return trial(s, r, o, 1);
 }
 
 int idx_h_timed_post(idx_srv *s, idx_req *r, idx_resp *o)
 {
     char zErr[512] = "";
+    const char *zField = NULL;
     json_t *pOut = NULL;
     json_t *pRun = idx_req_json(r, o);
     if (!pRun) return PS_OK;
-    int rc = idx_timed_put(s->zDataDir, pRun, &pOut, zErr, sizeof zErr);
+    int rc = idx_timed_put(s->zDataDir, r->pCaller, pRun, idx_timed_now(), &pOut, &zField, zErr, sizeof zErr);
     json_decref(pRun);
-    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, rc == PS_INVALID ? "trials" : NULL, 0, NULL, 0);
+    if (rc != PS_OK) return idx_resp_error(o, rc, zErr, zField, 0, NULL, 0);
+    idx_access_mask(r->pCaller, pOut);
     return idx_resp_json(o, 201, pOut);
 }

@@ -77,6 +77,8 @@ static const route aRoute[] = {
     {"GET", "/api/v1/register", IDX_CAN_REGISTER, 0, 0, idx_h_register},
     {"GET", "/api/v1/timed-tests/draw", IDX_CAN_REPORTS, 0, 0, idx_h_timed_draw},
     {"POST", "/api/v1/timed-tests", IDX_CAN_REPORTS, 1 * MIB, 0, idx_h_timed_post},
+    {"POST", "/api/v1/timed-tests/{draw}/trials/{n}/start", IDX_CAN_REPORTS, 4 * KIB, 0, idx_h_timed_start},
+    {"POST", "/api/v1/timed-tests/{draw}/trials/{n}/stop", IDX_CAN_REPORTS, 4 * KIB, 0, idx_h_timed_stop},
     {"GET", "/api/v1/approvals", IDX_CAN_REQUEST | IDX_CAN_APPROVE, 0, 0, idx_h_approvals_list},
     {"POST", "/api/v1/approvals", IDX_CAN_REQUEST, 16 * KIB, 0, idx_h_approvals_request},
     {"POST", "/api/v1/approvals/{id}/decision", IDX_CAN_APPROVE, 16 * KIB, 0, idx_h_approval_decide},

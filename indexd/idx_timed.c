@@ -1,6 +1,9 @@
-/* Timed retrieval test: drawing records and phrases, keeping runs. */
+/* Timed retrieval test: drawing records and phrases, keeping draws, timing
+ * trials, keeping runs (see idx_timed.h). */
 #include "idx_timed.h"
+#include "idx_access.h"
 #include "idx_dir.h"
+#include "idx_file.h"
 #include "idx_report.h"
 #include "idx_text.h"
 #include "proto_alloc.h"
@@ -8,16 +11,95 @@
 #include "proto_enc.h"
 #include "proto_status.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A draw holds at most 100 records of a few KiB each; a run two trials
+ * per record.  Anything larger in those folders was not written here. */
+#define DRAW_FILE_MAX (4u << 20)
+#define RUN_FILE_MAX (4u << 20)
+#define DRAW_N_MAX 100
+
+/* Draw files are read, checked and rewritten under this lock, so that two
+ * requests cannot both start a trial or both use a draw. */
+static pthread_mutex_t gLock = PTHREAD_MUTEX_INITIALIZER;
+
+double idx_timed_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int idx_timed_kind(const char *z)
+{
+    if (z && strcmp(z, "fulltext") == 0) return IDX_TRIAL_FULLTEXT;
+    if (z && strcmp(z, "paper") == 0) return IDX_TRIAL_PAPER;
+    return -1;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == IDX_TRIAL_FULLTEXT ? "fulltext" : "paper";
+}
+
+static double kind_limit(int kind)
+{
+    return kind == IDX_TRIAL_FULLTEXT ? IDX_TIMED_FULLTEXT_S : IDX_TIMED_PAPER_S;
+}
+
+/* "20261123T020102Z": UTC, so that names sort in time order. */
+static void stamp(double t, char *z, size_t n)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(z, n, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* The time at the start of a draw's or run's name; -1 if none. */
+static double stamp_time(const char *z)
+{
+    int a[6];
+    char cT, cZ;
+    if (strlen(z) < 16 || sscanf(z, "%4d%2d%2d%c%2d%2d%2d%c", &a[0], &a[1], &a[2], &cT, &a[3], &a[4], &a[5], &cZ) != 8 ||
+        cT != 'T' || cZ != 'Z')
+        return -1;
+    for (int i = 0; i < 16; i++)
+        if (i != 8 && i != 15 && (z[i] < '0' || z[i] > '9')) return -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = a[0] - 1900, tm.tm_mon = a[1] - 1, tm.tm_mday = a[2];
+    tm.tm_hour = a[3], tm.tm_min = a[4], tm.tm_sec = a[5];
+    time_t t = timegm(&tm);
+    return t == (time_t)-1 ? -1 : (double)t;
+}
+
+int idx_timed_id_ok(const char *z)
+{
+    if (!z || strlen(z) != IDX_TIMED_ID_LEN || stamp_time(z) < 0 || z[16] != '-') return 0;
+    for (int i = 17; i < IDX_TIMED_ID_LEN; i++)
+        if (!strchr("0123456789abcdef", z[i]) || !z[i]) return 0;
+    return 1;
+}
+
+static void iso(double t, char *z, size_t n)
+{
+    idx_iso_time((time_t)t, z, n);
+}
+
+static double round_ms(double s)
+{
+    return round(s * 1000) / 1000;
+}
+
+/* ---- drawing ------------------------------------------------------------ */
 
 static unsigned long long next_rand(unsigned long long *s)
 {
@@ -60,6 +142,15 @@ static json_t *phrase_of(const char *z, unsigned long long *pSeed)
     return o;
 }
 
+static int drawn_already(const json_t *pList, const char *zCode)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(pList, i, o)
+        if (strcmp(json_string_value(json_object_get(o, "code")), zCode) == 0) return 1;
+    return 0;
+}
+
 int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
                    idx_draw_fn xMay, void *pMayCtx, json_t **ppOut, char *zErr, size_t nErr)
 {
@@ -73,6 +164,11 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
     if (!(pList = json_array())) goto out;
     if (json_array_size(pCodes)) {
         nPick = json_array_size(pCodes);
+        if (nPick > DRAW_N_MAX) {
+            snprintf(zErr, nErr, "at most %d 档号 can be named in one draw", DRAW_N_MAX);
+            rc = PS_INVALID;
+            goto out;
+        }
         if (!(azPick = px_malloc(nPick * sizeof *azPick))) goto out;
         for (size_t i = 0; i < nPick; i++) azPick[i] = json_string_value(json_array_get(pCodes, i));
     } else {
@@ -106,6 +202,12 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
         proto_code code;
         if (!azPick[i] || proto_code_parse(azPick[i], &code, zE, sizeof zE) != PS_OK) {
             snprintf(zErr, nErr, "'%.100s' is not a 档号: %s", azPick[i] ? azPick[i] : "", zE);
+            rc = PS_INVALID;
+            goto out;
+        }
+        if (!drawn && drawn_already(pList, code.zCanonical)) {
+            /* one record, one pair of trials: a run cannot count it twice */
+            snprintf(zErr, nErr, "档号 %s is named twice", code.zCanonical);
             rc = PS_INVALID;
             goto out;
         }
@@ -146,6 +248,12 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
                               "title", json_object_get(r, "title") ? json_object_get(r, "title") : json_null(),
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
                               "phrase", pPhrase ? pPhrase : json_null(), "page", page);
+        /* kept with the run, so that its report hides the phrase from those below the record's 密级 */
+        const char *zCls = json_string_value(json_object_get(r, "classification"));
+        if (o && zCls && *zCls && json_object_set_new(o, "classification", json_string(zCls)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
         json_decref(pData);
         if (!o || json_array_append_new(pList, o) != 0) goto out;
     }
@@ -160,129 +268,611 @@ out:
     return rc;
 }
 
-static void dir_of(const char *zDataDir, char *z, size_t n)
+/* ---- the files ------------------------------------------------------------ */
+
+static void runs_dir(const char *zDataDir, char *z, size_t n)
 {
     snprintf(z, n, "%s/timed-tests", zDataDir);
 }
 
-int idx_timed_put(const char *zDataDir, const json_t *pRun, json_t **ppOut, char *zErr, size_t nErr)
+static void draws_dir(const char *zDataDir, char *z, size_t n)
 {
-    const json_t *pTrials = json_object_get(pRun, "trials");
+    snprintf(z, n, "%s/timed-tests/draws", zDataDir);
+}
+
+/* A JSON object from a file of at most nMax bytes: PS_OK, PS_NOT_FOUND,
+ * PS_NOMEM, or PS_IO for anything else (too big, not an object). */
+static int load(const char *zPath, size_t nMax, json_t **ppOut)
+{
+    char *z = NULL, zE[64];
+    size_t n = 0;
     *ppOut = NULL;
-    if (!json_is_array(pTrials) || json_array_size(pTrials) == 0 || json_array_size(pTrials) > 1000) {
-        snprintf(zErr, nErr, "a run needs \"trials\": 1 to 1000 of them");
-        return PS_INVALID;
+    int rc = idx_file_read(zPath, nMax, &z, &n, zE, sizeof zE);
+    if (rc != PS_OK) return rc == PS_NOT_FOUND || rc == PS_NOMEM ? rc : PS_IO;
+    json_t *o = json_loadb(z, n, 0, NULL);
+    px_free(z);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return PS_IO;
     }
-    json_t *pOut = json_object(), *pList = json_array();
-    if (!pOut || !pList) {
-        json_decref(pOut);
-        json_decref(pList);
-        return PS_NOMEM;
-    }
-    int all = 1;
-    size_t i;
-    json_t *t;
-    json_array_foreach((json_t *)pTrials, i, t) {
-        const char *zKind = json_string_value(json_object_get(t, "kind"));
-        const char *zCode = json_string_value(json_object_get(t, "code"));
-        json_t *pSec = json_object_get(t, "seconds");
-        int full = zKind && strcmp(zKind, "fulltext") == 0, paper = zKind && strcmp(zKind, "paper") == 0;
-        if (!zCode || (!full && !paper) || !json_is_number(pSec) || json_number_value(pSec) < 0) {
-            snprintf(zErr, nErr, "trial %zu needs \"code\", \"kind\" (fulltext or paper) and \"seconds\" (0 or more)", i + 1);
-            json_decref(pOut);
-            json_decref(pList);
-            return PS_INVALID;
-        }
-        double sec = json_number_value(pSec);
-        int passed = full ? json_is_true(json_object_get(t, "found")) && sec <= IDX_TIMED_FULLTEXT_S
-                          : sec <= IDX_TIMED_PAPER_S;
-        all &= passed;
-        json_t *c = json_pack("{s:s,s:s,s:f,s:b,s:f}", "code", zCode, "kind", zKind, "seconds", round(sec * 1000) / 1000,
-                              "passed", passed, "limit_seconds", full ? IDX_TIMED_FULLTEXT_S : IDX_TIMED_PAPER_S);
-        if (c && full) {
-            json_object_set_new(c, "found", json_boolean(json_is_true(json_object_get(t, "found"))));
-            if (json_is_string(json_object_get(t, "phrase"))) json_object_set(c, "phrase", json_object_get(t, "phrase"));
-        }
-        if (c && json_is_string(json_object_get(t, "location"))) json_object_set(c, "location", json_object_get(t, "location"));
-        json_array_append_new(pList, c);
-    }
-    char zDir[4096], zPath[4300], zId[40];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(zId, sizeof zId, "%Y%m%dT%H%M%SZ", &tm);
-    char zAt[32];
-    strftime(zAt, sizeof zAt, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    dir_of(zDataDir, zDir, sizeof zDir);
-    mkdir(zDir, 0750);
-    /* a new file per run; never one overwritten */
-    int fd = -1;
-    for (int k = 0; k < 1000 && fd < 0; k++) {
-        snprintf(zPath, sizeof zPath, "%s/%s-%03d.json", zDir, zId, k);
-        fd = open(zPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-        if (fd < 0 && errno != EEXIST) break;
-        if (fd >= 0) snprintf(zId + strlen(zId), sizeof zId - strlen(zId), "-%03d", k);
-    }
-    const char *zEval = json_string_value(json_object_get(pRun, "evaluator"));
-    json_object_set_new(pOut, "id", json_string(zId));
-    json_object_set_new(pOut, "at", json_string(zAt));
-    json_object_set_new(pOut, "evaluator", zEval ? json_string(zEval) : json_null());
-    json_object_set_new(pOut, "trials", pList);
-    json_object_set_new(pOut, "passed", json_boolean(all));
-    json_object_set_new(pOut, "points", json_integer(all ? 3 : 0));
-    char *z = json_dumps(pOut, JSON_COMPACT);
-    int rc = PS_IO;
-    if (fd >= 0 && z) {
-        size_t n = strlen(z), off = 0;
-        while (off < n) {
-            ssize_t k = write(fd, z + off, n - off);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) break;
-            off += (size_t)k;
-        }
-        if (off == n && fsync(fd) == 0) rc = PS_OK;
-    }
-    if (fd >= 0) close(fd);
-    free(z);
-    if (rc != PS_OK) {
-        if (fd >= 0) unlink(zPath);
-        snprintf(zErr, nErr, "cannot keep the run: %s", strerror(errno));
-        json_decref(pOut);
-        return rc;
-    }
-    *ppOut = pOut;
+    *ppOut = o;
     return PS_OK;
 }
 
-int idx_report_timed(const char *zDataDir, json_t **ppOut, char *zErr, size_t nErr)
+/* Write o to zPath durably, replacing it or (create) only as a new file.
+ * The message never names the server's folders. */
+static int save(const char *zPath, const json_t *o, int create, const char *zWhat, char *zErr, size_t nErr)
+{
+    char zE[512];
+    char *z = json_dumps(o, JSON_COMPACT);
+    if (!z) {
+        snprintf(zErr, nErr, "out of memory");
+        return PS_NOMEM;
+    }
+    int rc = create ? idx_file_create(zPath, z, strlen(z), 0640, zE, sizeof zE)
+                    : idx_file_replace(zPath, z, strlen(z), 0640, zE, sizeof zE);
+    px_free(z);
+    if (rc != PS_OK) snprintf(zErr, nErr, "cannot keep the %s (the daemon's data folder cannot be written)", zWhat);
+    return rc;
+}
+
+/* ---- draws ---------------------------------------------------------------- */
+
+/* Remove draw files a day past their expiry, and expired ones too (oldest
+ * first) while IDX_TIMED_DRAWS_MAX files or more are kept; count the files
+ * left and the open draws of user zUser.  Only draws that have not expired
+ * by their name's time are read. */
+static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *pnFiles, size_t *pnMine)
+{
+    char **az = NULL, zPath[4400];
+    size_t n = 0, nFiles = 0, nMine = 0;
+    int rc = idx_dir_list(zDir, ".json", &az, &n);
+    if (rc != PS_OK) return rc;
+    for (size_t i = 0; i < n; i++) {
+        double t = stamp_time(az[i]);
+        if (t < 0) continue; /* not a draw */
+        snprintf(zPath, sizeof zPath, "%s/%s", zDir, az[i]);
+        /* names hold the second of the draw: +1 covers its fraction */
+        if (t + 1 + IDX_TIMED_DRAW_TTL_S + IDX_TIMED_DRAW_KEEP_S < now) {
+            unlink(zPath);
+            continue;
+        }
+        nFiles++;
+        if (t + 1 + IDX_TIMED_DRAW_TTL_S < now) continue; /* expired */
+        json_t *d = NULL;
+        if (load(zPath, DRAW_FILE_MAX, &d) != PS_OK) continue;
+        if (json_is_null(json_object_get(d, "run")) && json_number_value(json_object_get(d, "expires")) > now &&
+            strcmp(json_string_value(json_object_get(d, "user")) ? json_string_value(json_object_get(d, "user")) : "",
+                   zUser) == 0)
+            nMine++;
+        json_decref(d);
+    }
+    /* full: the expired ones go, oldest first (names sort by time) */
+    for (size_t i = 0; i < n && nFiles >= IDX_TIMED_DRAWS_MAX; i++) {
+        double t = stamp_time(az[i]);
+        if (t < 0 || t + 1 + IDX_TIMED_DRAW_TTL_S >= now || t + 1 + IDX_TIMED_DRAW_TTL_S + IDX_TIMED_DRAW_KEEP_S < now)
+            continue;
+        snprintf(zPath, sizeof zPath, "%s/%s", zDir, az[i]);
+        if (unlink(zPath) == 0) nFiles--;
+    }
+    idx_dir_free(az, n);
+    *pnFiles = nFiles;
+    *pnMine = nMine;
+    return PS_OK;
+}
+
+int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t *pPicked, double now, json_t **ppOut,
+                        char *zErr, size_t nErr)
+{
+    char zDir[4096], zPath[4400], zId[IDX_TIMED_ID_LEN + 1], zAt[40], zExp[40];
+    unsigned char aRand[8];
+    size_t nFiles = 0, nMine = 0;
+    json_t *pDraw = NULL;
+    int rc;
+    *ppOut = NULL;
+    if (sodium_init() < 0) {
+        snprintf(zErr, nErr, "no source of random numbers");
+        return PS_INTERNAL;
+    }
+    draws_dir(zDataDir, zDir, sizeof zDir);
+    pthread_mutex_lock(&gLock);
+    if ((rc = idx_file_mkdirs(zDir, 0750, zErr, nErr)) != PS_OK ||
+        (rc = tidy_draws(zDir, w->zUser, now, &nFiles, &nMine)) != PS_OK) {
+        snprintf(zErr, nErr, "cannot keep the draw (the daemon's data folder cannot be written)");
+        rc = rc == PS_NOMEM ? PS_NOMEM : PS_IO;
+        goto out;
+    }
+    if (nMine >= IDX_TIMED_OPEN_PER_USER) {
+        snprintf(zErr, nErr, "you have %d open draws: use one for a run, or wait until one expires (2 hours after it was drawn)",
+                 IDX_TIMED_OPEN_PER_USER);
+        rc = PS_TOO_MANY;
+        goto out;
+    }
+    if (nFiles >= IDX_TIMED_DRAWS_MAX) {
+        snprintf(zErr, nErr, "%d draws were made in the last 2 hours, the most the daemon keeps: use them, or wait until they expire",
+                 IDX_TIMED_DRAWS_MAX);
+        rc = PS_TOO_MANY;
+        goto out;
+    }
+    stamp(now, zId, sizeof zId);
+    randombytes_buf(aRand, sizeof aRand);
+    zId[16] = '-';
+    sodium_bin2hex(zId + 17, sizeof zId - 17, aRand, sizeof aRand);
+    iso(now, zAt, sizeof zAt);
+    iso(now + IDX_TIMED_DRAW_TTL_S, zExp, sizeof zExp);
+    pDraw = json_pack("{s:s,s:s,s:s,s:f,s:s,s:f,s:s,s:O,s:[],s:n}", "id", zId, "user", w->zUser, "role",
+                      idx_role_name(w->role), "drawn", now, "drawn_at", zAt, "expires", now + IDX_TIMED_DRAW_TTL_S,
+                      "expires_at", zExp, "records", json_object_get(pPicked, "records"), "timed", "run");
+    if (!pDraw) {
+        rc = PS_NOMEM;
+        snprintf(zErr, nErr, "out of memory");
+        goto out;
+    }
+    snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zId);
+    if ((rc = save(zPath, pDraw, 1, "draw", zErr, nErr)) != PS_OK) goto out;
+    *ppOut = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:O}", "draw", zId, "user", w->zUser, "role", idx_role_name(w->role),
+                       "drawn_at", zAt, "expires_at", zExp, "lifetime_seconds", IDX_TIMED_DRAW_TTL_S, "records",
+                       json_object_get(pPicked, "records"));
+    if (!*ppOut) {
+        /* the draw stays kept, unused, until it expires */
+        rc = PS_NOMEM;
+        snprintf(zErr, nErr, "out of memory");
+    }
+out:
+    pthread_mutex_unlock(&gLock);
+    json_decref(pDraw);
+    return rc;
+}
+
+/* Draw zDraw, open for caller w at now, into *ppDraw (yours) with its
+ * file's path; else the refusal.  Called under the lock. */
+static int open_draw(const char *zDataDir, const idx_caller *w, const char *zDraw, double now, char *zPath,
+                     size_t nPath, json_t **ppDraw, char *zErr, size_t nErr)
+{
+    char zDir[4096];
+    json_t *d = NULL;
+    *ppDraw = NULL;
+    if (!idx_timed_id_ok(zDraw)) {
+        snprintf(zErr, nErr, "no such draw: a draw id is what the draw answered as \"draw\" (like 20261123T020102Z-0123456789abcdef)");
+        return PS_NOT_FOUND;
+    }
+    draws_dir(zDataDir, zDir, sizeof zDir);
+    snprintf(zPath, nPath, "%s/%s.json", zDir, zDraw);
+    int rc = load(zPath, DRAW_FILE_MAX, &d);
+    if (rc == PS_NOT_FOUND) {
+        snprintf(zErr, nErr, "no draw %s: unknown, or removed a day after it expired", zDraw);
+        return rc;
+    }
+    if (rc != PS_OK) {
+        snprintf(zErr, nErr, "draw %s cannot be read", zDraw);
+        return rc;
+    }
+    const char *zUser = json_string_value(json_object_get(d, "user"));
+    const char *zRun = json_string_value(json_object_get(d, "run"));
+    double expires = json_number_value(json_object_get(d, "expires"));
+    if (!zUser || strcmp(zUser, w->zUser) != 0) {
+        snprintf(zErr, nErr, "draw %s was made by another user: trials and runs are made by the user who drew", zDraw);
+        rc = PS_FORBIDDEN;
+    } else if (zRun) {
+        snprintf(zErr, nErr, "draw %s was used for run %s: a draw serves one run; draw again", zDraw, zRun);
+        rc = PS_CONFLICT;
+    } else if (!(now < expires)) {
+        snprintf(zErr, nErr, "draw %s expired at %s (a draw lasts 2 hours): draw again", zDraw,
+                 json_string_value(json_object_get(d, "expires_at")) ? json_string_value(json_object_get(d, "expires_at")) : "?");
+        rc = PS_CONFLICT;
+    }
+    if (rc != PS_OK) {
+        json_decref(d);
+        return rc;
+    }
+    *ppDraw = d;
+    return PS_OK;
+}
+
+/* The daemon's timing of trial (n, kind) in draw d, or NULL. */
+static json_t *timing_of(const json_t *d, unsigned n, int kind)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(d, "timed"), i, t)
+        if ((unsigned)json_integer_value(json_object_get(t, "n")) == n &&
+            idx_timed_kind(json_string_value(json_object_get(t, "kind"))) == kind)
+            return t;
+    return NULL;
+}
+
+static int trial_passed(int kind, double sec, int found)
+{
+    return found && sec <= kind_limit(kind);
+}
+
+/* The answer about a timed trial. */
+static json_t *trial_json(const char *zDraw, unsigned n, int kind, const json_t *pRec, const json_t *t)
+{
+    char zAt[40];
+    iso(json_number_value(json_object_get(t, "started")), zAt, sizeof zAt);
+    json_t *o = json_pack("{s:s,s:i,s:s,s:O,s:s,s:f}", "draw", zDraw, "n", (int)n, "kind", kind_name(kind), "code",
+                          json_object_get(pRec, "code"), "started_at", zAt, "limit_seconds", kind_limit(kind));
+    const json_t *pStop = json_object_get(t, "stopped");
+    if (o && pStop) {
+        double sec = round_ms(json_number_value(pStop) - json_number_value(json_object_get(t, "started")));
+        int found = json_is_true(json_object_get(t, "found"));
+        iso(json_number_value(pStop), zAt, sizeof zAt);
+        json_object_set_new(o, "stopped_at", json_string(zAt));
+        json_object_set_new(o, "seconds", json_real(sec));
+        json_object_set_new(o, "found", json_boolean(found));
+        json_object_set_new(o, "passed", json_boolean(trial_passed(kind, sec, found)));
+    }
+    return o;
+}
+
+/* Start (stop 0) or stop a trial; see idx_timed.h. */
+static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, int stop,
+                      int found, double now, json_t **ppOut, char *zErr, size_t nErr)
+{
+    char zPath[4400];
+    json_t *d = NULL;
+    *ppOut = NULL;
+    if (kind != IDX_TRIAL_FULLTEXT && kind != IDX_TRIAL_PAPER) {
+        snprintf(zErr, nErr, "kind must be fulltext or paper");
+        return PS_INVALID;
+    }
+    pthread_mutex_lock(&gLock);
+    int rc = open_draw(zDataDir, w, zDraw, now, zPath, sizeof zPath, &d, zErr, nErr);
+    if (rc != PS_OK) goto out;
+    const json_t *pRecs = json_object_get(d, "records");
+    const json_t *pRec = json_array_get(pRecs, n >= 1 ? n - 1 : (size_t)-1);
+    json_t *pTimed = json_object_get(d, "timed"), *t = timing_of(d, n, kind);
+    rc = PS_CONFLICT;
+    if (!pRec || !json_is_array(pTimed)) {
+        snprintf(zErr, nErr, "draw %s has %zu records: a trial is numbered 1 to %zu", zDraw, json_array_size(pRecs),
+                 json_array_size(pRecs));
+        rc = PS_NOT_FOUND;
+        goto out;
+    }
+    if (!stop) {
+        if (kind == IDX_TRIAL_FULLTEXT && !json_is_string(json_object_get(pRec, "phrase"))) {
+            snprintf(zErr, nErr, "record %u has no text to search: it has a paper trial only", n);
+            goto out;
+        }
+        if (t) {
+            snprintf(zErr, nErr, "the %s trial of record %u was started already: a trial is timed once", kind_name(kind), n);
+            goto out;
+        }
+        size_t i;
+        json_t *x;
+        json_array_foreach(pTimed, i, x) {
+            if (json_object_get(x, "stopped")) continue;
+            snprintf(zErr, nErr, "the %s trial of record %lld is still running: stop it first (one trial at a time)",
+                     json_string_value(json_object_get(x, "kind")), (long long)json_integer_value(json_object_get(x, "n")));
+            goto out;
+        }
+        t = json_pack("{s:i,s:s,s:f}", "n", (int)n, "kind", kind_name(kind), "started", now);
+        if (!t || json_array_append_new(pTimed, t) != 0) {
+            rc = PS_NOMEM;
+            goto out;
+        }
+    } else {
+        if (!t) {
+            snprintf(zErr, nErr, "the %s trial of record %u was not started", kind_name(kind), n);
+            goto out;
+        }
+        if (json_object_get(t, "stopped")) {
+            snprintf(zErr, nErr, "the %s trial of record %u was stopped already", kind_name(kind), n);
+            goto out;
+        }
+        double t0 = json_number_value(json_object_get(t, "started"));
+        /* a clock set back never makes a negative time */
+        if (json_object_set_new(t, "stopped", json_real(now > t0 ? now : t0)) != 0 ||
+            json_object_set_new(t, "found", json_boolean(found)) != 0) {
+            rc = PS_NOMEM;
+            goto out;
+        }
+    }
+    if ((rc = save(zPath, d, 0, "trial's time", zErr, nErr)) != PS_OK) goto out;
+    if (!(*ppOut = trial_json(zDraw, n, kind, pRec, t))) rc = PS_NOMEM;
+out:
+    pthread_mutex_unlock(&gLock);
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    json_decref(d);
+    return rc;
+}
+
+int idx_timed_start(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, double now,
+                    json_t **ppOut, char *zErr, size_t nErr)
+{
+    return time_trial(zDataDir, w, zDraw, n, kind, 0, 0, now, ppOut, zErr, nErr);
+}
+
+int idx_timed_stop(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, int found,
+                   double now, json_t **ppOut, char *zErr, size_t nErr)
+{
+    return time_trial(zDataDir, w, zDraw, n, kind, 1, found, now, ppOut, zErr, nErr);
+}
+
+/* ---- runs ---------------------------------------------------------------- */
+
+/* The record of the draw with 档号 zCode (any spelling proto_code reads):
+ * its index, or -1. */
+static long record_of(const json_t *pRecs, const char *zCode)
+{
+    proto_code code;
+    char zE[200];
+    if (!zCode || proto_code_parse(zCode, &code, zE, sizeof zE) != PS_OK) return -1;
+    size_t i;
+    json_t *r;
+    json_array_foreach(pRecs, i, r)
+        if (strcmp(json_string_value(json_object_get(r, "code")), code.zCanonical) == 0) return (long)i;
+    return -1;
+}
+
+/* A trial of the run: the daemon's timing t, or the body's trial b. */
+static json_t *run_trial(unsigned n, int kind, const json_t *pRec, const json_t *t, const json_t *b, double now)
+{
+    double sec;
+    int found, unfinished = 0;
+    if (t) {
+        double t0 = json_number_value(json_object_get(t, "started"));
+        const json_t *pStop = json_object_get(t, "stopped");
+        unfinished = !pStop;
+        sec = (pStop ? json_number_value(pStop) : now > t0 ? now : t0) - t0;
+        found = !unfinished && json_is_true(json_object_get(t, "found"));
+    } else {
+        sec = json_number_value(json_object_get(b, "seconds"));
+        /* a paper trial said to take so long was in hand unless said otherwise */
+        found = kind == IDX_TRIAL_PAPER && !json_object_get(b, "found") ? 1 : json_is_true(json_object_get(b, "found"));
+    }
+    sec = round_ms(sec);
+    json_t *o = json_pack("{s:i,s:O,s:s,s:f,s:f,s:b,s:b,s:s}", "n", (int)n, "code", json_object_get(pRec, "code"), "kind",
+                          kind_name(kind), "seconds", sec, "limit_seconds", kind_limit(kind), "found", found, "passed",
+                          trial_passed(kind, sec, found), "timed_by", t ? "indexd" : "client");
+    if (!o) return NULL;
+    const char *zField = kind == IDX_TRIAL_FULLTEXT ? "phrase" : "location";
+    if (json_is_string(json_object_get(pRec, zField))) json_object_set(o, zField, json_object_get(pRec, zField));
+    if (json_is_string(json_object_get(pRec, "classification")))
+        json_object_set(o, "classification", json_object_get(pRec, "classification"));
+    if (t) {
+        char zAt[40];
+        iso(json_number_value(json_object_get(t, "started")), zAt, sizeof zAt);
+        json_object_set_new(o, "started_at", json_string(zAt));
+        if (!unfinished) {
+            iso(json_number_value(json_object_get(t, "stopped")), zAt, sizeof zAt);
+            json_object_set_new(o, "stopped_at", json_string(zAt));
+        } else {
+            json_object_set_new(o, "unfinished", json_true());
+        }
+    }
+    return o;
+}
+
+/* Check the body's trials against draw d and sort them into aBody[2 * n +
+ * kind]; 0, or -1 with the refusal in *pRc and zErr. */
+static int match_body(const json_t *pTrials, const json_t *d, const json_t **aBody, int *pRc, char *zErr, size_t nErr)
+{
+    const json_t *pRecs = json_object_get(d, "records");
+    const char *zDraw = json_string_value(json_object_get(d, "id"));
+    size_t i;
+    json_t *b;
+    json_array_foreach(pTrials, i, b) {
+        const char *zCode = json_string_value(json_object_get(b, "code"));
+        int kind = idx_timed_kind(json_string_value(json_object_get(b, "kind")));
+        const json_t *pSec = json_object_get(b, "seconds"), *pPhrase = json_object_get(b, "phrase");
+        *pRc = PS_INVALID;
+        if (!json_is_object(b) || !zCode || kind < 0 || (pSec && (!json_is_number(pSec) || json_number_value(pSec) < 0)) ||
+            (pPhrase && !json_is_string(pPhrase) && !json_is_null(pPhrase))) {
+            snprintf(zErr, nErr, "trial %zu needs \"code\" and \"kind\" (fulltext or paper), with \"seconds\" 0 or more", i + 1);
+            return -1;
+        }
+        long k = record_of(pRecs, zCode);
+        *pRc = PS_CONFLICT;
+        if (k < 0) {
+            snprintf(zErr, nErr, "trial %zu: 档号 %.100s was not drawn in draw %s", i + 1, zCode, zDraw);
+            return -1;
+        }
+        const json_t *pRec = json_array_get(pRecs, (size_t)k);
+        const char *zDrawn = json_string_value(json_object_get(pRec, "phrase"));
+        if (kind == IDX_TRIAL_FULLTEXT && !zDrawn) {
+            snprintf(zErr, nErr, "trial %zu: record %s has no text to search: it has a paper trial only", i + 1,
+                     json_string_value(json_object_get(pRec, "code")));
+            return -1;
+        }
+        if (kind == IDX_TRIAL_FULLTEXT && json_is_string(pPhrase) && strcmp(json_string_value(pPhrase), zDrawn) != 0) {
+            snprintf(zErr, nErr, "trial %zu: the phrase searched must be the one drawn for %s (%s)", i + 1,
+                     json_string_value(json_object_get(pRec, "code")), zDrawn);
+            return -1;
+        }
+        size_t slot = 2 * (size_t)k + (size_t)kind;
+        if (aBody[slot]) {
+            *pRc = PS_INVALID;
+            snprintf(zErr, nErr, "trial %zu: record %s has two %s trials", i + 1, json_string_value(json_object_get(pRec, "code")),
+                     kind_name(kind));
+            return -1;
+        }
+        if (!timing_of(d, (unsigned)k + 1, kind) && !pSec) {
+            *pRc = PS_INVALID;
+            snprintf(zErr, nErr, "trial %zu: the daemon did not time it, so it needs \"seconds\"", i + 1);
+            return -1;
+        }
+        aBody[slot] = b;
+    }
+    return 0;
+}
+
+int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun, double now, json_t **ppOut,
+                  const char **pzField, char *zErr, size_t nErr)
+{
+    const char *zDraw = json_string_value(json_object_get(pRun, "draw"));
+    const json_t *pTrials = json_object_get(pRun, "trials");
+    const json_t *pNote = json_object_get(pRun, "note");
+    char zDir[4096], zDrawPath[4400], zPath[4400], zId[64], zAt[40], zDrawnAt[40];
+    char **az = NULL;
+    size_t nRuns = 0;
+    const json_t **aBody = NULL;
+    json_t *d = NULL, *pOut = NULL, *pList = NULL, *pUntested = NULL;
+    int rc = PS_INVALID;
+    *ppOut = NULL;
+    *pzField = NULL;
+    if (!pNote || json_is_null(pNote)) pNote = json_object_get(pRun, "evaluator");
+    if (!zDraw) {
+        *pzField = "draw";
+        snprintf(zErr, nErr, "a run names its draw: \"draw\", the id the draw answered");
+        return PS_INVALID;
+    }
+    if (pTrials && (!json_is_array(pTrials) || json_array_size(pTrials) > 2 * DRAW_N_MAX)) {
+        *pzField = "trials";
+        snprintf(zErr, nErr, "\"trials\" is a list of at most %d trials", 2 * DRAW_N_MAX);
+        return PS_INVALID;
+    }
+    if (pNote && !json_is_null(pNote) && (!json_is_string(pNote) || json_string_length(pNote) > 400)) {
+        *pzField = "note";
+        snprintf(zErr, nErr, "\"note\" is a text of at most 400 bytes");
+        return PS_INVALID;
+    }
+    runs_dir(zDataDir, zDir, sizeof zDir);
+    pthread_mutex_lock(&gLock);
+    if ((rc = idx_dir_list(zDir, ".json", &az, &nRuns)) != PS_OK) {
+        snprintf(zErr, nErr, "cannot read the timed-test runs");
+        goto out;
+    }
+    idx_dir_free(az, nRuns);
+    if (nRuns >= IDX_TIMED_RUNS_MAX) {
+        snprintf(zErr, nErr, "%d timed-test runs are kept, the most the daemon keeps: an administrator must move old ones "
+                 "out of the data folder's timed-tests/ before another run can be kept", IDX_TIMED_RUNS_MAX);
+        rc = PS_TOO_BIG;
+        goto out;
+    }
+    if ((rc = open_draw(zDataDir, w, zDraw, now, zDrawPath, sizeof zDrawPath, &d, zErr, nErr)) != PS_OK) {
+        if (rc == PS_NOT_FOUND) *pzField = "draw";
+        goto out;
+    }
+    const json_t *pRecs = json_object_get(d, "records");
+    size_t nRec = json_array_size(pRecs);
+    rc = PS_NOMEM;
+    if (!(aBody = px_calloc(2 * nRec + 1, sizeof *aBody)) || !(pList = json_array()) || !(pUntested = json_array()))
+        goto out;
+    if (match_body(pTrials, d, aBody, &rc, zErr, nErr) != 0) {
+        *pzField = "trials";
+        goto out;
+    }
+    rc = PS_NOMEM;
+    double total = 0;
+    int all = 1, nDaemon = 0, nClient = 0;
+    for (size_t k = 0; k < nRec; k++) {
+        const json_t *pRec = json_array_get(pRecs, k);
+        int tested = 0;
+        for (int kind = IDX_TRIAL_FULLTEXT; kind <= IDX_TRIAL_PAPER; kind++) {
+            const json_t *t = timing_of(d, (unsigned)k + 1, kind), *b = aBody[2 * k + (size_t)kind];
+            if (!t && !b) continue;
+            json_t *o = run_trial((unsigned)k + 1, kind, pRec, t, b, now);
+            if (!o || json_array_append_new(pList, o) != 0) goto out;
+            total += json_real_value(json_object_get(o, "seconds"));
+            all &= json_is_true(json_object_get(o, "passed"));
+            tested = 1;
+            if (t) nDaemon++;
+            else nClient++;
+        }
+        if (!tested && json_array_append(pUntested, json_object_get(pRec, "code")) != 0) goto out;
+    }
+    if (json_array_size(pList) == 0) {
+        rc = PS_INVALID;
+        *pzField = "trials";
+        snprintf(zErr, nErr, "a run needs a trial: time one with the draw's trial calls, or list them in \"trials\"");
+        goto out;
+    }
+    double drawn = json_number_value(json_object_get(d, "drawn")), elapsed = now - drawn;
+    if (total > elapsed + IDX_TIMED_ALLOWANCE_S) {
+        rc = PS_CONFLICT;
+        *pzField = "trials";
+        snprintf(zErr, nErr, "the trials take %.1f s in all, but only %.1f s have passed since draw %s was made", total,
+                 elapsed > 0 ? elapsed : 0, zDraw);
+        goto out;
+    }
+    int scored = w->role == IDX_ROLE_EVALUATOR;
+    /* the run's id: the second it arrived, and the draw's random part
+     * (a draw serves one run, so ids never collide) */
+    stamp(now, zId, sizeof zId);
+    snprintf(zId + strlen(zId), sizeof zId - strlen(zId), "%s", zDraw + 16);
+    iso(now, zAt, sizeof zAt);
+    iso(drawn, zDrawnAt, sizeof zDrawnAt);
+    pOut = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:{s:s,s:s,s:f,s:f,s:f,s:i,s:i},s:O,s:O,s:b,s:i}", "id", zId, "at",
+                     zAt, "draw", zDraw, "evaluator", w->zUser, "role", idx_role_name(w->role), "role_cn",
+                     idx_role_cn(w->role), "mode", scored ? "scored" : "practice", "note",
+                     pNote ? pNote : json_null(), "server", "drawn_at", zDrawnAt, "received_at", zAt, "elapsed_seconds",
+                     round_ms(elapsed), "trial_seconds", round_ms(total), "allowance_seconds", IDX_TIMED_ALLOWANCE_S,
+                     "timed_by_indexd", nDaemon, "timed_by_client", nClient, "trials", pList, "untested", pUntested,
+                     "passed", all, "points", scored && all ? IDX_TIMED_POINTS : 0);
+    if (!pOut) goto out;
+    /* used up before the run is written: a crash between the two loses the
+     * run (draw again), never lets one draw serve two */
+    if (json_object_set_new(d, "run", json_string(zId)) != 0) goto out;
+    if ((rc = save(zDrawPath, d, 0, "run", zErr, nErr)) != PS_OK) goto out;
+    snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zId);
+    if ((rc = save(zPath, pOut, 1, "run", zErr, nErr)) != PS_OK) {
+        char zE[64];
+        json_object_set_new(d, "run", json_null());
+        save(zDrawPath, d, 0, "draw", zE, sizeof zE);
+        goto out;
+    }
+    *ppOut = pOut;
+    pOut = NULL;
+out:
+    pthread_mutex_unlock(&gLock);
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    px_free((void *)aBody);
+    json_decref(d);
+    json_decref(pList);
+    json_decref(pUntested);
+    json_decref(pOut);
+    return rc;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, char *zErr, size_t nErr)
 {
     char zDir[4096], zPath[4400];
-    dir_of(zDataDir, zDir, sizeof zDir);
+    runs_dir(zDataDir, zDir, sizeof zDir);
     json_t *pRuns = json_array();
     char **az = NULL;
     size_t n = 0;
+    *ppOut = NULL;
+    if (!pRuns) {
+        snprintf(zErr, nErr, "out of memory");
+        return PS_NOMEM;
+    }
     if (idx_dir_list(zDir, ".json", &az, &n) != PS_OK) {
         json_decref(pRuns);
         snprintf(zErr, nErr, "cannot read the timed-test runs");
         return PS_IO;
     }
-    json_t *pLast = NULL;
+    const json_t *pLast = NULL;
     for (size_t i = 0; i < n; i++) {
-        json_error_t je;
+        json_t *o = NULL;
         snprintf(zPath, sizeof zPath, "%s/%s", zDir, az[i]);
-        json_t *o = json_load_file(zPath, 0, &je);
-        if (o && pRuns) {
-            json_array_append_new(pRuns, o);
-            pLast = o;
-        } else {
-            json_decref(o);
+        if (load(zPath, RUN_FILE_MAX, &o) != PS_OK) continue;
+        if (!json_is_string(json_object_get(o, "draw"))) {
+            /* kept before runs were tied to draws: what it says was never checked */
+            json_object_set_new(o, "mode", json_string("unverified"));
+            json_object_set_new(o, "points", json_integer(0));
         }
+        size_t k;
+        json_t *t;
+        json_array_foreach(json_object_get(o, "trials"), k, t) {
+            if (!w || idx_access_level_ok(w, json_string_value(json_object_get(t, "classification")))) continue;
+            if (json_object_get(t, "phrase")) json_object_set_new(t, "phrase", json_string("（密级档案，不显示）"));
+            if (json_object_get(t, "location")) json_object_set_new(t, "location", json_string("（密级档案，不显示）"));
+        }
+        if (json_array_append_new(pRuns, o) != 0) continue;
+        const char *zMode = json_string_value(json_object_get(o, "mode"));
+        if (zMode && strcmp(zMode, "scored") == 0) pLast = o;
     }
     idx_dir_free(az, n);
-    *ppOut = pRuns ? json_pack("{s:s,s:O,s:O}", "rule",
-                               "full text found within 60 s and paper file in hand within 180 s, every trial: 3 points, else 0",
-                               "points", pLast ? json_object_get(pLast, "points") : json_null(), "runs", pRuns)
-                   : NULL;
+    *ppOut = json_pack("{s:s,s:O,s:O,s:O}", "rule",
+                       "full text found within 60 s and paper file in hand within 180 s, every trial: 3 points, else 0; "
+                       "only runs by a user with the evaluator role, on records drawn by indexd, score (the latest of "
+                       "them counts); runs by other roles are practice and score nothing",
+                       "points", pLast ? json_object_get(pLast, "points") : json_null(), "scored_run",
+                       pLast ? json_object_get(pLast, "id") : json_null(), "runs", pRuns);
     json_decref(pRuns);
     if (!*ppOut) snprintf(zErr, nErr, "out of memory");
     return *ppOut ? PS_OK : PS_NOMEM;

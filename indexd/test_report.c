@@ -212,8 +212,10 @@ static void test_csv_formulas(void)
     z = csv_of(IDX_REPORT_TIMED,
                "{\"runs\":[{\"id\":1,\"at\":\"2026-12-02\",\"evaluator\":\"=cmd\",\"points\":0,\"trials\":[{\"code\":\"Z\","
                "\"kind\":\"fulltext\",\"seconds\":-1.5,\"limit_seconds\":60,\"passed\":false,\"phrase\":\"+1\","
-               "\"location\":\"-L\"}]}]}", 0);
-    CHECK_CONTAINS(z, "\r\n1,2026-12-02,'=cmd,Z,全文检索,-1.50,60,未通过,'+1,'-L\r\n");
+               "\"location\":\"-L\"},{\"code\":\"Y\",\"kind\":\"paper\",\"seconds\":10,\"limit_seconds\":180,"
+               "\"passed\":true,\"location\":\"-L\"}]}]}", 0);
+    CHECK_CONTAINS(z, "\r\n1,2026-12-02,,'=cmd,,未核实（不计分）,Z,全文检索,-1.50,60,申报（未核实）,未通过,'+1,\r\n");
+    CHECK_CONTAINS(z, ",Y,纸质调阅,10.00,180,申报（未核实）,通过,,'-L\r\n");
     free(z);
 
     /* the register: purpose, user and title; in both encodings */

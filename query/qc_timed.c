@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FULLTEXT_S 60.0
 #define PAPER_S 180.0
 
 static double now_s(void)
@@ -106,8 +105,9 @@ static void banner(FILE *f, const char *zLoc, const char *zCode, const char *zTi
     fputs("\n", f);
 }
 
-/* The paper trial: a clock until Enter.  *pSec the time; -1 if cancelled. */
-static int paper_clock(FILE *fIn, FILE *fOut, double *pSec)
+/* The paper trial's clock, shown while indexd times the trial: until
+ * Enter (*pFound 1: the file is in hand) or n (0: given up). */
+static int paper_clock(FILE *fIn, FILE *fOut, int *pFound)
 {
     int fd = fileno(fIn);
     if (raw_tty(fd) != 0) return PS_IO;
@@ -117,7 +117,8 @@ static int paper_clock(FILE *fIn, FILE *fOut, double *pSec)
         double t = now_s() - t0;
         int min = (int)(t / 60);
         fprintf(fOut, "\r  用时 %02d:%04.1f  %s", min, t - min * 60,
-                t <= PAPER_S ? "取到档案后按回车键 (Enter when the file is in hand)" : "已超过3分钟 (over 3 minutes)  ");
+                t <= PAPER_S ? "取到档案后按回车键，找不到按 n (Enter when the file is in hand, n: not found)"
+                             : "已超过3分钟 (over 3 minutes)  ");
         fflush(fOut);
         fd_set set;
         FD_ZERO(&set);
@@ -136,8 +137,8 @@ static int paper_clock(FILE *fIn, FILE *fOut, double *pSec)
             rc = PS_IO;
             break;
         }
-        if (ch == '\n' || ch == '\r') {
-            *pSec = now_s() - t0;
+        if (ch == '\n' || ch == '\r' || ch == 'n' || ch == 'N') {
+            *pFound = ch != 'n' && ch != 'N';
             break;
         }
     }
@@ -146,18 +147,50 @@ static int paper_clock(FILE *fIn, FILE *fOut, double *pSec)
     return rc;
 }
 
+/* POST pBody (not taken) as JSON to zPath. */
+static int post_json(qc_client *c, const char *zPath, const json_t *pBody, qc_answer *pAns, char *zErr, size_t nErr)
+{
+    char *zBody = json_dumps(pBody, JSON_COMPACT);
+    FILE *fb = zBody ? fmemopen(zBody, strlen(zBody), "rb") : NULL;
+    int rc = fb ? qc_client_call(c, "POST", zPath, "application/json", fb, pAns, zErr, nErr) : PS_NOMEM;
+    if (fb) fclose(fb);
+    px_free(zBody);
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    return rc;
+}
+
+/* Start (found < 0) or stop trial n of draw zDraw on indexd, which keeps
+ * the time; the answer in *pAns. */
+static int trial_call(qc_client *c, const char *zDraw, size_t n, const char *zKind, int found, qc_answer *pAns,
+                      char *zErr, size_t nErr)
+{
+    qc_buf path;
+    qc_buf_init(&path, 0);
+    qc_buf_adds(&path, "/api/v1/timed-tests/");
+    qc_path_escape(&path, zDraw);
+    qc_buf_addf(&path, "/trials/%zu/%s", n, found < 0 ? "start" : "stop");
+    json_t *pBody = found < 0 ? json_pack("{s:s}", "kind", zKind) : json_pack("{s:s,s:b}", "kind", zKind, "found", found);
+    int rc = path.rc;
+    if (rc == PS_OK && !pBody) rc = PS_NOMEM;
+    if (rc == PS_OK) rc = post_json(c, qc_buf_str(&path), pBody, pAns, zErr, nErr);
+    else snprintf(zErr, nErr, "out of memory");
+    json_decref(pBody);
+    qc_buf_release(&path);
+    return rc;
+}
+
 int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPassed, char *zErr, size_t nErr)
 {
     int interactive = !a->timedAuto && isatty(fileno(fIn));
     qc_buf path;
-    qc_answer ans, post;
-    json_t *pTrials = json_array();
+    qc_answer ans, step, post;
+    json_t *pRun = NULL;
     int rc;
     qc_buf_init(&path, 0);
     qc_answer_init(&ans);
+    qc_answer_init(&step);
     qc_answer_init(&post);
     *pPassed = 0;
-    if (!pTrials) return PS_NOMEM;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     qc_buf_addf(&path, "/api/v1/timed-tests/draw?n=%ld", a->timedN > 0 ? a->timedN : 5);
@@ -174,12 +207,22 @@ int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPa
     if (rc == PS_OK) rc = qc_client_call(c, "GET", qc_buf_str(&path), NULL, NULL, &ans, zErr, nErr);
     if (rc != PS_OK) goto out;
     json_t *pRecs = json_object_get(ans.pJson, "records");
+    const char *zDraw = json_string_value(json_object_get(ans.pJson, "draw"));
+    const char *zRole = json_string_value(json_object_get(ans.pJson, "role"));
+    if (!zDraw) {
+        rc = qc_invalid(zErr, nErr, "indexd answered the draw without a draw id: it is older than this client");
+        goto out;
+    }
     if (!json_array_size(pRecs)) {
         rc = qc_invalid(zErr, nErr, "no record to test: the index has no page text yet");
         goto out;
     }
-    fprintf(fOut, "timed retrieval test: %zu records, %s\n", json_array_size(pRecs),
-            interactive ? "full text and paper trials" : "full-text trials only");
+    fprintf(fOut, "timed retrieval test: draw %s, %zu records, %s; indexd times each trial\n", zDraw,
+            json_array_size(pRecs), interactive ? "full text and paper trials" : "full-text trials only");
+    if (!zRole || strcmp(zRole, "evaluator") != 0)
+        fprintf(fOut, "practice: runs by %s (%s) score nothing; only users with the evaluator role score item 7\n",
+                json_string_value(json_object_get(ans.pJson, "user")) ? json_string_value(json_object_get(ans.pJson, "user")) : "?",
+                zRole ? zRole : "?");
     size_t i;
     json_t *r;
     json_array_foreach(pRecs, i, r) {
@@ -187,55 +230,69 @@ int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPa
         const char *zPhrase = json_string_value(json_object_get(r, "phrase"));
         const char *zLoc = json_string_value(json_object_get(r, "location"));
         const char *zTitle = json_string_value(json_object_get(r, "title"));
-        char zTyped[256];
+        char zLine[256];
         fprintf(fOut, "\n[%zu/%zu] %s\n", i + 1, json_array_size(pRecs), zCode ? zCode : "?");
-        if (interactive) {
-            fprintf(fOut, "  full text: phrase [%s] (Enter to keep it, or type another): ", zPhrase ? zPhrase : "");
-            fflush(fOut);
-            if (fgets(zTyped, sizeof zTyped, fIn)) {
-                zTyped[strcspn(zTyped, "\r\n")] = 0;
-                if (zTyped[0]) zPhrase = zTyped;
-            }
-        }
         if (zCode && zPhrase && *zPhrase) {
             int found;
             double sec;
-            if ((rc = search(c, zPhrase, zCode, &found, &sec, zErr, nErr)) != PS_OK) goto out;
+            if (interactive) {
+                /* the phrase is the drawn one: indexd refuses another */
+                fprintf(fOut, "  full text: phrase [%s] — Enter to start the clock and search: ", zPhrase);
+                fflush(fOut);
+                if (!fgets(zLine, sizeof zLine, fIn)) {
+                    rc = qc_invalid(zErr, nErr, "the terminal was closed before the full-text trial");
+                    goto out;
+                }
+            }
+            if ((rc = trial_call(c, zDraw, i + 1, "fulltext", -1, &step, zErr, nErr)) != PS_OK ||
+                (rc = search(c, zPhrase, zCode, &found, &sec, zErr, nErr)) != PS_OK ||
+                (rc = trial_call(c, zDraw, i + 1, "fulltext", found, &step, zErr, nErr)) != PS_OK)
+                goto out;
+            sec = json_number_value(json_object_get(step.pJson, "seconds"));
             fprintf(fOut, "  full text \"%s\": %s in %.3f s — %s\n", zPhrase, found ? "found" : "NOT found", sec,
-                    found && sec <= FULLTEXT_S ? "pass" : "FAIL");
-            json_array_append_new(pTrials, json_pack("{s:s,s:s,s:f,s:b,s:s}", "code", zCode, "kind", "fulltext",
-                                                     "seconds", sec, "found", found, "phrase", zPhrase));
+                    json_is_true(json_object_get(step.pJson, "passed")) ? "pass" : "FAIL");
         } else {
             fprintf(fOut, "  full text: no phrase to search (the record has no text)\n");
         }
         if (interactive && zCode) {
+            int found = 0;
+            if ((rc = trial_call(c, zDraw, i + 1, "paper", -1, &step, zErr, nErr)) != PS_OK) goto out;
             banner(fOut, zLoc ? zLoc : "（未登记存放位置）", zCode, zTitle);
-            double sec = 0;
-            if ((rc = paper_clock(fIn, fOut, &sec)) != PS_OK) {
+            if ((rc = paper_clock(fIn, fOut, &found)) != PS_OK) {
                 snprintf(zErr, nErr, "the terminal was closed during the paper trial");
                 goto out;
             }
-            fprintf(fOut, "  paper: in hand after %.1f s — %s\n", sec, sec <= PAPER_S ? "pass" : "FAIL");
-            json_array_append_new(pTrials, json_pack("{s:s,s:s,s:f,s:s}", "code", zCode, "kind", "paper", "seconds", sec,
-                                                     "location", zLoc ? zLoc : ""));
+            if ((rc = trial_call(c, zDraw, i + 1, "paper", found, &step, zErr, nErr)) != PS_OK) goto out;
+            fprintf(fOut, "  paper: %s after %.1f s — %s\n", found ? "in hand" : "NOT found",
+                    json_number_value(json_object_get(step.pJson, "seconds")),
+                    json_is_true(json_object_get(step.pJson, "passed")) ? "pass" : "FAIL");
         }
     }
-    json_t *pRun = json_pack("{s:s?,s:O}", "evaluator", a->zEvaluator, "trials", pTrials);
-    char *zBody = pRun ? json_dumps(pRun, JSON_COMPACT) : NULL;
-    json_decref(pRun);
-    FILE *fb = zBody ? fmemopen(zBody, strlen(zBody), "rb") : NULL;
-    rc = fb ? qc_client_call(c, "POST", "/api/v1/timed-tests", "application/json", fb, &post, zErr, nErr) : PS_NOMEM;
-    if (fb) fclose(fb);
-    free(zBody);
-    if (rc != PS_OK) goto out;
+    /* the trials are on indexd already; the run names the draw */
+    pRun = json_pack("{s:s,s:s?}", "draw", zDraw, "note", a->zEvaluator);
+    rc = pRun ? post_json(c, "/api/v1/timed-tests", pRun, &post, zErr, nErr) : PS_NOMEM;
+    if (rc != PS_OK) {
+        if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+        goto out;
+    }
     *pPassed = json_is_true(json_object_get(post.pJson, "passed"));
-    fprintf(fOut, "\nitem 7 (利用高效便捷): %s — %lld points; run %s kept by indexd\n",
-            *pPassed ? "every trial passed" : "a trial failed", (long long)json_integer_value(json_object_get(post.pJson, "points")),
-            json_string_value(json_object_get(post.pJson, "id")) ? json_string_value(json_object_get(post.pJson, "id")) : "?");
+    const char *zId = json_string_value(json_object_get(post.pJson, "id"));
+    const char *zMode = json_string_value(json_object_get(post.pJson, "mode"));
+    if (zMode && strcmp(zMode, "scored") == 0)
+        fprintf(fOut, "\nitem 7 (利用高效便捷): %s — %lld points; run %s kept by indexd\n",
+                *pPassed ? "every trial passed" : "a trial failed",
+                (long long)json_integer_value(json_object_get(post.pJson, "points")), zId ? zId : "?");
+    else
+        fprintf(fOut, "\nitem 7 (利用高效便捷): %s — a practice run by %s (%s), no points; run %s kept by indexd\n",
+                *pPassed ? "every trial passed" : "a trial failed",
+                json_string_value(json_object_get(post.pJson, "evaluator")) ? json_string_value(json_object_get(post.pJson, "evaluator")) : "?",
+                json_string_value(json_object_get(post.pJson, "role_cn")) ? json_string_value(json_object_get(post.pJson, "role_cn")) : "?",
+                zId ? zId : "?");
 out:
     restore_tty();
-    json_decref(pTrials);
+    json_decref(pRun);
     qc_answer_clear(&ans);
+    qc_answer_clear(&step);
     qc_answer_clear(&post);
     qc_buf_release(&path);
     return rc;

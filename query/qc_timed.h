@@ -1,15 +1,17 @@
 /* The timed retrieval test (evaluation item 7), run at the archivist's
- * desk.  Records are drawn by indexd (or named with --codes); for each:
+ * desk.  indexd draws the records (or takes those named with --codes) and
+ * keeps the draw; for each record:
  *
- * full text: a phrase from the record's text (drawn; on a terminal the
- *   evaluator may type another) is searched; the trial passes when the
- *   record is among the hits within 60 s, timed from request to answer;
+ * full text: the phrase drawn from the record's text is searched; the
+ *   trial passes when the record is among the hits within 60 s;
  * paper (on a terminal only): the record's store location is shown in
  *   large type with a running clock; the evaluator presses Enter when the
- *   file is in hand; it passes within 180 s.
+ *   file is in hand (n when it cannot be found); it passes within 180 s.
  *
- * The run goes to indexd (POST /api/v1/timed-tests), which keeps it and
- * gives each trial and the item its verdict (3 points, or 0). */
+ * indexd times every trial itself (a start and a stop call around it), and
+ * the run it keeps names the draw: the user of the token or session is the
+ * evaluator, and only a user with the evaluator role scores (3 points when
+ * every trial passed, else 0); other roles' runs are practice. */
 #ifndef QC_TIMED_H
 #define QC_TIMED_H
 

@@ -4,7 +4,9 @@ JSON, CSV (UTF-8 with BOM, GB18030) and HTML; the HTML looked at in
 headless Chromium (a screenshot and an A4 PDF kept as test artefacts);
 the command-line client's report command; records above the reader's 密级
 counted but not described; formula-like cells guarded in CSV; the catalogs
-kept for the audit and `indexd catalogs`."""
+kept for the audit and `indexd catalogs`; the timed retrieval test with
+draws and trials timed by the daemon, and the refusals of made-up runs
+(finding M10)."""
 import csv
 import io
 import json
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -56,10 +59,42 @@ class ReportTest(unittest.TestCase):
                 st, body, _ = cls.d.request("PUT", f"{code_path(code)}/pages/{n}", "扫描页文字", "text/plain")
                 assert st == 201, body
         os.makedirs(ARTEFACTS, exist_ok=True)
+        # the timed test: an evaluator, who scores, and an archivist, who practises
+        cls.d.add_user("王评估", "evaluator", "evaluator-password-1")
+        cls.d.add_user("li", "archivist", "archivist-password-1")
+        cls.ev = cls.d.make_token("王评估")
+        cls.li = cls.d.make_token("li")
 
     @classmethod
     def tearDownClass(cls):
         cls.d.cleanup()
+
+    # ---- the timed test's calls ----
+
+    def call(self, tok, method, path, body=None):
+        return self.d.request(method, path, None if body is None else json.dumps(body),
+                              None if body is None else "application/json", token=tok)
+
+    def draw(self, tok, **params):
+        st, body, _ = self.call(tok, "GET", "/api/v1/timed-tests/draw?" + urllib.parse.urlencode(params))
+        self.assertEqual(st, 200, body)
+        return body
+
+    def trial(self, tok, draw, n, verb, kind, found=None):
+        body = {"kind": kind} if found is None else {"kind": kind, "found": found}
+        return self.call(tok, "POST", f"/api/v1/timed-tests/{draw}/trials/{n}/{verb}", body)
+
+    def timed(self, tok, draw, n, kind, found=True, wait=0.0):
+        """A trial timed by the daemon: start, wait, stop; the stop's answer."""
+        st, body, _ = self.trial(tok, draw, n, "start", kind)
+        self.assertEqual(st, 200, body)
+        time.sleep(wait)
+        st, body, _ = self.trial(tok, draw, n, "stop", kind, found)
+        self.assertEqual(st, 200, body)
+        return body
+
+    def run_of(self, tok, body):
+        return self.call(tok, "POST", "/api/v1/timed-tests", body)
 
     def report(self, name, **params):
         params.setdefault("fonds", "Z099")
@@ -127,9 +162,10 @@ class ReportTest(unittest.TestCase):
                                               "skew": 0.2, "confidence": 80}], "blank_pages": []}}
         st, body, _ = self.d.request("PUT", "/api/v1/deliveries/" + urllib.parse.quote("批次1"), json.dumps(account), "application/json")
         self.assertEqual(st, 200, body)
-        run = {"evaluator": "截图", "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.05, "found": True},
-                                              {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 95.5}]}
-        st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(run), "application/json")
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001")
+        self.timed(self.ev, dr["draw"], 1, "fulltext")
+        self.timed(self.ev, dr["draw"], 1, "paper")
+        st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "note": "截图"})
         self.assertEqual(st, 201, body)
         pages = {"coverage": raw}
         for name, extra in (("catalog", {}), ("ledger", {}), ("acceptance", {"delivery": "批次1"}), ("timed-tests", {})):
@@ -293,24 +329,28 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(r["folder"], "/srv/交付/2019批/scans/")
 
     def test_timed_test_auto(self):
-        env = dict(os.environ, INDEXD_URL=self.d.base)
+        env = dict(os.environ, INDEXD_URL=self.d.base, INDEXD_TOKEN=self.ev)
         r = subprocess.run([QUERY, "timed-test", "--auto", "--codes", "Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003",
                             "--evaluator", "评估组"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout.count(": found in "), 2, r.stdout)
         self.assertIn("every trial passed — 3 points", r.stdout)
         st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
-        run = [x for x in rep["runs"] if x["evaluator"] == "评估组"][-1]
-        self.assertEqual([(t["code"], t["kind"], t["passed"]) for t in run["trials"]],
-                         [("Z099-WS·2017-Y-BGS-0001", "fulltext", True), ("Z099-WS·2017-D30-BGS-0003", "fulltext", True)])
+        run = [x for x in rep["runs"] if x.get("note") == "评估组"][-1]
+        # the evaluator is the token's user; --evaluator is only a note
+        self.assertEqual((run["evaluator"], run["role"], run["mode"]), ("王评估", "evaluator", "scored"))
+        self.assertEqual([(t["code"], t["kind"], t["passed"], t["timed_by"]) for t in run["trials"]],
+                         [("Z099-WS·2017-Y-BGS-0001", "fulltext", True, "indexd"),
+                          ("Z099-WS·2017-D30-BGS-0003", "fulltext", True, "indexd")])
         self.assertEqual(run["points"], 3)
+        self.assertLessEqual(run["server"]["trial_seconds"], run["server"]["elapsed_seconds"])
+        self.assertEqual(run["server"]["timed_by_indexd"], 2)
 
     def test_timed_test_interactive(self):
-        """In a pseudo-terminal: a typed phrase, the location in large type, a clock, Enter."""
+        """In a pseudo-terminal: the drawn phrase, the location in large type, a clock, Enter; an archivist's practice."""
         import pty
         import select
-        import time
-        env = dict(os.environ, INDEXD_URL=self.d.base, TERM="xterm")
+        env = dict(os.environ, INDEXD_URL=self.d.base, TERM="xterm", INDEXD_TOKEN=self.li)
         pid, fd = pty.fork()
         if pid == 0:
             os.execve(QUERY, [QUERY, "timed-test", "--codes", "Z099-WS·2017-Y-BGS-0002", "--evaluator", "终端测试"], env)
@@ -328,49 +368,182 @@ class ReportTest(unittest.TestCase):
                         break
             self.assertIn(token.encode(), out, out.decode("utf-8", "replace"))
 
-        read_until("Enter to keep it")
-        os.write(fd, "扫描页\r".encode())
+        read_until("Enter to start the clock")
+        os.write(fd, b"\r")
         read_until("取到档案后按回车键")
         time.sleep(1.5)
         os.write(fd, b"\r")
-        read_until("item 7")
+        read_until("kept by indexd")
         os.waitpid(pid, 0)
         text = out.decode("utf-8", "replace")
-        self.assertIn('full text "扫描页": found', text)
+        self.assertRegex(text, r'full text "[扫描页文字]{4,5}": found')
         self.assertIn("\x1b#3  存放位置：1号库-02列-1节-1层-002盒", text)  # double height and width
         self.assertIn("用时 00:01", text)
+        self.assertIn("a practice run by li (档案员), no points", text)
         st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
-        run = [x for x in rep["runs"] if x["evaluator"] == "终端测试"][-1]
+        run = [x for x in rep["runs"] if x.get("note") == "终端测试"][-1]
+        self.assertEqual((run["evaluator"], run["role"], run["mode"], run["points"]), ("li", "archivist", "practice", 0))
         paper = [t for t in run["trials"] if t["kind"] == "paper"][0]
+        # timed by the daemon, from the start call to the stop call
+        self.assertEqual(paper["timed_by"], "indexd")
         self.assertTrue(1.4 <= paper["seconds"] < 30, paper)
         self.assertTrue(paper["passed"])
         self.assertEqual(paper["location"], "1号库-02列-1节-1层-002盒")
 
     def test_timed_test_verdicts(self):
-        run = {"evaluator": "规则", "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.2, "found": True},
-                                              {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 181}]}
-        st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(run), "application/json")
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001")
+        self.assertEqual((dr["user"], dr["role"], dr["lifetime_seconds"]), ("王评估", "evaluator", 7200))
+        self.assertEqual(dr["records"][0]["code"], "Z099-WS·2017-Y-BGS-0001")
+        self.assertTrue(self.timed(self.ev, dr["draw"], 1, "fulltext")["passed"])
+        stop = self.timed(self.ev, dr["draw"], 1, "paper", found=False)  # the file was not found
+        self.assertEqual((stop["found"], stop["passed"]), (False, False))
+        for bad in ({"draw": dr["draw"], "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "walk", "seconds": 1}]},
+                    {"draw": dr["draw"], "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": -1}]},
+                    {"draw": dr["draw"], "trials": "all"}, {"draw": 7}):
+            st, body, _ = self.run_of(self.ev, bad)
+            self.assertEqual(st, 400, (bad, body))
+        st, body, _ = self.run_of(self.ev, {"draw": dr["draw"]})
         self.assertEqual(st, 201, body)
-        self.assertEqual(([t["passed"] for t in body["trials"]], body["points"]), ([True, False], 0))
-        run["trials"] = [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 61, "found": True}]
-        st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(run), "application/json")
-        self.assertEqual(body["points"], 0)
-        for bad in ({"trials": []}, {"trials": [{"code": "x", "kind": "walk", "seconds": 1}]},
-                    {"trials": [{"code": "x", "kind": "paper", "seconds": -1}]}):
-            st, body, _ = self.d.request("POST", "/api/v1/timed-tests", json.dumps(bad), "application/json")
-            self.assertEqual(st, 400, body)
+        self.assertEqual(([t["passed"] for t in body["trials"]], body["passed"], body["points"]), ([True, False], False, 0))
+        # a trial's kind and found are checked before the daemon looks at the draw
+        st, body, _ = self.trial(self.ev, dr["draw"], 1, "start", "walk")
+        self.assertEqual(st, 400)
+        st, body, _ = self.trial(self.ev, dr["draw"], 1, "stop", "paper")
+        self.assertEqual((st, body["error"]["field"]), (400, "found"))
         st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote("Z099-WS·2017-Y-BGS-0999"))
         self.assertEqual(st, 404)
         st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?n=500")
         self.assertEqual(st, 400)
+        st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote(
+            "Z099-WS·2017-Y-BGS-0001,Z099-WS.2017-Y-BGS-0001"))
+        self.assertEqual(st, 400, body)  # one record named twice
         st, body, _ = self.d.request("GET", "/api/v1/timed-tests/draw?n=2&seed=7")
         st2, body2, _ = self.d.request("GET", "/api/v1/timed-tests/draw?n=2&seed=7")
-        self.assertEqual(body, body2)  # a seeded draw is reproducible
+        self.assertEqual(body["records"], body2["records"])  # a seeded draw is reproducible
+        self.assertNotEqual(body["draw"], body2["draw"])      # and each one is a draw of its own
         self.assertEqual(len(body["records"]), 2)
         st, raw, hdr = self.d.request("GET", "/api/v1/reports/timed-tests?format=csv", raw=True)
-        self.assertIn("纸质调阅,181.00,180,未通过", raw.decode("utf-8-sig"))
+        csv_text = raw.decode("utf-8-sig")
+        self.assertRegex(csv_text, r"王评估,评估员,计分,Z099-WS·2017-Y-BGS-0001,纸质调阅,\d+\.\d\d,180,服务器计时,未通过")
         st, raw, hdr = self.d.request("GET", "/api/v1/reports/timed-tests?format=html", raw=True)
-        self.assertIn("档案利用时效测试记录", raw.decode("utf-8"))
+        html = raw.decode("utf-8")
+        self.assertIn("档案利用时效测试记录", html)
+        self.assertIn(dr["draw"], html)
+        self.assertIn("王评估（评估员）", html)
+
+    # ---- finding M10: runs that cannot be made up ----
+
+    def test_m10_run_needs_a_draw(self):
+        old_style = {"evaluator": "评估组", "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.2,
+                                                      "found": True}]}
+        st, body, _ = self.run_of(self.ev, old_style)
+        self.assertEqual(st, 400, body)  # it was kept with 3 points
+        self.assertEqual(body["error"]["field"], "draw")
+        for draw in ("20260101T000000Z-0123456789abcdef", "../../users", "x" * 300):
+            st, body, _ = self.run_of(self.ev, dict(old_style, draw=draw))
+            self.assertEqual(st, 404, body)
+            st, body, _ = self.trial(self.ev, urllib.parse.quote(draw, safe=""), 1, "start", "paper")
+            self.assertEqual(st, 404, body)
+
+    def test_m10_invented_codes_and_phrases(self):
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001")
+        phrase = dr["records"][0]["phrase"]
+        for code in ("Z099-WS·2017-D10-BGS-0004", "Z031-WS·2017-Y-BGS-0001", '"><svg onload=alert(1)>'):
+            st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
+                {"code": code, "kind": "fulltext", "seconds": 0.2, "found": True}]})
+            self.assertEqual(st, 409, body)
+            self.assertIn("was not drawn", body["error"]["message"])
+        st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
+            {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.2, "found": True, "phrase": "扫描"}]})
+        self.assertEqual(st, 409, body)
+        self.assertIn(phrase, body["error"]["message"])
+        # the drawn record and phrase: kept
+        st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
+            {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.2, "found": True, "phrase": phrase}]})
+        self.assertEqual(st, 201, body)
+        self.assertEqual((body["trials"][0]["timed_by"], body["points"]), ("client", 3))
+
+    def test_m10_reused_and_foreign_draws(self):
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001")
+        run = {"draw": dr["draw"], "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 0.5}]}
+        st, body, _ = self.run_of(self.li, run)  # an archivist posting on the evaluator's draw
+        self.assertEqual(st, 403, body)
+        self.assertIn("another user", body["error"]["message"])
+        st, body, _ = self.trial(self.li, dr["draw"], 1, "start", "paper")
+        self.assertEqual(st, 403, body)
+        st, body, _ = self.run_of(self.ev, run)
+        self.assertEqual(st, 201, body)
+        st, body, _ = self.run_of(self.ev, run)  # a second run on the same draw
+        self.assertEqual(st, 409, body)
+        self.assertIn("was used for run", body["error"]["message"])
+        st, body, _ = self.trial(self.ev, dr["draw"], 1, "start", "fulltext")
+        self.assertEqual(st, 409, body)
+
+    def test_m10_more_time_than_elapsed(self):
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001")
+        st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
+            {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 95.5}]})
+        self.assertEqual(st, 409, body)
+        self.assertIn("have passed since", body["error"]["message"])
+
+    def test_m10_daemon_times_the_trials(self):
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003")
+        d = dr["draw"]
+        stop = self.timed(self.ev, d, 1, "paper", wait=1.1)
+        self.assertGreaterEqual(stop["seconds"], 1.0)  # the daemon's clock, not the client's word
+        st, body, _ = self.trial(self.ev, d, 1, "start", "paper")  # no second go at a trial
+        self.assertEqual(st, 409, body)
+        st, body, _ = self.trial(self.ev, d, 2, "stop", "paper", True)  # never started
+        self.assertEqual(st, 409, body)
+        st, body, _ = self.trial(self.ev, d, 3, "start", "paper")  # the draw has 2 records
+        self.assertEqual(st, 404, body)
+        self.timed(self.ev, d, 2, "fulltext", found=False)
+        # the run says the failed trial passed in 0.1 s: the daemon's timing stands
+        st, body, _ = self.run_of(self.ev, {"draw": d, "trials": [
+            {"code": "Z099-WS·2017-D30-BGS-0003", "kind": "fulltext", "seconds": 0.1, "found": True}]})
+        self.assertEqual(st, 201, body)
+        self.assertEqual([(t["n"], t["kind"], t["found"], t["timed_by"]) for t in body["trials"]],
+                         [(1, "paper", True, "indexd"), (2, "fulltext", False, "indexd")])
+        self.assertEqual((body["passed"], body["points"]), (False, 0))
+        self.assertEqual(body["server"]["timed_by_indexd"], 2)
+
+    def test_m10_archivist_runs_are_practice(self):
+        dr = self.draw(self.li, codes="Z099-WS·2017-Y-BGS-0001")
+        self.assertEqual(dr["role"], "archivist")
+        self.timed(self.li, dr["draw"], 1, "fulltext")
+        st, body, _ = self.run_of(self.li, {"draw": dr["draw"], "evaluator": "评估组组长"})
+        self.assertEqual(st, 201, body)
+        self.assertEqual((body["evaluator"], body["role"], body["mode"], body["passed"], body["points"]),
+                         ("li", "archivist", "practice", True, 0))
+        st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
+        self.assertNotEqual(rep["scored_run"], body["id"])
+        mine = [x for x in rep["runs"] if x["id"] == body["id"]][0]
+        self.assertEqual((mine["mode"], mine["points"], mine["note"]), ("practice", 0, "评估组组长"))
+        if rep["scored_run"]:
+            scored = [x for x in rep["runs"] if x["id"] == rep["scored_run"]][0]
+            self.assertEqual((scored["role"], scored["mode"], scored["points"]), ("evaluator", "scored", rep["points"]))
+        st, raw, _ = self.d.request("GET", "/api/v1/reports/timed-tests?format=csv", raw=True)
+        self.assertIn(f"{body['id']},", raw.decode("utf-8-sig"))
+        self.assertIn("li,档案员,练习（不计分）", raw.decode("utf-8-sig"))
+
+    def test_m10_evaluator_is_the_caller(self):
+        # the admin (the harness) names someone else: the run is the admin's, and practice
+        dr = self.draw(True, codes="Z099-WS·2017-Y-BGS-0001")
+        self.timed(True, dr["draw"], 1, "fulltext")
+        st, body, _ = self.run_of(True, {"draw": dr["draw"], "evaluator": "王评估"})
+        self.assertEqual(st, 201, body)
+        self.assertEqual((body["evaluator"], body["role"], body["mode"], body["points"], body["note"]),
+                         ("harness", "admin", "practice", 0, "王评估"))
+
+    def test_l7_open_draws_are_bounded(self):
+        self.d.add_user("赵评估", "evaluator", "evaluator-password-2")
+        tok = self.d.make_token("赵评估")
+        for _ in range(20):
+            self.draw(tok, n=1, seed=3)
+        st, body, _ = self.call(tok, "GET", "/api/v1/timed-tests/draw?n=1&seed=3")
+        self.assertEqual(st, 429, body)
+        self.assertIn("open draws", body["error"]["message"])
+        self.draw(self.ev, n=1, seed=3)  # another user still draws
 
     def test_bad_requests(self):
         for params, param in (({"format": "xml"}, "format"), ({"encoding": "big5", "format": "csv"}, "encoding"),

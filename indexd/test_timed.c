@@ -1,0 +1,358 @@
+/* Unit tests of the timed retrieval test's draws, trials and runs, on a
+ * clock the test sets: verdicts at the limits, the daemon's timings winning
+ * over what a run says, refusals of foreign, used, expired and unknown
+ * draws, of records and phrases not drawn and of more time than passed,
+ * practice runs, the bounds on draws and runs, and the report. */
+#include "idx_timed.h"
+#include "proto_alloc.h"
+#include "proto_status.h"
+#include "px_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define T0 1800000000.0 /* a clock of the test's own */
+
+static char zData[64];
+static char zErr[512];
+
+static idx_caller who(const char *zUser, int role, int clearance)
+{
+    idx_caller w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.zUser, sizeof w.zUser, "%s", zUser);
+    w.role = role;
+    w.clearance = clearance;
+    return w;
+}
+
+/* Three records as idx_timed_draw picks them: one with a phrase, one
+ * without text, one 机密. */
+static json_t *picks(void)
+{
+    return json_pack("{s:[{s:s,s:s,s:s,s:s,s:i},{s:s,s:s,s:s,s:n,s:i},{s:s,s:s,s:s,s:s,s:i,s:s}]}", "records",
+                     "code", "Z031-WS·2017-Y-BGS-0001", "title", "通知", "location", "1号库-01列", "phrase", "扶贫对象识别",
+                     "page", 1,
+                     "code", "Z031-WS·2017-Y-BGS-0002", "title", "名单", "location", "1号库-02列", "phrase", "page", 0,
+                     "code", "Z031-WS·2017-Y-BGS-0003", "title", "审计", "location", "2号库-01列", "phrase", "资金专项审计",
+                     "page", 1, "classification", "机密");
+}
+
+/* A new draw of w at now: its id into zId (IDX_TIMED_ID_LEN + 1 bytes). */
+static int draw(const char *zDir, const idx_caller *w, double now, char *zId)
+{
+    json_t *p = picks(), *pOut = NULL;
+    int rc = idx_timed_keep_draw(zDir, w, p, now, &pOut, zErr, sizeof zErr);
+    json_decref(p);
+    zId[0] = 0;
+    if (rc == PS_OK) snprintf(zId, IDX_TIMED_ID_LEN + 1, "%s", json_string_value(json_object_get(pOut, "draw")));
+    json_decref(pOut);
+    return rc;
+}
+
+static int start(const idx_caller *w, const char *zId, unsigned n, int kind, double now)
+{
+    json_t *pOut = NULL;
+    int rc = idx_timed_start(zData, w, zId, n, kind, now, &pOut, zErr, sizeof zErr);
+    json_decref(pOut);
+    return rc;
+}
+
+/* Stop a trial: its status, and *pPassed / *pSec from the answer. */
+static int stop(const idx_caller *w, const char *zId, unsigned n, int kind, int found, double now, int *pPassed,
+                double *pSec)
+{
+    json_t *pOut = NULL;
+    int rc = idx_timed_stop(zData, w, zId, n, kind, found, now, &pOut, zErr, sizeof zErr);
+    if (pPassed) *pPassed = json_is_true(json_object_get(pOut, "passed"));
+    if (pSec) *pSec = json_number_value(json_object_get(pOut, "seconds"));
+    json_decref(pOut);
+    return rc;
+}
+
+/* Post a run given as JSON text (%s: the draw id); *ppOut the run or NULL. */
+static int put(const char *zDir, const idx_caller *w, const char *zFmt, const char *zId, double now, json_t **ppOut,
+               const char **pzField)
+{
+    char zBody[2048];
+    const char *zField = NULL;
+    snprintf(zBody, sizeof zBody, zFmt, zId);
+    json_t *pRun = json_loads(zBody, 0, NULL), *pOut = NULL;
+    CHECK(pRun != NULL);
+    int rc = idx_timed_put(zDir, w, pRun, now, &pOut, &zField, zErr, sizeof zErr);
+    json_decref(pRun);
+    if (ppOut) *ppOut = pOut;
+    else json_decref(pOut);
+    if (pzField) *pzField = zField;
+    return rc;
+}
+
+static const json_t *trial(const json_t *pRun, size_t i)
+{
+    return json_array_get(json_object_get(pRun, "trials"), i);
+}
+
+static void test_ids(void)
+{
+    CHECK(idx_timed_id_ok("20270115T080000Z-0123456789abcdef"));
+    CHECK(!idx_timed_id_ok("20270115T080000Z-0123456789ABCDEF"));
+    CHECK(!idx_timed_id_ok("20270115T080000Z-0123456789abcde"));
+    CHECK(!idx_timed_id_ok("../../../../etc/passwd-0123456789"));
+    CHECK(!idx_timed_id_ok("2027011xT080000Z-0123456789abcdef"));
+    CHECK(!idx_timed_id_ok(""));
+    CHECK(!idx_timed_id_ok(NULL));
+    CHECK_INT(idx_timed_kind("fulltext"), IDX_TRIAL_FULLTEXT);
+    CHECK_INT(idx_timed_kind("paper"), IDX_TRIAL_PAPER);
+    CHECK_INT(idx_timed_kind("walk"), -1);
+}
+
+/* Trials the daemon times: their verdicts at the limits and the refusals. */
+static void test_trials(void)
+{
+    idx_caller ev = who("王评估", IDX_ROLE_EVALUATOR, 0), li = who("li", IDX_ROLE_ARCHIVIST, 0);
+    char zId[IDX_TIMED_ID_LEN + 1];
+    int passed = -1;
+    double sec = -1;
+    json_t *pRun = NULL;
+    CHECK_INT(draw(zData, &ev, T0, zId), PS_OK);
+    CHECK(idx_timed_id_ok(zId));
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, T0 + 1), PS_OK);
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_PAPER, T0 + 1.2), PS_CONFLICT);  /* one at a time */
+    CHECK_CONTAINS(zErr, "still running");
+    CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, T0 + 61, &passed, &sec), PS_OK);
+    CHECK(passed == 1 && sec == 60.0); /* 60 s is within the minute */
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, T0 + 62), PS_CONFLICT); /* no second go */
+    CHECK_CONTAINS(zErr, "started already");
+    CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, T0 + 62, NULL, NULL), PS_CONFLICT);
+    CHECK_INT(stop(&ev, zId, 2, IDX_TRIAL_PAPER, 1, T0 + 62, NULL, NULL), PS_CONFLICT); /* not started */
+    CHECK_INT(start(&ev, zId, 2, IDX_TRIAL_FULLTEXT, T0 + 62), PS_CONFLICT);           /* no text to search */
+    CHECK_INT(start(&ev, zId, 4, IDX_TRIAL_PAPER, T0 + 62), PS_NOT_FOUND);
+    CHECK_INT(start(&ev, zId, 0, IDX_TRIAL_PAPER, T0 + 62), PS_NOT_FOUND);
+    CHECK_INT(start(&li, zId, 1, IDX_TRIAL_PAPER, T0 + 62), PS_FORBIDDEN); /* another user's draw */
+    CHECK_INT(start(&ev, "20270115T080000Z-0123456789abcdef", 1, IDX_TRIAL_PAPER, T0 + 62), PS_NOT_FOUND);
+    CHECK_INT(start(&ev, "../draws/x", 1, IDX_TRIAL_PAPER, T0 + 62), PS_NOT_FOUND);
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_PAPER, T0 + 100), PS_OK);
+    CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_PAPER, 1, T0 + 280, &passed, &sec), PS_OK);
+    CHECK(passed == 1 && sec == 180.0);
+    CHECK_INT(start(&ev, zId, 2, IDX_TRIAL_PAPER, T0 + 300), PS_OK);
+    CHECK_INT(stop(&ev, zId, 2, IDX_TRIAL_PAPER, 1, T0 + 480.5, &passed, &sec), PS_OK);
+    CHECK(passed == 0 && sec == 180.5); /* over 3 minutes */
+    /* the run: the daemon's three trials, and record 3 timed by the client */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"evaluator\":\"伪造的评估组\",\"trials\":["
+                              "{\"code\":\"Z031-WS·2017-Y-BGS-0003\",\"kind\":\"fulltext\",\"seconds\":10,\"found\":true}]}",
+                  zId, T0 + 500, &pRun, NULL), PS_OK);
+    CHECK_STR(json_string_value(json_object_get(pRun, "evaluator")), "王评估");
+    CHECK_STR(json_string_value(json_object_get(pRun, "role")), "evaluator");
+    CHECK_STR(json_string_value(json_object_get(pRun, "note")), "伪造的评估组");
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "scored");
+    CHECK_STR(json_string_value(json_object_get(pRun, "draw")), zId);
+    CHECK_INT(json_array_size(json_object_get(pRun, "trials")), 4);
+    CHECK_STR(json_string_value(json_object_get(trial(pRun, 0), "timed_by")), "indexd");
+    CHECK_STR(json_string_value(json_object_get(trial(pRun, 3), "timed_by")), "client");
+    CHECK_STR(json_string_value(json_object_get(trial(pRun, 3), "code")), "Z031-WS·2017-Y-BGS-0003");
+    CHECK(json_is_false(json_object_get(trial(pRun, 2), "passed")));
+    CHECK(json_is_false(json_object_get(pRun, "passed")));
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    CHECK(json_number_value(json_object_get(json_object_get(pRun, "server"), "elapsed_seconds")) == 500.0);
+    CHECK(json_number_value(json_object_get(json_object_get(pRun, "server"), "trial_seconds")) == 430.5);
+    json_decref(pRun);
+    /* used up: no second run, no more trials */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, T0 + 501, NULL, NULL), PS_CONFLICT);
+    CHECK_CONTAINS(zErr, "was used for run");
+    CHECK_INT(start(&ev, zId, 3, IDX_TRIAL_PAPER, T0 + 502), PS_CONFLICT);
+}
+
+/* What a run may claim, and who scores. */
+static void test_runs(void)
+{
+    idx_caller ev = who("王评估", IDX_ROLE_EVALUATOR, 0), li = who("li", IDX_ROLE_ARCHIVIST, 0);
+    idx_caller ad = who("admin", IDX_ROLE_ADMIN, 5);
+    char zId[IDX_TIMED_ID_LEN + 1];
+    const char *zField = NULL;
+    json_t *pRun = NULL;
+    double t = T0 + 1000;
+    CHECK_INT(draw(zData, &ev, t, zId), PS_OK);
+    /* no draw, an unknown one */
+    CHECK_INT(put(zData, &ev, "{\"trials\":[]}", zId, t + 5, NULL, &zField), PS_INVALID);
+    CHECK_STR(zField, "draw");
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"20270115T080000Z-0123456789abcdef\"}", zId, t + 5, NULL, &zField),
+              PS_NOT_FOUND);
+    /* a record that was not drawn, a phrase that was not, a kind that is none */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0999\",\"kind\":\"fulltext\","
+                              "\"seconds\":1,\"found\":true}]}", zId, t + 5, NULL, &zField), PS_CONFLICT);
+    CHECK_CONTAINS(zErr, "was not drawn");
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"fulltext\","
+                              "\"seconds\":1,\"found\":true,\"phrase\":\"扶贫\"}]}", zId, t + 5, NULL, NULL), PS_CONFLICT);
+    CHECK_CONTAINS(zErr, "扶贫对象识别");
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"walk\","
+                              "\"seconds\":1}]}", zId, t + 5, NULL, &zField), PS_INVALID);
+    CHECK_STR(zField, "trials");
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\"}]}",
+                  zId, t + 5, NULL, NULL), PS_INVALID); /* not timed by the daemon, no seconds */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[]}", zId, t + 5, NULL, NULL), PS_INVALID); /* no trial */
+    /* more time than has passed since the draw (5 s, and 2 s allowed) */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
+                              "\"seconds\":7.5}]}", zId, t + 5, NULL, &zField), PS_CONFLICT);
+    CHECK_CONTAINS(zErr, "have passed since");
+    /* none of that used the draw up */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
+                              "\"seconds\":3},{\"code\":\"Z031-WS.2017-Y-BGS-0001\",\"kind\":\"fulltext\",\"seconds\":3.9,"
+                              "\"found\":true,\"phrase\":\"扶贫对象识别\"}]}", zId, t + 5, &pRun, NULL), PS_OK);
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 3);
+    CHECK(json_is_true(json_object_get(pRun, "passed")));
+    CHECK_INT(json_array_size(json_object_get(pRun, "untested")), 2);
+    CHECK_STR(json_string_value(json_object_get(trial(pRun, 0), "kind")), "fulltext"); /* in the draw's order */
+    json_decref(pRun);
+    /* the same trials by an archivist or an admin: practice, no points */
+    const idx_caller *aw[] = {&li, &ad};
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(draw(zData, aw[i], t + 10, zId), PS_OK);
+        CHECK_INT(put(zData, aw[i], "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
+                                   "\"seconds\":3}]}", zId, t + 15, &pRun, NULL), PS_OK);
+        CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "practice");
+        CHECK(json_is_true(json_object_get(pRun, "passed")));
+        CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+        json_decref(pRun);
+    }
+    /* an archivist cannot post on an evaluator's draw */
+    CHECK_INT(draw(zData, &ev, t + 20, zId), PS_OK);
+    CHECK_INT(put(zData, &li, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
+                              "\"seconds\":1}]}", zId, t + 22, NULL, NULL), PS_FORBIDDEN);
+    /* a failed trial the daemon timed stays in, whatever the run says */
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, t + 21), PS_OK);
+    CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 0, t + 21.5, NULL, NULL), PS_OK);
+    CHECK_INT(start(&ev, zId, 3, IDX_TRIAL_PAPER, t + 22), PS_OK); /* left running */
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"fulltext\","
+                              "\"seconds\":0.1,\"found\":true}]}", zId, t + 30, &pRun, NULL), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(pRun, "trials")), 2);
+    CHECK(json_is_false(json_object_get(trial(pRun, 0), "found")));
+    CHECK(json_number_value(json_object_get(trial(pRun, 0), "seconds")) == 0.5);
+    CHECK(json_is_true(json_object_get(trial(pRun, 1), "unfinished")));
+    CHECK(json_number_value(json_object_get(trial(pRun, 1), "seconds")) == 8.0);
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    json_decref(pRun);
+}
+
+static void test_expiry(void)
+{
+    idx_caller ev = who("王评估", IDX_ROLE_EVALUATOR, 0);
+    char zId[IDX_TIMED_ID_LEN + 1];
+    double t = T0 + 5000;
+    CHECK_INT(draw(zData, &ev, t, zId), PS_OK);
+    CHECK_INT(start(&ev, zId, 2, IDX_TRIAL_PAPER, t + IDX_TIMED_DRAW_TTL_S - 10), PS_OK);
+    CHECK_INT(stop(&ev, zId, 2, IDX_TRIAL_PAPER, 1, t + IDX_TIMED_DRAW_TTL_S - 1, NULL, NULL), PS_OK);
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, t + IDX_TIMED_DRAW_TTL_S, NULL, NULL), PS_CONFLICT);
+    CHECK_CONTAINS(zErr, "expired");
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_PAPER, t + IDX_TIMED_DRAW_TTL_S + 1), PS_CONFLICT);
+    /* a day after that the file is gone: unknown */
+    char zOther[IDX_TIMED_ID_LEN + 1];
+    double later = t + IDX_TIMED_DRAW_TTL_S + IDX_TIMED_DRAW_KEEP_S + 10;
+    CHECK_INT(draw(zData, &ev, later, zOther), PS_OK);
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, later, NULL, NULL), PS_NOT_FOUND);
+}
+
+/* Bounds: open draws per user, draws kept, runs kept. */
+static void test_bounds(void)
+{
+    char zDir[] = "/tmp/test_timed_b_XXXXXX", zId[IDX_TIMED_ID_LEN + 1], zPath[512], zName[64];
+    CHECK(mkdtemp(zDir) != NULL);
+    idx_caller ev = who("赵评估", IDX_ROLE_EVALUATOR, 0), li = who("li", IDX_ROLE_ARCHIVIST, 0);
+    for (int i = 0; i < IDX_TIMED_OPEN_PER_USER; i++) CHECK_INT(draw(zDir, &ev, T0 + i, zId), PS_OK);
+    CHECK_INT(draw(zDir, &ev, T0 + 30, zId), PS_TOO_MANY);
+    CHECK_CONTAINS(zErr, "open draws");
+    CHECK_INT(draw(zDir, &li, T0 + 30, zId), PS_OK); /* others are not held up */
+    CHECK_INT(draw(zDir, &ev, T0 + 30 + IDX_TIMED_DRAW_TTL_S, zId), PS_OK); /* expired ones do not count */
+    /* the store of draws: full of unexpired ones, then of expired ones */
+    snprintf(zPath, sizeof zPath, "%s/timed-tests/draws", zDir);
+    for (int i = 0; i < IDX_TIMED_DRAWS_MAX; i++) {
+        time_t s = (time_t)(T0 + 20000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        strftime(zName, sizeof zName, "%Y%m%dT%H%M%SZ", &tm);
+        char zFile[700];
+        snprintf(zFile, sizeof zFile, "%s/%s-%016x.json", zPath, zName, i);
+        FILE *f = fopen(zFile, "w");
+        CHECK(f != NULL);
+        if (f) fclose(f);
+    }
+    CHECK_INT(draw(zDir, &li, T0 + 20001, zId), PS_TOO_MANY);
+    CHECK_CONTAINS(zErr, "draws were made");
+    CHECK_INT(draw(zDir, &li, T0 + 20010 + IDX_TIMED_DRAW_TTL_S, zId), PS_OK); /* expired: removed to make room */
+    /* runs */
+    char zRuns[128];
+    CHECK_INT(draw(zDir, &li, T0 + 40000, zId), PS_OK);
+    snprintf(zRuns, sizeof zRuns, "%s/timed-tests", zDir);
+    for (int i = 0; i < IDX_TIMED_RUNS_MAX; i++) {
+        char zFile[700];
+        snprintf(zFile, sizeof zFile, "%s/20000101T000000Z-%05d.json", zRuns, i);
+        FILE *f = fopen(zFile, "w");
+        CHECK(f != NULL);
+        if (f) fclose(f);
+    }
+    const char *zBody = "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\",\"seconds\":1}]}";
+    CHECK_INT(put(zDir, &li, zBody, zId, T0 + 40001, NULL, NULL), PS_TOO_BIG);
+    CHECK_CONTAINS(zErr, "10000 timed-test runs");
+    snprintf(zPath, sizeof zPath, "%s/20000101T000000Z-00000.json", zRuns);
+    CHECK(remove(zPath) == 0);
+    CHECK_INT(put(zDir, &li, zBody, zId, T0 + 40001, NULL, NULL), PS_OK);
+    px_test_rmdir(zDir);
+}
+
+static void test_report(void)
+{
+    idx_caller pub = who("li", IDX_ROLE_ARCHIVIST, 0), sec = who("admin", IDX_ROLE_ADMIN, 5);
+    char zPath[256];
+    json_t *pRep = NULL;
+    /* a run kept before draws existed */
+    snprintf(zPath, sizeof zPath, "%s/timed-tests/20000101T000000Z-000.json", zData);
+    FILE *f = fopen(zPath, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("{\"id\":\"20000101T000000Z-000\",\"evaluator\":\"x\",\"trials\":[],\"passed\":true,\"points\":3}", f);
+        fclose(f);
+    }
+    CHECK_INT(idx_report_timed(zData, &pub, &pRep, zErr, sizeof zErr), PS_OK);
+    const json_t *pRuns = json_object_get(pRep, "runs");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pRuns, 0), "mode")), "unverified");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(pRuns, 0), "points")), 0);
+    /* the latest scored run counts (test_runs' last evaluator run: 0),
+     * not a later practice run or the unverified one */
+    const char *zScored = json_string_value(json_object_get(pRep, "scored_run"));
+    CHECK(zScored != NULL);
+    CHECK_INT(json_integer_value(json_object_get(pRep, "points")), 0);
+    size_t i, nPractice = 0;
+    json_t *r;
+    json_array_foreach(pRuns, i, r) {
+        if (strcmp(json_string_value(json_object_get(r, "mode")), "practice") == 0) nPractice++;
+        if (i + 1 == json_array_size(pRuns)) CHECK_STR(json_string_value(json_object_get(r, "id")), zScored);
+    }
+    CHECK_INT(nPractice, 2);
+    /* the 机密 record's phrase is not shown to a 公开 reader */
+    char *z = json_dumps(pRep, 0);
+    CHECK(z && !strstr(z, "资金专项审计") && strstr(z, "密级档案"));
+    px_free(z);
+    json_decref(pRep);
+    CHECK_INT(idx_report_timed(zData, &sec, &pRep, zErr, sizeof zErr), PS_OK);
+    z = json_dumps(pRep, 0);
+    CHECK(z && strstr(z, "资金专项审计"));
+    px_free(z);
+    json_decref(pRep);
+}
+
+int main(void)
+{
+    px_install_json_allocator();
+    snprintf(zData, sizeof zData, "/tmp/test_timed_XXXXXX");
+    CHECK(mkdtemp(zData) != NULL);
+    test_ids();
+    test_trials();
+    test_runs();
+    test_expiry();
+    test_bounds();
+    test_report();
+    px_test_rmdir(zData);
+    return px_test_done();
+}
