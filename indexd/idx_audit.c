@@ -112,16 +112,6 @@ int idx_catalog_room(const char *zDataDir, const char *z, size_t n, char *zErr, 
 /* One writer at a time, so that two imports never take the same number. */
 static pthread_mutex_t storeLock = PTHREAD_MUTEX_INITIALIZER;
 
-/* fsync a folder, so that a rename in it lasts. */
-static int sync_dir(const char *zDir)
-{
-    int fd = open(zDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int idx_catalog_store(const char *zDataDir, const char *z, size_t n, long long nAccepted, int *pKept, char *zErr,
                       size_t nErr)
 {
@@ -141,7 +131,9 @@ int idx_catalog_store(const char *zDataDir, const char *z, size_t n, long long n
         if (k.zSame) {
             /* the same file again: it is the latest now */
             snprintf(zOld, sizeof zOld, "%s/%s", zDir, k.zSame);
-            if (rename(zOld, zPath) != 0 || sync_dir(zDir) != 0) {
+            char zE[512];
+            if (idx_file_rename(zOld, zPath, zE, sizeof zE) != PS_OK) {
+                /* the reason without the server's path: it goes to the client */
                 snprintf(zErr, nErr, "cannot keep the catalog: %s", strerror(errno));
                 rc = PS_IO;
             }
@@ -757,10 +749,10 @@ static int catalogs_list(const char *zDir)
 /* Remove one kept catalog, durably; zName must be one the folder lists. */
 static int catalogs_remove(const char *zDir, const char *zName)
 {
-    char zPath[4400];
+    char zPath[4400], zErr[512];
     snprintf(zPath, sizeof zPath, "%s/%s", zDir, zName);
-    if (unlink(zPath) != 0) {
-        fprintf(stderr, "indexd catalogs: cannot delete %s: %s\n", zName, strerror(errno));
+    if (idx_file_remove(zPath, zErr, sizeof zErr) != PS_OK) {
+        fprintf(stderr, "indexd catalogs: cannot delete %s: %s\n", zName, zErr);
         return 1;
     }
     return 0;
@@ -807,10 +799,6 @@ int idx_catalogs_main(const char *zDataDir, int argc, char **argv)
             return 1;
         }
         if (catalogs_remove(zDir, zArg) != 0) return 1;
-        if (sync_dir(zDir) != 0) {
-            fprintf(stderr, "indexd catalogs: cannot sync %s: %s\n", zDir, strerror(errno));
-            return 1;
-        }
         printf("deleted %s\n", zArg);
         return 0;
     }
@@ -829,10 +817,6 @@ int idx_catalogs_main(const char *zDataDir, int argc, char **argv)
         size_t nDrop = k.nName > (size_t)nKeep ? k.nName - (size_t)nKeep : 0;
         int rc = 0;
         for (size_t i = 0; i < nDrop && rc == 0; i++) rc = catalogs_remove(zDir, k.azName[i]);
-        if (rc == 0 && nDrop && sync_dir(zDir) != 0) {
-            fprintf(stderr, "indexd catalogs: cannot sync %s: %s\n", zDir, strerror(errno));
-            rc = 1;
-        }
         if (rc == 0) printf("deleted %zu catalogs, kept %zu\n", nDrop, k.nName - nDrop);
         kept_clear(&k);
         return rc;

@@ -87,6 +87,28 @@ int idx_file_create(const char *zPath, const void *z, size_t n, int mode, char *
     return PS_OK;
 }
 
+int idx_file_rename(const char *zOld, const char *zNew, char *zErr, size_t nErr)
+{
+    if (rename(zOld, zNew) != 0 || sync_parent(zNew) != 0) {
+        snprintf(zErr, nErr, "cannot rename %s: %s", zOld, strerror(errno));
+        return PS_IO;
+    }
+    return PS_OK;
+}
+
+int idx_file_remove(const char *zPath, char *zErr, size_t nErr)
+{
+    if (unlink(zPath) != 0) {
+        snprintf(zErr, nErr, "cannot remove %s: %s", zPath, strerror(errno));
+        return errno == ENOENT ? PS_NOT_FOUND : PS_IO;
+    }
+    if (sync_parent(zPath) != 0) {
+        snprintf(zErr, nErr, "cannot sync the folder of %s: %s", zPath, strerror(errno));
+        return PS_IO;
+    }
+    return PS_OK;
+}
+
 int idx_file_read(const char *zPath, size_t nMax, char **pz, size_t *pn, char *zErr, size_t nErr)
 {
     *pz = NULL;

@@ -16,6 +16,11 @@ int idx_file_replace(const char *zPath, const void *z, size_t n, int mode, char 
  * PS_CONFLICT if it does (nothing written). */
 int idx_file_create(const char *zPath, const void *z, size_t n, int mode, char *zErr, size_t nErr);
 
+/* Rename zOld to zNew (in the same folder) durably: the folder is fsync()ed. */
+int idx_file_rename(const char *zOld, const char *zNew, char *zErr, size_t nErr);
+/* Remove zPath durably (the folder is fsync()ed).  PS_NOT_FOUND if absent. */
+int idx_file_remove(const char *zPath, char *zErr, size_t nErr);
+
 /* Read a whole file of at most nMax bytes: *pz (px_free; NUL-terminated)
  * and *pn.  PS_NOT_FOUND, PS_TOO_BIG or PS_IO (zErr). */
 int idx_file_read(const char *zPath, size_t nMax, char **pz, size_t *pn, char *zErr, size_t nErr);

@@ -191,7 +191,7 @@ static int set_value(xw_doc *pDoc, unsigned slot, const char *z)
     return z ? xw_doc_set_value(pDoc, slot, z, strlen(z)) : PS_OK;
 }
 
-int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, char *zErr,
+static int doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, char *zErr,
                   size_t nErr)
 {
     json_t *pData = NULL;
@@ -316,11 +316,9 @@ static int check_shards(const char *zDir, int nShard, int readOnly, int *pnShard
         snprintf(zErr, nErr, "no index in %s", zDir);
         return PS_NOT_FOUND;
     }
-    f = fopen(zPath, "w");
-    if (!f || fprintf(f, "%d\n", nShard) < 0 || fclose(f) != 0) {
-        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
-        return PS_IO;
-    }
+    char zN[16];
+    snprintf(zN, sizeof zN, "%d\n", nShard);
+    if (idx_file_create(zPath, zN, strlen(zN), 0640, zErr, nErr) != PS_OK) return PS_IO;
     *pnShard = nShard;
     return PS_OK;
 }
@@ -565,7 +563,7 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx
         if ((rc = pGuard->xAllow(pGuard->pCtx, zCode, bOld, zOldCls, zNew, zErr, nErr)) != PS_OK) goto out;
     }
     if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
-    if ((rc = idx_doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
+    if ((rc = doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
     if (bDamaged) keep_damaged(p, zCode, zOld, nOld);
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
     note_write(p, s);

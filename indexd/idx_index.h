@@ -108,9 +108,5 @@ json_t *idx_index_parse(const char *z, size_t n);
  * indexer and by every query that filters. */
 void idx_bool_term(char *zOut, size_t nOut, const char *zPrefix, const char *zValue);
 
-/* Build the Xapian document of a record and its pages (exposed for tests).
- * *ppDoc is yours (xw_doc_free). */
-int idx_doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc,
-                  char *zErr, size_t nErr);
 
 #endif

@@ -172,7 +172,8 @@ static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_
     return rc;
 }
 
-double idx_coverage_points(double rate)
+/* Points of item 22 for a rate (0..1). */
+static double coverage_points(double rate)
 {
     double r = rate / 0.6;
     return 2.0 * (r > 1.0 ? 1.0 : r);
@@ -285,7 +286,7 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                      "rule", "纸质档案 with 保管期限 永久 or 30年; digitized when every page is scanned and linked; "
                              "points = 2 x min(rate / 60%, 1)",
                      "total", (json_int_t)c.total, "digitized", (json_int_t)c.digitized, "rate", real4(rate),
-                     "points", json_real(round(idx_coverage_points(rate) * 1000.0) / 1000.0),
+                     "points", json_real(round(coverage_points(rate) * 1000.0) / 1000.0),
                      "pages", "total", (json_int_t)c.pagesTotal, "scanned", (json_int_t)c.pagesScanned, "rate",
                      real4(ratio(c.pagesScanned, c.pagesTotal)),
                      "excluded", "d10", (json_int_t)c.d10, "not_paper", (json_int_t)c.notPaper,

@@ -52,7 +52,4 @@ int idx_report_ledger(idx_index *p, const idx_report_opts *o, json_t **ppOut, ch
 /* {档号: pages stored} of the records with pages (yours). */
 int idx_report_scanned(idx_index *p, json_t **ppOut, char *zErr, size_t nErr);
 
-/* Points of item 22 for a rate (0..1). */
-double idx_coverage_points(double rate);
-
 #endif
