@@ -34,7 +34,9 @@ static void on_hide(void *ctx, size_t a, size_t b, int kind)
 {
     find_ctx *c = ctx;
     FZ_CHECK(a < b && b <= c->n);
-    FZ_CHECK(kind == IDX_PII_ID || kind == IDX_PII_CARD || kind == IDX_PII_ACCOUNT || kind == IDX_PII_PHONE);
+    /* the kinds of every number hiding the character, OR'ed (a card number
+     * after 账号 is an account number too) */
+    FZ_CHECK(kind != 0 && (kind & ~(IDX_PII_ID | IDX_PII_CARD | IDX_PII_ACCOUNT | IDX_PII_PHONE)) == 0);
     FZ_CHECK((b - a == 1 && c->z[a] >= '0' && c->z[a] <= '9') || is_fullwidth_digit(c->z + a, b - a));
     for (size_t i = a; i < b; i++) {
         FZ_CHECK(c->aHidden[i] == 0);  /* each character reported once */

@@ -326,6 +326,9 @@ static void group_start(idx_mask_iter *p, size_t a)
         if (p->nBetween == 1 && p->nSepBetween == 1) flags |= G_JOINED;
         settle(p, (flags & G_JOINED) != 0);
     }
+    /* a mask character right before it: the tail of a masked number, also
+     * when nothing but the mask is before it ("账号 *****0067") */
+    if (p->prevMask) flags |= G_GLUED_L;
     if (p->kwDist <= KW_GAP) flags |= G_KW;
     if (p->gN - p->g0 == IDX_MASK_WINDOW) emit_one(p); /* cannot happen: settle keeps fewer */
     idx_mask_group *g = grp(p, p->gN++);
@@ -409,11 +412,13 @@ static int step(idx_mask_iter *p)
     }
     if (cls == C_DIGIT) {
         if (!p->inGroup) group_start(p, a);
+        p->prevMask = 0;
         group_add(p, d, b);
         history(p, c, 1);
         return 1;
     }
     if (p->inGroup) group_end(p);
+    p->prevMask = cls == C_MASK;
     if (p->pending) {
         p->nBetween++;
         if (cls == C_SEP) p->nSepBetween++;

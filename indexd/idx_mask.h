@@ -97,6 +97,7 @@ typedef struct {
     int inGroup, pending;               /* gN-1 grows / its right side is open */
     unsigned nBetween, nSepBetween;
     int onlyMaskSep, firstMask, lastMask;
+    int prevMask;       /* the last character read was a mask character */
     unsigned kwDist;
     unsigned aHist[3];
     int acctOpen;
