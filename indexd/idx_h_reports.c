@@ -137,6 +137,41 @@ int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
     return answer(s, r, IDX_REPORT_ACCEPTANCE, "acceptance", opt.zFonds, pRep, fmt, gb, o);
 }
 
+/* A trial's phrase comes from its record's text: hidden from a reader who
+ * may not open that text (it needs an approval they lack). */
+static void close_phrases(idx_srv *s, const idx_caller *w, json_t *pRep)
+{
+    json_t *pOpen = json_object(); /* 档号 → may the caller open its text */
+    size_t i, k;
+    json_t *run, *t;
+    json_array_foreach(json_object_get(pRep, "runs"), i, run) {
+        json_array_foreach(json_object_get(run, "trials"), k, t) {
+            const char *zCode = json_string_value(json_object_get(t, "code"));
+            if (!zCode || !json_is_string(json_object_get(t, "phrase"))) continue;
+            json_t *pKnown = pOpen ? json_object_get(pOpen, zCode) : NULL;
+            int open = 1;
+            if (pKnown) {
+                open = json_is_true(pKnown);
+            } else {
+                char zErr[256];
+                int rc;
+                json_t *pData = idx_index_get(s->pIdx, zCode, &rc, zErr, sizeof zErr);
+                if (pData) {
+                    idx_verdict v;
+                    idx_access_open_page(s->pAccess, w, zCode, json_object_get(pData, "r"), IDX_READ_BOXES, &v);
+                    open = v.rc == PS_OK;
+                } else {
+                    open = rc == PS_NOT_FOUND; /* a record since deleted: as it was shown */
+                }
+                json_decref(pData);
+                if (pOpen) json_object_set_new(pOpen, zCode, json_boolean(open));
+            }
+            if (!open) json_object_set_new(t, "phrase", json_string("（需审批，不显示）"));
+        }
+    }
+    json_decref(pOpen);
+}
+
 int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o)
 {
     idx_report_opts opt;
@@ -147,6 +182,7 @@ int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o)
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     int rc = idx_report_timed(s->zDataDir, r->pCaller, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    close_phrases(s, r->pCaller, pRep);
     return answer(s, r, IDX_REPORT_TIMED, "timed-tests", opt.zFonds, pRep, fmt, gb, o);
 }
 

@@ -261,6 +261,34 @@ class SecurityTest(unittest.TestCase):
         st, reg, _ = self.call("admin", "GET", "/api/v1/register?user=li&code=" + urllib.parse.quote(HOUSE))
         self.assertEqual([(e["kind"], e["page"], e.get("approval")) for e in reg["entries"]], [("search", 1, req["id"])])
 
+    def test_h2_timed_report_keeps_closed_text_closed(self):
+        # the admin needs no approval: its draw of a household file holds a
+        # phrase of its text, which the timed-test report must not show to
+        # a reader without an approval
+        code = "Z031-FH·2018-Y-0902"
+        rec = {"code": code, "title": "五保户李四家庭档案", "author": "河口乡", "date": "20180205", "pages": 1,
+               "page_texts": [{"n": 1, "text": "户主李四五保供养隐私正文内容"}]}
+        st, a, _ = self.call("admin", "POST", "/api/v1/records", json.dumps(rec, ensure_ascii=False) + "\n",
+                             "application/x-ndjson")
+        self.assertEqual(a["imported"], 1)
+        st, dr, _ = self.call("admin", "GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote(code))
+        self.assertEqual(st, 200, dr)
+        phrase = dr["records"][0]["phrase"]
+        self.assertTrue(phrase and phrase in "户主李四五保供养隐私正文内容")
+        for verb, body in (("start", {"kind": "fulltext"}), ("stop", {"kind": "fulltext", "found": True})):
+            st, _, _ = self.call("admin", "POST", f"/api/v1/timed-tests/{dr['draw']}/trials/1/{verb}", json.dumps(body))
+            self.assertEqual(st, 200)
+        st, run, _ = self.call("admin", "POST", "/api/v1/timed-tests", json.dumps({"draw": dr["draw"]}))
+        self.assertEqual(st, 201, run)
+        st, rep, _ = self.call("admin", "GET", "/api/v1/reports/timed-tests")
+        self.assertIn(phrase, json.dumps(rep, ensure_ascii=False))
+        for fmt in ("json", "csv", "html"):
+            st, raw, _ = self.call("ping", "GET", "/api/v1/reports/timed-tests?format=" + fmt, raw=True)
+            self.assertEqual(st, 200)
+            text = raw.decode("utf-8-sig")
+            self.assertNotIn(phrase, text, fmt)
+            self.assertIn("需审批", text, fmt)
+
     def test_h3_control_characters_refused_with_their_offset(self):
         st, err, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/3", b"abc\x00def", "text/plain")
         self.assertEqual((st, err["error"]["status"]), (400, "invalid"))
