@@ -161,14 +161,34 @@ json_t *idx_access_record_json(const idx_access *p, const idx_caller *w, const c
 
 /* ---- masking ----------------------------------------------------------- */
 
+const idx_caller *idx_access_approvals_of(const idx_caller *w)
+{
+    return (w->perms & IDX_CAN_APPROVE) ? NULL : w;
+}
+
+int idx_access_sees_all(const idx_caller *w)
+{
+    return w->clearance >= LEVEL_TOP;
+}
+
+int idx_access_server_paths(const idx_caller *w)
+{
+    return w->role == IDX_ROLE_ADMIN || w->role == IDX_ROLE_ARCHIVIST;
+}
+
+int idx_access_masks(const idx_caller *w)
+{
+    return !w->ids;
+}
+
 void idx_access_mask(const idx_caller *w, json_t *o)
 {
-    if (!w->ids) idx_mask_json(o);
+    if (idx_access_masks(w)) idx_mask_json(o);
 }
 
 int idx_access_query_refused(const idx_caller *w, const char *zQuery)
 {
-    return !w->ids && zQuery && *zQuery && idx_mask_query_refused(zQuery);
+    return idx_access_masks(w) && zQuery && *zQuery && idx_mask_query_refused(zQuery);
 }
 
 /* ---- what a search may match -------------------------------------------- */

@@ -79,7 +79,19 @@ int idx_access_is_view(int kind);
  * may open of a record, for its catalog answer; NULL if out of memory. */
 json_t *idx_access_record_json(const idx_access *p, const idx_caller *w, const char *zCode, const json_t *pRec);
 
+/* Whose approval requests the caller may list: NULL (everyone's) for one
+ * who decides them, else the caller's own. */
+const idx_caller *idx_access_approvals_of(const idx_caller *w);
+/* May the caller see every 密级 (no record is hidden from them)? */
+int idx_access_sees_all(const idx_caller *w);
+/* May the caller be told the server's paths (a delivery's folder)?  Admins
+ * and archivists, who run the imports; not vendors or evaluators. */
+int idx_access_server_paths(const idx_caller *w);
+
 /* ---- masking ----------------------------------------------------------- */
+
+/* Are personal numbers masked for the caller? */
+int idx_access_masks(const idx_caller *w);
 
 /* Hide personal numbers in every string of o unless the caller may see them. */
 void idx_access_mask(const idx_caller *w, json_t *o);

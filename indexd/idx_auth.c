@@ -728,7 +728,7 @@ static int session_parse(const json_t *e, session *s)
     const char *zPurpose = json_string_value(json_object_get(e, "purpose"));
     json_t *pC = json_object_get(e, "created"), *pE = json_object_get(e, "expires"), *pL = json_object_get(e, "last");
     if (!hex_ok(zHash, 64) || !hex_ok(zUid, IDX_UID_LEN) || !hex_ok(zGen, IDX_UID_LEN) || !hex_ok(zCsrf, IDX_SID_LEN) ||
-        !zPurpose || strlen(zPurpose) > IDX_PURPOSE_MAX || !proto_utf8_valid(zPurpose, strlen(zPurpose)) ||
+        !zPurpose || (*zPurpose && !idx_purpose_ok(zPurpose)) ||
         !json_is_integer(pC) || !json_is_integer(pE) || !json_is_integer(pL))
         return 0;
     memset(s, 0, sizeof *s);
@@ -1302,8 +1302,8 @@ static int ch_token(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
     change *c = ctx;
     json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
     if (!u) return PS_NOT_FOUND;
-    if (c->zPurpose && (strlen(c->zPurpose) > IDX_PURPOSE_MAX || !proto_utf8_valid(c->zPurpose, strlen(c->zPurpose)))) {
-        snprintf(zErr, nErr, "a purpose is at most 100 characters of UTF-8");
+    if (c->zPurpose && !idx_purpose_ok(c->zPurpose)) {
+        snprintf(zErr, nErr, "a purpose is 1-100 characters of UTF-8 without control characters or line breaks");
         return PS_INVALID;
     }
     unsigned char r[32];
@@ -1560,6 +1560,13 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
     if (strcmp(zCmd, "add") == 0) fprintf(stderr, "indexd users add %s: done\n", c.zName);
     else if (strcmp(zCmd, "token") != 0) say_revoked(zCmd, &c);
     return 0;
+}
+
+int idx_purpose_ok(const char *z)
+{
+    size_t n = z ? strlen(z) : 0;
+    return n > 0 && n <= IDX_PURPOSE_MAX && proto_text_check(z, n, NULL) == PS_OK && !strpbrk(z, "\t\r\n") &&
+           proto_utf8_count(z, n) <= 100;
 }
 
 int idx_caller_csrf_ok(const idx_caller *c, const char *z)

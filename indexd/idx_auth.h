@@ -76,6 +76,11 @@ const char *idx_clearance_name(int level);
 int idx_user_name_ok(const char *zName);
 
 
+/* Is z a purpose of use (利用目的): 1-100 characters of UTF-8 without
+ * control characters or line breaks?  The one rule for sessions, tokens,
+ * ?purpose= and approval requests. */
+int idx_purpose_ok(const char *z);
+
 /* The caller of one request. */
 typedef struct {
     char zUser[IDX_USER_MAX + 1];

@@ -17,16 +17,9 @@ int idx_h_approvals_list(idx_srv *s, idx_req *r, idx_resp *o)
         strcmp(zStatus, "denied") != 0 && strcmp(zStatus, "expired") != 0)
         return idx_resp_error(o, PS_INVALID, "status must be pending, approved, denied or expired", NULL, 0, "status", 0);
     /* an admin sees every request, others their own */
-    json_t *a = idx_approval_list(s->pReg, (w->perms & IDX_CAN_APPROVE) ? NULL : w, zStatus);
+    json_t *a = idx_approval_list(s->pReg, idx_access_approvals_of(w), zStatus);
     if (a) idx_access_mask(w, a);
     return idx_resp_json(o, 200, a ? json_pack("{s:o}", "approvals", a) : NULL);
-}
-
-static int purpose_ok(const char *z)
-{
-    size_t n = z ? strlen(z) : 0;
-    return n && n <= IDX_PURPOSE_MAX && proto_text_check(z, n, NULL) == PS_OK && !strpbrk(z, "\t\r\n") &&
-           proto_utf8_count(z, n) <= 100;
 }
 
 int idx_h_approvals_request(idx_srv *s, idx_req *r, idx_resp *o)
@@ -43,7 +36,7 @@ int idx_h_approvals_request(idx_srv *s, idx_req *r, idx_resp *o)
         json_decref(pBody);
         return idx_resp_error(o, PS_INVALID, zCode ? zErr : "an approval request needs \"code\" (a 档号)", "code", 0, "body", 0);
     }
-    if (!purpose_ok(zPurpose)) {
+    if (!idx_purpose_ok(zPurpose)) {
         json_decref(pBody);
         return idx_resp_error(o, PS_INVALID, "an approval request needs \"purpose\" (1-100 characters)", "purpose", 0, "body", 0);
     }

@@ -169,7 +169,7 @@ int idx_h_image_get(idx_srv *s, idx_req *r, idx_resp *o)
     /* the original, or (for a caller who may not see personal numbers) the
      * copy with the numbers its page text holds blacked out */
     int rc = idx_page_image_view(s->zDataDir, r->code.zCanonical, r->page, json_is_object(pPage) ? pPage : NULL,
-                                 !r->pCaller->ids, zPath, sizeof zPath, &zType, zErr, sizeof zErr);
+                                 idx_access_masks(r->pCaller), zPath, sizeof zPath, &zType, zErr, sizeof zErr);
     if (rc != PS_OK) {
         json_decref(pData);
         if (rc == PS_NOT_FOUND) {

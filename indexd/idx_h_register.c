@@ -14,17 +14,20 @@ typedef struct {
     json_t *pSeen;  /* 档号 → hidden, for entries written without the 密级 */
 } hidden_ctx;
 
+/* The record's 密级 now decides (a record raised since the view is not
+ * described any more); for a record since deleted, its 密级 when viewed. */
 static int entry_hidden(void *ctx, const char *zCode, const char *zClassification)
 {
     hidden_ctx *h = ctx;
-    if (zClassification) return !idx_access_level_ok(h->h.w, zClassification);
     proto_code code;
-    char zErr[256];
+    char zErr[256], zNow[64];
     if (proto_code_parse(zCode, &code, zErr, sizeof zErr) != PS_OK) return 0; /* an export */
-    /* an older entry: the record as it is now decides */
     json_t *pKnown = h->pSeen ? json_object_get(h->pSeen, code.zCanonical) : NULL;
     if (pKnown) return json_is_true(pKnown);
-    int hidden = idx_code_hidden(&h->h, code.zCanonical);
+    int hidden, rc = idx_index_classification(h->h.s->pIdx, code.zCanonical, zNow, sizeof zNow, zErr, sizeof zErr);
+    if (rc == PS_OK) hidden = !idx_access_level_ok(h->h.w, zNow);
+    else if (rc == PS_NOT_FOUND) hidden = zClassification && !idx_access_level_ok(h->h.w, zClassification);
+    else hidden = 1; /* cannot tell: fail closed */
     if (h->pSeen) json_object_set_new(h->pSeen, code.zCanonical, json_boolean(hidden));
     return hidden;
 }

@@ -50,7 +50,7 @@ static int report_opts(idx_srv *s, idx_req *r, idx_report_opts *p, idx_hidden_ct
     memset(p, 0, sizeof *p);
     pHidden->s = s;
     pHidden->w = r->pCaller;
-    p->xHidden = r->pCaller->clearance < 5 ? idx_code_hidden : NULL;
+    p->xHidden = idx_access_sees_all(r->pCaller) ? NULL : idx_code_hidden;
     p->pHiddenCtx = pHidden;
     p->zFonds = idx_req_arg(r, "fonds");
     if (idx_export_format(r, pFmt, pGb, o) != 0) return -1;
@@ -131,45 +131,55 @@ int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
     if (fmt != 0 && (!zDel || !*zDel))
         return idx_resp_error(o, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
     /* a vendor is told the delivery's folder name, not the server's path */
-    int full = r->pCaller->role == IDX_ROLE_ADMIN || r->pCaller->role == IDX_ROLE_ARCHIVIST;
+    int full = idx_access_server_paths(r->pCaller);
     int rc = idx_report_acceptance(s->zDataDir, zDel, full, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "delivery", 0);
     return answer(s, r, IDX_REPORT_ACCEPTANCE, "acceptance", opt.zFonds, pRep, fmt, gb, o);
 }
 
-/* A trial's phrase comes from its record's text: hidden from a reader who
- * may not open that text (it needs an approval they lack). */
+/* A trial's phrase comes from its record's text, its location from the
+ * catalog: a record above the reader's 密级 now (raised since the run,
+ * say) shows neither; one whose text needs an approval the reader lacks
+ * does not show its phrase. */
 static void close_phrases(idx_srv *s, const idx_caller *w, json_t *pRep)
 {
-    json_t *pOpen = json_object(); /* 档号 → may the caller open its text */
+    json_t *pSeen = json_object(); /* 档号 → 0 open, 1 text closed, 2 hidden */
     size_t i, k;
     json_t *run, *t;
     json_array_foreach(json_object_get(pRep, "runs"), i, run) {
         json_array_foreach(json_object_get(run, "trials"), k, t) {
             const char *zCode = json_string_value(json_object_get(t, "code"));
-            if (!zCode || !json_is_string(json_object_get(t, "phrase"))) continue;
-            json_t *pKnown = pOpen ? json_object_get(pOpen, zCode) : NULL;
-            int open = 1;
+            if (!zCode) continue;
+            json_t *pKnown = pSeen ? json_object_get(pSeen, zCode) : NULL;
+            json_int_t state = 0;
             if (pKnown) {
-                open = json_is_true(pKnown);
+                state = json_integer_value(pKnown);
             } else {
                 char zErr[256];
                 int rc;
                 json_t *pData = idx_index_get(s->pIdx, zCode, &rc, zErr, sizeof zErr);
-                if (pData) {
+                json_t *pRec = json_object_get(pData, "r");
+                if (pData && !idx_access_sees(w, pRec)) {
+                    state = 2;
+                } else if (pData) {
                     idx_verdict v;
-                    idx_access_open_page(s->pAccess, w, zCode, json_object_get(pData, "r"), IDX_READ_BOXES, &v);
-                    open = v.rc == PS_OK;
+                    idx_access_open_page(s->pAccess, w, zCode, pRec, IDX_READ_BOXES, &v);
+                    state = v.rc == PS_OK ? 0 : 1;
                 } else {
-                    open = rc == PS_NOT_FOUND; /* a record since deleted: as it was shown */
+                    state = rc == PS_NOT_FOUND ? 0 : 2; /* deleted: as it was shown; unreadable: closed */
                 }
                 json_decref(pData);
-                if (pOpen) json_object_set_new(pOpen, zCode, json_boolean(open));
+                if (pSeen) json_object_set_new(pSeen, zCode, json_integer(state));
             }
-            if (!open) json_object_set_new(t, "phrase", json_string("（需审批，不显示）"));
+            if (state == 2) {
+                if (json_object_get(t, "phrase")) json_object_set_new(t, "phrase", json_string("（密级档案，不显示）"));
+                if (json_object_get(t, "location")) json_object_set_new(t, "location", json_string("（密级档案，不显示）"));
+            } else if (state == 1 && json_is_string(json_object_get(t, "phrase"))) {
+                json_object_set_new(t, "phrase", json_string("（需审批，不显示）"));
+            }
         }
     }
-    json_decref(pOpen);
+    json_decref(pSeen);
 }
 
 int idx_h_report_timed(idx_srv *s, idx_req *r, idx_resp *o)

@@ -108,7 +108,7 @@ int idx_h_search(idx_srv *s, idx_req *r, idx_resp *o)
         return idx_resp_error(o, PS_INVALID, "facets must be 0 or 1", NULL, 0, "facets", 0);
     req.facets = (int)facets;
     req.facetCheck = s->facetCheck;
-    req.maskIds = !r->pCaller->ids;
+    req.maskIds = idx_access_masks(r->pCaller);
     int rc = idx_access_scope(s->pAccess, r->pCaller, &scope);
     if (rc != PS_OK) return idx_resp_error(o, rc, NULL, NULL, 0, NULL, 0);
     req.pScope = &scope;
@@ -122,6 +122,6 @@ int idx_h_search(idx_srv *s, idx_req *r, idx_resp *o)
         json_decref(pOut);
         return PS_OK;
     }
-    idx_access_mask(r->pCaller, json_object_get(pOut, "hits"));
+    idx_access_mask(r->pCaller, pOut); /* hits, and the facets' values */
     return idx_resp_json(o, 200, pOut);
 }

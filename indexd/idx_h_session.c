@@ -96,9 +96,7 @@ int idx_h_purpose(idx_srv *s, idx_req *r, idx_resp *o)
     json_t *pBody = idx_req_json(r, o);
     if (!pBody) return PS_OK;
     const char *z = json_string_value(json_object_get(pBody, "purpose"));
-    size_t n = z ? strlen(z) : 0;
-    if (!n || n > IDX_PURPOSE_MAX || proto_text_check(z, n, NULL) != PS_OK || strpbrk(z, "\t\r\n") ||
-        proto_utf8_count(z, n) > 100) {
+    if (!idx_purpose_ok(z)) {
         json_decref(pBody);
         return idx_resp_error(o, PS_INVALID, "purpose is 1-100 characters without control characters", "purpose", 0, "body", 0);
     }

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ enum {
 #define KIB (1u << 10)
 #define MIB (1u << 20)
 #define BODY_CONFIG ((size_t)-1) /* the daemon's max_body_mb */
+#define CONNECTION_IDLE_S 30u   /* a connection that sends nothing this long is closed */
 
 typedef struct {
     const char *zMethod;
@@ -122,10 +124,22 @@ static int path_match(const char *zPattern, const char *zPath, path_args *a)
 
 /* ---- a request in progress ------------------------------------------------ */
 
+/* Large bodies (imports) held at once, per caller: one importer may not
+ * take the whole of max_buffered_mb from the others. */
+#define SMALL_BODY (1u * MIB) /* bodies up to this are not counted */
+#define HOLDERS 64
+
+typedef struct {
+    char zUser[IDX_USER_MAX + 1];
+    size_t n;
+} holder;
+
 struct idx_http {
     struct MHD_Daemon *pDaemon;
     idx_srv *pSrv;
     char *zTrusted;           /* trusted_proxies */
+    pthread_mutex_t muHold;
+    holder aHold[HOLDERS];
     size_t maxBody;
     size_t maxBuffered;
     atomic_size_t nBuffered;  /* bytes of bodies held, all requests */
@@ -139,7 +153,8 @@ typedef struct {
     path_args args;
     char *z;           /* the body */
     size_t n, nAlloc, cap;
-    size_t nReserved;  /* counted in nBuffered */
+    size_t nReserved;  /* counted in nBuffered (and in the caller's holder) */
+    int iHolder;       /* -1: none */
     int answered;      /* refused in the first callback: the body is dropped */
     int tooBig;        /* a body without a length grew past its limit: dropped, 413 at its end */
     size_t nDropped;
@@ -302,9 +317,7 @@ static int take_purpose(struct MHD_Connection *c, idx_caller *w, enum MHD_Result
 {
     const char *z = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "purpose");
     if (!z || !*z) return 0;
-    size_t n = strlen(z);
-    if (n > IDX_PURPOSE_MAX || proto_text_check(z, n, NULL) != PS_OK || strpbrk(z, "\t\r\n") ||
-        proto_utf8_count(z, n) > 100) {
+    if (!idx_purpose_ok(z)) {
         *pRet = send_error(c, PS_INVALID, "purpose is 1-100 characters of UTF-8 without control characters", "purpose");
         return -1;
     }
@@ -400,6 +413,49 @@ static int path_params(struct MHD_Connection *c, req_ctx *x, idx_req *r, enum MH
     return 0;
 }
 
+/* Count n more bytes of a large body, the daemon's and the caller's; -1
+ * (zWhy) when either would pass its bound (nothing is counted then). */
+static int reserve(idx_http *h, req_ctx *x, size_t n, char *zWhy, size_t nWhy)
+{
+    const char *zUser = x->haveCaller ? x->who.zUser : "";
+    int rc = 0;
+    pthread_mutex_lock(&h->muHold);
+    if (x->iHolder < 0) {
+        int iFree = -1;
+        for (int i = 0; i < HOLDERS && x->iHolder < 0; i++) {
+            if (h->aHold[i].n && strcmp(h->aHold[i].zUser, zUser) == 0) x->iHolder = i;
+            else if (!h->aHold[i].n && iFree < 0) iFree = i;
+        }
+        if (x->iHolder < 0 && iFree >= 0) {
+            x->iHolder = iFree;
+            snprintf(h->aHold[iFree].zUser, sizeof h->aHold[iFree].zUser, "%s", zUser);
+        }
+    }
+    if (x->iHolder < 0 || h->aHold[x->iHolder].n + n > h->maxBody) {
+        snprintf(zWhy, nWhy, "you are sending other large bodies at this moment (max_body_mb in all): wait for them to finish");
+        rc = -1;
+    } else if (atomic_load(&h->nBuffered) + n > h->maxBuffered) {
+        snprintf(zWhy, nWhy, "the daemon is receiving too many large uploads at once; try again shortly");
+        rc = -1;
+    } else {
+        h->aHold[x->iHolder].n += n;
+        atomic_fetch_add(&h->nBuffered, n);
+        x->nReserved += n;
+    }
+    pthread_mutex_unlock(&h->muHold);
+    return rc;
+}
+
+static void release(idx_http *h, req_ctx *x)
+{
+    if (!x->nReserved) return;
+    pthread_mutex_lock(&h->muHold);
+    atomic_fetch_sub(&h->nBuffered, x->nReserved);
+    if (x->iHolder >= 0) h->aHold[x->iHolder].n -= x->nReserved;
+    x->nReserved = 0;
+    pthread_mutex_unlock(&h->muHold);
+}
+
 /* Decide about the request before its body: 0 to go on and read it, -1
  * after an answer. */
 static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, const char *zMethod, req_ctx *x,
@@ -445,14 +501,9 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
         *pRet = send_error(c, PS_TOO_BIG, zMsg, "body");
         return -1;
     }
-    if (nLen > 0) {
-        /* held for the whole request: refuse what the daemon cannot hold now */
-        size_t nNow = atomic_fetch_add(&h->nBuffered, (size_t)nLen) + (size_t)nLen;
-        x->nReserved = (size_t)nLen;
-        if (nNow > h->maxBuffered) {
-            *pRet = send_error(c, PS_UNAVAILABLE, "the daemon is receiving too many large uploads at once; try again shortly", "body");
-            return -1;
-        }
+    if (nLen > SMALL_BODY && reserve(h, x, (size_t)nLen, zMsg, sizeof zMsg) != 0) {
+        *pRet = send_error(c, PS_UNAVAILABLE, zMsg, "body");
+        return -1;
     }
     if (x->haveCaller && take_purpose(c, &x->who, pRet) != 0) return -1;
     return 0;
@@ -476,12 +527,10 @@ static int keep_body(idx_http *h, req_ctx *x, const char *z, size_t n)
         x->nDropped += n;
         return x->nDropped > DROP_MAX ? -1 : 0;
     }
-    if (x->n + n > x->nReserved) {
-        /* chunked: reserve as it grows */
-        size_t nMore = x->n + n - x->nReserved;
-        size_t nNow = atomic_fetch_add(&h->nBuffered, nMore) + nMore;
-        x->nReserved += nMore;
-        if (nNow > h->maxBuffered) return -1;
+    if (x->n + n > SMALL_BODY && x->n + n > x->nReserved) {
+        /* without a length: counted as it grows */
+        char zWhy[160];
+        if (reserve(h, x, x->n + n - (x->nReserved ? x->nReserved : 0), zWhy, sizeof zWhy) != 0) return -1;
     }
     if (x->n + n + 1 > x->nAlloc) {
         size_t nNew = x->nAlloc ? x->nAlloc * 2 : 65536;
@@ -532,6 +581,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         x = px_calloc(1, sizeof *x);
         if (!x) return MHD_NO;
         x->t0 = idx_now_ms();
+        x->iHolder = -1;
         *ppCtx = x;
         atomic_fetch_add(&h->nInFlight, 1);
         client_addr(h, c, x->zClient, sizeof x->zClient);
@@ -564,7 +614,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx, enum
     if (!x) return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         IDX_LOG(IDX_LOG_DEBUG, 0, "request ended early (%d) after %.1f ms", (int)toe, idx_now_ms() - x->t0);
-    atomic_fetch_sub(&h->nBuffered, x->nReserved);
+    release(h, x);
     px_free(x->z);
     if (x->haveCaller) memset(&x->who, 0, sizeof x->who);
     px_free(x);
@@ -612,17 +662,20 @@ int idx_http_start(idx_srv *pSrv, const idx_config *cfg, idx_http **ppOut, unsig
         return PS_NOMEM;
     }
     h->maxBody = (size_t)cfg->maxBodyMb << 20;
+    pthread_mutex_init(&h->muHold, NULL);
     h->maxBuffered = (size_t)cfg->maxBufferedMb << 20;
     /* A request's headers and arguments live in its connection's memory
-     * pool: large enough for long queries (hundreds of parameters get an
-     * answer, not a silent 120 s wait), bounded per connection. */
+     * pool: large enough for long queries (thousands of parameters get an
+     * answer), bounded per connection.  Past it libmicrohttpd 0.9.75 cannot
+     * even write its 431 and leaves the connection: it is closed when idle,
+     * after CONNECTION_IDLE_S, like any client that stops talking. */
     h->pDaemon = MHD_start_daemon(flags, (unsigned short)cfg->port, NULL, NULL, on_request, h,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
                                   MHD_OPTION_SOCK_ADDR, pSa,
                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * KIB),
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_IDLE_S,
+                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * KIB),
                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->perIpConnections,
                                   MHD_OPTION_END);
     if (!h->pDaemon) {
@@ -646,6 +699,7 @@ void idx_http_stop(idx_http *h, int waitSec)
     if (atomic_load(&h->nInFlight) > 0)
         IDX_LOG(IDX_LOG_WARN, 0, "%d requests still running at shutdown", atomic_load(&h->nInFlight));
     MHD_stop_daemon(h->pDaemon);
+    pthread_mutex_destroy(&h->muHold);
     px_free(h->zTrusted);
     px_free(h);
 }

@@ -52,6 +52,16 @@ static int is_entity_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '#';
 }
 
+/* What may stand between the groups of one number as people and OCR write
+ * it: spaces of every width, a line break (a number wrapped at the end of a
+ * line), tabs, hyphens and dashes, dots, slashes and underscores. */
+static int is_sep(unsigned c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200B) ||
+           c == 0x202F || c == 0x205F || c == '-' || c == 0xFF0D || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 ||
+           c == '.' || c == 0xFF0E || c == '/' || c == 0xFF0F || c == '_';
+}
+
 /* The character at byte i, after the tags an HTML text has there: its
  * class, bytes [*pA, *pB) and code point (*pDigit: the digit's ASCII). */
 static int read_char(idx_mask_iter *p, size_t i, size_t *pA, size_t *pB, unsigned *pCode, char *pDigit)
@@ -92,7 +102,7 @@ static int read_char(idx_mask_iter *p, size_t i, size_t *pA, size_t *pB, unsigne
         return C_DIGIT;
     }
     if (c == 'X' || c == 'x' || c == 0xFF38 || c == 0xFF58) return C_X;
-    if (c == ' ' || c == 0x3000 || c == '-' || c == 0xFF0D) return C_SEP;
+    if (is_sep(c)) return C_SEP;
     if (c == '*' || c == 0xFF0A) return C_MASK;
     return C_OTHER;
 }
@@ -116,14 +126,15 @@ static int real_date(const char *s)
 }
 
 /* 18 characters: the check digit holds, or (an OCR misread) the birth
- * date is real. */
-static int id_number(const char *s)
+ * date is real; with strict, both (a number written in unusual groups). */
+static int id_number(const char *s, int strict)
 {
     static const int aW[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
     int sum = 0;
     if (!all_digits(s, 17) || (s[17] != 'X' && (s[17] < '0' || s[17] > '9'))) return 0;
     for (int k = 0; k < 17; k++) sum += (s[k] - '0') * aW[k];
-    return "10X98765432"[sum % 11] == s[17] || real_date(s + 6);
+    int check = "10X98765432"[sum % 11] == s[17], date = real_date(s + 6);
+    return strict ? check && date : check || date;
 }
 
 static int luhn(const char *s, unsigned n)
@@ -148,10 +159,17 @@ static int card_prefix(const char *s)
     return (s[0] >= '3' && s[0] <= '6') || s[0] == '9';
 }
 
+/* 1: the usual ways to write an ID number (whole, 6-8-4 and its halves);
+ * 2: any other grouping of 18 characters into at most 5 groups (4-4-4-4-2,
+ * a space in the wrong place), which must then pass both checks. */
 static int shape_id(const unsigned *L, int k)
 {
-    return (k == 1 && L[0] == 18) || (k == 2 && ((L[0] == 6 && L[1] == 12) || (L[0] == 14 && L[1] == 4))) ||
-           (k == 3 && L[0] == 6 && L[1] == 8 && L[2] == 4);
+    if ((k == 1 && L[0] == 18) || (k == 2 && ((L[0] == 6 && L[1] == 12) || (L[0] == 14 && L[1] == 4))) ||
+        (k == 3 && L[0] == 6 && L[1] == 8 && L[2] == 4))
+        return 1;
+    unsigned t = 0;
+    for (int j = 0; j < k; j++) t += L[j];
+    return k >= 2 && k <= 5 && t == 18 ? 2 : 0;
 }
 
 static int shape_card(const unsigned *L, int k)
@@ -172,6 +190,8 @@ static int shape_phone(const unsigned *L, int k, const char *s, unsigned n)
     else if (k == 3 && L[0] == 3 && L[1] == 4 && L[2] == 4) o = 0;
     else if (k == 3 && L[0] == 5 && L[1] == 4 && L[2] == 4 && cc) o = 2;
     else if (k == 4 && L[0] == 2 && L[1] == 3 && L[2] == 4 && L[3] == 4 && cc) o = 2;
+    /* other splits of the 11 digits into two or three groups of 3 or more */
+    else if ((k == 2 || k == 3) && n == 11 && L[0] >= 3 && L[1] >= 3 && (k == 2 || L[2] >= 3)) o = 0;
     if (o < 0 || !all_digits(s, n) || s[o] != '1' || s[o + 1] < '3' || s[o + 1] > '9') return -1;
     return o;
 }
@@ -215,7 +235,8 @@ static void eval_fixed(idx_mask_iter *p, unsigned long e)
             memcpy(zS + at, grp(p, j)->zDig, grp(p, j)->nChar);
             at += grp(p, j)->nChar;
         }
-        if (T == 18 && shape_id(L, k) && id_number(zS)) {
+        int sid = T == 18 ? shape_id(L, k) : 0;
+        if (sid && id_number(zS, sid == 2)) {
             mark(p, s, e, IDX_PII_ID, 6, 14);
             continue;
         }
@@ -323,7 +344,8 @@ static void group_start(idx_mask_iter *p, size_t a)
         int run = p->nBetween > 0 && p->onlyMaskSep;
         if (run && p->firstMask) grp(p, p->gN - 1)->flags |= G_GLUED_R;
         if (run && p->lastMask) flags |= G_GLUED_L;
-        if (p->nBetween == 1 && p->nSepBetween == 1) flags |= G_JOINED;
+        /* one to three separators join (", ", "\r\n", " - "); more end the number */
+        if (p->nBetween >= 1 && p->nBetween <= 3 && p->nSepBetween == p->nBetween) flags |= G_JOINED;
         settle(p, (flags & G_JOINED) != 0);
     }
     /* a mask character right before it: the tail of a masked number, also
@@ -490,8 +512,40 @@ static void mask_string(json_t *v, int html)
     if (z) idx_mask_text(z, json_string_length(v), html);
 }
 
+/* Keys that hold a personal number (a search's facet counts are keyed by
+ * the field's values) are replaced by their masked form. */
+static void mask_keys(json_t *o)
+{
+    const char *zKey;
+    json_t *v;
+    void *tmp;
+    json_t *pMasked = NULL;
+    json_object_foreach_safe(o, tmp, zKey, v) {
+        if (!idx_mask_find(zKey, strlen(zKey), 0, NULL, NULL)) continue;
+        if (!pMasked && !(pMasked = json_object())) return;
+        size_t n = strlen(zKey);
+        char *z = px_malloc(n + 1);
+        if (!z) continue;
+        memcpy(z, zKey, n + 1);
+        idx_mask_text(z, n, 0);
+        json_t *pOld = json_object_get(pMasked, z);
+        /* two values that differ only in hidden digits: one key, counts added */
+        if (pOld && json_is_integer(pOld) && json_is_integer(v))
+            json_object_set_new(pMasked, z, json_integer(json_integer_value(pOld) + json_integer_value(v)));
+        else
+            json_object_set(pMasked, z, v);
+        px_free(z);
+        json_object_del(o, zKey);
+    }
+    if (pMasked) {
+        json_object_update(o, pMasked);
+        json_decref(pMasked);
+    }
+}
+
 void idx_mask_json(json_t *o)
 {
+    if (json_is_object(o)) mask_keys(o);
     size_t i;
     const char *zKey;
     json_t *v;

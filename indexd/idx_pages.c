@@ -125,7 +125,8 @@ static void remove_copies(const char *zDir, unsigned n, const char *zKeep)
     while ((e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, zPrefix, nPrefix) != 0 || (zKeep && strcmp(e->d_name, zKeep) == 0)) continue;
         snprintf(zPath, sizeof zPath, "%s/%s", zDir, e->d_name);
-        unlink(zPath);
+        char zErr[256];
+        idx_file_remove(zPath, zErr, sizeof zErr);
     }
     closedir(d);
 }
@@ -148,7 +149,7 @@ int idx_page_image_put(const char *zDataDir, const char *zCode, unsigned n, cons
     /* A page stored before as the other type is gone now, and so are the
      * redacted copies of the old image. */
     snprintf(zPath, sizeof zPath, "%s/%u.%s", zDir, n, strcmp(zExt, "png") == 0 ? "jpg" : "png");
-    unlink(zPath);
+    idx_file_remove(zPath, zErr, nErr); /* usually absent: nothing to say */
     remove_copies(zDir, n, NULL);
     return PS_OK;
 }
@@ -182,7 +183,8 @@ void idx_page_image_remove_all(const char *zDataDir, const char *zCode)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) continue;
         snprintf(zPath, sizeof zPath, "%s/%s", zDir, e->d_name);
-        unlink(zPath);
+        char zErr[256];
+        idx_file_remove(zPath, zErr, sizeof zErr);
     }
     closedir(d);
     rmdir(zDir);

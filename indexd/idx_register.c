@@ -243,7 +243,8 @@ static int list_line(void *ctx, json_t *o)
     if (l->xHidden) {
         const char *zC = json_string_value(json_object_get(o, "code"));
         if (l->xHidden(l->pHiddenCtx, zC ? zC : "", json_string_value(json_object_get(o, "classification")))) {
-            l->hidden++;
+            /* asked about one record, a count would tell a hidden one from an absent one */
+            if (!(f->zCode && *f->zCode)) l->hidden++;
             return PS_OK;
         }
     }

@@ -45,7 +45,8 @@ typedef int (*idx_entry_hidden_fn)(void *ctx, const char *zCode, const char *zCl
 
 /* {"total": N, "entries": [...], "hidden_total": H}, oldest first.  Entries
  * for which xHidden (may be NULL) says 1 are neither listed nor counted in
- * total; H counts them. */
+ * total; H counts them, but for a list of one record's entries (zCode), where
+ * it would tell a hidden record from an absent one. */
 int idx_register_list(idx_register *p, const idx_register_filter *f, idx_entry_hidden_fn xHidden, void *pHiddenCtx,
                       json_t **ppOut, char *zErr, size_t nErr);
 

@@ -334,7 +334,8 @@ static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *p
         snprintf(zPath, sizeof zPath, "%s/%s", zDir, az[i]);
         /* names hold the second of the draw: +1 covers its fraction */
         if (t + 1 + IDX_TIMED_DRAW_TTL_S + IDX_TIMED_DRAW_KEEP_S < now) {
-            unlink(zPath);
+            char zE[256];
+            idx_file_remove(zPath, zE, sizeof zE);
             continue;
         }
         nFiles++;
@@ -353,7 +354,8 @@ static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *p
         if (t < 0 || t + 1 + IDX_TIMED_DRAW_TTL_S >= now || t + 1 + IDX_TIMED_DRAW_TTL_S + IDX_TIMED_DRAW_KEEP_S < now)
             continue;
         snprintf(zPath, sizeof zPath, "%s/%s", zDir, az[i]);
-        if (unlink(zPath) == 0) nFiles--;
+        char zE[256];
+        if (idx_file_remove(zPath, zE, sizeof zE) == PS_OK) nFiles--;
     }
     idx_dir_free(az, n);
     *pnFiles = nFiles;

@@ -656,8 +656,10 @@ class AccessTest(unittest.TestCase):
         # the register does not describe views of records above the reader's 密级
         self.call("ad", "GET", code_path(SECRET) + "/pages/1")
         st, reg, _ = self.call("li", "GET", "/api/v1/register?user=ad&code=" + urllib.parse.quote(SECRET))
-        self.assertEqual(reg["entries"], [])
+        self.assertEqual((reg["entries"], reg["hidden_total"]), ([], 0))  # as for an absent 档号
+        st, reg, _ = self.call("li", "GET", "/api/v1/register?user=ad")
         self.assertGreaterEqual(reg["hidden_total"], 1)
+        self.assertNotIn(SECRET, json.dumps(reg, ensure_ascii=False))
         st, reg, _ = self.call("wang", "GET", "/api/v1/register?user=ad&code=" + urllib.parse.quote(SECRET))
         self.assertTrue(reg["entries"])
         # an unauthenticated write is refused before its body is read; a login body is small

@@ -227,6 +227,33 @@ class SecurityTest(unittest.TestCase):
         st, _, _ = self.call(None, "GET", "/healthz")
         self.assertEqual(st, 200)
 
+    def test_h1_one_importer_cannot_hold_every_body(self):
+        # a body of 300 MB announced by li and never sent: li's second is
+        # refused (max_body_mb in all per caller), others' small bodies are
+        # not counted at all, and another importer can still send a large one
+        held = []
+        for _ in range(1):
+            sk = socket.create_connection(self.host_port(), timeout=15)
+            sk.sendall(("POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Length: 314572800\r\n"
+                        "Authorization: Bearer %s\r\n\r\n" % self.tok["li"]).encode())
+            held.append(sk)
+        time.sleep(0.3)
+        st = self.raw(("POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Length: 314572800\r\n"
+                       "Authorization: Bearer %s\r\n\r\n" % self.tok["li"]).encode())
+        self.assertEqual(st, 503)
+        st, me, _ = self.d.request("POST", "/api/v1/login", json.dumps({"user": "ping", "password": PASSWORDS["ping"]}),
+                                   "application/json", token=None)
+        self.assertEqual(st, 200)
+        st, _, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/5", json.dumps({"text": "小的页面"}))
+        self.assertIn(st, (200, 201))
+        big = "".join(json.dumps({"code": f"Z031-WS·2018-Y-BGS-{3000 + i:04d}", "title": "大批量" + "字" * 400,
+                                  "author": "x", "date": "20180101"}, ensure_ascii=False) + "\n" for i in range(1500))
+        self.assertGreater(len(big.encode()), 1 << 20)
+        st, a, _ = self.call("admin", "POST", "/api/v1/records", big, "application/x-ndjson")
+        self.assertEqual((st, a["imported"]), (200, 1500))
+        for sk in held:
+            sk.close()
+
     def test_h2_text_needing_approval_stays_closed(self):
         q = "/api/v1/search?q=" + urllib.parse.quote("户主")
         st, a, _ = self.call("li", "GET", q)
@@ -327,6 +354,37 @@ class SecurityTest(unittest.TestCase):
 
     # ---- medium -------------------------------------------------------------
 
+    def test_m3_register_and_facets_describe_nothing_hidden(self):
+        # asked about one hidden record, the register says what it says of an absent one
+        self.call("admin", "GET", code_path(SECRET) + "/pages/1?purpose=" + urllib.parse.quote("核查"))
+        answers = []
+        for code in (SECRET, "Z031-WS·2018-Y-BGS-0998"):
+            st, reg, _ = self.call("li", "GET", "/api/v1/register?code=" + urllib.parse.quote(code))
+            answers.append((st, reg["total"], reg["hidden_total"], reg["entries"]))
+        self.assertEqual(answers[0], answers[1])
+        # a record raised above the reader's 密级 after the view is no longer described
+        code = "Z031-WS·2018-Y-BGS-0970"
+        rec = {"code": code, "title": "先公开后定密", "author": "x", "date": "20180101", "location": "5号库",
+               "page_texts": [{"n": 1, "text": "正文"}]}
+        self.call("admin", "POST", "/api/v1/records", json.dumps(rec, ensure_ascii=False) + "\n", "application/x-ndjson")
+        st, _, _ = self.call("li", "GET", code_path(code) + "/pages/1?purpose=" + urllib.parse.quote("查阅"))
+        self.assertEqual(st, 200)
+        st, reg, _ = self.call("ping", "GET", "/api/v1/register?code=" + urllib.parse.quote(code))
+        self.assertEqual(reg["total"], 1)
+        del rec["page_texts"]
+        st, _, _ = self.call("admin", "PUT", code_path(code), json.dumps(dict(rec, classification="机密", title="已定密")))
+        self.assertEqual(st, 200)
+        st, reg, _ = self.call("ping", "GET", "/api/v1/register?user=li")
+        self.assertNotIn(code, json.dumps(reg, ensure_ascii=False))
+        self.assertNotIn("先公开后定密", json.dumps(reg, ensure_ascii=False))
+        # a facet's values are masked like every other string
+        rec = {"code": "Z031-WS·2018-Y-BGS-0971", "title": "载体测试", "author": "x", "date": "20180101",
+               "carrier": "纸质110101199001011237"}
+        self.call("admin", "POST", "/api/v1/records", json.dumps(rec, ensure_ascii=False) + "\n", "application/x-ndjson")
+        st, a, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote("载体测试"))
+        self.assertEqual(a["facets"]["carrier"], {"纸质110101********1237": 1})
+        self.assertNotIn("19900101", json.dumps(a))
+
     def test_m2_role_before_existence(self):
         absent, hidden = "Z031-WS·2018-Y-BGS-0999", SECRET
         for who in ("ping", "ven"):
@@ -380,7 +438,7 @@ class SecurityTest(unittest.TestCase):
             self.assertIn("script-src 'self'", h["Content-Security-Policy"], path)
 
     def test_l5_many_parameters_get_an_answer(self):
-        qs = "&".join(f"p{i}=v{i}" for i in range(600))
+        qs = "&".join(f"p{i}=v{i}" for i in range(4000))
         t0 = time.time()
         st = self.raw(f"GET /api/v1/search?{qs} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         self.assertEqual(st, 401)
