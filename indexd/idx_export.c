@@ -202,6 +202,13 @@ static void catalog_csv(FILE *f, const json_t *r)
         cell(f, 0, strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范");
         fputs("\r\n", f);
     }
+    json_int_t nListed = (json_int_t)json_array_size(json_object_get(r, "irregular"));
+    json_int_t nAll = json_integer_value(json_object_get(r, "irregular_total"));
+    if (nListed < nAll) {
+        snprintf(z, sizeof z, "仅列出前 %lld 处，另有 %lld 处", (long long)nListed, (long long)(nAll - nListed));
+        cell(f, 1, z);
+        fputs("\r\n", f);
+    }
 }
 
 /* One line per problem of an acceptance check. */

@@ -42,8 +42,14 @@ int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
         if (k) json_array_append_new(pCodes, json_stringn(z, k));
         z += k + (z[k] == ',');
     }
+    /* a draw refused for its bounds costs nothing: asked before the pick */
+    int rc = idx_timed_draw_room(s->zDataDir, r->pCaller, idx_timed_now(), zErr, sizeof zErr);
+    if (rc != PS_OK) {
+        json_decref(pCodes);
+        return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
+    }
     draw_ctx d = {s, r->pCaller};
-    int rc = idx_timed_draw(s->pIdx, n, seed, pCodes, idx_req_arg(r, "fonds"), may_draw, &d, &pPicked, zErr, sizeof zErr);
+    rc = idx_timed_draw(s->pIdx, n, seed, pCodes, idx_req_arg(r, "fonds"), may_draw, &d, &pPicked, zErr, sizeof zErr);
     json_decref(pCodes);
     if (rc == PS_APPROVAL) return idx_resp_refuse(o, rc, zErr, 0);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, rc == PS_NOMEM ? NULL : "codes", 0);

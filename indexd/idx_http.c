@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the route table ---------------------------------------------------- */
@@ -622,10 +623,30 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx, enum
     atomic_fetch_sub(&h->nInFlight, 1);
 }
 
+/* libmicrohttpd's messages, at most LOG_PER_S a second: a client that opens
+ * connection after connection past the limit must not flood the log. */
+#define LOG_PER_S 10
+
 static void on_log(void *cls, const char *zFmt, va_list ap)
 {
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static time_t tWindow;
+    static unsigned nInWindow, nDropped;
     char zMsg[512];
     (void)cls;
+    time_t now = time(NULL);
+    unsigned nWasDropped = 0;
+    pthread_mutex_lock(&mu);
+    if (now != tWindow) {
+        nWasDropped = nDropped;
+        tWindow = now;
+        nInWindow = nDropped = 0;
+    }
+    int keep = ++nInWindow <= LOG_PER_S;
+    if (!keep) nDropped++;
+    pthread_mutex_unlock(&mu);
+    if (nWasDropped) IDX_LOG(IDX_LOG_WARN, 0, "http: %u more messages in the last second were not logged", nWasDropped);
+    if (!keep) return;
     vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
     size_t n = strlen(zMsg);
     while (n && zMsg[n - 1] == '\n') zMsg[--n] = 0;

@@ -625,6 +625,12 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
     (void)zErr;
     (void)nErr;
     if (copy_record(pRec, c->r) != PS_OK) return PS_NOMEM;
+    /* a write that gives no 密级 keeps the stored one: a catalog without a
+     * 密级 column must not declassify what it overwrites */
+    const char *zOldCls = pOld ? json_string_value(json_object_get(json_object_get(pOld, "r"), "classification")) : NULL;
+    if (!pRec->az[PF_CLASSIFICATION] && zOldCls && *zOldCls &&
+        proto_record_set(pRec, PF_CLASSIFICATION, zOldCls, strlen(zOldCls)) != PS_OK)
+        return PS_NOMEM;
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
     if (!*ppPages) return PS_NOMEM;
     if (c->pPages && json_object_update(*ppPages, (json_t *)c->pPages) != 0) return PS_NOMEM;
@@ -635,7 +641,7 @@ int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, con
                   int *pReplaced, char *zErr, size_t nErr)
 {
     put_ctx c = {r, pPages};
-    const char *zNew = r->az[PF_CLASSIFICATION] ? r->az[PF_CLASSIFICATION] : "";
+    const char *zNew = r->az[PF_CLASSIFICATION]; /* NULL: kept as stored */
     return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
 
@@ -660,7 +666,7 @@ static void *batch_run(void *arg)
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
         put_ctx c = {it->r, it->pPages};
-        const char *zNew = it->r->az[PF_CLASSIFICATION] ? it->r->az[PF_CLASSIFICATION] : "";
+        const char *zNew = it->r->az[PF_CLASSIFICATION];
         it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);
     }

@@ -363,6 +363,32 @@ static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *p
     return PS_OK;
 }
 
+int idx_timed_draw_room(const char *zDataDir, const idx_caller *w, double now, char *zErr, size_t nErr)
+{
+    char zDir[4096];
+    size_t nFiles = 0, nMine = 0;
+    int rc;
+    draws_dir(zDataDir, zDir, sizeof zDir);
+    pthread_mutex_lock(&gLock);
+    rc = tidy_draws(zDir, w->zUser, now, &nFiles, &nMine);
+    pthread_mutex_unlock(&gLock);
+    if (rc != PS_OK) {
+        snprintf(zErr, nErr, "cannot keep the draw (the daemon's data folder cannot be read)");
+        return rc == PS_NOMEM ? PS_NOMEM : PS_IO;
+    }
+    if (nMine >= IDX_TIMED_OPEN_PER_USER) {
+        snprintf(zErr, nErr, "you have %d open draws: use one for a run, or wait until one expires (2 hours after it was drawn)",
+                 IDX_TIMED_OPEN_PER_USER);
+        return PS_TOO_MANY;
+    }
+    if (nFiles >= IDX_TIMED_DRAWS_MAX) {
+        snprintf(zErr, nErr, "%d draws were made in the last 2 hours, the most the daemon keeps: use them, or wait until they expire",
+                 IDX_TIMED_DRAWS_MAX);
+        return PS_TOO_MANY;
+    }
+    return PS_OK;
+}
+
 int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t *pPicked, double now, json_t **ppOut,
                         char *zErr, size_t nErr)
 {
@@ -789,7 +815,10 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
                  elapsed > 0 ? elapsed : 0, zDraw);
         goto out;
     }
-    int scored = w->role == IDX_ROLE_EVALUATOR;
+    /* only an evaluator's run scores, and only when indexd timed every
+     * trial: a time the client reports is kept and shown, never scored */
+    int scored = w->role == IDX_ROLE_EVALUATOR && nClient == 0;
+    const char *zMode = scored ? "scored" : w->role == IDX_ROLE_EVALUATOR ? "unverified" : "practice";
     /* the run's id: the second it arrived, and the draw's random part
      * (a draw serves one run, so ids never collide) */
     stamp(now, zId, sizeof zId);
@@ -798,7 +827,7 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     iso(drawn, zDrawnAt, sizeof zDrawnAt);
     pOut = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:{s:s,s:s,s:f,s:f,s:f,s:i,s:i},s:O,s:O,s:b,s:i}", "id", zId, "at",
                      zAt, "draw", zDraw, "evaluator", w->zUser, "role", idx_role_name(w->role), "role_cn",
-                     idx_role_cn(w->role), "mode", scored ? "scored" : "practice", "note",
+                     idx_role_cn(w->role), "mode", zMode, "note",
                      pNote ? pNote : json_null(), "server", "drawn_at", zDrawnAt, "received_at", zAt, "elapsed_seconds",
                      round_ms(elapsed), "trial_seconds", round_ms(total), "allowance_seconds", IDX_TIMED_ALLOWANCE_S,
                      "timed_by_indexd", nDaemon, "timed_by_client", nClient, "trials", pList, "untested", pUntested,
@@ -871,8 +900,9 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
     idx_dir_free(az, n);
     *ppOut = json_pack("{s:s,s:O,s:O,s:O}", "rule",
                        "full text found within 60 s and paper file in hand within 180 s, every trial: 3 points, else 0; "
-                       "only runs by a user with the evaluator role, on records drawn by indexd, score (the latest of "
-                       "them counts); runs by other roles are practice and score nothing",
+                       "only runs by a user with the evaluator role, on records drawn by indexd, every trial timed by "
+                       "indexd, score (the latest of them counts); runs by other roles are practice, runs with a time "
+                       "the client reported are unverified, and neither scores",
                        "points", pLast ? json_object_get(pLast, "points") : json_null(), "scored_run",
                        pLast ? json_object_get(pLast, "id") : json_null(), "runs", pRuns);
     json_decref(pRuns);

@@ -70,6 +70,11 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
  * IDX_TIMED_DRAWS_MAX draws are kept and none has expired; PS_IO.  On
  * PS_OK, *ppOut (yours) is the answer: {"draw","user","role","drawn_at",
  * "expires_at","lifetime_seconds","records":[…]}. */
+/* Is there room for one more draw by w (its open draws, all draws)?  Asked
+ * before the records are picked, so that a refused draw costs nothing:
+ * PS_OK, or PS_TOO_MANY / PS_IO with zErr.  idx_timed_keep_draw checks
+ * again. */
+int idx_timed_draw_room(const char *zDataDir, const idx_caller *w, double now, char *zErr, size_t nErr);
 int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t *pPicked, double now, json_t **ppOut,
                         char *zErr, size_t nErr);
 

@@ -147,7 +147,8 @@ static void test_trials(void)
     CHECK_STR(json_string_value(json_object_get(pRun, "evaluator")), "王评估");
     CHECK_STR(json_string_value(json_object_get(pRun, "role")), "evaluator");
     CHECK_STR(json_string_value(json_object_get(pRun, "note")), "伪造的评估组");
-    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "scored");
+    /* a trial the client timed: kept, shown, and the run does not score */
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "unverified");
     CHECK_STR(json_string_value(json_object_get(pRun, "draw")), zId);
     CHECK_INT(json_array_size(json_object_get(pRun, "trials")), 4);
     CHECK_STR(json_string_value(json_object_get(trial(pRun, 0), "timed_by")), "indexd");
@@ -201,7 +202,9 @@ static void test_runs(void)
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
                               "\"seconds\":3},{\"code\":\"Z031-WS.2017-Y-BGS-0001\",\"kind\":\"fulltext\",\"seconds\":3.9,"
                               "\"found\":true,\"phrase\":\"扶贫对象识别\"}]}", zId, t + 5, &pRun, NULL), PS_OK);
-    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 3);
+    /* passed, but timed by the client: kept as unverified, no points */
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "unverified");
     CHECK(json_is_true(json_object_get(pRun, "passed")));
     CHECK_INT(json_array_size(json_object_get(pRun, "untested")), 2);
     CHECK_STR(json_string_value(json_object_get(trial(pRun, 0), "kind")), "fulltext"); /* in the draw's order */
