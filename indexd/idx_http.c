@@ -571,11 +571,33 @@ static enum MHD_Result run_handler(idx_http *h, struct MHD_Connection *c, const 
     return send_resp(c, &o);
 }
 
+/* A query string of thousands of tiny parameters fills the connection's
+ * memory pool while libmicrohttpd 0.9.75 parses it, after which it can
+ * write no answer at all (not even its 431) and the client waits.  The URI
+ * is seen here first, in the request line's own (writable) buffer, before
+ * the parameters are parsed from it: past URI_PARAMS_MAX they are cut off
+ * and the request is answered 414 at once. */
+#define URI_PARAMS_MAX 1000
+static char cUriCut; /* *ppCtx of a request whose parameters were cut */
+
+static void *on_uri(void *cls, const char *zUri, struct MHD_Connection *c)
+{
+    (void)cls, (void)c;
+    const char *zQ = zUri ? strchr(zUri, '?') : NULL;
+    if (!zQ) return NULL;
+    unsigned nParam = 1;
+    for (const char *z = zQ; *z && nParam <= URI_PARAMS_MAX; z++) nParam += *z == '&';
+    if (nParam <= URI_PARAMS_MAX) return NULL;
+    ((char *)zQ)[1] = 0; /* the buffer is libmicrohttpd's request line, not constant */
+    return &cUriCut;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *zUrl, const char *zMethod,
                                   const char *zVersion, const char *zData, size_t *pnData, void **ppCtx)
 {
     idx_http *h = cls;
-    req_ctx *x = *ppCtx;
+    req_ctx *x = *ppCtx == &cUriCut ? NULL : *ppCtx;
+    int cut = *ppCtx == &cUriCut;
     (void)zVersion;
     if (!x) {
         enum MHD_Result ret = MHD_YES;
@@ -586,6 +608,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *ppCtx = x;
         atomic_fetch_add(&h->nInFlight, 1);
         client_addr(h, c, x->zClient, sizeof x->zClient);
+        if (cut) {
+            char zMsg[128];
+            snprintf(zMsg, sizeof zMsg, "the request has more than %d query parameters", URI_PARAMS_MAX);
+            idx_resp o;
+            idx_resp_init(&o);
+            idx_resp_error(&o, PS_TOO_BIG, zMsg, NULL, 0, NULL, 0);
+            o.status = 414;
+            x->answered = 1;
+            return send_resp(c, &o);
+        }
         if (dispatch(h, c, zUrl, zMethod, x, &ret) != 0) x->answered = 1;
         return ret;
     }
@@ -610,7 +642,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx, enum MHD_RequestTerminationCode toe)
 {
     idx_http *h = cls;
-    req_ctx *x = *ppCtx;
+    req_ctx *x = *ppCtx == &cUriCut ? NULL : *ppCtx;
     (void)c;
     if (!x) return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -695,6 +727,7 @@ int idx_http_start(idx_srv *pSrv, const idx_config *cfg, idx_http **ppOut, unsig
                                   MHD_OPTION_SOCK_ADDR, pSa,
                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_IDLE_S,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * KIB),
                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->perIpConnections,
