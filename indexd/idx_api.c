@@ -3,6 +3,7 @@
 #include "idx_log.h"
 #include "proto_alloc.h"
 #include "proto_msg.h"
+#include "proto_record.h"
 #include "proto_status.h"
 
 #include <stdio.h>
@@ -117,6 +118,26 @@ int idx_resp_header(idx_resp *o, const char *zName, const char *zValue)
     if (!z) return PS_NOMEM;
     o->azName[o->nHeader] = zName;
     o->azValue[o->nHeader++] = z;
+    return PS_OK;
+}
+
+int idx_json_text_check(const json_t *o, const char **pzKey, size_t *pOffset)
+{
+    const char *zKey;
+    json_t *v;
+    size_t i;
+    int rc;
+    if (json_is_string(o)) return proto_text_check(json_string_value(o), json_string_length(o), pOffset);
+    if (json_is_object(o)) {
+        json_object_foreach((json_t *)o, zKey, v) {
+            *pzKey = zKey;
+            if ((rc = proto_text_check(zKey, strlen(zKey), pOffset)) != PS_OK) return rc;
+            if ((rc = idx_json_text_check(v, pzKey, pOffset)) != PS_OK) return rc;
+        }
+    } else if (json_is_array(o)) {
+        json_array_foreach((json_t *)o, i, v)
+            if ((rc = idx_json_text_check(v, pzKey, pOffset)) != PS_OK) return rc;
+    }
     return PS_OK;
 }
 

@@ -93,6 +93,10 @@ int idx_resp_file(idx_resp *o, unsigned http, int fd, uint64_t n, const char *zT
 /* Adds a header (zName static, zValue copied); PS_NOMEM or PS_INTERNAL when full. */
 int idx_resp_header(idx_resp *o, const char *zName, const char *zValue);
 
+/* Every string in o (keys too, at any depth) is text a caller may hand
+ * over (proto_text_check)?  0, or the status with the offending key in
+ * *pzKey and the byte in *pOffset. */
+int idx_json_text_check(const json_t *o, const char **pzKey, size_t *pOffset);
 /* The body as a JSON object, or NULL after a 400 answer in o. */
 json_t *idx_req_json(const idx_req *r, idx_resp *o);
 /* Query parameter zName as a number lo..hi (dflt when absent or empty):

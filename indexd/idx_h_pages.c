@@ -119,9 +119,10 @@ int idx_h_page_put(idx_srv *s, idx_req *r, idx_resp *o)
             json_decref(pPage);
             return idx_resp_error(o, PS_INVALID, "the page needs \"text\", a string", "text", 0, NULL, 0);
         }
-        if ((rc = proto_text_check(json_string_value(pText), json_string_length(pText), &at)) != PS_OK) {
-            json_decref(pPage);
-            snprintf(zErr, sizeof zErr, "the page text holds a control character or bad UTF-8 at byte %zu", at + 1);
+        const char *zKey = "text";
+        if ((rc = idx_json_text_check(pPage, &zKey, &at)) != PS_OK) {
+            snprintf(zErr, sizeof zErr, "the page's \"%.60s\" holds a control character or bad UTF-8 at byte %zu", zKey, at + 1);
+            json_decref(pPage); /* zKey was in it */
             return idx_resp_error(o, PS_INVALID, zErr, "text", 0, NULL, 0);
         }
         json_object_del(pPage, "code");

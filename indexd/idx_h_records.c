@@ -145,8 +145,10 @@ static int pages_from_array(const json_t *a, json_t **ppOut, char *zErr, size_t 
             json_decref(o);
             return PS_INVALID;
         }
-        if (proto_text_check(json_string_value(pT), json_string_length(pT), &at) != PS_OK) {
-            snprintf(zErr, nErr, "page_texts[%zu]: the text holds a control character or bad UTF-8 at byte %zu", i, at + 1);
+        const char *zBad = "text";
+        if (idx_json_text_check(pPage, &zBad, &at) != PS_OK) {
+            snprintf(zErr, nErr, "page_texts[%zu]: \"%.60s\" holds a control character or bad UTF-8 at byte %zu", i, zBad,
+                     at + 1);
             json_decref(o);
             return PS_INVALID;
         }

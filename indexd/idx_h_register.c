@@ -46,7 +46,10 @@ int idx_h_register(idx_srv *s, idx_req *r, idx_resp *o)
         return idx_resp_error(o, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
     if (idx_req_uint(r, "limit", 1, 10000, 100, &f.limit) != 0)
         return idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 10000", NULL, 0, "limit", 0);
-    if (fmt != 0) f.offset = 0, f.limit = 0;
+    /* CSV gives every entry; the printed register its groups from offset on
+     * (it lists 5000 and says how many more: ?offset= prints the rest) */
+    if (fmt == 1) f.offset = 0;
+    if (fmt != 0) f.limit = 0;
     json_t *pOut = NULL;
     hidden_ctx h = {{s, r->pCaller}, json_object()};
     int rc = idx_register_list(s->pReg, &f, entry_hidden, &h, &pOut, zErr, sizeof zErr);

@@ -333,6 +333,10 @@ class SecurityTest(unittest.TestCase):
         st, err, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/3", json.dumps({"text": "ab\u0007c"}))
         self.assertEqual(st, 400)
         self.assertIn("byte 3", err["error"]["message"])
+        # every string the page holds, not its text only (OCR adds keys and boxes)
+        st, err, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/3", json.dumps({"text": "好", "engine": "a\u0001b"}))
+        self.assertEqual(st, 400)
+        self.assertIn("engine", err["error"]["message"])
         rec = {"code": PLAIN, "title": "标题\u0001", "author": "x", "date": "20180303"}
         st, err, _ = self.call("admin", "PUT", code_path(PLAIN), json.dumps(rec))
         self.assertEqual((st, err["error"].get("field")), (400, "title"))
