@@ -205,8 +205,9 @@ static void catalog_csv(FILE *f, const json_t *r)
     json_int_t nListed = (json_int_t)json_array_size(json_object_get(r, "irregular"));
     json_int_t nAll = json_integer_value(json_object_get(r, "irregular_total"));
     if (nListed < nAll) {
-        snprintf(z, sizeof z, "仅列出前 %lld 处，另有 %lld 处", (long long)nListed, (long long)(nAll - nListed));
-        cell(f, 1, z);
+        char zMore[128];
+        snprintf(zMore, sizeof zMore, "仅列出前 %lld 处，另有 %lld 处", (long long)nListed, (long long)(nAll - nListed));
+        cell(f, 1, zMore);
         fputs("\r\n", f);
     }
 }
