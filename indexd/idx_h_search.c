@@ -78,6 +78,10 @@ int idx_h_search(idx_srv *s, idx_req *r, idx_resp *o)
         for (int i = 0; i < req.anFilter[f]; i++) {
             if (!proto_utf8_valid(req.azFilter[f][i], strlen(req.azFilter[f][i])))
                 return idx_resp_error(o, PS_ENCODING, "a filter value is not UTF-8", NULL, 0, idx_filter_name(f), 0);
+            if (idx_access_query_refused(r->pCaller, req.azFilter[f][i]))
+                return idx_resp_refuse(o, PS_FORBIDDEN,
+                                       "filtering by 身份证号, bank account or phone number needs the right to see them",
+                                       0);
             if (f == IDX_F_YEAR && !valid_year(req.azFilter[f][i]))
                 return idx_resp_error(o, PS_INVALID, "year must be 4 digits", NULL, 0, "year", 0);
             if (f == IDX_F_RETENTION) {

@@ -24,6 +24,8 @@
 #define KEEP (IDX_MASK_DIGITS + 2) /* groups kept behind the newest one */
 #define ACCT_GROUP_MAX 6      /* digits of one group of an account written in groups */
 #define QUERY_ACCT_MIN 11     /* digits of a run a query cannot hold */
+#define READING_MAX 6         /* groups of one ID, card or phone reading */
+#define SEP_RUN_MAX 5         /* separators that may stand between two groups */
 
 enum { C_END, C_DIGIT, C_X, C_SEP, C_MASK, C_OTHER };
 
@@ -52,14 +54,28 @@ static int is_entity_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '#';
 }
 
+#define ALL_KINDS (IDX_PII_ID | IDX_PII_CARD | IDX_PII_ACCOUNT | IDX_PII_PHONE)
+
 /* What may stand between the groups of one number as people and OCR write
- * it: spaces of every width, a line break (a number wrapped at the end of a
- * line), tabs, hyphens and dashes, dots, slashes and underscores. */
-static int is_sep(unsigned c)
+ * it, and the kinds of number it may join (0: it is no separator).
+ * Spaces of every width, hyphens and dashes, slashes and underscores join
+ * every kind.  Dots (. ． · ・ •) join all but accounts: after an account
+ * keyword "余额 12345678.90" is an amount.  Line breaks and tabs (a number
+ * wrapped at the end of a line, a table's columns) and the punctuation of
+ * lists (, ， 、 : ： ~ ～) join only ID numbers, whose check digit and
+ * birth date make a chance match rare; in a table two columns of numbers
+ * would otherwise make phone numbers. */
+static unsigned sep_kinds(unsigned c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200B) ||
-           c == 0x202F || c == 0x205F || c == '-' || c == 0xFF0D || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 ||
-           c == '.' || c == 0xFF0E || c == '/' || c == 0xFF0F || c == '_';
+    if (c == ' ' || c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200B) || c == 0x202F || c == 0x205F || c == '-' ||
+        c == 0xFF0D || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == '/' || c == 0xFF0F || c == '_')
+        return ALL_KINDS;
+    if (c == '.' || c == 0xFF0E || c == 0xB7 || c == 0x30FB || c == 0xFF65 || c == 0x2022)
+        return IDX_PII_ID | IDX_PII_CARD | IDX_PII_PHONE;
+    if (c == '\t' || c == '\n' || c == '\r' || c == ',' || c == 0xFF0C || c == 0x3001 || c == ':' || c == 0xFF1A ||
+        c == '~' || c == 0xFF5E)
+        return IDX_PII_ID;
+    return 0;
 }
 
 /* The character at byte i, after the tags an HTML text has there: its
@@ -102,7 +118,7 @@ static int read_char(idx_mask_iter *p, size_t i, size_t *pA, size_t *pB, unsigne
         return C_DIGIT;
     }
     if (c == 'X' || c == 'x' || c == 0xFF38 || c == 0xFF58) return C_X;
-    if (is_sep(c)) return C_SEP;
+    if (sep_kinds(c)) return C_SEP;
     if (c == '*' || c == 0xFF0A) return C_MASK;
     return C_OTHER;
 }
@@ -160,8 +176,9 @@ static int card_prefix(const char *s)
 }
 
 /* 1: the usual ways to write an ID number (whole, 6-8-4 and its halves);
- * 2: any other grouping of 18 characters into at most 5 groups (4-4-4-4-2,
- * a space in the wrong place), which must then pass both checks. */
+ * 2: any other grouping of 18 characters into at most 6 groups (4-4-4-4-2,
+ * 3-3-4-4-4, a space in the wrong place), which must then pass both
+ * checks. */
 static int shape_id(const unsigned *L, int k)
 {
     if ((k == 1 && L[0] == 18) || (k == 2 && ((L[0] == 6 && L[1] == 12) || (L[0] == 14 && L[1] == 4))) ||
@@ -169,7 +186,7 @@ static int shape_id(const unsigned *L, int k)
         return 1;
     unsigned t = 0;
     for (int j = 0; j < k; j++) t += L[j];
-    return k >= 2 && k <= 5 && t == 18 ? 2 : 0;
+    return k >= 2 && k <= READING_MAX && t == 18 ? 2 : 0;
 }
 
 static int shape_card(const unsigned *L, int k)
@@ -190,8 +207,6 @@ static int shape_phone(const unsigned *L, int k, const char *s, unsigned n)
     else if (k == 3 && L[0] == 3 && L[1] == 4 && L[2] == 4) o = 0;
     else if (k == 3 && L[0] == 5 && L[1] == 4 && L[2] == 4 && cc) o = 2;
     else if (k == 4 && L[0] == 2 && L[1] == 3 && L[2] == 4 && L[3] == 4 && cc) o = 2;
-    /* other splits of the 11 digits into two or three groups of 3 or more */
-    else if ((k == 2 || k == 3) && n == 11 && L[0] >= 3 && L[1] >= 3 && (k == 2 || L[2] >= 3)) o = 0;
     if (o < 0 || !all_digits(s, n) || s[o] != '1' || s[o + 1] < '3' || s[o + 1] > '9') return -1;
     return o;
 }
@@ -220,14 +235,15 @@ static int ends_free(idx_mask_iter *p, unsigned long s, unsigned long e)
 static void eval_fixed(idx_mask_iter *p, unsigned long e)
 {
     unsigned long s0 = e;
-    while (e - s0 < 4 && s0 > p->g0 && (grp(p, s0)->flags & G_JOINED)) s0--;
+    while (e - s0 < READING_MAX - 1 && s0 > p->g0 && (grp(p, s0)->flags & G_JOINED)) s0--;
     for (unsigned long s = s0; s <= e; s++) {
-        unsigned L[5], T = 0;
+        unsigned L[READING_MAX], T = 0, kinds = ALL_KINDS;
         int k = 0;
         char zS[20];
         for (unsigned long j = s; j <= e; j++) {
             L[k++] = grp(p, j)->nChar;
             T += grp(p, j)->nChar;
+            if (j > s) kinds &= grp(p, j)->join; /* what the separators before it may join */
         }
         if (T < 11 || T > 19 || !ends_free(p, s, e)) continue;
         unsigned at = 0;
@@ -235,16 +251,16 @@ static void eval_fixed(idx_mask_iter *p, unsigned long e)
             memcpy(zS + at, grp(p, j)->zDig, grp(p, j)->nChar);
             at += grp(p, j)->nChar;
         }
-        int sid = T == 18 ? shape_id(L, k) : 0;
+        int sid = T == 18 && (kinds & IDX_PII_ID) ? shape_id(L, k) : 0;
         if (sid && id_number(zS, sid == 2)) {
             mark(p, s, e, IDX_PII_ID, 6, 14);
             continue;
         }
-        if (shape_card(L, k) && all_digits(zS, T) && ((card_prefix(zS) && luhn(zS, T)) || (zS[0] == '6' && zS[1] == '2'))) {
+        if ((kinds & IDX_PII_CARD) && shape_card(L, k) && all_digits(zS, T) && ((card_prefix(zS) && luhn(zS, T)) || (zS[0] == '6' && zS[1] == '2'))) {
             mark(p, s, e, IDX_PII_CARD, 6, T - 4);
             continue;
         }
-        int o = shape_phone(L, k, zS, T);
+        int o = kinds & IDX_PII_PHONE ? shape_phone(L, k, zS, T) : -1;
         if (o >= 0) mark(p, s, e, IDX_PII_PHONE, (unsigned)o + 3, (unsigned)o + 7);
     }
 }
@@ -265,7 +281,7 @@ static void account_step(idx_mask_iter *p, unsigned long g, int joinedNext)
     int usable = !(q->flags & G_X) && q->nChar <= IDX_MASK_DIGITS;
     if (p->acctOpen) {
         unsigned widest = q->nChar > p->acctWidest ? q->nChar : p->acctWidest;
-        if (usable && (q->flags & G_JOINED) && p->acctLast + 1 == g && p->acctDigits + q->nChar <= IDX_MASK_DIGITS &&
+        if (usable && (q->flags & G_JOINED) && (q->join & IDX_PII_ACCOUNT) && p->acctLast + 1 == g && p->acctDigits + q->nChar <= IDX_MASK_DIGITS &&
             widest <= ACCT_GROUP_MAX) {
             p->acctLast = g;
             p->acctDigits += q->nChar;
@@ -341,11 +357,13 @@ static void group_start(idx_mask_iter *p, size_t a)
 {
     unsigned flags = 0;
     if (p->pending) {
-        int run = p->nBetween > 0 && p->onlyMaskSep;
+        int run = p->nBetween > 0;
         if (run && p->firstMask) grp(p, p->gN - 1)->flags |= G_GLUED_R;
         if (run && p->lastMask) flags |= G_GLUED_L;
-        /* one to three separators join (", ", "\r\n", " - "); more end the number */
-        if (p->nBetween >= 1 && p->nBetween <= 3 && p->nSepBetween == p->nBetween) flags |= G_JOINED;
+        /* one to five separators join (", ", "\r\n", " - ", a few spaces of
+         * alignment) when each may join some kind; more end the number */
+        if (p->nBetween >= 1 && p->nBetween <= SEP_RUN_MAX && p->nSepBetween == p->nBetween && p->joinKinds)
+            flags |= G_JOINED;
         settle(p, (flags & G_JOINED) != 0);
     }
     /* a mask character right before it: the tail of a masked number, also
@@ -357,6 +375,7 @@ static void group_start(idx_mask_iter *p, size_t a)
     g->a = g->b = a;
     g->nChar = 0;
     g->flags = flags;
+    g->join = (unsigned char)(flags & G_JOINED ? p->joinKinds : 0);
     memset(g->aHide, 0, sizeof g->aHide);
     p->inGroup = 1;
 }
@@ -375,8 +394,8 @@ static void group_end(idx_mask_iter *p)
     p->inGroup = 0;
     p->pending = 1;
     p->nBetween = p->nSepBetween = 0;
-    p->onlyMaskSep = 1;
     p->firstMask = p->lastMask = 0;
+    p->joinKinds = ALL_KINDS;
 }
 
 /* 账号 帐号 账户 帐户 卡号 存折 折号, and 银行卡 */
@@ -443,7 +462,10 @@ static int step(idx_mask_iter *p)
     p->prevMask = cls == C_MASK;
     if (p->pending) {
         p->nBetween++;
-        if (cls == C_SEP) p->nSepBetween++;
+        if (cls == C_SEP) {
+            p->nSepBetween++;
+            p->joinKinds &= sep_kinds(c);
+        }
         if (p->nBetween == 1) p->firstMask = cls == C_MASK;
         p->lastMask = cls == C_MASK;
         if (cls != C_SEP && cls != C_MASK) settle(p, 0); /* neither joined nor glued */

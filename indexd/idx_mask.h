@@ -7,15 +7,18 @@
  *
  * What is a number.  Digits are half-width (0-9) or full-width (０-９); a
  * number is bounded by non-digits on both sides (a longer digit run is not
- * one) and may be written in groups joined by one separator each: ASCII
- * space, U+3000, '-' or '－' (U+FF0D).
+ * one) and may be written in groups joined by runs of one to five
+ * separators.  Spaces of every width, hyphens and dashes, '/' and '_' join
+ * every kind; dots (. ． · ・ •) every kind but accounts; line breaks,
+ * tabs and list punctuation (, ， 、 : ： ~ ～) only ID numbers.
  * - 身份证号: 17 digits and a digit or X (X x Ｘ ｘ), contiguous or as
- *   6-8-4 (either separator may be left out).  It is one when its ISO 7064
- *   MOD 11-2 check digit is right, and ALSO when the check digit is wrong
- *   but digits 7-14 are a real date 19000101-20991231: an OCR misread of one
- *   digit must still be hidden, and masking an unrelated number is the
- *   safer error.  Hidden: the 8 birth-date digits (110101********1234).
- * - bank card: 16-19 digits, contiguous or in groups of 4 (the last 1-4),
+ *   6-8-4 or its halves.  It is one when its ISO 7064 MOD 11-2 check digit
+ *   is right, and ALSO when the check digit is wrong but digits 7-14 are a
+ *   real date 19000101-20991231: an OCR misread of one digit must still be
+ *   hidden, and masking an unrelated number is the safer error.  In any
+ *   other grouping (2 to 6 groups: 4-4-4-4-2, a space out of place) both
+ *   must hold.  Hidden: the 8 birth-date digits (110101********1234).
+ * - bank card: 16-19 digits, contiguous or in groups of 4 (the last 1-3),
  *   starting with 62 (UnionPay), or passing the Luhn check and starting
  *   as cards do (3-6, 9, or 2221-2720: four years in a row, 2017 2018 2019
  *   2020, may pass Luhn but are no card); not an ID number.  Hidden: all
@@ -26,7 +29,8 @@
  *   and last 4 digits; of 10 digits or fewer, all but the last 4.
  * - mobile phone: 1[3-9] and 9 digits, optionally after 86 (+86), contiguous
  *   or as 3-4-4.  Hidden: digits 4-7 (138****5678).  Landlines (0571-
- *   88888888) are left alone: they are offices' numbers.
+ *   88888888) are left alone: they are offices' numbers; so are other
+ *   groupings (1381 2345 678 reads as a count as often as a phone).
  * Numbers may overlap (a chain of groups read two ways): every reading
  * hides its digits.
  *
@@ -83,6 +87,7 @@ typedef struct {
     size_t a, b;                        /* its bytes [a, b) */
     unsigned nChar;                     /* digits, and a final X */
     unsigned flags;
+    unsigned char join;                 /* kinds its separators before it may join */
     char zDig[IDX_MASK_DIGITS + 1];     /* its first characters as ASCII */
     unsigned char aHide[IDX_MASK_DIGITS]; /* per character: kinds hiding it */
 } idx_mask_group;
@@ -96,7 +101,8 @@ typedef struct {
     unsigned long g0, gN;               /* groups g0..gN-1 are kept */
     int inGroup, pending;               /* gN-1 grows / its right side is open */
     unsigned nBetween, nSepBetween;
-    int onlyMaskSep, firstMask, lastMask;
+    unsigned joinKinds;                 /* kinds the separators read may join */
+    int firstMask, lastMask;
     int prevMask;       /* the last character read was a mask character */
     unsigned kwDist;
     unsigned aHist[3];

@@ -65,9 +65,9 @@ static void test_id(void)
     MASKS("110101－19900101－1237", "110101－********－1237", 1);
     MASKS("110101 199001011237", "110101 ********1237", 1);
     MASKS("11010119900101 1237", "110101******** 1237", 1);
-    /* as people and OCR also write them: runs of up to three separators, a
-     * line break where the line ended, tabs, no-break spaces, dots,
-     * slashes, dashes */
+    /* as people and OCR also write them: runs of up to five separators, a
+     * line break where the line ended, tabs, no-break spaces, dots and
+     * middle dots, slashes, dashes, list punctuation */
     MASKS("110101  19900307  1233", "110101  ********  1233", 1);
     MASKS("身份证号110101199\n001011237", "身份证号110101***\n*****1237", 1);
     MASKS("110101\r\n19900101\r\n1237", "110101\r\n********\r\n1237", 1);
@@ -75,14 +75,26 @@ static void test_id(void)
     MASKS("110101\xC2\xA0" "19900101\xC2\xA0" "1237", "110101\xC2\xA0********\xC2\xA0" "1237", 1);
     MASKS("110101.19900101.1237", "110101.********.1237", 1);
     MASKS("110101/19900101/1237", "110101/********/1237", 1);
+    MASKS("110101·" "19900101·" "1237", "110101·********·" "1237", 1);
+    MASKS("110101・19900101・1237", "110101・********・1237", 1);
+    MASKS("110101•19900101•1237", "110101•********•1237", 1);
+    MASKS("110101,19900101,1237", "110101,********,1237", 1);
+    MASKS("110101，19900101，1237", "110101，********，1237", 1);
+    MASKS("110101:19900101~1237", "110101:********~1237", 1);
+    MASKS("110101 . 19900101 . 1237", "110101 . ******** . 1237", 1);
+    MASKS("110101    19900307    1233", "110101    ********    1233", 1);
+    MASKS("110101 \t - 19900307\n1233", "110101 \t - ********\n1233", 1);
     MASKS("110101\xE2\x80\x94" "19900101\xE2\x80\x94" "1237", "110101\xE2\x80\x94********\xE2\x80\x94" "1237", 1);
     /* in other groups (4-4-4-4-2, a space out of place): both checks must hold */
     MASKS("1101 0119 9001 0112 37", "1101 01** **** **12 37", 1);
     MASKS("11010119 9001011237", "110101** ******1237", 1);
+    MASKS("110 101 1990 0101 1237", "110 101 **** **** 1237", 1);
+    MASKS("11 0101 1990 0101 12 37", "11 0101 **** **** 12 37", 1);
+    KEEPS("1 1 0 101 1990 0101 1237"); /* seven groups */
     KEEPS("1101 0119 9001 0112 38");      /* check digit wrong */
     KEEPS("1101 0119 9013 0112 35");      /* no such date */
-    /* four separators end a number */
-    KEEPS("110101    19900307    1233");
+    /* six separators end a number */
+    KEEPS("110101      19900307      1233");
     /* full width, with Ｘ and ｘ (U+FF38, U+FF58), masked with ＊ */
     char zWant[512];
     snprintf(zWant, sizeof zWant, "全角%s%s%s。", fw("110101"), "＊＊＊＊＊＊＊＊", fw("123X"));
@@ -133,6 +145,12 @@ static void test_account(void)
     KEEPS("账号2个：98765432109876543");
     KEEPS("账号：1234567");
     KEEPS("编号98765432109876543");
+    /* dots, line breaks and tabs do not join an account: an amount, a
+     * table's columns */
+    KEEPS("账户余额 365000.00元");
+    KEEPS("账户余额 123.45678901");
+    KEEPS("账号 622848\n0012345678"); /* a wrapped account: columns are commoner */
+    KEEPS("账号\t1234\t5678");
     /* a group over 6 digits ends an account written in groups */
     MASKS("账号 1234 5678 13812345678", "账号 **** 5678 138****5678", 2);
     /* masking what was masked finds nothing more: the digits after a mask
@@ -153,11 +171,17 @@ static void test_phone(void)
     /* landlines, 12 digits, a number not starting 1[3-9], other groupings */
     KEEPS("办公电话0571-88888888，传真010 6512 3456");
     KEEPS("138123456789 12345678901 11812345678");
-    /* other splits into groups of 3 or more, other separators */
-    MASKS("1381 2345 678", "138* ***5 678", 1);
-    MASKS("手机13812 345678", "手机138** **5678", 1);
+    /* other splits are counts as often as phones; dots join, and middle
+     * dots; line breaks and tabs do not (a table's columns) */
+    KEEPS("1381 2345 678");
+    KEEPS("手机13812 345678");
+    KEEPS("合计 1381 2345 678 户");
     MASKS("138.1234.5678", "138.****.5678", 1);
+    MASKS("138·" "1234·" "5678", "138·****·" "5678", 1);
     KEEPS("13 81 23 45 678");
+    KEEPS("138\n1234\n5678");
+    KEEPS("户数\t138\t1234\t5678");
+    KEEPS("138, 1234, 5678");
 }
 
 static void test_ordinary(void)
@@ -275,7 +299,7 @@ static void test_query(void)
     }
     static const char *azAllowed[] = {
         "精准扶贫", "2017", "脱贫 2019", "20170305", "110101", "19900307", "11010119", "138 1234",
-        "Z031-WS·2017-Y-BGS-0001", "扶贫办〔2017〕12号", "110101    19900307    1233", "0571-88888888", "",
+        "Z031-WS·2017-Y-BGS-0001", "扶贫办〔2017〕12号", "110101      19900307      1233", "0571-88888888", "",
         "1234567890123456789012345678901234",
     };
     for (size_t i = 0; i < sizeof azAllowed / sizeof azAllowed[0]; i++) {

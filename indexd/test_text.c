@@ -139,9 +139,11 @@ int main(void)
     CHECK_STR(toks("卡6228 4800 1234 5678 901"), "H:卡|W:6228480012345678901|");
     CHECK_STR(toks("开户行账号：6228 4800 1234 567"), "H:开户行账号|B|W:622848001234567|");
     CHECK_STR(toks("ID110101 19900307 1233abc"), "W:id|W:110101199003071233|W:abc|");
-    /* what is not a number stays apart: dates, four spaces, no keyword */
+    /* what is not a number stays apart: dates, six spaces, no keyword, a
+     * phone number's groups on three lines */
     CHECK_STR(toks("2017 0305 2018"), "W:2017|W:0305|W:2018|");
-    CHECK_STR(toks("110101    19900307    1233"), "W:110101|W:19900307|W:1233|");
+    CHECK_STR(toks("110101      19900307      1233"), "W:110101|W:19900307|W:1233|");
+    CHECK_STR(toks("138\n1234\n5678"), "W:138|W:1234|W:5678|");
     /* a number wrapped at the end of a line is one word: its middle cannot be searched alone */
     CHECK_STR(toks("110101  19900307\n1233"), "W:110101199003071233|");
     CHECK_STR(toks("6228 4800 1234 567"), "W:6228|W:4800|W:1234|W:567|");

@@ -398,6 +398,12 @@ class SecurityTest(unittest.TestCase):
         st, a, _ = self.call("li", "GET", "/api/v1/search?q=" + urllib.parse.quote("载体测试"))
         self.assertEqual(a["facets"]["carrier"], {"纸质110101********1237": 1})
         self.assertNotIn("19900101", json.dumps(a))
+        # nor can a filter confirm the hidden digits (a guess at each would)
+        for guess in ("纸质110101199001011237", "纸质110101199001021237"):
+            st, err, _ = self.call("li", "GET", "/api/v1/search?carrier=" + urllib.parse.quote(guess))
+            self.assertEqual((st, err["error"]["status"]), (403, "forbidden"))
+        st, a, _ = self.call("admin", "GET", "/api/v1/search?carrier=" + urllib.parse.quote("纸质110101199001011237"))
+        self.assertEqual((st, a["total"]), (200, 1))
 
     def test_m2_role_before_existence(self):
         absent, hidden = "Z031-WS·2018-Y-BGS-0999", SECRET
