@@ -143,46 +143,60 @@ int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
     return answer(s, r, IDX_REPORT_ACCEPTANCE, "acceptance", opt.zFonds, pRep, fmt, gb, o);
 }
 
+/* What the reader may know of record zCode now: 0 open, 1 its text
+ * closed, 2 hidden (memoised in pSeen, which may be NULL). */
+static json_int_t record_state(idx_srv *s, const idx_caller *w, json_t *pSeen, const char *zCode)
+{
+    json_t *pKnown = pSeen ? json_object_get(pSeen, zCode) : NULL;
+    if (pKnown) return json_integer_value(pKnown);
+    char zErr[256];
+    int rc;
+    json_int_t state;
+    json_t *pData = idx_index_get(s->pIdx, zCode, &rc, zErr, sizeof zErr);
+    json_t *pRec = json_object_get(pData, "r");
+    if (pData && !idx_access_sees(w, pRec)) {
+        state = 2;
+    } else if (pData) {
+        idx_verdict v;
+        idx_access_open_page(s->pAccess, w, zCode, pRec, IDX_READ_BOXES, &v);
+        state = v.rc == PS_OK ? 0 : 1;
+    } else {
+        state = rc == PS_NOT_FOUND ? 0 : 2; /* deleted: as it was shown; unreadable: closed */
+    }
+    json_decref(pData);
+    if (pSeen) json_object_set_new(pSeen, zCode, json_integer(state));
+    return state;
+}
+
 /* A trial's phrase comes from its record's text, its location from the
  * catalog: a record above the reader's 密级 now (raised since the run,
- * say) shows neither; one whose text needs an approval the reader lacks
+ * say) shows neither, nor its 档号 (in the trials and the untried
+ * records); one whose text needs an approval the reader lacks
  * does not show its phrase. */
 static void close_phrases(idx_srv *s, const idx_caller *w, json_t *pRep)
 {
-    json_t *pSeen = json_object(); /* 档号 → 0 open, 1 text closed, 2 hidden */
+    json_t *pSeen = json_object();
     size_t i, k;
     json_t *run, *t;
     json_array_foreach(json_object_get(pRep, "runs"), i, run) {
         json_array_foreach(json_object_get(run, "trials"), k, t) {
+            /* kept for this check; the reader needs no 密级 of a record */
+            json_object_del(t, "classification");
             const char *zCode = json_string_value(json_object_get(t, "code"));
             if (!zCode) continue;
-            json_t *pKnown = pSeen ? json_object_get(pSeen, zCode) : NULL;
-            json_int_t state = 0;
-            if (pKnown) {
-                state = json_integer_value(pKnown);
-            } else {
-                char zErr[256];
-                int rc;
-                json_t *pData = idx_index_get(s->pIdx, zCode, &rc, zErr, sizeof zErr);
-                json_t *pRec = json_object_get(pData, "r");
-                if (pData && !idx_access_sees(w, pRec)) {
-                    state = 2;
-                } else if (pData) {
-                    idx_verdict v;
-                    idx_access_open_page(s->pAccess, w, zCode, pRec, IDX_READ_BOXES, &v);
-                    state = v.rc == PS_OK ? 0 : 1;
-                } else {
-                    state = rc == PS_NOT_FOUND ? 0 : 2; /* deleted: as it was shown; unreadable: closed */
-                }
-                json_decref(pData);
-                if (pSeen) json_object_set_new(pSeen, zCode, json_integer(state));
-            }
+            json_int_t state = record_state(s, w, pSeen, zCode);
             if (state == 2) {
                 if (json_object_get(t, "phrase")) json_object_set_new(t, "phrase", json_string("（密级档案，不显示）"));
                 if (json_object_get(t, "location")) json_object_set_new(t, "location", json_string("（密级档案，不显示）"));
+                json_object_set_new(t, "code", json_string("（密级档案）"));
             } else if (state == 1 && json_is_string(json_object_get(t, "phrase"))) {
                 json_object_set_new(t, "phrase", json_string("（需审批，不显示）"));
             }
+        }
+        json_array_foreach(json_object_get(run, "untested"), k, t) {
+            const char *zCode = json_string_value(t);
+            if (zCode && record_state(s, w, pSeen, zCode) == 2)
+                json_array_set_new(json_object_get(run, "untested"), k, json_string("（密级档案）"));
         }
     }
     json_decref(pSeen);

@@ -2,6 +2,7 @@
  * the daemon, trials it times, and runs kept with their verdict.  The
  * evaluator of a run is always the caller. */
 #include "idx_api.h"
+#include "idx_search.h"
 #include "idx_timed.h"
 #include "proto_status.h"
 
@@ -60,6 +61,33 @@ int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
     return idx_resp_json(o, 200, pOut);
 }
 
+/* Does the drawn phrase, searched quoted as the caller, find record zCode?
+ * 1, 0, or -1 when the search could not be run.  Nothing of the record is
+ * shown, so nothing goes in the use register. */
+static int found_by_search(void *ctx, const char *zCode, const char *zPhrase)
+{
+    draw_ctx *d = ctx;
+    char zQuery[512], zErr[256];
+    if (!zCode || !zPhrase || snprintf(zQuery, sizeof zQuery, "\"%s\" 档号:%s", zPhrase, zCode) >= (int)sizeof zQuery)
+        return -1;
+    idx_search_req req;
+    idx_scope scope;
+    memset(&req, 0, sizeof req);
+    req.zQuery = zQuery;
+    req.limit = 1;
+    req.maskIds = 1;
+    if (idx_access_scope(d->s->pAccess, d->w, &scope) != PS_OK) return -1;
+    req.pScope = &scope;
+    json_t *pOut = NULL;
+    const char *zParam = NULL;
+    unsigned offset = 0;
+    int rc = idx_search(d->s->pIdx, &req, &pOut, &zParam, &offset, zErr, sizeof zErr);
+    idx_scope_clear(&scope);
+    int found = rc == PS_OK ? json_integer_value(json_object_get(pOut, "total")) > 0 : -1;
+    json_decref(pOut);
+    return found;
+}
+
 /* Start or stop trial {n} of draw {draw}: body {"kind"} (and "found" to stop). */
 static int trial(idx_srv *s, idx_req *r, idx_resp *o, int stop)
 {
@@ -76,8 +104,9 @@ static int trial(idx_srv *s, idx_req *r, idx_resp *o, int stop)
         return idx_resp_error(o, PS_INVALID,
                               "\"found\" must be true (the record among the hits, the file in hand) or false (given up)",
                               "found", 0, NULL, 0);
-    int rc = stop ? idx_timed_stop(s->zDataDir, r->pCaller, r->zName, r->page, kind, found, idx_timed_now(), &pOut, zErr,
-                                   sizeof zErr)
+    draw_ctx d = {s, r->pCaller};
+    int rc = stop ? idx_timed_stop(s->zDataDir, r->pCaller, r->zName, r->page, kind, found, found_by_search, &d,
+                                   idx_timed_now(), &pOut, zErr, sizeof zErr)
                   : idx_timed_start(s->zDataDir, r->pCaller, r->zName, r->page, kind, idx_timed_now(), &pOut, zErr,
                                     sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);

@@ -244,6 +244,12 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
         }
         if (!pPhrase && json_string_value(json_object_get(r, "title")))
             pPhrase = phrase_of(json_string_value(json_object_get(r, "title")), &s);
+        if (!pPhrase && drawn) {
+            /* a drawn record serves both trials: one with no phrase to
+             * search is passed over (a named one keeps its paper trial) */
+            json_decref(pData);
+            continue;
+        }
         json_t *o = json_pack("{s:s,s:O,s:O,s:o,s:I}", "code", code.zCanonical,
                               "title", json_object_get(r, "title") ? json_object_get(r, "title") : json_null(),
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
@@ -319,13 +325,13 @@ static int save(const char *zPath, const json_t *o, int create, const char *zWha
 /* ---- draws ---------------------------------------------------------------- */
 
 /* Remove draw files a day past their expiry, and expired ones too (oldest
- * first) while IDX_TIMED_DRAWS_MAX files or more are kept; count the files
- * left and the open draws of user zUser.  Only draws that have not expired
- * by their name's time are read. */
-static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *pnFiles, size_t *pnMine)
+ * first) while IDX_TIMED_DRAWS_MAX files or more are kept; count the open
+ * draws (unused, unexpired) of all users and of user zUser.  Only draws
+ * that have not expired by their name's time are read. */
+static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *pnOpen, size_t *pnMine)
 {
     char **az = NULL, zPath[4400];
-    size_t n = 0, nFiles = 0, nMine = 0;
+    size_t n = 0, nFiles = 0, nOpen = 0, nMine = 0;
     int rc = idx_dir_list(zDir, ".json", &az, &n);
     if (rc != PS_OK) return rc;
     for (size_t i = 0; i < n; i++) {
@@ -342,10 +348,11 @@ static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *p
         if (t + 1 + IDX_TIMED_DRAW_TTL_S < now) continue; /* expired */
         json_t *d = NULL;
         if (load(zPath, DRAW_FILE_MAX, &d) != PS_OK) continue;
-        if (json_is_null(json_object_get(d, "run")) && json_number_value(json_object_get(d, "expires")) > now &&
-            strcmp(json_string_value(json_object_get(d, "user")) ? json_string_value(json_object_get(d, "user")) : "",
-                   zUser) == 0)
-            nMine++;
+        if (json_is_null(json_object_get(d, "run")) && json_number_value(json_object_get(d, "expires")) > now) {
+            nOpen++;
+            const char *zWho = json_string_value(json_object_get(d, "user"));
+            if (zWho && strcmp(zWho, zUser) == 0) nMine++;
+        }
         json_decref(d);
     }
     /* full: the expired ones go, oldest first (names sort by time) */
@@ -358,7 +365,7 @@ static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *p
         if (idx_file_remove(zPath, zE, sizeof zE) == PS_OK) nFiles--;
     }
     idx_dir_free(az, n);
-    *pnFiles = nFiles;
+    *pnOpen = nOpen;
     *pnMine = nMine;
     return PS_OK;
 }
@@ -366,11 +373,11 @@ static int tidy_draws(const char *zDir, const char *zUser, double now, size_t *p
 int idx_timed_draw_room(const char *zDataDir, const idx_caller *w, double now, char *zErr, size_t nErr)
 {
     char zDir[4096];
-    size_t nFiles = 0, nMine = 0;
+    size_t nOpen = 0, nMine = 0;
     int rc;
     draws_dir(zDataDir, zDir, sizeof zDir);
     pthread_mutex_lock(&gLock);
-    rc = tidy_draws(zDir, w->zUser, now, &nFiles, &nMine);
+    rc = tidy_draws(zDir, w->zUser, now, &nOpen, &nMine);
     pthread_mutex_unlock(&gLock);
     if (rc != PS_OK) {
         snprintf(zErr, nErr, "cannot keep the draw (the daemon's data folder cannot be read)");
@@ -381,8 +388,8 @@ int idx_timed_draw_room(const char *zDataDir, const idx_caller *w, double now, c
                  IDX_TIMED_OPEN_PER_USER);
         return PS_TOO_MANY;
     }
-    if (nFiles >= IDX_TIMED_DRAWS_MAX) {
-        snprintf(zErr, nErr, "%d draws were made in the last 2 hours, the most the daemon keeps: use them, or wait until they expire",
+    if (nOpen >= IDX_TIMED_DRAWS_MAX) {
+        snprintf(zErr, nErr, "%d draws are open (unused, drawn in the last 2 hours), the most the daemon keeps: use them, or wait until they expire",
                  IDX_TIMED_DRAWS_MAX);
         return PS_TOO_MANY;
     }
@@ -394,7 +401,7 @@ int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t 
 {
     char zDir[4096], zPath[4400], zId[IDX_TIMED_ID_LEN + 1], zAt[40], zExp[40];
     unsigned char aRand[8];
-    size_t nFiles = 0, nMine = 0;
+    size_t nOpen = 0, nMine = 0;
     json_t *pDraw = NULL;
     int rc;
     *ppOut = NULL;
@@ -405,7 +412,7 @@ int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t 
     draws_dir(zDataDir, zDir, sizeof zDir);
     pthread_mutex_lock(&gLock);
     if ((rc = idx_file_mkdirs(zDir, 0750, zErr, nErr)) != PS_OK ||
-        (rc = tidy_draws(zDir, w->zUser, now, &nFiles, &nMine)) != PS_OK) {
+        (rc = tidy_draws(zDir, w->zUser, now, &nOpen, &nMine)) != PS_OK) {
         snprintf(zErr, nErr, "cannot keep the draw (the daemon's data folder cannot be written)");
         rc = rc == PS_NOMEM ? PS_NOMEM : PS_IO;
         goto out;
@@ -416,8 +423,8 @@ int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t 
         rc = PS_TOO_MANY;
         goto out;
     }
-    if (nFiles >= IDX_TIMED_DRAWS_MAX) {
-        snprintf(zErr, nErr, "%d draws were made in the last 2 hours, the most the daemon keeps: use them, or wait until they expire",
+    if (nOpen >= IDX_TIMED_DRAWS_MAX) {
+        snprintf(zErr, nErr, "%d draws are open (unused, drawn in the last 2 hours), the most the daemon keeps: use them, or wait until they expire",
                  IDX_TIMED_DRAWS_MAX);
         rc = PS_TOO_MANY;
         goto out;
@@ -530,13 +537,15 @@ static json_t *trial_json(const char *zDraw, unsigned n, int kind, const json_t 
         json_object_set_new(o, "seconds", json_real(sec));
         json_object_set_new(o, "found", json_boolean(found));
         json_object_set_new(o, "passed", json_boolean(trial_passed(kind, sec, found)));
+        if (json_is_boolean(json_object_get(t, "search_found")))
+            json_object_set(o, "search_found", json_object_get(t, "search_found"));
     }
     return o;
 }
 
 /* Start (stop 0) or stop a trial; see idx_timed.h. */
 static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, int stop,
-                      int found, double now, json_t **ppOut, char *zErr, size_t nErr)
+                      int found, idx_found_fn xFound, void *pFoundCtx, double now, json_t **ppOut, char *zErr, size_t nErr)
 {
     char zPath[4400];
     json_t *d = NULL;
@@ -590,9 +599,19 @@ static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDr
             goto out;
         }
         double t0 = json_number_value(json_object_get(t, "started"));
+        /* "found" in a full-text trial is checked: the drawn phrase, searched
+         * quoted as the caller, must find the record (the time is the
+         * stop's, not the check's) */
+        int searched = -1;
+        if (kind == IDX_TRIAL_FULLTEXT && found && xFound) {
+            searched = xFound(pFoundCtx, json_string_value(json_object_get(pRec, "code")),
+                              json_string_value(json_object_get(pRec, "phrase")));
+            if (searched == 0) found = 0;
+        }
         /* a clock set back never makes a negative time */
         if (json_object_set_new(t, "stopped", json_real(now > t0 ? now : t0)) != 0 ||
-            json_object_set_new(t, "found", json_boolean(found)) != 0) {
+            json_object_set_new(t, "found", json_boolean(found)) != 0 ||
+            (searched >= 0 && json_object_set_new(t, "search_found", json_boolean(searched)) != 0)) {
             rc = PS_NOMEM;
             goto out;
         }
@@ -609,13 +628,13 @@ out:
 int idx_timed_start(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, double now,
                     json_t **ppOut, char *zErr, size_t nErr)
 {
-    return time_trial(zDataDir, w, zDraw, n, kind, 0, 0, now, ppOut, zErr, nErr);
+    return time_trial(zDataDir, w, zDraw, n, kind, 0, 0, NULL, NULL, now, ppOut, zErr, nErr);
 }
 
 int idx_timed_stop(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, int found,
-                   double now, json_t **ppOut, char *zErr, size_t nErr)
+                   idx_found_fn xFound, void *pFoundCtx, double now, json_t **ppOut, char *zErr, size_t nErr)
 {
-    return time_trial(zDataDir, w, zDraw, n, kind, 1, found, now, ppOut, zErr, nErr);
+    return time_trial(zDataDir, w, zDraw, n, kind, 1, found, xFound, pFoundCtx, now, ppOut, zErr, nErr);
 }
 
 /* ---- runs ---------------------------------------------------------------- */
@@ -659,6 +678,8 @@ static json_t *run_trial(unsigned n, int kind, const json_t *pRec, const json_t 
     if (json_is_string(json_object_get(pRec, zField))) json_object_set(o, zField, json_object_get(pRec, zField));
     if (json_is_string(json_object_get(pRec, "classification")))
         json_object_set(o, "classification", json_object_get(pRec, "classification"));
+    if (t && json_is_boolean(json_object_get(t, "search_found")))
+        json_object_set(o, "search_found", json_object_get(t, "search_found"));
     if (t) {
         char zAt[40];
         iso(json_number_value(json_object_get(t, "started")), zAt, sizeof zAt);
@@ -784,7 +805,7 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     }
     rc = PS_NOMEM;
     double total = 0;
-    int all = 1, nDaemon = 0, nClient = 0;
+    int all = 1, nDaemon = 0, nClient = 0, nKind[2] = {0, 0};
     for (size_t k = 0; k < nRec; k++) {
         const json_t *pRec = json_array_get(pRecs, k);
         int tested = 0;
@@ -796,6 +817,7 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
             total += json_real_value(json_object_get(o, "seconds"));
             all &= json_is_true(json_object_get(o, "passed"));
             tested = 1;
+            nKind[kind]++;
             if (t) nDaemon++;
             else nClient++;
         }
@@ -818,7 +840,12 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     /* only an evaluator's run scores, and only when indexd timed every
      * trial: a time the client reports is kept and shown, never scored */
     int scored = w->role == IDX_ROLE_EVALUATOR && nClient == 0;
-    const char *zMode = scored ? "scored" : w->role == IDX_ROLE_EVALUATOR ? "unverified" : "practice";
+    /* and only a whole run: every drawn record tried, with at least one
+     * full-text and one paper trial (a run of the easy trials alone, or of
+     * the records that went well, proves nothing) */
+    int complete = json_array_size(pUntested) == 0 && nKind[IDX_TRIAL_FULLTEXT] > 0 && nKind[IDX_TRIAL_PAPER] > 0;
+    const char *zMode = w->role != IDX_ROLE_EVALUATOR ? "practice" : nClient ? "unverified" : complete ? "scored" : "incomplete";
+    scored = scored && complete;
     /* the run's id: the second it arrived, and the draw's random part
      * (a draw serves one run, so ids never collide) */
     stamp(now, zId, sizeof zId);
@@ -892,6 +919,7 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
             if (!w || idx_access_level_ok(w, json_string_value(json_object_get(t, "classification")))) continue;
             if (json_object_get(t, "phrase")) json_object_set_new(t, "phrase", json_string("（密级档案，不显示）"));
             if (json_object_get(t, "location")) json_object_set_new(t, "location", json_string("（密级档案，不显示）"));
+            json_object_set_new(t, "code", json_string("（密级档案）"));
         }
         if (json_array_append_new(pRuns, o) != 0) continue;
         const char *zMode = json_string_value(json_object_get(o, "mode"));
@@ -901,8 +929,10 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
     *ppOut = json_pack("{s:s,s:O,s:O,s:O}", "rule",
                        "full text found within 60 s and paper file in hand within 180 s, every trial: 3 points, else 0; "
                        "only runs by a user with the evaluator role, on records drawn by indexd, every trial timed by "
-                       "indexd, score (the latest of them counts); runs by other roles are practice, runs with a time "
-                       "the client reported are unverified, and neither scores",
+                       "indexd, every drawn record tried and at least one full-text and one paper trial, score (the "
+                       "latest of them counts); runs by other roles are practice, runs with a time the client reported "
+                       "are unverified, runs that leave records untried or lack a kind of trial are incomplete, and none "
+                       "of these scores",
                        "points", pLast ? json_object_get(pLast, "points") : json_null(), "scored_run",
                        pLast ? json_object_get(pLast, "id") : json_null(), "runs", pRuns);
     json_decref(pRuns);

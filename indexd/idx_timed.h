@@ -13,8 +13,10 @@
  *
  * A full-text trial passes when the record is found within 60 seconds, a
  * paper trial when the file is in hand within 180 seconds.  A run by a user
- * with the evaluator role scores 3 points when every trial passed, else 0;
- * runs by other roles are practice and score nothing.  Runs are kept under
+ * with the evaluator role, every trial timed by the daemon, every drawn
+ * record tried, with full-text and paper trials both, scores 3 points when
+ * every trial passed, else 0; other runs ("practice", "unverified",
+ * "incomplete") score nothing.  Runs are kept under
  * <data_dir>/timed-tests/, one JSON file each, never changed, at most
  * IDX_TIMED_RUNS_MAX of them.
  *
@@ -36,7 +38,7 @@
 #define IDX_TIMED_DRAW_TTL_S 7200     /* a draw serves a run for 2 hours */
 #define IDX_TIMED_DRAW_KEEP_S 86400   /* its file stays a day past that, for clear refusals */
 #define IDX_TIMED_OPEN_PER_USER 20    /* open draws (unused, unexpired) of one user */
-#define IDX_TIMED_DRAWS_MAX 1000      /* draw files kept, open or not */
+#define IDX_TIMED_DRAWS_MAX 1000      /* open draws (unused, unexpired) of all users */
 #define IDX_TIMED_RUNS_MAX 10000      /* runs kept */
 #define IDX_TIMED_ALLOWANCE_S 2.0     /* trial time a run may claim past the time since its draw */
 #define IDX_TIMED_ID_LEN 33           /* "20261123T020102Z-" and 16 hex digits */
@@ -53,7 +55,8 @@ int idx_timed_id_ok(const char *z);
 /* Pick n records at random (seeded by seed; 0: the clock), or the records
  * of the codes in pCodes (an array of strings, may be NULL; a 档号 named
  * twice is refused), each with a phrase of 4-6 Chinese characters from its
- * text (its title when it has none):
+ * text (its title when it has none; a record with neither is not drawn at
+ * random, and a named one has a null phrase: a paper trial only):
  * {"records":[{"code","title","location","phrase","page","classification"}]}.
  * xMay says whether the caller may be given a record (its stored record
  * object): PS_OK, or the status of a refusal (PS_NOT_FOUND for a record
@@ -67,7 +70,7 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
 /* Keep pPicked (as idx_timed_draw made it; not taken) as a draw by caller
  * w at time now.  Draw files a day past their expiry are removed first.
  * PS_TOO_MANY when w has IDX_TIMED_OPEN_PER_USER open draws, or when
- * IDX_TIMED_DRAWS_MAX draws are kept and none has expired; PS_IO.  On
+ * IDX_TIMED_DRAWS_MAX draws of all users are open; PS_IO.  On
  * PS_OK, *ppOut (yours) is the answer: {"draw","user","role","drawn_at",
  * "expires_at","lifetime_seconds","records":[…]}. */
 /* Is there room for one more draw by w (its open draws, all draws)?  Asked
@@ -85,13 +88,18 @@ int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t 
  * draw is another user's; PS_CONFLICT the draw was used or has expired, a
  * full-text trial of a record without a phrase, a trial started twice,
  * another trial of the draw still running, a stop without a start or
- * after one.  On PS_OK, *ppOut (yours) describes the trial:
+ * after one.  A full-text trial stopped as found is checked with xFound
+ * (may be NULL): 1 the drawn phrase, searched as the caller, finds record
+ * zCode; 0 it does not, and the trial counts as not found; -1 it could
+ * not be checked.  On PS_OK, *ppOut (yours) describes the trial:
  * {"draw","n","kind","code","started_at","limit_seconds"} (stop adds
- * "stopped_at","seconds","found","passed"). */
+ * "stopped_at","seconds","found","passed", and "search_found" when
+ * checked). */
 int idx_timed_start(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, double now,
                     json_t **ppOut, char *zErr, size_t nErr);
+typedef int (*idx_found_fn)(void *ctx, const char *zCode, const char *zPhrase);
 int idx_timed_stop(const char *zDataDir, const idx_caller *w, const char *zDraw, unsigned n, int kind, int found,
-                   double now, json_t **ppOut, char *zErr, size_t nErr);
+                   idx_found_fn xFound, void *pFoundCtx, double now, json_t **ppOut, char *zErr, size_t nErr);
 
 /* Keep a run by caller w arriving at now: {"draw": id, "note"?: text,
  * "evaluator"?: text (kept as the note: the evaluator is w), "trials"?:

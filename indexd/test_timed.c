@@ -66,7 +66,7 @@ static int stop(const idx_caller *w, const char *zId, unsigned n, int kind, int 
                 double *pSec)
 {
     json_t *pOut = NULL;
-    int rc = idx_timed_stop(zData, w, zId, n, kind, found, now, &pOut, zErr, sizeof zErr);
+    int rc = idx_timed_stop(zData, w, zId, n, kind, found, NULL, NULL, now, &pOut, zErr, sizeof zErr);
     if (pPassed) *pPassed = json_is_true(json_object_get(pOut, "passed"));
     if (pSec) *pSec = json_number_value(json_object_get(pOut, "seconds"));
     json_decref(pOut);
@@ -93,6 +93,18 @@ static int put(const char *zDir, const idx_caller *w, const char *zFmt, const ch
 static const json_t *trial(const json_t *pRun, size_t i)
 {
     return json_array_get(json_object_get(pRun, "trials"), i);
+}
+
+static int search_misses(void *ctx, const char *zCode, const char *zPhrase)
+{
+    (void)ctx;
+    return zCode && zPhrase ? 0 : -1;
+}
+
+static int search_finds(void *ctx, const char *zCode, const char *zPhrase)
+{
+    (void)ctx;
+    return zCode && zPhrase && strcmp(zPhrase, "资金专项审计") == 0 ? 1 : -1;
 }
 
 static void test_ids(void)
@@ -236,6 +248,71 @@ static void test_runs(void)
     CHECK(json_is_true(json_object_get(trial(pRun, 1), "unfinished")));
     CHECK(json_number_value(json_object_get(trial(pRun, 1), "seconds")) == 8.0);
     CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "incomplete"); /* record 2 untried */
+    json_decref(pRun);
+    /* every trial passed, but a record was left untried: incomplete */
+    t += 100;
+    CHECK_INT(draw(zData, &ev, t, zId), PS_OK);
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, t + 1), PS_OK);
+    CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, t + 2, NULL, NULL), PS_OK);
+    CHECK_INT(start(&ev, zId, 3, IDX_TRIAL_PAPER, t + 3), PS_OK);
+    CHECK_INT(stop(&ev, zId, 3, IDX_TRIAL_PAPER, 1, t + 4, NULL, NULL), PS_OK);
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, t + 5, &pRun, NULL), PS_OK);
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "incomplete");
+    CHECK(json_is_true(json_object_get(pRun, "passed")));
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(pRun, "untested"), 0)), "Z031-WS·2017-Y-BGS-0002");
+    json_decref(pRun);
+    /* every record tried, but paper trials only: incomplete */
+    t += 100;
+    CHECK_INT(draw(zData, &ev, t, zId), PS_OK);
+    for (unsigned n = 1; n <= 3; n++) {
+        CHECK_INT(start(&ev, zId, n, IDX_TRIAL_PAPER, t + n), PS_OK);
+        CHECK_INT(stop(&ev, zId, n, IDX_TRIAL_PAPER, 1, t + n + 0.5, NULL, NULL), PS_OK);
+    }
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, t + 5, &pRun, NULL), PS_OK);
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "incomplete");
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    json_decref(pRun);
+    /* a full-text trial said found is checked by a search: one that does
+     * not find the record is not found, whatever the client says */
+    t += 100;
+    CHECK_INT(draw(zData, &ev, t, zId), PS_OK);
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, t + 1), PS_OK);
+    json_t *pOut = NULL;
+    CHECK_INT(idx_timed_stop(zData, &ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, search_misses, NULL, t + 2, &pOut, zErr,
+                             sizeof zErr), PS_OK);
+    CHECK(json_is_false(json_object_get(pOut, "found")) && json_is_false(json_object_get(pOut, "search_found")));
+    CHECK(json_is_false(json_object_get(pOut, "passed")));
+    json_decref(pOut);
+    CHECK_INT(start(&ev, zId, 3, IDX_TRIAL_FULLTEXT, t + 3), PS_OK);
+    CHECK_INT(idx_timed_stop(zData, &ev, zId, 3, IDX_TRIAL_FULLTEXT, 1, search_finds, NULL, t + 4, &pOut, zErr,
+                             sizeof zErr), PS_OK);
+    CHECK(json_is_true(json_object_get(pOut, "found")) && json_is_true(json_object_get(pOut, "search_found")));
+    json_decref(pOut);
+    /* a whole run that passed: scored, 3 points */
+    for (unsigned n = 1; n <= 3; n++) {
+        CHECK_INT(start(&ev, zId, n, IDX_TRIAL_PAPER, t + 5 + n), PS_OK);
+        CHECK_INT(stop(&ev, zId, n, IDX_TRIAL_PAPER, 1, t + 5.5 + n, NULL, NULL), PS_OK);
+    }
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, t + 10, &pRun, NULL), PS_OK);
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "scored");
+    CHECK(json_is_false(json_object_get(pRun, "passed"))); /* record 1's search did not find it */
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 0);
+    CHECK(json_is_false(json_object_get(trial(pRun, 0), "search_found")));
+    json_decref(pRun);
+    t += 100;
+    CHECK_INT(draw(zData, &ev, t, zId), PS_OK);
+    CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, t + 1), PS_OK);
+    CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, t + 2, NULL, NULL), PS_OK);
+    for (unsigned n = 1; n <= 3; n++) {
+        CHECK_INT(start(&ev, zId, n, IDX_TRIAL_PAPER, t + 2 + n), PS_OK);
+        CHECK_INT(stop(&ev, zId, n, IDX_TRIAL_PAPER, 1, t + 2.5 + n, NULL, NULL), PS_OK);
+    }
+    CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, t + 10, &pRun, NULL), PS_OK);
+    CHECK_STR(json_string_value(json_object_get(pRun, "mode")), "scored");
+    CHECK(json_is_true(json_object_get(pRun, "passed")));
+    CHECK_INT(json_integer_value(json_object_get(pRun, "points")), 3);
     json_decref(pRun);
 }
 
@@ -268,21 +345,29 @@ static void test_bounds(void)
     CHECK_CONTAINS(zErr, "open draws");
     CHECK_INT(draw(zDir, &li, T0 + 30, zId), PS_OK); /* others are not held up */
     CHECK_INT(draw(zDir, &ev, T0 + 30 + IDX_TIMED_DRAW_TTL_S, zId), PS_OK); /* expired ones do not count */
-    /* the store of draws: full of unexpired ones, then of expired ones */
+    /* the store of draws: full of used ones (they do not count), of open
+     * ones (they do), then of expired ones */
     snprintf(zPath, sizeof zPath, "%s/timed-tests/draws", zDir);
-    for (int i = 0; i < IDX_TIMED_DRAWS_MAX; i++) {
-        time_t s = (time_t)(T0 + 20000);
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        strftime(zName, sizeof zName, "%Y%m%dT%H%M%SZ", &tm);
-        char zFile[700];
-        snprintf(zFile, sizeof zFile, "%s/%s-%016x.json", zPath, zName, i);
-        FILE *f = fopen(zFile, "w");
-        CHECK(f != NULL);
-        if (f) fclose(f);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < IDX_TIMED_DRAWS_MAX; i++) {
+            time_t s = (time_t)(T0 + 20000);
+            struct tm tm;
+            gmtime_r(&s, &tm);
+            strftime(zName, sizeof zName, "%Y%m%dT%H%M%SZ", &tm);
+            char zFile[700];
+            snprintf(zFile, sizeof zFile, "%s/%s-%016x.json", zPath, zName, i);
+            FILE *f = fopen(zFile, "w");
+            CHECK(f != NULL);
+            if (f) {
+                fprintf(f, "{\"user\":\"u%d\",\"run\":%s,\"expires\":%.0f}", i, pass ? "null" : "\"r\"",
+                        T0 + 20000 + IDX_TIMED_DRAW_TTL_S);
+                fclose(f);
+            }
+        }
+        if (pass == 0) CHECK_INT(draw(zDir, &li, T0 + 20001, zId), PS_OK);
     }
     CHECK_INT(draw(zDir, &li, T0 + 20001, zId), PS_TOO_MANY);
-    CHECK_CONTAINS(zErr, "draws were made");
+    CHECK_CONTAINS(zErr, "draws are open");
     CHECK_INT(draw(zDir, &li, T0 + 20010 + IDX_TIMED_DRAW_TTL_S, zId), PS_OK); /* expired: removed to make room */
     /* runs */
     char zRuns[128];
@@ -321,11 +406,11 @@ static void test_report(void)
     const json_t *pRuns = json_object_get(pRep, "runs");
     CHECK_STR(json_string_value(json_object_get(json_array_get(pRuns, 0), "mode")), "unverified");
     CHECK_INT(json_integer_value(json_object_get(json_array_get(pRuns, 0), "points")), 0);
-    /* the latest scored run counts (test_runs' last evaluator run: 0),
-     * not a later practice run or the unverified one */
+    /* the latest scored run counts (test_runs' last evaluator run: 3),
+     * not an earlier one, a practice run, an incomplete or unverified one */
     const char *zScored = json_string_value(json_object_get(pRep, "scored_run"));
     CHECK(zScored != NULL);
-    CHECK_INT(json_integer_value(json_object_get(pRep, "points")), 0);
+    CHECK_INT(json_integer_value(json_object_get(pRep, "points")), 3);
     size_t i, nPractice = 0;
     json_t *r;
     json_array_foreach(pRuns, i, r) {
@@ -335,7 +420,15 @@ static void test_report(void)
     CHECK_INT(nPractice, 2);
     /* the 机密 record's phrase is not shown to a 公开 reader */
     char *z = json_dumps(pRep, 0);
-    CHECK(z && !strstr(z, "资金专项审计") && strstr(z, "密级档案"));
+    CHECK(z && !strstr(z, "资金专项审计") && !strstr(z, "2号库") && strstr(z, "密级档案"));
+    /* nor its 档号 where a trial names it (an untried record's 档号 is
+     * closed by the handler, which looks the record up) */
+    json_array_foreach(pRuns, i, r) {
+        size_t k;
+        json_t *t;
+        json_array_foreach(json_object_get(r, "trials"), k, t)
+            CHECK(!strstr(json_string_value(json_object_get(t, "code")), "BGS-0003"));
+    }
     px_free(z);
     json_decref(pRep);
     CHECK_INT(idx_report_timed(zData, &sec, &pRep, zErr, sizeof zErr), PS_OK);

@@ -282,6 +282,10 @@ int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPa
         fprintf(fOut, "\nitem 7 (利用高效便捷): %s — %lld points; run %s kept by indexd\n",
                 *pPassed ? "every trial passed" : "a trial failed",
                 (long long)json_integer_value(json_object_get(post.pJson, "points")), zId ? zId : "?");
+    else if (zMode && strcmp(zMode, "incomplete") == 0)
+        fprintf(fOut, "\nitem 7 (利用高效便捷): %s — an incomplete run (a scored run tries every drawn record, with "
+                "full-text and paper trials both), no points; run %s kept by indexd\n",
+                *pPassed ? "every trial passed" : "a trial failed", zId ? zId : "?");
     else
         fprintf(fOut, "\nitem 7 (利用高效便捷): %s — a practice run by %s (%s), no points; run %s kept by indexd\n",
                 *pPassed ? "every trial passed" : "a trial failed",

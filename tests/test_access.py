@@ -457,6 +457,25 @@ class AccessTest(unittest.TestCase):
             self.assertNotIn(SECRET, [x["code"] for x in dr["records"]])
         st, _, _ = self.call("ping", "GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote(SECRET))
         self.assertEqual(st, 404)
+        # a run that tried it, by one cleared for it: the report names
+        # neither its 档号, phrase, location nor 密级 to one who is not
+        st, dr, _ = self.call("ad", "GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote(SECRET + "," + PUBLIC))
+        self.assertEqual(st, 200, dr)
+        phrase, loc = dr["records"][0]["phrase"], dr["records"][0]["location"]
+        for verb, body in (("start", {"kind": "paper"}), ("stop", {"kind": "paper", "found": True})):
+            st, _, _ = self.call("ad", "POST", f"/api/v1/timed-tests/{dr['draw']}/trials/1/{verb}", json.dumps(body))
+            self.assertEqual(st, 200)
+        st, run, _ = self.call("ad", "POST", "/api/v1/timed-tests", json.dumps({"draw": dr["draw"]}))
+        self.assertEqual((st, run["untested"]), (201, [PUBLIC]))
+        for fmt in ("json", "csv", "html"):
+            st, raw, _ = self.call("ping", "GET", "/api/v1/reports/timed-tests?format=" + fmt, raw=True)
+            text = raw.decode("utf-8-sig")
+            self.assertEqual(st, 200)
+            for word in [SECRET, phrase, "机密"] + ([loc] if loc else []):
+                self.assertNotIn(word, text, fmt)
+            self.assertIn("密级档案", text, fmt)
+        st, raw, _ = self.call("ad", "GET", "/api/v1/reports/timed-tests", raw=True)
+        self.assertIn(SECRET, raw.decode("utf-8"))
 
     def test_id_numbers_masked(self):
         q = "/api/v1/search?q=" + urllib.parse.quote("入户核实")

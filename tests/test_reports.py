@@ -334,15 +334,16 @@ class ReportTest(unittest.TestCase):
                             "--evaluator", "评估组"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout.count(": found in "), 2, r.stdout)
-        self.assertIn("every trial passed — 3 points", r.stdout)
+        # full-text trials only: no file was fetched, so the run cannot score
+        self.assertIn("every trial passed — an incomplete run", r.stdout)
         st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
         run = [x for x in rep["runs"] if x.get("note") == "评估组"][-1]
         # the evaluator is the token's user; --evaluator is only a note
-        self.assertEqual((run["evaluator"], run["role"], run["mode"]), ("王评估", "evaluator", "scored"))
-        self.assertEqual([(t["code"], t["kind"], t["passed"], t["timed_by"]) for t in run["trials"]],
-                         [("Z099-WS·2017-Y-BGS-0001", "fulltext", True, "indexd"),
-                          ("Z099-WS·2017-D30-BGS-0003", "fulltext", True, "indexd")])
-        self.assertEqual(run["points"], 3)
+        self.assertEqual((run["evaluator"], run["role"], run["mode"]), ("王评估", "evaluator", "incomplete"))
+        self.assertEqual([(t["code"], t["kind"], t["passed"], t["timed_by"], t["search_found"]) for t in run["trials"]],
+                         [("Z099-WS·2017-Y-BGS-0001", "fulltext", True, "indexd", True),
+                          ("Z099-WS·2017-D30-BGS-0003", "fulltext", True, "indexd", True)])
+        self.assertEqual((run["passed"], run["points"]), (True, 0))
         self.assertLessEqual(run["server"]["trial_seconds"], run["server"]["elapsed_seconds"])
         self.assertEqual(run["server"]["timed_by_indexd"], 2)
 
@@ -508,6 +509,46 @@ class ReportTest(unittest.TestCase):
                          [(1, "paper", True, "indexd"), (2, "fulltext", False, "indexd")])
         self.assertEqual((body["passed"], body["points"]), (False, 0))
         self.assertEqual(body["server"]["timed_by_indexd"], 2)
+
+    def test_m10_only_a_whole_run_scores(self):
+        codes = "Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003"
+        # every record with both trials, each in time, the search checked: 3 points
+        dr = self.draw(self.ev, codes=codes)
+        for n in (1, 2):
+            stop = self.timed(self.ev, dr["draw"], n, "fulltext")
+            self.assertEqual((stop["found"], stop["search_found"], stop["passed"]), (True, True, True))
+            self.timed(self.ev, dr["draw"], n, "paper")
+        st, body, _ = self.run_of(self.ev, {"draw": dr["draw"]})
+        self.assertEqual(st, 201, body)
+        self.assertEqual((body["mode"], body["passed"], body["points"], body["untested"]), ("scored", True, 3, []))
+        st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
+        self.assertEqual((rep["scored_run"], rep["points"]), (body["id"], 3))
+        # a later run of the easy half (one record left untried): incomplete,
+        # and the scored run above still counts
+        dr = self.draw(self.ev, codes=codes)
+        self.timed(self.ev, dr["draw"], 1, "fulltext")
+        self.timed(self.ev, dr["draw"], 1, "paper")
+        st, part, _ = self.run_of(self.ev, {"draw": dr["draw"]})
+        self.assertEqual((part["mode"], part["passed"], part["points"]), ("incomplete", True, 0))
+        self.assertEqual(part["untested"], ["Z099-WS·2017-D30-BGS-0003"])
+        st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
+        self.assertEqual((rep["scored_run"], rep["points"]), (body["id"], 3))
+        # a phrase that is not in the record is never "found": the daemon
+        # searches it as the caller (here the record's pages were read again
+        # after the draw, and the drawn phrase is gone)
+        dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001")
+        st, _, _ = self.trial(self.ev, dr["draw"], 1, "start", "fulltext")
+        self.assertEqual(st, 200)
+        pages = code_path("Z099-WS·2017-Y-BGS-0001") + "/pages/"
+        try:
+            for n in (1, 2, 3):
+                st, body, _ = self.d.request("PUT", f"{pages}{n}", "重新识别后的文字", "text/plain")
+                self.assertIn(st, (200, 201), body)
+            st, stop, _ = self.trial(self.ev, dr["draw"], 1, "stop", "fulltext", True)
+            self.assertEqual((st, stop["found"], stop["search_found"], stop["passed"]), (200, False, False, False))
+        finally:
+            for n in (1, 2, 3):
+                self.d.request("PUT", f"{pages}{n}", "扫描页文字", "text/plain")
 
     def test_m10_archivist_runs_are_practice(self):
         dr = self.draw(self.li, codes="Z099-WS·2017-Y-BGS-0001")
