@@ -39,7 +39,7 @@ static const struct {
     {"approval_classified", T_INT, 0, 1, "1", offsetof(idx_config, approvalClassified), NULL, "1: records with a 密级 other than 公开 need an approval before viewing"},
     {"cookie_secure", T_INT, 0, 1, "0", offsetof(idx_config, cookieSecure), NULL, "1: mark the session cookie Secure (when clients reach indexd through an HTTPS proxy)"},
     {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "days an approval lasts"},
-    {"max_buffered_mb", T_INT, 1, 65536, "1024", offsetof(idx_config, maxBufferedMb), NULL, "request bodies held in memory at once, all requests together, MiB (past it: 503)"},
+    {"max_buffered_mb", T_INT, 1, 65536, "2048", offsetof(idx_config, maxBufferedMb), NULL, "request bodies held in memory at once, all requests together, MiB (past it: 503)"},
     {"per_ip_connections", T_INT, 0, 100000, "256", offsetof(idx_config, perIpConnections), NULL, "open connections from one client address (0: no limit)"},
     {"trusted_proxies", T_ADDRS, 0, 0, "", offsetof(idx_config, zTrustedProxies), NULL, "addresses of reverse proxies whose X-Forwarded-For names the client (comma separated; empty: none)"},
 };

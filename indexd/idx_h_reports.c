@@ -97,6 +97,8 @@ int idx_h_report_coverage(idx_srv *s, idx_req *r, idx_resp *o)
  * catalog can hold millions, and each costs the score 0.2 points, so the
  * first tens of thousands say all an evaluator needs (JSON pages on). */
 #define CATALOG_CSV_MAX 50000u
+/* and a JSON page of it: each entry is an object of its own */
+#define CATALOG_PAGE_MAX 10000u
 
 int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
 {
@@ -106,6 +108,9 @@ int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
     char zErr[512] = "";
     json_t *pRep = NULL;
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
+    if (fmt == 0 && opt.limit > CATALOG_PAGE_MAX)
+        return idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 10000 for the catalog audit (page on with offset)",
+                              NULL, 0, "limit", 0);
     if (fmt == 1) opt.limit = CATALOG_CSV_MAX;
     int rc = idx_report_catalog(s->pIdx, s->zDataDir, &opt, &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);

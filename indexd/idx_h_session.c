@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Lines about failed and refused logins, at most this many a second. */
+#define LOGIN_LOG_PER_S 5
+
 static const char zCookie[] = "indexd_session";
 
 int idx_h_health(idx_srv *s, idx_req *r, idx_resp *o)
@@ -58,12 +61,16 @@ int idx_h_login(idx_srv *s, idx_req *r, idx_resp *o)
     long wait = 0;
     int rc = idx_auth_login(s->pAuth, zUser, zPass, r->zClient, &w, zSid, &wait);
     json_decref(pBody);
+    /* a client that guesses passwords must not flood the log */
+    static idx_log_rate rate = IDX_LOG_RATE_INIT;
     if (rc == PS_TOO_MANY) {
-        IDX_LOG(IDX_LOG_WARN, 0, "login refused: too many failures (wait %ld s)", wait);
+        if (idx_log_allow(&rate, LOGIN_LOG_PER_S, "login"))
+            IDX_LOG(IDX_LOG_WARN, 0, "login refused: too many failures (wait %ld s)", wait);
         return idx_resp_refuse(o, rc, "too many failed logins: wait before trying again", wait);
     }
     if (rc != PS_OK) {
-        IDX_LOG(IDX_LOG_WARN, 0, "login failed for a user name from %s", r->zClient);
+        if (idx_log_allow(&rate, LOGIN_LOG_PER_S, "login"))
+            IDX_LOG(IDX_LOG_WARN, 0, "login failed for a user name from %s", r->zClient);
         return idx_resp_refuse(o, PS_UNAUTHORIZED, "wrong user name or password", 0);
     }
     IDX_LOG(IDX_LOG_INFO, 0, "login: %s (%s) from %s", w.zUser, idx_role_name(w.role), r->zClient);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,7 +158,9 @@ typedef struct {
     size_t nReserved;  /* counted in nBuffered (and in the caller's holder) */
     int iHolder;       /* -1: none */
     int answered;      /* refused in the first callback: the body is dropped */
-    int tooBig;        /* a body without a length grew past its limit: dropped, 413 at its end */
+    int tooBig;        /* a body without a length grew past its limit (1) or past what may be
+                        * held now (2): dropped, 413 or 503 at its end */
+    char zBusy[160];   /* why, for 2 */
     size_t nDropped;
     double t0;
     char zName[256];   /* {name} / {file}, NUL-terminated */
@@ -457,6 +460,26 @@ static void release(idx_http *h, req_ctx *x)
     pthread_mutex_unlock(&h->muHold);
 }
 
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *zKey, const char *zVal)
+{
+    unsigned *pn = cls;
+    (void)kind, (void)zVal;
+    if (zKey && strcasecmp(zKey, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) pn[0]++;
+    if (zKey && strcasecmp(zKey, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) pn[1]++;
+    return MHD_YES;
+}
+
+/* Is the end of the body open to two readings: two Content-Length headers,
+ * one that is not all digits, two Transfer-Encodings, or both kinds? */
+static int framing_ambiguous(struct MHD_Connection *c, const char *zLen, const char *zTe)
+{
+    unsigned an[2] = {0, 0};
+    if (!zLen && !zTe) return 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, an);
+    if (an[0] > 1 || an[1] > 1 || (an[0] && an[1]) || (zLen && zTe)) return 1;
+    return zLen && (!*zLen || strspn(zLen, "0123456789") != strlen(zLen) || strlen(zLen) > 19);
+}
+
 /* Decide about the request before its body: 0 to go on and read it, -1
  * after an answer. */
 static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, const char *zMethod, req_ctx *x,
@@ -495,6 +518,14 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
     x->cap = pRoute->nBodyMax == BODY_CONFIG ? h->maxBody : pRoute->nBodyMax;
     const char *zLen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *zTe = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (framing_ambiguous(c, zLen, zTe)) {
+        /* a proxy in front may read the body's end elsewhere than we do
+         * (request smuggling): such a request is refused, never guessed */
+        *pRet = send_error(c, PS_INVALID,
+                           "the body's length is ambiguous: send one Content-Length of digits, or Transfer-Encoding alone",
+                           "body");
+        return -1;
+    }
     unsigned long long nLen = zLen ? strtoull(zLen, NULL, 10) : 0;
     if ((x->cap == 0 && (nLen > 0 || zTe)) || nLen > x->cap) {
         if (x->cap == 0) snprintf(zMsg, sizeof zMsg, "%s %s takes no body", pRoute->zMethod, pRoute->zPattern);
@@ -518,20 +549,21 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
 /* Keep a piece of the body; -1 when the connection must be closed. */
 static int keep_body(idx_http *h, req_ctx *x, const char *z, size_t n)
 {
-    if (x->tooBig || x->n + n > x->cap) {
+    int why = x->tooBig ? x->tooBig : x->n + n > x->cap ? 1 : 0;
+    /* without a length: counted as it grows */
+    if (!why && x->n + n > SMALL_BODY && x->n + n > x->nReserved &&
+        reserve(h, x, x->n + n - x->nReserved, x->zBusy, sizeof x->zBusy) != 0)
+        why = 2;
+    if (why) {
         if (!x->tooBig) {
-            x->tooBig = 1;
+            x->tooBig = why;
             px_free(x->z);
             x->z = NULL;
             x->n = x->nAlloc = 0;
+            release(h, x);
         }
         x->nDropped += n;
         return x->nDropped > DROP_MAX ? -1 : 0;
-    }
-    if (x->n + n > SMALL_BODY && x->n + n > x->nReserved) {
-        /* without a length: counted as it grows */
-        char zWhy[160];
-        if (reserve(h, x, x->n + n - (x->nReserved ? x->nReserved : 0), zWhy, sizeof zWhy) != 0) return -1;
     }
     if (x->n + n + 1 > x->nAlloc) {
         size_t nNew = x->nAlloc ? x->nAlloc * 2 : 65536;
@@ -578,17 +610,25 @@ static enum MHD_Result run_handler(idx_http *h, struct MHD_Connection *c, const 
  * the parameters are parsed from it: past URI_PARAMS_MAX they are cut off
  * and the request is answered 414 at once. */
 #define URI_PARAMS_MAX 1000
-static char cUriCut; /* *ppCtx of a request whose parameters were cut */
+/* No request of the API or the web client needs a longer URI. */
+#define URI_MAX (64u * KIB)
+static char cUriCut;  /* *ppCtx of a request whose parameters were cut */
+static char cUriLong; /* and of one whose URI was too long */
 
 static void *on_uri(void *cls, const char *zUri, struct MHD_Connection *c)
 {
     (void)cls, (void)c;
-    const char *zQ = zUri ? strchr(zUri, '?') : NULL;
+    if (!zUri) return NULL;
+    char *zQ = strchr(zUri, '?'); /* the buffer is libmicrohttpd's request line, not constant */
+    if (strlen(zUri) > URI_MAX) {
+        if (zQ) zQ[1] = 0;
+        return &cUriLong;
+    }
     if (!zQ) return NULL;
     unsigned nParam = 1;
     for (const char *z = zQ; *z && nParam <= URI_PARAMS_MAX; z++) nParam += *z == '&';
     if (nParam <= URI_PARAMS_MAX) return NULL;
-    ((char *)zQ)[1] = 0; /* the buffer is libmicrohttpd's request line, not constant */
+    zQ[1] = 0;
     return &cUriCut;
 }
 
@@ -596,8 +636,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *zVersion, const char *zData, size_t *pnData, void **ppCtx)
 {
     idx_http *h = cls;
-    req_ctx *x = *ppCtx == &cUriCut ? NULL : *ppCtx;
-    int cut = *ppCtx == &cUriCut;
+    int cut = *ppCtx == &cUriCut ? 1 : *ppCtx == &cUriLong ? 2 : 0;
+    req_ctx *x = cut ? NULL : *ppCtx;
     (void)zVersion;
     if (!x) {
         enum MHD_Result ret = MHD_YES;
@@ -610,7 +650,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         client_addr(h, c, x->zClient, sizeof x->zClient);
         if (cut) {
             char zMsg[128];
-            snprintf(zMsg, sizeof zMsg, "the request has more than %d query parameters", URI_PARAMS_MAX);
+            if (cut == 1) snprintf(zMsg, sizeof zMsg, "the request has more than %d query parameters", URI_PARAMS_MAX);
+            else snprintf(zMsg, sizeof zMsg, "the request's URI is longer than %u bytes", URI_MAX);
             idx_resp o;
             idx_resp_init(&o);
             idx_resp_error(&o, PS_TOO_BIG, zMsg, NULL, 0, NULL, 0);
@@ -631,6 +672,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (x->answered) return MHD_YES;
     x->answered = 1;
+    if (x->tooBig == 2) return send_error(c, PS_UNAVAILABLE, x->zBusy, "body");
     if (x->tooBig) {
         char zMsg[128];
         snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu bytes for this request", x->cap);
@@ -642,7 +684,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx, enum MHD_RequestTerminationCode toe)
 {
     idx_http *h = cls;
-    req_ctx *x = *ppCtx == &cUriCut ? NULL : *ppCtx;
+    req_ctx *x = *ppCtx == &cUriCut || *ppCtx == &cUriLong ? NULL : *ppCtx;
     (void)c;
     if (!x) return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -661,24 +703,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ppCtx, enum
 
 static void on_log(void *cls, const char *zFmt, va_list ap)
 {
-    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    static time_t tWindow;
-    static unsigned nInWindow, nDropped;
+    static idx_log_rate rate = IDX_LOG_RATE_INIT;
     char zMsg[512];
     (void)cls;
-    time_t now = time(NULL);
-    unsigned nWasDropped = 0;
-    pthread_mutex_lock(&mu);
-    if (now != tWindow) {
-        nWasDropped = nDropped;
-        tWindow = now;
-        nInWindow = nDropped = 0;
-    }
-    int keep = ++nInWindow <= LOG_PER_S;
-    if (!keep) nDropped++;
-    pthread_mutex_unlock(&mu);
-    if (nWasDropped) IDX_LOG(IDX_LOG_WARN, 0, "http: %u more messages in the last second were not logged", nWasDropped);
-    if (!keep) return;
+    if (!idx_log_allow(&rate, LOG_PER_S, "http")) return;
     vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
     size_t n = strlen(zMsg);
     while (n && zMsg[n - 1] == '\n') zMsg[--n] = 0;

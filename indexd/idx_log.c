@@ -25,3 +25,20 @@ void idx_log_write(int level, int err, const char *zFmt, ...)
     else
         fprintf(stderr, "%s indexd %s: %s\n", zTime, azLevel[level & 3], zMsg);
 }
+
+int idx_log_allow(idx_log_rate *p, unsigned perSec, const char *zKind)
+{
+    long now = (long)time(NULL);
+    unsigned nWasDropped = 0;
+    pthread_mutex_lock(&p->mu);
+    if (now != p->tWindow) {
+        nWasDropped = p->nDropped;
+        p->tWindow = now;
+        p->nInWindow = p->nDropped = 0;
+    }
+    int keep = ++p->nInWindow <= perSec;
+    if (!keep) p->nDropped++;
+    pthread_mutex_unlock(&p->mu);
+    if (nWasDropped) IDX_LOG(IDX_LOG_WARN, 0, "%s: %u more such lines in the last second were not logged", zKind, nWasDropped);
+    return keep;
+}

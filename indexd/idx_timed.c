@@ -852,10 +852,11 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     snprintf(zId + strlen(zId), sizeof zId - strlen(zId), "%s", zDraw + 16);
     iso(now, zAt, sizeof zAt);
     iso(drawn, zDrawnAt, sizeof zDrawnAt);
-    pOut = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:{s:s,s:s,s:f,s:f,s:f,s:i,s:i},s:O,s:O,s:b,s:i}", "id", zId, "at",
-                     zAt, "draw", zDraw, "evaluator", w->zUser, "role", idx_role_name(w->role), "role_cn",
+    pOut = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:{s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i},s:O,s:O,s:b,s:i}", "id", zId,
+                     "at", zAt, "draw", zDraw, "evaluator", w->zUser, "role", idx_role_name(w->role), "role_cn",
                      idx_role_cn(w->role), "mode", zMode, "note",
-                     pNote ? pNote : json_null(), "server", "drawn_at", zDrawnAt, "received_at", zAt, "elapsed_seconds",
+                     pNote ? pNote : json_null(), "server", "drawn_at", zDrawnAt, "received_at", zAt,
+                     "received", now, "elapsed_seconds",
                      round_ms(elapsed), "trial_seconds", round_ms(total), "allowance_seconds", IDX_TIMED_ALLOWANCE_S,
                      "timed_by_indexd", nDaemon, "timed_by_client", nClient, "trials", pList, "untested", pUntested,
                      "passed", all, "points", scored && all ? IDX_TIMED_POINTS : 0);
@@ -904,6 +905,7 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
         return PS_IO;
     }
     const json_t *pLast = NULL;
+    double tLast = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *o = NULL;
         snprintf(zPath, sizeof zPath, "%s/%s", zDir, az[i]);
@@ -922,8 +924,10 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
             json_object_set_new(t, "code", json_string("（密级档案）"));
         }
         if (json_array_append_new(pRuns, o) != 0) continue;
+        /* the latest by the time it arrived (ids sort by the second only) */
         const char *zMode = json_string_value(json_object_get(o, "mode"));
-        if (zMode && strcmp(zMode, "scored") == 0) pLast = o;
+        double at = json_number_value(json_object_get(json_object_get(o, "server"), "received"));
+        if (zMode && strcmp(zMode, "scored") == 0 && (!pLast || at >= tLast)) pLast = o, tLast = at;
     }
     idx_dir_free(az, n);
     *ppOut = json_pack("{s:s,s:O,s:O,s:O}", "rule",

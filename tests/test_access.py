@@ -839,9 +839,19 @@ class AccessTest(unittest.TestCase):
         self.assertEqual(st, 401)
         sid = self.session_of("wang")["Cookie"].split("=", 1)[1]
         self.assertEqual(self.me({"Cookie": "indexd_session=" + sid}), 200)
+        # a password guesser cannot flood the log: lines about failed and
+        # refused logins are bounded per second, and the rest are counted
+        t0 = time.monotonic()
+        for i in range(300):
+            st, _, _ = self.login(f"guess{i % 7}", "wrong-password-zz")
+            self.assertIn(st, (401, 429))
+        seconds = time.monotonic() - t0
         # the log has neither passwords, tokens nor ID numbers
         d.stop()
         log = d.stderr
+        lines = [l for l in log.splitlines() if "login failed" in l or "login refused" in l]
+        self.assertLessEqual(len(lines), 5 * (int(seconds) + 3), (len(lines), seconds))
+        self.assertIn("more such lines in the last second were not logged", log)
         for secret in (ID, sid, "wrong-password-zz", *PASSWORDS.values(), *self.tok.values()):
             self.assertNotIn(secret, log)
         self.assertIn("login failed", log)

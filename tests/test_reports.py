@@ -510,6 +510,12 @@ class ReportTest(unittest.TestCase):
         self.assertEqual((body["passed"], body["points"]), (False, 0))
         self.assertEqual(body["server"]["timed_by_indexd"], 2)
 
+    def test_catalog_audit_pages_are_bounded(self):
+        st, body, _ = self.report("catalog", limit="10001")
+        self.assertEqual((st, body["error"]["param"]), (400, "limit"))
+        st, body, _ = self.report("catalog", limit="10000")
+        self.assertEqual((st, body["limit"]), (200, 10000))
+
     def test_m10_only_a_whole_run_scores(self):
         codes = "Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003"
         # every record with both trials, each in time, the search checked: 3 points

@@ -472,6 +472,49 @@ class SecurityTest(unittest.TestCase):
                 self.assertEqual(st, 414, (n, auth))
         self.assertLess(time.time() - t0, 20)  # answers, not connection timeouts
 
+    def test_l5_long_uris_get_an_answer(self):
+        # past 64 KiB a URI is refused at once, with or without a caller
+        for uri in ("/api/v1/search?q=" + "a" * (70 << 10), "/" + "a" * (70 << 10)):
+            for auth in ("", f"Authorization: Bearer {self.tok['li']}\r\n"):
+                st = self.raw(f"GET {uri} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
+                self.assertEqual(st, 414, (uri[:20], auth))
+        st = self.raw(f"GET /api/v1/search?q=a&x={'b' * (60 << 10)} HTTP/1.1\r\nHost: x\r\n"
+                      f"Authorization: Bearer {self.tok['li']}\r\n\r\n".encode())
+        self.assertEqual(st, 200)
+
+    def test_g_ambiguous_body_length_refused(self):
+        body = json.dumps({"user": "li", "password": PASSWORDS["li"]}).encode()
+        n = len(body)
+        for head in (f"Content-Length: {n}\r\nContent-Length: {n}\r\n",
+                     f"Content-Length: {n}\r\nContent-Length: {n + 5}\r\n",
+                     f"Content-Length: {n}\r\nTransfer-Encoding: chunked\r\n",
+                     f"Content-Length: +{n}\r\n"):
+            st = self.raw(f"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{head}\r\n".encode(),
+                          body + b"\r\n0\r\n\r\n" if "chunked" in head else body)
+            self.assertEqual(st, 400, head)
+        st = self.raw(f"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {n}\r\n\r\n".encode(), body)
+        self.assertEqual(st, 200)
+
+    def test_h1_chunked_body_past_the_budget_gets_503(self):
+        # a body without a length that finds the daemon's budget for held
+        # bodies spent is read to its end and answered 503, not cut off
+        d = Daemon(EXE, extra=["--max-body-mb", "16", "--max-buffered-mb", "2"]).start()
+        try:
+            host, port = d.base.split("//")[1].split(":")
+            c = http.client.HTTPConnection(host, int(port), timeout=60)
+            c.request("POST", "/api/v1/records", body=(b"x" * 65536 for _ in range(64)),
+                      headers={"Content-Type": "application/x-ndjson", "Authorization": "Bearer " + d.token},
+                      encode_chunked=True)
+            r = c.getresponse()
+            self.assertEqual(r.status, 503)
+            self.assertEqual(json.loads(r.read())["error"]["status"], "unavailable")
+            c.close()
+            st, h, _ = d.request("GET", "/healthz")
+            self.assertEqual(st, 200)
+        finally:
+            d.cleanup()
+
     def test_l6_a_loader_knows_what_is_durable(self):
         row = {"code": "Z031-WS·2018-Y-BGS-1200", "title": "批量", "author": "x", "date": "20180101"}
         st, a, _ = self.call("admin", "POST", "/api/v1/records?commit=0", json.dumps(row) + "\n", "application/x-ndjson")
