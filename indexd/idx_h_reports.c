@@ -149,7 +149,7 @@ int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
 }
 
 /* What the reader may know of record zCode now: 0 open, 1 its text
- * closed, 2 hidden (memoised in pSeen, which may be NULL). */
+ * closed, 2 hidden, 3 deleted (memoised in pSeen, which may be NULL). */
 static json_int_t record_state(idx_srv *s, const idx_caller *w, json_t *pSeen, const char *zCode)
 {
     json_t *pKnown = pSeen ? json_object_get(pSeen, zCode) : NULL;
@@ -166,7 +166,7 @@ static json_int_t record_state(idx_srv *s, const idx_caller *w, json_t *pSeen, c
         idx_access_open_page(s->pAccess, w, zCode, pRec, IDX_READ_BOXES, &v);
         state = v.rc == PS_OK ? 0 : 1;
     } else {
-        state = rc == PS_NOT_FOUND ? 0 : 2; /* deleted: as it was shown; unreadable: closed */
+        state = rc == PS_NOT_FOUND ? 3 : 2; /* deleted: unknown now; unreadable: closed */
     }
     json_decref(pData);
     if (pSeen) json_object_set_new(pSeen, zCode, json_integer(state));
@@ -200,7 +200,11 @@ static void close_phrases(idx_srv *s, const idx_caller *w, json_t *pRep)
         }
         json_array_foreach(json_object_get(run, "untested"), k, t) {
             const char *zCode = json_string_value(t);
-            if (zCode && record_state(s, w, pSeen, zCode) == 2)
+            /* a trial keeps the 密级 its record had (the report hid it by
+             * that); an untried record's 档号 does not, so a deleted one
+             * is shown only to those who see every level */
+            json_int_t state = zCode ? record_state(s, w, pSeen, zCode) : 0;
+            if (state == 2 || (state == 3 && !idx_access_sees_all(w)))
                 json_array_set_new(json_object_get(run, "untested"), k, json_string("（密级档案）"));
         }
     }

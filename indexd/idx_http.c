@@ -161,7 +161,7 @@ typedef struct {
     int tooBig;        /* a body without a length grew past its limit (1) or past what may be
                         * held now (2): dropped, 413 or 503 at its end */
     char zBusy[160];   /* why, for 2 */
-    size_t nDropped;
+    size_t nSeen;      /* bytes of the body received, kept or not */
     double t0;
     char zName[256];   /* {name} / {file}, NUL-terminated */
     char zClient[IDX_ADDR_MAX];
@@ -460,23 +460,45 @@ static void release(idx_http *h, req_ctx *x)
     pthread_mutex_unlock(&h->muHold);
 }
 
+/* A header's name is a token: no white space or control character (a
+ * space before the colon hides a Content-Length from us but not from every
+ * proxy), and its value holds no control character but tab (a folded line,
+ * obs-fold, is read differently by different servers). */
+static int header_malformed(const char *zKey, const char *zVal)
+{
+    if (!zKey || !*zKey) return 1;
+    for (const unsigned char *z = (const unsigned char *)zKey; *z; z++)
+        if (*z <= ' ' || *z == 0x7F || *z == ':') return 1;
+    for (const unsigned char *z = (const unsigned char *)(zVal ? zVal : ""); *z; z++)
+        if ((*z < ' ' && *z != '\t') || *z == 0x7F) return 1;
+    return 0;
+}
+
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *zKey, const char *zVal)
 {
     unsigned *pn = cls;
-    (void)kind, (void)zVal;
+    (void)kind;
+    if (header_malformed(zKey, zVal)) pn[2]++;
+    /* libmicrohttpd 0.9.75 appends a folded line to the header's name
+     * ("Content-Length: 27\r\n 5" becomes "Content-Length5: 27") */
+    if (zKey && ((strncasecmp(zKey, "Content-Length", 14) == 0 && zKey[14]) ||
+                 (strncasecmp(zKey, "Transfer-Encoding", 17) == 0 && zKey[17])))
+        pn[2]++;
     if (zKey && strcasecmp(zKey, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) pn[0]++;
     if (zKey && strcasecmp(zKey, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) pn[1]++;
     return MHD_YES;
 }
 
-/* Is the end of the body open to two readings: two Content-Length headers,
- * one that is not all digits, two Transfer-Encodings, or both kinds? */
+/* Can the end of the body be read two ways: a malformed header, two
+ * Content-Length headers, one that is not all digits, two
+ * Transfer-Encodings, or both kinds?  2 when the only Transfer-Encoding
+ * is one we do not implement (only chunked is), 1 ambiguous, 0 clear. */
 static int framing_ambiguous(struct MHD_Connection *c, const char *zLen, const char *zTe)
 {
-    unsigned an[2] = {0, 0};
-    if (!zLen && !zTe) return 0;
+    unsigned an[3] = {0, 0, 0};
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, an);
-    if (an[0] > 1 || an[1] > 1 || (an[0] && an[1]) || (zLen && zTe)) return 1;
+    if (an[2] || an[0] > 1 || an[1] > 1 || (an[0] && an[1]) || (zLen && zTe)) return 1;
+    if (zTe && strcasecmp(zTe, "chunked") != 0) return 2;
     return zLen && (!*zLen || strspn(zLen, "0123456789") != strlen(zLen) || strlen(zLen) > 19);
 }
 
@@ -489,6 +511,29 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
     path_args a;
     const route *pRoute = NULL;
     int pathKnown = 0;
+    const char *zLen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *zTe = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    int framing = framing_ambiguous(c, zLen, zTe);
+    if (framing) {
+        /* a proxy in front may read the body's end elsewhere than we do
+         * (request smuggling): such a request is refused, never guessed,
+         * and its connection closed, so that nothing after it is read as
+         * a request */
+        idx_resp o;
+        idx_resp_init(&o);
+        if (framing == 2) {
+            idx_resp_error(&o, PS_INVALID, "Transfer-Encoding: only chunked is implemented", NULL, 0, "body", 0);
+            o.status = 501;
+        } else {
+            idx_resp_error(&o, PS_INVALID,
+                           "the request's headers are malformed, or its body's length is ambiguous: send well-formed "
+                           "headers and one Content-Length of digits, or Transfer-Encoding: chunked alone",
+                           NULL, 0, "body", 0);
+        }
+        idx_resp_header(&o, MHD_HTTP_HEADER_CONNECTION, "close");
+        *pRet = send_resp(c, &o);
+        return -1;
+    }
     for (size_t i = 0; i < N_ROUTE && !pRoute; i++) {
         if (!path_match(aRoute[i].zPattern, zUrl, &a)) continue;
         pathKnown = 1;
@@ -516,16 +561,6 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
     }
     /* the body: none where the route takes none, never past its limit */
     x->cap = pRoute->nBodyMax == BODY_CONFIG ? h->maxBody : pRoute->nBodyMax;
-    const char *zLen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *zTe = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    if (framing_ambiguous(c, zLen, zTe)) {
-        /* a proxy in front may read the body's end elsewhere than we do
-         * (request smuggling): such a request is refused, never guessed */
-        *pRet = send_error(c, PS_INVALID,
-                           "the body's length is ambiguous: send one Content-Length of digits, or Transfer-Encoding alone",
-                           "body");
-        return -1;
-    }
     unsigned long long nLen = zLen ? strtoull(zLen, NULL, 10) : 0;
     if ((x->cap == 0 && (nLen > 0 || zTe)) || nLen > x->cap) {
         if (x->cap == 0) snprintf(zMsg, sizeof zMsg, "%s %s takes no body", pRoute->zMethod, pRoute->zPattern);
@@ -549,6 +584,7 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
 /* Keep a piece of the body; -1 when the connection must be closed. */
 static int keep_body(idx_http *h, req_ctx *x, const char *z, size_t n)
 {
+    x->nSeen += n;
     int why = x->tooBig ? x->tooBig : x->n + n > x->cap ? 1 : 0;
     /* without a length: counted as it grows */
     if (!why && x->n + n > SMALL_BODY && x->n + n > x->nReserved &&
@@ -562,8 +598,10 @@ static int keep_body(idx_http *h, req_ctx *x, const char *z, size_t n)
             x->n = x->nAlloc = 0;
             release(h, x);
         }
-        x->nDropped += n;
-        return x->nDropped > DROP_MAX ? -1 : 0;
+        /* a body refused for the daemon's budget is drained to its limit
+         * (its sender gets the 503); past the limit it is too big as well */
+        if (x->tooBig == 2 && x->nSeen > x->cap) x->tooBig = 1;
+        return x->tooBig == 1 && x->nSeen - x->cap > DROP_MAX ? -1 : 0;
     }
     if (x->n + n + 1 > x->nAlloc) {
         size_t nNew = x->nAlloc ? x->nAlloc * 2 : 65536;

@@ -19,7 +19,7 @@
 #include <limits.h>
 #include <string.h>
 
-#define KW_GAP 8              /* characters between an account keyword and its number */
+#define KW_GAP 16             /* characters between an account keyword and its number */
 #define KW_NONE UINT_MAX
 #define KEEP (IDX_MASK_DIGITS + 2) /* groups kept behind the newest one */
 #define ACCT_GROUP_MAX 6      /* digits of one group of an account written in groups */
@@ -67,13 +67,14 @@ static int is_entity_char(char c)
  * would otherwise make phone numbers. */
 static unsigned sep_kinds(unsigned c)
 {
-    if (c == ' ' || c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200B) || c == 0x202F || c == 0x205F || c == '-' ||
-        c == 0xFF0D || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == '/' || c == 0xFF0F || c == '_')
+    if (c == ' ' || c == 0x3000 || c == 0xA0 || (c >= 0x2000 && c <= 0x200D) || c == 0x202F || c == 0x205F || c == '-' ||
+        c == 0xFF0D || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == '/' || c == 0xFF0F || c == '_' ||
+        c == 0xAD || c == 0x2060 || c == 0xFEFF) /* and the invisible ones: soft hyphen, joiners, BOM */
         return ALL_KINDS;
     if (c == '.' || c == 0xFF0E || c == 0xB7 || c == 0x30FB || c == 0xFF65 || c == 0x2022)
         return IDX_PII_ID | IDX_PII_CARD | IDX_PII_PHONE;
     if (c == '\t' || c == '\n' || c == '\r' || c == ',' || c == 0xFF0C || c == 0x3001 || c == ':' || c == 0xFF1A ||
-        c == '~' || c == 0xFF5E)
+        c == '~' || c == 0xFF5E || c == 0x301C || c == '|' || c == 0xFF5C)
         return IDX_PII_ID;
     return 0;
 }
@@ -117,7 +118,10 @@ static int read_char(idx_mask_iter *p, size_t i, size_t *pA, size_t *pB, unsigne
         *pDigit = (char)('0' + (c - 0xFF10));
         return C_DIGIT;
     }
-    if (c == 'X' || c == 'x' || c == 0xFF38 || c == 0xFF58) return C_X;
+    /* X as written and as OCR reads it: ×, Ⅹ, Cyrillic and Greek capitals and small letters */
+    if (c == 'X' || c == 'x' || c == 0xFF38 || c == 0xFF58 || c == 0xD7 || c == 0x2169 || c == 0x2179 || c == 0x425 ||
+        c == 0x445 || c == 0x3A7 || c == 0x3C7)
+        return C_X;
     if (sep_kinds(c)) return C_SEP;
     if (c == '*' || c == 0xFF0A) return C_MASK;
     return C_OTHER;
@@ -151,6 +155,15 @@ static int id_number(const char *s, int strict)
     for (int k = 0; k < 17; k++) sum += (s[k] - '0') * aW[k];
     int check = "10X98765432"[sum % 11] == s[17], date = real_date(s + 6);
     return strict ? check && date : check || date;
+}
+
+/* A 15-digit 身份证号 of before 1999: a region, then YYMMDD of a real
+ * day, then 3 digits. */
+static int old_id_number(const char *s)
+{
+    if (!all_digits(s, 15) || s[0] < '1' || s[0] > '8') return 0;
+    int m = (s[8] - '0') * 10 + (s[9] - '0'), d = (s[10] - '0') * 10 + (s[11] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
 static int luhn(const char *s, unsigned n)
@@ -205,6 +218,7 @@ static int shape_phone(const unsigned *L, int k, const char *s, unsigned n)
     else if (k == 1 && L[0] == 13 && cc) o = 2;
     else if (k == 2 && L[0] == 2 && L[1] == 11 && cc) o = 2;
     else if (k == 3 && L[0] == 3 && L[1] == 4 && L[2] == 4) o = 0;
+    else if (k == 2 && ((L[0] == 3 && L[1] == 8) || (L[0] == 7 && L[1] == 4))) o = 0;
     else if (k == 3 && L[0] == 5 && L[1] == 4 && L[2] == 4 && cc) o = 2;
     else if (k == 4 && L[0] == 2 && L[1] == 3 && L[2] == 4 && L[3] == 4 && cc) o = 2;
     if (o < 0 || !all_digits(s, n) || s[o] != '1' || s[o + 1] < '3' || s[o + 1] > '9') return -1;
@@ -256,7 +270,13 @@ static void eval_fixed(idx_mask_iter *p, unsigned long e)
             mark(p, s, e, IDX_PII_ID, 6, 14);
             continue;
         }
-        if ((kinds & IDX_PII_CARD) && shape_card(L, k) && all_digits(zS, T) && ((card_prefix(zS) && luhn(zS, T)) || (zS[0] == '6' && zS[1] == '2'))) {
+        if (T == 15 && (kinds & IDX_PII_ID) && (k == 1 || (k == 3 && L[0] == 6 && L[1] == 6)) && old_id_number(zS)) {
+            mark(p, s, e, IDX_PII_ID, 6, 12);
+            continue;
+        }
+        int unionPay = T >= 16 && zS[0] == '6' && zS[1] == '2' && all_digits(zS, T);
+        if ((kinds & IDX_PII_CARD) && ((shape_card(L, k) && all_digits(zS, T) && ((card_prefix(zS) && luhn(zS, T)) || unionPay)) ||
+                                       (k >= 2 && unionPay))) {
             mark(p, s, e, IDX_PII_CARD, 6, T - 4);
             continue;
         }
@@ -265,10 +285,26 @@ static void eval_fixed(idx_mask_iter *p, unsigned long e)
     }
 }
 
+/* Does an amount's unit or decimal point follow the digits that end at
+ * byte i (spaces between)?  "余额 12345678 元" is no account number. */
+static int amount_follows(idx_mask_iter *p, size_t i)
+{
+    size_t a, b;
+    unsigned c;
+    char d;
+    for (int k = 0; k < 3; k++, i = b) {
+        int cls = read_char(p, i, &a, &b, &c, &d);
+        if (cls == C_END) return 0;
+        if (c == ' ' || c == 0x3000) continue;
+        return c == '.' || c == 0xFF0E || c == 0x5143 /* 元 */ || c == 0x4E07 /* 万 */ || c == 0x89D2 /* 角 */;
+    }
+    return 0;
+}
+
 static void account_close(idx_mask_iter *p)
 {
     unsigned T = p->acctDigits;
-    if (T >= 8 && ends_free(p, p->acctFirst, p->acctLast))
+    if (T >= 8 && ends_free(p, p->acctFirst, p->acctLast) && !amount_follows(p, grp(p, p->acctLast)->b))
         mark(p, p->acctFirst, p->acctLast, IDX_PII_ACCOUNT, T <= 10 ? 0 : 6, T - 4);
     p->acctOpen = 0;
 }
@@ -398,18 +434,23 @@ static void group_end(idx_mask_iter *p)
     p->joinKinds = ALL_KINDS;
 }
 
-/* 账号 帐号 账户 帐户 卡号 存折 折号, and 银行卡 */
+/* 账号 帐号 账户 帐户 卡号 存折 折号 (and the traditional 賬號 帳號 賬戶
+ * 帳戶 卡號 摺號), 银行卡, 一卡通 */
 static int keyword_ends(const unsigned *h)
 {
     static const unsigned aKw[][2] = {{0x8D26, 0x53F7}, {0x5E10, 0x53F7}, {0x8D26, 0x6237}, {0x5E10, 0x6237},
-                                      {0x5361, 0x53F7}, {0x5B58, 0x6298}, {0x6298, 0x53F7}};
+                                      {0x5361, 0x53F7}, {0x5B58, 0x6298}, {0x6298, 0x53F7}, {0x8CEC, 0x865F},
+                                      {0x5E33, 0x865F}, {0x8CEC, 0x6236}, {0x5E33, 0x6236}, {0x5361, 0x865F},
+                                      {0x647A, 0x865F}};
     for (size_t k = 0; k < sizeof aKw / sizeof aKw[0]; k++)
         if (h[1] == aKw[k][0] && h[2] == aKw[k][1]) return 1;
-    return h[0] == 0x94F6 && h[1] == 0x884C && h[2] == 0x5361;
+    return (h[0] == 0x94F6 && h[1] == 0x884C && h[2] == 0x5361) || (h[0] == 0x4E00 && h[1] == 0x5361 && h[2] == 0x901A);
 }
 
 static void history(idx_mask_iter *p, unsigned c, int digit)
 {
+    /* a label padded to the width of others ("账　　号") is still one */
+    if (!digit && (c == ' ' || c == 0x3000) && p->kwDist == KW_NONE) return;
     p->aHist[0] = p->aHist[1];
     p->aHist[1] = p->aHist[2];
     p->aHist[2] = c;

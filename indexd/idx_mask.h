@@ -8,27 +8,34 @@
  * What is a number.  Digits are half-width (0-9) or full-width (０-９); a
  * number is bounded by non-digits on both sides (a longer digit run is not
  * one) and may be written in groups joined by runs of one to five
- * separators.  Spaces of every width, hyphens and dashes, '/' and '_' join
- * every kind; dots (. ． · ・ •) every kind but accounts; line breaks,
- * tabs and list punctuation (, ， 、 : ： ~ ～) only ID numbers.
- * - 身份证号: 17 digits and a digit or X (X x Ｘ ｘ), contiguous or as
+ * separators.  Spaces of every width, hyphens and dashes, '/' and '_', and
+ * the invisible soft hyphen, joiners and BOM join every kind; dots (. ． ·
+ * ・ •) every kind but accounts; line breaks, tabs, list punctuation (, ，
+ * 、 : ： ~ ～ 〜) and bars (| ｜) only ID numbers.
+ * - 身份证号: 17 digits and a digit or X (X x Ｘ ｘ, and × Ⅹ and the
+ *   Cyrillic and Greek letters that OCR reads for it), contiguous or as
  *   6-8-4 or its halves.  It is one when its ISO 7064 MOD 11-2 check digit
  *   is right, and ALSO when the check digit is wrong but digits 7-14 are a
  *   real date 19000101-20991231: an OCR misread of one digit must still be
  *   hidden, and masking an unrelated number is the safer error.  In any
  *   other grouping (2 to 6 groups: 4-4-4-4-2, a space out of place) both
  *   must hold.  Hidden: the 8 birth-date digits (110101********1234).
+ *   The 15-digit numbers of before 1999 (a region, YYMMDD of a real day,
+ *   3 digits), contiguous or 6-6-3: the 6 birth-date digits.
  * - bank card: 16-19 digits, contiguous or in groups of 4 (the last 1-3),
  *   starting with 62 (UnionPay), or passing the Luhn check and starting
  *   as cards do (3-6, 9, or 2221-2720: four years in a row, 2017 2018 2019
- *   2020, may pass Luhn but are no card); not an ID number.  Hidden: all
+ *   2020, may pass Luhn but are no card); a UnionPay number (62…) in any
+ *   grouping of 2 to 6 groups; not an ID number.  Hidden: all
  *   but the first 6 and last 4 digits.
  * - account: 8-30 digits that follow one of 账号 帐号 账户 帐户 卡号 存折
- *   折号 银行卡 within 8 characters (none a digit), contiguous or in groups
- *   of at most 6 digits (6228 4800 1234 567).  Hidden: all but the first 6
+ *   折号 银行卡 一卡通 (traditional forms too; a label padded with spaces,
+ *   账　　号, too) within 16 characters (none a digit), contiguous or in
+ *   groups of at most 6 digits (6228 4800 1234 567), and not followed by
+ *   an amount's unit or decimal point (余额 12340000 元).  Hidden: all but the first 6
  *   and last 4 digits; of 10 digits or fewer, all but the last 4.
  * - mobile phone: 1[3-9] and 9 digits, optionally after 86 (+86), contiguous
- *   or as 3-4-4.  Hidden: digits 4-7 (138****5678).  Landlines (0571-
+ *   or as 3-4-4, 3-8 or 7-4.  Hidden: digits 4-7 (138****5678).  Landlines (0571-
  *   88888888) are left alone: they are offices' numbers; so are other
  *   groupings (1381 2345 678 reads as a count as often as a phone).
  * Numbers may overlap (a chain of groups read two ways): every reading

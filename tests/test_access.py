@@ -476,6 +476,25 @@ class AccessTest(unittest.TestCase):
             self.assertIn("密级档案", text, fmt)
         st, raw, _ = self.call("ad", "GET", "/api/v1/reports/timed-tests", raw=True)
         self.assertIn(SECRET, raw.decode("utf-8"))
+        # a 秘密 record left untried and deleted since: its 档号 is not shown
+        # either (its 密级 is no longer known)
+        gone = "Z071-WS·2017-Y-BGS-0097"
+        st, _, _ = self.call("ad", "PUT", code_path(gone), json.dumps(
+            {"code": gone, "title": "待删除的秘密文件", "author": "县审计局", "date": "20170306", "pages": 1,
+             "classification": "秘密"}, ensure_ascii=False))
+        self.assertEqual(st, 201)
+        st, _, _ = self.call("ad", "PUT", code_path(gone) + "/pages/1", json.dumps({"text": "扶贫资金审计底稿正文"}))
+        self.assertEqual(st, 201)
+        st, dr, _ = self.call("ad", "GET", "/api/v1/timed-tests/draw?codes=" + urllib.parse.quote(PUBLIC + "," + gone))
+        self.assertEqual(st, 200, dr)
+        for verb, body in (("start", {"kind": "paper"}), ("stop", {"kind": "paper", "found": True})):
+            st, _, _ = self.call("ad", "POST", f"/api/v1/timed-tests/{dr['draw']}/trials/1/{verb}", json.dumps(body))
+        st, run, _ = self.call("ad", "POST", "/api/v1/timed-tests", json.dumps({"draw": dr["draw"]}))
+        self.assertEqual((st, run["untested"]), (201, [gone]))
+        st, _, _ = self.call("ad", "DELETE", code_path(gone))
+        self.assertIn(st, (200, 204))
+        st, raw, _ = self.call("ping", "GET", "/api/v1/reports/timed-tests", raw=True)
+        self.assertNotIn(gone, raw.decode("utf-8"))
 
     def test_id_numbers_masked(self):
         q = "/api/v1/search?q=" + urllib.parse.quote("入户核实")

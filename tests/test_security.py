@@ -495,15 +495,31 @@ class SecurityTest(unittest.TestCase):
         st = self.raw(f"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       f"Content-Length: {n}\r\n\r\n".encode(), body)
         self.assertEqual(st, 200)
+        # headers that one server reads as the body's length and another
+        # does not: the request is refused and nothing after it on the
+        # connection is answered (a smuggled request would get an answer)
+        smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        for head, want in ((f"Content-Length : {n}\r\n", 400), (f"Content-Length: {n}\r\n 5\r\n", 400),
+                           ("Transfer-Encoding:\r\n chunked\r\n", 400), ("Transfer-Encoding : chunked\r\n", 400),
+                           ("Transfer-Encoding: gzip, chunked\r\n", 501), ("Transfer-Encoding: identity\r\n", 501)):
+            with socket.create_connection(self.host_port(), timeout=15) as sk:
+                sk.sendall(f"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode() + body + smuggled)
+                data = b""
+                while True:
+                    part = sk.recv(65536)
+                    if not part:
+                        break
+                    data += part
+            self.assertEqual(re.findall(rb"HTTP/1.1 (\d+)", data), [str(want).encode()], head)
 
     def test_h1_chunked_body_past_the_budget_gets_503(self):
         # a body without a length that finds the daemon's budget for held
         # bodies spent is read to its end and answered 503, not cut off
-        d = Daemon(EXE, extra=["--max-body-mb", "16", "--max-buffered-mb", "2"]).start()
+        d = Daemon(EXE, extra=["--max-body-mb", "64", "--max-buffered-mb", "2"]).start()
         try:
             host, port = d.base.split("//")[1].split(":")
             c = http.client.HTTPConnection(host, int(port), timeout=60)
-            c.request("POST", "/api/v1/records", body=(b"x" * 65536 for _ in range(64)),
+            c.request("POST", "/api/v1/records", body=(b"x" * 65536 for _ in range(320)),  # 20 MiB
                       headers={"Content-Type": "application/x-ndjson", "Authorization": "Bearer " + d.token},
                       encode_chunked=True)
             r = c.getresponse()
