@@ -484,7 +484,6 @@ typedef struct {
     int file;          /* index in the listing */
     int current;       /* not replaced by a later catalog, in scope */
     long dupLine;      /* 0, or the line of the first row with this 档号 */
-    long long scanned; /* -1, or the pages scanned when they differ from 页数 */
     int gapFrom, gapTo; /* 件号 missing just before this row (0: none) */
 } row_state;
 
@@ -492,7 +491,7 @@ typedef struct {
 typedef struct {
     const char *zRule;
     int field;
-    int kind;          /* 0 a finding, 1 duplicate, 2 pages_scanned, 3 item_gap */
+    int kind;          /* 0 a finding, 1 duplicate, 3 item_gap */
     const cat_find *f; /* kind 0 */
 } entry;
 
@@ -525,7 +524,6 @@ static json_t *entry_json(const entry *e, const row_state *s, const cat_file *pF
     const char *zCode = arena(pF, s->w->oCode), *zReason = zMsg;
     if (e->kind == 0) zReason = arena(pF, e->f->oReason);
     else if (e->kind == 1) snprintf(zMsg, sizeof zMsg, "档号 %s is already on line %ld", zCode, s->dupLine);
-    else if (e->kind == 2) snprintf(zMsg, sizeof zMsg, "页数 is %ld but %lld pages are scanned", s->w->pages, s->scanned);
     else if (s->gapTo == s->gapFrom)
         snprintf(zMsg, sizeof zMsg, "件号 %04d is missing in %s", s->gapFrom, arena(pF, s->w->oGroup));
     else snprintf(zMsg, sizeof zMsg, "件号 %04d-%04d are missing in %s", s->gapFrom, s->gapTo, arena(pF, s->w->oGroup));
@@ -540,6 +538,7 @@ static json_t *entry_json(const entry *e, const row_state *s, const cat_file *pF
 int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts *o, json_t **ppOut,
                        char *zErr, size_t nErr)
 {
+    (void)p; /* the catalog alone is judged: scanning is item 22's and the acceptance check's */
     char zDir[4096], zPath[4400];
     char **azName = NULL;
     size_t nName = 0, nAll = 0;
@@ -547,7 +546,7 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
     row_state *aS = NULL;
     gap_key *aGap = NULL;
     int *aOverlapped = NULL;
-    json_t *pCatalogs = NULL, *pLast = NULL, *pScanned = NULL, *pPage = NULL, *pOut = NULL, *pSeen = NULL;
+    json_t *pCatalogs = NULL, *pLast = NULL, *pPage = NULL, *pOut = NULL, *pSeen = NULL;
     int rc;
     catalog_dir(zDataDir, zDir, sizeof zDir);
     /* A file imported again meanwhile is renamed (it moves last): list
@@ -590,7 +589,6 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
         for (size_t j = 0; j < apF[i]->nRow; j++) {
             aS[nS].w = &apF[i]->aRow[j];
             aS[nS].file = (int)i;
-            aS[nS].scanned = -1;
             /* the last file holding each 档号 */
             const char *zCode = arena(apF[i], aS[nS].w->oCode);
             if (zCode && json_object_set_new(pLast, zCode, json_integer((json_int_t)i)) != 0) goto out;
@@ -603,7 +601,6 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
         const char *zCode = arena(apF[aS[i].file], aS[i].w->oCode);
         if (zCode && json_integer_value(json_object_get(pLast, zCode)) != aS[i].file) aOverlapped[aS[i].file] = 1;
     }
-    if ((rc = idx_report_scanned(p, &pScanned, zErr, nErr)) != PS_OK) goto out;
     rc = PS_NOMEM;
     size_t nRows = 0, nComplete = 0, nErrors = 0, nWarnings = 0, nIrr = 0, nGap = 0;
     for (size_t i = 0; i < nS; i++) {
@@ -627,12 +624,6 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
         } else {
             if (json_object_set_new(pSeen, zCode, json_integer(s->w->line)) != 0) goto out;
             nGap++;
-        }
-        json_t *pSc = json_object_get(pScanned, zCode);
-        if (pSc && s->w->pages > 0 && json_integer_value(pSc) != s->w->pages) {
-            s->scanned = json_integer_value(pSc);
-            nErrors++;
-            nIrr++;
         }
     }
     /* gaps in 件号 within a group (first rows of each 档号 only) */
@@ -666,7 +657,6 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
             aE[nE++] = (entry){pFind->zRule, pFind->field, 0, pFind};
         }
         if (s->dupLine) aE[nE++] = (entry){"duplicate", PF_CODE, 1, NULL};
-        if (s->scanned >= 0) aE[nE++] = (entry){"pages_scanned", PF_PAGES, 2, NULL};
         if (s->gapFrom) aE[nE++] = (entry){"item_gap", PF_ITEM_NO, 3, NULL};
         if (iEntry + nE <= o->offset) {
             iEntry += nE;
@@ -707,7 +697,6 @@ out:
     idx_dir_free(azName, nName);
     json_decref(pCatalogs);
     json_decref(pLast);
-    json_decref(pScanned);
     json_decref(pPage);
     json_decref(pSeen);
     *ppOut = rc == PS_OK ? pOut : NULL;

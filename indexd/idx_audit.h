@@ -11,10 +11,11 @@
  * fields than the header, or one that cannot be read as written: an
  * unterminated quote, a control character in a cell); "duplicate" (a 档号
  * again in the same file);
- * "pages_scanned" (页数 differs from the pages scanned for the record);
  * "item_gap" (a warning: 件号 missing within 全宗-门类-年度-保管期限-机构).
  * entry_rate = rows with every mandatory field / rows; score = 5 x
- * entry_rate - 0.2 per error, not below 0.
+ * entry_rate - 0.2 per error, not below 0.  Item 9 judges the catalog
+ * alone: what has been scanned (item 22, the acceptance check) never
+ * counts here.
  *
  * Each kept file is parsed once: its rows stay in memory (up to
  * IDX_AUDIT_CACHE_MAX bytes in all) under its name, size and modification

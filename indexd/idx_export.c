@@ -155,7 +155,7 @@ static const char *rule_cn(const char *z)
 {
     static const struct { const char *zRule, *zCn; } a[] = {
         {"mandatory", "必填项缺失"}, {"code", "档号结构"}, {"code_parts", "档号与字段不符"}, {"date", "日期"},
-        {"pages", "页数"}, {"pages_scanned", "页数与扫描页数不符"}, {"duplicate", "档号重复"}, {"item_gap", "件号不连续"},
+        {"pages", "页数"}, {"duplicate", "档号重复"}, {"item_gap", "件号不连续"},
         {"shape", "字段数"}, {"retention", "保管期限"}, {"year", "年度"}, {"item_no", "件号"}, {"classification", "密级"},
     };
     for (size_t i = 0; z && i < sizeof a / sizeof a[0]; i++)

@@ -360,14 +360,15 @@ static void test_audit_cache(void)
     r = audit(&oAll);
     long long nErr = num(r, "errors");
     json_decref(r);
+    /* item 9 judges the catalog alone: pages scanned, fewer or more than
+     * 页数, change nothing in it */
     put_pages("Z098-WS·2019-Y-BGS-0008", "1", 1);  /* 页数 1 in the catalog: agrees */
     put_pages("Z098-WS·2019-Y-BGS-0001", "2", 1);  /* 页数 2 in the catalog (twice), 1 scanned */
     r = audit(&oAll);
-    CHECK_INT(num(r, "errors"), nErr + 2);
+    CHECK_INT(num(r, "errors"), nErr);
     char zSum[2048];
     summary(r, zSum, sizeof zSum);
-    CHECK_CONTAINS(zSum, "2 pages_scanned pages|");
-    CHECK_CONTAINS(zSum, "5 pages_scanned pages|");
+    CHECK(!strstr(zSum, "pages_scanned"));
     json_decref(r);
     put_pages("Z098-WS·2019-Y-BGS-0001", "2", 2);
     r = audit(&oAll);
