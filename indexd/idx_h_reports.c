@@ -196,6 +196,9 @@ static void close_phrases(idx_srv *s, const idx_caller *w, json_t *pRep)
                 json_object_set_new(t, "code", json_string("（密级档案）"));
             } else if (state == 1 && json_is_string(json_object_get(t, "phrase"))) {
                 json_object_set_new(t, "phrase", json_string("（需审批，不显示）"));
+            } else if (state == 3 && json_is_string(json_object_get(t, "phrase")) && !idx_access_sees_all(w)) {
+                /* deleted: whether its text needed an approval is unknown now */
+                json_object_set_new(t, "phrase", json_string("（档案已删除，不显示）"));
             }
         }
         json_array_foreach(json_object_get(run, "untested"), k, t) {
