@@ -255,45 +255,56 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
     if (!r) {
         aF[0].field = -1;
         aF[0].zRule = "shape";
-        if (nFields > 0) snprintf(aF[0].zReason, sizeof aF[0].zReason, "the row has %d fields, more than the header", nFields);
-        else snprintf(aF[0].zReason, sizeof aF[0].zReason, "the row cannot be read: an unterminated quote or a control character in a cell");
+        aF[0].severity = PROTO_FINDING_ERROR;
+        if (nFields > 0) snprintf(aF[0].zReason, sizeof aF[0].zReason, "该行字段数（%d）多于表头", nFields);
+        else snprintf(aF[0].zReason, sizeof aF[0].zReason, "该行无法读取：引号未闭合");
         nF = 1;
     } else {
-        nF = proto_record_audit(r, aF, FIND_MAX, &w->complete);
+        /* the row read as the import reads it: the findings, and the 档号
+         * (leniently read) for duplicates and gaps */
+        proto_record c;
+        proto_record_init(&c);
+        int rcN = PS_NOMEM;
+        for (int f = 0; f < PF__COUNT; f++)
+            if (r->az[f] && proto_record_set(&c, f, r->az[f], strlen(r->az[f])) != PS_OK) goto oom;
+        rcN = proto_record_normalise(&c, aF, FIND_MAX, &nF, &w->complete);
+    oom:
+        if (rcN == PS_NOMEM) {
+            proto_record_clear(&c);
+            return -1;
+        }
         if (nF > FIND_MAX) nF = FIND_MAX;
+        /* notes (a 门类 by its name) are no irregular entries */
+        int kept = 0;
+        for (int k = 0; k < nF; k++)
+            if (aF[k].severity != PROTO_FINDING_NOTE) aF[kept++] = aF[k];
+        nF = kept;
         if (nFields > 0 && nF < FIND_MAX) {
             aF[nF].field = -1;
             aF[nF].zRule = "shape";
-            snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "the row has %d fields, fewer than the header", nFields);
+            aF[nF].severity = PROTO_FINDING_ERROR;
+            snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行字段数（%d）少于表头", nFields);
             nF++;
         }
-        proto_code c;
-        char zE[160], zMade[PROTO_CODE_MAX * 2];
-        const char *zCode = r->az[PF_CODE];
-        if (!zCode && r->az[PF_FONDS] && r->az[PF_CATEGORY] && r->az[PF_YEAR] && r->az[PF_RETENTION] && r->az[PF_ITEM_NO]) {
-            const char *zRet = proto_retention_code(r->az[PF_RETENTION]);
-            snprintf(zMade, sizeof zMade, "%s-%s\xC2\xB7%s-%s%s%s-%04ld", r->az[PF_FONDS], r->az[PF_CATEGORY],
-                     r->az[PF_YEAR], zRet ? zRet : r->az[PF_RETENTION], r->az[PF_ORG] ? "-" : "",
-                     r->az[PF_ORG] ? r->az[PF_ORG] : "", strtol(r->az[PF_ITEM_NO], NULL, 10));
-            zCode = zMade;
-        }
+        proto_code code;
+        char zE[160];
+        const char *zCode = rcN == PS_OK ? c.az[PF_CODE] : NULL;
         char zFonds[17] = "";
-        if (zCode && proto_code_parse(zCode, &c, zE, sizeof zE) == PS_OK) {
+        int rcA = PS_OK;
+        if (zCode && proto_code_parse(zCode, &code, zE, sizeof zE) == PS_OK) {
             char zGroup[96];
-            snprintf(zGroup, sizeof zGroup, "%s-%s\xC2\xB7%04d-%s%s%s", c.zFonds, c.zCategory, c.year, c.zRetention,
-                     c.zOrg[0] ? "-" : "", c.zOrg);
-            if (arena_add(p, c.zCanonical, &w->oCode) != PS_OK || arena_add(p, zGroup, &w->oGroup) != PS_OK) return -1;
-            snprintf(zFonds, sizeof zFonds, "%s", c.zFonds);
-            w->item = c.itemNo;
+            snprintf(zGroup, sizeof zGroup, "%s-%s\xC2\xB7%04d-%s%s%s", code.zFonds, code.zCategory, code.year,
+                     code.zRetention, code.zOrg[0] ? "-" : "", code.zOrg);
+            if (arena_add(p, code.zCanonical, &w->oCode) != PS_OK || arena_add(p, zGroup, &w->oGroup) != PS_OK) rcA = -1;
+            snprintf(zFonds, sizeof zFonds, "%s", code.zFonds);
+            w->item = code.itemNo;
         } else if (r->az[PF_FONDS]) {
             snprintf(zFonds, sizeof zFonds, "%s", r->az[PF_FONDS]);
         }
-        if (*zFonds && arena_add(p, zFonds, &w->oFonds) != PS_OK) return -1;
-        char *e;
-        if (r->az[PF_PAGES]) {
-            long v = strtol(r->az[PF_PAGES], &e, 10);
-            if (!*e && v > 0) w->pages = v;
-        }
+        if (rcA == PS_OK && *zFonds && arena_add(p, zFonds, &w->oFonds) != PS_OK) rcA = -1;
+        if (c.az[PF_PAGES]) w->pages = strtol(c.az[PF_PAGES], NULL, 10);
+        proto_record_clear(&c);
+        if (rcA != PS_OK) return -1;
     }
     a = p->aFind;
     if (grow(&a, &p->nFindAlloc, p->nFind + (size_t)nF, sizeof *p->aFind) != PS_OK) return -1;

@@ -279,88 +279,19 @@ nomem:
     return rc;
 }
 
-static void finding(proto_finding *a, int nMax, int *pn, int f, const char *zRule, const char *zFmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static void finding(proto_finding *a, int nMax, int *pn, int f, const char *zRule, const char *zFmt, ...)
-{
-    if (*pn < nMax) {
-        va_list ap;
-        va_start(ap, zFmt);
-        a[*pn].field = f;
-        a[*pn].zRule = zRule;
-        vsnprintf(a[*pn].zReason, sizeof a[*pn].zReason, zFmt, ap);
-        va_end(ap);
-    }
-    (*pn)++;
-}
-
 int proto_record_audit(const proto_record *r, proto_finding *a, int nMax, int *pComplete)
 {
-    static const char *const azLevel[] = {"公开", "内部", "限制", "秘密", "机密", "绝密", NULL};
+    proto_record c;
+    proto_record_init(&c);
+    for (int f = 0; f < PF__COUNT; f++)
+        if (r->az[f] && proto_record_set(&c, f, r->az[f], strlen(r->az[f])) != PS_OK) {
+            proto_record_clear(&c);
+            return -1;
+        }
     int n = 0;
-    long v;
-    proto_code code;
-    char zMsg[200];
-    int haveCode = 0;
-    const char *zCode = r->az[PF_CODE];
-    int composable = r->az[PF_FONDS] && r->az[PF_CATEGORY] && r->az[PF_YEAR] && r->az[PF_RETENTION] && r->az[PF_ITEM_NO];
-    if (zCode) {
-        if (proto_code_parse(zCode, &code, zMsg, sizeof zMsg) == PS_OK) haveCode = 1;
-        else finding(a, nMax, &n, PF_CODE, "code", "%s", zMsg);
-    }
-    /* mandatory fields (DA/T 22) */
-    int complete = 1;
-    static const int aMand[] = {PF_CODE, PF_TITLE, PF_AUTHOR, PF_DATE, PF_PAGES, PF_RETENTION};
-    for (size_t i = 0; i < sizeof aMand / sizeof aMand[0]; i++) {
-        int f = aMand[i];
-        if (r->az[f]) continue;
-        if (f == PF_CODE && composable) continue;
-        if (f == PF_RETENTION && haveCode) continue;
-        complete = 0;
-        finding(a, nMax, &n, f, "mandatory", "%s is missing; it is mandatory", aField[f].zCn);
-    }
-    if (pComplete) *pComplete = complete;
-    if (r->az[PF_RETENTION] && !proto_retention_code(r->az[PF_RETENTION]))
-        finding(a, nMax, &n, PF_RETENTION, "retention", "保管期限 '%s' is not one of 永久 (Y), 30年 (D30), 10年 (D10)",
-                r->az[PF_RETENTION]);
-    if (r->az[PF_YEAR] && (parse_uint(r->az[PF_YEAR], 9999, &v) != 0 || strlen(r->az[PF_YEAR]) != 4))
-        finding(a, nMax, &n, PF_YEAR, "year", "年度 '%s' must be 4 digits", r->az[PF_YEAR]);
-    if (r->az[PF_ITEM_NO] && (parse_uint(r->az[PF_ITEM_NO], 9999, &v) != 0 || v < 1))
-        finding(a, nMax, &n, PF_ITEM_NO, "item_no", "件号 '%s' must be a number from 1 to 9999", r->az[PF_ITEM_NO]);
-    if (haveCode) {
-        char zYear[8], zItem[8];
-        const char *zRet = r->az[PF_RETENTION] ? proto_retention_code(r->az[PF_RETENTION]) : NULL;
-        snprintf(zYear, sizeof zYear, "%04d", code.year);
-        snprintf(zItem, sizeof zItem, "%d", code.itemNo);
-        long item = -1;
-        if (r->az[PF_ITEM_NO]) parse_uint(r->az[PF_ITEM_NO], 9999, &item);
-        const struct { int f; const char *zCol, *zPart; int bad; } aPart[] = {
-            {PF_FONDS, r->az[PF_FONDS], code.zFonds, r->az[PF_FONDS] && strcmp(r->az[PF_FONDS], code.zFonds) != 0},
-            {PF_CATEGORY, r->az[PF_CATEGORY], code.zCategory, r->az[PF_CATEGORY] && strcmp(r->az[PF_CATEGORY], code.zCategory) != 0},
-            {PF_YEAR, r->az[PF_YEAR], zYear, r->az[PF_YEAR] && strcmp(r->az[PF_YEAR], zYear) != 0},
-            {PF_RETENTION, r->az[PF_RETENTION], code.zRetention, zRet && strcmp(zRet, code.zRetention) != 0},
-            {PF_ORG, r->az[PF_ORG], code.zOrg, code.zOrg[0] && r->az[PF_ORG] && strcmp(r->az[PF_ORG], code.zOrg) != 0},
-            {PF_ITEM_NO, r->az[PF_ITEM_NO], zItem, r->az[PF_ITEM_NO] && item >= 0 && item != code.itemNo},
-        };
-        for (size_t i = 0; i < sizeof aPart / sizeof aPart[0]; i++)
-            if (aPart[i].bad)
-                finding(a, nMax, &n, aPart[i].f, "code_parts", "%s '%s' does not match the 档号, which says '%s'",
-                        aField[aPart[i].f].zCn, aPart[i].zCol, aPart[i].zPart);
-    }
-    if (r->az[PF_DATE] && check_date(r->az[PF_DATE]) != 0)
-        finding(a, nMax, &n, PF_DATE, "date", "日期 '%s' must be 8 digits YYYYMMDD of a real date (00 for an unknown month or day)",
-                r->az[PF_DATE]);
-    if (r->az[PF_PAGES] && (parse_uint(r->az[PF_PAGES], 100000, &v) != 0 || v < 1))
-        finding(a, nMax, &n, PF_PAGES, "pages", "页数 '%s' must be a positive whole number", r->az[PF_PAGES]);
-    if (r->az[PF_CLASSIFICATION]) {
-        int ok = 0;
-        for (int i = 0; azLevel[i]; i++) ok |= strcmp(r->az[PF_CLASSIFICATION], azLevel[i]) == 0;
-        if (!ok)
-            finding(a, nMax, &n, PF_CLASSIFICATION, "classification", "密级 '%s' is not one of 公开, 内部, 限制, 秘密, 机密, 绝密",
-                    r->az[PF_CLASSIFICATION]);
-    }
-    return n;
+    int rc = proto_record_normalise(&c, a, nMax, &n, pComplete);
+    proto_record_clear(&c);
+    return rc == PS_NOMEM ? -1 : n;
 }
 
 static int is_int_field(int f) { return f == PF_YEAR || f == PF_ITEM_NO || f == PF_PAGES; }

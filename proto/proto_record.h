@@ -59,15 +59,51 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
  * the 档号, and the 档号 from its parts), code (档号 structure), code_parts
  * (a column disagrees with its part of the 档号), date, pages (页数 not a
  * positive whole number), year, item_no, retention, classification. */
+enum { PROTO_FINDING_NOTE, PROTO_FINDING_WARNING, PROTO_FINDING_ERROR };
+
 typedef struct {
     int field;          /* proto_field, -1 for the row */
     const char *zRule;
-    char zReason[256];
+    int severity;       /* PROTO_FINDING_*: a note (normalised, nothing
+                         * irregular) is not an irregular entry */
+    char zReason[256];  /* in Chinese, for people */
+    char zWritten[160]; /* what the row said ("" when nothing), cut with "…" */
+    char zUnderstood[96]; /* what is kept instead ("" when nothing) */
 } proto_finding;
 
 /* Up to nMax findings of r (unchanged) into a; returns how many there are
- * in all (may exceed nMax).  *pComplete: every mandatory field present. */
+ * in all (may exceed nMax).  *pComplete: every mandatory field present.
+ * The findings of proto_record_normalise on a copy of r. */
 int proto_record_audit(const proto_record *r, proto_finding *a, int nMax, int *pComplete);
+
+/* Read a catalog row as office software writes it (r as written, its
+ * fields set from the columns) and bring it to canonical form where that
+ * is unambiguous, recording every change and every irregularity in a (up
+ * to nMax; *pn is how many there are in all):
+ * - control characters removed ("control"); a field over PROTO_FIELD_MAX
+ *   kept whole ("length", a warning);
+ * - 门类 by its DA/T 22 name (文书 → WS; "category_name", a note);
+ * - 保管期限 as 永久/30年/10年 or Y/D30/D10 (else "retention");
+ * - the 档号 as written, or made of its parts; look-alike separators, full-
+ *   width characters, lower case, '-' for '·', a 件号 without zero padding
+ *   ("code_form": written and understood); one that cannot be read even so
+ *   ("code") or none at all ("mandatory") means the row names no item;
+ * - a column that disagrees with its part of the 档号 ("code_parts": what
+ *   was written is kept in the finding, the 档号's part in the record);
+ * - 日期 as 20170307, 2017-3-7, 2017/3/7, 2017.03.07, 2017年3月7日, full-
+ *   width digits too ("date_form"); one that cannot be read is left out
+ *   ("date");
+ * - 页数 with a unit, 3页 ("pages_form"); not a positive number ("pages");
+ * - 密级 not a known level ("classification": kept as written, so that no
+ *   reader sees the record until it is corrected);
+ * - 题名, 责任者, 日期, 页数, 保管期限 missing ("mandatory").
+ * Every irregularity is listed once.  PS_OK when the row names an item (a
+ * readable 档号), PS_INVALID when it does not (the findings say why),
+ * PS_NOMEM.  *pComplete (may be NULL): every mandatory field present. */
+int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn, int *pComplete);
+
+/* The 门类代码 of a DA/T 22 门类 name (文书 → WS), or NULL. */
+const char *proto_category_code(const char *zName);
 
 /* New JSON object of the record (integers for year, item_no and pages).
  * NULL if out of memory. */

@@ -191,14 +191,17 @@ static void test_audit(void)
     int n = proto_record_audit(&r, a, 8, &complete);
     CHECK_INT(n, 5);
     CHECK_INT(complete, 0);
-    CHECK_STR(a[0].zRule, "mandatory"); /* 责任者 */
-    CHECK_INT(a[0].field, PF_AUTHOR);
-    CHECK_STR(a[1].zRule, "code_parts"); /* 保管期限 30年 against Y */
-    CHECK_INT(a[1].field, PF_RETENTION);
-    CHECK_STR(a[2].zRule, "code_parts"); /* 机构 */
-    CHECK_CONTAINS(a[2].zReason, "XYZ");
-    CHECK_STR(a[3].zRule, "date");
-    CHECK_STR(a[4].zRule, "pages");
+    CHECK_STR(a[0].zRule, "code_parts"); /* 保管期限 30年 against Y */
+    CHECK_INT(a[0].field, PF_RETENTION);
+    CHECK_STR(a[1].zRule, "code_parts"); /* 机构 */
+    CHECK_CONTAINS(a[1].zReason, "XYZ");
+    CHECK_STR(a[1].zWritten, "XYZ");
+    CHECK_STR(a[1].zUnderstood, "BGS");
+    CHECK_STR(a[2].zRule, "date_form");
+    CHECK_STR(a[2].zUnderstood, "20170307");
+    CHECK_STR(a[3].zRule, "pages");
+    CHECK_STR(a[4].zRule, "mandatory"); /* 责任者 */
+    CHECK_INT(a[4].field, PF_AUTHOR);
     CHECK_INT(proto_record_audit(&r, a, 2, NULL), 5); /* counted past the room */
     proto_record_clear(&r);
     /* a complete, regular row; the 档号 made of its parts */
@@ -210,8 +213,91 @@ static void test_audit(void)
     CHECK_INT(complete, 1);
     proto_record_set(&r, PF_CODE, "Z031-WS·2017-Y-BGS-12", strlen("Z031-WS·2017-Y-BGS-12"));
     CHECK_INT(proto_record_audit(&r, a, 8, &complete), 1);
+    CHECK_STR(a[0].zRule, "code_form"); /* read as 0012 */
+    CHECK_STR(a[0].zUnderstood, "Z031-WS·2017-Y-BGS-0012");
+    proto_record_set(&r, PF_CODE, "Z031-WS·2017-Q-BGS-12", strlen("Z031-WS·2017-Q-BGS-12"));
+    CHECK_INT(proto_record_audit(&r, a, 8, &complete), 1);
     CHECK_STR(a[0].zRule, "code");
     proto_record_clear(&r);
+}
+
+/* One row read leniently: what it becomes, and the findings it gives. */
+static int norm(const char *const (*az)[2], size_t n, proto_record *r, proto_finding *a, int *pn)
+{
+    proto_record_init(r);
+    for (size_t i = 0; i < n; i++) proto_record_set(r, proto_field_lookup(az[i][0]), az[i][1], strlen(az[i][1]));
+    return proto_record_normalise(r, a, 16, pn, NULL);
+}
+
+static const proto_finding *find_rule(const proto_finding *a, int n, const char *zRule, int field)
+{
+    for (int i = 0; i < n && i < 16; i++)
+        if (strcmp(a[i].zRule, zRule) == 0 && (field < 0 || a[i].field == field)) return &a[i];
+    return NULL;
+}
+
+static void test_normalise(void)
+{
+    proto_record r;
+    proto_finding a[16];
+    int n = 0;
+    /* names for codes, a dash for the '·', no zero padding, a date and
+     * 页数 as people write them: one item, every change recorded */
+    const char *const az1[][2] = {{"档号", "z031－ws-2017-y-bgs-7"}, {"门类", "文书"}, {"保管期限", "永久"}, {"题名", "通知"},
+                                  {"责任者", "县扶贫办"}, {"日期", "2017年3月7日"}, {"页数", "３页"}, {"件号", "7"}};
+    CHECK_INT(norm(az1, 8, &r, a, &n), PS_OK);
+    CHECK_STR(r.az[PF_CODE], "Z031-WS·2017-Y-BGS-0007");
+    CHECK_STR(r.az[PF_CATEGORY], "WS");
+    CHECK_STR(r.az[PF_DATE], "20170307");
+    CHECK_STR(r.az[PF_PAGES], "3");
+    CHECK_STR(r.az[PF_ITEM_NO], "0007");
+    CHECK_INT(n, 4);
+    CHECK(find_rule(a, n, "category_name", PF_CATEGORY) && find_rule(a, n, "category_name", PF_CATEGORY)->severity == PROTO_FINDING_NOTE);
+    CHECK(find_rule(a, n, "code_form", PF_CODE) && strcmp(find_rule(a, n, "code_form", PF_CODE)->zWritten, "z031－ws-2017-y-bgs-7") == 0);
+    CHECK(find_rule(a, n, "date_form", PF_DATE) && strcmp(find_rule(a, n, "date_form", PF_DATE)->zWritten, "2017年3月7日") == 0);
+    CHECK(find_rule(a, n, "pages_form", PF_PAGES));
+    proto_record_clear(&r);
+    /* the five date spellings, full-width digits too, and a month alone */
+    const char *const azDates[][2] = {{"20170307", "20170307"}, {"2017-03-07", "20170307"}, {"2017/3/7", "20170307"},
+                                      {"2017.03.07", "20170307"}, {"2017年3月7日", "20170307"}, {"２０１７－３－７", "20170307"},
+                                      {"2017年3月", "20170300"}, {"2017", "20170000"}};
+    for (size_t i = 0; i < sizeof azDates / sizeof azDates[0]; i++) {
+        const char *const az[][2] = {{"档号", "Z031-WS·2017-Y-BGS-0001"}, {"题名", "通知"}, {"责任者", "县"},
+                                     {"页数", "1"}, {"日期", azDates[i][0]}};
+        CHECK_INT(norm(az, 5, &r, a, &n), PS_OK);
+        CHECK_STR(r.az[PF_DATE], azDates[i][1]);
+        CHECK_INT(n, strcmp(azDates[i][0], azDates[i][1]) != 0);
+        proto_record_clear(&r);
+    }
+    /* irregular, kept and listed once each: a date that cannot be read, a
+     * 件号 column against the 档号, no 题名, an unknown 密级, a NUL's
+     * neighbours (control characters) */
+    const char *const az2[][2] = {{"档号", "Z031-WS·2017-Y-BGS-0002"}, {"件号", "3"}, {"日期", "2017-13-45"},
+                                  {"责任者", "县\x01扶贫办"}, {"页数", "两页"}, {"密级", "普通"}};
+    CHECK_INT(norm(az2, 6, &r, a, &n), PS_OK);
+    CHECK_INT(n, 6);
+    CHECK(find_rule(a, n, "code_parts", PF_ITEM_NO) && strcmp(find_rule(a, n, "code_parts", PF_ITEM_NO)->zWritten, "0003") == 0);
+    CHECK(find_rule(a, n, "date", PF_DATE) && !find_rule(a, n, "mandatory", PF_DATE));
+    CHECK(find_rule(a, n, "pages", PF_PAGES) && !find_rule(a, n, "mandatory", PF_PAGES));
+    CHECK(find_rule(a, n, "mandatory", PF_TITLE));
+    CHECK(find_rule(a, n, "control", PF_AUTHOR));
+    CHECK(find_rule(a, n, "classification", PF_CLASSIFICATION));
+    CHECK_STR(r.az[PF_AUTHOR], "县扶贫办");
+    CHECK_STR(r.az[PF_ITEM_NO], "0002"); /* the 档号 indexes */
+    CHECK_STR(r.az[PF_CLASSIFICATION], "普通"); /* kept: closed to all until corrected */
+    CHECK(r.az[PF_DATE] == NULL);
+    proto_record_clear(&r);
+    /* a row that names no item */
+    const char *const az3[][2] = {{"档号", "合计"}, {"题名", "共 40 件"}};
+    CHECK_INT(norm(az3, 2, &r, a, &n), PS_INVALID);
+    CHECK(find_rule(a, n, "code", PF_CODE));
+    proto_record_clear(&r);
+    const char *const az4[][2] = {{"题名", "无档号"}};
+    CHECK_INT(norm(az4, 1, &r, a, &n), PS_INVALID);
+    CHECK(find_rule(a, n, "mandatory", PF_CODE));
+    proto_record_clear(&r);
+    CHECK_STR(proto_category_code("会计"), "KU");
+    CHECK(proto_category_code("杂项") == NULL);
 }
 
 /* z (UTF-8) in encoding zEnc: a new buffer (free), *pn its bytes. */
@@ -313,6 +399,7 @@ int main(void)
     test_record();
     test_status_and_alloc();
     test_audit();
+    test_normalise();
     test_enc();
     return px_test_done();
 }
