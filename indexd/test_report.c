@@ -449,7 +449,7 @@ int main(void)
         if (strcmp(json_string_value(json_object_get(x, "rule")), "shape") != 0) continue;
         nShape++;
         CHECK(num(x, "line") == 2 || num(x, "line") == 4);
-        CHECK_CONTAINS(json_string_value(json_object_get(x, "reason")), "cannot be read");
+        CHECK_CONTAINS(json_string_value(json_object_get(x, "reason")), "无法读取");
     }
     CHECK_INT(nShape, 2);
     json_decref(r);
