@@ -297,8 +297,11 @@ def main():
         for c, title, pages in rows:
             f.write(f'{c},{title},县扶贫办,20190301,{pages},1号库-01列-1节-1层-001盒\r\n')
         if a.problems:
-            f.write(f'{code(9003)},日期错了,县扶贫办,2019-03-01,1,\r\n')
-            problems['catalog_rejected'] = [code(9003)]
+            # a row whose 档号 cannot be read even leniently names no item:
+            # kept in the import's account (an irregular date alone would not
+            # keep a row out: it is read and recorded)
+            f.write(f'{code(9003).replace("-Y-", "-Q-")},保管期限代码错了,县扶贫办,20190301,1,\r\n')
+            problems['catalog_rejected'] = [code(9003).replace("-Y-", "-Q-")]
     with open(os.path.join(a.out, '..', os.path.basename(os.path.normpath(a.out)) + '.truth.json'), 'w',
               encoding='utf-8') as f:
         json.dump({'items': truth, 'problems': problems}, f, ensure_ascii=False, indent=1)

@@ -11,6 +11,7 @@
 #include "fz_check.h"
 #include "idx_csv.h"
 #include "proto_alloc.h"
+#include "proto_code.h"
 #include "proto_enc.h"
 #include "proto_record.h"
 #include "proto_status.h"
@@ -141,8 +142,32 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
         if (!z) continue;
         size_t n = strlen(z);
         FZ_CHECK(n > 0);
-        FZ_CHECK(proto_text_check(z, n, NULL) == PS_OK);  /* whole, clean text */
-        FZ_CHECK(z[0] != ' ' && z[n - 1] != ' ' && z[n - 1] != '\n');  /* trimmed */
+        /* whole UTF-8 text (a NUL became another control character, which
+         * the lenient reading removes with a finding), trimmed */
+        FZ_CHECK(proto_text_check(z, n, NULL) != PS_ENCODING);
+        FZ_CHECK(z[0] != ' ' && z[n - 1] != ' ' && z[n - 1] != '\n');
+    }
+    if (r) {
+        /* the lenient reading of the row: it never fails but for memory,
+         * leaves clean text, and names an item only with a canonical 档号 */
+        proto_record c;
+        proto_finding aF[8];
+        int nF = 0;
+        proto_record_init(&c);
+        for (int f = 0; f < PF__COUNT; f++)
+            if (r->az[f]) FZ_CHECK(proto_record_set(&c, f, r->az[f], strlen(r->az[f])) == PS_OK);
+        int rc = proto_record_normalise(&c, aF, 8, &nF, NULL);
+        FZ_CHECK(rc == PS_OK || rc == PS_INVALID);
+        for (int f = 0; f < PF__COUNT; f++)
+            if (c.az[f]) FZ_CHECK(proto_text_check(c.az[f], strlen(c.az[f]), NULL) == PS_OK);
+        for (int k = 0; k < nF && k < 8; k++)
+            FZ_CHECK(proto_utf8_valid(aF[k].zReason, strlen(aF[k].zReason)) && proto_utf8_valid(aF[k].zWritten, strlen(aF[k].zWritten)));
+        if (rc == PS_OK) {
+            proto_code code;
+            char zE[200];
+            FZ_CHECK(proto_code_parse(c.az[PF_CODE], &code, zE, sizeof zE) == PS_OK && strcmp(code.zCanonical, c.az[PF_CODE]) == 0);
+        }
+        proto_record_clear(&c);
     }
     return 0;
 }

@@ -139,7 +139,8 @@ typedef struct {
     json_t *pList;          /* good rows {code, pages, line}, when asked for */
     idx_csv_row_fn xRow;    /* scan mode: rows go here, nothing is written */
     void *pRowCtx;
-    unsigned long nRejected, nWarnings;
+    unsigned long nRejected, nWarnings, nFindings, nFurniture;
+    json_t *pFindings;      /* what was normalised or is irregular, row by row */
     code_set seen;
     write_batch *pB;        /* import mode only */
     int nBatch;
@@ -169,6 +170,39 @@ static void report(json_t *pList, unsigned long *pCount, long line, int field,
                           field >= 0 ? proto_field_cn(field) : "", "key",
                           field >= 0 ? proto_field_key(field) : "", "reason", zReason, n);
     if (o) json_array_append_new(pList, o);
+}
+
+/* A finding of row `line` (its 档号 zCode, canonical, may be NULL). */
+static void report_finding(import_state *s, long line, const char *zCode, const proto_finding *f)
+{
+    static const char *const azSev[] = {"note", "warning", "error"};
+    s->nFindings++;
+    if (json_array_size(s->pFindings) >= IDX_CSV_REPORT_MAX) return;
+    json_t *o = json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "line", (json_int_t)line, "code", zCode,
+                          "field", f->field >= 0 ? proto_field_cn(f->field) : "", "key",
+                          f->field >= 0 ? proto_field_key(f->field) : "", "rule", f->zRule, "severity",
+                          azSev[f->severity < 0 || f->severity > 2 ? 2 : f->severity], "written", f->zWritten,
+                          "understood", f->zUnderstood, "reason", f->zReason);
+    if (o) json_array_append_new(s->pFindings, o);
+}
+
+/* Spreadsheet furniture, not a row of the catalog: a repeated header, a
+ * 合计/总计/小计 line without a 档号. */
+static int furniture(const import_state *s, int nCol)
+{
+    int iCode = -1;
+    for (int i = 0; i < nCol; i++)
+        if (s->aColField[i] == PF_CODE) iCode = i;
+    for (int i = 0; i < nCol; i++) {
+        const char *z = s->aCell[i].z;
+        if (!z || !s->aCell[i].n) continue;
+        while (*z == ' ') z++;
+        if (i == iCode && strcmp(z, "档号") == 0) return 1;
+        if ((iCode < 0 || !s->aCell[iCode].n) && (strncmp(z, "合计", 6) == 0 || strncmp(z, "总计", 6) == 0 ||
+                                                   strncmp(z, "小计", 6) == 0))
+            return 1;
+    }
+    return 0;
 }
 
 /* Whether the index refused one row for what it holds (a term over its
@@ -368,21 +402,33 @@ static void reject_row(import_state *s, int field, const char *zWhy, int nFields
 static void data_row(import_state *s)
 {
     proto_record rec;
-    proto_problem err, aWarn[4];
-    int nWarn = 0;
+    proto_finding aF[24];
+    int nF = 0;
     char zMsg[512];
     int rc;
 
     if (s->lastFull < 0) return;  /* blank rows are common at the end of exports */
     if (s->lastFull >= s->nHeader) {
-        snprintf(zMsg, sizeof zMsg, "the row has %d fields but the header has %d", s->nField, s->nHeader);
+        snprintf(zMsg, sizeof zMsg, "该行有 %d 个字段，多于表头的 %d 个", s->nField, s->nHeader);
         reject_row(s, -1, zMsg, s->nField);
         return;
     }
     int nCol = s->nField < header_cols(s) ? s->nField : header_cols(s);
+    if (!s->xRow && furniture(s, nCol)) {
+        s->nFurniture++;
+        return;
+    }
+    /* invalid UTF-8 cannot be kept as text: the row is refused (the file's
+     * encoding was detected as a whole, so this is damage, named here) */
     for (int i = 0; i < nCol; i++) {
         int f = s->aColField[i];
-        if (f >= 0 && cell_bad(&s->aCell[i], zMsg, sizeof zMsg, proto_field_cn(f))) {
+        size_t off = 0;
+        if (f >= 0 && proto_text_check(s->aCell[i].z, s->aCell[i].n, &off) == PS_ENCODING) {
+            if (s->xRow) {
+                reject_row(s, f, "", 0);
+                return;
+            }
+            snprintf(zMsg, sizeof zMsg, "%s在单元格第 %zu 字节处不是有效的 UTF-8", proto_field_cn(f), off + 1);
             reject_row(s, f, zMsg, 0);
             return;
         }
@@ -391,7 +437,11 @@ static void data_row(import_state *s)
     for (int i = 0; i < nCol; i++) {
         int f = s->aColField[i];
         if (f < 0) continue;
-        if ((rc = proto_record_set(&rec, f, s->aCell[i].z, s->aCell[i].n)) != PS_OK) goto oom;
+        cell *c = &s->aCell[i];
+        /* a NUL would cut the text short: it becomes another control
+         * character, which the reading removes and records like any */
+        for (char *q = memchr(c->z, 0, c->n); q; q = memchr(q, 0, c->n - (size_t)(q - c->z))) *q = 0x1A;
+        if ((rc = proto_record_set(&rec, f, c->z, c->n)) != PS_OK) goto oom;
     }
     if (s->xRow) {
         /* the row as written, before any check or completion */
@@ -400,19 +450,21 @@ static void data_row(import_state *s)
         proto_record_clear(&rec);
         return;
     }
-    if ((rc = compose_code(&rec)) != PS_OK) goto oom;
-    rc = proto_record_check(&rec, &err, aWarn, 4, &nWarn);
+    rc = proto_record_normalise(&rec, aF, (int)(sizeof aF / sizeof aF[0]), &nF, NULL);
     if (rc == PS_NOMEM) goto oom;
+    if (nF > (int)(sizeof aF / sizeof aF[0])) nF = (int)(sizeof aF / sizeof aF[0]);
     if (rc != PS_OK) {
-        report(s->pRejected, &s->nRejected, s->rowLine, err.field, err.zReason);
+        /* names no item: kept in the import's account with its reasons */
+        for (int i = 0; i < nF; i++)
+            if (aF[i].field == PF_CODE) report(s->pRejected, &s->nRejected, s->rowLine, PF_CODE, aF[i].zReason);
         proto_record_clear(&rec);
         return;
     }
-    for (int i = 0; i < nWarn; i++) report(s->pWarnings, &s->nWarnings, s->rowLine, aWarn[i].field, aWarn[i].zReason);
+    for (int i = 0; i < nF; i++) report_finding(s, s->rowLine, rec.az[PF_CODE], &aF[i]);
     long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
     if (prev < 0) { rc = PS_NOMEM; goto oom; }
     if (prev > 0) {
-        snprintf(zMsg, sizeof zMsg, "档号 %s was already on line %ld of this file; this row replaces it", rec.az[PF_CODE], prev);
+        snprintf(zMsg, sizeof zMsg, "档号 %s 已见于本文件第 %ld 行；本行替换该行", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
     }
     s->pB->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
@@ -609,9 +661,10 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     row_reset(pS, 1);
     pS->pRejected = json_array();
     pS->pWarnings = json_array();
+    pS->pFindings = json_array();
     if (listRecords) pS->pList = json_array();
     if (p) pS->pB = px_malloc(sizeof *pS->pB);  /* large: not on the stack */
-    if (!pS->pRejected || !pS->pWarnings || (listRecords && !pS->pList) || (p && !pS->pB)) {
+    if (!pS->pRejected || !pS->pWarnings || !pS->pFindings || (listRecords && !pS->pList) || (p && !pS->pB)) {
         rc = PS_NOMEM;
         goto out;
     }
@@ -673,6 +726,12 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
                           "rejected_count", (json_int_t)pS->nRejected, "rejected", pS->pRejected,
                           "warnings_count", (json_int_t)pS->nWarnings, "warnings", pS->pWarnings);
     if (*ppResult && pS->pList) json_object_set(*ppResult, "records", pS->pList);
+    if (*ppResult && (json_object_set_new(*ppResult, "findings_count", json_integer((json_int_t)pS->nFindings)) != 0 ||
+                      json_object_set(*ppResult, "findings", pS->pFindings) != 0 ||
+                      json_object_set_new(*ppResult, "furniture_rows", json_integer((json_int_t)pS->nFurniture)) != 0)) {
+        json_decref(*ppResult);
+        *ppResult = NULL;
+    }
     if (!*ppResult) rc = PS_NOMEM;
     else if (nErr) zErr[0] = 0;
 out:
@@ -681,6 +740,7 @@ out:
     set_clear(&pS->seen);
     json_decref(pS->pRejected);
     json_decref(pS->pWarnings);
+    json_decref(pS->pFindings);
     json_decref(pS->pList);
     for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->pB->aRec[k]);
     px_free(pS->pB);

@@ -61,6 +61,10 @@ static void add(proto_finding *a, int nMax, int *pn, int f, const char *zRule, i
         x->severity = severity;
         vsnprintf(x->zReason, sizeof x->zReason, zFmt, ap);
         va_end(ap);
+        /* a reason cut to its buffer ends between characters */
+        size_t n = strlen(x->zReason);
+        while (n > 0 && !proto_utf8_valid(x->zReason, n)) n--;
+        x->zReason[n] = 0;
         cut_copy(x->zWritten, sizeof x->zWritten, zWritten);
         cut_copy(x->zUnderstood, sizeof x->zUnderstood, zUnderstood);
     }

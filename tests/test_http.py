@@ -96,11 +96,12 @@ class HttpTest(unittest.TestCase):
 
     def test_catalog_answer(self):
         a = self.import_answer
-        self.assertEqual(a["imported"], 3)
+        # every row is kept: a date as people write it is read and recorded
+        self.assertEqual(a["imported"], 4)
         self.assertEqual(a["encoding"], "utf-8-bom")
-        self.assertEqual(len(a["rejected"]), 1)
-        self.assertEqual(a["rejected"][0]["line"], 5)
-        self.assertEqual(a["rejected"][0]["field"], "日期")
+        self.assertEqual(a["rejected"], [])
+        self.assertEqual([(f["line"], f["rule"], f["field"], f["written"], f["understood"]) for f in a["findings"]],
+                         [(5, "date_form", "日期", "2018-07-05", "20180705")])
 
     def test_catalog_gb18030_and_replace(self):
         csv = ("档号,题名,责任者,日期\n"

@@ -74,7 +74,7 @@ class IngestTest(unittest.TestCase):
             self.assertEqual(got, sorted(want[key]), key)
         self.assertEqual([p["file"] for p in probs["unrecognised_files"]], want["unrecognised_files"])
         self.assertEqual(len(probs["catalog_rejected"]), 1)
-        self.assertEqual(probs["catalog_rejected"][0]["key"], "date")
+        self.assertEqual(probs["catalog_rejected"][0]["key"], "code")
         # each unreadable file has its own clear reason
         reasons = {p["code"]: p["reason"] for p in probs["unreadable_files"]}
         self.assertTrue(any("empty" in r for r in reasons.values()), reasons)
