@@ -198,8 +198,9 @@ static int furniture(const import_state *s, int nCol)
         if (!z || !s->aCell[i].n) continue;
         while (*z == ' ') z++;
         if (i == iCode && strcmp(z, "档号") == 0) return 1;
-        if ((iCode < 0 || !s->aCell[iCode].n) && (strncmp(z, "合计", 6) == 0 || strncmp(z, "总计", 6) == 0 ||
-                                                   strncmp(z, "小计", 6) == 0))
+        /* a 合计 row: the word in the 档号 column, or anywhere in a row without a 档号 */
+        if ((iCode < 0 || !s->aCell[iCode].n || i == iCode) &&
+            (strncmp(z, "合计", 6) == 0 || strncmp(z, "总计", 6) == 0 || strncmp(z, "小计", 6) == 0))
             return 1;
     }
     return 0;
@@ -316,11 +317,10 @@ static int cell_bad(const cell *c, char *zWhy, size_t nWhy, const char *zColumn)
     int rc = proto_text_check(c->z, c->n, &off);
     if (rc == PS_OK) return 0;
     if (rc == PS_ENCODING)
-        snprintf(zWhy, nWhy, "%s is not valid UTF-8 at byte offset %zu of the cell", zColumn, off);
+        snprintf(zWhy, nWhy, "%s在单元格第 %zu 字节处不是有效的 UTF-8", zColumn, off + 1);
     else
-        snprintf(zWhy, nWhy, "%s holds the control character 0x%02X at byte offset %zu of the cell; "
-                 "NUL and control characters other than TAB, LF and CR are not allowed",
-                 zColumn, (unsigned char)c->z[off], off);
+        snprintf(zWhy, nWhy, "%s在单元格第 %zu 字节处含控制字符 0x%02X（只允许制表符和换行）", zColumn, off + 1,
+                 (unsigned char)c->z[off]);
     return 1;
 }
 
@@ -335,7 +335,7 @@ static void header_row(import_state *s)
         char zCol[32];
         size_t n = 0;
         s->aColField[i] = -1;
-        snprintf(zCol, sizeof zCol, "column %d", i + 1);
+        snprintf(zCol, sizeof zCol, "第 %d 列", i + 1);
         if (cell_bad(&s->aCell[i], zMsg, sizeof zMsg, zCol)) {
             report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
             continue;
@@ -349,19 +349,19 @@ static void header_row(import_state *s)
         zName[utf8_cut(zName, sizeof zName - 4)] = 0;
         int f = proto_field_lookup(zName);
         if (f >= 0 && seen[f]) {
-            snprintf(zMsg, sizeof zMsg, "column %d '%s' repeats the column of %s; it is ignored", i + 1, zName, proto_field_cn(f));
+            snprintf(zMsg, sizeof zMsg, "第 %d 列“%s”与前面的%s列重复，已忽略", i + 1, zName, proto_field_cn(f));
             report(s->pWarnings, &s->nWarnings, s->rowLine, f, zMsg);
             f = -1;
-        } else if (f < 0 && n > 0) {
-            snprintf(zMsg, sizeof zMsg, "column %d '%.*s' is not a catalog field; it is ignored", i + 1,
-                     utf8_cut(zName, 100), zName);
+        } else if (f < 0 && n > 0 && strcmp(zName, "序号") != 0 && strcmp(zName, "顺序号") != 0) {
+            /* a 序号 column is spreadsheet furniture: ignored without a word */
+            snprintf(zMsg, sizeof zMsg, "第 %d 列“%.*s”不是目录著录项，已忽略", i + 1, utf8_cut(zName, 100), zName);
             report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
         }
         if (f >= 0) seen[f] = 1;
         s->aColField[i] = f;
     }
     if (s->nHeader > COL_MAX) {
-        snprintf(zMsg, sizeof zMsg, "the header has %d columns; columns after the %dth are ignored", s->nHeader, COL_MAX);
+        snprintf(zMsg, sizeof zMsg, "表头有 %d 列；第 %d 列之后的列已忽略", s->nHeader, COL_MAX);
         report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
     }
     if (!seen[PF_CODE] && !(seen[PF_FONDS] && seen[PF_CATEGORY] && seen[PF_YEAR] &&

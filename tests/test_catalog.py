@@ -1,0 +1,133 @@
+"""A delivery as Chinese office software and vendors really write it, through
+ingest and the real daemon: a GB18030 catalog with a 序号 column, 门类 and
+保管期限 by name, the five date spellings (full-width digits too), look-alike
+separators in the 档号, 页数 with a unit, a blank row, a repeated header, a
+合计 row, an exact duplicate, a NUL in a title and a 20,000-character 备注;
+born-digital scans for every item.  Every item must be imported, every
+irregularity listed once with its line, field and rule, nothing changed
+without a word, and every item's text found by phrase search."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import Daemon, code_path  # noqa: E402
+
+INDEXD = os.environ.get("INDEXD", "build/indexd/indexd")
+INGEST = os.environ.get("INGEST", "build/ocr/ingest")
+
+HEAD = "序号,档号,门类,题名,责任者,日期,页数,保管期限,备注"
+# (line in the file, row as written, the 档号 it names or None, findings as (rule, key))
+ROWS = [
+    (2, "1,Z061-WS·2017-Y-FPB-0001,文书,关于开展精准识别的通知,县扶贫办,2017-3-7,2,永久,",
+     "Z061-WS·2017-Y-FPB-0001", [("category_name", "category"), ("date_form", "date")]),
+    (3, "2,Z061-WS．2017-Y-FPB-0002,文书,贫困户评议公示,城关镇,2017年3月8日,1,永久,",
+     "Z061-WS·2017-Y-FPB-0002", [("category_name", "category"), ("code_form", "code"), ("date_form", "date")]),
+    (4, "3,Z061-WS-2017-Y-FPB-3,文书,驻村工作队名单,县委组织部,2017/3/9,1,永久,",
+     "Z061-WS·2017-Y-FPB-0003", [("category_name", "category"), ("code_form", "code"), ("date_form", "date")]),
+    (5, "4,Z061-WS·2017-Y-FPB-0004,文书,产业扶贫项目计划,县农业局,2017.03.10,2页,永久,",
+     "Z061-WS·2017-Y-FPB-0004", [("category_name", "category"), ("date_form", "date"), ("pages_form", "pages")]),
+    (6, "5,Z061-WS·2017-Y-FPB-0005,文书,小额信贷贴息名册,县财政局,２０１７０３１１,1,永久,",
+     "Z061-WS·2017-Y-FPB-0005", [("category_name", "category"), ("date_form", "date")]),
+    (7, ",,,,,,,,", None, []),
+    (8, "6,Z061-WS·2017-Y-FPB-0006,文书,,县扶贫办,20170312,1,永久,",
+     "Z061-WS·2017-Y-FPB-0006", [("category_name", "category"), ("mandatory", "title")]),
+    (9, HEAD, None, []),
+    (10, "7,Z061-WS·2017-Y-FPB-0007,文书,危房改造\0验收表,县住建局,20170313,1,永久,",
+     "Z061-WS·2017-Y-FPB-0007", [("category_name", "category"), ("control", "title")]),
+    (11, "8,Z061-WS·2017-D30-FPB-0008,文书,帮扶日志,县扶贫办,20170314,1,30年," + "帮扶记录" * 5000,
+     "Z061-WS·2017-D30-FPB-0008", [("category_name", "category"), ("length", "note")]),
+    (12, "1,Z061-WS·2017-Y-FPB-0001,文书,关于开展精准识别的通知,县扶贫办,2017-3-7,2,永久,",
+     "Z061-WS·2017-Y-FPB-0001", [("category_name", "category"), ("date_form", "date")]),
+    (13, ",合计,,,,,9,,", None, []),
+]
+ITEMS = sorted({r[2] for r in ROWS if r[2]})
+
+
+class CatalogTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="catalog-test-")
+        cls.folder = os.path.join(cls.tmp, "delivery")
+        os.makedirs(cls.folder)
+        text = "\r\n".join([HEAD] + [r[1] for r in ROWS]) + "\r\n"
+        with open(os.path.join(cls.folder, "目录.csv"), "wb") as f:
+            f.write(text.encode("gb18030"))
+        # born-digital scans: one text file per item, a phrase of its own
+        for i, code in enumerate(ITEMS):
+            with open(os.path.join(cls.folder, code + ".txt"), "wb") as f:
+                f.write(f"第{i + 1}号文件正文：精准扶贫落实情况之{'甲乙丙丁戊己庚辛'[i]}项".encode("gb18030"))
+        cls.d = Daemon(INDEXD).start()
+        cls.ingest = subprocess.run([INGEST, "--server", cls.d.base, "--quiet", "--report",
+                                  os.path.join(cls.tmp, "report.json"), cls.folder],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        with open(os.path.join(cls.tmp, "report.json"), encoding="utf-8") as f:
+            cls.report = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def import_answer(self):
+        imp = self.report.get("catalog_import") or self.report.get("import")
+        if imp is None:
+            imp = next(v for v in self.report.values() if isinstance(v, dict) and "findings" in v)
+        return imp
+
+    def test_every_item_imported(self):
+        self.assertIn(self.ingest.returncode, (0, 3), self.ingest.stderr)
+        imp = self.import_answer()
+        self.assertEqual(imp["imported"], len(ITEMS))
+        self.assertEqual(imp["rejected"], [])
+        self.assertEqual(imp["furniture_rows"], 2)  # the repeated header and the 合计 row
+        for code in ITEMS:
+            st, rec, _ = self.d.request("GET", code_path(code))
+            self.assertEqual(st, 200, code)
+
+    def test_every_irregularity_listed_once(self):
+        imp = self.import_answer()
+        got = sorted((f["line"], f["rule"], f["key"]) for f in imp["findings"])
+        want = sorted((line, rule, key) for line, _, _, finds in ROWS for rule, key in finds)
+        self.assertEqual(got, want)
+        self.assertEqual(imp["findings_count"], len(want))
+        by = {(f["line"], f["rule"]): f for f in imp["findings"]}
+        # what was written and what was understood, for people to check
+        self.assertEqual((by[(2, "date_form")]["written"], by[(2, "date_form")]["understood"]), ("2017-3-7", "20170307"))
+        self.assertEqual(by[(4, "code_form")]["understood"], "Z061-WS·2017-Y-FPB-0003")
+        self.assertEqual(by[(6, "date_form")]["understood"], "20170311")
+        self.assertEqual(by[(5, "pages_form")]["understood"], "2")
+        self.assertEqual(by[(2, "category_name")]["severity"], "note")
+        # the exact duplicate is one record and one warning
+        self.assertEqual([w["line"] for w in imp["warnings"] if w["key"] == "code"], [12])
+
+    def test_nothing_changed_without_a_word(self):
+        st, rec, _ = self.d.request("GET", code_path("Z061-WS·2017-Y-FPB-0007"))
+        self.assertEqual(rec["record"]["title"] if "record" in rec else rec["title"], "危房改造验收表")
+        st, rec, _ = self.d.request("GET", code_path("Z061-WS·2017-D30-FPB-0008"))
+        note = rec["record"]["note"] if "record" in rec else rec["note"]
+        self.assertEqual(len(note), 20000)  # kept whole
+        st, rec, _ = self.d.request("GET", code_path("Z061-WS·2017-Y-FPB-0004"))
+        r = rec["record"] if "record" in rec else rec
+        self.assertEqual((r["date"], r["pages"], r["category"]), ("20170310", 2, "WS"))
+
+    def test_scans_read_and_found(self):
+        for i, code in enumerate(ITEMS):
+            phrase = f"精准扶贫落实情况之{'甲乙丙丁戊己庚辛'[i]}项"
+            st, body = self.d.search(q=f'"{phrase}"')[:2]
+            self.assertEqual(st, 200)
+            self.assertEqual([h["code"] for h in body["hits"]], [code], phrase)
+
+    def test_messages_for_people_are_chinese(self):
+        imp = self.import_answer()
+        for f in imp["findings"] + imp["warnings"]:
+            self.assertRegex(f["reason"], "[\u4e00-\u9fff]", f)
+            self.assertNotRegex(f["reason"], r"\b(is|must|the|does|not|missing)\b", f)
+
+
+if __name__ == "__main__":
+    unittest.main()
