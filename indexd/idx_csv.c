@@ -139,8 +139,10 @@ typedef struct {
     json_t *pList;          /* good rows {code, pages, line}, when asked for */
     idx_csv_row_fn xRow;    /* scan mode: rows go here, nothing is written */
     void *pRowCtx;
-    unsigned long nRejected, nWarnings, nFindings, nFurniture;
+    unsigned long nRejected, nWarnings, nFindings, nFurniture, nConflicts;
     json_t *pFindings;      /* what was normalised or is irregular, row by row */
+    json_t *pConflicts;     /* rows that differ from the record kept: not written */
+    int keep;               /* 1 unless replacing was asked for */
     code_set seen;
     write_batch *pB;        /* import mode only */
     int nBatch;
@@ -249,6 +251,8 @@ static void flush_batch(import_state *s)
             if (b->aRefused[i]) continue;
             memset(&b->aItem[nItem], 0, sizeof b->aItem[nItem]);
             b->aItem[nItem].r = &b->aRec[i];
+            b->aItem[nItem].keep = s->keep;
+            b->aItem[nItem].zSource = s->keep ? "目录导入" : "目录导入（替换）";
             b->aItem[nItem].rc = NOT_WRITTEN;
             b->aRow[nItem++] = i;
         }
@@ -262,6 +266,17 @@ static void flush_batch(import_state *s)
             /* the first pass sees the index as it was before this batch */
             if (pass == 0) b->aReplaced[i] = it->rc == PS_OK && it->replaced;
             if (it->rc == PS_OK) continue;
+            if (it->rc == PS_CONFLICT && it->pConflict) {
+                /* the archive's row is kept; what this row offers is reported */
+                s->nConflicts++;
+                json_t *o = json_pack("{s:I,s:s,s:o,s:s}", "line", (json_int_t)b->aLine[i], "code",
+                                      b->aRec[i].az[PF_CODE], "fields", it->pConflict, "reason", it->zErr);
+                it->pConflict = NULL;
+                if (!o || json_array_size(s->pConflicts) >= IDX_CSV_REPORT_MAX || json_array_append_new(s->pConflicts, o) != 0)
+                    json_decref(o);
+                b->aRefused[i] = 1;
+                continue;
+            }
             if (it->rc == PS_NOT_FOUND || it->rc == PS_FORBIDDEN) {
                 /* the writer's guard: nothing reached the index */
                 report(s->pRejected, &s->nRejected, b->aLine[i], it->rc == PS_FORBIDDEN ? PF_CLASSIFICATION : -1,
@@ -464,7 +479,7 @@ static void data_row(import_state *s)
     long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
     if (prev < 0) { rc = PS_NOMEM; goto oom; }
     if (prev > 0) {
-        snprintf(zMsg, sizeof zMsg, "档号 %s 已见于本文件第 %ld 行；本行替换该行", rec.az[PF_CODE], prev);
+        snprintf(zMsg, sizeof zMsg, "档号 %s 已见于本文件第 %ld 行（重复）", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
     }
     s->pB->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
@@ -610,13 +625,13 @@ static void drop_open_row(import_state *s, struct csv_parser *pCsv, int atEnd)
     row_reset(s, s->line + 1);
 }
 
-static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard,
+static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard,
                      idx_csv_row_fn xRow, void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr);
 
-int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard, json_t **ppResult,
+int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard, json_t **ppResult,
                    long *pLine, char *zErr, size_t nErr)
 {
-    return parse_csv(p, zIn, nIn, listRecords, pGuard, NULL, NULL, ppResult, pLine, zErr, nErr);
+    return parse_csv(p, zIn, nIn, flags, pGuard, NULL, NULL, ppResult, pLine, zErr, nErr);
 }
 
 int idx_csv_scan(const char *zIn, size_t nIn, idx_csv_row_fn xRow, void *pCtx, json_t **ppResult, long *pLine,
@@ -625,9 +640,10 @@ int idx_csv_scan(const char *zIn, size_t nIn, idx_csv_row_fn xRow, void *pCtx, j
     return parse_csv(NULL, zIn, nIn, 0, NULL, xRow, pCtx, ppResult, pLine, zErr, nErr);
 }
 
-static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords, const idx_guard *pGuard,
+static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard,
                      idx_csv_row_fn xRow, void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr)
 {
+    int listRecords = flags & IDX_CSV_LIST;
     struct csv_parser csv;
     char *z = NULL;
     size_t n = 0;
@@ -662,9 +678,12 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     pS->pRejected = json_array();
     pS->pWarnings = json_array();
     pS->pFindings = json_array();
+    pS->pConflicts = json_array();
+    pS->keep = !(flags & IDX_CSV_REPLACE);
     if (listRecords) pS->pList = json_array();
     if (p) pS->pB = px_malloc(sizeof *pS->pB);  /* large: not on the stack */
-    if (!pS->pRejected || !pS->pWarnings || !pS->pFindings || (listRecords && !pS->pList) || (p && !pS->pB)) {
+    if (!pS->pRejected || !pS->pWarnings || !pS->pFindings || !pS->pConflicts || (listRecords && !pS->pList) ||
+        (p && !pS->pB)) {
         rc = PS_NOMEM;
         goto out;
     }
@@ -728,7 +747,9 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int listRecords,
     if (*ppResult && pS->pList) json_object_set(*ppResult, "records", pS->pList);
     if (*ppResult && (json_object_set_new(*ppResult, "findings_count", json_integer((json_int_t)pS->nFindings)) != 0 ||
                       json_object_set(*ppResult, "findings", pS->pFindings) != 0 ||
-                      json_object_set_new(*ppResult, "furniture_rows", json_integer((json_int_t)pS->nFurniture)) != 0)) {
+                      json_object_set_new(*ppResult, "furniture_rows", json_integer((json_int_t)pS->nFurniture)) != 0 ||
+                      json_object_set_new(*ppResult, "conflicts_count", json_integer((json_int_t)pS->nConflicts)) != 0 ||
+                      json_object_set(*ppResult, "conflicts", pS->pConflicts) != 0)) {
         json_decref(*ppResult);
         *ppResult = NULL;
     }
@@ -741,6 +762,7 @@ out:
     json_decref(pS->pRejected);
     json_decref(pS->pWarnings);
     json_decref(pS->pFindings);
+    json_decref(pS->pConflicts);
     json_decref(pS->pList);
     for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->pB->aRec[k]);
     px_free(pS->pB);

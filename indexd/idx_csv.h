@@ -15,9 +15,19 @@
 #define IDX_CSV_REPORT_MAX 10000 /* rejected rows and warnings listed in full */
 
 /* Import a catalog into the index and commit.  *ppResult: {"imported":N,
- * "replaced":M,"encoding":"…","rejected":[…],"warnings":[…]} (yours).
- * With listRecords, "records":[{"code","pages","line"}] lists the rows
- * written (pages absent when the row has no 页数).
+ * "replaced":M,"encoding":"…","rejected":[…],"warnings":[…],"findings":
+ * […],"findings_count","furniture_rows","conflicts":[{"line","code",
+ * "fields":[{"field","key","kept","offered"}],"reason"}],"conflicts_count"}
+ * (yours).  Flags: IDX_CSV_LIST, "records":[{"code","pages","line"}] lists
+ * the rows written (pages absent when the row has no 页数); IDX_CSV_REPLACE,
+ * a row that differs from the record already kept replaces it (its old
+ * values go into the record's history); without it the archive's row is
+ * kept and the row is a conflict.
+ *
+ * Every row that names an item is read leniently (proto_record_normalise)
+ * and written with its findings listed; only a row whose 档号 cannot be
+ * read even so is rejected.  Repeated header rows and 合计/总计/小计 rows are
+ * spreadsheet furniture, skipped and counted.
  *
  * A row is rejected, with the line it starts on, when it has more fields
  * than the header, a cell of a catalog column holds a NUL or another
@@ -35,7 +45,8 @@
  * error of the index as a whole or running out of memory: the import stops
  * at that row, *pLine is its line, and zErr says how many rows were written
  * before it (they stay written and are committed). */
-int idx_csv_import(idx_index *p, const char *z, size_t n, int listRecords, const idx_guard *pGuard, json_t **ppResult,
+enum { IDX_CSV_LIST = 1, IDX_CSV_REPLACE = 2 };
+int idx_csv_import(idx_index *p, const char *z, size_t n, int flags, const idx_guard *pGuard, json_t **ppResult,
                    long *pLine, char *zErr, size_t nErr);
 
 /* Scan mode, for the catalog audit: every data row as written (its fields

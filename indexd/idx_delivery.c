@@ -24,6 +24,7 @@ static const struct { const char *zKey, *zTitle; int fail; } aCheck[] = {
     {"unreadable_files", "无法读取或不支持的文件", 1},
     {"unrecognised_files", "未按档号命名的文件", 1},
     {"catalog_rejected", "目录中不合格的条目", 1},
+    {"catalog_conflicts", "目录条目与档案中已有著录不符（保留原著录）", 1},
     {"low_dpi", "分辨率低于200dpi", 1},
     {"skewed", "偏斜超过3°", 1},
     {"blank_pages", "空白页", 0},

@@ -49,6 +49,18 @@ int idx_h_record_get(idx_srv *s, idx_req *r, idx_resp *o)
     px_free(aN);
     json_object_set_new(pOut, "access", pAccess);
     json_object_set_new(pOut, "stored_pages", pNums);
+    /* its history: the values that imports and edits replaced, oldest
+     * first; an entry whose old 密级 is above the reader's says only when */
+    json_t *pHist = json_array(), *h;
+    size_t i;
+    json_array_foreach(json_object_get(pData, "h"), i, h) {
+        json_t *x = idx_access_sees(r->pCaller, json_object_get(h, "old"))
+                        ? json_deep_copy(h)
+                        : json_pack("{s:O,s:O,s:b}", "at", json_object_get(h, "at"), "source",
+                                    json_object_get(h, "source"), "hidden", 1);
+        if (x) json_array_append_new(pHist, x);
+    }
+    if (pHist) json_object_set_new(pOut, "history", pHist);
     json_decref(pData);
     idx_access_mask(r->pCaller, pOut);
     return idx_resp_json(o, 200, pOut);
@@ -308,13 +320,14 @@ int idx_h_catalog(idx_srv *s, idx_req *r, idx_resp *o)
     long line = 0;
     json_t *pOut = NULL;
     idx_guard guard;
-    const char *zList = idx_req_arg(r, "list");
-    int list = zList && strcmp(zList, "0") != 0;
+    const char *zList = idx_req_arg(r, "list"), *zReplace = idx_req_arg(r, "replace");
+    int flags = (zList && strcmp(zList, "0") != 0 ? IDX_CSV_LIST : 0) |
+                (zReplace && strcmp(zReplace, "0") != 0 ? IDX_CSV_REPLACE : 0);
     /* a catalog the audit could not keep is refused before anything is written */
     int rc = idx_catalog_room(s->zDataDir, r->zBody, r->nBody, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, "body", 0);
     idx_write_guard(r->pCaller, &guard);
-    rc = idx_csv_import(s->pIdx, r->zBody, r->nBody, list, &guard, &pOut, &line, zErr, sizeof zErr);
+    rc = idx_csv_import(s->pIdx, r->zBody, r->nBody, flags, &guard, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, line, "body", 0);
     /* kept as it came, for the catalog audit, when a row of it was imported */
     int kept = 0;

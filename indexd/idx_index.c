@@ -1,5 +1,6 @@
 /* The index: shards, the write path and per-thread readers. */
 #include "idx_index.h"
+#include "idx_auth.h"
 #include "idx_file.h"
 #include "idx_log.h"
 #include "idx_text.h"
@@ -191,7 +192,7 @@ static int set_value(xw_doc *pDoc, unsigned slot, const char *z)
     return z ? xw_doc_set_value(pDoc, slot, z, strlen(z)) : PS_OK;
 }
 
-static int doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc, char *zErr,
+static int doc_build(const proto_record *r, const json_t *pPages, const json_t *pHist, xw_doc **ppDoc, char *zErr,
                   size_t nErr)
 {
     json_t *pData = NULL;
@@ -207,7 +208,8 @@ static int doc_build(const proto_record *r, const json_t *pPages, xw_doc **ppDoc
 
     pData = json_object();
     if (!pData || json_object_set_new(pData, "r", proto_record_to_json(r)) != 0 ||
-        json_object_set_new(pData, "p", pPages ? json_incref((json_t *)pPages) : json_object()) != 0)
+        json_object_set_new(pData, "p", pPages ? json_incref((json_t *)pPages) : json_object()) != 0 ||
+        (json_array_size(pHist) && json_object_set(pData, "h", (json_t *)pHist) != 0))
         goto out;
     zData = json_dumps(pData, JSON_COMPACT);
     if (!zData) goto out;
@@ -531,7 +533,7 @@ static void keep_damaged(idx_index *p, const char *zCode, const char *z, size_t 
  * pOld is NULL when no record is stored, or when bDamaged its data cannot
  * be read. */
 typedef int (*merge_fn)(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages,
-                        char *zErr, size_t nErr);
+                        json_t *pHist, char *zErr, size_t nErr);
 
 /* With the shard's lock held.  zNew: the 密级 the write leaves (for the guard). */
 static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx_guard *pGuard, const char *zNew,
@@ -540,7 +542,7 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx
     char zId[PROTO_CODE_MAX + 8];
     char *zOld = NULL;
     size_t nOld = 0;
-    json_t *pOld = NULL, *pPages = NULL;
+    json_t *pOld = NULL, *pPages = NULL, *pHist = NULL;
     proto_record rec;
     xw_doc *pDoc = NULL;
     int rc, bOld = 0, bDamaged = 0;
@@ -562,8 +564,14 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx
         }
         if ((rc = pGuard->xAllow(pGuard->pCtx, zCode, bOld, zOldCls, zNew, zErr, nErr)) != PS_OK) goto out;
     }
-    if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, zErr, nErr)) != PS_OK) goto out;
-    if ((rc = doc_build(&rec, pPages, &pDoc, zErr, nErr)) != PS_OK) goto out;
+    /* the record's history goes on with it; a merge may add to it */
+    const json_t *pOldHist = pOld ? json_object_get(pOld, "h") : NULL;
+    if (!(pHist = json_is_array(pOldHist) ? json_deep_copy(pOldHist) : json_array())) {
+        rc = PS_NOMEM;
+        goto out;
+    }
+    if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, pHist, zErr, nErr)) != PS_OK) goto out;
+    if ((rc = doc_build(&rec, pPages, pHist, &pDoc, zErr, nErr)) != PS_OK) goto out;
     if (bDamaged) keep_damaged(p, zCode, zOld, nOld);
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
     note_write(p, s);
@@ -572,6 +580,7 @@ out:
     xw_doc_free(pDoc);
     json_decref(pOld);
     json_decref(pPages);
+    json_decref(pHist);
     px_free(zOld);
     proto_record_clear(&rec);
     return rc;
@@ -614,16 +623,45 @@ static int copy_record(proto_record *pDst, const proto_record *pSrc)
 typedef struct {
     const proto_record *r;
     const json_t *pPages;
+    int keep;             /* a stored record that differs is kept: PS_CONFLICT */
+    const char *zSource;  /* for the history */
+    json_t **ppConflict;  /* out, with keep */
 } put_ctx;
 
-static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, char *zErr,
-                     size_t nErr)
+/* The catalog fields in which stored record pOldR and pNew differ:
+ * [{"field","key","kept","offered"}], or an empty array (NULL: memory). */
+static json_t *record_diff(const json_t *pOldR, const proto_record *pNew)
+{
+    json_t *pNewR = proto_record_to_json(pNew), *pDiff = json_array();
+    if (!pNewR || !pDiff) {
+        json_decref(pNewR);
+        json_decref(pDiff);
+        return NULL;
+    }
+    for (int f = 0; f < PF__COUNT; f++) {
+        const char *zKey = proto_field_key((proto_field)f);
+        json_t *a = json_object_get(pOldR, zKey), *b = json_object_get(pNewR, zKey);
+        json_t *na = a && !json_is_null(a) && !(json_is_string(a) && !json_string_length(a)) ? a : NULL;
+        json_t *nb = b && !json_is_null(b) && !(json_is_string(b) && !json_string_length(b)) ? b : NULL;
+        if ((!na && !nb) || (na && nb && json_equal(na, nb))) continue;
+        json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "field", proto_field_cn((proto_field)f), "key", zKey, "kept",
+                              na ? na : json_null(), "offered", nb ? nb : json_null());
+        if (!o || json_array_append_new(pDiff, o) != 0) {
+            json_decref(pNewR);
+            json_decref(pDiff);
+            return NULL;
+        }
+    }
+    json_decref(pNewR);
+    return pDiff;
+}
+
+static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pHist,
+                     char *zErr, size_t nErr)
 {
     put_ctx *c = ctx;
     json_t *pPages = pOld ? json_object_get(pOld, "p") : NULL;
     (void)bDamaged; /* the record is written anew; the unreadable data is kept aside */
-    (void)zErr;
-    (void)nErr;
     if (copy_record(pRec, c->r) != PS_OK) return PS_NOMEM;
     /* a write that gives no 密级 keeps the stored one: a catalog without a
      * 密级 column must not declassify what it overwrites */
@@ -631,6 +669,32 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
     if (!pRec->az[PF_CLASSIFICATION] && zOldCls && *zOldCls &&
         proto_record_set(pRec, PF_CLASSIFICATION, zOldCls, strlen(zOldCls)) != PS_OK)
         return PS_NOMEM;
+    /* nothing changes behind a user's back: a row that differs from the
+     * stored record is kept out (a conflict) unless replacing was asked
+     * for, and a replaced record's old values go into its history */
+    const json_t *pOldR = pOld ? json_object_get(pOld, "r") : NULL;
+    if (json_is_object(pOldR)) {
+        json_t *pDiff = record_diff(pOldR, pRec);
+        if (!pDiff) return PS_NOMEM;
+        if (json_array_size(pDiff) && c->keep) {
+            if (c->ppConflict) *c->ppConflict = pDiff;
+            else json_decref(pDiff);
+            snprintf(zErr, nErr, "与档案中已有的著录不同（%zu 项）：保留档案中的著录；确认更改时请选择替换",
+                     json_array_size(pDiff));
+            return PS_CONFLICT;
+        }
+        if (json_array_size(pDiff)) {
+            char zAt[40];
+            idx_iso_time(time(NULL), zAt, sizeof zAt);
+            json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "at", zAt, "source", c->zSource ? c->zSource : "", "old", pOldR,
+                                  "changed", pDiff);
+            if (!o || json_array_append_new(pHist, o) != 0) {
+                json_decref(pDiff);
+                return PS_NOMEM;
+            }
+        }
+        json_decref(pDiff);
+    }
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
     if (!*ppPages) return PS_NOMEM;
     if (c->pPages && json_object_update(*ppPages, (json_t *)c->pPages) != 0) return PS_NOMEM;
@@ -640,7 +704,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
 int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
                   int *pReplaced, char *zErr, size_t nErr)
 {
-    put_ctx c = {r, pPages};
+    put_ctx c = {r, pPages, 0, "edit", NULL};
     const char *zNew = r->az[PF_CLASSIFICATION]; /* NULL: kept as stored */
     return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
@@ -665,7 +729,7 @@ static void *batch_run(void *arg)
     for (size_t i = 0; i < b->n; i++) {
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
-        put_ctx c = {it->r, it->pPages};
+        put_ctx c = {it->r, it->pPages, it->keep, it->zSource, &it->pConflict};
         const char *zNew = it->r->az[PF_CLASSIFICATION];
         it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);
@@ -711,9 +775,10 @@ typedef struct {
     int had;
 } page_ctx;
 
-static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, char *zErr,
-                      size_t nErr)
+static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pHist,
+                      char *zErr, size_t nErr)
 {
+    (void)pHist; /* a page leaves the record's history as it is */
     page_ctx *c = ctx;
     char zKey[16];
     if (bDamaged) {

@@ -45,6 +45,9 @@ typedef struct {
     void *pCtx;
 } idx_guard;
 
+/* A record that replaces one with other catalog values keeps them in its
+ * stored data's history: "h": [{"at","source","old":{record},"changed":
+ * [{"field","key","kept","offered"}]}], oldest first. */
 /* Write one checked record (proto_record_check() passed).  Page texts stored
  * for it are kept; pPages (may be NULL) is an object {"n":{page},...} of
  * pages to set as well.  *pReplaced: whether the record existed.  pGuard
@@ -61,8 +64,12 @@ int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, con
 typedef struct {
     const proto_record *r;  /* checked */
     const json_t *pPages;   /* may be NULL */
+    int keep;               /* 1: a stored record that differs in a catalog field is kept,
+                             * and the item is a conflict (rc PS_CONFLICT, pConflict) */
+    const char *zSource;    /* what the write comes from, for the record's history */
     int rc;                 /* out */
     int replaced;           /* out */
+    json_t *pConflict;      /* out, with keep: [{"field","key","kept","offered"}] (yours) */
     char zErr[160];         /* out, when rc != PS_OK */
 } idx_put_item;
 

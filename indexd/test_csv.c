@@ -25,10 +25,12 @@ static char *to_enc(const char *zEnc, const char *z, size_t *pn)
     return zOut;
 }
 
+static int gFlags = IDX_CSV_LIST; /* IDX_CSV_REPLACE added where a test replaces */
+
 static json_t *import(const char *z, size_t n, int *pRc, long *pLine, char *zErr)
 {
     json_t *pOut = NULL;
-    *pRc = idx_csv_import(pIdx, z, n, 1, NULL, &pOut, pLine, zErr, 512);
+    *pRc = idx_csv_import(pIdx, z, n, gFlags, NULL, &pOut, pLine, zErr, 512);
     return pOut;
 }
 
@@ -435,13 +437,21 @@ int main(void)
     CHECK_INT(num(r, "replaced"), 0);
     CHECK_INT(num(r, "rejected_count"), 1);
     /* The rows listed, a repeated 档号 on each of its lines. */
-    CHECK_INT(json_array_size(json_object_get(r, "records")), 8);
+    CHECK_INT(json_array_size(json_object_get(r, "records")), 7);
     CHECK_STR(json_string_value(json_object_get(item(r, "records", 0), "code")), "Z031-WS·2017-Y-BGS-0001");
     CHECK_INT(num(item(r, "records", 0), "pages"), 3);
     CHECK_INT(num(item(r, "records", 0), "line"), 2);
     CHECK_STR(json_string_value(json_object_get(item(r, "records", 3), "code")), "Z031-WS·2017-Y-BGS-0004");
     CHECK_INT(num(item(r, "records", 3), "line"), 7);
-    CHECK_STR(json_string_value(json_object_get(item(r, "records", 7), "code")), "Z031-WS·2017-Y-BGS-0008");
+    CHECK_STR(json_string_value(json_object_get(item(r, "records", 6), "code")), "Z031-WS·2017-Y-BGS-0008");
+    /* line 10 differs from line 2, written before it: the row kept is the
+     * first, the second is a conflict, field by field */
+    CHECK_INT(num(r, "conflicts_count"), 1);
+    json_t *pC = item(r, "conflicts", 0);
+    CHECK_INT(num(pC, "line"), 10);
+    CHECK_STR(str(item(pC, "fields", 0), "key"), "title");
+    CHECK_STR(str(item(pC, "fields", 0), "kept"), "关于开展精准扶贫工作的通知");
+    CHECK_STR(str(item(pC, "fields", 0), "offered"), "重复的行");
     json_t *x = finding(r, 5, "date_form"); /* the quoted field spans lines 3-4 */
     CHECK(x && strcmp(str(x, "written"), "2017-03-07") == 0 && strcmp(str(x, "understood"), "20170307") == 0);
     x = finding(r, 7, "code_form");
@@ -459,14 +469,21 @@ int main(void)
     json_decref(r);
     CHECK_INT(idx_index_count(pIdx), 7);
     json_t *pData = idx_index_get(pIdx, "Z031-WS·2017-Y-BGS-0001", &rc, zErr, sizeof zErr);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "title")), "重复的行");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "doc_no")), "");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "title")), "关于开展精准扶贫工作的通知");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "doc_no")), "扶办发〔2017〕1号");
     json_decref(pData);
     pData = idx_index_get(pIdx, "Z031-WS·2017-Y-BGS-0002", &rc, zErr, sizeof zErr);
     CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "title")), "贫困户脱贫审核表，\n含附件");
     json_decref(pData);
 
-    /* GB18030, headers in English, the same records: replaced, no duplicates. */
+    /* GB18030, headers in English, a record that differs: kept by default,
+     * a conflict; replaced when asked, its old values in its history */
+    const char *zGbKeep = "code,title,author,date\nZ031-WS·2017-Y-BGS-0002,另一个题名,县扶贫办,20170306\n";
+    r = import(zGbKeep, strlen(zGbKeep), &rc, &line, zErr);
+    CHECK_INT(num(r, "imported"), 0);
+    CHECK_INT(num(r, "conflicts_count"), 1);
+    json_decref(r);
+    gFlags = IDX_CSV_LIST | IDX_CSV_REPLACE;
     const char *zGb = "code,title,author,date\n"
                       "Z031-WS·2017-Y-BGS-0002,贫困户脱贫审核表（GB18030）,县扶贫办,20170306\n"
                       "Z031-WS·2017-Y-BGS-0009,新增记录,乡政府,20170401\n";
@@ -482,7 +499,12 @@ int main(void)
     CHECK_INT(idx_index_count(pIdx), 8);
     pData = idx_index_get(pIdx, "Z031-WS·2017-Y-BGS-0002", &rc, zErr, sizeof zErr);
     CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "title")), "贫困户脱贫审核表（GB18030）");
+    json_t *pH = json_array_get(json_object_get(pData, "h"), 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(pH, "old"), "title")), "贫困户脱贫审核表，\n含附件");
+    CHECK_STR(json_string_value(json_object_get(pH, "source")), "目录导入（替换）");
+    CHECK(json_string_value(json_object_get(pH, "at")) != NULL);
     json_decref(pData);
+    gFlags = IDX_CSV_LIST;
 
     /* UTF-16 with BOM (some spreadsheet exports), 档号 made from its parts. */
     const char *zParts = "\xEF\xBB\xBF全宗号,门类,年度,保管期限,机构,件号,题名\n"

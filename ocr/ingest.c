@@ -34,7 +34,7 @@ enum { EXIT_DONE = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_PROBLEMS = 3, EXIT_ST
 
 typedef struct {
     const char *zFolder, *zServer, *zState, *zReport, *zCatalog, *zDelivery;
-    int nWorker, timeoutS, lowConf, minDpi, quiet;
+    int nWorker, timeoutS, lowConf, minDpi, quiet, replace;
     long memMb;
     double maxSkew;
     oc_opts o;
@@ -66,6 +66,9 @@ static const char zUsage[] =
     "  --state DIR      journal and logs (default FOLDER/.ingest, or ./var/ingest/<name> if FOLDER is read-only)\n"
     "  --report FILE    also write the report as JSON here\n"
     "  --delivery NAME  the name indexd keeps the delivery's account under (default: the folder's)\n"
+    "  --replace        catalog rows that differ from the records kept replace them (their old\n"
+    "                   values go into each record's history); without it the archive's rows\n"
+    "                   are kept and each difference is a conflict that fails acceptance\n"
     "  --quiet          no progress, only the report\n";
 
 /* ---- the work list ---------------------------------------------------------- */
@@ -159,7 +162,8 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
     }
     qc_answer a;
     qc_answer_init(&a);
-    int rc = qc_client_call(r->pC, "POST", "/api/v1/catalog?list=1", "text/csv", f, &a, zErr, nErr);
+    int rc = qc_client_call(r->pC, "POST", r->o->replace ? "/api/v1/catalog?list=1&replace=1" : "/api/v1/catalog?list=1",
+                            "text/csv", f, &a, zErr, nErr);
     fclose(f);
     if (rc != PS_OK) {
         char zWhy[512];
@@ -180,6 +184,17 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
         json_t *o = json_deep_copy(pRej);
         json_object_set_new(o, "file", json_string(zPath));
         problem(r, "catalog_rejected", o);
+    }
+    json_t *pConf;
+    json_array_foreach(json_object_get(a.pJson, "conflicts"), i, pConf) {
+        /* the archive's row was kept: what this delivery offers differs;
+         * the record is there, so its scans are read all the same (their
+         * count is not checked against a 页数 in dispute) */
+        json_t *o = json_deep_copy(pConf);
+        json_object_set_new(o, "file", json_string(zPath));
+        problem(r, "catalog_conflicts", o);
+        const char *zCode = json_string_value(json_object_get(pConf, "code"));
+        if (zCode && !json_object_get(r->pCatalog, zCode)) json_object_set_new(r->pCatalog, zCode, json_null());
     }
     json_object_del(r->pImport, "records");
     qc_answer_clear(&a);
@@ -432,6 +447,7 @@ static void build_report(run *r)
 
 static const struct { const char *zKey, *zTitle; } aSection[] = {
     {"catalog_rejected", "catalog rows rejected"},
+    {"catalog_conflicts", "catalog rows that differ from the archive's (the archive's kept; --replace to take them)"},
     {"scans_without_catalog_row", "scans with no catalog row (not read)"},
     {"catalog_rows_without_scans", "catalog rows with no scans"},
     {"page_count_mismatch", "page count differs from 页数"},
@@ -469,10 +485,12 @@ static void print_item(FILE *out, const json_t *o)
 static void print_report(const run *r, const json_t *pRep, FILE *out)
 {
     fprintf(out, "\ningest report for %s\n", r->o->zFolder);
-    fprintf(out, "  catalog: %lld imported, %lld replaced, %lld rejected\n",
+    fprintf(out, "  catalog: %lld imported, %lld replaced, %lld rejected, %lld conflicts, %lld findings\n",
             (long long)json_integer_value(json_object_get(r->pImport, "imported")),
             (long long)json_integer_value(json_object_get(r->pImport, "replaced")),
-            (long long)json_integer_value(json_object_get(r->pImport, "rejected_count")));
+            (long long)json_integer_value(json_object_get(r->pImport, "rejected_count")),
+            (long long)json_integer_value(json_object_get(r->pImport, "conflicts_count")),
+            (long long)json_integer_value(json_object_get(r->pImport, "findings_count")));
     fprintf(out, "  scans: %zu files for %zu items; pages %zu, read now %zu, errors %zu\n", r->d.n, r->nItems,
             r->nPages, r->nPagesRead, r->nErrors);
     const json_t *pP = json_object_get(pRep, "problems");
@@ -518,7 +536,7 @@ static int parse_args(opts *o, int argc, char **argv)
         {"server", 1, 0, 's'}, {"catalog", 1, 0, 'c'}, {"workers", 1, 0, 'w'}, {"lang", 1, 0, 'l'},
         {"timeout", 1, 0, 't'}, {"mem-mb", 1, 0, 'm'}, {"max-mpixels", 1, 0, 'x'}, {"low-conf", 1, 0, 'C'},
         {"min-dpi", 1, 0, 'D'}, {"state", 1, 0, 'S'}, {"report", 1, 0, 'r'}, {"quiet", 0, 0, 'q'},
-        {"delivery", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"delivery", 1, 0, 'n'}, {"replace", 0, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
     oc_opts_default(&o->o);
     o->nWorker = nCpu > 0 ? (int)nCpu : 1;
@@ -540,6 +558,7 @@ static int parse_args(opts *o, int argc, char **argv)
         case 'r': o->zReport = optarg; break;
         case 'n': o->zDelivery = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'R': o->replace = 1; break;
         case 'w': if (bad || v < 1 || v > 64) goto bad; o->nWorker = (int)v; break;
         case 't': if (bad || v < 1 || v > 86400) goto bad; o->timeoutS = (int)v; break;
         case 'm': if (bad || v < 256 || v > 1 << 20) goto bad; o->memMb = v; break;
@@ -806,7 +825,10 @@ int main(int argc, char **argv)
             printf("  report: %s\n", zOut);
         }
     }
-    if (exitCode == EXIT_DONE && r.nErrors) exitCode = EXIT_PROBLEMS;
+    /* read errors, and catalog rows that differ from the archive's (a
+     * person must decide), are problems */
+    if (exitCode == EXIT_DONE && (r.nErrors || json_integer_value(json_object_get(r.pImport, "conflicts_count"))))
+        exitCode = EXIT_PROBLEMS;
     json_decref(pRep);
 done:
     oc_pool_free(r.pPool);

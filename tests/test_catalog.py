@@ -122,6 +122,44 @@ class CatalogTest(unittest.TestCase):
             self.assertEqual(st, 200)
             self.assertEqual([h["code"] for h in body["hits"]], [code], phrase)
 
+    def test_z_conflicting_delivery(self):
+        """Last: a second delivery brings a row that differs from the archive's."""
+        code = "Z061-WS·2017-Y-FPB-0004"
+        st, before, _ = self.d.request("GET", code_path(code))
+        folder = os.path.join(self.tmp, "delivery2")
+        os.makedirs(folder)
+        row = f"{code},产业扶贫项目计划（修订）,县农业局,20170310,5,永久,1号库-09列-1节-1层-099盒"
+        with open(os.path.join(folder, "catalog.csv"), "wb") as f:
+            f.write(("档号,题名,责任者,日期,页数,保管期限,存放位置\r\n" + row + "\r\n").encode("gb18030"))
+        with open(os.path.join(folder, code + ".txt"), "wb") as f:
+            f.write("修订后的正文".encode("gb18030"))
+        report = os.path.join(self.tmp, "report2.json")
+        run = subprocess.run([INGEST, "--server", self.d.base, "--quiet", "--report", report, folder],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)  # problems found
+        with open(report, encoding="utf-8") as f:
+            rep = json.load(f)
+        conf = rep["problems"]["catalog_conflicts"]
+        self.assertEqual([c["code"] for c in conf], [code])
+        self.assertEqual(sorted(x["key"] for x in conf[0]["fields"]), ["location", "pages", "title"])
+        by = {x["key"]: x for x in conf[0]["fields"]}
+        self.assertEqual((by["title"]["kept"], by["title"]["offered"]), ("产业扶贫项目计划", "产业扶贫项目计划（修订）"))
+        # by default the archive's row is kept, and acceptance fails on it
+        st, now, _ = self.d.request("GET", code_path(code))
+        self.assertEqual((now["title"], now["pages"], now["location"]), (before["title"], before["pages"], before["location"]))
+        st, acc, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=delivery2")
+        self.assertFalse(acc["passed"])
+        self.assertEqual({c["check"]: c["count"] for c in acc["checks"]}["catalog_conflicts"], 1)
+        # with --replace the delivery's row wins, and the old one is in the history
+        run = subprocess.run([INGEST, "--server", self.d.base, "--quiet", "--replace", folder],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        self.assertIn(run.returncode, (0, 3), run.stderr)
+        st, now, _ = self.d.request("GET", code_path(code))
+        self.assertEqual((now["title"], now["pages"], now["location"]),
+                         ("产业扶贫项目计划（修订）", 5, "1号库-09列-1节-1层-099盒"))
+        self.assertEqual(now["history"][-1]["old"]["title"], "产业扶贫项目计划")
+        self.assertIn("title", [x["key"] for x in now["history"][-1]["changed"]])
+
     def test_messages_for_people_are_chinese(self):
         imp = self.import_answer()
         for f in imp["findings"] + imp["warnings"]:

@@ -151,13 +151,13 @@ class SecurityTest(unittest.TestCase):
         self.assertEqual(a["imported"], 1)
         # a catalog without a 密级 column does not declassify what it overwrites
         csv = "档号,题名,责任者,日期,页数\n%s,重新导入的题名,县保密局,20180101,1\n" % SECRET
-        st, a, _ = self.call("admin", "POST", "/api/v1/catalog", csv.encode("utf-8"), "text/csv")
+        st, a, _ = self.call("admin", "POST", "/api/v1/catalog?replace=1", csv.encode("utf-8"), "text/csv")
         self.assertEqual((a["imported"], a["replaced"]), (1, 1))
         st, r, _ = self.call("admin", "GET", code_path(SECRET))
         self.assertEqual((r["title"], r["classification"]), ("重新导入的题名", "机密"))
         st, _, _ = self.call("li", "GET", code_path(SECRET))
         self.assertEqual(st, 404)
-        self.call("admin", "POST", "/api/v1/catalog",
+        self.call("admin", "POST", "/api/v1/catalog?replace=1",
                   ("档号,题名,责任者,日期,页数\n%s,机密测试文件青龙计划标题,县保密局,20180101,1\n" % SECRET).encode(), "text/csv")
         # a writer may change a record of a 密级 they may see, lowering it included
         low = {"code": INNER, "title": "内部通报扶贫资金", "author": "县财政局", "date": "20180304", "classification": "公开"}
