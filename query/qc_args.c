@@ -32,12 +32,13 @@ static const struct {
 
 typedef enum {
     O_SERVER, O_JSON, O_HELP, O_FILTER, O_YEAR_FROM, O_YEAR_TO, O_SORT, O_PAGE, O_LIMIT, O_NO_FACETS,
-    O_FORMAT, O_GB18030, O_OUT, O_DELIVERY, O_N, O_CODES, O_SEED, O_EVALUATOR, O_AUTO
+    O_FORMAT, O_GB18030, O_OUT, O_DELIVERY, O_N, O_CODES, O_SEED, O_EVALUATOR, O_AUTO, O_REPLACE
 } opt_kind;
 
 #define S (1u << QC_CMD_SEARCH)
 #define R (1u << QC_CMD_REPORT)
 #define T (1u << QC_CMD_TIMED)
+#define I (1u << QC_CMD_IMPORT)
 
 static const struct {
     const char *zName;
@@ -71,11 +72,13 @@ static const struct {
     {"seed", O_SEED, 1, T, 0},
     {"evaluator", O_EVALUATOR, 1, T, 0},
     {"auto", O_AUTO, 0, T, 0},
+    {"replace", O_REPLACE, 0, I, 0},
 };
 
 #undef S
 #undef R
 #undef T
+#undef I
 
 static const char zUsage[] =
     "usage: query [--server URL] [--json] <command> [arguments]\n"
@@ -94,6 +97,9 @@ static const char zUsage[] =
     "      --no-facets              leave out the counts per year, fonds, ...\n"
     "  get CODE                     a record with its store location (存放位置)\n"
     "  import FILE.csv              import a catalog, UTF-8 or GB18030 ('-': stdin)\n"
+    "      --replace                rows that differ from the archive's replace them (the old\n"
+    "                               values go into each record's history); without it they\n"
+    "                               are conflicts and the archive's rows are kept\n"
     "  page CODE N                  the text of page N of a record\n"
     "  put-page CODE N FILE.txt     store the text of page N ('-': stdin)\n"
     "  health                       check that indexd answers\n"
@@ -124,7 +130,7 @@ static const char zUsage[] =
     "  --json         print the daemon's JSON answer as it is\n"
     "  -h, --help     this text\n"
     "\n"
-    "exit status: 0 done, 1 error, 2 usage error, 3 import with rejected rows or a failed trial\n";
+    "exit status: 0 done, 1 error, 2 usage error, 3 import with rejected or conflicting rows, or a failed trial\n";
 
 const char *qc_args_usage(void) { return zUsage; }
 
@@ -195,6 +201,7 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
         break;
     case O_EVALUATOR: a->zEvaluator = zVal; break;
     case O_AUTO: a->timedAuto = 1; break;
+    case O_REPLACE: a->replace = 1; break;
     case O_LIMIT:
         if ((a->limit = number(zVal, 1, QC_LIMIT_MAX)) < 0)
             return qc_invalid(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);

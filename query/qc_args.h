@@ -62,6 +62,7 @@ typedef struct {
     const char *zTimedSeed;  /* --seed: a reproducible draw */
     const char *zEvaluator;  /* --evaluator NAME */
     int timedAuto;         /* --auto: full-text trials only, no questions */
+    int replace;           /* import --replace */
 } qc_args;
 
 /* Parse argv.  Returns PS_OK; PS_INVALID with a message for people in zErr

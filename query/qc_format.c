@@ -373,6 +373,31 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
     qc_buf_adds(b, "\n");
     add_rows(b, "rejected", pRej, nRej);
     add_rows(b, "warning", pWarn, nWarn);
+    const json_t *pFind = json_object_get(pAns, "findings"), *pConf = json_object_get(pAns, "conflicts");
+    add_rows(b, "finding", pFind, int_at(pAns, "findings_count", (long long)json_array_size(pFind)));
+    /* a row that differs from the archive's: kept out, field by field */
+    size_t i, k;
+    const json_t *c, *f;
+    json_array_foreach(pConf, i, c) {
+        qc_buf_addf(b, "conflict  line %lld: ", int_at(c, "line", 0));
+        add_clean(b, str_at(c, "code") ? str_at(c, "code") : "?");
+        qc_buf_adds(b, " kept as in the archive (--replace to take the row):");
+        json_array_foreach(json_object_get(c, "fields"), k, f) {
+            char *zKept = json_dumps(json_object_get(f, "kept"), JSON_ENCODE_ANY);
+            char *zOffered = json_dumps(json_object_get(f, "offered"), JSON_ENCODE_ANY);
+            qc_buf_adds(b, " ");
+            add_clean(b, str_at(f, "field") ? str_at(f, "field") : "?");
+            qc_buf_adds(b, " ");
+            add_clean(b, zKept ? zKept : "?");
+            qc_buf_adds(b, " → ");
+            add_clean(b, zOffered ? zOffered : "?");
+            qc_buf_adds(b, ";");
+            free(zKept);
+            free(zOffered);
+        }
+        qc_buf_adds(b, "\n");
+    }
+    *pnRejected = nRej + int_at(pAns, "conflicts_count", (long long)json_array_size(pConf));
     return b->rc;
 }
 

@@ -23,7 +23,7 @@ enum {
     EXIT_DONE = 0,
     EXIT_ERROR = 1,    /* the daemon refused, cannot be reached, or answered nonsense */
     EXIT_USAGE = 2,    /* the command line is wrong */
-    EXIT_REJECTED = 3, /* import: some rows were rejected */
+    EXIT_REJECTED = 3, /* import: some rows were rejected or conflict with the archive's */
 };
 
 #define SERVER_MAX 2048
@@ -77,7 +77,7 @@ static int run(const qc_args *a, const char *zServer)
     case QC_CMD_PAGE: qc_path_page(&path, a->azPos[0], a->azPos[1]); break;
     case QC_CMD_HEALTH: qc_buf_adds(&path, "/healthz"); break;
     case QC_CMD_IMPORT:
-        qc_buf_adds(&path, "/api/v1/catalog");
+        qc_buf_adds(&path, a->replace ? "/api/v1/catalog?replace=1" : "/api/v1/catalog");
         zMethod = "POST";
         zType = "text/csv; charset=utf-8";
         if (!(pBody = open_body(a->azPos[0]))) goto out;

@@ -19,6 +19,7 @@ from daemon import Daemon, code_path  # noqa: E402
 
 INDEXD = os.environ.get("INDEXD", "build/indexd/indexd")
 INGEST = os.environ.get("INGEST", "build/ocr/ingest")
+QUERY = os.environ.get("QUERY", "build/query/query")
 
 HEAD = "序号,档号,门类,题名,责任者,日期,页数,保管期限,备注"
 # (line in the file, row as written, the 档号 it names or None, findings as (rule, key))
@@ -159,6 +160,22 @@ class CatalogTest(unittest.TestCase):
                          ("产业扶贫项目计划（修订）", 5, "1号库-09列-1节-1层-099盒"))
         self.assertEqual(now["history"][-1]["old"]["title"], "产业扶贫项目计划")
         self.assertIn("title", [x["key"] for x in now["history"][-1]["changed"]])
+
+    def test_y_cli_import_conflict_and_replace(self):
+        code = "Z061-WS·2017-Y-FPB-0005"
+        path = os.path.join(self.tmp, "fix.csv")
+        with open(path, "wb") as f:
+            f.write(f"档号,题名,责任者,日期,页数\n{code},小额信贷贴息名册（更正）,县财政局,20170311,1\n".encode("gb18030"))
+        env = dict(os.environ, INDEXD_URL=self.d.base, INDEXD_TOKEN=self.d.token)
+        r = subprocess.run([QUERY, "import", path], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("conflict  line 2: " + code, r.stdout)
+        self.assertIn("小额信贷贴息名册（更正）", r.stdout)
+        r = subprocess.run([QUERY, "import", "--replace", path], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        st, rec, _ = self.d.request("GET", code_path(code))
+        self.assertEqual(rec["title"], "小额信贷贴息名册（更正）")
+        self.assertEqual(rec["history"][-1]["old"]["title"], "小额信贷贴息名册")
 
     def test_messages_for_people_are_chinese(self):
         imp = self.import_answer()
