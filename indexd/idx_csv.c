@@ -109,6 +109,7 @@ static int set_mark_written(code_set *s, const char *z)
 /* Rows checked and waiting to be written together. */
 typedef struct {
     proto_record aRec[BATCH];
+    json_t *apFind[BATCH];    /* each row's findings, kept with its record (NULL: none) */
     long aLine[BATCH];
     int aRc[BATCH];           /* each row's status in the last pass */
     unsigned char aRefused[BATCH], aReplaced[BATCH];
@@ -174,17 +175,22 @@ static void report(json_t *pList, unsigned long *pCount, long line, int field,
     if (o) json_array_append_new(pList, o);
 }
 
-/* A finding of row `line` (its 档号 zCode, canonical, may be NULL). */
-static void report_finding(import_state *s, long line, const char *zCode, const proto_finding *f)
+/* The JSON of a finding of row `line` (its 档号 zCode, canonical, may be
+ * NULL: not set), or NULL when out of memory. */
+static json_t *finding_json(long line, const char *zCode, const proto_finding *f)
 {
     static const char *const azSev[] = {"note", "warning", "error"};
+    return json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "line", (json_int_t)line, "code", zCode, "field",
+                     f->field >= 0 ? proto_field_cn(f->field) : "", "key", f->field >= 0 ? proto_field_key(f->field) : "",
+                     "rule", f->zRule, "severity", azSev[f->severity < 0 || f->severity > 2 ? 2 : f->severity],
+                     "written", f->zWritten, "understood", f->zUnderstood, "reason", f->zReason);
+}
+
+static void report_finding(import_state *s, long line, const char *zCode, const proto_finding *f)
+{
     s->nFindings++;
     if (json_array_size(s->pFindings) >= IDX_CSV_REPORT_MAX) return;
-    json_t *o = json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "line", (json_int_t)line, "code", zCode,
-                          "field", f->field >= 0 ? proto_field_cn(f->field) : "", "key",
-                          f->field >= 0 ? proto_field_key(f->field) : "", "rule", f->zRule, "severity",
-                          azSev[f->severity < 0 || f->severity > 2 ? 2 : f->severity], "written", f->zWritten,
-                          "understood", f->zUnderstood, "reason", f->zReason);
+    json_t *o = finding_json(line, zCode, f);
     if (o) json_array_append_new(s->pFindings, o);
 }
 
@@ -252,6 +258,7 @@ static void flush_batch(import_state *s)
             memset(&b->aItem[nItem], 0, sizeof b->aItem[nItem]);
             b->aItem[nItem].r = &b->aRec[i];
             b->aItem[nItem].keep = s->keep;
+            b->aItem[nItem].pFindings = b->apFind[i];
             b->aItem[nItem].zSource = s->keep ? "目录导入" : "目录导入（替换）";
             b->aItem[nItem].rc = NOT_WRITTEN;
             b->aRow[nItem++] = i;
@@ -319,7 +326,11 @@ static void flush_batch(import_state *s)
     if (iFatal >= 0 && s->rc == PS_OK)
         fatal_at(s, b->aRc[iFatal] == NOT_WRITTEN ? PS_INDEX : b->aRc[iFatal], b->aLine[iFatal], zMsg);
 out:
-    for (int i = 0; i < s->nBatch; i++) proto_record_clear(&b->aRec[i]);
+    for (int i = 0; i < s->nBatch; i++) {
+        proto_record_clear(&b->aRec[i]);
+        json_decref(b->apFind[i]);
+        b->apFind[i] = NULL;
+    }
     s->nBatch = 0;
 }
 
@@ -482,7 +493,21 @@ static void data_row(import_state *s)
         snprintf(zMsg, sizeof zMsg, "档号 %s 已见于本文件第 %ld 行（重复）", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
     }
+    /* the findings stay with the record until a corrected row replaces it */
+    json_t *pFind = NULL;
+    if (nF > 0) {
+        if (!(pFind = json_array())) { rc = PS_NOMEM; goto oom; }
+        for (int i = 0; i < nF; i++) {
+            json_t *o = finding_json(s->rowLine, NULL, &aF[i]);
+            if (!o || json_array_append_new(pFind, o) != 0) {
+                json_decref(pFind);
+                rc = PS_NOMEM;
+                goto oom;
+            }
+        }
+    }
     s->pB->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
+    s->pB->apFind[s->nBatch] = pFind;
     s->pB->aLine[s->nBatch] = s->rowLine;
     if (++s->nBatch == BATCH) flush_batch(s);
     return;
@@ -764,7 +789,10 @@ out:
     json_decref(pS->pFindings);
     json_decref(pS->pConflicts);
     json_decref(pS->pList);
-    for (int k = 0; k < pS->nBatch; k++) proto_record_clear(&pS->pB->aRec[k]);
+    for (int k = 0; k < pS->nBatch; k++) {
+        proto_record_clear(&pS->pB->aRec[k]);
+        json_decref(pS->pB->apFind[k]);
+    }
     px_free(pS->pB);
     px_free(z);
     px_free(pS);

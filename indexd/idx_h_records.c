@@ -61,6 +61,9 @@ int idx_h_record_get(idx_srv *s, idx_req *r, idx_resp *o)
         if (x) json_array_append_new(pHist, x);
     }
     if (pHist) json_object_set_new(pOut, "history", pHist);
+    /* what the catalog row that wrote it held irregular, until a corrected row comes */
+    json_t *pFind = json_object_get(pData, "f");
+    json_object_set_new(pOut, "findings", json_is_array(pFind) ? json_deep_copy(pFind) : json_array());
     json_decref(pData);
     idx_access_mask(r->pCaller, pOut);
     return idx_resp_json(o, 200, pOut);

@@ -192,7 +192,7 @@ static int set_value(xw_doc *pDoc, unsigned slot, const char *z)
     return z ? xw_doc_set_value(pDoc, slot, z, strlen(z)) : PS_OK;
 }
 
-static int doc_build(const proto_record *r, const json_t *pPages, const json_t *pHist, xw_doc **ppDoc, char *zErr,
+static int doc_build(const proto_record *r, const json_t *pPages, const json_t *pExtra, xw_doc **ppDoc, char *zErr,
                   size_t nErr)
 {
     json_t *pData = NULL;
@@ -209,7 +209,8 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
     pData = json_object();
     if (!pData || json_object_set_new(pData, "r", proto_record_to_json(r)) != 0 ||
         json_object_set_new(pData, "p", pPages ? json_incref((json_t *)pPages) : json_object()) != 0 ||
-        (json_array_size(pHist) && json_object_set(pData, "h", (json_t *)pHist) != 0))
+        (json_array_size(json_object_get(pExtra, "h")) && json_object_set(pData, "h", json_object_get(pExtra, "h")) != 0) ||
+        (json_array_size(json_object_get(pExtra, "f")) && json_object_set(pData, "f", json_object_get(pExtra, "f")) != 0))
         goto out;
     zData = json_dumps(pData, JSON_COMPACT);
     if (!zData) goto out;
@@ -533,7 +534,7 @@ static void keep_damaged(idx_index *p, const char *zCode, const char *z, size_t 
  * pOld is NULL when no record is stored, or when bDamaged its data cannot
  * be read. */
 typedef int (*merge_fn)(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages,
-                        json_t *pHist, char *zErr, size_t nErr);
+                        json_t *pExtra, char *zErr, size_t nErr);
 
 /* With the shard's lock held.  zNew: the 密级 the write leaves (for the guard). */
 static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx_guard *pGuard, const char *zNew,
@@ -542,7 +543,7 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx
     char zId[PROTO_CODE_MAX + 8];
     char *zOld = NULL;
     size_t nOld = 0;
-    json_t *pOld = NULL, *pPages = NULL, *pHist = NULL;
+    json_t *pOld = NULL, *pPages = NULL, *pExtra = NULL;
     proto_record rec;
     xw_doc *pDoc = NULL;
     int rc, bOld = 0, bDamaged = 0;
@@ -564,14 +565,16 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx
         }
         if ((rc = pGuard->xAllow(pGuard->pCtx, zCode, bOld, zOldCls, zNew, zErr, nErr)) != PS_OK) goto out;
     }
-    /* the record's history goes on with it; a merge may add to it */
-    const json_t *pOldHist = pOld ? json_object_get(pOld, "h") : NULL;
-    if (!(pHist = json_is_array(pOldHist) ? json_deep_copy(pOldHist) : json_array())) {
+    /* the record's history ("h") and the findings of its catalog row ("f")
+     * go on with it; a merge may change them */
+    const json_t *pOldHist = pOld ? json_object_get(pOld, "h") : NULL, *pOldFind = pOld ? json_object_get(pOld, "f") : NULL;
+    if (!(pExtra = json_pack("{s:o,s:o}", "h", json_is_array(pOldHist) ? json_deep_copy(pOldHist) : json_array(), "f",
+                             json_is_array(pOldFind) ? json_deep_copy(pOldFind) : json_array()))) {
         rc = PS_NOMEM;
         goto out;
     }
-    if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, pHist, zErr, nErr)) != PS_OK) goto out;
-    if ((rc = doc_build(&rec, pPages, pHist, &pDoc, zErr, nErr)) != PS_OK) goto out;
+    if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, pExtra, zErr, nErr)) != PS_OK) goto out;
+    if ((rc = doc_build(&rec, pPages, pExtra, &pDoc, zErr, nErr)) != PS_OK) goto out;
     if (bDamaged) keep_damaged(p, zCode, zOld, nOld);
     if ((rc = xw_wdb_replace(s->pDb, zId, pDoc, pReplaced, zErr, nErr)) != PS_OK) goto out;
     note_write(p, s);
@@ -580,7 +583,7 @@ out:
     xw_doc_free(pDoc);
     json_decref(pOld);
     json_decref(pPages);
-    json_decref(pHist);
+    json_decref(pExtra);
     px_free(zOld);
     proto_record_clear(&rec);
     return rc;
@@ -624,6 +627,7 @@ typedef struct {
     const proto_record *r;
     const json_t *pPages;
     int keep;             /* a stored record that differs is kept: PS_CONFLICT */
+    const json_t *pFindings; /* of the row written (NULL: none): they replace the old ones */
     const char *zSource;  /* for the history */
     json_t **ppConflict;  /* out, with keep */
 } put_ctx;
@@ -656,7 +660,7 @@ static json_t *record_diff(const json_t *pOldR, const proto_record *pNew)
     return pDiff;
 }
 
-static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pHist,
+static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pExtra,
                      char *zErr, size_t nErr)
 {
     put_ctx *c = ctx;
@@ -688,13 +692,16 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
             idx_iso_time(time(NULL), zAt, sizeof zAt);
             json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "at", zAt, "source", c->zSource ? c->zSource : "", "old", pOldR,
                                   "changed", pDiff);
-            if (!o || json_array_append_new(pHist, o) != 0) {
+            if (!o || json_array_append_new(json_object_get(pExtra, "h"), o) != 0) {
                 json_decref(pDiff);
                 return PS_NOMEM;
             }
         }
         json_decref(pDiff);
     }
+    /* the row written brings its own findings: a corrected row clears them */
+    if (json_object_set_new(pExtra, "f", c->pFindings ? json_deep_copy(c->pFindings) : json_array()) != 0)
+        return PS_NOMEM;
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
     if (!*ppPages) return PS_NOMEM;
     if (c->pPages && json_object_update(*ppPages, (json_t *)c->pPages) != 0) return PS_NOMEM;
@@ -704,7 +711,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
 int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
                   int *pReplaced, char *zErr, size_t nErr)
 {
-    put_ctx c = {r, pPages, 0, "edit", NULL};
+    put_ctx c = {r, pPages, 0, NULL, "edit", NULL};
     const char *zNew = r->az[PF_CLASSIFICATION]; /* NULL: kept as stored */
     return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
@@ -729,7 +736,7 @@ static void *batch_run(void *arg)
     for (size_t i = 0; i < b->n; i++) {
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
-        put_ctx c = {it->r, it->pPages, it->keep, it->zSource, &it->pConflict};
+        put_ctx c = {it->r, it->pPages, it->keep, it->pFindings, it->zSource, &it->pConflict};
         const char *zNew = it->r->az[PF_CLASSIFICATION];
         it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);
@@ -775,10 +782,10 @@ typedef struct {
     int had;
 } page_ctx;
 
-static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pHist,
+static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pExtra,
                       char *zErr, size_t nErr)
 {
-    (void)pHist; /* a page leaves the record's history as it is */
+    (void)pExtra; /* a page leaves the record's history and findings as they are */
     page_ctx *c = ctx;
     char zKey[16];
     if (bDamaged) {

@@ -67,6 +67,8 @@ typedef struct {
     int keep;               /* 1: a stored record that differs in a catalog field is kept,
                              * and the item is a conflict (rc PS_CONFLICT, pConflict) */
     const char *zSource;    /* what the write comes from, for the record's history */
+    const json_t *pFindings; /* the findings of the row (NULL: none), kept with the record as
+                              * "f" until a row without them replaces it */
     int rc;                 /* out */
     int replaced;           /* out */
     json_t *pConflict;      /* out, with keep: [{"field","key","kept","offered"}] (yours) */

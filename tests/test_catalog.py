@@ -161,6 +161,21 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(now["history"][-1]["old"]["title"], "产业扶贫项目计划")
         self.assertIn("title", [x["key"] for x in now["history"][-1]["changed"]])
 
+    def test_findings_kept_with_the_record_until_corrected(self):
+        code = "Z061-WS·2017-Y-FPB-0006"  # no 题名
+        st, rec, _ = self.d.request("GET", code_path(code))
+        self.assertEqual([(f["rule"], f["key"]) for f in rec["findings"] if f["severity"] != "note"], [("mandatory", "title")])
+        self.assertRegex(rec["findings"][-1]["reason"], "题名")
+        # a page written later leaves them; a corrected row (replacing) clears them
+        st, _, _ = self.d.request("PUT", code_path(code) + "/pages/2", "补扫的一页", "text/plain")
+        st, rec, _ = self.d.request("GET", code_path(code))
+        self.assertTrue(rec["findings"])
+        fixed = f"档号,题名,责任者,日期,页数,保管期限,门类\n{code},贫困户动态调整名单,县扶贫办,20170312,1,永久,WS\n"
+        st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1", fixed.encode(), "text/csv")
+        self.assertEqual((st, a["imported"], a["findings_count"]), (200, 1, 0), a)
+        st, rec, _ = self.d.request("GET", code_path(code))
+        self.assertEqual((rec["title"], rec["findings"]), ("贫困户动态调整名单", []))
+
     def test_y_cli_import_conflict_and_replace(self):
         code = "Z061-WS·2017-Y-FPB-0005"
         path = os.path.join(self.tmp, "fix.csv")
