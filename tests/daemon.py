@@ -115,3 +115,16 @@ class Daemon:
 
 def code_path(code):
     return "/api/v1/records/" + urllib.parse.quote(code, safe="")
+
+
+def run_ingest(ingest, base, folder, *extra, report=None, timeout=900):
+    """Run ingest on a delivery folder against the daemon at base: the finished
+    process, and the report it wrote as JSON (with report=PATH; else None)."""
+    args = [ingest, "--server", base, "--quiet", *extra]
+    if report:
+        args += ["--report", report]
+    proc = subprocess.run(args + [folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if not report:
+        return proc, None
+    with open(report, encoding="utf-8") as f:
+        return proc, json.load(f)

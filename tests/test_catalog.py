@@ -6,7 +6,6 @@ separators in the 档号, 页数 with a unit, a blank row, a repeated header, a
 born-digital scans for every item.  Every item must be imported, every
 irregularity listed once with its line, field and rule, nothing changed
 without a word, and every item's text found by phrase search."""
-import json
 import os
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon import Daemon, code_path  # noqa: E402
+from daemon import Daemon, code_path, run_ingest  # noqa: E402
 
 INDEXD = os.environ.get("INDEXD", "build/indexd/indexd")
 INGEST = os.environ.get("INGEST", "build/ocr/ingest")
@@ -63,11 +62,7 @@ class CatalogTest(unittest.TestCase):
             with open(os.path.join(cls.folder, code + ".txt"), "wb") as f:
                 f.write(f"第{i + 1}号文件正文：精准扶贫落实情况之{'甲乙丙丁戊己庚辛'[i]}项".encode("gb18030"))
         cls.d = Daemon(INDEXD).start()
-        cls.ingest = subprocess.run([INGEST, "--server", cls.d.base, "--quiet", "--report",
-                                  os.path.join(cls.tmp, "report.json"), cls.folder],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-        with open(os.path.join(cls.tmp, "report.json"), encoding="utf-8") as f:
-            cls.report = json.load(f)
+        cls.ingest, cls.report = run_ingest(INGEST, cls.d.base, cls.folder, report=os.path.join(cls.tmp, "report.json"))
 
     @classmethod
     def tearDownClass(cls):
@@ -75,10 +70,7 @@ class CatalogTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def import_answer(self):
-        imp = self.report.get("catalog_import") or self.report.get("import")
-        if imp is None:
-            imp = next(v for v in self.report.values() if isinstance(v, dict) and "findings" in v)
-        return imp
+        return self.report["catalog"]
 
     def test_every_item_imported(self):
         self.assertIn(self.ingest.returncode, (0, 3), self.ingest.stderr)
@@ -134,12 +126,8 @@ class CatalogTest(unittest.TestCase):
             f.write(("档号,题名,责任者,日期,页数,保管期限,存放位置\r\n" + row + "\r\n").encode("gb18030"))
         with open(os.path.join(folder, code + ".txt"), "wb") as f:
             f.write("修订后的正文".encode("gb18030"))
-        report = os.path.join(self.tmp, "report2.json")
-        run = subprocess.run([INGEST, "--server", self.d.base, "--quiet", "--report", report, folder],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        run, rep = run_ingest(INGEST, self.d.base, folder, report=os.path.join(self.tmp, "report2.json"))
         self.assertEqual(run.returncode, 3, run.stdout + run.stderr)  # problems found
-        with open(report, encoding="utf-8") as f:
-            rep = json.load(f)
         conf = rep["problems"]["catalog_conflicts"]
         self.assertEqual([c["code"] for c in conf], [code])
         self.assertEqual(sorted(x["key"] for x in conf[0]["fields"]), ["location", "pages", "title"])
@@ -152,8 +140,7 @@ class CatalogTest(unittest.TestCase):
         self.assertFalse(acc["passed"])
         self.assertEqual({c["check"]: c["count"] for c in acc["checks"]}["catalog_conflicts"], 1)
         # with --replace the delivery's row wins, and the old one is in the history
-        run = subprocess.run([INGEST, "--server", self.d.base, "--quiet", "--replace", folder],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        run, _ = run_ingest(INGEST, self.d.base, folder, "--replace")
         self.assertIn(run.returncode, (0, 3), run.stderr)
         st, now, _ = self.d.request("GET", code_path(code))
         self.assertEqual((now["title"], now["pages"], now["location"]),

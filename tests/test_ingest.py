@@ -17,7 +17,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon import Daemon, code_path  # noqa: E402
+from daemon import Daemon, code_path, run_ingest as ingest_run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INDEXD = os.environ.get("INDEXD", "build/indexd/indexd")
@@ -37,8 +37,7 @@ def make_delivery(out, items, problems, seed=1, lines=5, pages=2):
 
 
 def run_ingest(base, folder, *extra, timeout=900):
-    return subprocess.run([INGEST, "--server", base, "--quiet", *extra, folder],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return ingest_run(INGEST, base, folder, *extra, timeout=timeout)[0]
 
 
 def han(s):
@@ -52,9 +51,7 @@ class IngestTest(unittest.TestCase):
         cls.folder = os.path.join(cls.tmp, "delivery")
         cls.truth = make_delivery(cls.folder, items=8, problems=True)
         cls.d = Daemon(INDEXD).start()
-        cls.run1 = run_ingest(cls.d.base, cls.folder, "--report", os.path.join(cls.tmp, "report.json"))
-        with open(os.path.join(cls.tmp, "report.json"), encoding="utf-8") as f:
-            cls.report = json.load(f)
+        cls.run1, cls.report = ingest_run(INGEST, cls.d.base, cls.folder, report=os.path.join(cls.tmp, "report.json"))
 
     @classmethod
     def tearDownClass(cls):
