@@ -606,6 +606,15 @@ static void mask_keys(json_t *o)
     }
 }
 
+/* Keys whose values are ids the daemon made itself (a draw's, a run's):
+ * random hex digits may look like a phone number, and an id must come back
+ * as it was given. */
+static int own_id_key(const char *zKey)
+{
+    return strcmp(zKey, "id") == 0 || strcmp(zKey, "draw") == 0 || strcmp(zKey, "scored_run") == 0 ||
+           strcmp(zKey, "run") == 0;
+}
+
 void idx_mask_json(json_t *o)
 {
     if (json_is_object(o)) mask_keys(o);
@@ -614,6 +623,7 @@ void idx_mask_json(json_t *o)
     json_t *v;
     if (json_is_object(o)) {
         json_object_foreach(o, zKey, v) {
+            if (json_is_string(v) && own_id_key(zKey)) continue;
             if (json_is_string(v)) mask_string(v, strcmp(zKey, "snippet") == 0);
             else idx_mask_json(v);
         }

@@ -71,7 +71,8 @@ unsigned idx_mask_find(const char *z, size_t n, int html, idx_mask_fn xHide, voi
 /* Mask in place, length unchanged; returns the numbers masked. */
 unsigned idx_mask_text(char *z, size_t n, int html);
 
-/* Every string in o, in place (the value of a "snippet" key is HTML). */
+/* Every string in o, in place (the value of a "snippet" key is HTML), but
+ * the ids the daemon makes ("id", "draw", "run", "scored_run"). */
 void idx_mask_json(json_t *o);
 
 /* 1 when searching zQuery would let a caller who may not see these

@@ -303,6 +303,18 @@ static void test_json(void)
               "<mark>138</mark>****5678");
     CHECK_STR(json_string_value(json_object_get(o, "n")), "2017");
     json_decref(o);
+    /* the daemon's own ids come back as they were: random hex may hold a
+     * run of digits shaped like a phone number */
+    o = json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "draw", "20261202T151005Z-13812345678abcde", "scored_run",
+                  "20261202T151006Z-13812345678abcde", "runs", "id", "20261202T151006Z-13812345678abcde", "note",
+                  "电话13812345678");
+    idx_mask_json(o);
+    CHECK_STR(json_string_value(json_object_get(o, "draw")), "20261202T151005Z-13812345678abcde");
+    CHECK_STR(json_string_value(json_object_get(o, "scored_run")), "20261202T151006Z-13812345678abcde");
+    json_t *pRun = json_array_get(json_object_get(o, "runs"), 0);
+    CHECK_STR(json_string_value(json_object_get(pRun, "id")), "20261202T151006Z-13812345678abcde");
+    CHECK_STR(json_string_value(json_object_get(pRun, "note")), "电话138****5678");
+    json_decref(o);
 }
 
 static void test_query(void)
