@@ -14,7 +14,8 @@
 
 #define COL_MAX 256 /* columns read; wide spreadsheet exports trail many empty ones */
 #define BATCH 4096 /* rows written together, each shard's share by its own thread */
-#define CSV_FIELD_BEGUN 2 /* libcsv's parser state inside a field (libcsv.c) */
+#define CSV_ROW_NOT_BEGUN 0 /* libcsv's parser states (libcsv.c): between rows */
+#define CSV_FIELD_BEGUN 2 /* inside a field */
 #define NOT_WRITTEN (-1) /* an idx_put_item the index did not get to */
 
 /* ---- rows ----------------------------------------------------------- */
@@ -127,6 +128,12 @@ typedef struct {
     long line;              /* line being fed to the parser */
     long rowLine;           /* line where the current row started */
     long quoteLine;         /* line where the quoted field left open began */
+    size_t rowOff;          /* where the current row starts in the buffer being fed */
+    int depth;              /* re-readings of rows with a quote left open, nested */
+    long pendLine;          /* the row re-read without its open quote (0: none) */
+    int pendField;          /* the field that quote opened, -1 unknown */
+    long pendQuoteLine;
+    char zPendWritten[160]; /* that row's text as written, cut */
     unsigned nLineFields;   /* fields ended on the line being fed */
     int discard;            /* the row being parsed is dropped: ignore libcsv */
     cell aCell[COL_MAX];    /* the row's first COL_MAX fields */
@@ -486,6 +493,28 @@ static void data_row(import_state *s)
         proto_record_clear(&rec);
         return;
     }
+    if (s->pendLine == s->rowLine) {
+        /* the quote left open, read as an ordinary character (listed first:
+         * it explains the fields that follow it) */
+        int nMax = (int)(sizeof aF / sizeof aF[0]);
+        memmove(&aF[1], &aF[0], (size_t)(nF < nMax - 1 ? nF : nMax - 1) * sizeof aF[0]);
+        proto_finding *f = &aF[0];
+        memset(f, 0, sizeof *f);
+        f->field = s->pendField;
+        f->zRule = "unclosed_quote";
+        f->severity = PROTO_FINDING_WARNING;
+        snprintf(f->zReason, sizeof f->zReason,
+                 "第 %ld 行%s%s%s的引号没有闭合：该引号已按普通字符去掉，此行按逗号分列读入，请核对各列",
+                 s->pendQuoteLine, s->pendField >= 0 ? "“" : "", s->pendField >= 0 ? proto_field_cn(s->pendField) : "",
+                 s->pendField >= 0 ? "”开头" : "");
+        snprintf(f->zWritten, sizeof f->zWritten, "%s", s->zPendWritten);
+        if (s->pendField >= 0 && rec.az[s->pendField])
+            snprintf(f->zUnderstood, sizeof f->zUnderstood, "%.*s", utf8_cut(rec.az[s->pendField], 90),
+                     rec.az[s->pendField]);
+        nF++;
+        s->pendLine = 0;
+    }
+    if (nF > (int)(sizeof aF / sizeof aF[0])) nF = (int)(sizeof aF / sizeof aF[0]);
     for (int i = 0; i < nF; i++) report_finding(s, s->rowLine, rec.az[PF_CODE], &aF[i]);
     long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
     if (prev < 0) { rc = PS_NOMEM; goto oom; }
@@ -556,6 +585,7 @@ static void on_row(int term, void *ctx)
         if (!s->haveHeader) header_row(s);
         else data_row(s);
     }
+    if (s->pendLine == s->rowLine) s->pendLine = 0;
     row_reset(s, s->line + 1);  /* the next row starts on the next line */
 }
 
@@ -627,27 +657,126 @@ static int looks_like_row(const import_state *s, const char *z, size_t n)
     return k.rc == PS_OK ? yes : -1;
 }
 
-/* The row being parsed has a quoted field that was never closed: reject it
- * and drop what libcsv holds of it, so that parsing starts afresh. */
-static void drop_open_row(import_state *s, struct csv_parser *pCsv, int atEnd)
+#define REREAD_MAX 8 /* open quotes one row may have, each re-read once */
+
+static void feed(import_state *s, struct csv_parser *pCsv, const char *z, size_t n);
+
+/* Where the quote left open in row z[0..n) begins: the last field that
+ * libcsv starts as quoted.  n if none is found. */
+static size_t open_quote_at(const char *z, size_t n)
 {
-    char zMsg[200];
+    struct csv_parser csv;
+    size_t at = n;
+    if (csv_init(&csv, 0) != 0) return n;
+    csv_set_realloc_func(&csv, px_realloc);
+    csv_set_free_func(&csv, px_free);
+    for (size_t i = 0; i < n; i++) {
+        int was = csv.quoted;
+        if (csv_parse(&csv, z + i, 1, NULL, NULL, NULL) != 1) break;
+        if (!was && csv.quoted) at = i;
+    }
+    csv_free(&csv);
+    return at;
+}
+
+/* The row being parsed, z[s->rowOff..end), has a quoted field that was
+ * never closed (the next line reads as a row of its own, or the text ends).
+ * What libcsv holds of it is dropped and the row is read again with that
+ * quote taken as an ordinary character, so that the item it names is kept;
+ * the row's findings say so.  A header cannot be read that way. */
+static void reread_open_row(import_state *s, struct csv_parser *pCsv, const char *z, size_t end, int atEnd)
+{
+    char zMsg[300];
     int f = s->nField < header_cols(s) ? s->aColField[s->nField] : -1;
-    if (atEnd) snprintf(zMsg, sizeof zMsg, "unterminated quote starting on line %ld: the file ends inside it", s->quoteLine);
-    else snprintf(zMsg, sizeof zMsg, "unterminated quote starting on line %ld: line %ld reads as a row of its own, "
-                  "so the quote was never closed; this row is skipped", s->quoteLine, s->line + 1);
     s->discard = 1;
     csv_fini(pCsv, on_field, on_row, s);
     s->discard = 0;
     if (!s->haveHeader) {
-        /* a header cannot be skipped: the file cannot be read */
-        snprintf(s->zErr, s->nErr, "the header row has an %s", zMsg);
+        if (atEnd) snprintf(zMsg, sizeof zMsg, "表头行第 %ld 行的引号没有闭合，直到文件末尾", s->quoteLine);
+        else snprintf(zMsg, sizeof zMsg, "表头行第 %ld 行的引号没有闭合（第 %ld 行已是另一行）", s->quoteLine, s->line + 1);
+        snprintf(s->zErr, s->nErr, "%s，无法读出各列的名称；请在表格软件中改正表头后重新导入", zMsg);
         s->rc = PS_INVALID;
         s->fatalLine = s->rowLine;
         return;
     }
-    reject_row(s, f, zMsg, 0);
-    row_reset(s, s->line + 1);
+    const char *zRow = z + s->rowOff;
+    size_t nRow = end - s->rowOff;
+    size_t q = open_quote_at(zRow, nRow);
+    if (q >= nRow || s->depth >= REREAD_MAX) {
+        if (atEnd) snprintf(zMsg, sizeof zMsg, "第 %ld 行开始的引号没有闭合，直到文件末尾；此行无法分列", s->quoteLine);
+        else snprintf(zMsg, sizeof zMsg, "第 %ld 行开始的引号没有闭合（第 %ld 行已是另一行）；此行无法分列",
+                      s->quoteLine, s->line + 1);
+        reject_row(s, f, zMsg, 0);
+        row_reset(s, s->line + 1);
+        return;
+    }
+    char *zCopy = px_malloc(nRow);
+    if (!zCopy) {
+        fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
+        return;
+    }
+    memcpy(zCopy, zRow, q);
+    memcpy(zCopy + q, zRow + q + 1, nRow - q - 1);
+    /* the row as written, for its finding: its first line, from the quote on */
+    size_t nShow = line_len(zRow + q, nRow - q);
+    while (nShow > 0 && (zRow[q + nShow - 1] == '\n' || zRow[q + nShow - 1] == '\r')) nShow--;
+    int nCut = utf8_cut(zRow + q, nShow < sizeof s->zPendWritten - 4 ? nShow : sizeof s->zPendWritten - 4);
+    snprintf(s->zPendWritten, sizeof s->zPendWritten, "%.*s%s", nCut, zRow + q, (size_t)nCut < nShow ? "…" : "");
+    long lastLine = s->line;
+    s->pendLine = s->rowLine;
+    s->pendField = f;
+    s->pendQuoteLine = s->quoteLine;
+    s->line = s->rowLine;
+    row_reset(s, s->rowLine);
+    s->depth++;
+    feed(s, pCsv, zCopy, nRow - 1);
+    s->depth--;
+    px_free(zCopy);
+    /* a row that ended without its line's end stays open in libcsv: the
+     * lines after it start a new one */
+    if (s->rc == PS_OK && !atEnd) {
+        csv_fini(pCsv, on_field, on_row, s);
+        s->line = lastLine;
+        row_reset(s, lastLine + 1);
+    }
+    s->line = lastLine;
+}
+
+/* Feed z[0..n) one line at a time so that each row knows the line it
+ * starts on, and a quoted field left open at a line's end is seen there. */
+static void feed(import_state *s, struct csv_parser *pCsv, const char *z, size_t n)
+{
+    size_t i = 0;
+    int wasOpen = 0;
+    s->rowOff = 0;
+    while (i < n && s->rc == PS_OK) {
+        size_t len = line_len(z + i, n - i);
+        s->nLineFields = 0;
+        if (pCsv->pstate == CSV_ROW_NOT_BEGUN && !s->nField) s->rowOff = i;
+        if (csv_parse(pCsv, z + i, len, on_field, on_row, s) != len) {
+            if (s->rc == PS_OK)
+                fatal_at(s, csv_error(pCsv) == CSV_ENOMEM ? PS_NOMEM : PS_INVALID, s->line,
+                         csv_error(pCsv) == CSV_ENOMEM ? "内存不足" : "无法按 CSV 读出此行");
+            return;
+        }
+        i += len;
+        int open = in_quote(pCsv);
+        if (open && (!wasOpen || s->nLineFields > 0)) s->quoteLine = s->line;
+        if (open && i < n && s->rc == PS_OK) {
+            int yes = looks_like_row(s, z + i, line_len(z + i, n - i));
+            if (yes < 0) {
+                fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
+                return;
+            }
+            if (yes) {
+                reread_open_row(s, pCsv, z, i, 0);
+                open = 0;
+            }
+        }
+        wasOpen = open;
+        if (i < n) s->line++;
+    }
+    if (s->rc == PS_OK && in_quote(pCsv)) reread_open_row(s, pCsv, z, n, 1);
 }
 
 static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard,
@@ -713,36 +842,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const
         goto out;
     }
 
-    /* Feed one line at a time so that each row knows the line it starts on,
-     * and a quoted field left open at a line's end is seen there. */
-    size_t i = 0;
-    int wasOpen = 0;
-    while (i < n && pS->rc == PS_OK) {
-        size_t len = line_len(z + i, n - i);
-        pS->nLineFields = 0;
-        if (csv_parse(&csv, z + i, len, on_field, on_row, pS) != len) {
-            if (pS->rc == PS_OK)
-                fatal_at(pS, csv_error(&csv) == CSV_ENOMEM ? PS_NOMEM : PS_INVALID, pS->line, csv_strerror(csv_error(&csv)));
-            break;
-        }
-        i += len;
-        int open = in_quote(&csv);
-        if (open && (!wasOpen || pS->nLineFields > 0)) pS->quoteLine = pS->line;
-        if (open && i < n && pS->rc == PS_OK) {
-            int yes = looks_like_row(pS, z + i, line_len(z + i, n - i));
-            if (yes < 0) {
-                fatal_at(pS, PS_NOMEM, pS->rowLine, "out of memory");
-                break;
-            }
-            if (yes) {
-                drop_open_row(pS, &csv, 0);
-                open = 0;
-            }
-        }
-        wasOpen = open;
-        if (i < n) pS->line++;
-    }
-    if (pS->rc == PS_OK && in_quote(&csv)) drop_open_row(pS, &csv, 1);
+    feed(pS, &csv, z, n);
     if (pS->rc == PS_OK) csv_fini(&csv, on_field, on_row, pS);
     if (pS->rc == PS_OK) flush_batch(pS);
     if (pS->rc == PS_OK && !pS->haveHeader) {

@@ -135,22 +135,43 @@ static void test_quotes(void)
         "Z042-WS·2019-Y-CSV-0007,\"到文件尾,县扶贫办,20190101,1,\n";       /* line 12 */
     json_t *r = import(zCsv, strlen(zCsv), &rc, &line, zErr);
     CHECK_INT(rc, PS_OK);
-    CHECK_INT(num(r, "imported"), 4);  /* 0001, 0003, 0004, 0006 */
-    CHECK_INT(num(r, "rejected_count"), 3);
-    CHECK_INT(num(item(r, "rejected", 0), "line"), 3);
-    CHECK_STR(str(item(r, "rejected", 0), "field"), "题名");
-    CHECK_CONTAINS(str(item(r, "rejected", 0), "reason"), "unterminated quote starting on line 3");
-    CHECK_INT(num(item(r, "rejected", 1), "line"), 9);
-    CHECK_STR(str(item(r, "rejected", 1), "field"), "备注");
-    CHECK_CONTAINS(str(item(r, "rejected", 1), "reason"), "unterminated quote starting on line 10");
-    CHECK_INT(num(item(r, "rejected", 2), "line"), 12);
-    CHECK_CONTAINS(str(item(r, "rejected", 2), "reason"), "unterminated quote starting on line 12: the file ends inside it");
+    /* every row names an item: each is kept, the open quote read as a
+     * plain character and listed as the row's finding */
+    CHECK_INT(num(r, "imported"), 7);
+    CHECK_INT(num(r, "rejected_count"), 0);
+    json_t *x = finding(r, 3, "unclosed_quote");
+    CHECK(x != NULL);
+    CHECK_STR(str(x, "field"), "题名");
+    CHECK_STR(str(x, "severity"), "warning");
+    CHECK_STR(str(x, "written"), "\"unterminated,x,20190101,1,");
+    CHECK_STR(str(x, "understood"), "unterminated");
+    CHECK_CONTAINS(str(x, "reason"), "第 3 行“题名”开头的引号没有闭合");
+    x = finding(r, 9, "unclosed_quote");
+    CHECK(x != NULL);
+    CHECK_STR(str(x, "field"), "备注");
+    CHECK_CONTAINS(str(x, "reason"), "第 10 行“备注”开头的引号没有闭合");
+    x = finding(r, 12, "unclosed_quote");
+    CHECK(x != NULL);
+    CHECK_STR(str(x, "understood"), "到文件尾");
+    CHECK(finding(r, 11, "unclosed_quote") == NULL);
     json_decref(r);
     CHECK(present("Z042-WS·2019-Y-CSV-0003"));
     CHECK(present("Z042-WS·2019-Y-CSV-0006"));
-    CHECK(!present("Z042-WS·2019-Y-CSV-0002"));
-    CHECK(!present("Z042-WS·2019-Y-CSV-0005"));
-    CHECK(!present("Z042-WS·2019-Y-CSV-0007"));
+    char *zT = stored("Z042-WS·2019-Y-CSV-0002", "title");
+    CHECK_STR(zT, "unterminated");
+    free(zT);
+    zT = stored("Z042-WS·2019-Y-CSV-0002", "author");
+    CHECK_STR(zT, "x");
+    free(zT);
+    zT = stored("Z042-WS·2019-Y-CSV-0005", "title");
+    CHECK_STR(zT, "两行\n题名");
+    free(zT);
+    zT = stored("Z042-WS·2019-Y-CSV-0005", "note");
+    CHECK_STR(zT, "又一个");
+    free(zT);
+    zT = stored("Z042-WS·2019-Y-CSV-0007", "author");
+    CHECK_STR(zT, "县扶贫办");
+    free(zT);
     char *zNote = stored("Z042-WS·2019-Y-CSV-0004", "note");
     CHECK_STR(zNote, "第一段\n第二段，含逗号,和\"引号\",\nZ042-WS·2019-Y-CSV-0009 同卷\n第三段");
     free(zNote);

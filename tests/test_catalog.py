@@ -2,7 +2,8 @@
 ingest and the real daemon: a GB18030 catalog with a 序号 column, 门类 and
 保管期限 by name, the five date spellings (full-width digits too), look-alike
 separators in the 档号, 页数 with a unit, a blank row, a repeated header, a
-合计 row, an exact duplicate, a NUL in a title and a 20,000-character 备注;
+合计 row, an exact duplicate, a NUL in a title, a 20,000-character 备注 and
+a quote never closed;
 born-digital scans for every item.  Every item must be imported, every
 irregularity listed once with its line, field and rule, nothing changed
 without a word, and every item's text found by phrase search."""
@@ -43,7 +44,9 @@ ROWS = [
      "Z061-WS·2017-D30-FPB-0008", [("category_name", "category"), ("length", "note")]),
     (12, "1,Z061-WS·2017-Y-FPB-0001,文书,关于开展精准识别的通知,县扶贫办,2017-3-7,2,永久,",
      "Z061-WS·2017-Y-FPB-0001", [("category_name", "category"), ("date_form", "date")]),
-    (13, ",合计,,,,,9,,", None, []),
+    (13, '9,Z061-WS·2017-Y-FPB-0009,文书,"贫困户退出验收表,县扶贫办,20170315,1,永久,',
+     "Z061-WS·2017-Y-FPB-0009", [("category_name", "category"), ("unclosed_quote", "title")]),
+    (14, ",合计,,,,,10,,", None, []),
 ]
 ITEMS = sorted({r[2] for r in ROWS if r[2]})
 
@@ -60,7 +63,7 @@ class CatalogTest(unittest.TestCase):
         # born-digital scans: one text file per item, a phrase of its own
         for i, code in enumerate(ITEMS):
             with open(os.path.join(cls.folder, code + ".txt"), "wb") as f:
-                f.write(f"第{i + 1}号文件正文：精准扶贫落实情况之{'甲乙丙丁戊己庚辛'[i]}项".encode("gb18030"))
+                f.write(f"第{i + 1}号文件正文：精准扶贫落实情况之{'甲乙丙丁戊己庚辛壬'[i]}项".encode("gb18030"))
         cls.d = Daemon(INDEXD).start()
         cls.ingest, cls.report = run_ingest(INGEST, cls.d.base, cls.folder, report=os.path.join(cls.tmp, "report.json"))
 
@@ -95,6 +98,9 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(by[(6, "date_form")]["understood"], "20170311")
         self.assertEqual(by[(5, "pages_form")]["understood"], "2")
         self.assertEqual(by[(2, "category_name")]["severity"], "note")
+        # the quote never closed is read as a plain character, and said so
+        self.assertEqual(by[(13, "unclosed_quote")]["understood"], "贫困户退出验收表")
+        self.assertTrue(by[(13, "unclosed_quote")]["written"].startswith('"贫困户退出验收表,县扶贫办'))
         # the exact duplicate is one record and one warning
         self.assertEqual([w["line"] for w in imp["warnings"] if w["key"] == "code"], [12])
 
@@ -110,7 +116,7 @@ class CatalogTest(unittest.TestCase):
 
     def test_scans_read_and_found(self):
         for i, code in enumerate(ITEMS):
-            phrase = f"精准扶贫落实情况之{'甲乙丙丁戊己庚辛'[i]}项"
+            phrase = f"精准扶贫落实情况之{'甲乙丙丁戊己庚辛壬'[i]}项"
             st, body = self.d.search(q=f'"{phrase}"')[:2]
             self.assertEqual(st, 200)
             self.assertEqual([h["code"] for h in body["hits"]], [code], phrase)
@@ -122,8 +128,8 @@ class CatalogTest(unittest.TestCase):
         folder = os.path.join(self.tmp, "delivery2")
         os.makedirs(folder)
         row = f"{code},产业扶贫项目计划（修订）,县农业局,20170310,5,永久,1号库-09列-1节-1层-099盒"
-        with open(os.path.join(folder, "catalog.csv"), "wb") as f:
-            f.write(("档号,题名,责任者,日期,页数,保管期限,存放位置\r\n" + row + "\r\n").encode("gb18030"))
+        with open(os.path.join(folder, "catalog.csv"), "wb") as f:  # UTF-8 with a BOM, as some exports write
+            f.write(("\ufeff档号,题名,责任者,日期,页数,保管期限,存放位置\r\n" + row + "\r\n").encode("utf-8"))
         with open(os.path.join(folder, code + ".txt"), "wb") as f:
             f.write("修订后的正文".encode("gb18030"))
         run, rep = run_ingest(INGEST, self.d.base, folder, report=os.path.join(self.tmp, "report2.json"))
