@@ -1,6 +1,7 @@
 /* Config table, JSON config file and flags. */
 #include "idx_config.h"
 #include "proto_alloc.h"
+#include "proto_record.h"
 #include "proto_status.h"
 
 #include <arpa/inet.h>
@@ -11,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_INT, T_STR, T_ENUM, T_ADDRS /* comma-separated IPv4 or IPv6 addresses */ };
+enum {
+    T_INT, T_STR, T_ENUM,
+    T_ADDRS,   /* comma-separated IPv4 or IPv6 addresses */
+    T_CATNAMES /* a unit's 门类 names: in force for the whole process once read */
+};
 
 static const struct {
     const char *zName;
@@ -41,6 +46,7 @@ static const struct {
     {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "days an approval lasts"},
     {"max_buffered_mb", T_INT, 1, 65536, "2048", offsetof(idx_config, maxBufferedMb), NULL, "request bodies held in memory at once, all requests together, MiB (past it: 503)"},
     {"per_ip_connections", T_INT, 0, 100000, "256", offsetof(idx_config, perIpConnections), NULL, "open connections from one client address (0: no limit)"},
+    {"category_names", T_CATNAMES, 0, 0, "", offsetof(idx_config, zCategoryNames), NULL, "门类 names this unit writes in its catalogs, besides DA/T 22's, as 名称=代码 (comma separated, e.g. 扶贫档案=WS,扶贫项目=KJ)"},
     {"trusted_proxies", T_ADDRS, 0, 0, "", offsetof(idx_config, zTrustedProxies), NULL, "addresses of reverse proxies whose X-Forwarded-For names the client (comma separated; empty: none)"},
 };
 #define N_KEY (sizeof aKey / sizeof aKey[0])
@@ -117,6 +123,13 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
         }
     }
     if (aKey[k].type == T_ADDRS && addrs_bad(aKey[k].zName, zVal, zErr, nErr)) return PS_CONFIG;
+    if (aKey[k].type == T_CATNAMES) {
+        char zWhy[200];
+        if (proto_category_names_set(zVal, zWhy, sizeof zWhy) != PS_OK) {
+            snprintf(zErr, nErr, "%s: %s", aKey[k].zName, zWhy);
+            return PS_CONFIG;
+        }
+    }
     char *zCopy = px_strdup(zVal);
     if (!zCopy) return PS_NOMEM;
     px_free(*(char **)pField);

@@ -21,6 +21,7 @@ typedef struct {
     char *zWebDir;      /* web_dir: static files of the web client */
     long sessionHours;  /* session_hours */
     long idleMinutes;   /* session_idle_minutes */
+    char *zCategoryNames;      /* category_names: a unit's own 门类 names, 名称=代码,… */
     char *zApprovalCategories; /* approval_categories: 门类 codes, comma separated */
     long approvalClassified;   /* approval_classified */
     long approvalDays;  /* approval_days */

@@ -22,9 +22,66 @@ static const struct {
     {"分户", "FH"}, {"分户档案", "FH"}, {"一户一档", "FH"}, {"电子", "DZ"}, {"电子档案", "DZ"},
 };
 
+/* A unit's own names (config): set once at start-up, before any thread
+ * reads them, and then only read. */
+#define UNIT_NAMES_MAX 64
+typedef struct {
+    char zName[64];
+    char zCode[9];
+} unit_name;
+static unit_name aUnitName[UNIT_NAMES_MAX];
+static int nUnitName;
+
+int proto_category_names_set(const char *zSpec, char *zErr, size_t nErr)
+{
+    unit_name a[UNIT_NAMES_MAX];
+    int n = 0;
+    const char *z = zSpec ? zSpec : "";
+    while (*z) {
+        const char *zEnd = strchr(z, ',');
+        size_t len = zEnd ? (size_t)(zEnd - z) : strlen(z);
+        const char *zEq = memchr(z, '=', len);
+        while (len > 0 && z[0] == ' ') z++, len--;
+        if (!zEq || zEq == z) {
+            snprintf(zErr, nErr, "“%.*s”应写成 名称=代码（如 扶贫档案=WS），多项以英文逗号分隔", (int)len, z);
+            return PS_CONFIG;
+        }
+        size_t nName = (size_t)(zEq - z), nCode = len - nName - 1;
+        while (nName > 0 && z[nName - 1] == ' ') nName--;
+        const char *zC = zEq + 1;
+        while (nCode > 0 && *zC == ' ') zC++, nCode--;
+        while (nCode > 0 && zC[nCode - 1] == ' ') nCode--;
+        int ok = nCode >= 1 && nCode <= 8;
+        for (size_t i = 0; ok && i < nCode; i++) ok = zC[i] >= 'A' && zC[i] <= 'Z';
+        if (!ok) {
+            snprintf(zErr, nErr, "门类名称“%.*s”对应的代码“%.*s”不是 1 到 8 个大写字母", (int)nName, z, (int)nCode, zC);
+            return PS_CONFIG;
+        }
+        if (nName >= sizeof a[0].zName || !proto_utf8_valid(z, nName)) {
+            snprintf(zErr, nErr, "门类名称过长（至多 %zu 字节）或不是 UTF-8", sizeof a[0].zName - 1);
+            return PS_CONFIG;
+        }
+        if (n == UNIT_NAMES_MAX) {
+            snprintf(zErr, nErr, "门类名称至多 %d 个", UNIT_NAMES_MAX);
+            return PS_CONFIG;
+        }
+        memcpy(a[n].zName, z, nName);
+        a[n].zName[nName] = 0;
+        memcpy(a[n].zCode, zC, nCode);
+        a[n].zCode[nCode] = 0;
+        n++;
+        z = zEnd ? zEnd + 1 : z + len;
+    }
+    memcpy(aUnitName, a, (size_t)n * sizeof a[0]);
+    nUnitName = n;
+    return PS_OK;
+}
+
 const char *proto_category_code(const char *z)
 {
     if (!z) return NULL;
+    for (int i = 0; i < nUnitName; i++)
+        if (strcmp(z, aUnitName[i].zName) == 0) return aUnitName[i].zCode;
     for (size_t i = 0; i < sizeof aCategory / sizeof aCategory[0]; i++)
         if (strcmp(z, aCategory[i].zName) == 0) return aCategory[i].zCode;
     return NULL;

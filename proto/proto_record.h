@@ -102,8 +102,15 @@ int proto_record_audit(const proto_record *r, proto_finding *a, int nMax, int *p
  * PS_NOMEM.  *pComplete (may be NULL): every mandatory field present. */
 int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn, int *pComplete);
 
-/* The 门类代码 of a DA/T 22 门类 name (文书 → WS), or NULL. */
+/* The 门类代码 of a 门类 name: the unit's own (below) first, then DA/T 22's
+ * (文书 → WS); NULL when neither knows it. */
 const char *proto_category_code(const char *zName);
+
+/* Set the unit's own 门类 names from "名称=代码,名称=代码" (config key
+ * category_names; "" for none).  Call once at start-up, before any thread
+ * reads them.  PS_CONFIG with a message in Chinese in zErr, and the names
+ * set before unchanged, when the text is not of that form. */
+int proto_category_names_set(const char *zSpec, char *zErr, size_t nErr);
 
 /* New JSON object of the record (integers for year, item_no and pages).
  * NULL if out of memory. */

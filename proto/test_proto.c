@@ -298,6 +298,36 @@ static void test_normalise(void)
     proto_record_clear(&r);
     CHECK_STR(proto_category_code("会计"), "KU");
     CHECK(proto_category_code("杂项") == NULL);
+
+    /* a unit's own names come on top of DA/T 22's; a bad list changes nothing */
+    char zErr[200];
+    CHECK_INT(proto_category_names_set("扶贫档案=WS, 扶贫项目 = KJ,文书=FH", zErr, sizeof zErr), PS_OK);
+    CHECK_STR(proto_category_code("扶贫档案"), "WS");
+    CHECK_STR(proto_category_code("扶贫项目"), "KJ");
+    CHECK_STR(proto_category_code("文书"), "FH"); /* the unit's word wins */
+    CHECK_STR(proto_category_code("会计"), "KU");
+    CHECK_INT(proto_category_names_set("杂项=ZX,坏=ws", zErr, sizeof zErr), PS_CONFIG);
+    CHECK_CONTAINS(zErr, "“坏”对应的代码“ws”不是 1 到 8 个大写字母");
+    CHECK(proto_category_code("杂项") == NULL);
+    CHECK_STR(proto_category_code("扶贫档案"), "WS");
+    CHECK_INT(proto_category_names_set("扶贫档案", zErr, sizeof zErr), PS_CONFIG);
+    CHECK_CONTAINS(zErr, "应写成 名称=代码");
+    /* and a record written with the name reads as the code, with its note */
+    proto_record rn;
+    proto_finding aF[8];
+    int nF = 0;
+    proto_record_init(&rn);
+    CHECK_INT(proto_record_set(&rn, PF_CODE, "Z031-WS·2017-Y-0001", strlen("Z031-WS·2017-Y-0001")), PS_OK);
+    CHECK_INT(proto_record_set(&rn, PF_CATEGORY, "扶贫档案", strlen("扶贫档案")), PS_OK);
+    CHECK_INT(proto_record_normalise(&rn, aF, 8, &nF, NULL), PS_OK);
+    CHECK_STR(rn.az[PF_CATEGORY], "WS");
+    int seen = 0;
+    for (int i = 0; i < nF && i < 8; i++) seen += strcmp(aF[i].zRule, "category_name") == 0;
+    CHECK_INT(seen, 1);
+    proto_record_clear(&rn);
+    CHECK_INT(proto_category_names_set("", zErr, sizeof zErr), PS_OK);
+    CHECK_STR(proto_category_code("文书"), "WS");
+    CHECK(proto_category_code("扶贫档案") == NULL);
 }
 
 /* z (UTF-8) in encoding zEnc: a new buffer (free), *pn its bytes. */

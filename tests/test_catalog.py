@@ -26,7 +26,7 @@ HEAD = "序号,档号,门类,题名,责任者,日期,页数,保管期限,备注"
 ROWS = [
     (2, "1,Z061-WS·2017-Y-FPB-0001,文书,关于开展精准识别的通知,县扶贫办,2017-3-7,2,永久,",
      "Z061-WS·2017-Y-FPB-0001", [("category_name", "category"), ("date_form", "date")]),
-    (3, "2,Z061-WS．2017-Y-FPB-0002,文书,贫困户评议公示,城关镇,2017年3月8日,1,永久,",
+    (3, "2,Z061-WS．2017-Y-FPB-0002,扶贫文书,贫困户评议公示,城关镇,2017年3月8日,1,永久,",
      "Z061-WS·2017-Y-FPB-0002", [("category_name", "category"), ("code_form", "code"), ("date_form", "date")]),
     (4, "3,Z061-WS-2017-Y-FPB-3,文书,驻村工作队名单,县委组织部,2017/3/9,1,永久,",
      "Z061-WS·2017-Y-FPB-0003", [("category_name", "category"), ("code_form", "code"), ("date_form", "date")]),
@@ -64,7 +64,8 @@ class CatalogTest(unittest.TestCase):
         for i, code in enumerate(ITEMS):
             with open(os.path.join(cls.folder, code + ".txt"), "wb") as f:
                 f.write(f"第{i + 1}号文件正文：精准扶贫落实情况之{'甲乙丙丁戊己庚辛壬'[i]}项".encode("gb18030"))
-        cls.d = Daemon(INDEXD).start()
+        # this unit writes 扶贫文书 for 文书 (config key category_names)
+        cls.d = Daemon(INDEXD, extra=("--category-names", "扶贫文书=WS")).start()
         cls.ingest, cls.report = run_ingest(INGEST, cls.d.base, cls.folder, report=os.path.join(cls.tmp, "report.json"))
 
     @classmethod
@@ -120,6 +121,13 @@ class CatalogTest(unittest.TestCase):
             st, body = self.d.search(q=f'"{phrase}"')[:2]
             self.assertEqual(st, 200)
             self.assertEqual([h["code"] for h in body["hits"]], [code], phrase)
+
+    def test_category_names_checked_at_start(self):
+        bad = subprocess.run([INDEXD, "--category-names", "扶贫文书=ws", "--data-dir", os.path.join(self.tmp, "x")],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("category_names", bad.stderr)
+        self.assertIn("不是 1 到 8 个大写字母", bad.stderr)
 
     def test_z_conflicting_delivery(self):
         """Last: a second delivery brings a row that differs from the archive's."""
