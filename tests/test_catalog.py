@@ -122,6 +122,15 @@ class CatalogTest(unittest.TestCase):
             self.assertEqual(st, 200)
             self.assertEqual([h["code"] for h in body["hits"]], [code], phrase)
 
+    def test_digitization_rate_counts_flagged_records(self):
+        st, r, _ = self.d.request("GET", "/api/v1/reports/coverage?fonds=Z061")
+        self.assertEqual(st, 200, r)
+        # every record is permanent or 30-year paper, flagged or not; all
+        # but the two of 2 pages (one page scanned each) are digitized
+        self.assertEqual((r["total"], r["digitized"]), (len(ITEMS), len(ITEMS) - 2))
+        self.assertEqual([m["code"] for m in r["missing"]], ["Z061-WS·2017-Y-FPB-0001", "Z061-WS·2017-Y-FPB-0004"])
+        self.assertEqual(r["pages"], {"total": 11, "scanned": 9, "rate": 0.8182})
+
     def test_category_names_checked_at_start(self):
         bad = subprocess.run([INDEXD, "--category-names", "扶贫文书=ws", "--data-dir", os.path.join(self.tmp, "x")],
                              capture_output=True, text=True, timeout=60)
