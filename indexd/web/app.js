@@ -8,6 +8,14 @@ const FACETS = [["fonds", "全宗"], ["category", "门类"], ["year", "年度"],
 const RET = { Y: "永久", D30: "30年", D10: "10年" };
 const AP_STATUS = { none: "未申请", pending: "待审批", approved: "已批准", denied: "未批准" };
 const KIND = { text: "文本", image: "图像", export: "导出" };
+// The catalog findings' rules (stable codes in the JSON) for people.
+const RULE = {
+  unclosed_quote: "引号未闭合", control: "控制字符", length: "内容超长", category_name: "门类按名称著录",
+  retention: "保管期限不规范", code_form: "档号写法不规范", code: "档号不规范", code_parts: "档号与各项不一致",
+  date_form: "日期写法不规范", date: "日期不规范", pages_form: "页数写法不规范", pages: "页数不规范",
+  classification: "密级不规范", mandatory: "必填项缺失", year: "年度不规范", item_no: "件号不规范",
+};
+const SEVERITY = { note: "说明", warning: "提示", error: "不规范" };
 const REPORTS = [["coverage", "数字化率"], ["catalog", "目录检查"], ["ledger", "统计台账"], ["timed-tests", "利用时效测试"]];
 const state = { q: "", sort: "relevance", offset: 0, limit: 20, filters: {}, seq: 0, record: null };
 let me = null;  // the caller (GET /api/v1/me); {anonymous: true} when the daemon has no access control
@@ -56,7 +64,10 @@ async function api(path, opts) {
   const method = opts.method || "GET";
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (method !== "GET" && me && me.csrf) init.headers["X-CSRF-Token"] = me.csrf;
-  if (opts.body !== undefined) {
+  if (opts.raw !== undefined) {  // a file as it is (a catalog CSV in whatever encoding)
+    init.headers["Content-Type"] = opts.type || "application/octet-stream";
+    init.body = opts.raw;
+  } else if (opts.body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(opts.body);
   }
@@ -83,6 +94,7 @@ function can(what) {
   if (!role) return what !== "approvals" && what !== "register" && what !== "decide";
   if (role === "vendor") return what === "coverage" || what === "acceptance";
   if (what === "decide") return role === "admin";
+  if (what === "import") return role === "admin" || role === "archivist";
   return true;
 }
 
@@ -114,6 +126,7 @@ function enter() {
   let v = can("search") ? '<a href="#">检索</a>' : "";
   if (can("approvals")) v += `<a href="#view=approvals">${can("decide") ? "审批" : "我的审批申请"}</a>`;
   if (can("register")) v += '<a href="#view=register">利用登记</a>';
+  if (me.role && can("import")) v += '<a href="#view=import">目录导入</a>';
   $("nav-views").innerHTML = v;
   let rep = "";
   for (const [k, label] of REPORTS)
@@ -245,6 +258,7 @@ function route() {
   if (view === "approvals" && can("approvals")) showApprovals();
   else if (view === "register" && can("register")) showRegister(p);
   else if (view === "acceptance" && can("acceptance")) showAcceptance();
+  else if (view === "import" && me.role && can("import")) showImport();
   else if (!can("search")) showAcceptance();
   else if (p.get("record")) showRecord(p.get("record"));
   else search();
@@ -318,8 +332,35 @@ async function showRecord(code) {
       <input id="asker" required autocomplete="name" size="10" value="${esc(me.user || "")}">
       <button type="submit">打印调档单</button></form>
     <table class="fields">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${esc(v ?? "")}</td></tr>`).join("")}</table>
+    ${findingsBox(r.findings)}${historyBox(r.history)}
     <div id="pages"></div>`;
   showPages(r, seq);
+}
+
+// What the catalog row that wrote the record held irregular or was read
+// leniently: kept with the record until a corrected row or an edit comes.
+function findingsBox(list) {
+  if (!list || !list.length) return "";
+  const bad = list.filter((f) => f.severity !== "note").length;
+  let h = `<div class="findings" id="findings"><h3>著录问题${bad ? `（${bad} 处待更正）` : "（均已按规范读取）"}</h3>
+    <table class="list"><thead><tr><th>目录行</th><th>项目</th><th>问题</th><th>原著录</th><th>读作</th><th>说明</th></tr></thead><tbody>`;
+  for (const f of list)
+    h += `<tr class="sev-${esc(f.severity)}"><td>${esc(f.line ?? "")}</td><td>${esc(f.field || "整行")}</td>
+      <td>${esc(RULE[f.rule] || f.rule)}<span class="sev">${esc(SEVERITY[f.severity] || "")}</span></td>
+      <td>${esc(f.written)}</td><td>${esc(f.understood)}</td><td>${esc(f.reason)}</td></tr>`;
+  return h + "</tbody></table><p class=\"meta\">以更正后的目录行重新导入，或修改著录后，这些问题即消除。</p></div>";
+}
+
+// The record's history: the values that imports and edits replaced.
+function historyBox(list) {
+  if (!list || !list.length) return "";
+  let h = '<div class="history" id="history"><h3>修改记录</h3><table class="list"><thead><tr><th>时间</th><th>来源</th><th>更改</th></tr></thead><tbody>';
+  for (const x of list.slice().reverse()) {
+    const what = x.hidden ? "（原著录的密级高于当前账号，内容不显示）"
+      : (x.changed || []).map((c) => `${esc(c.field)}：“${esc(c.kept)}” → “${esc(c.offered)}”`).join("<br>");
+    h += `<tr><td>${esc(when(x.at))}</td><td>${esc(x.source || "")}${x.by ? "（" + esc(x.by) + "）" : ""}</td><td>${what}</td></tr>`;
+  }
+  return h + "</tbody></table></div>";
 }
 
 // The pages of r, unless its access says they are closed to this caller or
@@ -564,6 +605,90 @@ document.addEventListener("submit", (e) => {
   const x = new URLSearchParams({ view: "register" });
   for (const [k, v] of new FormData(e.target)) if (String(v).trim()) x.set(k, String(v).trim());
   location.hash = x.toString();
+});
+
+/* ---- catalog import (目录导入) ------------------------------------------- */
+
+const importState = { file: null };
+
+function showImport() {
+  show("panel");
+  $("panel").innerHTML = `<h2>目录导入</h2>
+    <p class="meta">选择表格软件导出的目录 CSV 文件（GB18030 或 UTF-8 均可）。每一行能读出档号的目录都会导入；
+      不规范之处记为著录问题，与档案中已有著录不同的行记为冲突，默认保留档案中的著录。</p>
+    <form id="importform"><p><input type="file" id="imp-file" accept=".csv,text/csv" required aria-label="目录文件"></p>
+      <p><label><input type="checkbox" id="imp-replace"> 以本目录替换档案中不同的著录（旧值记入各件的修改记录）</label></p>
+      <p><button type="submit">导入</button></p></form>
+    <div id="imp-result" aria-live="polite"></div>`;
+}
+
+async function runImport(replace) {
+  const out = $("imp-result");
+  const f = importState.file;
+  if (!f) return;
+  out.innerHTML = '<p class="meta">正在导入…</p>';
+  let a;
+  try {
+    a = await api("/api/v1/catalog" + (replace ? "?replace=1" : ""), { method: "POST", raw: f, type: "text/csv" });
+  } catch (e) {
+    out.innerHTML = `<p class="error">导入未完成：${esc(cnError(e))}</p>`;
+    return;
+  }
+  out.innerHTML = importAccount(a, f.name, replace);
+}
+
+function importAccount(a, name, replaced) {
+  const ENC = { "utf-8": "UTF-8", "utf-8-bom": "UTF-8（带 BOM）", gb18030: "GB18030", "utf-16": "UTF-16", "utf-16le": "UTF-16LE", "utf-16be": "UTF-16BE" };
+  let h = `<h3>导入结果：${esc(name)}</h3><p class="summary" id="imp-summary">编码 ${esc(ENC[a.encoding] || a.encoding)}；
+    导入 ${esc(a.imported)} 件${a.replaced ? `（其中替换 ${esc(a.replaced)} 件${replaced ? "，旧值已记入修改记录" : ""}）` : ""}；
+    未导入 ${esc(a.rejected_count)} 行；冲突 ${esc(a.conflicts_count || 0)} 行；著录问题 ${esc(a.findings_count || 0)} 处；
+    跳过表格中的合计行、重复表头等 ${esc(a.furniture_rows || 0)} 行。</p>`;
+  const more = (n, list) => (n > list.length ? `<p class="meta">仅列出前 ${list.length} 条，共 ${n} 条。</p>` : "");
+  const conflicts = a.conflicts || [];
+  if (conflicts.length) {
+    h += `<h4>冲突：与档案中已有的著录不同${replaced ? "" : "（已保留档案中的著录）"}</h4>
+      <table class="list" id="imp-conflicts"><thead><tr><th>目录行</th><th>档号</th><th>项目</th><th>档案中</th><th>本目录</th></tr></thead><tbody>`;
+    for (const c of conflicts)
+      for (const x of c.fields || [])
+        h += `<tr><td>${esc(c.line)}</td><td><a href="#record=${encodeURIComponent(c.code)}">${esc(c.code)}</a></td>
+          <td>${esc(x.field)}</td><td>${esc(x.kept)}</td><td>${esc(x.offered)}</td></tr>`;
+    h += "</tbody></table>" + more(a.conflicts_count, conflicts);
+    if (!replaced && me.role === "admin")
+      h += '<p><button type="button" id="imp-do-replace">以本目录的行替换这些著录</button> <span class="meta">旧值记入各件的修改记录</span></p>';
+  }
+  const rejected = a.rejected || [];
+  if (rejected.length) {
+    h += '<h4>未导入的行（读不出档号）</h4><table class="list" id="imp-rejected"><thead><tr><th>目录行</th><th>项目</th><th>原因</th></tr></thead><tbody>';
+    for (const x of rejected) h += `<tr><td>${esc(x.line)}</td><td>${esc(x.field)}</td><td>${esc(x.reason)}</td></tr>`;
+    h += "</tbody></table>" + more(a.rejected_count, rejected);
+  }
+  const findings = a.findings || [];
+  if (findings.length) {
+    h += `<h4>著录问题</h4><table class="list" id="imp-findings"><thead><tr><th>目录行</th><th>档号</th><th>项目</th><th>问题</th>
+      <th>原著录</th><th>读作</th><th>说明</th></tr></thead><tbody>`;
+    for (const f of findings)
+      h += `<tr class="sev-${esc(f.severity)}"><td>${esc(f.line)}</td><td>${f.code ? `<a href="#record=${encodeURIComponent(f.code)}">${esc(f.code)}</a>` : ""}</td>
+        <td>${esc(f.field || "整行")}</td><td>${esc(RULE[f.rule] || f.rule)}<span class="sev">${esc(SEVERITY[f.severity] || "")}</span></td>
+        <td>${esc(f.written)}</td><td>${esc(f.understood)}</td><td>${esc(f.reason)}</td></tr>`;
+    h += "</tbody></table>" + more(a.findings_count, findings);
+  }
+  const warnings = a.warnings || [];
+  if (warnings.length) {
+    h += '<h4>提示</h4><table class="list" id="imp-warnings"><thead><tr><th>目录行</th><th>项目</th><th>说明</th></tr></thead><tbody>';
+    for (const x of warnings) h += `<tr><td>${esc(x.line)}</td><td>${esc(x.field)}</td><td>${esc(x.reason)}</td></tr>`;
+    h += "</tbody></table>" + more(a.warnings_count, warnings);
+  }
+  return h;
+}
+
+document.addEventListener("submit", (e) => {
+  if (e.target.id !== "importform") return;
+  e.preventDefault();
+  importState.file = $("imp-file").files[0] || null;
+  runImport($("imp-replace").checked);
+});
+document.addEventListener("click", (e) => {
+  if (e.target.id === "imp-do-replace") runImport(true);
 });
 
 /* ---- acceptance of deliveries (验收) ------------------------------------ */

@@ -513,6 +513,42 @@ async function main() {
     await shot(ve, "vendor");
     await veCtx.close();
 
+    /* -- the admin imports a catalog: findings, a conflict, replace ------- */
+    const C = "Z031-WS·2017-Y-BGS-0003";
+    const catalog = "\ufeff序号,档号,门类,题名,责任者,日期,页数,存放位置\r\n" +
+      `1,${A},文书,关于印发易地扶贫搬迁实施方案的通知（修订）,某县扶贫开发领导小组办公室,20170305,1,1号库-3列-2节-4层-015盒\r\n` +
+      `2,${C.replace("·", "-")},文书,贫困村退出验收表,某县扶贫办,2017年5月6日,2页,1号库-3列-2节-4层-017盒\r\n` +
+      ",合计,,,,,3,\r\n";
+    await ad.click("#nav-views a:text('目录导入')");
+    await ad.locator("#importform").waitFor();
+    await ad.setInputFiles("#imp-file", { name: "目录.csv", mimeType: "text/csv", buffer: Buffer.from(catalog, "utf8") });
+    await ad.click("#importform button[type=submit]");
+    await ad.locator("#imp-summary").waitFor();
+    let sum = await ad.textContent("#imp-summary");
+    ok(/导入 1 件/.test(sum) && /冲突 1 行/.test(sum) && /合计行、重复表头等 1 行/.test(sum), `the import's account says 1 imported, 1 conflict, 1 合计 row (got ${sum.replace(/\s+/g, " ")})`);
+    const conf = await ad.textContent("#imp-conflicts");
+    ok(conf.includes(A) && conf.includes("题名") && conf.includes("（修订）"), "the conflict shows the field, the archive's and the catalog's values");
+    const finds = await ad.textContent("#imp-findings");
+    ok(finds.includes("日期写法不规范") && finds.includes("2017年5月6日") && finds.includes("20170506") && finds.includes("档号写法不规范"),
+      "the findings list what was written and what was understood, in Chinese");
+    r = await call("GET", rec(A));
+    ok(r.json.title === RECORDS[A].record.title, "by default the archive's record is kept");
+    await shot(ad, "admin-import-conflict");
+    await ad.click("#imp-do-replace");
+    await until(async () => /替换 1 件/.test(await ad.textContent("#imp-summary")), "替换 takes the catalog's row");
+    ok(true, "the admin's 替换 button takes the catalog's row");
+    r = await call("GET", rec(A));
+    ok(r.json.title.endsWith("（修订）") && r.json.history.length === 1, "the record now has the new title and one history entry");
+    await ad.goto(base + "/#record=" + encodeURIComponent(A));
+    await ad.locator("#history").waitFor();
+    const hist = await ad.textContent("#history");
+    ok(hist.includes("目录导入") && hist.includes(RECORDS[A].record.title), "the record shows its history: the source and the old title");
+    await ad.goto(base + "/#record=" + encodeURIComponent(C));
+    await ad.locator("#findings").waitFor();
+    const rf = await ad.textContent("#findings");
+    ok(rf.includes("日期写法不规范") && rf.includes("页数写法不规范") && rf.includes("2页"), "the new record shows its catalog findings");
+    await shot(ad, "record-findings");
+
     /* -- li logs out (in a second tab); too many failed logins -------------- */
     const li2 = await liCtx.newPage();
     await li2.goto(base + "/");
