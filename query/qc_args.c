@@ -81,56 +81,60 @@ static const struct {
 #undef I
 
 static const char zUsage[] =
-    "usage: query [--server URL] [--json] <command> [arguments]\n"
+    "用法：query [--server URL] [--json] <命令> [参数]\n"
     "\n"
-    "commands:\n"
-    "  search [WORDS...] [options]  search the archive; no words: every record\n"
-    "      --year Y                 年度 Y (repeat for several years)\n"
-    "      --year-from Y, --year-to Y   a range of years\n"
-    "      --fonds F                全宗号 (repeatable, as are the next four)\n"
-    "      --category C             门类代码, e.g. WS\n"
-    "      --retention R            保管期限: Y, D30, D10 (or 永久, 30年, 10年)\n"
-    "      --carrier X              载体, e.g. 纸质\n"
-    "      --classification M       密级;  --org O: 机构（问题）代码\n"
-    "      --sort relevance|date|-date\n"
-    "      --page N, --limit N      page N (from 1) of N hits (1-100, default 20)\n"
-    "      --no-facets              leave out the counts per year, fonds, ...\n"
-    "  get CODE                     a record with its store location (存放位置)\n"
-    "  import FILE.csv              import a catalog, UTF-8 or GB18030 ('-': stdin)\n"
-    "      --replace                rows that differ from the archive's replace them (the old\n"
-    "                               values go into each record's history); without it they\n"
-    "                               are conflicts and the archive's rows are kept\n"
-    "  page CODE N                  the text of page N of a record\n"
-    "  put-page CODE N FILE.txt     store the text of page N ('-': stdin)\n"
-    "  health                       check that indexd answers\n"
-    "  report coverage|catalog|ledger|acceptance|register   digitization rate (permanent\n"
-    "                               and 30-year paper records), catalog audit, statistics\n"
-    "                               ledger, a delivery's acceptance check (DA/T 31), or\n"
-    "                               the use register (利用登记簿; --format html prints it)\n"
-    "      --delivery NAME          acceptance: one delivery (default: the list of them)\n"
-    "  timed-test                   the timed retrieval test (item 7) at the archivist's desk:\n"
-    "                               full-text search within 60 s, paper file within 180 s;\n"
-    "                               indexd draws the records and times each trial; the user\n"
-    "                               of the token is recorded as the evaluator, and only the\n"
-    "                               evaluator role scores (other roles' runs are practice)\n"
-    "      --n N                    records drawn at random (default 5); --codes A,B: these\n"
-    "      --evaluator NAME         a note kept with the run (not who ran it);  --fonds F:\n"
-    "                               draw from one 全宗\n"
-    "      --auto                   full-text trials only, no questions (for scripts)\n"
-    "      --fonds F                one 全宗 (default: all)\n"
-    "      --format text|csv|html   csv for spreadsheets (UTF-8 with BOM; --gb18030 for\n"
-    "                               Chinese spreadsheet tools), html to print\n"
-    "      --out FILE               write CSV or HTML there (default: standard output)\n"
+    "命令：\n"
+    "  search [检索词...] [选项]    检索档案；不给检索词时列出全部档案\n"
+    "      --year Y                 年度 Y（可重复，以检索多个年度）\n"
+    "      --year-from Y, --year-to Y   年度范围\n"
+    "      --fonds F                全宗号（可重复，以下四项同）\n"
+    "      --category C             门类代码，如 WS\n"
+    "      --retention R            保管期限：Y、D30、D10（或 永久、30年、10年）\n"
+    "      --carrier X              载体，如 纸质\n"
+    "      --classification M       密级；  --org O：机构（问题）代码\n"
+    "      --sort relevance|date|-date   按相关度、日期或日期倒序排列\n"
+    "      --page N, --limit N      第 N 页（从 1 起），每页 N 件（1-100，默认 20）\n"
+    "      --no-facets              不列出按年度、全宗等的分组计数\n"
+    "  get 档号                     一件档案的著录项及其存放位置\n"
+    "  import 目录.csv              导入文件级目录，UTF-8 或 GB18030（'-'：标准输入）\n"
+    "      --replace                与档案中已有著录不同的条目替换原著录（原值记入\n"
+    "                               该件的修改历史）；不加此项时这些条目作为冲突\n"
+    "                               列出，保留档案中的著录\n"
+    "  page 档号 页号               一件档案某一页的全文\n"
+    "  put-page 档号 页号 文件.txt  录入一件档案某一页的全文（'-'：标准输入）\n"
+    "  health                       检查 indexd 是否应答\n"
+    "  report coverage|catalog|ledger|acceptance|register\n"
+    "                               coverage：数字化率（保管期限为永久、30年的纸质\n"
+    "                               档案）；catalog：文件级目录检查；ledger：统计\n"
+    "                               台账；acceptance：数字化成果验收（DA/T 31）；\n"
+    "                               register：利用登记簿（--format html 可打印）\n"
+    "      --fonds F                只统计一个全宗（默认：全部全宗）\n"
+    "      --delivery NAME          acceptance：一个交付批次的验收（默认：列出\n"
+    "                               全部批次）\n"
+    "      --format text|csv|html   csv 供电子表格使用（UTF-8，带 BOM；中文电子\n"
+    "                               表格软件请加 --gb18030），html 供打印\n"
+    "      --out FILE               CSV 或 HTML 写入该文件（默认：标准输出）\n"
+    "  timed-test                   在档案员桌前进行利用时效测试（第 7 项）：全文\n"
+    "                               检索须 60 秒内检出，纸质档案须 180 秒内调出；\n"
+    "                               由 indexd 抽取档案并为每项测试计时；令牌的用户\n"
+    "                               记为评估人，只有评估员角色的测试计分（其他角色\n"
+    "                               的测试为练习）\n"
+    "      --n N                    随机抽取 N 件档案（默认 5）；--codes A,B：抽取\n"
+    "                               指定的档案\n"
+    "      --evaluator NAME         随测试记录保存的备注（不改变评估人）\n"
+    "      --fonds F                只从一个全宗抽取（默认：全部全宗）\n"
+    "      --auto                   只做全文检索测试，不提问（供脚本使用）\n"
     "\n"
-    "CODE is a 档号 such as Z031-WS·2017-Y-BGS-0001 ('.' or '・' for '·' will do).\n"
-    "Search syntax: \"quoted phrase\", AND, OR, NOT, -word, 题名:扶贫, 年度:2016..2018\n"
+    "档号形如 Z031-WS·2017-Y-BGS-0001（'·' 也可写作 '.' 或 '・'）。\n"
+    "检索语法：\"带引号的短语\"、AND、OR、NOT、-词、题名:扶贫、年度:2016..2018\n"
     "\n"
-    "options:\n"
-    "  --server URL   indexd's address; default $INDEXD_URL, else " QC_DEFAULT_SERVER "\n"
-    "  --json         print the daemon's JSON answer as it is\n"
-    "  -h, --help     this text\n"
+    "全局选项：\n"
+    "  --server URL   indexd 的地址；默认取 $INDEXD_URL，否则为 " QC_DEFAULT_SERVER "\n"
+    "  --json         原样输出 indexd 应答的 JSON\n"
+    "  -h, --help     显示本说明\n"
     "\n"
-    "exit status: 0 done, 1 error, 2 usage error, 3 import with rejected or conflicting rows, or a failed trial\n";
+    "退出状态：0 完成；1 出错；2 命令行有误；3 导入时有条目未导入或与已有著录\n"
+    "          冲突，或利用时效测试有未通过的项目\n";
 
 const char *qc_args_usage(void) { return zUsage; }
 
@@ -154,7 +158,7 @@ static long number(const char *z, long lo, long hi)
 static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
 {
     const char *zName = aOpt[k].zName;
-    if (aOpt[k].hasValue && !*zVal) return qc_invalid(zErr, nErr, "--%s needs a value", zName);
+    if (aOpt[k].hasValue && !*zVal) return qc_invalid(zErr, nErr, "--%s 需要一个值", zName);
     switch (aOpt[k].kind) {
     case O_SERVER: a->zServer = zVal; break;
     case O_JSON: a->json = 1; break;
@@ -163,40 +167,40 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
     case O_FILTER: {
         qc_filter f = aOpt[k].filter;
         if (f == QC_F_YEAR && !is_year(zVal))
-            return qc_invalid(zErr, nErr, "--year '%s' must be 4 digits (e.g. 2017)", zVal);
+            return qc_invalid(zErr, nErr, "--year '%s' 应为 4 位数字的年度（如 2017）", zVal);
         if (a->anFilter[f] >= QC_FILTER_MAX)
-            return qc_invalid(zErr, nErr, "at most %d values of --%s", QC_FILTER_MAX, zName);
+            return qc_invalid(zErr, nErr, "--%s 最多给 %d 个值", zName, QC_FILTER_MAX);
         a->azFilter[f][a->anFilter[f]++] = zVal;
         break;
     }
     case O_YEAR_FROM:
     case O_YEAR_TO:
-        if (!is_year(zVal)) return qc_invalid(zErr, nErr, "--%s '%s' must be 4 digits (e.g. 2017)", zName, zVal);
+        if (!is_year(zVal)) return qc_invalid(zErr, nErr, "--%s '%s' 应为 4 位数字的年度（如 2017）", zName, zVal);
         *(aOpt[k].kind == O_YEAR_FROM ? &a->zYearFrom : &a->zYearTo) = zVal;
         break;
     case O_SORT:
         if (strcmp(zVal, "relevance") != 0 && strcmp(zVal, "date") != 0 && strcmp(zVal, "-date") != 0)
-            return qc_invalid(zErr, nErr, "--sort '%s' must be relevance, date or -date", zVal);
+            return qc_invalid(zErr, nErr, "--sort '%s' 应为 relevance、date 或 -date", zVal);
         a->zSort = zVal;
         break;
     case O_PAGE:
         if ((a->page = number(zVal, 1, QC_OFFSET_MAX + 1)) < 0)
-            return qc_invalid(zErr, nErr, "--page '%s' must be a number from 1", zVal);
+            return qc_invalid(zErr, nErr, "--page '%s' 应为从 1 起的数字", zVal);
         break;
     case O_FORMAT:
         if (strcmp(zVal, "text") != 0 && strcmp(zVal, "csv") != 0 && strcmp(zVal, "html") != 0)
-            return qc_invalid(zErr, nErr, "--format '%s' must be text, csv or html", zVal);
+            return qc_invalid(zErr, nErr, "--format '%s' 应为 text、csv 或 html", zVal);
         a->zFormat = strcmp(zVal, "text") == 0 ? NULL : zVal;
         break;
     case O_GB18030: a->gb18030 = 1; break;
     case O_OUT: a->zOut = zVal; break;
     case O_DELIVERY: a->zDelivery = zVal; break;
     case O_N:
-        if ((a->timedN = number(zVal, 1, 100)) < 0) return qc_invalid(zErr, nErr, "--n '%s' must be a number from 1 to 100", zVal);
+        if ((a->timedN = number(zVal, 1, 100)) < 0) return qc_invalid(zErr, nErr, "--n '%s' 应为 1 到 100 之间的数字", zVal);
         break;
     case O_CODES: a->zTimedCodes = zVal; break;
     case O_SEED:
-        if (number(zVal, 0, 999999999) < 0) return qc_invalid(zErr, nErr, "--seed '%s' must be a number", zVal);
+        if (number(zVal, 0, 999999999) < 0) return qc_invalid(zErr, nErr, "--seed '%s' 应为数字", zVal);
         a->zTimedSeed = zVal;
         break;
     case O_EVALUATOR: a->zEvaluator = zVal; break;
@@ -204,7 +208,7 @@ static int apply(qc_args *a, int k, const char *zVal, char *zErr, size_t nErr)
     case O_REPLACE: a->replace = 1; break;
     case O_LIMIT:
         if ((a->limit = number(zVal, 1, QC_LIMIT_MAX)) < 0)
-            return qc_invalid(zErr, nErr, "--limit '%s' must be a number from 1 to %d", zVal, QC_LIMIT_MAX);
+            return qc_invalid(zErr, nErr, "--limit '%s' 应为 1 到 %d 之间的数字", zVal, QC_LIMIT_MAX);
         break;
     }
     return PS_OK;
@@ -222,21 +226,21 @@ static int option(qc_args *a, int argc, char **argv, int *pi, char *zErr, size_t
         if (aOpt[k].cmds && !(aOpt[k].cmds & (1u << a->cmd))) {
             const char *zOf = aOpt[k].cmds == (1u << QC_CMD_REPORT) ? "report"
                             : aOpt[k].cmds == (1u << QC_CMD_TIMED) ? "timed-test"
-                            : aOpt[k].cmds == (1u << QC_CMD_SEARCH) ? "search" : "search, report and timed-test";
-            return qc_invalid(zErr, nErr, "--%s is an option of %s%s", aOpt[k].zName, zOf,
-                        a->cmd == QC_CMD_NONE ? " and goes after it" : "");
+                            : aOpt[k].cmds == (1u << QC_CMD_SEARCH) ? "search" : "search、report 和 timed-test";
+            return qc_invalid(zErr, nErr, "--%s 是 %s 命令的选项%s", aOpt[k].zName, zOf,
+                        a->cmd == QC_CMD_NONE ? "，应写在命令之后" : "");
         }
         const char *zVal = "";
         if (aOpt[k].hasValue) {
             if (zEq) zVal = zEq + 1;
             else if (*pi + 1 < argc) zVal = argv[++*pi];
-            else return qc_invalid(zErr, nErr, "--%s needs a value", aOpt[k].zName);
+            else return qc_invalid(zErr, nErr, "--%s 需要一个值", aOpt[k].zName);
         } else if (zEq) {
-            return qc_invalid(zErr, nErr, "--%s takes no value", aOpt[k].zName);
+            return qc_invalid(zErr, nErr, "--%s 不带值", aOpt[k].zName);
         }
         return apply(a, k, zVal, zErr, nErr);
     }
-    return qc_invalid(zErr, nErr, "unknown option '%s'", argv[*pi]);
+    return qc_invalid(zErr, nErr, "未知选项 '%s'", argv[*pi]);
 }
 
 int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
@@ -269,8 +273,8 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
                     nPosWanted = aCmd[k].nPos;
                 }
             if (a->cmd == QC_CMD_NONE) {
-                if (z[0] == '-') return qc_invalid(zErr, nErr, "unknown option '%s'", z);
-                return qc_invalid(zErr, nErr, "unknown command '%s'", z);
+                if (z[0] == '-') return qc_invalid(zErr, nErr, "未知选项 '%s'", z);
+                return qc_invalid(zErr, nErr, "未知命令 '%s'", z);
             }
             continue;
         }
@@ -279,52 +283,52 @@ int qc_args_parse(qc_args *a, int argc, char **argv, char *zErr, size_t nErr)
             continue;
         }
         if (!endOpts && z[0] == '-' && z[1])
-            return qc_invalid(zErr, nErr, "unknown option '%s'", z);
+            return qc_invalid(zErr, nErr, "未知选项 '%s'", z);
         if (a->nPos >= nPosWanted)
-            return qc_invalid(zErr, nErr, "too many arguments: '%s'", z);
+            return qc_invalid(zErr, nErr, "参数过多：'%s'", z);
         a->azPos[a->nPos++] = z;
     }
     if (a->help) return PS_OK;
-    if (a->cmd == QC_CMD_NONE) return qc_invalid(zErr, nErr, "no command given");
+    if (a->cmd == QC_CMD_NONE) return qc_invalid(zErr, nErr, "未给出命令");
     if (nPosWanted >= 0 && a->nPos < nPosWanted) {
         static const char *const azWhat[] = {
-            [QC_CMD_GET] = "get needs the 档号 of a record",
-            [QC_CMD_IMPORT] = "import needs a catalog file (CSV), or '-' for stdin",
-            [QC_CMD_PAGE] = "page needs a 档号 and a page number",
-            [QC_CMD_PUT_PAGE] = "put-page needs a 档号, a page number and a text file",
-            [QC_CMD_REPORT] = "report needs its name: coverage, catalog, ledger, acceptance or register",
+            [QC_CMD_GET] = "get 需要一件档案的档号",
+            [QC_CMD_IMPORT] = "import 需要一个目录文件（CSV），或用 '-' 表示标准输入",
+            [QC_CMD_PAGE] = "page 需要档号和页号",
+            [QC_CMD_PUT_PAGE] = "put-page 需要档号、页号和一个文本文件",
+            [QC_CMD_REPORT] = "report 需要报告名：coverage、catalog、ledger、acceptance 或 register",
         };
         return qc_invalid(zErr, nErr, "%s", azWhat[a->cmd]);
     }
     if (a->cmd == QC_CMD_GET || a->cmd == QC_CMD_PAGE || a->cmd == QC_CMD_PUT_PAGE) {
-        if (!*a->azPos[0]) return qc_invalid(zErr, nErr, "the 档号 is empty");
+        if (!*a->azPos[0]) return qc_invalid(zErr, nErr, "档号为空");
         /* The daemon sees the path decoded: a '/' would split it. */
         if (strchr(a->azPos[0], '/'))
-            return qc_invalid(zErr, nErr, "the 档号 '%s' has a '/'; write it as Z031-WS·2017-Y-BGS-0001", a->azPos[0]);
+            return qc_invalid(zErr, nErr, "档号 '%s' 含有 '/'；应写作 Z031-WS·2017-Y-BGS-0001 的形式", a->azPos[0]);
     }
     if ((a->cmd == QC_CMD_PAGE || a->cmd == QC_CMD_PUT_PAGE) && number(a->azPos[1], 1, QC_PAGE_NO_MAX) < 0)
-        return qc_invalid(zErr, nErr, "page number '%s' must be a number from 1 to %d", a->azPos[1], QC_PAGE_NO_MAX);
+        return qc_invalid(zErr, nErr, "页号 '%s' 应为 1 到 %d 之间的数字", a->azPos[1], QC_PAGE_NO_MAX);
     if ((a->cmd == QC_CMD_IMPORT || a->cmd == QC_CMD_PUT_PAGE) && !*a->azPos[nPosWanted - 1])
-        return qc_invalid(zErr, nErr, "the file name is empty");
+        return qc_invalid(zErr, nErr, "文件名为空");
     if (a->cmd == QC_CMD_REPORT) {
         if (strcmp(a->azPos[0], "coverage") != 0 && strcmp(a->azPos[0], "ledger") != 0 &&
             strcmp(a->azPos[0], "catalog") != 0 && strcmp(a->azPos[0], "acceptance") != 0 &&
             strcmp(a->azPos[0], "register") != 0)
-            return qc_invalid(zErr, nErr, "unknown report '%s' (coverage, catalog, ledger, acceptance, register)", a->azPos[0]);
+            return qc_invalid(zErr, nErr, "未知报告 '%s'（可用 coverage、catalog、ledger、acceptance、register）", a->azPos[0]);
         if (a->zDelivery && strcmp(a->azPos[0], "acceptance") != 0)
-            return qc_invalid(zErr, nErr, "--delivery goes with the acceptance report");
+            return qc_invalid(zErr, nErr, "--delivery 只用于 acceptance 报告");
         if (!a->zDelivery && a->zFormat && strcmp(a->azPos[0], "acceptance") == 0)
-            return qc_invalid(zErr, nErr, "--format %s needs --delivery NAME", a->zFormat);
-        if (a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "a report covers one --fonds, or all");
+            return qc_invalid(zErr, nErr, "--format %s 须同时给出 --delivery 批次名", a->zFormat);
+        if (a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "一份报告只统计一个全宗（--fonds）或全部全宗");
         if (a->gb18030 && (!a->zFormat || strcmp(a->zFormat, "csv") != 0))
-            return qc_invalid(zErr, nErr, "--gb18030 goes with --format csv");
-        if (a->zFormat && a->json) return qc_invalid(zErr, nErr, "--json and --format exclude each other");
+            return qc_invalid(zErr, nErr, "--gb18030 只能与 --format csv 同用");
+        if (a->zFormat && a->json) return qc_invalid(zErr, nErr, "--json 与 --format 不能同时使用");
     }
-    if (a->cmd == QC_CMD_TIMED && a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "draw from one --fonds, or all");
+    if (a->cmd == QC_CMD_TIMED && a->anFilter[QC_F_FONDS] > 1) return qc_invalid(zErr, nErr, "只能从一个全宗（--fonds）或全部全宗中抽取");
     if (a->zYearFrom && a->zYearTo && strcmp(a->zYearFrom, a->zYearTo) > 0)
-        return qc_invalid(zErr, nErr, "--year-from %s is after --year-to %s", a->zYearFrom, a->zYearTo);
+        return qc_invalid(zErr, nErr, "--year-from %s 晚于 --year-to %s", a->zYearFrom, a->zYearTo);
     if (qc_args_offset(a) > QC_OFFSET_MAX)
-        return qc_invalid(zErr, nErr, "--page %ld is too far: the daemon serves hits up to number %d",
+        return qc_invalid(zErr, nErr, "--page %ld 超出范围：indexd 最多只给出到第 %d 件的结果",
                     a->page, QC_OFFSET_MAX);
     return PS_OK;
 }
@@ -346,18 +350,18 @@ int qc_args_server(const qc_args *a, const char *zEnv, char *zOut, size_t nOut, 
                    size_t nErr)
 {
     const char *z = a->zServer ? a->zServer : zEnv && *zEnv ? zEnv : QC_DEFAULT_SERVER;
-    const char *zFrom = a->zServer ? "--server" : zEnv && *zEnv ? "INDEXD_URL" : "the default";
+    const char *zFrom = a->zServer ? "--server" : zEnv && *zEnv ? "INDEXD_URL" : "默认值";
     size_t n = strlen(z);
     while (n > 0 && z[n - 1] == '/') n--;
     size_t nScheme = strncmp(z, "http://", 7) == 0 ? 7 : strncmp(z, "https://", 8) == 0 ? 8 : 0;
     if (nScheme == 0 || n <= nScheme)
-        return qc_invalid(zErr, nErr, "the server address '%s' (%s) must be a URL such as %s", z, zFrom,
+        return qc_invalid(zErr, nErr, "服务器地址 '%s'（来自 %s）应为 URL，如 %s", z, zFrom,
                     QC_DEFAULT_SERVER);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)z[i] <= ' ' || z[i] == 0x7F || z[i] == '?' || z[i] == '#')
-            return qc_invalid(zErr, nErr, "the server address '%s' (%s) has a space, control character, '?' or '#'",
+            return qc_invalid(zErr, nErr, "服务器地址 '%s'（来自 %s）含有空格、控制字符、'?' 或 '#'",
                         z, zFrom);
-    if (n >= nOut) return qc_invalid(zErr, nErr, "the server address (%s) is too long", zFrom);
+    if (n >= nOut) return qc_invalid(zErr, nErr, "服务器地址（来自 %s）过长", zFrom);
     memcpy(zOut, z, n);
     zOut[n] = 0;
     return PS_OK;

@@ -128,8 +128,8 @@ int qc_client_describe_error(long http, const json_t *pJson, char *zErr, size_t 
     int status = status_for_http(http);
     qc_buf b;
     if (!json_is_object(e)) {
-        snprintf(zErr, nErr, "indexd answered HTTP %ld %s", http,
-                 pJson ? "without an error message" : "with a body that is not JSON");
+        snprintf(zErr, nErr, "indexd 应答 HTTP %ld，%s", http,
+                 pJson ? "没有错误说明" : "应答内容不是 JSON");
         return status;
     }
     const json_t *pCode = json_object_get(e, "code"), *pName = json_object_get(e, "status");
@@ -147,21 +147,23 @@ int qc_client_describe_error(long http, const json_t *pJson, char *zErr, size_t 
     static const struct {
         const char *zKey;
         int isText; /* else a positive integer */
-    } aDetail[] = {{"field", 1}, {"line", 0}, {"param", 1}, {"offset", 0}};
+        const char *zBefore, *zAfter; /* the words around the value */
+    } aDetail[] = {{"field", 1, "字段 ", ""}, {"line", 0, "第 ", " 行"}, {"param", 1, "参数 ", ""}, {"offset", 0, "位置 ", ""}};
     int nDetail = 0;
     for (size_t k = 0; k < sizeof aDetail / sizeof aDetail[0]; k++) {
         const json_t *v = json_object_get(e, aDetail[k].zKey);
         if (aDetail[k].isText ? !(json_is_string(v) && *json_string_value(v))
                               : !(json_is_integer(v) && json_integer_value(v) > 0))
             continue;
-        qc_buf_addf(&b, "%s%s ", nDetail++ ? ", " : " (", aDetail[k].zKey);
+        qc_buf_addf(&b, "%s%s", nDetail++ ? "，" : "（", aDetail[k].zBefore);
         if (json_is_string(v)) qc_text_add_clean(&b, json_string_value(v), json_string_length(v), QC_TEXT_ONE_LINE);
         else qc_buf_addf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        qc_buf_adds(&b, aDetail[k].zAfter);
     }
-    if (nDetail) qc_buf_adds(&b, ")");
+    if (nDetail) qc_buf_adds(&b, "）");
     if (status == PS_UNAUTHORIZED)
-        qc_buf_adds(&b, getenv("INDEXD_TOKEN") ? " — INDEXD_TOKEN was refused; make a new one on the server: indexd users token NAME"
-                                              : " — set INDEXD_TOKEN to a token made on the server with: indexd users token NAME");
+        qc_buf_adds(&b, getenv("INDEXD_TOKEN") ? "——令牌 INDEXD_TOKEN 未被接受；请在服务器上用 indexd users token 用户名 生成新令牌"
+                                              : "——请将 INDEXD_TOKEN 设为在服务器上用 indexd users token 用户名 生成的令牌");
     copy_utf8(zErr, nErr, b.rc == PS_OK ? qc_buf_str(&b) : zMsg);
     qc_buf_release(&b);
     return status;
@@ -191,20 +193,20 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
     qc_buf_adds(&url, zPath);
     qc_buf_addf(&ct, "Content-Type: %s", zType ? zType : "application/octet-stream");
     if (url.rc != PS_OK || ct.rc != PS_OK) {
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         goto out;
     }
     static const char *const azHdr[] = {"Accept: application/json", "Expect:"};
     for (size_t i = 0; i < sizeof azHdr / sizeof azHdr[0] + (pBody != NULL); i++) {
         if (!(pNew = curl_slist_append(pHdr, i < 2 ? azHdr[i] : qc_buf_str(&ct)))) {
-            snprintf(zErr, nErr, "out of memory");
+            snprintf(zErr, nErr, "内存不足");
             goto out;
         }
         pHdr = pNew;
     }
     if (c->zAuth) {
         if (!(pNew = curl_slist_append(pHdr, c->zAuth))) {
-            snprintf(zErr, nErr, "out of memory");
+            snprintf(zErr, nErr, "内存不足");
             goto out;
         }
         pHdr = pNew;
@@ -240,32 +242,36 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
     }
     if (cc != CURLE_OK) {
         rc = PS_INTERNAL;
-        snprintf(zErr, nErr, "libcurl refused an option: %s", curl_easy_strerror(cc));
+        snprintf(zErr, nErr, "libcurl 不接受一个选项：%s", curl_easy_strerror(cc));
         goto out;
     }
 
     cc = curl_easy_perform(h);
     if (src.err) {
         rc = PS_IO;
-        snprintf(zErr, nErr, "cannot read the body to send: %s", strerror(src.err));
+        snprintf(zErr, nErr, "无法读取要发送的内容：%s", strerror(src.err));
         goto out;
     }
     if (pAns->body.rc == PS_TOO_BIG || cc == CURLE_FILESIZE_EXCEEDED) {
         rc = PS_TOO_BIG;
-        snprintf(zErr, nErr, "indexd's answer is larger than the limit of %u MiB", QC_ANSWER_MAX >> 20);
+        snprintf(zErr, nErr, "indexd 的应答超过 %u MiB 的上限", QC_ANSWER_MAX >> 20);
         goto out;
     }
     if (pAns->body.rc == PS_NOMEM || cc == CURLE_OUT_OF_MEMORY) {
         rc = PS_NOMEM;
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         goto out;
     }
     if (cc != CURLE_OK) {
         size_t n = strlen(zCurlErr);
         while (n > 0 && zCurlErr[n - 1] == '\n') zCurlErr[--n] = 0;
         rc = PS_NET;
-        snprintf(zErr, nErr, "cannot reach indexd at %s: %s", c->zBase,
-                 zCurlErr[0] ? zCurlErr : curl_easy_strerror(cc));
+        /* the address may be long: cut the sentence between characters */
+        qc_buf msg;
+        qc_buf_init(&msg, 0);
+        qc_buf_addf(&msg, "无法连接检索服务 indexd（%s）：%s", c->zBase, zCurlErr[0] ? zCurlErr : curl_easy_strerror(cc));
+        copy_utf8(zErr, nErr, msg.rc == PS_OK ? qc_buf_str(&msg) : "无法连接检索服务 indexd");
+        qc_buf_release(&msg);
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &pAns->http);
@@ -274,19 +280,19 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
     json_t *o = json_loadb(qc_buf_str(&pAns->body), pAns->body.n, 0, &je);
     if (!o && json_error_code(&je) == json_error_out_of_memory) {
         rc = PS_NOMEM;
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         goto out;
     }
     if (o && !json_is_object(o)) {
         json_decref(o);
         o = NULL;
-        snprintf(je.text, sizeof je.text, "a JSON value, but not an object");
+        snprintf(je.text, sizeof je.text, "是 JSON 值，但不是对象");
     }
     pAns->pJson = o;
     if (pAns->http >= 200 && pAns->http < 300) {
         if (!o) {
             rc = PS_INVALID;
-            snprintf(zErr, nErr, "indexd's answer (HTTP %ld, %zu bytes) is not a JSON object: %s",
+            snprintf(zErr, nErr, "indexd 的应答（HTTP %ld，%zu 字节）不是 JSON 对象：%s",
                      pAns->http, pAns->body.n, je.text);
             goto out;
         }

@@ -15,6 +15,7 @@
 #define RECORD_LABEL_COLS 14 /* "机构（问题）" and two spaces */
 
 static const char zNone[] = "—";
+static const char zNoLocation[] = "（未登记）";
 
 /* The string at key k of o, or NULL (absent, null or not a string). */
 static const char *str_at(const json_t *o, const char *k)
@@ -35,7 +36,7 @@ static long long int_at(const json_t *o, const char *k, long long dflt)
 
 static void add_clean(qc_buf *b, const char *z)
 {
-    qc_text_add_clean(b, z, strlen(z), QC_TEXT_ONE_LINE);
+    if (z) qc_text_add_clean(b, z, strlen(z), QC_TEXT_ONE_LINE);
 }
 
 /* "题名      " */
@@ -59,7 +60,7 @@ static void add_value(qc_buf *b, const json_t *v)
     } else if (json_is_real(v)) {
         qc_buf_addf(b, "%g", json_real_value(v));
     } else if (json_is_boolean(v)) {
-        qc_buf_adds(b, json_is_true(v) ? "yes" : "no");
+        qc_buf_adds(b, json_is_true(v) ? "是" : "否");
     } else if (json_is_array(v) && json_array_size(v) > 0) {
         size_t i;
         const json_t *x;
@@ -161,7 +162,7 @@ static void add_facet(qc_buf *b, const char *zLabel, const char *zName, const js
         add_clean(b, a[i].zKey);
         qc_buf_addf(b, " (%lld)", a[i].n);
     }
-    if (m > QC_FACET_SHOW) qc_buf_addf(b, ", … %zu more", m - QC_FACET_SHOW);
+    if (m > QC_FACET_SHOW) qc_buf_addf(b, ", … 另有 %zu 项", m - QC_FACET_SHOW);
     qc_buf_adds(b, "\n");
     px_free(a);
 }
@@ -191,7 +192,7 @@ static void add_facets(qc_buf *b, const json_t *pAns)
         if (k == nFacet) add_facet(b, zName, zName, v);
     }
     if (json_is_false(json_object_get(pAns, "facets_complete")))
-        qc_buf_adds(b, "(the counts cover the first matches only)\n");
+        qc_buf_adds(b, "（以上计数只统计了前面一部分检索结果）\n");
 }
 
 static void add_hit(qc_buf *b, long long nr, const json_t *h, int markStyle)
@@ -201,7 +202,7 @@ static void add_hit(qc_buf *b, long long nr, const json_t *h, int markStyle)
     const char *zSnip = str_at(h, "snippet");
     qc_buf_addf(b, "\n%3lld. ", nr);
     add_value(b, json_object_get(h, "code"));
-    if (json_is_false(json_object_get(h, "exact"))) qc_buf_adds(b, "  (near match: one character differs)");
+    if (json_is_false(json_object_get(h, "exact"))) qc_buf_adds(b, "  （近似匹配：有一个字不同）");
     qc_buf_adds(b, "\n");
     add_label(b, "     ", "题名", HIT_LABEL_COLS);
     add_value(b, json_object_get(h, "title"));
@@ -211,11 +212,11 @@ static void add_hit(qc_buf *b, long long nr, const json_t *h, int markStyle)
     qc_buf_adds(b, "\n");
     add_label(b, "     ", "存放位置", HIT_LABEL_COLS);
     if (zLoc && *zLoc) add_clean(b, zLoc);
-    else qc_buf_adds(b, "(no store location recorded)");
+    else qc_buf_adds(b, zNoLocation);
     qc_buf_adds(b, "\n");
     add_label(b, "     ", "匹配页", HIT_LABEL_COLS);
     if (json_array_size(pPages) > 0) add_page_list(b, pPages);
-    else qc_buf_adds(b, "(none: found in the catalog fields)");
+    else qc_buf_adds(b, "（无：在著录项中检出）");
     qc_buf_adds(b, "\n");
     if (zSnip && *zSnip) {
         qc_buf_adds(b, "     ");
@@ -229,25 +230,24 @@ int qc_format_search(qc_buf *b, const json_t *pAns, int markStyle, char *zErr, s
     const json_t *pHits = json_object_get(pAns, "hits");
     const json_t *h;
     size_t i;
-    if (!json_is_array(pHits)) return qc_invalid(zErr, nErr, "indexd's search answer has no list of hits");
+    if (!json_is_array(pHits)) return qc_invalid(zErr, nErr, "indexd 的检索应答中没有结果列表");
     long long total = int_at(pAns, "total", (long long)json_array_size(pHits));
     long long offset = int_at(pAns, "offset", 0), limit = int_at(pAns, "limit", 0);
     long long nHits = (long long)json_array_size(pHits);
     const json_t *pMs = json_object_get(pAns, "took_ms");
-    qc_buf_addf(b, "%lld record%s (%s)", total, total == 1 ? "" : "s",
-                json_is_false(json_object_get(pAns, "total_exact")) ? "about" : "exact");
+    qc_buf_addf(b, "%s %lld 件", json_is_false(json_object_get(pAns, "total_exact")) ? "约" : "共", total);
     if (json_is_number(pMs)) {
-        qc_buf_adds(b, " in ");
+        qc_buf_adds(b, "，用时 ");
         add_ms(b, json_number_value(pMs));
-        qc_buf_adds(b, " ms");
+        qc_buf_adds(b, " 毫秒");
     }
     qc_buf_adds(b, "\n");
     if (nHits > 0 && (offset > 0 || nHits < total)) {
-        qc_buf_addf(b, "showing %lld-%lld", offset + 1, offset + nHits);
-        if (offset + nHits < total && limit > 0) qc_buf_addf(b, "; --page %lld for more", offset / limit + 2);
+        qc_buf_addf(b, "显示第 %lld-%lld 件", offset + 1, offset + nHits);
+        if (offset + nHits < total && limit > 0) qc_buf_addf(b, "；下一页：--page %lld", offset / limit + 2);
         qc_buf_adds(b, "\n");
     } else if (nHits == 0 && total > 0) {
-        qc_buf_addf(b, "no hits from number %lld on\n", offset + 1);
+        qc_buf_addf(b, "第 %lld 件及以后没有结果\n", offset + 1);
     }
     json_array_foreach(pHits, i, h) {
         if (json_is_object(h)) add_hit(b, offset + (long long)i + 1, h, markStyle);
@@ -268,7 +268,7 @@ int qc_format_banner(qc_buf *b, const char *zLabel, const char *zValue)
     add_clean(&line, zLabel);
     qc_buf_adds(&line, "  ");
     if (*z) add_clean(&line, z);
-    else qc_buf_adds(&line, "(no store location recorded)");
+    else qc_buf_adds(&line, zNoLocation);
     qc_buf_adds(&line, " ");
     if (line.rc != PS_OK) {
         b->rc = line.rc;
@@ -286,6 +286,95 @@ int qc_format_banner(qc_buf *b, const char *zLabel, const char *zValue)
     return b->rc;
 }
 
+static const char *rule_cn(const char *zRule)
+{
+    static const char *const az[][2] = {
+        {"unclosed_quote", "引号未闭合"}, {"control", "控制字符"}, {"length", "内容超长"},
+        {"category_name", "门类按名称著录"}, {"retention", "保管期限不规范"}, {"code_form", "档号写法不规范"},
+        {"code", "档号不规范"}, {"code_parts", "档号与各项不一致"}, {"date_form", "日期写法不规范"},
+        {"date", "日期不规范"}, {"pages_form", "页数写法不规范"}, {"pages", "页数不规范"},
+        {"classification", "密级不规范"}, {"mandatory", "必填项缺失"}, {"year", "年度不规范"},
+        {"item_no", "件号不规范"},
+    };
+    for (size_t i = 0; zRule && i < sizeof az / sizeof az[0]; i++)
+        if (strcmp(zRule, az[i][0]) == 0) return az[i][1];
+    return zRule ? zRule : "";
+}
+
+/* The parts of a record's answer that are not catalog fields: whether it
+ * waits to be linked to a catalog row, what the caller may open, what its
+ * catalog row held irregular, and what imports and edits changed. */
+static void add_record_extras(qc_buf *b, const json_t *pAns)
+{
+    static const char *const azAp[][2] = {
+        {"none", "未申请"}, {"pending", "待审批"}, {"approved", "已批准"}, {"denied", "未批准"}};
+    size_t i;
+    const json_t *x;
+    if (json_is_true(json_object_get(pAns, "unlinked"))) {
+        add_label(b, "", "挂接", RECORD_LABEL_COLS);
+        qc_buf_adds(b, "待挂接：扫描件已读入，目录中尚无此档号的条目\n");
+    }
+    const json_t *pAcc = json_object_get(pAns, "access");
+    if (json_is_object(pAcc)) {
+        const json_t *pAp = json_object_get(pAcc, "approval");
+        const char *zSt = str_at(pAp, "status");
+        add_label(b, "", "查阅", RECORD_LABEL_COLS);
+        if (json_is_true(json_object_get(pAp, "required"))) {
+            const char *zCn = zSt ? zSt : "";
+            for (size_t k = 0; zSt && k < sizeof azAp / sizeof azAp[0]; k++)
+                if (strcmp(zSt, azAp[k][0]) == 0) zCn = azAp[k][1];
+            qc_buf_addf(b, "页面须经管理员审批后查看（审批状态：%s）", zCn);
+        } else {
+            qc_buf_adds(b, json_is_true(json_object_get(pAcc, "text")) ? "可查看页面" : "当前账号无权查看页面");
+        }
+        qc_buf_adds(b, "\n");
+    }
+    json_array_foreach(json_object_get(pAns, "findings"), i, x) {
+        add_label(b, "", i ? "" : "著录问题", RECORD_LABEL_COLS);
+        long long line = int_at(x, "line", 0);
+        if (line > 0) qc_buf_addf(b, "目录第 %lld 行 ", line);
+        add_clean(b, str_at(x, "field"));
+        qc_buf_adds(b, "【");
+        qc_buf_adds(b, rule_cn(str_at(x, "rule")));
+        qc_buf_adds(b, "】");
+        add_clean(b, str_at(x, "reason"));
+        const char *zW = str_at(x, "written");
+        if (zW && *zW) {
+            qc_buf_adds(b, "（原著录“");
+            add_clean(b, zW);
+            qc_buf_adds(b, "”）");
+        }
+        qc_buf_adds(b, "\n");
+    }
+    json_array_foreach(json_object_get(pAns, "history"), i, x) {
+        add_label(b, "", i ? "" : "修改记录", RECORD_LABEL_COLS);
+        add_clean(b, str_at(x, "at"));
+        qc_buf_adds(b, " ");
+        add_clean(b, str_at(x, "source"));
+        if (str_at(x, "by")) {
+            qc_buf_adds(b, "（");
+            add_clean(b, str_at(x, "by"));
+            qc_buf_adds(b, "）");
+        }
+        if (json_is_true(json_object_get(x, "hidden"))) {
+            qc_buf_adds(b, "：原著录的密级高于当前账号，内容不显示\n");
+            continue;
+        }
+        size_t k;
+        const json_t *c;
+        json_array_foreach(json_object_get(x, "changed"), k, c) {
+            qc_buf_adds(b, k ? "；" : "：");
+            add_clean(b, str_at(c, "field"));
+            qc_buf_adds(b, " “");
+            add_value(b, json_object_get(c, "kept"));
+            qc_buf_adds(b, "” → “");
+            add_value(b, json_object_get(c, "offered"));
+            qc_buf_adds(b, "”");
+        }
+        qc_buf_adds(b, "\n");
+    }
+}
+
 int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
 {
     static const proto_field aOrder[] = {
@@ -297,7 +386,7 @@ int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
     const char *zKey;
     json_t *v;
     if (!json_is_object(pAns) || !str_at(pAns, "code"))
-        return qc_invalid(zErr, nErr, "indexd's answer is not a record (it has no 档号)");
+        return qc_invalid(zErr, nErr, "indexd 的应答不是一件档案（没有档号）");
     for (size_t k = 0; k < sizeof aOrder / sizeof aOrder[0]; k++) {
         const json_t *pVal = json_object_get(pAns, proto_field_key(aOrder[k]));
         add_label(b, "", proto_field_cn(aOrder[k]), RECORD_LABEL_COLS);
@@ -307,10 +396,15 @@ int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
                 qc_buf_addf(b, " (%s)", azRetention[r][1]);
         qc_buf_adds(b, "\n");
     }
+    /* what the caller may open, the catalog row's findings, the history */
+    add_record_extras(b, pAns);
     /* Keys this client does not know yet, so that nothing stored is hidden. */
     json_object_foreach((json_t *)pAns, zKey, v) {
         int f = proto_field_lookup(zKey);
-        if ((f >= 0 && strcmp(proto_field_key(f), zKey) == 0) || strcmp(zKey, "stored_pages") == 0) continue;
+        if ((f >= 0 && strcmp(proto_field_key(f), zKey) == 0) || strcmp(zKey, "stored_pages") == 0 ||
+            strcmp(zKey, "access") == 0 || strcmp(zKey, "findings") == 0 || strcmp(zKey, "history") == 0 ||
+            strcmp(zKey, "unlinked") == 0)
+            continue;
         add_label(b, "", zKey, RECORD_LABEL_COLS);
         add_value(b, v);
         qc_buf_adds(b, "\n");
@@ -319,9 +413,9 @@ int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
     add_label(b, "", "已录全文页", RECORD_LABEL_COLS);
     if (json_array_size(pStored) > 0) {
         add_page_list(b, pStored);
-        qc_buf_addf(b, " (%zu page%s)", json_array_size(pStored), json_array_size(pStored) == 1 ? "" : "s");
+        qc_buf_addf(b, "（共 %zu 页）", json_array_size(pStored));
     } else {
-        qc_buf_adds(b, "none");
+        qc_buf_adds(b, "无");
     }
     qc_buf_adds(b, "\n\n");
     return qc_format_banner(b, proto_field_cn(PF_LOCATION), str_at(pAns, proto_field_key(PF_LOCATION)));
@@ -329,8 +423,11 @@ int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
 
 /* ---- import --------------------------------------------------------- */
 
-/* "rejected  line 5: 日期: reason" for each entry of the list. */
-static void add_rows(qc_buf *b, const char *zWhat, const json_t *pList, long long nCount)
+#define IMPORT_LABEL_COLS 10 /* "著录问题" and two spaces */
+
+/* "未导入    第 5 行：日期：reason" for each entry of the list; zMore names
+ * what is left out ("行未导入，"). */
+static void add_rows(qc_buf *b, const char *zWhat, const char *zMore, const json_t *pList, long long nCount)
 {
     size_t i;
     const json_t *r;
@@ -338,18 +435,17 @@ static void add_rows(qc_buf *b, const char *zWhat, const json_t *pList, long lon
         const char *zField = str_at(r, "field"), *zReason = str_at(r, "reason");
         long long line = int_at(r, "line", 0);
         if (!zField || !*zField) zField = str_at(r, "key");
-        qc_buf_addf(b, "%-9s ", zWhat);
-        if (line > 0) qc_buf_addf(b, "line %lld: ", line);
+        add_label(b, "", zWhat, IMPORT_LABEL_COLS);
+        if (line > 0) qc_buf_addf(b, "第 %lld 行：", line);
         if (zField && *zField) {
             add_clean(b, zField);
-            qc_buf_adds(b, ": ");
+            qc_buf_adds(b, "：");
         }
-        add_clean(b, zReason ? zReason : "(no reason given)");
+        add_clean(b, zReason ? zReason : "（未说明原因）");
         qc_buf_adds(b, "\n");
     }
     if (nCount > (long long)json_array_size(pList))
-        qc_buf_addf(b, "… and %lld more %s not listed\n", nCount - (long long)json_array_size(pList),
-                    strcmp(zWhat, "rejected") == 0 ? "rejected rows" : "warnings");
+        qc_buf_addf(b, "… 另有 %lld %s未列出\n", nCount - (long long)json_array_size(pList), zMore);
 }
 
 int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char *zErr, size_t nErr)
@@ -357,31 +453,32 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
     const json_t *pRej = json_object_get(pAns, "rejected"), *pWarn = json_object_get(pAns, "warnings");
     *pnRejected = 0;
     if (!json_is_integer(json_object_get(pAns, "imported")))
-        return qc_invalid(zErr, nErr, "indexd's import answer does not say how many records were imported");
+        return qc_invalid(zErr, nErr, "indexd 的导入应答没有说明导入了多少件档案");
     long long nRej = int_at(pAns, "rejected_count", (long long)json_array_size(pRej));
     long long nWarn = int_at(pAns, "warnings_count", (long long)json_array_size(pWarn));
     const char *zEnc = str_at(pAns, "encoding");
     if (nRej < (long long)json_array_size(pRej)) nRej = (long long)json_array_size(pRej);
     if (nWarn < (long long)json_array_size(pWarn)) nWarn = (long long)json_array_size(pWarn);
     *pnRejected = nRej;
-    qc_buf_addf(b, "imported %lld (%lld replaced), %lld rejected, %lld warning%s", int_at(pAns, "imported", 0),
-                int_at(pAns, "replaced", 0), nRej, nWarn, nWarn == 1 ? "" : "s");
+    qc_buf_addf(b, "导入 %lld 件（其中替换 %lld 件），未导入 %lld 行，警告 %lld 条", int_at(pAns, "imported", 0),
+                int_at(pAns, "replaced", 0), nRej, nWarn);
     if (zEnc) {
-        qc_buf_adds(b, ", encoding ");
+        qc_buf_adds(b, "，编码 ");
         add_clean(b, zEnc);
     }
     qc_buf_adds(b, "\n");
-    add_rows(b, "rejected", pRej, nRej);
-    add_rows(b, "warning", pWarn, nWarn);
+    add_rows(b, "未导入", "行未导入，", pRej, nRej);
+    add_rows(b, "警告", "条警告", pWarn, nWarn);
     const json_t *pFind = json_object_get(pAns, "findings"), *pConf = json_object_get(pAns, "conflicts");
-    add_rows(b, "finding", pFind, int_at(pAns, "findings_count", (long long)json_array_size(pFind)));
+    add_rows(b, "著录问题", "条著录问题", pFind, int_at(pAns, "findings_count", (long long)json_array_size(pFind)));
     /* a row that differs from the archive's: kept out, field by field */
     size_t i, k;
     const json_t *c, *f;
     json_array_foreach(pConf, i, c) {
-        qc_buf_addf(b, "conflict  line %lld: ", int_at(c, "line", 0));
+        add_label(b, "", "冲突", IMPORT_LABEL_COLS);
+        qc_buf_addf(b, "第 %lld 行：", int_at(c, "line", 0));
         add_clean(b, str_at(c, "code") ? str_at(c, "code") : "?");
-        qc_buf_adds(b, " kept as in the archive (--replace to take the row):");
+        qc_buf_adds(b, " 保留档案中的著录（加 --replace 则以本行替换）：");
         json_array_foreach(json_object_get(c, "fields"), k, f) {
             char *zKept = json_dumps(json_object_get(f, "kept"), JSON_ENCODE_ANY);
             char *zOffered = json_dumps(json_object_get(f, "offered"), JSON_ENCODE_ANY);
@@ -391,7 +488,7 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
             add_clean(b, zKept ? zKept : "?");
             qc_buf_adds(b, " → ");
             add_clean(b, zOffered ? zOffered : "?");
-            qc_buf_adds(b, ";");
+            qc_buf_adds(b, "；");
             free(zKept);
             free(zOffered);
         }
@@ -406,17 +503,17 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
 int qc_format_page(qc_buf *b, const json_t *pAns, int tty, char *zErr, size_t nErr)
 {
     const json_t *pText = json_object_get(pAns, "text");
-    if (!json_is_string(pText)) return qc_invalid(zErr, nErr, "indexd's answer has no page text");
+    if (!json_is_string(pText)) return qc_invalid(zErr, nErr, "indexd 的应答中没有页面全文");
     const char *z = json_string_value(pText);
     size_t n = json_string_length(pText);
     if (!tty) return qc_buf_add(b, z, n);
     add_value(b, json_object_get(pAns, "code"));
-    qc_buf_addf(b, ", page %lld", int_at(pAns, "page", 0));
+    qc_buf_addf(b, "，第 %lld 页", int_at(pAns, "page", 0));
     const json_t *pConf = json_object_get(pAns, "confidence"), *pDpi = json_object_get(pAns, "dpi");
-    if (json_is_number(pConf)) qc_buf_addf(b, ", OCR confidence %g", json_number_value(pConf));
-    if (json_is_number(pDpi)) qc_buf_addf(b, ", %g dpi", json_number_value(pDpi));
+    if (json_is_number(pConf)) qc_buf_addf(b, "，识别可信度 %g", json_number_value(pConf));
+    if (json_is_number(pDpi)) qc_buf_addf(b, "，%g dpi", json_number_value(pDpi));
     qc_buf_adds(b, "\n\n");
-    if (n == 0) qc_buf_adds(b, "(the page text is empty)");
+    if (n == 0) qc_buf_adds(b, "（本页全文为空）");
     qc_text_add_clean(b, z, n, QC_TEXT_KEEP_LINES);
     if (n == 0 || z[n - 1] != '\n') qc_buf_adds(b, "\n");
     return b->rc;
@@ -425,23 +522,24 @@ int qc_format_page(qc_buf *b, const json_t *pAns, int tty, char *zErr, size_t nE
 int qc_format_page_stored(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
 {
     if (!json_is_object(pAns) || !json_is_integer(json_object_get(pAns, "page")))
-        return qc_invalid(zErr, nErr, "indexd's answer does not say which page it stored");
-    qc_buf_addf(b, "stored page %lld of ", int_at(pAns, "page", 0));
+        return qc_invalid(zErr, nErr, "indexd 的应答没有说明录入的是哪一页");
+    qc_buf_adds(b, "已录入 ");
     add_value(b, json_object_get(pAns, "code"));
-    qc_buf_adds(b, json_is_true(json_object_get(pAns, "replaced")) ? " (replaced the earlier text)\n" : " (new)\n");
+    qc_buf_addf(b, " 第 %lld 页的全文", int_at(pAns, "page", 0));
+    qc_buf_adds(b, json_is_true(json_object_get(pAns, "replaced")) ? "（替换了原有全文）\n" : "（新录入）\n");
     return b->rc;
 }
 
 int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *zErr, size_t nErr)
 {
     const char *zStatus = str_at(pAns, "status");
-    if (!zStatus) return qc_invalid(zErr, nErr, "indexd's health answer has no status");
-    qc_buf_addf(b, "indexd at %s: ", zServer);
+    if (!zStatus) return qc_invalid(zErr, nErr, "indexd 的运行状态应答中没有状态（status）");
+    qc_buf_addf(b, "indexd（%s）：", zServer);
     add_clean(b, zStatus);
     if (json_is_integer(json_object_get(pAns, "records")))
-        qc_buf_addf(b, ", %lld record%s", int_at(pAns, "records", 0), int_at(pAns, "records", 0) == 1 ? "" : "s");
+        qc_buf_addf(b, "，档案 %lld 件", int_at(pAns, "records", 0));
     if (str_at(pAns, "version")) {
-        qc_buf_adds(b, ", version ");
+        qc_buf_adds(b, "，版本 ");
         add_clean(b, str_at(pAns, "version"));
     }
     qc_buf_adds(b, "\n");
@@ -471,20 +569,20 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
 {
     if (strcmp(zName, "coverage") == 0) {
         if (!json_is_integer(json_object_get(pAns, "total")))
-            return qc_invalid(zErr, nErr, "indexd's coverage report has no total");
+            return qc_invalid(zErr, nErr, "indexd 的数字化率报告中没有总件数");
         const json_t *pg = json_object_get(pAns, "pages"), *ex = json_object_get(pAns, "excluded");
-        qc_buf_addf(b, "digitization rate (paper records kept 永久 or 30年): %.2f%%  (%lld of %lld items)\n",
+        qc_buf_addf(b, "数字化率（保管期限为永久、30年的纸质档案）：%.2f%%（已数字化 %lld / %lld 件）\n",
                     real_at(pAns, "rate") * 100, int_at(pAns, "digitized", 0), int_at(pAns, "total", 0));
-        qc_buf_addf(b, "points (item 22): %.2f of 2\n", real_at(pAns, "points"));
-        qc_buf_addf(b, "pages scanned: %lld of %lld (%.2f%%)\n", int_at(pg, "scanned", 0), int_at(pg, "total", 0),
+        qc_buf_addf(b, "得分（第 22 项）：%.2f / 2 分\n", real_at(pAns, "points"));
+        qc_buf_addf(b, "页数：已扫描 %lld / %lld 页（%.2f%%）\n", int_at(pg, "scanned", 0), int_at(pg, "total", 0),
                     real_at(pg, "rate") * 100);
-        qc_buf_addf(b, "not counted: %lld kept 10 years, %lld not on paper; counted as paper for want of 载体: %lld\n",
+        qc_buf_addf(b, "不计入：10年期 %lld 件、非纸质 %lld 件；未填载体按纸质计：%lld 件\n",
                     int_at(ex, "d10", 0), int_at(ex, "not_paper", 0), int_at(pAns, "carrier_unknown", 0));
-        add_groups(b, "by 全宗", json_object_get(pAns, "by_fonds"));
-        add_groups(b, "by 门类", json_object_get(pAns, "by_category"));
-        add_groups(b, "by 年度", json_object_get(pAns, "by_year"));
+        add_groups(b, "按全宗", json_object_get(pAns, "by_fonds"));
+        add_groups(b, "按门类", json_object_get(pAns, "by_category"));
+        add_groups(b, "按年度", json_object_get(pAns, "by_year"));
         long long nMissing = int_at(pAns, "missing_total", 0), nHidden = int_at(pAns, "missing_hidden", 0);
-        qc_buf_addf(b, "\nstill to digitize: %lld\n", nMissing + nHidden);
+        qc_buf_addf(b, "\n待数字化：%lld 件\n", nMissing + nHidden);
         size_t i;
         json_t *m;
         json_array_foreach(json_object_get(pAns, "missing"), i, m) {
@@ -492,13 +590,13 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
             add_clean(b, str_at(m, "code") ? str_at(m, "code") : "");
             qc_buf_adds(b, "  ");
             add_clean(b, str_at(m, "location") ? str_at(m, "location") : zNone);
-            qc_buf_addf(b, "  %lld of %lld pages  ", int_at(m, "scanned", 0), int_at(m, "pages", 0));
+            qc_buf_addf(b, "  已扫描 %lld / %lld 页  ", int_at(m, "scanned", 0), int_at(m, "pages", 0));
             add_clean(b, str_at(m, "title") ? str_at(m, "title") : "");
             qc_buf_adds(b, "\n");
         }
         if ((long long)json_array_size(json_object_get(pAns, "missing")) < nMissing)
-            qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
-        if (nHidden > 0) qc_buf_addf(b, "  (%lld above your clearance, not listed)\n", nHidden);
+            qc_buf_adds(b, "  … 完整清单请用 --format csv 或 --format html\n");
+        if (nHidden > 0) qc_buf_addf(b, "  （另有 %lld 件档案的密级高于您的查阅权限，未列出）\n", nHidden);
         return b->rc;
     }
     if (strcmp(zName, "acceptance") == 0) {
@@ -507,23 +605,25 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
         if (json_is_array(json_object_get(pAns, "deliveries"))) {
             json_array_foreach(json_object_get(pAns, "deliveries"), i, x) {
                 add_clean(b, str_at(x, "name") ? str_at(x, "name") : "");
-                qc_buf_addf(b, "  %s  %lld files, %lld pages  received ", json_is_true(json_object_get(x, "passed")) ? "passed" : "FAILED",
-                            int_at(x, "files", 0), int_at(x, "pages", 0));
+                qc_buf_addf(b, "  %s  文件 %lld 个，%lld 页  接收时间 ",
+                            json_is_true(json_object_get(x, "passed")) ? "验收通过" : "验收不通过", int_at(x, "files", 0),
+                            int_at(x, "pages", 0));
                 add_clean(b, str_at(x, "received_at") ? str_at(x, "received_at") : zNone);
                 qc_buf_adds(b, "\n");
             }
-            if (!json_array_size(json_object_get(pAns, "deliveries"))) qc_buf_adds(b, "no deliveries yet (ingest sends them)\n");
+            if (!json_array_size(json_object_get(pAns, "deliveries"))) qc_buf_adds(b, "尚无交付批次（由 ingest 提交）\n");
             return b->rc;
         }
         if (!json_is_array(json_object_get(pAns, "checks")))
-            return qc_invalid(zErr, nErr, "indexd's acceptance report has no checks");
-        qc_buf_adds(b, "delivery ");
+            return qc_invalid(zErr, nErr, "indexd 的验收报告中没有检查项");
+        qc_buf_adds(b, "交付批次 ");
         add_clean(b, str_at(pAns, "delivery") ? str_at(pAns, "delivery") : "");
-        qc_buf_addf(b, ": %s\n", json_is_true(json_object_get(pAns, "passed")) ? "passed" : "FAILED");
+        qc_buf_addf(b, "：%s\n", json_is_true(json_object_get(pAns, "passed")) ? "验收通过" : "验收不通过");
         json_array_foreach(json_object_get(pAns, "checks"), i, x) {
             long long n = int_at(x, "count", 0);
             int fail = str_at(x, "severity") && strcmp(str_at(x, "severity"), "fail") == 0;
-            qc_buf_addf(b, "  %-6s %6lld  ", n == 0 ? "ok" : fail ? "FAIL" : "note", n);
+            add_label(b, "  ", n == 0 ? "通过" : fail ? "不通过" : "提示", 7);
+            qc_buf_addf(b, "%6lld  ", n);
             add_clean(b, str_at(x, "title") ? str_at(x, "title") : "");
             qc_buf_adds(b, "\n");
         }
@@ -531,11 +631,11 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
     }
     if (strcmp(zName, "register") == 0) {
         if (!json_is_array(json_object_get(pAns, "entries")))
-            return qc_invalid(zErr, nErr, "indexd's use register has no entries");
+            return qc_invalid(zErr, nErr, "indexd 的利用登记簿中没有登记条目");
         size_t i;
         json_t *x;
         long long nTotal = int_at(pAns, "total", 0);
-        qc_buf_addf(b, "use register (利用登记簿): %lld entries\n", nTotal);
+        qc_buf_addf(b, "利用登记簿：共 %lld 条\n", nTotal);
         json_array_foreach(json_object_get(pAns, "entries"), i, x) {
             const char *zKind = str_at(x, "kind") ? str_at(x, "kind") : "";
             qc_buf_addf(b, "  %5lld  ", int_at(x, "seq", 0));
@@ -544,41 +644,42 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
             add_clean(b, str_at(x, "user") ? str_at(x, "user") : "");
             qc_buf_addf(b, "  %s  ", strcmp(zKind, "text") == 0 ? "全文" : strcmp(zKind, "image") == 0 ? "扫描件" : "导出");
             add_clean(b, str_at(x, "code") ? str_at(x, "code") : "");
-            if (int_at(x, "page", 0)) qc_buf_addf(b, " p%lld", int_at(x, "page", 0));
+            if (int_at(x, "page", 0)) qc_buf_addf(b, " 第 %lld 页", int_at(x, "page", 0));
             qc_buf_adds(b, "  ");
             add_clean(b, str_at(x, "purpose") ? str_at(x, "purpose") : "");
-            if (int_at(x, "approval", 0)) qc_buf_addf(b, "  (审批 %lld)", int_at(x, "approval", 0));
+            if (int_at(x, "approval", 0)) qc_buf_addf(b, "  （审批第 %lld 号）", int_at(x, "approval", 0));
             qc_buf_adds(b, "\n");
         }
         if ((long long)json_array_size(json_object_get(pAns, "entries")) < nTotal)
-            qc_buf_adds(b, "  … the whole register: --format csv or --format html\n");
+            qc_buf_adds(b, "  … 完整的登记簿请用 --format csv 或 --format html\n");
         return b->rc;
     }
     if (strcmp(zName, "catalog") == 0) {
         if (!json_is_integer(json_object_get(pAns, "rows")))
-            return qc_invalid(zErr, nErr, "indexd's catalog audit has no rows");
-        qc_buf_addf(b, "entry rate (rows with every mandatory field): %.2f%%  (%lld of %lld rows)\n",
+            return qc_invalid(zErr, nErr, "indexd 的目录检查报告中没有条目数");
+        qc_buf_addf(b, "录入率（必填项完整的条目）：%.2f%%（%lld / %lld 条）\n",
                     real_at(pAns, "entry_rate") * 100, int_at(pAns, "complete", 0), int_at(pAns, "rows", 0));
-        qc_buf_addf(b, "irregular: %lld, warnings: %lld\nscore (item 9): %.2f of 5\n", int_at(pAns, "errors", 0),
+        qc_buf_addf(b, "不规范 %lld 处，警告 %lld 处\n得分（第 9 项）：%.2f / 5 分\n", int_at(pAns, "errors", 0),
                     int_at(pAns, "warnings", 0), real_at(pAns, "score"));
         size_t i;
         json_t *x;
         json_array_foreach(json_object_get(pAns, "irregular"), i, x) {
-            qc_buf_addf(b, "  %s line %lld  ", strcmp(str_at(x, "severity") ? str_at(x, "severity") : "", "warning") == 0
-                                                   ? "warning" : "error  ", int_at(x, "line", 0));
+            int warn = strcmp(str_at(x, "severity") ? str_at(x, "severity") : "", "warning") == 0;
+            add_label(b, "  ", warn ? "警告" : "不规范", 7);
+            qc_buf_addf(b, "第 %lld 行  ", int_at(x, "line", 0));
             add_clean(b, str_at(x, "code") ? str_at(x, "code") : zNone);
             qc_buf_adds(b, "  ");
             add_clean(b, str_at(x, "rule") ? str_at(x, "rule") : "");
-            qc_buf_adds(b, ": ");
+            qc_buf_adds(b, "：");
             add_clean(b, str_at(x, "reason") ? str_at(x, "reason") : "");
             qc_buf_adds(b, "\n");
         }
         if ((long long)json_array_size(json_object_get(pAns, "irregular")) < int_at(pAns, "irregular_total", 0))
-            qc_buf_adds(b, "  … the whole list: --format csv or --format html\n");
+            qc_buf_adds(b, "  … 完整清单请用 --format csv 或 --format html\n");
         return b->rc;
     }
     const json_t *pRows = json_object_get(pAns, "rows");
-    if (!json_is_array(pRows)) return qc_invalid(zErr, nErr, "indexd's ledger has no rows");
+    if (!json_is_array(pRows)) return qc_invalid(zErr, nErr, "indexd 的统计台账中没有数据行");
     qc_buf_adds(b, "全宗号  门类  年度  保管期限      件数      页数  已数字化件数  已扫描页数\n");
     size_t i;
     json_t *r;

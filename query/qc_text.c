@@ -274,7 +274,14 @@ int qc_invalid(char *zErr, size_t nErr, const char *zFmt, ...)
 {
     va_list ap;
     va_start(ap, zFmt);
-    vsnprintf(zErr, nErr, zFmt, ap);
+    int n = vsnprintf(zErr, nErr, zFmt, ap);
     va_end(ap);
+    if (nErr > 1 && n >= 0 && (size_t)n >= nErr) {
+        /* cut short: drop a character cut in two at the end */
+        size_t k = nErr - 2;
+        unsigned long c;
+        while (k > 0 && ((unsigned char)zErr[k] & 0xC0) == 0x80) k--;
+        if (utf8_next((const unsigned char *)zErr + k, nErr - 1 - k, &c) == 0) zErr[k] = 0;
+    }
     return PS_INVALID;
 }

@@ -17,6 +17,16 @@
 
 #define PAPER_S 180.0
 
+/* The Chinese name of a role code, as indexd names the roles. */
+static const char *role_cn(const char *zRole)
+{
+    static const char *const az[][2] = {
+        {"admin", "管理员"}, {"archivist", "档案员"}, {"evaluator", "评估员"}, {"vendor", "数字化厂商"}};
+    for (size_t i = 0; zRole && i < sizeof az / sizeof az[0]; i++)
+        if (strcmp(zRole, az[i][0]) == 0) return az[i][1];
+    return zRole ? zRole : "?";
+}
+
 static double now_s(void)
 {
     struct timespec t;
@@ -116,9 +126,10 @@ static int paper_clock(FILE *fIn, FILE *fOut, int *pFound)
     for (;;) {
         double t = now_s() - t0;
         int min = (int)(t / 60);
+        /* the second text is padded to cover the first */
         fprintf(fOut, "\r  用时 %02d:%04.1f  %s", min, t - min * 60,
-                t <= PAPER_S ? "取到档案后按回车键，找不到按 n (Enter when the file is in hand, n: not found)"
-                             : "已超过3分钟 (over 3 minutes)  ");
+                t <= PAPER_S ? "取到档案后按回车键，找不到按 n"
+                             : "已超过3分钟                   ");
         fflush(fOut);
         fd_set set;
         FD_ZERO(&set);
@@ -155,7 +166,7 @@ static int post_json(qc_client *c, const char *zPath, const json_t *pBody, qc_an
     int rc = fb ? qc_client_call(c, "POST", zPath, "application/json", fb, pAns, zErr, nErr) : PS_NOMEM;
     if (fb) fclose(fb);
     px_free(zBody);
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     return rc;
 }
 
@@ -173,7 +184,7 @@ static int trial_call(qc_client *c, const char *zDraw, size_t n, const char *zKi
     int rc = path.rc;
     if (rc == PS_OK && !pBody) rc = PS_NOMEM;
     if (rc == PS_OK) rc = post_json(c, qc_buf_str(&path), pBody, pAns, zErr, nErr);
-    else snprintf(zErr, nErr, "out of memory");
+    else snprintf(zErr, nErr, "内存不足");
     json_decref(pBody);
     qc_buf_release(&path);
     return rc;
@@ -210,19 +221,19 @@ int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPa
     const char *zDraw = json_string_value(json_object_get(ans.pJson, "draw"));
     const char *zRole = json_string_value(json_object_get(ans.pJson, "role"));
     if (!zDraw) {
-        rc = qc_invalid(zErr, nErr, "indexd answered the draw without a draw id: it is older than this client");
+        rc = qc_invalid(zErr, nErr, "indexd 的抽取应答中没有抽取编号：indexd 的版本比本客户端旧");
         goto out;
     }
     if (!json_array_size(pRecs)) {
-        rc = qc_invalid(zErr, nErr, "no record to test: the index has no page text yet");
+        rc = qc_invalid(zErr, nErr, "没有可测试的档案：索引中尚无页面全文");
         goto out;
     }
-    fprintf(fOut, "timed retrieval test: draw %s, %zu records, %s; indexd times each trial\n", zDraw,
-            json_array_size(pRecs), interactive ? "full text and paper trials" : "full-text trials only");
+    fprintf(fOut, "利用时效测试：抽取编号 %s，共 %zu 件档案，%s；每项测试由 indexd 计时\n", zDraw,
+            json_array_size(pRecs), interactive ? "做全文检索和纸质调阅测试" : "只做全文检索测试");
     if (!zRole || strcmp(zRole, "evaluator") != 0)
-        fprintf(fOut, "practice: runs by %s (%s) score nothing; only users with the evaluator role score item 7\n",
+        fprintf(fOut, "练习：%s（%s）的测试不计分；只有评估员角色的用户的测试计入第 7 项得分\n",
                 json_string_value(json_object_get(ans.pJson, "user")) ? json_string_value(json_object_get(ans.pJson, "user")) : "?",
-                zRole ? zRole : "?");
+                role_cn(zRole));
     size_t i;
     json_t *r;
     json_array_foreach(pRecs, i, r) {
@@ -237,10 +248,10 @@ int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPa
             double sec;
             if (interactive) {
                 /* the phrase is the drawn one: indexd refuses another */
-                fprintf(fOut, "  full text: phrase [%s] — Enter to start the clock and search: ", zPhrase);
+                fprintf(fOut, "  全文检索：检索词【%s】——按回车键开始计时并检索：", zPhrase);
                 fflush(fOut);
                 if (!fgets(zLine, sizeof zLine, fIn)) {
-                    rc = qc_invalid(zErr, nErr, "the terminal was closed before the full-text trial");
+                    rc = qc_invalid(zErr, nErr, "全文检索测试开始前终端已关闭");
                     goto out;
                 }
             }
@@ -249,46 +260,46 @@ int qc_timed_run(qc_client *c, const qc_args *a, FILE *fIn, FILE *fOut, int *pPa
                 (rc = trial_call(c, zDraw, i + 1, "fulltext", found, &step, zErr, nErr)) != PS_OK)
                 goto out;
             sec = json_number_value(json_object_get(step.pJson, "seconds"));
-            fprintf(fOut, "  full text \"%s\": %s in %.3f s — %s\n", zPhrase, found ? "found" : "NOT found", sec,
-                    json_is_true(json_object_get(step.pJson, "passed")) ? "pass" : "FAIL");
+            fprintf(fOut, "  全文检索“%s”：%s，用时 %.3f 秒——%s\n", zPhrase, found ? "已检出" : "未检出", sec,
+                    json_is_true(json_object_get(step.pJson, "passed")) ? "通过" : "未通过");
         } else {
-            fprintf(fOut, "  full text: no phrase to search (the record has no text)\n");
+            fprintf(fOut, "  全文检索：没有检索词（本件没有全文）\n");
         }
         if (interactive && zCode) {
             int found = 0;
             if ((rc = trial_call(c, zDraw, i + 1, "paper", -1, &step, zErr, nErr)) != PS_OK) goto out;
             banner(fOut, zLoc ? zLoc : "（未登记存放位置）", zCode, zTitle);
             if ((rc = paper_clock(fIn, fOut, &found)) != PS_OK) {
-                snprintf(zErr, nErr, "the terminal was closed during the paper trial");
+                snprintf(zErr, nErr, "纸质调阅测试中终端已关闭");
                 goto out;
             }
             if ((rc = trial_call(c, zDraw, i + 1, "paper", found, &step, zErr, nErr)) != PS_OK) goto out;
-            fprintf(fOut, "  paper: %s after %.1f s — %s\n", found ? "in hand" : "NOT found",
+            fprintf(fOut, "  纸质调阅：%s，用时 %.1f 秒——%s\n", found ? "已取到" : "未找到",
                     json_number_value(json_object_get(step.pJson, "seconds")),
-                    json_is_true(json_object_get(step.pJson, "passed")) ? "pass" : "FAIL");
+                    json_is_true(json_object_get(step.pJson, "passed")) ? "通过" : "未通过");
         }
     }
     /* the trials are on indexd already; the run names the draw */
     pRun = json_pack("{s:s,s:s?}", "draw", zDraw, "note", a->zEvaluator);
     rc = pRun ? post_json(c, "/api/v1/timed-tests", pRun, &post, zErr, nErr) : PS_NOMEM;
     if (rc != PS_OK) {
-        if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+        if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
         goto out;
     }
     *pPassed = json_is_true(json_object_get(post.pJson, "passed"));
     const char *zId = json_string_value(json_object_get(post.pJson, "id"));
     const char *zMode = json_string_value(json_object_get(post.pJson, "mode"));
     if (zMode && strcmp(zMode, "scored") == 0)
-        fprintf(fOut, "\nitem 7 (利用高效便捷): %s — %lld points; run %s kept by indexd\n",
-                *pPassed ? "every trial passed" : "a trial failed",
+        fprintf(fOut, "\n第 7 项（利用高效便捷）：%s——得 %lld 分；测试记录 %s 已由 indexd 保存\n",
+                *pPassed ? "全部通过" : "有测试未通过",
                 (long long)json_integer_value(json_object_get(post.pJson, "points")), zId ? zId : "?");
     else if (zMode && strcmp(zMode, "incomplete") == 0)
-        fprintf(fOut, "\nitem 7 (利用高效便捷): %s — an incomplete run (a scored run tries every drawn record, with "
-                "full-text and paper trials both), no points; run %s kept by indexd\n",
-                *pPassed ? "every trial passed" : "a trial failed", zId ? zId : "?");
+        fprintf(fOut, "\n第 7 项（利用高效便捷）：%s——测试不完整（计分的测试须对抽取的每件档案都做全文检索和"
+                "纸质调阅），不计分；测试记录 %s 已由 indexd 保存\n",
+                *pPassed ? "全部通过" : "有测试未通过", zId ? zId : "?");
     else
-        fprintf(fOut, "\nitem 7 (利用高效便捷): %s — a practice run by %s (%s), no points; run %s kept by indexd\n",
-                *pPassed ? "every trial passed" : "a trial failed",
+        fprintf(fOut, "\n第 7 项（利用高效便捷）：%s——%s（%s）的练习，不计分；测试记录 %s 已由 indexd 保存\n",
+                *pPassed ? "全部通过" : "有测试未通过",
                 json_string_value(json_object_get(post.pJson, "evaluator")) ? json_string_value(json_object_get(post.pJson, "evaluator")) : "?",
                 json_string_value(json_object_get(post.pJson, "role_cn")) ? json_string_value(json_object_get(post.pJson, "role_cn")) : "?",
                 zId ? zId : "?");

@@ -41,10 +41,20 @@ static int mark_style(void)
 static int write_out(const char *z, size_t n)
 {
     if ((n && fwrite(z, 1, n, stdout) != n) || fflush(stdout) != 0) {
-        fprintf(stderr, "query: cannot write the output: %s\n", strerror(errno));
+        fprintf(stderr, "query: 无法写出结果：%s\n", strerror(errno));
         return EXIT_ERROR;
     }
     return EXIT_DONE;
+}
+
+/* The Chinese name of a report, for messages. */
+static const char *report_cn(const char *zName)
+{
+    static const char *const az[][2] = {{"coverage", "数字化率报告"}, {"catalog", "目录检查报告"}, {"ledger", "统计台账"},
+                                        {"acceptance", "验收报告"}, {"register", "利用登记簿"}};
+    for (size_t i = 0; i < sizeof az / sizeof az[0]; i++)
+        if (strcmp(zName, az[i][0]) == 0) return az[i][1];
+    return zName;
 }
 
 /* Open the body file of import or put-page; "-" is stdin. */
@@ -52,7 +62,7 @@ static FILE *open_body(const char *zPath)
 {
     if (strcmp(zPath, "-") == 0) return stdin;
     FILE *f = fopen(zPath, "rb");
-    if (!f) fprintf(stderr, "query: cannot open %s: %s\n", zPath, strerror(errno));
+    if (!f) fprintf(stderr, "query: 无法打开 %s：%s\n", zPath, strerror(errno));
     return f;
 }
 
@@ -118,16 +128,16 @@ static int run(const qc_args *a, const char *zServer)
         /* CSV or HTML: the daemon's bytes, to the file or standard output */
         FILE *f = a->zOut ? fopen(a->zOut, "wb") : stdout;
         if (!f) {
-            fprintf(stderr, "query: cannot write %s: %s\n", a->zOut, strerror(errno));
+            fprintf(stderr, "query: 无法写入 %s：%s\n", a->zOut, strerror(errno));
             goto out;
         }
         int ok = fwrite(ans.body.z, 1, ans.body.n, f) == ans.body.n;
         ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
         if (!ok) {
-            fprintf(stderr, "query: cannot write %s: %s\n", a->zOut ? a->zOut : "the output", strerror(errno));
+            fprintf(stderr, "query: 无法写入 %s：%s\n", a->zOut ? a->zOut : "标准输出", strerror(errno));
             goto out;
         }
-        if (a->zOut) fprintf(stderr, "query: %s report written to %s\n", a->azPos[0], a->zOut);
+        if (a->zOut) fprintf(stderr, "query: %s已写入 %s\n", report_cn(a->azPos[0]), a->zOut);
         ex = EXIT_DONE;
         goto out;
     }
@@ -190,7 +200,7 @@ int main(int argc, char **argv)
     }
     if (rc == PS_OK) rc = qc_args_server(&args, getenv("INDEXD_URL"), zServer, sizeof zServer, zErr, sizeof zErr);
     if (rc == PS_NOMEM) {
-        fprintf(stderr, "query: out of memory\n");
+        fprintf(stderr, "query: 内存不足\n");
         ex = EXIT_ERROR;
         goto out;
     }
@@ -200,7 +210,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, px_malloc, px_free, px_realloc, px_strdup, px_calloc) != CURLE_OK) {
-        fprintf(stderr, "query: libcurl cannot start\n");
+        fprintf(stderr, "query: libcurl 无法启动\n");
         ex = EXIT_ERROR;
         goto out;
     }

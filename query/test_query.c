@@ -178,35 +178,35 @@ static void test_args(void)
     qc_args_clear(&a);
 
     CHECK_STR(PARSE_ERR("health"), "OK");
-    CHECK_STR(PARSE_ERR("--json"), "no command given");
-    CHECK_STR(PARSE_ERR("find", "x"), "unknown command 'find'");
-    CHECK_STR(PARSE_ERR("-x"), "unknown option '-x'");
-    CHECK_STR(PARSE_ERR("--bogus", "health"), "unknown option '--bogus'");
-    CHECK_STR(PARSE_ERR("get"), "get needs the 档号 of a record");
-    CHECK_STR(PARSE_ERR("get", ""), "the 档号 is empty");
-    CHECK_STR(PARSE_ERR("get", "A", "B"), "too many arguments: 'B'");
-    CHECK_HAS(PARSE_ERR("page", "Z031/WS·2017-Y-0001", "1"), "the 档号 'Z031/WS·2017-Y-0001' has a '/'");
-    CHECK_STR(PARSE_ERR("get", "-x"), "unknown option '-x'");
-    CHECK_STR(PARSE_ERR("get", "--year", "2017", zCode), "--year is an option of search");
-    CHECK_STR(PARSE_ERR("--year", "2017", "search"), "--year is an option of search and goes after it");
-    CHECK_STR(PARSE_ERR("import"), "import needs a catalog file (CSV), or '-' for stdin");
-    CHECK_STR(PARSE_ERR("page", zCode), "page needs a 档号 and a page number");
-    CHECK_STR(PARSE_ERR("page", zCode, "0"), "page number '0' must be a number from 1 to 65535");
-    CHECK_STR(PARSE_ERR("page", zCode, "65536"), "page number '65536' must be a number from 1 to 65535");
-    CHECK_STR(PARSE_ERR("page", zCode, "3a"), "page number '3a' must be a number from 1 to 65535");
+    CHECK_STR(PARSE_ERR("--json"), "未给出命令");
+    CHECK_STR(PARSE_ERR("find", "x"), "未知命令 'find'");
+    CHECK_STR(PARSE_ERR("-x"), "未知选项 '-x'");
+    CHECK_STR(PARSE_ERR("--bogus", "health"), "未知选项 '--bogus'");
+    CHECK_STR(PARSE_ERR("get"), "get 需要一件档案的档号");
+    CHECK_STR(PARSE_ERR("get", ""), "档号为空");
+    CHECK_STR(PARSE_ERR("get", "A", "B"), "参数过多：'B'");
+    CHECK_HAS(PARSE_ERR("page", "Z031/WS·2017-Y-0001", "1"), "档号 'Z031/WS·2017-Y-0001' 含有 '/'");
+    CHECK_STR(PARSE_ERR("get", "-x"), "未知选项 '-x'");
+    CHECK_STR(PARSE_ERR("get", "--year", "2017", zCode), "--year 是 search 命令的选项");
+    CHECK_STR(PARSE_ERR("--year", "2017", "search"), "--year 是 search 命令的选项，应写在命令之后");
+    CHECK_STR(PARSE_ERR("import"), "import 需要一个目录文件（CSV），或用 '-' 表示标准输入");
+    CHECK_STR(PARSE_ERR("page", zCode), "page 需要档号和页号");
+    CHECK_STR(PARSE_ERR("page", zCode, "0"), "页号 '0' 应为 1 到 65535 之间的数字");
+    CHECK_STR(PARSE_ERR("page", zCode, "65536"), "页号 '65536' 应为 1 到 65535 之间的数字");
+    CHECK_STR(PARSE_ERR("page", zCode, "3a"), "页号 '3a' 应为 1 到 65535 之间的数字");
     CHECK_STR(PARSE_ERR("page", zCode, "65535"), "OK");
-    CHECK_STR(PARSE_ERR("put-page", zCode, "1"), "put-page needs a 档号, a page number and a text file");
-    CHECK_STR(PARSE_ERR("search", "--year", "17"), "--year '17' must be 4 digits (e.g. 2017)");
-    CHECK_STR(PARSE_ERR("search", "--year"), "--year needs a value");
-    CHECK_STR(PARSE_ERR("search", "--fonds="), "--fonds needs a value");
-    CHECK_STR(PARSE_ERR("search", "--json=1"), "--json takes no value");
-    CHECK_STR(PARSE_ERR("search", "--sort", "newest"), "--sort 'newest' must be relevance, date or -date");
-    CHECK_STR(PARSE_ERR("search", "--limit", "0"), "--limit '0' must be a number from 1 to 100");
-    CHECK_STR(PARSE_ERR("search", "--limit", "101"), "--limit '101' must be a number from 1 to 100");
-    CHECK_STR(PARSE_ERR("search", "--page", "-1"), "--page '-1' must be a number from 1");
+    CHECK_STR(PARSE_ERR("put-page", zCode, "1"), "put-page 需要档号、页号和一个文本文件");
+    CHECK_STR(PARSE_ERR("search", "--year", "17"), "--year '17' 应为 4 位数字的年度（如 2017）");
+    CHECK_STR(PARSE_ERR("search", "--year"), "--year 需要一个值");
+    CHECK_STR(PARSE_ERR("search", "--fonds="), "--fonds 需要一个值");
+    CHECK_STR(PARSE_ERR("search", "--json=1"), "--json 不带值");
+    CHECK_STR(PARSE_ERR("search", "--sort", "newest"), "--sort 'newest' 应为 relevance、date 或 -date");
+    CHECK_STR(PARSE_ERR("search", "--limit", "0"), "--limit '0' 应为 1 到 100 之间的数字");
+    CHECK_STR(PARSE_ERR("search", "--limit", "101"), "--limit '101' 应为 1 到 100 之间的数字");
+    CHECK_STR(PARSE_ERR("search", "--page", "-1"), "--page '-1' 应为从 1 起的数字");
     CHECK_STR(PARSE_ERR("search", "--year-from", "2019", "--year-to", "2017"),
-              "--year-from 2019 is after --year-to 2017");
-    CHECK_HAS(PARSE_ERR("search", "--page", "1002", "--limit", "100"), "--page 1002 is too far");
+              "--year-from 2019 晚于 --year-to 2017");
+    CHECK_HAS(PARSE_ERR("search", "--page", "1002", "--limit", "100"), "--page 1002 超出范围：indexd 最多只给出到第 100000 件的结果");
     CHECK_STR(PARSE_ERR("search", "--page", "1001", "--limit", "100"), "OK"); /* offset 100000 */
     {
         char *az[40];
@@ -219,7 +219,7 @@ static void test_args(void)
         }
         az[n] = NULL;
         CHECK_INT(qc_args_parse(&a, n, az, zErr, sizeof zErr), PS_INVALID);
-        CHECK_STR(zErr, "at most 16 values of --fonds");
+        CHECK_STR(zErr, "--fonds 最多给 16 个值");
         qc_args_clear(&a);
     }
 
@@ -236,7 +236,7 @@ static void test_args(void)
     CHECK_INT(qc_args_server(&a, NULL, zServer, sizeof zServer, zErr, sizeof zErr), PS_OK);
     CHECK_STR(zServer, "http://127.0.0.1:8080");
     CHECK_INT(qc_args_server(&a, "localhost:8080", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
-    CHECK_HAS(zErr, "'localhost:8080' (INDEXD_URL) must be a URL");
+    CHECK_HAS(zErr, "'localhost:8080'（来自 INDEXD_URL）应为 URL");
     CHECK_INT(qc_args_server(&a, "ftp://h", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
     CHECK_INT(qc_args_server(&a, "http://", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
     CHECK_INT(qc_args_server(&a, "http://h:1/?x", zServer, sizeof zServer, zErr, sizeof zErr), PS_INVALID);
@@ -244,7 +244,29 @@ static void test_args(void)
     CHECK_INT(qc_args_server(&a, "http://host:1", zServer, 8, zErr, sizeof zErr), PS_INVALID);
     qc_args_clear(&a);
 
-    CHECK_HAS(qc_args_usage(), "put-page CODE N FILE.txt");
+    {
+        /* a message cut short ends between characters */
+        char zShort[12];
+        CHECK_INT(qc_invalid(zShort, sizeof zShort, "档号为空：%s", "x"), PS_INVALID);
+        CHECK_STR(zShort, "档号为");
+        CHECK_INT(qc_invalid(zShort, sizeof zShort, "ab档号为空"), PS_INVALID);
+        CHECK_STR(zShort, "ab档号为"); /* 11 bytes fit */
+        CHECK_INT(qc_invalid(zShort, sizeof zShort, "abc档号为空"), PS_INVALID);
+        CHECK_STR(zShort, "abc档号");
+    }
+    CHECK_HAS(qc_args_usage(), "  put-page 档号 页号 文件.txt  录入一件档案某一页的全文");
+    CHECK_HAS(qc_args_usage(), "      --replace                与档案中已有著录不同的条目替换原著录");
+    {
+        /* every line fits a terminal of 80 columns (a Chinese character takes two) */
+        const char *z = qc_args_usage();
+        size_t wMax = 0;
+        while (*z) {
+            size_t n = strcspn(z, "\n"), w = qc_text_width(z, n);
+            if (w > wMax) wMax = w;
+            z += n + (z[n] != 0);
+        }
+        CHECK_INT(wMax <= 80, 1);
+    }
 }
 
 /* ---- paths ---------------------------------------------------------- */
@@ -403,20 +425,20 @@ static void test_format_search(void)
     qc_buf_init(&b, 0);
     CHECK_INT(qc_format_search(&b, o, QC_MARK_BRACKETS, zErr, sizeof zErr), PS_OK);
     const char *z = qc_buf_str(&b);
-    CHECK(strncmp(z, "15 records (exact) in 3.2 ms\nshowing 1-2; --page 2 for more\n", 60) == 0);
+    CHECK(strncmp(z, "共 15 件，用时 3.2 毫秒\n显示第 1-2 件；下一页：--page 2\n", strlen("共 15 件，用时 3.2 毫秒\n显示第 1-2 件；下一页：--page 2\n")) == 0);
     CHECK_HAS(z, "\n  1. Z031-WS·2017-Y-BGS-0001\n"
                  "     题名      关于开展精准扶贫工作的通知\n"
                  "     日期      20170305\n"
                  "     存放位置  1号库-3列-2节-4层-015盒\n"
                  "     匹配页    2, 5-7\n"
                  "     …开展【精准扶贫】工作 & <b>…\n");
-    CHECK_HAS(z, "  2. Z031-WS·2018-Y-BGS-0002  (near match: one character differs)\n");
-    CHECK_HAS(z, "     存放位置  (no store location recorded)\n");
-    CHECK_HAS(z, "     匹配页    (none: found in the catalog fields)\n");
+    CHECK_HAS(z, "  2. Z031-WS·2018-Y-BGS-0002  （近似匹配：有一个字不同）\n");
+    CHECK_HAS(z, "     存放位置  （未登记）\n");
+    CHECK_HAS(z, "     匹配页    （无：在著录项中检出）\n");
     CHECK_HAS(z, "     【脱贫】攻坚\n");
     CHECK_HAS(z, "\n年度: 2017 (12), 2018 (3)\n全宗号: Z031 (15)\n门类: WS (10), KJ (5)\nvendor: v1 (1)\n");
     CHECK_LACKS(z, "载体");
-    CHECK_HAS(z, "(the counts cover the first matches only)\n");
+    CHECK_HAS(z, "（以上计数只统计了前面一部分检索结果）\n");
     CHECK_LACKS(z, "\033");
 
     qc_buf_reset(&b);
@@ -426,17 +448,18 @@ static void test_format_search(void)
     json_object_set_new(o, "took_ms", json_real(0.456));
     CHECK_INT(qc_format_search(&b, o, QC_MARK_ANSI, zErr, sizeof zErr), PS_OK);
     z = qc_buf_str(&b);
-    CHECK(strncmp(z, "15 records (about) in 0.46 ms\nshowing 15-16\n", 44) == 0);
+    CHECK(strncmp(z, "约 15 件，用时 0.46 毫秒\n显示第 15-16 件\n", strlen("约 15 件，用时 0.46 毫秒\n显示第 15-16 件\n")) == 0);
     CHECK_HAS(z, " 15. Z031-WS·2017-Y-BGS-0001\n");
     CHECK_HAS(z, "…开展" QC_ANSI_BOLD "精准扶贫" QC_ANSI_RESET "工作");
     CHECK_LACKS(z, "【");
-    CHECK_LACKS(z, "the counts cover");
+    CHECK_LACKS(z, "以上计数");
+    CHECK_LACKS(z, "下一页");
     json_decref(o);
 
     qc_buf_reset(&b);
     o = load("{\"total\": 1, \"total_exact\": true, \"took_ms\": 12, \"hits\": [], \"facets\": {}}");
     CHECK_INT(qc_format_search(&b, o, QC_MARK_ANSI, zErr, sizeof zErr), PS_OK);
-    CHECK_STR(qc_buf_str(&b), "1 record (exact) in 12 ms\nno hits from number 1 on\n");
+    CHECK_STR(qc_buf_str(&b), "共 1 件，用时 12 毫秒\n第 1 件及以后没有结果\n");
     json_decref(o);
     qc_buf_release(&b);
 }
@@ -452,12 +475,13 @@ static void test_banner(void)
                               "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛\n");
     qc_buf_reset(&b);
     CHECK_INT(qc_format_banner(&b, "存放位置", "  "), PS_OK);
-    CHECK_STR(qc_buf_str(&b), "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
-                              "┃ 存放位置  (no store location recorded) ┃\n"
-                              "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛\n");
+    /* " 存放位置  （未登记） " = 22 columns */
+    CHECK_STR(qc_buf_str(&b), "┏━━━━━━━━━━━━━━━━━━━━━━┓\n"
+                              "┃ 存放位置  （未登记） ┃\n"
+                              "┗━━━━━━━━━━━━━━━━━━━━━━┛\n");
     qc_buf_reset(&b);
     CHECK_INT(qc_format_banner(&b, "存放位置", NULL), PS_OK);
-    CHECK_HAS(qc_buf_str(&b), "(no store location recorded)");
+    CHECK_HAS(qc_buf_str(&b), "┃ 存放位置  （未登记） ┃");
     qc_buf_reset(&b);
     /* a line break or an escape in the data must not break the box */
     CHECK_INT(qc_format_banner(&b, "存放位置", "A库\n\x1b[2J盒"), PS_OK);
@@ -488,7 +512,7 @@ static void test_format_record(void)
     CHECK_HAS(z, "\n件号          1\n");
     CHECK_HAS(z, "\n密级          —\n");
     CHECK_HAS(z, "\nvendor_batch  B7\n");
-    CHECK_HAS(z, "\n已录全文页    1-3, 5 (4 pages)\n\n┏");
+    CHECK_HAS(z, "\n已录全文页    1-3, 5（共 4 页）\n\n┏");
     CHECK_HAS(z, "┃ 存放位置  1号库-3列-2节-4层-015盒 ┃\n┗");
     CHECK_LACKS(z, "location"); /* shown in the box, not as a stray key */
 
@@ -496,13 +520,36 @@ static void test_format_record(void)
     json_object_del(o, "location");
     json_object_set_new(o, "stored_pages", json_array());
     CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
-    CHECK_HAS(qc_buf_str(&b), "\n已录全文页    none\n");
-    CHECK_HAS(qc_buf_str(&b), "┃ 存放位置  (no store location recorded) ┃");
+    CHECK_HAS(qc_buf_str(&b), "\n已录全文页    无\n");
+    CHECK_HAS(qc_buf_str(&b), "┃ 存放位置  （未登记） ┃");
+
+    /* what may be opened, the catalog row's findings, the history, in Chinese */
+    qc_buf_reset(&b);
+    json_object_set_new(o, "access", load("{\"text\": false, \"approval\": {\"required\": true, \"status\": \"pending\"}}"));
+    json_object_set_new(o, "findings", load("[{\"line\": 4, \"field\": \"日期\", \"key\": \"date\", \"rule\": \"date_form\","
+                                            " \"severity\": \"error\", \"written\": \"2017-3-5\", \"understood\": \"20170305\","
+                                            " \"reason\": \"日期写法不规范，按 20170305 读取\"}]"));
+    json_object_set_new(o, "history", load("[{\"at\": \"2026-12-01T10:00:00+08:00\", \"source\": \"目录导入（替换）\", \"by\": \"li\","
+                                           " \"changed\": [{\"field\": \"题名\", \"key\": \"title\", \"kept\": \"旧题名\","
+                                           " \"offered\": \"新题名\"}, {\"field\": \"页数\", \"key\": \"pages\", \"kept\": 2,"
+                                           " \"offered\": 3}]}, {\"at\": \"2026-12-02T09:00:00+08:00\", \"source\": \"目录导入\","
+                                           " \"hidden\": true}]"));
+    json_object_set_new(o, "unlinked", json_true());
+    CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
+    z = qc_buf_str(&b);
+    CHECK_HAS(z, "\n挂接          待挂接：扫描件已读入，目录中尚无此档号的条目\n");
+    CHECK_HAS(z, "\n查阅          页面须经管理员审批后查看（审批状态：待审批）\n");
+    CHECK_HAS(z, "\n著录问题      目录第 4 行 日期【日期写法不规范】日期写法不规范，按 20170305 读取（原著录“2017-3-5”）\n");
+    CHECK_HAS(z, "\n修改记录      2026-12-01T10:00:00+08:00 目录导入（替换）（li）：题名 “旧题名” → “新题名”；页数 “2” → “3”\n");
+    CHECK_HAS(z, "\n              2026-12-02T09:00:00+08:00 目录导入：原著录的密级高于当前账号，内容不显示\n");
+    CHECK_LACKS(z, "access");
+    CHECK_LACKS(z, "findings");
+    CHECK_LACKS(z, "date_form");
 
     qc_buf_reset(&b);
     json_object_set_new(o, "code", json_integer(3));
     CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_INVALID);
-    CHECK_HAS(zErr, "not a record");
+    CHECK_STR(zErr, "indexd 的应答不是一件档案（没有档号）");
     json_decref(o);
     qc_buf_release(&b);
 }
@@ -520,23 +567,40 @@ static void test_format_import(void)
     qc_buf_init(&b, 0);
     CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
     CHECK_INT(nRej, 2);
-    CHECK_STR(qc_buf_str(&b), "imported 3 (1 replaced), 2 rejected, 1 warning, encoding gb18030\n"
-                              "rejected  line 5: 日期: 日期 '2017-3-5' must be 8 digits\n"
-                              "… and 1 more rejected rows not listed\n"
-                              "warning   line 4: author: 责任者 is missing\n");
+    CHECK_STR(qc_buf_str(&b), "导入 3 件（其中替换 1 件），未导入 2 行，警告 1 条，编码 gb18030\n"
+                              "未导入    第 5 行：日期：日期 '2017-3-5' must be 8 digits\n"
+                              "… 另有 1 行未导入，未列出\n"
+                              "警告      第 4 行：author：责任者 is missing\n");
     json_decref(o);
 
     qc_buf_reset(&b);
     o = load("{\"imported\": 2, \"replaced\": 0, \"encoding\": \"utf-8\", \"rejected\": [], \"warnings\": []}");
     CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
     CHECK_INT(nRej, 0);
-    CHECK_STR(qc_buf_str(&b), "imported 2 (0 replaced), 0 rejected, 0 warnings, encoding utf-8\n");
+    CHECK_STR(qc_buf_str(&b), "导入 2 件（其中替换 0 件），未导入 0 行，警告 0 条，编码 utf-8\n");
+    json_decref(o);
+
+    /* findings and conflicts: the rows kept as in the archive, field by field */
+    qc_buf_reset(&b);
+    o = load("{\"imported\": 1, \"replaced\": 0, \"rejected\": [], \"warnings\": [],"
+             " \"findings_count\": 2, \"findings\": [{\"line\": 5, \"field\": \"日期\", \"key\": \"date\","
+             "   \"reason\": \"日期写法不规范，按 20170305 读取\"}],"
+             " \"conflicts_count\": 1, \"conflicts\": [{\"line\": 6, \"code\": \"Z031-WS·2017-Y-BGS-0001\","
+             "   \"fields\": [{\"field\": \"题名\", \"key\": \"title\", \"kept\": \"通知\", \"offered\": \"通知（修订）\"},"
+             "              {\"field\": \"页数\", \"key\": \"pages\", \"kept\": 3, \"offered\": 4}]}]}");
+    CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nRej, 1); /* the conflict counts */
+    CHECK_STR(qc_buf_str(&b), "导入 1 件（其中替换 0 件），未导入 0 行，警告 0 条\n"
+                              "著录问题  第 5 行：日期：日期写法不规范，按 20170305 读取\n"
+                              "… 另有 1 条著录问题未列出\n"
+                              "冲突      第 6 行：Z031-WS·2017-Y-BGS-0001 保留档案中的著录（加 --replace 则以本行替换）："
+                              " 题名 \"通知\" → \"通知（修订）\"； 页数 3 → 4；\n");
     json_decref(o);
 
     qc_buf_reset(&b);
     o = load("{\"imported\": \"2\"}");
     CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_INVALID);
-    CHECK_HAS(zErr, "how many records were imported");
+    CHECK_STR(zErr, "indexd 的导入应答没有说明导入了多少件档案");
     json_decref(o);
     qc_buf_release(&b);
 }
@@ -552,7 +616,7 @@ static void test_format_other(void)
     CHECK_STR(qc_buf_str(&b), "第一行\r\n\x1b[2J第二行"); /* exactly as stored, for a file */
     qc_buf_reset(&b);
     CHECK_INT(qc_format_page(&b, o, 1, zErr, sizeof zErr), PS_OK);
-    CHECK_STR(qc_buf_str(&b), "Z031-WS·2017-Y-BGS-0001, page 3, OCR confidence 91.5\n\n"
+    CHECK_STR(qc_buf_str(&b), "Z031-WS·2017-Y-BGS-0001，第 3 页，识别可信度 91.5\n\n"
                               "第一行\n\xEF\xBF\xBD[2J第二行\n");
     json_decref(o);
 
@@ -560,17 +624,101 @@ static void test_format_other(void)
     o = load("{\"code\": \"Z031-WS·2017-Y-BGS-0001\", \"page\": 3}");
     CHECK_INT(qc_format_page(&b, o, 1, zErr, sizeof zErr), PS_INVALID);
     CHECK_INT(qc_format_page_stored(&b, o, zErr, sizeof zErr), PS_OK);
-    CHECK_STR(qc_buf_str(&b), "stored page 3 of Z031-WS·2017-Y-BGS-0001 (new)\n");
+    CHECK_STR(qc_buf_str(&b), "已录入 Z031-WS·2017-Y-BGS-0001 第 3 页的全文（新录入）\n");
     json_object_set_new(o, "replaced", json_true());
     qc_buf_reset(&b);
     CHECK_INT(qc_format_page_stored(&b, o, zErr, sizeof zErr), PS_OK);
-    CHECK_STR(qc_buf_str(&b), "stored page 3 of Z031-WS·2017-Y-BGS-0001 (replaced the earlier text)\n");
+    CHECK_STR(qc_buf_str(&b), "已录入 Z031-WS·2017-Y-BGS-0001 第 3 页的全文（替换了原有全文）\n");
     json_decref(o);
 
     qc_buf_reset(&b);
     o = load("{\"status\": \"ok\", \"records\": 1234, \"version\": \"0.1.0\"}");
     CHECK_INT(qc_format_health(&b, o, "http://h:1", zErr, sizeof zErr), PS_OK);
-    CHECK_STR(qc_buf_str(&b), "indexd at http://h:1: ok, 1234 records, version 0.1.0\n");
+    CHECK_STR(qc_buf_str(&b), "indexd（http://h:1）：ok，档案 1234 件，版本 0.1.0\n");
+    json_decref(o);
+    qc_buf_release(&b);
+}
+
+static void test_format_report(void)
+{
+    qc_buf b;
+    char zErr[256];
+    qc_buf_init(&b, 0);
+    json_t *o = load("{\"total\": 4, \"digitized\": 2, \"rate\": 0.5, \"points\": 1.6667,"
+                     " \"pages\": {\"total\": 8, \"scanned\": 5, \"rate\": 0.625},"
+                     " \"excluded\": {\"d10\": 1, \"not_paper\": 2}, \"carrier_unknown\": 3,"
+                     " \"by_fonds\": [{\"key\": \"Z099\", \"digitized\": 2, \"total\": 4, \"rate\": 0.5}],"
+                     " \"missing_total\": 2, \"missing_hidden\": 1,"
+                     " \"missing\": [{\"code\": \"Z099-WS·2017-Y-BGS-0002\", \"location\": \"1号库-02列-1节-1层-002盒\","
+                     "   \"scanned\": 1, \"pages\": 2, \"title\": \"通知\"}]}");
+    CHECK_INT(qc_format_report(&b, "coverage", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "数字化率（保管期限为永久、30年的纸质档案）：50.00%（已数字化 2 / 4 件）\n"
+                              "得分（第 22 项）：1.67 / 2 分\n"
+                              "页数：已扫描 5 / 8 页（62.50%）\n"
+                              "不计入：10年期 1 件、非纸质 2 件；未填载体按纸质计：3 件\n"
+                              "\n按全宗\n  Z099  2 / 4  50.00%\n"
+                              "\n待数字化：3 件\n"
+                              "  Z099-WS·2017-Y-BGS-0002  1号库-02列-1节-1层-002盒  已扫描 1 / 2 页  通知\n"
+                              "  … 完整清单请用 --format csv 或 --format html\n"
+                              "  （另有 1 件档案的密级高于您的查阅权限，未列出）\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"rows\": 10, \"complete\": 9, \"entry_rate\": 0.9, \"errors\": 1, \"warnings\": 1, \"score\": 4.8,"
+             " \"irregular_total\": 2, \"irregular\": [{\"line\": 3, \"code\": \"Z099-WS·2017-Y-BGS-0001\","
+             "   \"rule\": \"date\", \"reason\": \"日期不是 8 位数字\", \"severity\": \"error\"},"
+             "  {\"line\": 7, \"rule\": \"length\", \"reason\": \"备注过长\", \"severity\": \"warning\"}]}");
+    CHECK_INT(qc_format_report(&b, "catalog", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "录入率（必填项完整的条目）：90.00%（9 / 10 条）\n"
+                              "不规范 1 处，警告 1 处\n得分（第 9 项）：4.80 / 5 分\n"
+                              "  不规范 第 3 行  Z099-WS·2017-Y-BGS-0001  date：日期不是 8 位数字\n"
+                              "  警告   第 7 行  —  length：备注过长\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"delivery\": \"2019批\", \"passed\": false, \"checks\": [{\"count\": 0, \"severity\": \"fail\","
+             " \"title\": \"缺页\"}, {\"count\": 12, \"severity\": \"fail\", \"title\": \"空白页过多\"},"
+             " {\"count\": 3, \"severity\": \"note\", \"title\": \"空白页\"}]}");
+    CHECK_INT(qc_format_report(&b, "acceptance", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "交付批次 2019批：验收不通过\n"
+                              "  通过        0  缺页\n"
+                              "  不通过     12  空白页过多\n"
+                              "  提示        3  空白页\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"deliveries\": [{\"name\": \"2019批\", \"passed\": true, \"files\": 3, \"pages\": 9,"
+             " \"received_at\": \"2019-06-01T08:00:00Z\"}]}");
+    CHECK_INT(qc_format_report(&b, "acceptance", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "2019批  验收通过  文件 3 个，9 页  接收时间 2019-06-01T08:00:00Z\n");
+    json_decref(o);
+    qc_buf_reset(&b);
+    o = load("{\"deliveries\": []}");
+    CHECK_INT(qc_format_report(&b, "acceptance", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "尚无交付批次（由 ingest 提交）\n");
+    json_decref(o);
+
+    qc_buf_reset(&b);
+    o = load("{\"total\": 2, \"entries\": [{\"seq\": 7, \"time\": \"2024-05-01 10:00\", \"user\": \"li\", \"kind\": \"text\","
+             " \"code\": \"Z099-WS·2017-Y-BGS-0001\", \"page\": 1, \"purpose\": \"测试查阅\", \"approval\": 4}]}");
+    CHECK_INT(qc_format_report(&b, "register", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "利用登记簿：共 2 条\n"
+                              "      7  2024-05-01 10:00  li  全文  Z099-WS·2017-Y-BGS-0001 第 1 页  测试查阅  （审批第 4 号）\n"
+                              "  … 完整的登记簿请用 --format csv 或 --format html\n");
+    json_decref(o);
+
+    /* answers lacking what is needed */
+    o = load("{}");
+    CHECK_INT(qc_format_report(&b, "coverage", o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "indexd 的数字化率报告中没有总件数");
+    CHECK_INT(qc_format_report(&b, "catalog", o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "indexd 的目录检查报告中没有条目数");
+    CHECK_INT(qc_format_report(&b, "acceptance", o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "indexd 的验收报告中没有检查项");
+    CHECK_INT(qc_format_report(&b, "register", o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "indexd 的利用登记簿中没有登记条目");
+    CHECK_INT(qc_format_report(&b, "ledger", o, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "indexd 的统计台账中没有数据行");
     json_decref(o);
     qc_buf_release(&b);
 }
@@ -622,7 +770,7 @@ static void test_format_robust(void)
         qc_buf_init(&b, 0);
         CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
         CHECK_HAS(qc_buf_str(&b), "题名          {\"a\":[1]}\n");
-        CHECK_HAS(qc_buf_str(&b), "(no store location recorded)");
+        CHECK_HAS(qc_buf_str(&b), "（未登记）");
         qc_buf_release(&b);
         json_decref(o);
     }
@@ -636,7 +784,7 @@ static void test_errors(void)
     json_t *o = load("{\"error\": {\"status\": \"invalid\", \"code\": 2, \"message\": \"日期 '2017-03-05' must be 8 digits\","
                      " \"field\": \"date\", \"line\": 12, \"param\": \"q\", \"offset\": 7}}");
     CHECK_INT(qc_client_describe_error(400, o, zErr, sizeof zErr), PS_INVALID);
-    CHECK_STR(zErr, "日期 '2017-03-05' must be 8 digits (field date, line 12, param q, offset 7)");
+    CHECK_STR(zErr, "日期 '2017-03-05' must be 8 digits（字段 date，第 12 行，参数 q，位置 7）");
     json_decref(o);
 
     o = load("{\"error\": {\"status\": \"not_found\", \"message\": \"no record with 档号 X\"}}");
@@ -646,7 +794,7 @@ static void test_errors(void)
 
     o = load("{\"error\": {\"status\": \"conflict\", \"code\": 99}}"); /* unknown code: the name counts */
     CHECK_INT(qc_client_describe_error(500, o, zErr, sizeof zErr), PS_CONFLICT);
-    CHECK_STR(zErr, "conflicts with the stored state");
+    CHECK_STR(zErr, proto_strerror(PS_CONFLICT)); /* no message: the status's own */
     json_decref(o);
 
     o = load("{\"error\": {\"status\": \"weird\", \"code\": 0, \"message\": \"x\\u001b[0m\", \"line\": \"7\"}}");
@@ -655,10 +803,10 @@ static void test_errors(void)
     json_decref(o);
 
     CHECK_INT(qc_client_describe_error(502, NULL, zErr, sizeof zErr), PS_INTERNAL);
-    CHECK_STR(zErr, "indexd answered HTTP 502 with a body that is not JSON");
+    CHECK_STR(zErr, "indexd 应答 HTTP 502，应答内容不是 JSON");
     o = load("{\"error\": \"gone\"}");
     CHECK_INT(qc_client_describe_error(404, o, zErr, sizeof zErr), PS_NOT_FOUND);
-    CHECK_STR(zErr, "indexd answered HTTP 404 without an error message");
+    CHECK_STR(zErr, "indexd 应答 HTTP 404，没有错误说明");
     json_decref(o);
 
     o = load("{\"error\": {\"code\": 7, \"message\": \"精准扶贫\"}}");
@@ -815,13 +963,13 @@ static void test_http(void)
     CHECK_INT(call_canned(HTTP_JSON("200 OK", "<html>oops</html>"), "GET", "/healthz", NULL, NULL, &ans, zErr,
                           sizeof zErr, zReq, sizeof zReq),
               PS_INVALID);
-    CHECK_HAS(zErr, "indexd's answer (HTTP 200, 17 bytes) is not a JSON object");
+    CHECK_HAS(zErr, "indexd 的应答（HTTP 200，17 字节）不是 JSON 对象：");
     CHECK_STR(qc_buf_str(&ans.body), "<html>oops</html>");
 
     CHECK_INT(call_canned(HTTP_JSON("200 OK", "[1,2]"), "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr,
                           zReq, sizeof zReq),
               PS_INVALID);
-    CHECK_HAS(zErr, "not an object");
+    CHECK_HAS(zErr, "不是 JSON 对象：是 JSON 值，但不是对象");
     CHECK_INT(call_canned(HTTP_JSON("200 OK", "{\"hits\": [1,"), "GET", "/healthz", NULL, NULL, &ans, zErr,
                           sizeof zErr, zReq, sizeof zReq),
               PS_INVALID);
@@ -831,19 +979,19 @@ static void test_http(void)
                                     "\"param\":\"q\",\"offset\":3}}"),
                           "GET", "/api/v1/search?q=(", NULL, NULL, &ans, zErr, sizeof zErr, zReq, sizeof zReq),
               PS_BAD_QUERY);
-    CHECK_STR(zErr, "unbalanced ( (param q, offset 3)");
+    CHECK_STR(zErr, "unbalanced (（参数 q，位置 3）");
     CHECK_INT(ans.http, 400);
 
     CHECK_INT(call_canned("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<h1>502</h1>",
                           "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr, zReq, sizeof zReq),
               PS_INTERNAL);
-    CHECK_STR(zErr, "indexd answered HTTP 502 with a body that is not JSON");
+    CHECK_STR(zErr, "indexd 应答 HTTP 502，应答内容不是 JSON");
 
     /* an announced answer over the limit is refused before it is read */
     CHECK_INT(call_canned("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n{",
                           "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr, zReq, sizeof zReq),
               PS_TOO_BIG);
-    CHECK_HAS(zErr, "larger than the limit of 256 MiB");
+    CHECK_STR(zErr, "indexd 的应答超过 256 MiB 的上限");
 
     /* a body from a file: PUT text/plain with its length */
     FILE *f = tmpfile();
@@ -879,12 +1027,12 @@ static void test_http(void)
     /* nobody listening */
     int port;
     int s = listen_any(&port, 0);
-    char zBase[64];
+    char zBase[128];
     qc_client *c = NULL;
     snprintf(zBase, sizeof zBase, "http://127.0.0.1:%d", port);
     CHECK_INT(qc_client_new(zBase, &c), PS_OK);
     CHECK_INT(qc_client_call(c, "GET", "/healthz", NULL, NULL, &ans, zErr, sizeof zErr), PS_NET);
-    snprintf(zBase, sizeof zBase, "cannot reach indexd at http://127.0.0.1:%d: ", port);
+    snprintf(zBase, sizeof zBase, "无法连接检索服务 indexd（http://127.0.0.1:%d）：", port);
     CHECK(strncmp(zErr, zBase, strlen(zBase)) == 0);
     CHECK_INT(ans.http, 0);
     qc_client_free(c);
@@ -908,6 +1056,7 @@ int main(void)
     test_format_record();
     test_format_import();
     test_format_other();
+    test_format_report();
     test_format_robust();
     test_errors();
     test_alloc_failures();
