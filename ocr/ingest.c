@@ -49,27 +49,28 @@ static void on_signal(int sig)
 }
 
 static const char zUsage[] =
-    "usage: ingest [options] FOLDER\n"
+    "用法：ingest [选项] 交付文件夹\n"
     "\n"
-    "Reads a vendor's delivery (catalog CSV + scans named by 档号) into indexd.\n"
-    "Run it again after a stop: pages already read are not read again.\n"
+    "把数字化外包服务企业移交的数字化成果（目录 CSV 和按档号命名的扫描件）\n"
+    "导入 indexd。中途停止后再次运行同一命令即可接着导入：已读取的页不再重复读取。\n"
     "\n"
-    "  --server URL     indexd's address; default $INDEXD_URL, else " QC_DEFAULT_SERVER "\n"
-    "  --catalog FILE   the catalog CSV (default: the one in FOLDER)\n"
-    "  --workers N      reader processes (default: the number of cores)\n"
-    "  --lang L         Tesseract languages (default chi_sim; e.g. chi_sim+eng)\n"
-    "  --timeout S      seconds one page may take (default 180)\n"
-    "  --mem-mb M       memory limit of a reader process (default 2048)\n"
-    "  --max-mpixels P  larger images are refused unread (default 120)\n"
-    "  --low-conf C     OCR confidence under which a page is reported (default 60)\n"
-    "  --min-dpi D      resolution under which a page is reported (default 200)\n"
-    "  --state DIR      journal and logs (default FOLDER/.ingest, or ./var/ingest/<name> if FOLDER is read-only)\n"
-    "  --report FILE    also write the report as JSON here\n"
-    "  --delivery NAME  the name indexd keeps the delivery's account under (default: the folder's)\n"
-    "  --replace        catalog rows that differ from the records kept replace them (their old\n"
-    "                   values go into each record's history); without it the archive's rows\n"
-    "                   are kept and each difference is a conflict that fails acceptance\n"
-    "  --quiet          no progress, only the report\n";
+    "  --server 地址       indexd 的地址；默认取 $INDEXD_URL，否则为 " QC_DEFAULT_SERVER "\n"
+    "  --catalog 文件      目录 CSV 文件（默认：交付文件夹中的目录文件）\n"
+    "  --workers N         识别进程数（默认：CPU 核数）\n"
+    "  --lang 语言         Tesseract 识别语言（默认 chi_sim；如 chi_sim+eng）\n"
+    "  --timeout 秒数      每页读取的时限（默认 180）\n"
+    "  --mem-mb 兆字节     每个识别进程的内存上限（默认 2048）\n"
+    "  --max-mpixels 数值  超过此像素数（百万像素）的图像不予读取（默认 120）\n"
+    "  --low-conf 数值     识别可信度低于此值的页列入报告（默认 60）\n"
+    "  --min-dpi 数值      分辨率低于此值（dpi）的页列入报告（默认 200）\n"
+    "  --state 文件夹      断点记录和日志所在的文件夹（默认为 交付文件夹/.ingest；\n"
+    "                      交付文件夹只读时为 ./var/ingest/<交付文件夹名>）\n"
+    "  --report 文件       另将报告以 JSON 格式写入此文件\n"
+    "  --delivery 名称     indexd 保存本批次交付记录所用的名称（默认：交付文件夹名）\n"
+    "  --replace           目录条目与档案中已有的著录不同时，以目录条目替换（原著录记入\n"
+    "                      该条记录的修改历史）；不加此项则保留档案中的著录，每处不同\n"
+    "                      记为一处冲突，验收不通过\n"
+    "  --quiet             不显示进度，只输出报告\n";
 
 /* ---- the work list ---------------------------------------------------------- */
 
@@ -131,22 +132,22 @@ static void progress(run *r, int force)
     double mins = (t - r->t0) / 60.0;
     double ppm = mins > 0.05 ? r->nPagesRead / mins : 0;
     size_t left = r->nPages > r->nPagesDone ? r->nPages - r->nPagesDone : 0;
-    char zLeft[32] = "?";
+    char zLeft[64] = "未知";
     if (ppm > 0) {
         double m = left / ppm;
-        if (m < 1) snprintf(zLeft, sizeof zLeft, "<1m");
-        else if (m < 120) snprintf(zLeft, sizeof zLeft, "%.0fm", m);
-        else snprintf(zLeft, sizeof zLeft, "%.1fh", m / 60);
+        if (m < 1) snprintf(zLeft, sizeof zLeft, "不到 1 分钟");
+        else if (m < 120) snprintf(zLeft, sizeof zLeft, "约 %.0f 分钟", m);
+        else snprintf(zLeft, sizeof zLeft, "约 %.1f 小时", m / 60);
     }
     if (r->tty) {
         int width = 30, fill = r->nPages ? (int)(width * (double)r->nPagesDone / (double)r->nPages) : 0;
         char zBar[64];
         for (int i = 0; i < width; i++) zBar[i] = i < fill ? '#' : '.';
         zBar[width] = 0;
-        fprintf(stderr, "\r[%s] items %zu/%zu  pages %zu/%zu  %.0f pages/min  %s left  %zu errors \033[K",
+        fprintf(stderr, "\r[%s] 件 %zu/%zu  页 %zu/%zu  每分钟 %.0f 页  剩余时间%s  出错 %zu 处 \033[K",
                 zBar, r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, ppm, zLeft, r->nErrors);
     } else {
-        fprintf(stderr, "ingest: items %zu/%zu, pages %zu/%zu, %.0f pages/min, %s left, %zu errors\n",
+        fprintf(stderr, "ingest: 件 %zu/%zu，页 %zu/%zu，每分钟 %.0f 页，剩余时间%s，出错 %zu 处\n",
                 r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, ppm, zLeft, r->nErrors);
     }
 }
@@ -157,7 +158,7 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
 {
     FILE *f = fopen(zPath, "rb");
     if (!f) {
-        snprintf(zErr, nErr, "cannot open the catalog %.300s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法打开目录文件 %.300s：%s", zPath, oc_strerror(errno));
         return PS_IO;
     }
     qc_answer a;
@@ -168,7 +169,7 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
     if (rc != PS_OK) {
         char zWhy[512];
         snprintf(zWhy, sizeof zWhy, "%.500s", zErr);
-        snprintf(zErr, nErr, "the catalog %.300s was refused: %s", zPath, zWhy);
+        snprintf(zErr, nErr, "目录文件 %.300s 未能导入：%s", zPath, zWhy);
         qc_answer_clear(&a);
         return rc;
     }
@@ -441,27 +442,47 @@ static void build_report(run *r)
     }
     for (size_t i = 0; i < r->d.nStray; i++)
         problem(r, "unrecognised_files", json_pack("{s:s,s:s}", "file", r->d.azStray[i], "reason",
-                                                   "the name is not a 档号 (nor 档号-page, nor a page in a 档号 folder)"));
+                                                   "文件名不是档号，也不是“档号-页号”或档号文件夹中的页号"));
     json_decref(pFound);
 }
 
 static const struct { const char *zKey, *zTitle; } aSection[] = {
-    {"catalog_rejected", "catalog rows rejected"},
-    {"catalog_conflicts", "catalog rows that differ from the archive's (the archive's kept; --replace to take them)"},
-    {"scans_without_catalog_row", "scans with no catalog row (not read)"},
-    {"catalog_rows_without_scans", "catalog rows with no scans"},
-    {"page_count_mismatch", "page count differs from 页数"},
-    {"missing_pages", "pages missing between the scans of an item"},
-    {"page_conflicts", "two scans named as the same page (the second kept further on)"},
-    {"unreadable_files", "unreadable or unsupported files"},
-    {"unrecognised_files", "files not named by 档号"},
-    {"send_failed", "pages indexd did not take"},
-    {"low_dpi", "pages below the minimum resolution"},
-    {"unknown_dpi", "pages whose file gives no resolution"},
-    {"low_confidence", "pages with low OCR confidence"},
-    {"blank_pages", "blank pages"},
-    {"skewed", "pages skewed beyond the limit"},
+    {"catalog_rejected", "目录中不合格、未导入的条目"},
+    {"catalog_conflicts", "目录条目与档案中已有著录不同（保留原著录；加 --replace 则以目录条目替换）"},
+    {"scans_without_catalog_row", "扫描件无对应目录条目（未读取）"},
+    {"catalog_rows_without_scans", "目录条目无扫描件"},
+    {"page_count_mismatch", "扫描页数与目录著录的页数不符"},
+    {"missing_pages", "同一件的扫描件之间缺页（页号不连续）"},
+    {"page_conflicts", "两个扫描件页号相同（后一个顺延存为后面的页）"},
+    {"unreadable_files", "无法读取或不支持的文件"},
+    {"unrecognised_files", "未按档号命名的文件"},
+    {"send_failed", "indexd 未接收的页"},
+    {"low_dpi", "分辨率低于下限的页"},
+    {"unknown_dpi", "文件未注明分辨率的页"},
+    {"low_confidence", "识别可信度低的页"},
+    {"blank_pages", "空白页"},
+    {"skewed", "偏斜超过限度的页"},
 };
+
+/* What a person reads for each key of a problem (the JSON keeps the key). */
+static const struct { const char *zKey, *zLabel; } aLabel[] = {
+    {"code", "档号"},          {"file", "文件"},             {"file_page", "文件内页次"},
+    {"page", "页号"},          {"status", "状态"},           {"reason", "说明"},
+    {"type", "文件类型"},      {"named_page", "文件名中的页号"}, {"stored_as", "存为页号"},
+    {"before_file", "位于此文件之前"}, {"pages", "缺页"},    {"catalog_pages", "目录页数"},
+    {"scanned_pages", "扫描页数"}, {"source", "来源"},       {"dpi", "分辨率（dpi）"},
+    {"confidence", "识别可信度"}, {"skew", "偏斜（度）"},    {"blank", "空白页"},
+    {"line", "行"},            {"field", "字段"},            {"key", "字段代码"},
+    {"rule", "规则"},          {"severity", "严重程度"},     {"written", "原文"},
+    {"understood", "理解为"},  {"fields", "不同之处"},
+};
+
+static void print_json(FILE *out, const json_t *v)
+{
+    char *z = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    fputs(z ? z : "?", out);
+    free(z);
+}
 
 static void print_item(FILE *out, const json_t *o)
 {
@@ -470,12 +491,36 @@ static void print_item(FILE *out, const json_t *o)
     int first = 1;
     fputs("    ", out);
     json_object_foreach((json_t *)o, zKey, v) {
+        const char *zLabel = zKey;
+        for (size_t k = 0; k < sizeof aLabel / sizeof aLabel[0]; k++)
+            if (strcmp(aLabel[k].zKey, zKey) == 0) zLabel = aLabel[k].zLabel;
+        fprintf(out, "%s%s：", first ? "" : "  ", zLabel);
         if (json_is_real(v)) {
-            fprintf(out, "%s%s=%.2f", first ? "" : "  ", zKey, json_real_value(v));
+            fprintf(out, "%.2f", json_real_value(v));
+        } else if (json_is_string(v)) {
+            fputs(json_string_value(v), out);
+        } else if (json_is_boolean(v)) {
+            fputs(json_is_true(v) ? "是" : "否", out);
+        } else if (json_is_array(v)) {
+            /* page numbers as 2、3; a conflict's fields as 题名 "kept" → "offered" */
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e) {
+                if (i) fputs(json_is_object(e) ? "；" : "、", out);
+                if (json_is_object(e) && json_object_get(e, "field")) {
+                    const json_t *pF = json_object_get(e, "field");
+                    if (json_is_string(pF)) fputs(json_string_value(pF), out);
+                    else print_json(out, pF);
+                    fputs(" 档案中为 ", out);
+                    print_json(out, json_object_get(e, "kept"));
+                    fputs("，本批次为 ", out);
+                    print_json(out, json_object_get(e, "offered"));
+                } else {
+                    print_json(out, e);
+                }
+            }
         } else {
-            char *z = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
-            fprintf(out, "%s%s=%s", first ? "" : "  ", zKey, z ? z : json_string_value(v));
-            free(z);
+            print_json(out, v);
         }
         first = 0;
     }
@@ -484,25 +529,25 @@ static void print_item(FILE *out, const json_t *o)
 
 static void print_report(const run *r, const json_t *pRep, FILE *out)
 {
-    fprintf(out, "\ningest report for %s\n", r->o->zFolder);
-    fprintf(out, "  catalog: %lld imported, %lld replaced, %lld rejected, %lld conflicts, %lld findings\n",
+    fprintf(out, "\n数字化成果导入报告：%s\n", r->o->zFolder);
+    fprintf(out, "  目录：导入 %lld 条，替换 %lld 条，不合格未导入 %lld 条，冲突 %lld 条，著录不规范 %lld 处\n",
             (long long)json_integer_value(json_object_get(r->pImport, "imported")),
             (long long)json_integer_value(json_object_get(r->pImport, "replaced")),
             (long long)json_integer_value(json_object_get(r->pImport, "rejected_count")),
             (long long)json_integer_value(json_object_get(r->pImport, "conflicts_count")),
             (long long)json_integer_value(json_object_get(r->pImport, "findings_count")));
-    fprintf(out, "  scans: %zu files for %zu items; pages %zu, read now %zu, errors %zu\n", r->d.n, r->nItems,
+    fprintf(out, "  扫描件：%zu 个文件，对应 %zu 件；共 %zu 页，本次读取 %zu 页，出错 %zu 处\n", r->d.n, r->nItems,
             r->nPages, r->nPagesRead, r->nErrors);
     const json_t *pP = json_object_get(pRep, "problems");
     for (size_t s = 0; s < sizeof aSection / sizeof aSection[0]; s++) {
         const json_t *a = json_object_get(pP, aSection[s].zKey);
         if (!json_array_size(a)) continue;
-        fprintf(out, "  %s: %zu\n", aSection[s].zTitle, json_array_size(a));
+        fprintf(out, "  %s：%zu\n", aSection[s].zTitle, json_array_size(a));
         size_t i;
         json_t *o;
         json_array_foreach((json_t *)a, i, o) {
             if (i == 20 && json_array_size(a) > 21) {
-                fprintf(out, "    … and %zu more (see the JSON report)\n", json_array_size(a) - 20);
+                fprintf(out, "    …… 另有 %zu 项，详见 JSON 报告\n", json_array_size(a) - 20);
                 break;
             }
             print_item(out, o);
@@ -524,7 +569,7 @@ static int make_state_dir(opts *o, char *zBuf, size_t nBuf)
         o->zState = zBuf;
     }
     if (mkdir(o->zState, 0750) != 0 && errno != EEXIST) {
-        fprintf(stderr, "ingest: cannot create the state folder %s: %s\n", o->zState, strerror(errno));
+        fprintf(stderr, "ingest: 无法创建断点记录文件夹 %s：%s\n", o->zState, oc_strerror(errno));
         return -1;
     }
     return 0;
@@ -571,7 +616,7 @@ static int parse_args(opts *o, int argc, char **argv)
         continue;
     bad:
         for (int k = 0; aLong[k].name; k++)
-            if (aLong[k].val == c) fprintf(stderr, "ingest: --%s '%s' is out of range or not a number\n", aLong[k].name, optarg);
+            if (aLong[k].val == c) fprintf(stderr, "ingest: --%s 的值“%s”超出范围或不是数字\n", aLong[k].name, optarg);
         return -1;
     }
     if (optind != argc - 1) {
@@ -590,20 +635,20 @@ int main(int argc, char **argv)
     if (!getenv("OMP_THREAD_LIMIT")) {
         setenv("OMP_THREAD_LIMIT", "1", 1);
         execv("/proc/self/exe", argv);
-        fprintf(stderr, "ingest: warning: cannot restart with OMP_THREAD_LIMIT=1 (%s); OCR will be slow\n",
-                strerror(errno));
+        fprintf(stderr, "ingest: 警告：无法以 OMP_THREAD_LIMIT=1 重新启动（%s），文字识别会很慢\n",
+                oc_strerror(errno));
     }
     opts o;
     memset(&o, 0, sizeof o);
     if (parse_args(&o, argc, argv) != 0) return EXIT_USAGE;
     struct stat st;
     if (stat(o.zFolder, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "ingest: %s is not a folder\n", o.zFolder);
+        fprintf(stderr, "ingest: %s 不是文件夹\n", o.zFolder);
         return EXIT_USAGE;
     }
     char *zAbs = realpath(o.zFolder, NULL); /* the readers need whole paths */
     if (!zAbs) {
-        fprintf(stderr, "ingest: %s: %s\n", o.zFolder, strerror(errno));
+        fprintf(stderr, "ingest: %s：%s\n", o.zFolder, oc_strerror(errno));
         return EXIT_USAGE;
     }
     o.zFolder = zAbs;
@@ -630,12 +675,12 @@ int main(int argc, char **argv)
     }
     const char *zCatalog = o.zCatalog;
     if (!zCatalog && r.d.nCatalog > 1) {
-        fprintf(stderr, "ingest: %zu catalogs in %s (%s, %s…); say which with --catalog\n", r.d.nCatalog,
-                o.zFolder, r.d.azCatalog[0], r.d.azCatalog[1]);
+        fprintf(stderr, "ingest: %s 中有 %zu 个目录文件（%s、%s 等）；请用 --catalog 指定其中一个\n", o.zFolder,
+                r.d.nCatalog, r.d.azCatalog[0], r.d.azCatalog[1]);
         return EXIT_USAGE;
     }
     if (!zCatalog && r.d.nCatalog == 0) {
-        fprintf(stderr, "ingest: no catalog in %s (a CSV whose first line names the 档号 column); give one with --catalog\n",
+        fprintf(stderr, "ingest: %s 中没有目录文件（第一行含“档号”列名的 CSV 文件）；请用 --catalog 指定\n",
                 o.zFolder);
         return EXIT_USAGE;
     }
@@ -672,7 +717,7 @@ int main(int argc, char **argv)
         return EXIT_ERROR;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || qc_client_new(zServer, &r.pC) != PS_OK) {
-        fprintf(stderr, "ingest: cannot start the HTTP client\n");
+        fprintf(stderr, "ingest: 无法启动 HTTP 客户端\n");
         return EXIT_ERROR;
     }
     struct sigaction sa;
@@ -694,7 +739,7 @@ int main(int argc, char **argv)
     }
     r.t0 = r.tLast = now_s();
     if (!o.quiet)
-        fprintf(stderr, "ingest: %s: %zu scan files for %zu catalogued items, %d readers, language %s\n", o.zFolder,
+        fprintf(stderr, "ingest: %s：扫描件 %zu 个文件，对应目录中的 %zu 件；识别进程 %d 个，识别语言 %s\n", o.zFolder,
                 r.d.n, r.nItems, o.nWorker, o.o.zLang);
 
     /* Two passes: what every file is (quick), then every page. */
@@ -767,7 +812,7 @@ int main(int argc, char **argv)
         if (r.tty) fputc('\n', stderr);
     }
     if (gStop) {
-        fprintf(stderr, "ingest: stopped; %zu of %zu pages done.  Run the same command again to go on.\n",
+        fprintf(stderr, "ingest: 已停止；已完成 %zu / %zu 页。再次运行同一命令即可接着导入。\n",
                 r.nPagesDone, r.nPages);
         if (exitCode == EXIT_DONE) exitCode = EXIT_STOPPED;
         goto done;
@@ -800,10 +845,10 @@ int main(int argc, char **argv)
         char *zJson = json_dumps(pRep, JSON_COMPACT);
         FILE *fb = zJson ? fmemopen(zJson, strlen(zJson), "rb") : NULL;
         if (!fb || qc_client_call(r.pC, "PUT", qc_buf_str(&path), "application/json", fb, &a, zErr, sizeof zErr) != PS_OK) {
-            fprintf(stderr, "ingest: indexd did not keep the delivery's account: %s\n", fb ? zErr : "out of memory");
+            fprintf(stderr, "ingest: indexd 未能保存本批次的交付记录：%s\n", fb ? zErr : "内存不足");
             exitCode = EXIT_ERROR;
         } else {
-            printf("  acceptance report: %s/api/v1/reports/acceptance?delivery=", zServer);
+            printf("  验收报告：%s/api/v1/reports/acceptance?delivery=", zServer);
             for (const unsigned char *q = (const unsigned char *)zName; *q; q++)
                 printf(*q < 0x80 ? "%c" : "%%%02X", *q);
             printf("&format=html\n");
@@ -819,10 +864,10 @@ int main(int argc, char **argv)
         const char *zOut = k == 0 ? zRepPath : o.zReport;
         if (!zOut) continue;
         if (json_dump_file(pRep, zOut, JSON_INDENT(1)) != 0) {
-            fprintf(stderr, "ingest: cannot write the report %s\n", zOut);
+            fprintf(stderr, "ingest: 无法写入报告 %s\n", zOut);
             exitCode = EXIT_ERROR;
         } else {
-            printf("  report: %s\n", zOut);
+            printf("  报告（JSON）：%s\n", zOut);
         }
     }
     /* read errors, and catalog rows that differ from the archive's (a

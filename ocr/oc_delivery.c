@@ -1,5 +1,6 @@
 /* Walking a delivery folder, and the resume journal. */
 #include "oc_delivery.h"
+#include "oc_read.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
 #include "proto_enc.h"
@@ -99,7 +100,7 @@ static int walk(const char *zRoot, const char *zRel, const char *zDirName, int d
     snprintf(zPath, sizeof zPath, "%s%s%s", zRoot, *zRel ? "/" : "", zRel);
     DIR *d = opendir(zPath);
     if (!d) {
-        snprintf(zErr, nErr, "cannot read the folder %s: %s", *zRel ? zRel : zRoot, strerror(errno));
+        snprintf(zErr, nErr, "无法读取文件夹 %s：%s", *zRel ? zRel : zRoot, oc_strerror(errno));
         return PS_IO;
     }
     struct dirent *e;
@@ -167,7 +168,7 @@ int oc_delivery_scan(const char *zRoot, oc_delivery *p, char *zErr, size_t nErr)
 {
     memset(p, 0, sizeof *p);
     int rc = walk(zRoot, "", "", 0, p, zErr, nErr);
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     if (p->n) qsort(p->a, p->n, sizeof *p->a, cmp_file);
     if (p->nCatalog) qsort(p->azCatalog, p->nCatalog, sizeof *p->azCatalog, cmp_str);
     if (p->nStray) qsort(p->azStray, p->nStray, sizeof *p->azStray, cmp_str);
@@ -202,7 +203,7 @@ int oc_journal_open(const char *zPath, oc_journal **ppOut, char *zErr, size_t nE
     j->pAll = json_object();
     j->fd = open(zPath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (!j->pAll || j->fd < 0) {
-        snprintf(zErr, nErr, "cannot open the journal %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法打开断点记录 %s：%s", zPath, oc_strerror(errno));
         oc_journal_close(j);
         return PS_IO;
     }
@@ -225,7 +226,7 @@ int oc_journal_open(const char *zPath, oc_journal **ppOut, char *zErr, size_t nE
     if (f) fclose(f);
     /* Drop a half-written last line so the next one starts clean. */
     if (ftruncate(j->fd, good) != 0 || lseek(j->fd, good, SEEK_SET) < 0) {
-        snprintf(zErr, nErr, "cannot repair the journal %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法修复断点记录 %s：%s", zPath, oc_strerror(errno));
         oc_journal_close(j);
         return PS_IO;
     }
@@ -259,7 +260,7 @@ int oc_journal_put(oc_journal *j, const char *zKey, json_t *pVal, char *zErr, si
     }
     free(z);
     if (off != n + 1 || fdatasync(j->fd) != 0) {
-        snprintf(zErr, nErr, "cannot write the journal: %s", strerror(errno));
+        snprintf(zErr, nErr, "无法写入断点记录：%s", oc_strerror(errno));
         return PS_IO;
     }
     return json_object_set(j->pAll, zKey, pVal) == 0 ? PS_OK : PS_NOMEM;

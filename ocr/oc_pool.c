@@ -93,7 +93,7 @@ static int spawn(oc_pool *p, worker *w, char *zErr, size_t nErr)
     w->nBuf = 0;
     return PS_OK;
 fail:
-    snprintf(zErr, nErr, "cannot start a worker process: %s", strerror(errno));
+    snprintf(zErr, nErr, "无法启动识别进程：%s", oc_strerror(errno));
     return PS_INTERNAL;
 }
 
@@ -111,13 +111,14 @@ static void reap(worker *w, int kill9, char *zWhy, size_t nWhy)
     if (!zWhy) return;
     if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
-        snprintf(zWhy, nWhy, "%s (signal %d, %s)",
-                 sig == SIGABRT ? "the reader gave up, usually out of memory" :
-                 sig == SIGSEGV || sig == SIGBUS ? "the reader crashed on this file" :
-                 sig == SIGXCPU ? "the reader ran out of CPU time" : "the reader was killed",
-                 sig, strsignal(sig));
+        const char *zSig = sigabbrev_np(sig);
+        snprintf(zWhy, nWhy, "%s（信号 %d，SIG%s）",
+                 sig == SIGABRT ? "识别进程中止，通常是内存不足" :
+                 sig == SIGSEGV || sig == SIGBUS ? "识别进程读取此文件时崩溃" :
+                 sig == SIGXCPU ? "识别进程用尽了 CPU 时间" : "识别进程被终止",
+                 sig, zSig ? zSig : "?");
     } else {
-        snprintf(zWhy, nWhy, "the reader exited with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        snprintf(zWhy, nWhy, "识别进程意外退出，退出状态 %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     }
 }
 
@@ -176,7 +177,7 @@ int oc_pool_submit(oc_pool *p, const json_t *pJob, void *pTag, char *zErr, size_
     for (int i = 0; i < p->n && !w; i++)
         if (!p->a[i].busy) w = &p->a[i];
     if (!w) {
-        snprintf(zErr, nErr, "no idle worker");
+        snprintf(zErr, nErr, "没有空闲的识别进程");
         return PS_INTERNAL;
     }
     if (w->pid <= 0) {
@@ -223,10 +224,10 @@ int oc_pool_wait(oc_pool *p, int waitMs, void **ppTag, json_t **ppAnswer, char *
             worker *w = &p->a[i];
             if (!w->busy) continue;
             if (now_s() >= w->deadline) {
-                char zWhy[256];
+                char zWhy[512];
                 int timedOut = w->deadline > 0;
                 reap(w, 1, zWhy, sizeof zWhy);
-                if (timedOut) snprintf(zWhy, sizeof zWhy, "reading took over %d s and was stopped", p->o.timeoutS);
+                if (timedOut) snprintf(zWhy, sizeof zWhy, "读取超过 %d 秒，已中止", p->o.timeoutS);
                 w->busy = 0;
                 *ppTag = w->pTag;
                 *ppAnswer = failure(timedOut ? "unavailable" : "invalid", zWhy);
@@ -243,7 +244,7 @@ int oc_pool_wait(oc_pool *p, int waitMs, void **ppTag, json_t **ppAnswer, char *
         int ms = tLeft <= 0 ? 0 : (int)(tLeft * 1000) + 1;
         int r = poll(aFd, (nfds_t)nFd, ms);
         if (r < 0 && errno != EINTR) {
-            snprintf(zErr, nErr, "poll: %s", strerror(errno));
+            snprintf(zErr, nErr, "等待识别进程时出错（poll）：%s", oc_strerror(errno));
             return PS_INTERNAL;
         }
         for (int k = 0; k < nFd && r > 0; k++) {
@@ -256,7 +257,7 @@ int oc_pool_wait(oc_pool *p, int waitMs, void **ppTag, json_t **ppAnswer, char *
                     reap(w, 1, NULL, 0);
                     w->busy = 0;
                     *ppTag = w->pTag;
-                    *ppAnswer = failure("too_big", "the reader's answer for this file is too large");
+                    *ppAnswer = failure("too_big", "识别进程返回的此文件结果过大");
                     return *ppAnswer ? 1 : PS_NOMEM;
                 }
                 w->zBuf = z;
@@ -265,7 +266,7 @@ int oc_pool_wait(oc_pool *p, int waitMs, void **ppTag, json_t **ppAnswer, char *
             ssize_t got = read(w->fdOut, w->zBuf + w->nBuf, 65536);
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) {
-                char zWhy[256];
+                char zWhy[512];
                 reap(w, 0, zWhy, sizeof zWhy);
                 w->busy = 0;
                 *ppTag = w->pTag;
@@ -291,7 +292,7 @@ int oc_pool_wait(oc_pool *p, int waitMs, void **ppTag, json_t **ppAnswer, char *
                 reap(w, 1, NULL, 0);
                 return PS_INTERNAL;
             }
-            if (!a) a = failure("internal", "the reader's answer is not JSON");
+            if (!a) a = failure("internal", "识别进程返回的结果不是 JSON");
             *ppAnswer = a;
             return a ? 1 : PS_NOMEM;
         }
@@ -305,7 +306,7 @@ static int answer(int fd, json_t *a)
 {
     char *z = a ? json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(a);
-    if (!z) z = strdup("{\"ok\":false,\"status\":\"nomem\",\"error\":\"out of memory\"}");
+    if (!z) z = strdup("{\"ok\":false,\"status\":\"nomem\",\"error\":\"内存不足\"}");
     if (!z) return -1;
     size_t n = strlen(z), off = 0;
     int ok = 1;
@@ -339,7 +340,7 @@ int oc_worker_main(const oc_opts *o, int fdIn, int fdOut)
         json_t *a = NULL;
         zErr[0] = 0;
         if (!zOp || !zPath) {
-            a = failure("internal", "a malformed job");
+            a = failure("internal", "格式错误的任务");
         } else if (strcmp(zOp, "probe") == 0) {
             oc_kind k;
             int n;

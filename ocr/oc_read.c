@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cairo.h>
+#include <errno.h>
 #include <leptonica/allheaders.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -37,6 +38,28 @@ const char *oc_kind_name(oc_kind k)
     return (unsigned)k < sizeof azKind / sizeof azKind[0] ? azKind[k] : "unsupported";
 }
 
+const char *oc_strerror(int err)
+{
+    switch (err) {
+    case ENOENT: return "文件或文件夹不存在";
+    case EACCES:
+    case EPERM: return "没有访问权限";
+    case ENOTDIR: return "路径中有一项不是文件夹";
+    case EISDIR: return "这是文件夹，不是文件";
+    case ENOSPC: return "磁盘空间不足";
+    case EDQUOT: return "超出磁盘配额";
+    case EROFS: return "文件系统只读";
+    case EIO: return "读写出错（输入/输出错误）";
+    case ENOMEM: return "内存不足";
+    case EMFILE:
+    case ENFILE: return "打开的文件过多";
+    case ENAMETOOLONG: return "文件名过长";
+    case ELOOP: return "符号链接层数过多";
+    case EAGAIN: return "资源暂时不可用";
+    default: return strerror(err);
+    }
+}
+
 oc_kind oc_kind_from_name(const char *z)
 {
     for (size_t i = 0; i < sizeof azKind / sizeof azKind[0]; i++)
@@ -63,14 +86,14 @@ int oc_engine_new(const oc_opts *o, oc_engine **ppOut, char *zErr, size_t nErr)
     setMsgSeverity(L_SEVERITY_NONE);
     e->pMagic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
     if (!e->pMagic || magic_load(e->pMagic, NULL) != 0) {
-        snprintf(zErr, nErr, "cannot load libmagic's database: %s",
-                 e->pMagic ? magic_error(e->pMagic) : "out of memory");
+        snprintf(zErr, nErr, "无法加载 libmagic 的文件类型数据库：%s",
+                 e->pMagic ? magic_error(e->pMagic) : "内存不足");
         oc_engine_free(e);
         return PS_INTERNAL;
     }
     e->pTess = TessBaseAPICreate();
     if (!e->pTess || TessBaseAPIInit3(e->pTess, o->zDataPath, o->zLang) != 0) {
-        snprintf(zErr, nErr, "Tesseract cannot load the language data '%s' (is tesseract-ocr-%s installed?)",
+        snprintf(zErr, nErr, "Tesseract 无法加载识别语言数据“%s”（是否已安装 tesseract-ocr-%s？）",
                  o->zLang, strncmp(o->zLang, "chi_sim", 7) == 0 ? "chi-sim" : o->zLang);
         oc_engine_free(e);
         return PS_INTERNAL;
@@ -98,13 +121,13 @@ static int read_file(const char *zPath, size_t nMax, char **pz, size_t *pn, char
     FILE *f = fopen(zPath, "rb");
     struct stat st;
     if (!f || fstat(fileno(f), &st) != 0) {
-        snprintf(zErr, nErr, "cannot read the file");
+        snprintf(zErr, nErr, "无法读取文件");
         if (f) fclose(f);
         return PS_IO;
     }
     if ((unsigned long long)st.st_size > nMax) {
         fclose(f);
-        snprintf(zErr, nErr, "the file has %lld bytes, over the limit of %zu", (long long)st.st_size, nMax);
+        snprintf(zErr, nErr, "文件大小为 %lld 字节，超过 %zu 字节的上限", (long long)st.st_size, nMax);
         return PS_TOO_BIG;
     }
     char *z = px_malloc((size_t)st.st_size + 1);
@@ -271,7 +294,14 @@ static PopplerDocument *open_pdf(const char *zPath, char *zErr, size_t nErr)
     PopplerDocument *d = zUri ? poppler_document_new_from_file(zUri, NULL, &pErr) : NULL;
     g_free(zUri);
     if (!d) {
-        snprintf(zErr, nErr, "not a readable PDF: %s", pErr ? pErr->message : "unknown error");
+        /* poppler's few errors in words a person reads */
+        const char *zWhy = !pErr ? "原因不明" : pErr->domain == G_FILE_ERROR ? "无法打开文件"
+                         : pErr->domain != POPPLER_ERROR ? pErr->message
+                         : pErr->code == POPPLER_ERROR_ENCRYPTED ? "文件已加密"
+                         : pErr->code == POPPLER_ERROR_DAMAGED ? "文件已损坏"
+                         : pErr->code == POPPLER_ERROR_BAD_CATALOG ? "无法读取其文档结构（Catalog）"
+                         : "无法加载";
+        snprintf(zErr, nErr, "不是可读取的 PDF 文件：%s", zWhy);
         if (pErr) g_error_free(pErr);
     }
     return d;
@@ -285,30 +315,30 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
     *pnPages = 0;
     snprintf(zMime, nMime, "?");
     if (stat(zPath, &st) != 0) {
-        snprintf(zErr, nErr, "cannot read the file");
+        snprintf(zErr, nErr, "无法读取文件");
         return PS_IO;
     }
     if (st.st_size == 0) {
         *pKind = OC_EMPTY;
         snprintf(zMime, nMime, "inode/x-empty");
-        snprintf(zErr, nErr, "the file is empty (0 bytes)");
+        snprintf(zErr, nErr, "文件为空（0 字节）");
         return PS_INVALID;
     }
     const char *zType = magic_file(e->pMagic, zPath);
     if (!zType) {
-        snprintf(zErr, nErr, "cannot tell the file type: %s", magic_error(e->pMagic));
+        snprintf(zErr, nErr, "无法判断文件类型：%s", magic_error(e->pMagic));
         return PS_IO;
     }
     snprintf(zMime, nMime, "%s", zType);
     if (strncmp(zType, "image/", 6) == 0) {
         l_int32 fmt = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
         if (pixReadHeader(zPath, &fmt, &w, &h, &bps, &spp, &cmap) != 0 || fmt == IFF_UNKNOWN) {
-            snprintf(zErr, nErr, "%s that cannot be decoded (corrupt, truncated or a format Leptonica does not read)", zType);
+            snprintf(zErr, nErr, "无法解码的 %s 文件（文件损坏、不完整，或为 Leptonica 不能读取的格式）", zType);
             return strcmp(zType, "image/jpeg") == 0 || strcmp(zType, "image/png") == 0 ||
                    strcmp(zType, "image/tiff") == 0 ? PS_INVALID : PS_UNSUPPORTED;
         }
         if ((long)w * (long)h > e->o.maxPixels || w <= 0 || h <= 0) {
-            snprintf(zErr, nErr, "an image of %d x %d pixels, over the limit of %ld megapixels", w, h,
+            snprintf(zErr, nErr, "图像为 %d x %d 像素，超过 %ld 百万像素的上限", w, h,
                      e->o.maxPixels / 1000000);
             return PS_TOO_BIG;
         }
@@ -318,7 +348,7 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
             l_int32 nT = 0;
             if (!f || tiffGetCount(f, &nT) != 0 || nT < 1) {
                 if (f) fclose(f);
-                snprintf(zErr, nErr, "a TIFF whose pages cannot be counted (corrupt or truncated)");
+                snprintf(zErr, nErr, "无法统计页数的 TIFF 文件（文件损坏或不完整）");
                 return PS_INVALID;
             }
             fclose(f);
@@ -334,7 +364,7 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
         int n = poppler_document_get_n_pages(d);
         g_object_unref(d);
         if (n < 1) {
-            snprintf(zErr, nErr, "a PDF without pages");
+            snprintf(zErr, nErr, "PDF 文件中没有页面");
             return PS_INVALID;
         }
         *pKind = OC_PDF;
@@ -368,7 +398,7 @@ int oc_probe(oc_engine *e, const char *zPath, oc_kind *pKind, int *pnPages, char
         *pnPages = n;
         return PS_OK;
     }
-    snprintf(zErr, nErr, "unsupported file type %s (scans must be JPEG, PNG, TIFF or PDF; text, PDF or OFD for born-digital files)", zType);
+    snprintf(zErr, nErr, "不支持的文件类型 %s（扫描件须为 JPEG、PNG、TIFF 或 PDF；电子文件须为文本、PDF 或 OFD）", zType);
     return PS_UNSUPPORTED;
 }
 
@@ -402,7 +432,7 @@ static int read_parts(const char *zPath, zip_parts *p, char *zErr, size_t nErr)
     if (!a) return PS_NOMEM;
     archive_read_support_format_zip(a);
     if (archive_read_open_filename(a, zPath, 65536) != ARCHIVE_OK) {
-        snprintf(zErr, nErr, "not a readable OFD package: %s", archive_error_string(a));
+        snprintf(zErr, nErr, "不是可读取的 OFD 文件包：%s", archive_error_string(a));
         archive_read_free(a);
         return PS_INVALID;
     }
@@ -413,7 +443,7 @@ static int read_parts(const char *zPath, zip_parts *p, char *zErr, size_t nErr)
         if (nLen < 5 || strcmp(zName + nLen - 4, ".xml") != 0) continue;
         la_int64_t size = archive_entry_size(pEnt);
         if (size < 0 || size > (la_int64_t)TEXT_MAX) {
-            snprintf(zErr, nErr, "OFD part %s is over %u bytes", zName, TEXT_MAX);
+            snprintf(zErr, nErr, "OFD 文件包中的 %s 超过 %u 字节", zName, TEXT_MAX);
             rc = PS_TOO_BIG;
             break;
         }
@@ -436,7 +466,7 @@ static int read_parts(const char *zPath, zip_parts *p, char *zErr, size_t nErr)
             px_free(zCopy);
             if (!zData || !zCopy) rc = PS_NOMEM;
             else {
-                snprintf(zErr, nErr, "OFD part %s cannot be read: %s", zName, archive_error_string(a));
+                snprintf(zErr, nErr, "无法读取 OFD 文件包中的 %s：%s", zName, archive_error_string(a));
                 rc = PS_INVALID;
             }
             break;
@@ -448,7 +478,7 @@ static int read_parts(const char *zPath, zip_parts *p, char *zErr, size_t nErr)
         p->n++;
     }
     if (rc == PS_OK && r != ARCHIVE_EOF) {
-        snprintf(zErr, nErr, "a damaged OFD package: %s", archive_error_string(a));
+        snprintf(zErr, nErr, "OFD 文件包已损坏：%s", archive_error_string(a));
         rc = PS_INVALID;
     }
     archive_read_free(a);
@@ -524,7 +554,7 @@ static int ofd_pages(const char *zPath, char ***pazPage, int *pnPage, char *zErr
     const char *zX = part(&zp, "OFD.xml", &nX);
     rc = PS_INVALID;
     if (!zX || !(pRoot = parse_xml(zX, nX))) {
-        snprintf(zErr, nErr, "an OFD package without a readable OFD.xml");
+        snprintf(zErr, nErr, "OFD 文件包中没有可读取的 OFD.xml");
         goto out;
     }
     xmlNodePtr pDocRoot = find_elem(xmlDocGetRootElement(pRoot), "DocRoot");
@@ -534,7 +564,7 @@ static int ofd_pages(const char *zPath, char ***pazPage, int *pnPage, char *zErr
     xmlFree(zDocRoot);
     const char *zD = part(&zp, zDocPath[0] == '/' ? zDocPath + 1 : zDocPath, &nX);
     if (!zD || !(pDoc = parse_xml(zD, nX))) {
-        snprintf(zErr, nErr, "OFD.xml names the document '%s', which is missing or not XML", zDocPath);
+        snprintf(zErr, nErr, "OFD.xml 指向的文档“%s”不存在或不是 XML", zDocPath);
         goto out;
     }
     xmlNodePtr pPages = find_elem(xmlDocGetRootElement(pDoc), "Pages");
@@ -553,7 +583,7 @@ static int ofd_pages(const char *zPath, char ***pazPage, int *pnPage, char *zErr
         if (zC) {
             xmlDocPtr pC = parse_xml(zC, nC);
             if (!pC) {
-                snprintf(zErr, nErr, "OFD page %s is not XML", zPagePath);
+                snprintf(zErr, nErr, "OFD 页面 %s 不是 XML", zPagePath);
                 rc = PS_INVALID;
             } else {
                 rc = collect_text(xmlDocGetRootElement(pC), &b);
@@ -574,7 +604,7 @@ static int ofd_pages(const char *zPath, char ***pazPage, int *pnPage, char *zErr
         az[n++] = b.z;
     }
     if (rc == PS_OK && n == 0) {
-        snprintf(zErr, nErr, "an OFD document without pages");
+        snprintf(zErr, nErr, "OFD 文档中没有页面");
         rc = PS_INVALID;
     }
 out:
@@ -661,7 +691,7 @@ static PIX *pdf_page_image(oc_engine *e, PopplerPage *pg, int *pDpi, char *zErr,
             if (s && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
                 long w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
                 if (w * h > e->o.maxPixels) {
-                    snprintf(zErr, nErr, "a page image of %ld x %ld pixels, over the limit of %ld megapixels", w, h,
+                    snprintf(zErr, nErr, "页面图像为 %ld x %ld 像素，超过 %ld 百万像素的上限", w, h,
                              e->o.maxPixels / 1000000);
                     cairo_surface_destroy(s);
                     poppler_page_free_image_mapping(pMap);
@@ -679,7 +709,7 @@ static PIX *pdf_page_image(oc_engine *e, PopplerPage *pg, int *pDpi, char *zErr,
     while ((wPt / 72 * dpi) * (hPt / 72 * dpi) > (double)e->o.maxPixels && dpi > 50) dpi *= 0.8;
     int w = (int)(wPt / 72 * dpi + 0.5), h = (int)(hPt / 72 * dpi + 0.5);
     if (w < 1 || h < 1 || (double)w * h > (double)e->o.maxPixels) {
-        snprintf(zErr, nErr, "a PDF page of %.0f x %.0f points cannot be rendered", wPt, hPt);
+        snprintf(zErr, nErr, "PDF 页面尺寸为 %.0f x %.0f 磅，无法渲染", wPt, hPt);
         return NULL;
     }
     p = render_page(pg, w, h, dpi);
@@ -717,7 +747,7 @@ static int recognise(oc_engine *e, PIX *p, int dpi, json_t *pPage, char *zErr, s
     TessBaseAPISetImage2(t, p);
     TessBaseAPISetSourceResolution(t, dpi > 0 ? dpi : 300);
     if (TessBaseAPIRecognize(t, NULL) != 0) {
-        snprintf(zErr, nErr, "Tesseract could not read the page");
+        snprintf(zErr, nErr, "Tesseract 未能识别此页");
         TessBaseAPIClear(t);
         return PS_INVALID;
     }
@@ -798,7 +828,7 @@ static int read_image(oc_engine *e, PIX *p, int dpi, const char *zWebPath, json_
     json_object_set_new(pPage, "width", json_integer(pixGetWidth(o ? o : g)));
     json_object_set_new(pPage, "height", json_integer(pixGetHeight(o ? o : g)));
     if (zWebPath && write_web_copy(e, d, zWebPath, pPage) != PS_OK) {
-        snprintf(zErr, nErr, "cannot write the web copy of the page");
+        snprintf(zErr, nErr, "无法写入此页供浏览的图像");
         rc = PS_IO;
     }
     if (rc == PS_OK && !o) rc = PS_NOMEM;
@@ -844,7 +874,7 @@ static int read_pdf_page(oc_engine *e, const char *zPath, int i, const char *zWe
     int rc = PS_OK;
     PopplerPage *pg = poppler_document_get_page(d, i);
     if (!pg) {
-        snprintf(zErr, nErr, "PDF page %d cannot be read", i + 1);
+        snprintf(zErr, nErr, "PDF 第 %d 页无法读取", i + 1);
         g_object_unref(d);
         return PS_INVALID;
     }
@@ -880,7 +910,7 @@ static int read_pdf_page(oc_engine *e, const char *zPath, int i, const char *zWe
             int w = (int)(wPt / 72 * dpi + 0.5), h = (int)(hPt / 72 * dpi + 0.5);
             PIX *p = render_page(pg, w, h, dpi);
             if (!p || write_web_copy(e, p, zWebPath, pPage) != PS_OK) {
-                snprintf(zErr, nErr, "cannot write the web copy of PDF page %d", i + 1);
+                snprintf(zErr, nErr, "无法写入 PDF 第 %d 页供浏览的图像", i + 1);
                 rc = PS_IO;
             }
             pixDestroy(&p);
@@ -911,7 +941,7 @@ int oc_read_page(oc_engine *e, const char *zPath, oc_kind k, int i, const char *
         findFileFormat(zPath, &fmt);
         PIX *p = is_tiff(fmt) ? pixReadTiff(zPath, i) : i == 0 ? pixRead(zPath) : NULL;
         if (!p) {
-            snprintf(zErr, nErr, "image page %d cannot be decoded (corrupt or truncated)", i + 1);
+            snprintf(zErr, nErr, "图像第 %d 页无法解码（文件损坏或不完整）", i + 1);
             rc = PS_INVALID;
             break;
         }
@@ -929,7 +959,7 @@ int oc_read_page(oc_engine *e, const char *zPath, oc_kind k, int i, const char *
         int n = 0;
         rc = ofd_pages(zPath, &az, &n, zErr, nErr);
         if (rc == PS_OK && i >= n) {
-            snprintf(zErr, nErr, "the OFD has %d pages, not %d", n, i + 1);
+            snprintf(zErr, nErr, "OFD 文件共 %d 页，没有第 %d 页", n, i + 1);
             rc = PS_INVALID;
         }
         if (rc == PS_OK) {
@@ -940,7 +970,7 @@ int oc_read_page(oc_engine *e, const char *zPath, oc_kind k, int i, const char *
         break;
     }
     default:
-        snprintf(zErr, nErr, "unsupported file type");
+        snprintf(zErr, nErr, "不支持的文件类型");
         rc = PS_UNSUPPORTED;
     }
     if (rc != PS_OK) {

@@ -61,8 +61,8 @@ class IngestTest(unittest.TestCase):
     def test_exit_and_report_lists(self):
         # problems found: exit status 3, and the report on screen
         self.assertEqual(self.run1.returncode, 3, self.run1.stderr)
-        self.assertIn("ingest report", self.run1.stdout)
-        self.assertIn("unreadable or unsupported files: 4", self.run1.stdout)
+        self.assertIn("数字化成果导入报告", self.run1.stdout)
+        self.assertIn("无法读取或不支持的文件：4", self.run1.stdout)
         probs = self.report["problems"]
         want = self.truth["problems"]
         for key in ("unreadable_files", "scans_without_catalog_row", "catalog_rows_without_scans",
@@ -74,9 +74,13 @@ class IngestTest(unittest.TestCase):
         self.assertEqual(probs["catalog_rejected"][0]["key"], "code")
         # each unreadable file has its own clear reason
         reasons = {p["code"]: p["reason"] for p in probs["unreadable_files"]}
-        self.assertTrue(any("empty" in r for r in reasons.values()), reasons)
-        self.assertTrue(any("megapixels" in r for r in reasons.values()), reasons)
+        self.assertTrue(any("文件为空" in r for r in reasons.values()), reasons)
+        self.assertTrue(any("百万像素" in r for r in reasons.values()), reasons)
         self.assertTrue(any("PDF" in r for r in reasons.values()), reasons)
+        # the reasons are for people: in Chinese, no English sentence
+        for p in probs["unreadable_files"] + probs["unrecognised_files"]:
+            self.assertRegex(p["reason"], "[\u4e00-\u9fff]", p)
+            self.assertNotRegex(p["reason"], r"[A-Za-z][a-z]+ [a-z]+ [a-z]+", p)
         self.assertTrue(any("image/jpeg" in r for r in reasons.values()), reasons)
         self.assertEqual(len(reasons), 4)
         self.assertEqual(probs["missing_pages"][0]["pages"], [2])
@@ -161,7 +165,7 @@ class IngestTest(unittest.TestCase):
             self.assertIn(key, page)
 
     def test_acceptance_report(self):
-        self.assertIn("acceptance report: ", self.run1.stdout)
+        self.assertIn("验收报告：", self.run1.stdout)
         st, r, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=delivery")
         self.assertEqual(st, 200, r)
         self.assertFalse(r["passed"])
@@ -189,7 +193,7 @@ class IngestTest(unittest.TestCase):
     def test_rerun_reads_nothing_again(self):
         r = run_ingest(self.d.base, self.folder)
         self.assertEqual(r.returncode, 3)
-        m = re.search(r"read now (\d+)", r.stdout)
+        m = re.search(r"本次读取 (\d+) 页", r.stdout)
         self.assertEqual(m.group(1), "0", r.stdout)
 
 
@@ -230,7 +234,7 @@ class ResumeTest(unittest.TestCase):
                     f.write("更改后的文本\f第二页".encode("gb18030"))
                 r = run_ingest(d.base, folder)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-                self.assertIn("read now 2", r.stdout)
+                self.assertIn("本次读取 2 页", r.stdout)
                 st, page, _ = d.request("GET", f"{code_path(txt)}/pages/1")
                 self.assertEqual(page["text"], "更改后的文本")
             finally:
