@@ -59,7 +59,7 @@ static int kept_read(const char *zDir, const char *zHash, kept *k, char *zErr, s
     memset(k, 0, sizeof *k);
     int rc = idx_dir_list(zDir, ".csv", &k->azName, &k->nName);
     if (rc != PS_OK) {
-        snprintf(zErr, nErr, "cannot read the folder of kept catalogs");
+        snprintf(zErr, nErr, "无法读取留存目录文件的文件夹");
         return rc;
     }
     for (size_t i = 0; i < k->nName; i++) {
@@ -77,20 +77,19 @@ static int kept_read(const char *zDir, const char *zHash, kept *k, char *zErr, s
 static int room(const kept *k, size_t n, char *zErr, size_t nErr)
 {
     if (n > IDX_CATALOG_FILE_MAX) {
-        snprintf(zErr, nErr, "a catalog is limited to %u MiB (the daemon keeps it for the catalog audit); "
-                             "split it into smaller files", IDX_CATALOG_FILE_MAX >> 20);
+        snprintf(zErr, nErr, "目录文件不得超过 %u MiB（检索服务要留存它供目录检查使用）；请拆分为几个较小的文件",
+                 IDX_CATALOG_FILE_MAX >> 20);
         return PS_TOO_BIG;
     }
     if (k->zSame) return PS_OK; /* it replaces itself */
     if (k->nName >= IDX_CATALOG_COUNT_MAX) {
-        snprintf(zErr, nErr, "the daemon already keeps %zu catalogs for the catalog audit, its limit; an administrator "
-                             "can remove old ones on the server (indexd catalogs prune --keep N)", k->nName);
+        snprintf(zErr, nErr, "检索服务已为目录检查留存 %zu 个目录文件，已达上限；管理员可在服务器上删除旧的目录文件"
+                             "（indexd catalogs prune --keep N）", k->nName);
         return PS_CONFLICT;
     }
     if (k->nBytes + n > IDX_CATALOG_TOTAL_MAX) {
-        snprintf(zErr, nErr, "the catalogs kept for the catalog audit would pass %llu MiB in all; an administrator can "
-                             "remove old ones on the server (indexd catalogs prune --keep N)",
-                 IDX_CATALOG_TOTAL_MAX >> 20);
+        snprintf(zErr, nErr, "为目录检查留存的目录文件合计将超过 %llu MiB；管理员可在服务器上删除旧的目录文件"
+                             "（indexd catalogs prune --keep N）", IDX_CATALOG_TOTAL_MAX >> 20);
         return PS_CONFLICT;
     }
     return PS_OK;
@@ -109,6 +108,18 @@ int idx_catalog_room(const char *zDataDir, const char *z, size_t n, char *zErr, 
     return rc;
 }
 
+/* The reason in an idx_file message ("无法写入 <path>：<reason>"), after
+ * its last colon, full-width or not: the server's path is left out.  NULL
+ * when there is none. */
+static const char *reason_of(const char *zE)
+{
+    const char *z = NULL;
+    for (const char *q = strstr(zE, "："); q; q = strstr(q + 3, "：")) z = q + 3;
+    if (!z && (z = strrchr(zE, ':')) != NULL) z++;
+    while (z && *z == ' ') z++;
+    return z && *z ? z : NULL;
+}
+
 /* One writer at a time, so that two imports never take the same number. */
 static pthread_mutex_t storeLock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -123,7 +134,7 @@ int idx_catalog_store(const char *zDataDir, const char *z, size_t n, long long n
     snprintf(zHash, sizeof zHash, "%016llx", fnv64(z, n));
     pthread_mutex_lock(&storeLock);
     int rc = idx_file_mkdirs(zDir, 0750, zErr, nErr);
-    if (rc != PS_OK) snprintf(zErr, nErr, "cannot make the folder of kept catalogs");
+    if (rc != PS_OK) snprintf(zErr, nErr, "无法创建留存目录文件的文件夹");
     if (rc == PS_OK) rc = kept_read(zDir, zHash, &k, zErr, nErr);
     if (rc == PS_OK) rc = room(&k, n, zErr, nErr);
     if (rc == PS_OK) {
@@ -134,15 +145,15 @@ int idx_catalog_store(const char *zDataDir, const char *z, size_t n, long long n
             char zE[512];
             if (idx_file_rename(zOld, zPath, zE, sizeof zE) != PS_OK) {
                 /* the reason without the server's path: it goes to the client */
-                snprintf(zErr, nErr, "cannot keep the catalog: %s", strerror(errno));
+                snprintf(zErr, nErr, "无法留存目录文件：%s", strerror(errno));
                 rc = PS_IO;
             }
         } else {
             /* the reason without the server's path: it goes to the client */
             char zE[512];
             rc = idx_file_replace(zPath, z, n, 0640, zE, sizeof zE);
-            const char *zWhy = strrchr(zE, ':');
-            if (rc != PS_OK) snprintf(zErr, nErr, "cannot keep the catalog%s", zWhy ? zWhy : "");
+            const char *zWhy = reason_of(zE);
+            if (rc != PS_OK) snprintf(zErr, nErr, "无法留存目录文件%s%s", zWhy ? "：" : "", zWhy ? zWhy : "");
         }
     }
     *pKept = rc == PS_OK;
@@ -253,6 +264,7 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
     proto_finding aF[FIND_MAX];
     int nF = 0;
     if (!r) {
+        memset(&aF[0], 0, sizeof aF[0]);
         aF[0].field = -1;
         aF[0].zRule = "shape";
         aF[0].severity = PROTO_FINDING_ERROR;
@@ -279,11 +291,13 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
         for (int k = 0; k < nF; k++)
             if (aF[k].severity != PROTO_FINDING_NOTE) aF[kept++] = aF[k];
         nF = kept;
-        if (nFields > 0 && nF < FIND_MAX) {
+        if (nFields != 0 && nF < FIND_MAX) {
+            memset(&aF[nF], 0, sizeof aF[nF]);
             aF[nF].field = -1;
             aF[nF].zRule = "shape";
             aF[nF].severity = PROTO_FINDING_ERROR;
-            snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行字段数（%d）少于表头", nFields);
+            if (nFields > 0) snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行字段数（%d）少于表头", nFields);
+            else snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行的引号没有闭合：已按普通字符去掉引号，按逗号分列读入");
             nF++;
         }
         proto_code code;
@@ -360,13 +374,13 @@ static int cat_parse(const char *zPath, const struct stat *st, cat_file **ppF, c
     int rc = idx_file_read(zPath, IDX_CATALOG_FILE_MAX, &z, &n, zE, sizeof zE);
     if (rc == PS_TOO_BIG) {
         /* kept before the limit existed */
-        snprintf(p->zError, sizeof p->zError, "larger than %u MiB: not read", IDX_CATALOG_FILE_MAX >> 20);
+        snprintf(p->zError, sizeof p->zError, "超过 %u MiB，未读取", IDX_CATALOG_FILE_MAX >> 20);
     } else if (rc == PS_NOT_FOUND || rc == PS_IO) {
-        snprintf(p->zError, sizeof p->zError, "cannot be read");
+        snprintf(p->zError, sizeof p->zError, "无法读取");
         p->noCache = 1;
     } else if (rc != PS_OK) {
         cat_free(p);
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         return rc;
     } else {
         json_t *pRes = NULL;
@@ -376,7 +390,7 @@ static int cat_parse(const char *zPath, const struct stat *st, cat_file **ppF, c
         json_decref(pRes);
         if (rcScan == PS_NOMEM) {
             cat_free(p);
-            snprintf(zErr, nErr, "out of memory");
+            snprintf(zErr, nErr, "内存不足");
             return PS_NOMEM;
         }
         if (rcScan != PS_OK) snprintf(p->zError, sizeof p->zError, "%s", zE);
@@ -411,7 +425,7 @@ static int cat_acquire(const char *zPath, cat_file **ppF, char *zErr, size_t nEr
     *ppF = NULL;
     if (stat(zPath, &st) != 0) {
         if (errno == ENOENT) return PS_OK; /* pruned meanwhile */
-        snprintf(zErr, nErr, "cannot read the kept catalog %s: %s", strrchr(zPath, '/') + 1, strerror(errno));
+        snprintf(zErr, nErr, "无法读取留存的目录文件 %s：%s", strrchr(zPath, '/') + 1, strerror(errno));
         return PS_IO;
     }
     pthread_mutex_lock(&cache.lock);
@@ -534,10 +548,10 @@ static json_t *entry_json(const entry *e, const row_state *s, const cat_file *pF
     char zMsg[256];
     const char *zCode = arena(pF, s->w->oCode), *zReason = zMsg;
     if (e->kind == 0) zReason = arena(pF, e->f->oReason);
-    else if (e->kind == 1) snprintf(zMsg, sizeof zMsg, "档号 %s is already on line %ld", zCode, s->dupLine);
+    else if (e->kind == 1) snprintf(zMsg, sizeof zMsg, "档号 %s 与第 %ld 行重复（重号）", zCode, s->dupLine);
     else if (s->gapTo == s->gapFrom)
-        snprintf(zMsg, sizeof zMsg, "件号 %04d is missing in %s", s->gapFrom, arena(pF, s->w->oGroup));
-    else snprintf(zMsg, sizeof zMsg, "件号 %04d-%04d are missing in %s", s->gapFrom, s->gapTo, arena(pF, s->w->oGroup));
+        snprintf(zMsg, sizeof zMsg, "%s 缺件号 %04d（断号）", arena(pF, s->w->oGroup), s->gapFrom);
+    else snprintf(zMsg, sizeof zMsg, "%s 缺件号 %04d-%04d（断号）", arena(pF, s->w->oGroup), s->gapFrom, s->gapTo);
     if (hidden) zCode = "", zReason = IDX_AUDIT_HIDDEN;
     return json_pack("{s:s,s:I,s:o,s:s,s:s,s:s,s:s,s:s}", "file", zFile, "line", (json_int_t)s->w->line,
                      "code", zCode ? json_string(zCode) : json_null(), "rule", e->zRule,
@@ -564,7 +578,7 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
      * again rather than leave it out. */
     for (int nTry = 0;; nTry++) {
         if ((rc = idx_dir_list(zDir, ".csv", &azName, &nName)) != PS_OK) {
-            snprintf(zErr, nErr, "cannot read the kept catalogs");
+            snprintf(zErr, nErr, "无法读取留存的目录文件");
             return rc;
         }
         rc = PS_NOMEM;
@@ -690,8 +704,8 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
     if (score < 0) score = 0;
     pOut = json_pack("{s:{s:o},s:s,s:O,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:O,s:I,s:I}",
                      "scope", "fonds", o->zFonds && *o->zFonds ? json_string(o->zFonds) : json_null(),
-                     "rule", "entry_rate = rows with 档号, 题名, 责任者, 日期, 页数, 保管期限 / rows; "
-                             "score = 5 x entry_rate - 0.2 per error, not below 0",
+                     "rule", "录入率 = 档号、题名、责任者、日期、页数、保管期限齐全的条目数 / 条目数；"
+                             "得分 = 5 × 录入率 − 0.2 × 不规范处数，最低 0 分",
                      "catalogs", pCatalogs, "rows", (json_int_t)nRows, "complete", (json_int_t)nComplete,
                      "entry_rate", round(rate * 10000.0) / 10000.0, "errors", (json_int_t)nErrors,
                      "warnings", (json_int_t)nWarnings, "score", round(score * 100.0) / 100.0,
@@ -699,7 +713,7 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
                      "limit", (json_int_t)o->limit);
     rc = pOut ? PS_OK : PS_NOMEM;
 out:
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     for (size_t i = 0; apF && i < nName; i++) cat_release(apF[i]);
     px_free(apF);
     px_free(aS);

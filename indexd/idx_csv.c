@@ -168,6 +168,14 @@ static int utf8_cut(const char *z, size_t nMax)
     return (int)n;
 }
 
+/* A message cut to its buffer ends between characters, not inside one. */
+static void utf8_tidy(char *z)
+{
+    size_t n = strlen(z), k = n;
+    while (k > 0 && n - k < 4 && !proto_utf8_valid(z, k)) k--;
+    if (proto_utf8_valid(z, k)) z[k] = 0;
+}
+
 static void report(json_t *pList, unsigned long *pCount, long line, int field,
                    const char *zReason)
 {
@@ -234,10 +242,10 @@ static int row_fault(int rc)
 static void fatal_at(import_state *s, int rc, long line, const char *zMsg)
 {
     if (s->pIdx)
-        snprintf(s->zErr, s->nErr, "line %ld: %s; the import stopped there: %lu rows were written before it",
-                 line, zMsg, s->nImported);
+        snprintf(s->zErr, s->nErr, "第 %ld 行：%s；导入在此停止，此前已写入 %lu 行", line, zMsg, s->nImported);
     else
-        snprintf(s->zErr, s->nErr, "line %ld: %s", line, zMsg);
+        snprintf(s->zErr, s->nErr, "第 %ld 行：%s", line, zMsg);
+    utf8_tidy(s->zErr);
     s->rc = rc;
     s->fatalLine = line;
 }
@@ -294,19 +302,19 @@ static void flush_batch(import_state *s)
             if (it->rc == PS_NOT_FOUND || it->rc == PS_FORBIDDEN) {
                 /* the writer's guard: nothing reached the index */
                 report(s->pRejected, &s->nRejected, b->aLine[i], it->rc == PS_FORBIDDEN ? PF_CLASSIFICATION : -1,
-                       it->zErr[0] ? it->zErr : "the row may not be written");
+                       it->zErr[0] ? it->zErr : "不允许写入此行");
                 b->aRefused[i] = 1;
                 continue;
             }
             if (row_fault(it->rc)) {
                 char zWhy[256];
-                snprintf(zWhy, sizeof zWhy, "the index refused the row: %s", it->zErr);
+                snprintf(zWhy, sizeof zWhy, "检索索引拒绝写入此行：%s", it->zErr);
                 report(s->pRejected, &s->nRejected, b->aLine[i], -1, zWhy);
                 b->aRefused[i] = 1;
                 nRefused++;
             } else if (iFatal < 0) {
                 iFatal = i;
-                if (it->rc == NOT_WRITTEN && !zMsg[0]) snprintf(zMsg, sizeof zMsg, "the index did not write the row");
+                if (it->rc == NOT_WRITTEN && !zMsg[0]) snprintf(zMsg, sizeof zMsg, "检索索引未写入此行");
                 else if (it->rc != NOT_WRITTEN)
                     snprintf(zMsg, sizeof zMsg, "%s", it->zErr[0] ? it->zErr : proto_strerror(it->rc));
             }
@@ -327,7 +335,7 @@ static void flush_batch(import_state *s)
         if (s->pList && s->rc == PS_OK) {
             json_t *o = json_pack("{s:s,s:I}", "code", r->az[PF_CODE], "line", (json_int_t)b->aLine[i]);
             if (o && r->az[PF_PAGES]) json_object_set_new(o, "pages", json_integer(atoll(r->az[PF_PAGES])));
-            if (!o || json_array_append_new(s->pList, o) != 0) fatal_at(s, PS_NOMEM, b->aLine[i], "out of memory");
+            if (!o || json_array_append_new(s->pList, o) != 0) fatal_at(s, PS_NOMEM, b->aLine[i], "内存不足");
         }
     }
     if (iFatal >= 0 && s->rc == PS_OK)
@@ -399,8 +407,8 @@ static void header_row(import_state *s)
     }
     if (!seen[PF_CODE] && !(seen[PF_FONDS] && seen[PF_CATEGORY] && seen[PF_YEAR] &&
                             seen[PF_RETENTION] && seen[PF_ITEM_NO])) {
-        snprintf(s->zErr, s->nErr, "no 档号 column (nor 全宗号, 门类, 年度, 保管期限 and 件号 to make it from); "
-                 "the first row must hold the column names");
+        snprintf(s->zErr, s->nErr, "目录没有档号列（也没有可组成档号的全宗号、门类、年度、保管期限、件号列）；"
+                 "第一行应为各列的名称");
         s->rc = PS_INVALID;
         s->fatalLine = s->rowLine;
     }
@@ -429,7 +437,7 @@ static void reject_row(import_state *s, int field, const char *zWhy, int nFields
 {
     report(s->pRejected, &s->nRejected, s->rowLine, field, zWhy);
     if (s->xRow && s->xRow(s->pRowCtx, s->rowLine, NULL, nFields) != 0)
-        fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
+        fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
 }
 
 static void data_row(import_state *s)
@@ -478,8 +486,9 @@ static void data_row(import_state *s)
     }
     if (s->xRow) {
         /* the row as written, before any check or completion */
-        if (s->xRow(s->pRowCtx, s->rowLine, &rec, s->nField < s->nHeader ? s->nField : 0) != 0)
-            fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
+        int nFields = s->pendLine == s->rowLine ? -1 : s->nField < s->nHeader ? s->nField : 0;
+        if (s->xRow(s->pRowCtx, s->rowLine, &rec, nFields) != 0)
+            fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
         proto_record_clear(&rec);
         return;
     }
@@ -542,7 +551,7 @@ static void data_row(import_state *s)
     return;
 oom:
     proto_record_clear(&rec);
-    fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
+    fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
 }
 
 static void on_field(void *zField, size_t n, void *ctx)
@@ -558,7 +567,7 @@ static void on_field(void *zField, size_t n, void *ctx)
         size_t nNew = n + 1 > 64 ? n + 1 : 64;
         char *z = px_realloc(c->z, nNew);
         if (!z) {
-            fatal_at(s, PS_NOMEM, s->rowLine, "out of memory");
+            fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
             return;
         }
         c->z = z;
@@ -807,7 +816,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const
 
     *ppResult = NULL;
     *pLine = 0;
-    snprintf(zErr, nErr, "out of memory");  /* until a failure says more */
+    snprintf(zErr, nErr, "内存不足");  /* until a failure says more */
     if (!pS) return PS_NOMEM;
     if ((rc = proto_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) {
         px_free(pS);
@@ -846,7 +855,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const
     if (pS->rc == PS_OK) csv_fini(&csv, on_field, on_row, pS);
     if (pS->rc == PS_OK) flush_batch(pS);
     if (pS->rc == PS_OK && !pS->haveHeader) {
-        snprintf(zErr, nErr, "the catalog is empty: no header row");
+        snprintf(zErr, nErr, "目录为空：没有表头行");
         pS->rc = PS_INVALID;
     }
     rc = pS->rc;
@@ -854,12 +863,13 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const
     int rcCommit = p ? idx_index_commit(p, zCommitErr, sizeof zCommitErr) : PS_OK;
     if (rcCommit != PS_OK) {
         if (rc == PS_OK) {
-            snprintf(zErr, nErr, "commit failed: %s; the %lu rows written may be lost", zCommitErr, pS->nImported);
+            snprintf(zErr, nErr, "提交失败：%s；已写入的 %lu 行可能丢失", zCommitErr, pS->nImported);
             rc = rcCommit;
         } else {
             size_t k = strlen(zErr);
-            snprintf(zErr + k, nErr - k, ", and the commit failed, so they may be lost: %s", zCommitErr);
+            snprintf(zErr + k, nErr - k, "；提交也失败了，这些行可能丢失：%s", zCommitErr);
         }
+        utf8_tidy(zErr);
     }
     if (rc != PS_OK) {
         *pLine = pS->fatalLine;

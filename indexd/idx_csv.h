@@ -52,7 +52,8 @@ int idx_csv_import(idx_index *p, const char *z, size_t n, int flags, const idx_g
 /* Scan mode, for the catalog audit: every data row as written (its fields
  * set from the columns, nothing checked, completed or stored) goes to xRow
  * with the line it starts on, as r with nFields the number of fields of a
- * row with fewer than the header (0 otherwise).  r is NULL for a row that
+ * row with fewer than the header (0 otherwise; -1 for a row whose quote was
+ * never closed, read again with the quote as a plain character).  r is NULL for a row that
  * cannot be read as written: nFields is its number of fields when it has
  * more than the header, 0 for an unterminated quote or a control character
  * in a cell (the result's "rejected" says which).

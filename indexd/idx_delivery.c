@@ -50,6 +50,27 @@ static void dir_of(const char *zDataDir, char *z, size_t n)
     snprintf(z, n, "%s/deliveries", zDataDir);
 }
 
+/* The reason in an idx_file message ("无法写入 <path>：<reason>"), after
+ * its last colon, full-width or not: the server's path is left out.  NULL
+ * when there is none. */
+static const char *reason_of(const char *zE)
+{
+    const char *z = NULL;
+    for (const char *q = strstr(zE, "："); q; q = strstr(q + 3, "：")) z = q + 3;
+    if (!z && (z = strrchr(zE, ':')) != NULL) z++;
+    while (z && *z == ' ') z++;
+    return z && *z ? z : NULL;
+}
+
+/* The length of z's first nMax bytes or fewer that ends between characters. */
+static int name_cut(const char *z, size_t nMax)
+{
+    size_t n = strnlen(z, nMax);
+    if (n == nMax && z[n] != 0)
+        while (n > 0 && ((unsigned char)z[n] & 0xC0) == 0x80) n--;
+    return (int)n;
+}
+
 /* One writer at a time: the count and the write go together. */
 static pthread_mutex_t putLock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -74,24 +95,23 @@ int idx_delivery_put(const char *zDataDir, const char *zName, const json_t *pAcc
     n = json_dumpb(o, NULL, 0, JSON_COMPACT);
     if (n == 0) goto out;
     if (n > IDX_DELIVERY_MAX) {
-        snprintf(zErr, nErr, "a delivery's account is limited to %u MiB as kept", IDX_DELIVERY_MAX >> 20);
+        snprintf(zErr, nErr, "一个交付批次的记录留存时不得超过 %u MiB", IDX_DELIVERY_MAX >> 20);
         rc = PS_TOO_BIG;
         goto out;
     }
     if (!(z = px_malloc(n)) || json_dumpb(o, z, n, JSON_COMPACT) != n) goto out;
     pthread_mutex_lock(&putLock);
     rc = idx_file_mkdirs(zDir, 0750, zErr, nErr);
-    if (rc != PS_OK) snprintf(zErr, nErr, "cannot make the deliveries' folder");
+    if (rc != PS_OK) snprintf(zErr, nErr, "无法创建交付记录的文件夹");
     if (rc == PS_OK && (rc = idx_dir_list(zDir, ".json", &az, &nName)) != PS_OK)
-        snprintf(zErr, nErr, "cannot read the deliveries");
+        snprintf(zErr, nErr, "无法读取交付记录");
     if (rc == PS_OK) {
         int found = 0;
         snprintf(zFile, sizeof zFile, "%s.json", zName);
         for (size_t i = 0; i < nName && !found; i++) found = strcmp(az[i], zFile) == 0;
         if (!found && nName >= IDX_DELIVERY_COUNT_MAX) {
-            snprintf(zErr, nErr, "the daemon already keeps %zu deliveries, its limit; send this one again under the "
-                                 "name of an earlier delivery to replace it, or ask an administrator to remove old "
-                                 "ones from the data folder's deliveries/", nName);
+            snprintf(zErr, nErr, "检索服务已留存 %zu 个交付批次的记录，已达上限；请用先前某一批次的名称重新提交以替换它，"
+                                 "或请管理员从数据文件夹的 deliveries/ 中删除旧的记录", nName);
             rc = PS_CONFLICT;
         }
     }
@@ -100,12 +120,12 @@ int idx_delivery_put(const char *zDataDir, const char *zName, const json_t *pAcc
         char zE[512];
         snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zName);
         rc = idx_file_replace(zPath, z, n, 0640, zE, sizeof zE);
-        const char *zWhy = strrchr(zE, ':');
-        if (rc != PS_OK) snprintf(zErr, nErr, "cannot keep the delivery%s", zWhy ? zWhy : "");
+        const char *zWhy = reason_of(zE);
+        if (rc != PS_OK) snprintf(zErr, nErr, "无法留存交付记录%s%s", zWhy ? "：" : "", zWhy ? zWhy : "");
     }
     pthread_mutex_unlock(&putLock);
 out:
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     idx_dir_free(az, nName);
     px_free(z);
     json_decref(o);
@@ -156,13 +176,13 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, int fullFolde
     *ppOut = NULL;
     if (zName && *zName) {
         if (!idx_delivery_name_ok(zName)) {
-            snprintf(zErr, nErr, "'%.100s' is not a delivery name", zName);
+            snprintf(zErr, nErr, "“%.*s”不是有效的交付批次名称", name_cut(zName, 100), zName);
             return PS_INVALID;
         }
         snprintf(zFile, sizeof zFile, "%s.json", zName);
         json_t *pAcc = load(zDir, zFile);
         if (!pAcc) {
-            snprintf(zErr, nErr, "no delivery named %s", zName);
+            snprintf(zErr, nErr, "没有名为 %s 的交付批次", zName);
             return PS_NOT_FOUND;
         }
         json_t *pChecks = json_array();
@@ -190,7 +210,7 @@ int idx_report_acceptance(const char *zDataDir, const char *zName, int fullFolde
     size_t n = 0;
     if (idx_dir_list(zDir, ".json", &az, &n) != PS_OK) {
         json_decref(pList);
-        snprintf(zErr, nErr, "cannot read the deliveries");
+        snprintf(zErr, nErr, "无法读取交付记录");
         return PS_IO;
     }
     for (size_t i = 0; i < n; i++) {

@@ -157,6 +157,9 @@ static const char *rule_cn(const char *z)
         {"mandatory", "必填项缺失"}, {"code", "档号结构"}, {"code_parts", "档号与字段不符"}, {"date", "日期"},
         {"pages", "页数"}, {"duplicate", "档号重复"}, {"item_gap", "件号不连续"},
         {"shape", "字段数"}, {"retention", "保管期限"}, {"year", "年度"}, {"item_no", "件号"}, {"classification", "密级"},
+        {"code_form", "档号写法不规范"}, {"date_form", "日期写法不规范"}, {"pages_form", "页数写法不规范"},
+        {"control", "控制字符"}, {"length", "字段过长"}, {"category_name", "门类按名称著录"},
+        {"unclosed_quote", "引号未闭合"},
     };
     for (size_t i = 0; z && i < sizeof a / sizeof a[0]; i++)
         if (strcmp(z, a[i].zRule) == 0) return a[i].zCn;
@@ -760,7 +763,7 @@ static void timed_html(FILE *f, const json_t *r)
             azL[nT] = azBuf[nT];
             aS[nT++] = round(json_number_value(json_object_get(t, "seconds")) * 10) / 10;
         }
-        count_bars(f, "最近一次测试用时（秒，虚线为3分钟）", azL, aS, nT, 180, 180, "s");
+        count_bars(f, "最近一次测试用时（秒，虚线为3分钟）", azL, aS, nT, 180, 180, "秒");
     }
     size_t i, k;
     json_t *run, *t;

@@ -56,16 +56,16 @@ static int report_opts(idx_srv *s, idx_req *r, idx_report_opts *p, idx_hidden_ct
     if (idx_export_format(r, pFmt, pGb, o) != 0) return -1;
     if (p->zFonds && (strlen(p->zFonds) > 16 ||
                       strspn(p->zFonds, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(p->zFonds))) {
-        idx_resp_error(o, PS_INVALID, "fonds must be a 全宗号: 1-16 letters and digits", NULL, 0, "fonds", 0);
+        idx_resp_error(o, PS_INVALID, "fonds 须为全宗号：1 至 16 个字母或数字", NULL, 0, "fonds", 0);
         return -1;
     }
     /* JSON pages the list of records still to digitize; CSV gives it whole, HTML the first 5000. */
     if (idx_req_uint(r, "offset", 0, 100000000, 0, &p->offset) != 0) {
-        idx_resp_error(o, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
+        idx_resp_error(o, PS_INVALID, "offset 须为数字", NULL, 0, "offset", 0);
         return -1;
     }
     if (idx_req_uint(r, "limit", 1, 100000, 1000, &p->limit) != 0) {
-        idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 100000", NULL, 0, "limit", 0);
+        idx_resp_error(o, PS_INVALID, "limit 须为 1 至 100000 的数字", NULL, 0, "limit", 0);
         return -1;
     }
     if (*pFmt != 0) p->offset = 0, p->limit = *pFmt == 2 ? 5000 : 0;
@@ -109,7 +109,7 @@ int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
     json_t *pRep = NULL;
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     if (fmt == 0 && opt.limit > CATALOG_PAGE_MAX)
-        return idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 10000 for the catalog audit (page on with offset)",
+        return idx_resp_error(o, PS_INVALID, "目录检查的 limit 须为 1 至 10000 的数字（用 offset 翻页）",
                               NULL, 0, "limit", 0);
     if (fmt == 1) opt.limit = CATALOG_CSV_MAX;
     int rc = idx_report_catalog(s->pIdx, s->zDataDir, &opt, &pRep, zErr, sizeof zErr);
@@ -140,7 +140,7 @@ int idx_h_report_acceptance(idx_srv *s, idx_req *r, idx_resp *o)
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
     const char *zDel = idx_req_arg(r, "delivery");
     if (fmt != 0 && (!zDel || !*zDel))
-        return idx_resp_error(o, PS_INVALID, "CSV and HTML need one delivery: ?delivery=…", NULL, 0, "delivery", 0);
+        return idx_resp_error(o, PS_INVALID, "导出 CSV 或 HTML 须指定一个交付批次：?delivery=…", NULL, 0, "delivery", 0);
     /* a vendor is told the delivery's folder name, not the server's path */
     int full = idx_access_server_paths(r->pCaller);
     int rc = idx_report_acceptance(s->zDataDir, zDel, full, &pRep, zErr, sizeof zErr);
@@ -232,13 +232,13 @@ int idx_h_delivery_put(idx_srv *s, idx_req *r, idx_resp *o)
 {
     char zErr[512] = "";
     if (!idx_delivery_name_ok(r->zName))
-        return idx_resp_error(o, PS_INVALID, "a delivery name is 1-100 letters, digits, Chinese characters, '.', '_' or '-'",
+        return idx_resp_error(o, PS_INVALID, "交付批次名称须为 1 至 100 个字母、数字、汉字或“.”“_”“-”",
                               NULL, 0, "name", 0);
     json_t *pAcc = idx_req_json(r, o);
     if (!pAcc) return PS_OK;
     if (!json_is_object(json_object_get(pAcc, "problems")) || !json_is_object(json_object_get(pAcc, "scans"))) {
         json_decref(pAcc);
-        return idx_resp_error(o, PS_INVALID, "a delivery's account needs \"problems\" and \"scans\" objects (as ingest writes it)",
+        return idx_resp_error(o, PS_INVALID, "交付记录须含 \"problems\" 和 \"scans\" 两个对象（即 ingest 写出的格式）",
                               "problems", 0, NULL, 0);
     }
     int rc = idx_delivery_put(s->zDataDir, r->zName, pAcc, zErr, sizeof zErr);

@@ -167,7 +167,7 @@ static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_
     xw_q_free(q);
     if (rc == PS_OK && c->rc != PS_OK) {
         rc = c->rc;
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
     }
     return rc;
 }
@@ -283,8 +283,8 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
     double rate = ratio(c.digitized, c.total);
     pOut = json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o,s:o,s:o,s:I,s:I,s:O,s:I,s:I}",
                      "scope", scope(o),
-                     "rule", "纸质档案 with 保管期限 永久 or 30年; digitized when every page is scanned and linked; "
-                             "points = 2 x min(rate / 60%, 1)",
+                     "rule", "范围：保管期限为永久、30年的纸质档案；每页均已扫描并挂接的为已数字化；"
+                             "得分 = 2 × min(数字化率 / 60%, 1)",
                      "total", (json_int_t)c.total, "digitized", (json_int_t)c.digitized, "rate", real4(rate),
                      "points", json_real(round(coverage_points(rate) * 1000.0) / 1000.0),
                      "pages", "total", (json_int_t)c.pagesTotal, "scanned", (json_int_t)c.pagesScanned, "rate",
@@ -301,7 +301,7 @@ out:
     for (int i = 0; i < 3; i++) json_decref(c.pGroups[i]);
     for (size_t i = 0; i < c.nMissing; i++) px_free(c.aMissing[i].zCode);
     px_free(c.aMissing);
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     *ppOut = rc == PS_OK ? pOut : NULL;
     return rc;
 }
@@ -343,7 +343,7 @@ int idx_report_ledger(idx_index *p, const idx_report_opts *o, json_t **ppOut, ch
 out:
     json_decref(pRows);
     json_decref(c.pGroups[0]);
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     *ppOut = rc == PS_OK ? pOut : NULL;
     return rc;
 }

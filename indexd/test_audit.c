@@ -99,7 +99,7 @@ static void test_store(void)
     if (zBig) {
         memset(zBig, 'x', nBig);
         CHECK_INT(idx_catalog_room(zData, zBig, nBig, zErr, sizeof zErr), PS_TOO_BIG);
-        CHECK_CONTAINS(zErr, "limited to 64 MiB");
+        CHECK_STR(zErr, "目录文件不得超过 64 MiB（检索服务要留存它供目录检查使用）；请拆分为几个较小的文件");
         CHECK_INT(idx_catalog_store(zData, zBig, nBig, 1, &kept, zErr, sizeof zErr), PS_TOO_BIG);
         CHECK_INT(kept, 0);
         CHECK_INT(idx_catalog_room(zData, zBig, IDX_CATALOG_FILE_MAX, zErr, sizeof zErr), PS_OK);
@@ -114,6 +114,7 @@ static void test_store(void)
     if (fd >= 0) close(fd);
     const char *zNew = "档号\nZ002-WS·2019-Y-0001\n";
     CHECK_INT(idx_catalog_room(zData, zNew, strlen(zNew), zErr, sizeof zErr), PS_CONFLICT);
+    CHECK_CONTAINS(zErr, "为目录检查留存的目录文件合计将超过 1024 MiB");
     CHECK_CONTAINS(zErr, "indexd catalogs prune");
     CHECK_INT(store(zData, zNew, 1, &kept), PS_CONFLICT);
     CHECK_INT(kept, 0);
@@ -136,7 +137,7 @@ static void test_store(void)
         CHECK_INT(link(zBase, zPath), 0);
     }
     CHECK_INT(idx_catalog_room(zData, zNew, strlen(zNew), zErr, sizeof zErr), PS_CONFLICT);
-    CHECK_CONTAINS(zErr, "keeps 1002 catalogs");
+    CHECK_CONTAINS(zErr, "检索服务已为目录检查留存 1002 个目录文件，已达上限");
     CHECK_INT(store(zData, zNew, 1, &kept), PS_CONFLICT);
     CHECK_INT(n_catalogs(zData), IDX_CATALOG_COUNT_MAX + 2);
     CHECK_INT(store(zData, zAudit, 5, &kept), PS_OK);
@@ -257,10 +258,10 @@ static void test_audit_rules(void)
     summary(r, zSum, sizeof zSum);
     CHECK_STR(zSum, "3 mandatory author|4 date_form date|4 item_gap item_no|5 duplicate code|6 code_form code|"
                     "7 pages pages|8 code_parts fonds|");
-    CHECK_CONTAINS(json_string_value(json_object_get(json_array_get(json_object_get(r, "irregular"), 2), "reason")),
-                   "0003-0004");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(r, "irregular"), 2), "reason")),
+              "Z098-WS·2019-Y-BGS 缺件号 0003-0004（断号）");
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(r, "irregular"), 3), "reason")),
-              "档号 Z098-WS·2019-Y-BGS-0001 is already on line 2");
+              "档号 Z098-WS·2019-Y-BGS-0001 与第 2 行重复（重号）");
     json_decref(r);
     /* paged: the same entries, a window at a time */
     for (unsigned off = 0; off < 8; off += 4) {
@@ -390,7 +391,7 @@ static void test_audit_cache(void)
     json_t *c = json_array_get(json_object_get(r, "catalogs"), 0);
     CHECK_STR(json_string_value(json_object_get(c, "file")), "000009-00000000000000aa.csv");
     CHECK_INT(num(c, "rows"), 0);
-    CHECK_STR(json_string_value(json_object_get(c, "error")), "larger than 64 MiB: not read");
+    CHECK_STR(json_string_value(json_object_get(c, "error")), "超过 64 MiB，未读取");
     json_decref(r);
     unlink(zPath);
 }
@@ -495,7 +496,7 @@ static void test_deliveries(void)
     }
     CHECK_INT(nLinked, IDX_DELIVERY_COUNT_MAX - 2);
     CHECK_INT(idx_delivery_put(zData, "批次4", pAcc, zErr, sizeof zErr), PS_CONFLICT);
-    CHECK_CONTAINS(zErr, "keeps 10000 deliveries");
+    CHECK_CONTAINS(zErr, "检索服务已留存 10000 个交付批次的记录，已达上限");
     snprintf(zPath, sizeof zPath, "%s/deliveries/批次4.json", zData);
     CHECK(access(zPath, F_OK) != 0);
     /* sent again under its name: replaced */

@@ -317,7 +317,7 @@ static void test_index_refusal(void)
         CHECK_INT(num(r, "imported"), 4);
         CHECK_INT(num(r, "rejected_count"), 1);
         CHECK_INT(num(item(r, "rejected", 0), "line"), 4);
-        CHECK_CONTAINS(str(item(r, "rejected", 0), "reason"), "the index refused the row");
+        CHECK_CONTAINS(str(item(r, "rejected", 0), "reason"), "检索索引拒绝写入此行：");
         CHECK_CONTAINS(str(item(r, "rejected", 0), "reason"), "245");
         CHECK_INT(json_array_size(json_object_get(r, "records")), 4);
     }
@@ -338,10 +338,10 @@ static void test_index_refusal(void)
         json_decref(pOut);
         CHECK(rc == PS_OK || rc == PS_NOMEM);
         if (rc == PS_OK) break;  /* past the import's last allocation */
-        const char *zN = strstr(zErr, "rows were written before it");
-        if (rc != PS_NOMEM || !zN || strstr(zErr, "commit failed")) continue;
-        while (zN > zErr && zN[-1] == ' ') zN--;
-        while (zN > zErr && zN[-1] >= '0' && zN[-1] <= '9') zN--;
+        const char *zN = strstr(zErr, "导入在此停止，此前已写入 ");
+        if (rc != PS_NOMEM || !zN || strstr(zErr, "提交")) continue;
+        zN += strlen("导入在此停止，此前已写入 ");
+        CHECK(*zN >= '0' && *zN <= '9' && strstr(zN, " 行") != NULL);
         long nSaid = atol(zN);
         CHECK(idx_index_commit(pIdx, zErr, sizeof zErr) == PS_OK);
         long nHeld = 0;
@@ -375,11 +375,11 @@ static int allow_row(void *ctx, const char *zCode, int bOld, const char *zOld, c
     c->nCalls++;
     if (strcmp(zCode, "Z046-WS·2019-Y-ACC-0002") == 0) snprintf(c->zSeen, sizeof c->zSeen, "%s", zCode);
     if (zNew && strcmp(zNew, "机密") == 0) {
-        snprintf(zErr, nErr, "密级 机密 is above your clearance");
+        snprintf(zErr, nErr, "密级“机密”高于您的查阅权限");
         return PS_FORBIDDEN;
     }
     if (bOld && strcmp(zCode, "Z046-WS·2019-Y-ACC-0009") == 0) {
-        snprintf(zErr, nErr, "no record you may write");
+        snprintf(zErr, nErr, "您无权写入此档案");
         return PS_NOT_FOUND;
     }
     return PS_OK;
@@ -415,10 +415,10 @@ static void test_allow_hook(void)
     /* the guard's refusals, when the batch is written */
     CHECK_INT(num(item(pOut, "rejected", 0), "line"), 3);
     CHECK_STR(str(item(pOut, "rejected", 0), "field"), "密级");
-    CHECK_STR(str(item(pOut, "rejected", 0), "reason"), "密级 机密 is above your clearance");
+    CHECK_STR(str(item(pOut, "rejected", 0), "reason"), "密级“机密”高于您的查阅权限");
     CHECK_INT(num(item(pOut, "rejected", 1), "line"), 4);
     CHECK_STR(str(item(pOut, "rejected", 1), "field"), "");
-    CHECK_STR(str(item(pOut, "rejected", 1), "reason"), "no record you may write");
+    CHECK_STR(str(item(pOut, "rejected", 1), "reason"), "您无权写入此档案");
     CHECK_INT(json_array_size(json_object_get(pOut, "records")), 3);
     json_decref(pOut);
     CHECK(!present("Z046-WS·2019-Y-ACC-0002"));
@@ -545,18 +545,18 @@ int main(void)
     const char *zBad = "档号,题名\nZ031-WS·2017-Y-0001,\xFF\xFF\xFF\n";
     r = import(zBad, strlen(zBad), &rc, &line, zErr);
     CHECK_INT(rc, PS_ENCODING);
-    CHECK_CONTAINS(zErr, "line 2");
+    CHECK_CONTAINS(zErr, "第 2 行既不是 UTF-8 也不是 GB18030 编码（第 ");
     const char *zBomBad = "\xEF\xBB\xBF档号,题名\nZ031-WS·2017-Y-0001,\xB7\xF6\n";
     r = import(zBomBad, strlen(zBomBad), &rc, &line, zErr);
     CHECK_INT(rc, PS_ENCODING);
-    CHECK_CONTAINS(zErr, "UTF-8 BOM but line 2");
+    CHECK_STR(zErr, "文件以 UTF-8 BOM 开头，但第 2 行不是 UTF-8");
     const char *zNoCode = "题名,日期\n通知,20170101\n";
     r = import(zNoCode, strlen(zNoCode), &rc, &line, zErr);
     CHECK_INT(rc, PS_INVALID);
-    CHECK_CONTAINS(zErr, "no 档号 column");
+    CHECK_CONTAINS(zErr, "目录没有档号列（也没有可组成档号的全宗号、门类、年度、保管期限、件号列）");
     r = import("", 0, &rc, &line, zErr);
     CHECK_INT(rc, PS_INVALID);
-    CHECK_CONTAINS(zErr, "empty");
+    CHECK_STR(zErr, "目录为空：没有表头行");
     CHECK_INT(idx_index_count(pIdx), 9);
 
     /* Running out of memory at any point fails cleanly. */

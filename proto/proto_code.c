@@ -65,9 +65,9 @@ static void bad_char(const char *z, size_t n, int (*pred)(int), char *zBad, size
     for (size_t i = 0; i < n; i++)
         if (!pred((unsigned char)z[i])) {
             if ((unsigned char)z[i] < 0x80 && isprint((unsigned char)z[i]))
-                snprintf(zBad, nBad, "'%c'", z[i]);
+                snprintf(zBad, nBad, "字符“%c”", z[i]);
             else
-                snprintf(zBad, nBad, "a non-ASCII character");
+                snprintf(zBad, nBad, "非 ASCII 字符");
             return;
         }
     snprintf(zBad, nBad, "?");
@@ -100,21 +100,21 @@ static void fail_msg(char *zErr, size_t nErr, const char *zFmt, ...)
 int proto_code_parse(const char *zIn, proto_code *p, char *zErr, size_t nErr)
 {
     char z[PROTO_CODE_MAX * 2];
-    char zBad[32];
+    char zBad[40];
     const char *aLevel[8];
     size_t anLevel[8];
     int nLevel = 0;
 
     memset(p, 0, sizeof(*p));
-    if (!zIn || !*zIn) FAIL("档号 is empty");
+    if (!zIn || !*zIn) FAIL("档号为空");
     if (normalise(zIn, z, sizeof(z)) != 0)
-        FAIL("档号 is longer than %d bytes", PROTO_CODE_MAX - 1);
-    if (!*z) FAIL("档号 is empty");
+        FAIL("档号超过 %d 字节", PROTO_CODE_MAX - 1);
+    if (!*z) FAIL("档号为空");
 
     const char *s = z;
     for (;;) {
         const char *e = strchr(s, '-');
-        if (nLevel == 8) FAIL("档号 has more than 5 levels separated by '-'");
+        if (nLevel == 8) FAIL("档号以“-”分隔的层级多于 5 级");
         aLevel[nLevel] = s;
         anLevel[nLevel] = e ? (size_t)(e - s) : strlen(s);
         nLevel++;
@@ -122,53 +122,53 @@ int proto_code_parse(const char *zIn, proto_code *p, char *zErr, size_t nErr)
         s = e + 1;
     }
     for (int i = 0; i < nLevel; i++)
-        if (anLevel[i] == 0) FAIL("档号 has an empty level at position %d (two '-' in a row, or one at an end)", i + 1);
+        if (anLevel[i] == 0) FAIL("档号第 %d 级为空（两个“-”相连，或“-”在首尾）", i + 1);
     if (nLevel < 4)
-        FAIL("档号 has %d level%s; expected 全宗号-门类代码·年度-保管期限-[机构-]件号", nLevel, nLevel == 1 ? "" : "s");
+        FAIL("档号只有 %d 级；应为 全宗号-门类代码·年度-保管期限-[机构-]件号", nLevel);
     if (nLevel > 5)
-        FAIL("档号 has %d levels; expected at most 5 (全宗号-门类代码·年度-保管期限-机构-件号)", nLevel);
+        FAIL("档号有 %d 级；至多 5 级（全宗号-门类代码·年度-保管期限-机构-件号）", nLevel);
 
     /* 全宗号 */
-    if (anLevel[0] > 16) FAIL("全宗号 '%.*s' is longer than 16 characters", (int)anLevel[0], aLevel[0]);
+    if (anLevel[0] > 16) FAIL("全宗号“%.*s”超过 16 个字符", (int)anLevel[0], aLevel[0]);
     if (!all_of(aLevel[0], anLevel[0], is_alnum)) {
         bad_char(aLevel[0], anLevel[0], is_alnum, zBad, sizeof zBad);
-        FAIL("全宗号 '%.*s' has %s; only letters and digits are allowed", (int)anLevel[0], aLevel[0], zBad);
+        FAIL("全宗号“%.*s”含%s；只允许字母和数字", (int)anLevel[0], aLevel[0], zBad);
     }
     memcpy(p->zFonds, aLevel[0], anLevel[0]);
 
     /* 门类代码·年度 */
     const char *dot = memchr(aLevel[1], '.', anLevel[1]);
-    if (!dot) FAIL("'%.*s' lacks the '·' between 门类代码 and 年度", (int)anLevel[1], aLevel[1]);
+    if (!dot) FAIL("“%.*s”的门类代码与年度之间缺少“·”", (int)anLevel[1], aLevel[1]);
     size_t nCat = (size_t)(dot - aLevel[1]);
     size_t nYear = anLevel[1] - nCat - 1;
     const char *zYear = dot + 1;
-    if (nCat == 0) FAIL("门类代码 is missing before '·'");
-    if (nCat > 8) FAIL("门类代码 '%.*s' is longer than 8 letters", (int)nCat, aLevel[1]);
+    if (nCat == 0) FAIL("“·”前缺少门类代码");
+    if (nCat > 8) FAIL("门类代码“%.*s”超过 8 个字母", (int)nCat, aLevel[1]);
     if (!all_of(aLevel[1], nCat, is_upper)) {
         bad_char(aLevel[1], nCat, is_upper, zBad, sizeof zBad);
-        FAIL("门类代码 '%.*s' has %s; only upper-case letters are allowed (e.g. WS, ZP, KJ)", (int)nCat, aLevel[1], zBad);
+        FAIL("门类代码“%.*s”含%s；只允许大写字母（如 WS、ZP、KJ）", (int)nCat, aLevel[1], zBad);
     }
     memcpy(p->zCategory, aLevel[1], nCat);
-    if (memchr(zYear, '.', nYear)) FAIL("'%.*s' has more than one '·'", (int)anLevel[1], aLevel[1]);
+    if (memchr(zYear, '.', nYear)) FAIL("“%.*s”含不止一个“·”", (int)anLevel[1], aLevel[1]);
     if (nYear != 4 || !all_of(zYear, nYear, is_digit))
-        FAIL("年度 '%.*s' must be 4 digits", (int)nYear, zYear);
+        FAIL("年度“%.*s”应为 4 位数字", (int)nYear, zYear);
     p->year = (zYear[0] - '0') * 1000 + (zYear[1] - '0') * 100 + (zYear[2] - '0') * 10 + (zYear[3] - '0');
-    if (p->year < 1900 || p->year > 2099) FAIL("年度 %d is outside 1900-2099", p->year);
+    if (p->year < 1900 || p->year > 2099) FAIL("年度 %d 不在 1900 至 2099 之间", p->year);
 
     /* 保管期限代码 */
-    if (memchr(aLevel[2], '.', anLevel[2])) FAIL("保管期限代码 '%.*s' must not contain '·'", (int)anLevel[2], aLevel[2]);
+    if (memchr(aLevel[2], '.', anLevel[2])) FAIL("保管期限代码“%.*s”不应含“·”", (int)anLevel[2], aLevel[2]);
     if (!((anLevel[2] == 1 && aLevel[2][0] == 'Y') ||
           (anLevel[2] == 3 && strncmp(aLevel[2], "D30", 3) == 0) ||
           (anLevel[2] == 3 && strncmp(aLevel[2], "D10", 3) == 0)))
-        FAIL("保管期限代码 '%.*s' is not one of Y (永久), D30 (30年), D10 (10年)", (int)anLevel[2], aLevel[2]);
+        FAIL("保管期限代码“%.*s”不是 Y（永久）、D30（30年）、D10（10年）之一", (int)anLevel[2], aLevel[2]);
     memcpy(p->zRetention, aLevel[2], anLevel[2]);
 
     /* 机构（问题）代码, optional */
     if (nLevel == 5) {
-        if (anLevel[3] > 16) FAIL("机构（问题）代码 '%.*s' is longer than 16 characters", (int)anLevel[3], aLevel[3]);
+        if (anLevel[3] > 16) FAIL("机构（问题）代码“%.*s”超过 16 个字符", (int)anLevel[3], aLevel[3]);
         if (!all_of(aLevel[3], anLevel[3], is_upper_alnum)) {
             bad_char(aLevel[3], anLevel[3], is_upper_alnum, zBad, sizeof zBad);
-            FAIL("机构（问题）代码 '%.*s' has %s; only upper-case letters and digits are allowed", (int)anLevel[3], aLevel[3], zBad);
+            FAIL("机构（问题）代码“%.*s”含%s；只允许大写字母和数字", (int)anLevel[3], aLevel[3], zBad);
         }
         memcpy(p->zOrg, aLevel[3], anLevel[3]);
     }
@@ -178,11 +178,11 @@ int proto_code_parse(const char *zIn, proto_code *p, char *zErr, size_t nErr)
     size_t nItem = anLevel[nLevel - 1];
     if (!all_of(zItem, nItem, is_digit)) {
         bad_char(zItem, nItem, is_digit, zBad, sizeof zBad);
-        FAIL("件号 '%.*s' has %s; it must be 4 digits", (int)nItem, zItem, zBad);
+        FAIL("件号“%.*s”含%s；应为 4 位数字", (int)nItem, zItem, zBad);
     }
-    if (nItem != 4) FAIL("件号 '%.*s' must be 4 digits, zero-padded (e.g. 0001)", (int)nItem, zItem);
+    if (nItem != 4) FAIL("件号“%.*s”应为 4 位数字，不足 4 位前面补 0（如 0001）", (int)nItem, zItem);
     p->itemNo = (zItem[0] - '0') * 1000 + (zItem[1] - '0') * 100 + (zItem[2] - '0') * 10 + (zItem[3] - '0');
-    if (p->itemNo == 0) FAIL("件号 0000 is not allowed; numbering starts at 0001");
+    if (p->itemNo == 0) FAIL("件号不能为 0000，应从 0001 起编");
 
     snprintf(p->zCanonical, sizeof p->zCanonical, "%s-%s\xC2\xB7%04d-%s%s%s-%04d",
              p->zFonds, p->zCategory, p->year, p->zRetention,

@@ -124,10 +124,9 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
         rc = convert(zUtf16, z, n, pzOut, pnOut, &iBad);
         if (rc == PS_OK) strip_boms(*pzOut, pnOut);
         if (rc == PS_ENCODING && strcmp(zUtf16, "UTF-16") == 0)
-            snprintf(zErr, nErr, "the file starts as UTF-16 but has a bad character near byte %zu", iBad + 1);
+            snprintf(zErr, nErr, "文件以 UTF-16 开头，但第 %zu 字节附近有无法转换的字符", iBad + 1);
         else if (rc == PS_ENCODING)
-            snprintf(zErr, nErr, "the file reads as %s without a BOM but has a bad character near byte %zu",
-                     zUtf16, iBad + 1);
+            snprintf(zErr, nErr, "文件按不带 BOM 的 %s 读取，但第 %zu 字节附近有无法转换的字符", zUtf16, iBad + 1);
         return rc;
     }
     const char *zBody = z;
@@ -153,7 +152,7 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
             if (!proto_utf8_valid(zBody + i, k - i)) break;
             i = k;
         }
-        snprintf(zErr, nErr, "the file starts with a UTF-8 BOM but line %ld is not UTF-8", line_of(zBody, i));
+        snprintf(zErr, nErr, "文件以 UTF-8 BOM 开头，但第 %ld 行不是 UTF-8", line_of(zBody, i));
         return PS_ENCODING;
     }
     if ((rc = utf16_sparse(z, n, pzOut, pnOut, &zUtf16)) != PS_ENCODING) {
@@ -167,7 +166,7 @@ int proto_to_utf8(const char *z, size_t n, char **pzOut, size_t *pnOut, const ch
     rc = convert("GB18030", z, n, pzOut, pnOut, &iBad);
     if (rc == PS_OK) strip_boms(*pzOut, pnOut);
     if (rc == PS_ENCODING)
-        snprintf(zErr, nErr, "line %ld is neither UTF-8 nor GB18030 (byte %zu)", line_of(z, iBad), iBad + 1);
+        snprintf(zErr, nErr, "第 %ld 行既不是 UTF-8 也不是 GB18030 编码（第 %zu 字节）", line_of(z, iBad), iBad + 1);
     return rc;
 }
 

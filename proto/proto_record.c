@@ -122,7 +122,16 @@ int proto_text_check(const char *zIn, size_t n, size_t *pOffset)
     return PS_OK;
 }
 
-#define PROBLEM(p, f, ...) do { (p)->field = (f); snprintf((p)->zReason, sizeof (p)->zReason, __VA_ARGS__); } while (0)
+#define PROBLEM(p, f, ...) do { (p)->field = (f); snprintf((p)->zReason, sizeof (p)->zReason, __VA_ARGS__); \
+                                   utf8_end((p)->zReason); } while (0)
+
+/* A reason cut to its buffer ends between characters, not inside one. */
+static void utf8_end(char *z)
+{
+    size_t n = strlen(z), k = n;
+    while (k > 0 && n - k < 4 && !proto_utf8_valid(z, k)) k--;
+    if (proto_utf8_valid(z, k)) z[k] = 0;
+}
 
 static int parse_uint(const char *z, long max, long *pOut)
 {
@@ -160,8 +169,7 @@ static int agree(proto_record *r, proto_field f, const char *zPart, proto_proble
 {
     if (!r->az[f]) return set_str(r, f, zPart);
     if (strcmp(r->az[f], zPart) != 0) {
-        PROBLEM(pErr, f, "%s '%s' does not match the 档号, which says '%s'",
-                aField[f].zCn, r->az[f], zPart);
+        PROBLEM(pErr, f, "%s“%s”与档号不符，档号为“%s”", aField[f].zCn, r->az[f], zPart);
         return PS_INVALID;
     }
     return PS_OK;
@@ -183,23 +191,23 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
         if (!r->az[f]) continue;
         size_t n = strlen(r->az[f]);
         if (n > PROTO_FIELD_MAX) {
-            PROBLEM(pErr, f, "%s is %zu bytes long; the limit is %d", aField[f].zCn, n, PROTO_FIELD_MAX);
+            PROBLEM(pErr, f, "%s长 %zu 字节，超过 %d 字节的上限", aField[f].zCn, n, PROTO_FIELD_MAX);
             return PS_TOO_BIG;
         }
         size_t at = 0;
         int rcText = proto_text_check(r->az[f], n, &at);
         if (rcText == PS_ENCODING) {
-            PROBLEM(pErr, f, "%s is not valid UTF-8 (byte %zu)", aField[f].zCn, at + 1);
+            PROBLEM(pErr, f, "%s在第 %zu 字节处不是有效的 UTF-8", aField[f].zCn, at + 1);
             return PS_ENCODING;
         }
         if (rcText != PS_OK) {
-            PROBLEM(pErr, f, "%s holds a control character (byte %zu, 0x%02X); only TAB and line breaks are kept",
-                    aField[f].zCn, at + 1, (unsigned char)r->az[f][at]);
+            PROBLEM(pErr, f, "%s在第 %zu 字节处含控制字符 0x%02X（只允许制表符和换行）", aField[f].zCn, at + 1,
+                    (unsigned char)r->az[f][at]);
             return PS_INVALID;
         }
     }
     if (!r->az[PF_CODE]) {
-        PROBLEM(pErr, PF_CODE, "档号 is missing; it is mandatory (DA/T 18)");
+        PROBLEM(pErr, PF_CODE, "缺少档号（DA/T 18 规定的必填项）");
         return PS_INVALID;
     }
     if (proto_code_parse(r->az[PF_CODE], &code, zMsg, sizeof zMsg) != PS_OK) {
@@ -211,19 +219,19 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
     if (r->az[PF_RETENTION]) {
         const char *zRet = proto_retention_code(r->az[PF_RETENTION]);
         if (!zRet) {
-            PROBLEM(pErr, PF_RETENTION, "保管期限 '%s' is not one of 永久 (Y), 30年 (D30), 10年 (D10)", r->az[PF_RETENTION]);
+            PROBLEM(pErr, PF_RETENTION, "保管期限“%s”不是 永久（Y）、30年（D30）、10年（D10）之一", r->az[PF_RETENTION]);
             return PS_INVALID;
         }
         if ((rc = set_str(r, PF_RETENTION, zRet)) != PS_OK) goto nomem;
     }
     if (r->az[PF_YEAR] && (parse_uint(r->az[PF_YEAR], 9999, &v) != 0 || strlen(r->az[PF_YEAR]) != 4)) {
-        PROBLEM(pErr, PF_YEAR, "年度 '%s' must be 4 digits", r->az[PF_YEAR]);
+        PROBLEM(pErr, PF_YEAR, "年度“%s”应为 4 位数字", r->az[PF_YEAR]);
         return PS_INVALID;
     }
     if (r->az[PF_ITEM_NO]) {
         /* Catalogs often drop the zero padding of 件号: "1" means 0001. */
         if (parse_uint(r->az[PF_ITEM_NO], 9999, &v) != 0) {
-            PROBLEM(pErr, PF_ITEM_NO, "件号 '%s' must be a number from 1 to 9999", r->az[PF_ITEM_NO]);
+            PROBLEM(pErr, PF_ITEM_NO, "件号“%s”应为 1 至 9999 的数字", r->az[PF_ITEM_NO]);
             return PS_INVALID;
         }
         snprintf(zBuf, sizeof zBuf, "%04ld", v);
@@ -239,25 +247,25 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
     if ((rc = agree(r, PF_ITEM_NO, zBuf, pErr)) != PS_OK) return rc;
 
     if (!r->az[PF_TITLE]) {
-        PROBLEM(pErr, PF_TITLE, "题名 is missing; it is mandatory (DA/T 18)");
+        PROBLEM(pErr, PF_TITLE, "缺少题名（DA/T 18 规定的必填项）");
         return PS_INVALID;
     }
     if (r->az[PF_DATE]) {
         if (check_date(r->az[PF_DATE]) != 0) {
-            PROBLEM(pErr, PF_DATE, "日期 '%s' must be 8 digits YYYYMMDD of a real date (00 for an unknown month or day)", r->az[PF_DATE]);
+            PROBLEM(pErr, PF_DATE, "日期“%s”应为实有日期的 8 位数字 YYYYMMDD（未知月日写00）", r->az[PF_DATE]);
             return PS_INVALID;
         }
     } else if (nWarn < nWarnMax) {
-        PROBLEM(&aWarn[nWarn], PF_DATE, "日期 is missing; it is mandatory (DA/T 18)");
+        PROBLEM(&aWarn[nWarn], PF_DATE, "缺少日期（DA/T 18 规定的必填项）");
         nWarn++;
     }
     if (!r->az[PF_AUTHOR] && nWarn < nWarnMax) {
-        PROBLEM(&aWarn[nWarn], PF_AUTHOR, "责任者 is missing; it is mandatory (DA/T 18)");
+        PROBLEM(&aWarn[nWarn], PF_AUTHOR, "缺少责任者（DA/T 18 规定的必填项）");
         nWarn++;
     }
     if (r->az[PF_PAGES]) {
         if (parse_uint(r->az[PF_PAGES], 100000, &v) != 0) {
-            PROBLEM(pErr, PF_PAGES, "页数 '%s' must be a whole number from 0 to 100000", r->az[PF_PAGES]);
+            PROBLEM(pErr, PF_PAGES, "页数“%s”应为 0 至 100000 的整数", r->az[PF_PAGES]);
             return PS_INVALID;
         }
         snprintf(zBuf, sizeof zBuf, "%ld", v);
@@ -267,7 +275,7 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
         int ok = 0;
         for (int i = 0; azLevel[i]; i++) ok |= strcmp(r->az[PF_CLASSIFICATION], azLevel[i]) == 0;
         if (!ok) {
-            PROBLEM(pErr, PF_CLASSIFICATION, "密级 '%s' is not one of 公开, 内部, 限制, 秘密, 机密, 绝密", r->az[PF_CLASSIFICATION]);
+            PROBLEM(pErr, PF_CLASSIFICATION, "密级“%s”不是 公开、内部、限制、秘密、机密、绝密 之一", r->az[PF_CLASSIFICATION]);
             return PS_INVALID;
         }
     }
@@ -275,7 +283,7 @@ int proto_record_check(proto_record *r, proto_problem *pErr,
     if (pnWarn) *pnWarn = nWarn;
     return PS_OK;
 nomem:
-    PROBLEM(pErr, -1, "out of memory");
+    PROBLEM(pErr, -1, "内存不足");
     return rc;
 }
 
@@ -325,7 +333,7 @@ int proto_record_from_json(proto_record *r, const json_t *pObj, proto_problem *p
     char zBuf[32];
 
     if (!json_is_object(pObj)) {
-        PROBLEM(pErr, -1, "a record must be a JSON object");
+        PROBLEM(pErr, -1, "一条档案著录须为 JSON 对象");
         return PS_INVALID;
     }
     json_object_foreach((json_t *)pObj, zKey, v) {
@@ -333,7 +341,9 @@ int proto_record_from_json(proto_record *r, const json_t *pObj, proto_problem *p
         for (int i = 0; i < PF__COUNT; i++)
             if (strcmp(zKey, aField[i].zKey) == 0) f = i;
         if (f < 0) {
-            PROBLEM(pErr, -1, "unknown key '%.60s'", zKey);
+            int nKey = 60; /* cut between characters */
+            while (nKey > 0 && strlen(zKey) > (size_t)nKey && ((unsigned char)zKey[nKey] & 0xC0) == 0x80) nKey--;
+            PROBLEM(pErr, -1, "未知的键“%.*s”", nKey, zKey);
             return PS_INVALID;
         }
         int rc;
@@ -344,11 +354,11 @@ int proto_record_from_json(proto_record *r, const json_t *pObj, proto_problem *p
             snprintf(zBuf, sizeof zBuf, "%lld", (long long)json_integer_value(v));
             rc = proto_record_set(r, f, zBuf, strlen(zBuf));
         } else {
-            PROBLEM(pErr, f, "%s must be %s", aField[f].zKey, is_int_field(f) ? "a number" : "a string");
+            PROBLEM(pErr, f, "%s（%s）须为%s", aField[f].zKey, aField[f].zCn, is_int_field(f) ? "数字" : "字符串");
             return PS_INVALID;
         }
         if (rc != PS_OK) {
-            PROBLEM(pErr, -1, "out of memory");
+            PROBLEM(pErr, -1, "内存不足");
             return rc;
         }
     }

@@ -8,27 +8,27 @@ static const struct {
     const char *zMsg;
     int http;
 } aStatus[PS__COUNT] = {
-    [PS_OK] = {"ok", "success", 200},
-    [PS_NOMEM] = {"nomem", "out of memory", 500},
-    [PS_INVALID] = {"invalid", "invalid input", 400},
-    [PS_NOT_FOUND] = {"not_found", "not found", 404},
-    [PS_TOO_BIG] = {"too_big", "input is over its size limit", 413},
-    [PS_IO] = {"io", "input/output error", 500},
-    [PS_INDEX] = {"index", "search index error", 500},
-    [PS_BAD_QUERY] = {"bad_query", "the search expression cannot be parsed", 400},
-    [PS_ENCODING] = {"encoding", "text is neither UTF-8 nor GB18030", 400},
-    [PS_METHOD] = {"method", "method not allowed", 405},
-    [PS_UNSUPPORTED] = {"unsupported", "unsupported media type", 415},
-    [PS_UNAVAILABLE] = {"unavailable", "service unavailable", 503},
-    [PS_CONFIG] = {"config", "invalid configuration", 400},
-    [PS_INTERNAL] = {"internal", "internal error", 500},
-    [PS_CONFLICT] = {"conflict", "conflicts with the stored state", 409},
-    [PS_NET] = {"net", "cannot reach the daemon", 503},
-    [PS_UNAUTHORIZED] = {"unauthorized", "log in or give an API token", 401},
-    [PS_FORBIDDEN] = {"forbidden", "your role may not do this", 403},
-    [PS_TOO_MANY] = {"too_many", "too many failed logins; wait and try again", 429},
-    [PS_PURPOSE] = {"purpose_required", "give the purpose of use first", 428},
-    [PS_APPROVAL] = {"approval_required", "this record needs an approval first", 403},
+    [PS_OK] = {"ok", "成功", 200},
+    [PS_NOMEM] = {"nomem", "内存不足", 500},
+    [PS_INVALID] = {"invalid", "输入无效", 400},
+    [PS_NOT_FOUND] = {"not_found", "未找到", 404},
+    [PS_TOO_BIG] = {"too_big", "输入超过大小限制", 413},
+    [PS_IO] = {"io", "读写错误", 500},
+    [PS_INDEX] = {"index", "检索索引出错", 500},
+    [PS_BAD_QUERY] = {"bad_query", "检索式无法解析", 400},
+    [PS_ENCODING] = {"encoding", "文本既不是 UTF-8 也不是 GB18030 编码", 400},
+    [PS_METHOD] = {"method", "不允许该请求方法", 405},
+    [PS_UNSUPPORTED] = {"unsupported", "不支持的媒体类型", 415},
+    [PS_UNAVAILABLE] = {"unavailable", "服务暂不可用", 503},
+    [PS_CONFIG] = {"config", "配置无效", 400},
+    [PS_INTERNAL] = {"internal", "内部错误", 500},
+    [PS_CONFLICT] = {"conflict", "与已保存的内容冲突", 409},
+    [PS_NET] = {"net", "无法连接检索服务", 503},
+    [PS_UNAUTHORIZED] = {"unauthorized", "请先登录，或提供 API 令牌", 401},
+    [PS_FORBIDDEN] = {"forbidden", "您的角色无权进行此操作", 403},
+    [PS_TOO_MANY] = {"too_many", "登录失败次数过多，请稍后再试", 429},
+    [PS_PURPOSE] = {"purpose_required", "请先填写利用目的", 428},
+    [PS_APPROVAL] = {"approval_required", "查阅此档案须先经审批", 403},
 };
 
 const char *proto_status_name(int status)
@@ -39,7 +39,7 @@ const char *proto_status_name(int status)
 
 const char *proto_strerror(int status)
 {
-    if (status < 0 || status >= PS__COUNT) return "unknown status";
+    if (status < 0 || status >= PS__COUNT) return "未知状态";
     return aStatus[status].zMsg;
 }
 

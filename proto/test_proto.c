@@ -50,21 +50,21 @@ static void test_code(void)
     CHECK_INT(proto_code_parse("A1-ZP•2020-Y-0009", &c, zErr, sizeof zErr), PS_OK);
     CHECK_STR(c.zCanonical, "A1-ZP·2020-Y-0009");
 
-    CHECK_STR(code_err(""), "档号 is empty");
-    CHECK_CONTAINS(code_err("Z031-WS2017-Y-0001"), "lacks the '·' between 门类代码 and 年度");
-    CHECK_CONTAINS(code_err("Z031-WS·17-Y-0001"), "年度 '17' must be 4 digits");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-D5-0001"), "保管期限代码 'D5' is not one of");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-12"), "件号 '12' must be 4 digits");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-00a1"), "件号 '00a1' has 'a'");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-0000"), "件号 0000 is not allowed");
-    CHECK_CONTAINS(code_err("Z031-ws·2017-Y-0001"), "门类代码 'ws' has 'w'");
-    CHECK_CONTAINS(code_err("Z 31-WS·2017-Y-0001"), "全宗号 'Z 31' has ' '");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-Y"), "has 3 levels");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-A-B-0001"), "has 6 levels");
-    CHECK_CONTAINS(code_err("Z031--WS·2017-Y-0001"), "empty level at position 2");
-    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-bgs-0001"), "机构（问题）代码 'bgs'");
-    CHECK_CONTAINS(code_err("Z031-·2017-Y-0001"), "门类代码 is missing");
-    CHECK_CONTAINS(code_err("Z031-WS·1850-Y-0001"), "outside 1900-2099");
+    CHECK_STR(code_err(""), "档号为空");
+    CHECK_STR(code_err("Z031-WS2017-Y-0001"), "“WS2017”的门类代码与年度之间缺少“·”");
+    CHECK_STR(code_err("Z031-WS·17-Y-0001"), "年度“17”应为 4 位数字");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-D5-0001"), "保管期限代码“D5”不是 Y（永久）、D30（30年）、D10（10年）之一");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-12"), "件号“12”应为 4 位数字");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-00a1"), "件号“00a1”含字符“a”");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-0000"), "件号不能为 0000");
+    CHECK_CONTAINS(code_err("Z031-ws·2017-Y-0001"), "门类代码“ws”含字符“w”");
+    CHECK_CONTAINS(code_err("Z 31-WS·2017-Y-0001"), "全宗号“Z 31”含字符“ ”");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y"), "档号只有 3 级");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-A-B-0001"), "档号有 6 级；至多 5 级");
+    CHECK_CONTAINS(code_err("Z031--WS·2017-Y-0001"), "档号第 2 级为空");
+    CHECK_CONTAINS(code_err("Z031-WS·2017-Y-bgs-0001"), "机构（问题）代码“bgs”含字符“b”");
+    CHECK_CONTAINS(code_err("Z031-·2017-Y-0001"), "“·”前缺少门类代码");
+    CHECK_CONTAINS(code_err("Z031-WS·1850-Y-0001"), "年度 1850 不在 1900 至 2099 之间");
     CHECK_STR(proto_retention_code("永久"), "Y");
     CHECK_STR(proto_retention_code("30年"), "D30");
     CHECK(proto_retention_code("长期") == NULL);
@@ -108,22 +108,24 @@ static void test_record(void)
     json_object_set_new(o, "titel", json_string("typo"));
     proto_record_clear(&r2);
     CHECK_INT(proto_record_from_json(&r2, o, &err), PS_INVALID);
-    CHECK_CONTAINS(err.zReason, "unknown key 'titel'");
+    CHECK_CONTAINS(err.zReason, "未知的键“titel”");
     json_decref(o);
     proto_record_clear(&r2);
 
     set(&r, PF_YEAR, "2016");
     CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
     CHECK_INT(err.field, PF_YEAR);
-    CHECK_CONTAINS(err.zReason, "does not match the 档号");
+    CHECK_STR(err.zReason, "年度“2016”与档号不符，档号为“2017”");
     set(&r, PF_YEAR, "2017");
     set(&r, PF_PAGES, "three");
     CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
     CHECK_INT(err.field, PF_PAGES);
+    CHECK_STR(err.zReason, "页数“three”应为 0 至 100000 的整数");
     set(&r, PF_PAGES, "3");
     set(&r, PF_CLASSIFICATION, "top secret");
     CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
     CHECK_INT(err.field, PF_CLASSIFICATION);
+    CHECK_STR(err.zReason, "密级“top secret”不是 公开、内部、限制、秘密、机密、绝密 之一");
     set(&r, PF_CLASSIFICATION, "秘密");
     set(&r, PF_DATE, "20171300");
     CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
@@ -132,6 +134,7 @@ static void test_record(void)
     proto_record_set(&r, PF_TITLE, "", 0);
     CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_INVALID);
     CHECK_INT(err.field, PF_TITLE);
+    CHECK_STR(err.zReason, "缺少题名（DA/T 18 规定的必填项）");
     set(&r, PF_TITLE, "bad \xC3\x28 utf8");
     CHECK_INT(proto_record_check(&r, &err, aWarn, 4, &nWarn), PS_ENCODING);
     proto_record_clear(&r);
@@ -155,6 +158,16 @@ static void test_status_and_alloc(void)
     CHECK_STR(json_string_value(json_object_get(inner, "status")), "invalid");
     CHECK_INT(json_integer_value(json_object_get(inner, "line")), 12);
     CHECK(json_object_get(inner, "param") == NULL);
+    json_decref(e);
+    /* the default message is the status's, in Chinese; a message cut
+     * inside a character loses that character, not the body */
+    CHECK_STR(proto_strerror(PS_NOMEM), "内存不足");
+    CHECK_STR(proto_strerror(PS_CONFLICT), "与已保存的内容冲突");
+    e = proto_error_body(PS_NOT_FOUND, NULL, NULL, 0, NULL, 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(e, "error"), "message")), "未找到");
+    json_decref(e);
+    e = proto_error_body(PS_INVALID, "档号\xE4\xB8", NULL, 0, NULL, 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(e, "error"), "message")), "档号");
     json_decref(e);
 
     CHECK(proto_utf8_valid("扶贫", strlen("扶贫")));
@@ -406,7 +419,7 @@ static void test_enc(void)
     z = encode("UTF-16LE", zCsv, &n);
     zOut = NULL;
     CHECK_INT(proto_to_utf8(z, n - 1, &zOut, &nOut, &zEnc, zErr, sizeof zErr), PS_ENCODING);
-    CHECK_CONTAINS(zErr, "UTF-16LE without a BOM");
+    CHECK_CONTAINS(zErr, "按不带 BOM 的 UTF-16LE 读取");
     CHECK(zOut == NULL);
     free(z);
     /* out of memory at any allocation: a clean failure */

@@ -92,6 +92,26 @@ static size_t on_read(char *p, size_t size, size_t n, void *ud)
     return got;
 }
 
+
+/* Why the daemon could not be reached, for people: the common cases in
+ * Chinese (libcurl's own sentence follows in brackets for the technician). */
+static const char *curl_cn(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT: return "连接被拒绝：该地址上没有运行 indexd，或防火墙阻止了连接";
+    case CURLE_COULDNT_RESOLVE_HOST: return "无法解析服务器名称";
+    case CURLE_OPERATION_TIMEDOUT: return "等待应答超时";
+    case CURLE_URL_MALFORMAT: return "服务器地址格式不正确";
+    case CURLE_UNSUPPORTED_PROTOCOL: return "服务器地址须以 http:// 或 https:// 开头";
+    case CURLE_GOT_NOTHING: return "服务器关闭了连接，没有应答";
+    case CURLE_SEND_ERROR: return "发送请求时连接中断";
+    case CURLE_RECV_ERROR: return "接收应答时连接中断";
+    case CURLE_SSL_CONNECT_ERROR: return "无法建立加密连接";
+    case CURLE_PEER_FAILED_VERIFICATION: return "服务器证书未通过验证";
+    default: return "网络错误";
+    }
+}
+
 /* Copy z into zOut (nOut > 0), cut at a character boundary if it is too long. */
 static void copy_utf8(char *zOut, size_t nOut, const char *z)
 {
@@ -269,7 +289,8 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
         /* the address may be long: cut the sentence between characters */
         qc_buf msg;
         qc_buf_init(&msg, 0);
-        qc_buf_addf(&msg, "无法连接检索服务 indexd（%s）：%s", c->zBase, zCurlErr[0] ? zCurlErr : curl_easy_strerror(cc));
+        qc_buf_addf(&msg, "无法连接检索服务 indexd（%s）：%s", c->zBase, curl_cn(cc));
+        if (zCurlErr[0]) qc_buf_addf(&msg, "（libcurl：%s）", zCurlErr);
         copy_utf8(zErr, nErr, msg.rc == PS_OK ? qc_buf_str(&msg) : "无法连接检索服务 indexd");
         qc_buf_release(&msg);
         goto out;

@@ -202,6 +202,24 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(rec["title"], "小额信贷贴息名册（更正）")
         self.assertEqual(rec["history"][-1]["old"]["title"], "小额信贷贴息名册")
 
+    def test_whole_import_errors_are_chinese(self):
+        """A catalog that cannot be imported at all says why, in Chinese, with its line."""
+        post = lambda body: self.d.request("POST", "/api/v1/catalog", body, "text/csv")
+        st, body, _ = post("题名,日期\n通知,20170101\n".encode())
+        self.assertEqual((st, body["error"]["status"], body["error"]["line"]), (400, "invalid", 1), body)
+        self.assertEqual(body["error"]["message"],
+                         "目录没有档号列（也没有可组成档号的全宗号、门类、年度、保管期限、件号列）；第一行应为各列的名称")
+        st, body, _ = post(b"")
+        self.assertEqual((st, body["error"]["message"]), (400, "目录为空：没有表头行"), body)
+        st, body, _ = post("\ufeff档号,题名\nZ062-WS·2017-Y-0001,".encode() + b"\xb7\xf6\n")
+        self.assertEqual((st, body["error"]["status"], body["error"]["message"]),
+                         (400, "encoding", "文件以 UTF-8 BOM 开头，但第 2 行不是 UTF-8"), body)
+        # a row whose 档号 cannot be read even leniently is kept out, the parser's reason given
+        st, body, _ = post("档号,题名,责任者,日期,页数\nZ062-WS·17-Y-0001,通知,县扶贫办,20170101,1\n".encode())
+        self.assertEqual((st, body["imported"], body["kept"]), (200, 0, False), body)
+        self.assertEqual([(x["line"], x["key"], x["reason"]) for x in body["rejected"]],
+                         [(2, "code", "档号无法读取：年度“17”应为 4 位数字")])
+
     def test_messages_for_people_are_chinese(self):
         imp = self.import_answer()
         for f in imp["findings"] + imp["warnings"]:

@@ -104,6 +104,8 @@ class ReportTest(unittest.TestCase):
         st, r, _ = self.report("coverage")
         self.assertEqual(st, 200, r)
         self.assertEqual((r["total"], r["digitized"], r["rate"], r["points"]), (4, 2, 0.5, 1.667))
+        self.assertEqual(r["rule"], "范围：保管期限为永久、30年的纸质档案；每页均已扫描并挂接的为已数字化；"
+                                    "得分 = 2 × min(数字化率 / 60%, 1)")
         self.assertEqual(r["pages"], {"total": 11, "scanned": 6, "rate": 0.5455})
         self.assertEqual(r["excluded"], {"d10": 1, "not_paper": 1})
         self.assertEqual(r["carrier_unknown"], 1)
@@ -228,7 +230,13 @@ class ReportTest(unittest.TestCase):
                                (4, "item_gap", "item_no", "warning"), (5, "duplicate", "code", "error"),
                                (6, "code_form", "code", "error"), (7, "pages", "pages", "error"),
                                (8, "code_parts", "fonds", "error")])
-        self.assertIn("0003-0004", r["irregular"][2]["reason"])
+        self.assertEqual(r["irregular"][2]["reason"], "Z098-WS·2019-Y-BGS 缺件号 0003-0004（断号）")
+        self.assertEqual(r["irregular"][3]["reason"], "档号 Z098-WS·2019-Y-BGS-0001 与第 2 行重复（重号）")
+        self.assertEqual(r["irregular"][0]["reason"], "缺少责任者（必填项）")
+        self.assertTrue(r["rule"].startswith("录入率 = 档号、题名、责任者、日期、页数、保管期限齐全的条目数 / 条目数"), r["rule"])
+        for x in r["irregular"]:
+            self.assertRegex(x["reason"], "[\u4e00-\u9fff]", x)
+            self.assertNotRegex(x["reason"], r"\b(is|must|the|does|not|missing|are)\b", x)
         # the same catalog corrected replaces the rows of the first
         fixed = audit.replace(",,20190101,2", ",县扶贫办,20190101,2").replace("2019-1-1", "20190101")
         st, body, _ = self.d.request("POST", "/api/v1/catalog", fixed, "text/csv")
@@ -517,6 +525,7 @@ class ReportTest(unittest.TestCase):
     def test_catalog_audit_pages_are_bounded(self):
         st, body, _ = self.report("catalog", limit="10001")
         self.assertEqual((st, body["error"]["param"]), (400, "limit"))
+        self.assertEqual(body["error"]["message"], "目录检查的 limit 须为 1 至 10000 的数字（用 offset 翻页）")
         st, body, _ = self.report("catalog", limit="10000")
         self.assertEqual((st, body["limit"]), (200, 10000))
 
@@ -604,6 +613,15 @@ class ReportTest(unittest.TestCase):
             st, body, _ = self.d.request("GET", "/api/v1/reports/coverage?" + urllib.parse.urlencode(params))
             self.assertEqual(st, 400, body)
             self.assertEqual(body["error"]["param"], param)
+        st, body, _ = self.d.request("GET", "/api/v1/reports/coverage?fonds=Z0!")
+        self.assertEqual(body["error"]["message"], "fonds 须为全宗号：1 至 16 个字母或数字")
+        st, body, _ = self.d.request("GET", "/api/v1/reports/coverage?limit=0")
+        self.assertEqual(body["error"]["message"], "limit 须为 1 至 100000 的数字")
+        st, body, _ = self.d.request("GET", "/api/v1/reports/acceptance?format=csv")
+        self.assertEqual((st, body["error"]["param"], body["error"]["message"]),
+                         (400, "delivery", "导出 CSV 或 HTML 须指定一个交付批次：?delivery=…"))
+        st, body, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=" + urllib.parse.quote("无此批次"))
+        self.assertEqual((st, body["error"]["message"]), (404, "没有名为 无此批次 的交付批次"))
         st, body, _ = self.d.request("GET", "/api/v1/reports/nothing")
         self.assertEqual(st, 404)
         st, body, _ = self.d.request("POST", "/api/v1/reports/coverage", "")
@@ -676,7 +694,7 @@ class KeptCatalogsTest(unittest.TestCase):
         big = "档号,题名,责任者,日期,页数\nZ093-WS·2019-Y-BGS-0001,大,县扶贫办,20190101,1\n" + "x" * (64 << 20)
         st, body, _ = self.d.request("POST", "/api/v1/catalog", big, "text/csv")
         self.assertEqual((st, body["error"]["status"]), (413, "too_big"), body)
-        self.assertIn("64 MiB", body["error"]["message"])
+        self.assertEqual(body["error"]["message"], "目录文件不得超过 64 MiB（检索服务要留存它供目录检查使用）；请拆分为几个较小的文件")
         st, _, _ = self.d.request("GET", code_path("Z093-WS·2019-Y-BGS-0001"))
         self.assertEqual(st, 404)
         # indexd catalogs, beside the running daemon
