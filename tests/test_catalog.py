@@ -194,7 +194,7 @@ class CatalogTest(unittest.TestCase):
         env = dict(os.environ, INDEXD_URL=self.d.base, INDEXD_TOKEN=self.d.token)
         r = subprocess.run([QUERY, "import", path], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
-        self.assertIn("conflict  line 2: " + code, r.stdout)
+        self.assertIn("冲突      第 2 行：" + code, r.stdout)
         self.assertIn("小额信贷贴息名册（更正）", r.stdout)
         r = subprocess.run([QUERY, "import", "--replace", path], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

@@ -322,8 +322,8 @@ class ReportTest(unittest.TestCase):
         env = dict(os.environ, INDEXD_URL=self.d.base, INDEXD_TOKEN=tok)
         r = subprocess.run([QUERY, "report", "coverage", "--fonds", "Z096"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("still to digitize: 2\n", r.stdout)
-        self.assertIn("(1 above your clearance, not listed)", r.stdout)
+        self.assertIn("待数字化：2 件\n", r.stdout)
+        self.assertIn("（另有 1 件档案的密级高于您的查阅权限，未列出）", r.stdout)
         self.assertNotIn(secret, r.stdout)
 
     def test_acceptance_folder_for_vendors(self):
@@ -345,9 +345,9 @@ class ReportTest(unittest.TestCase):
         r = subprocess.run([QUERY, "timed-test", "--auto", "--codes", "Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003",
                             "--evaluator", "评估组"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertEqual(r.stdout.count(": found in "), 2, r.stdout)
+        self.assertEqual(r.stdout.count("：已检出，用时 "), 2, r.stdout)
         # full-text trials only: no file was fetched, so the run cannot score
-        self.assertIn("every trial passed — an incomplete run", r.stdout)
+        self.assertIn("全部通过——测试不完整", r.stdout)
         st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
         run = [x for x in rep["runs"] if x.get("note") == "评估组"][-1]
         # the evaluator is the token's user; --evaluator is only a note
@@ -381,18 +381,18 @@ class ReportTest(unittest.TestCase):
                         break
             self.assertIn(token.encode(), out, out.decode("utf-8", "replace"))
 
-        read_until("Enter to start the clock")
+        read_until("按回车键开始计时并检索")
         os.write(fd, b"\r")
         read_until("取到档案后按回车键")
         time.sleep(1.5)
         os.write(fd, b"\r")
-        read_until("kept by indexd")
+        read_until("已由 indexd 保存")
         os.waitpid(pid, 0)
         text = out.decode("utf-8", "replace")
-        self.assertRegex(text, r'full text "[扫描页文字]{4,5}": found')
+        self.assertRegex(text, r'全文检索“[扫描页文字]{4,5}”：已检出')
         self.assertIn("\x1b#3  存放位置：1号库-02列-1节-1层-002盒", text)  # double height and width
         self.assertIn("用时 00:01", text)
-        self.assertIn("a practice run by li (档案员), no points", text)
+        self.assertIn("li（档案员）的练习，不计分", text)
         st, rep, _ = self.d.request("GET", "/api/v1/reports/timed-tests")
         run = [x for x in rep["runs"] if x.get("note") == "终端测试"][-1]
         self.assertEqual((run["evaluator"], run["role"], run["mode"], run["points"]), ("li", "archivist", "practice", 0))
@@ -465,7 +465,7 @@ class ReportTest(unittest.TestCase):
             st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
                 {"code": code, "kind": "fulltext", "seconds": 0.2, "found": True}]})
             self.assertEqual(st, 409, body)
-            self.assertIn("was not drawn", body["error"]["message"])
+            self.assertIn("不在抽取", body["error"]["message"])
         st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
             {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "fulltext", "seconds": 0.2, "found": True, "phrase": "扫描"}]})
         self.assertEqual(st, 409, body)
@@ -483,7 +483,7 @@ class ReportTest(unittest.TestCase):
         run = {"draw": dr["draw"], "trials": [{"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 0.5}]}
         st, body, _ = self.run_of(self.li, run)  # an archivist posting on the evaluator's draw
         self.assertEqual(st, 403, body)
-        self.assertIn("another user", body["error"]["message"])
+        self.assertIn("由其他用户进行", body["error"]["message"])
         st, body, _ = self.trial(self.li, dr["draw"], 1, "start", "paper")
         self.assertEqual(st, 403, body)
         st, body, _ = self.run_of(self.ev, run)
@@ -499,7 +499,7 @@ class ReportTest(unittest.TestCase):
         st, body, _ = self.run_of(self.ev, {"draw": dr["draw"], "trials": [
             {"code": "Z099-WS·2017-Y-BGS-0001", "kind": "paper", "seconds": 95.5}]})
         self.assertEqual(st, 409, body)
-        self.assertIn("have passed since", body["error"]["message"])
+        self.assertIn("但抽取以来只过了", body["error"]["message"])
 
     def test_m10_daemon_times_the_trials(self):
         dr = self.draw(self.ev, codes="Z099-WS·2017-Y-BGS-0001,Z099-WS·2017-D30-BGS-0003")
@@ -604,7 +604,7 @@ class ReportTest(unittest.TestCase):
             self.draw(tok, n=1, seed=3)
         st, body, _ = self.call(tok, "GET", "/api/v1/timed-tests/draw?n=1&seed=3")
         self.assertEqual(st, 429, body)
-        self.assertIn("open draws", body["error"]["message"])
+        self.assertIn("次尚未使用的抽取", body["error"]["message"])
         self.draw(self.ev, n=1, seed=3)  # another user still draws
 
     def test_bad_requests(self):
@@ -633,9 +633,9 @@ class ReportTest(unittest.TestCase):
         env = dict(os.environ, INDEXD_URL=self.d.base)
         r = subprocess.run([QUERY, "report", "coverage", "--fonds", "Z099"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("50.00%  (2 of 4 items)", r.stdout)
-        self.assertIn("points (item 22): 1.67 of 2", r.stdout)
-        self.assertIn("Z099-WS·2017-Y-BGS-0002  1号库-02列-1节-1层-002盒  1 of 2 pages", r.stdout)
+        self.assertIn("50.00%（已数字化 2 / 4 件）", r.stdout)
+        self.assertIn("得分（第 22 项）：1.67 / 2 分", r.stdout)
+        self.assertIn("Z099-WS·2017-Y-BGS-0002  1号库-02列-1节-1层-002盒  已扫描 1 / 2 页", r.stdout)
         out = os.path.join(ARTEFACTS, "ledger.csv")
         r = subprocess.run([QUERY, "report", "ledger", "--fonds", "Z099", "--format", "csv", "--gb18030", "--out", out],
                            capture_output=True, text=True, env=env)
@@ -646,11 +646,11 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout)["totals"]["items"], 6)
         r = subprocess.run([QUERY, "report", "catalog", "--fonds", "Z099"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("score (item 9): 5.00 of 5", r.stdout)
+        self.assertIn("得分（第 9 项）：5.00 / 5 分", r.stdout)
         self.assertNotIn("pages_scanned", r.stdout)
         r = subprocess.run([QUERY, "report", "audit"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("unknown report 'audit'", r.stderr)
+        self.assertIn("未知报告 'audit'", r.stderr)
         r = subprocess.run([QUERY, "report", "coverage", "--gb18030"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 2)
 
