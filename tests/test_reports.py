@@ -490,7 +490,7 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(st, 201, body)
         st, body, _ = self.run_of(self.ev, run)  # a second run on the same draw
         self.assertEqual(st, 409, body)
-        self.assertIn("was used for run", body["error"]["message"])
+        self.assertIn("已用于测试", body["error"]["message"])
         st, body, _ = self.trial(self.ev, dr["draw"], 1, "start", "fulltext")
         self.assertEqual(st, 409, body)
 
