@@ -94,7 +94,7 @@ static size_t on_read(char *p, size_t size, size_t n, void *ud)
 
 
 /* Why the daemon could not be reached, for people: the common cases in
- * Chinese (libcurl's own sentence follows in brackets for the technician). */
+ * Chinese (for the others libcurl's own sentence follows in brackets). */
 static const char *curl_cn(CURLcode cc)
 {
     switch (cc) {
@@ -290,7 +290,9 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
         qc_buf msg;
         qc_buf_init(&msg, 0);
         qc_buf_addf(&msg, "无法连接检索服务 indexd（%s）：%s", c->zBase, curl_cn(cc));
-        if (zCurlErr[0]) qc_buf_addf(&msg, "（libcurl：%s）", zCurlErr);
+        /* libcurl's own sentence only where no Chinese one says more */
+        if (strcmp(curl_cn(cc), "网络错误") == 0)
+            qc_buf_addf(&msg, "（libcurl：%s）", zCurlErr[0] ? zCurlErr : curl_easy_strerror(cc));
         copy_utf8(zErr, nErr, msg.rc == PS_OK ? qc_buf_str(&msg) : "无法连接检索服务 indexd");
         qc_buf_release(&msg);
         goto out;

@@ -27,8 +27,12 @@ QUERY = os.environ.get("QUERY", "build/query/query")
 SENTENCE = re.compile(r"(?<![A-Za-z_./-])[A-Za-z][a-z]+(?:[ ,;:'()]+[A-Za-z][a-z]+){2,}(?![A-Za-z_/])")
 
 
+# Commands a person types are not sentences: `indexd users token`.
+COMMAND = re.compile(r"\b(?:indexd|query|ingest)(?: [a-z][a-z-]*){1,2}\b")
+
+
 def english(text):
-    return [m.group(0) for m in SENTENCE.finditer(text)]
+    return [m.group(0) for m in SENTENCE.finditer(COMMAND.sub(" ", text))]
 
 
 def strings(x, path="$"):
@@ -159,6 +163,7 @@ class ChineseTest(unittest.TestCase):
         self.assertTrue(english("Out of memory"))
         self.assertEqual(english("规则 date_form，编码 UTF-8 (GB18030)，档号 Z061-WS·2017-Y-FPB-0001，300 dpi"), [])
         self.assertEqual(english("/tmp/chinese-test-x/第一批交付/目录.csv"), [])
+        self.assertEqual(english("请用 indexd users token 用户名 生成令牌"), [])
 
 
 if __name__ == "__main__":
