@@ -82,8 +82,8 @@ int idx_access_write(const idx_caller *w, int bOld, const char *zOld, const char
 
 void idx_access_write_message(int decision, const char *zCode, char *z, size_t n)
 {
-    if (decision == IDX_WRITE_ABOVE) snprintf(z, n, "a record's 密级 cannot be set above your clearance");
-    else snprintf(z, n, "no record with 档号 %s", zCode);
+    if (decision == IDX_WRITE_ABOVE) snprintf(z, n, "档案的密级不能设为高于您可查阅的密级");
+    else snprintf(z, n, "没有档号为 %s 的档案", zCode);
 }
 
 /* ---- opening text, images and boxes ------------------------------------ */
@@ -126,17 +126,21 @@ void idx_access_open_page(const idx_access *p, const idx_caller *w, const char *
     if (idx_access_needs_approval(p, w, pRec)) {
         const char *zState = approval_state(p, w, zCode, &v->approval);
         if (strcmp(zState, "approved") != 0) {
+            const char *zCn = strcmp(zState, "pending") == 0   ? "待审批"
+                              : strcmp(zState, "denied") == 0  ? "未批准"
+                              : strcmp(zState, "expired") == 0 ? "已过期"
+                                                                : "未申请";
             snprintf(v->zWhy, sizeof v->zWhy,
-                     "record %s needs an admin's approval before its text or images are opened (your request: %s); "
-                     "ask for one with its purpose of use",
-                     zCode, zState);
+                     "档号为 %s 的档案须经管理员审批后才能查看页面文本或扫描件（您的审批申请：%s）；"
+                     "请写明利用目的申请审批",
+                     zCode, zCn);
             v->rc = PS_APPROVAL;
             v->approval = 0;
             return;
         }
     }
     if (idx_access_is_view(kind) && !w->zPurpose[0]) {
-        snprintf(v->zWhy, sizeof v->zWhy, "give the purpose of use first (for the session, or ?purpose=… with the view)");
+        snprintf(v->zWhy, sizeof v->zWhy, "请先填写利用目的（为本次会话填写，或在查看时附上 ?purpose=…）");
         v->rc = PS_PURPOSE;
         return;
     }

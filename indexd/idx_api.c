@@ -82,7 +82,7 @@ int idx_resp_json(idx_resp *o, unsigned http, json_t *pBody)
     char *z = pBody ? json_dumps(pBody, JSON_COMPACT | JSON_REAL_PRECISION(4)) : NULL;
     json_decref(pBody);
     if (!z) {
-        static const char zOom[] = "{\"error\":{\"status\":\"nomem\",\"code\":1,\"message\":\"out of memory\"}}";
+        static const char zOom[] = "{\"error\":{\"status\":\"nomem\",\"code\":1,\"message\":\"内存不足\"}}";
         char *zCopy = malloc(sizeof zOom);
         if (zCopy) memcpy(zCopy, zOom, sizeof zOom);
         idx_resp_buffer(o, 500, zCopy, zCopy ? sizeof zOom - 1 : 0, zJson);
@@ -141,19 +141,20 @@ int idx_json_text_check(const json_t *o, const char **pzKey, size_t *pOffset)
     return PS_OK;
 }
 
+
 json_t *idx_req_json(const idx_req *r, idx_resp *o)
 {
     json_error_t je;
-    char zMsg[300];
+    char zMsg[400];
     json_t *p = json_loadb(r->zBody ? r->zBody : "", r->nBody, JSON_REJECT_DUPLICATES, &je);
     if (!p) {
-        snprintf(zMsg, sizeof zMsg, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+        snprintf(zMsg, sizeof zMsg, "请求体不是有效的 JSON：%s（第 %d 行第 %d 列）", proto_json_why(&je), je.line, je.column);
         idx_resp_error(o, PS_INVALID, zMsg, NULL, je.line, "body", 0);
         return NULL;
     }
     if (!json_is_object(p)) {
         json_decref(p);
-        idx_resp_error(o, PS_INVALID, "the body must be a JSON object", NULL, 0, "body", 0);
+        idx_resp_error(o, PS_INVALID, "请求体必须是 JSON 对象", NULL, 0, "body", 0);
         return NULL;
     }
     return p;
@@ -187,7 +188,7 @@ json_t *idx_visible_record(idx_srv *s, idx_req *r, idx_resp *o)
         rc = PS_NOT_FOUND;
     }
     if (!pData) {
-        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", r->code.zCanonical);
+        if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "没有档号为 %s 的档案", r->code.zCanonical);
         else IDX_LOG(IDX_LOG_ERROR, 0, "reading %s: %s", r->code.zCanonical, zErr);
         idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     }
@@ -229,7 +230,7 @@ int idx_register_use(idx_srv *s, const idx_caller *w, const idx_use *u, idx_resp
     int rc = idx_register_append(s->pReg, w, u, zErr, sizeof zErr);
     if (rc == PS_OK) return 0;
     IDX_LOG(IDX_LOG_ERROR, 0, "use register: %s", zErr);
-    idx_resp_error(o, rc, "the use register cannot be written; the view is refused", NULL, 0, NULL, 0);
+    idx_resp_error(o, rc, "利用登记簿无法写入，本次查看不予提供", NULL, 0, NULL, 0);
     return -1;
 }
 
@@ -240,12 +241,12 @@ int idx_export_format(const idx_req *r, int *pFmt, int *pGb, idx_resp *o)
     *pFmt = !zFormat || !*zFormat || strcmp(zFormat, "json") == 0 ? 0 : strcmp(zFormat, "csv") == 0 ? 1
           : strcmp(zFormat, "html") == 0 ? 2 : -1;
     if (*pFmt < 0) {
-        idx_resp_error(o, PS_INVALID, "format must be json, csv or html", NULL, 0, "format", 0);
+        idx_resp_error(o, PS_INVALID, "format 只能是 json、csv 或 html", NULL, 0, "format", 0);
         return -1;
     }
     *pGb = zEnc && (strcmp(zEnc, "gb18030") == 0 || strcmp(zEnc, "GB18030") == 0);
     if (zEnc && *zEnc && !*pGb && strcmp(zEnc, "utf-8") != 0 && strcmp(zEnc, "UTF-8") != 0) {
-        idx_resp_error(o, PS_INVALID, "encoding must be utf-8 or gb18030", NULL, 0, "encoding", 0);
+        idx_resp_error(o, PS_INVALID, "encoding 只能是 utf-8 或 gb18030", NULL, 0, "encoding", 0);
         return -1;
     }
     return 0;

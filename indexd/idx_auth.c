@@ -125,11 +125,11 @@ static json_t *users_parse(const char *z, size_t n, const char *zPath, char *zEr
     if (!z) return json_pack("{s:i,s:[]}", "version", 1, "users");
     json_t *o = json_loadb(z, n, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
-        snprintf(zErr, nErr, "%s: %s (line %d)", zPath, je.text, je.line);
+        snprintf(zErr, nErr, "%s 不是有效的 JSON（第 %d 行第 %d 列）", zPath, je.line, je.column);
         return NULL;
     }
     if (!json_is_array(json_object_get(o, "users"))) {
-        snprintf(zErr, nErr, "%s: no \"users\" array", zPath);
+        snprintf(zErr, nErr, "%s 中缺少 \"users\" 数组", zPath);
         json_decref(o);
         return NULL;
     }
@@ -274,7 +274,7 @@ static int users_lock(const char *zDataDir, char *zErr, size_t nErr)
     users_path(zDataDir, ".lock", zPath, sizeof zPath);
     int fd = open(zPath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        snprintf(zErr, nErr, "cannot lock %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法锁定 %s：%s", zPath, strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -840,7 +840,7 @@ static void maybe_reload(idx_auth *p)
 int idx_auth_open(const char *zDataDir, const idx_auth_opts *o, idx_auth **ppOut, char *zErr, size_t nErr)
 {
     if (sodium_init() < 0) {
-        snprintf(zErr, nErr, "libsodium cannot start");
+        snprintf(zErr, nErr, "libsodium 无法初始化");
         return PS_INTERNAL;
     }
     idx_auth *p = px_calloc(1, sizeof *p);
@@ -1124,7 +1124,7 @@ static int check_password(const char *z, char *zErr, size_t nErr)
 {
     size_t n = strlen(z);
     if (n < 8 || n > 1024 || !proto_utf8_valid(z, n)) {
-        snprintf(zErr, nErr, "a password needs 8 to 1024 characters (UTF-8)");
+        snprintf(zErr, nErr, "密码须为 8 至 1024 字节的 UTF-8 文本");
         return PS_INVALID;
     }
     return PS_OK;
@@ -1143,11 +1143,11 @@ typedef int (*change_fn)(json_t *pUsers, void *ctx, char *zErr, size_t nErr);
 static int users_change(const char *zDataDir, change_fn xChange, void *ctx, char *zErr, size_t nErr)
 {
     if (sodium_init() < 0) {
-        snprintf(zErr, nErr, "libsodium cannot start");
+        snprintf(zErr, nErr, "libsodium 无法初始化");
         return PS_INTERNAL;
     }
     if (mkdir(zDataDir, 0700) != 0 && errno != EEXIST) {
-        snprintf(zErr, nErr, "cannot create %s: %s", zDataDir, strerror(errno));
+        snprintf(zErr, nErr, "无法创建 %s：%s", zDataDir, strerror(errno));
         return PS_IO;
     }
     int fd = users_lock(zDataDir, zErr, nErr);
@@ -1195,7 +1195,7 @@ static int apply_fields(json_t *u, change *c, char *zErr, size_t nErr)
     int role = role0;
     if (c->zRole) {
         if ((role = idx_role_lookup(c->zRole)) < 0) {
-            snprintf(zErr, nErr, "role '%s' is not admin, archivist, evaluator or vendor", c->zRole);
+            snprintf(zErr, nErr, "角色“%s”不是 admin（管理员）、archivist（档案员）、evaluator（评估员）、vendor（数字化厂商）之一", c->zRole);
             return PS_INVALID;
         }
         json_object_set_new(u, "role", json_string(idx_role_name(role)));
@@ -1204,7 +1204,7 @@ static int apply_fields(json_t *u, change *c, char *zErr, size_t nErr)
     if (c->zClearance) {
         level = idx_clearance_level(c->zClearance);
         if (level < 0 || !*c->zClearance) {
-            snprintf(zErr, nErr, "clearance '%s' is not one of 公开, 内部, 限制, 秘密, 机密, 绝密", c->zClearance);
+            snprintf(zErr, nErr, "密级“%s”不是 公开、内部、限制、秘密、机密、绝密 之一", c->zClearance);
             return PS_INVALID;
         }
     } else if (c->add) {
@@ -1217,7 +1217,7 @@ static int apply_fields(json_t *u, change *c, char *zErr, size_t nErr)
     if (c->zPassword) {
         char zHash[crypto_pwhash_STRBYTES];
         int rc = check_password(c->zPassword, zErr, nErr);
-        if (rc == PS_OK && (rc = hash_password(c->zPassword, zHash)) != PS_OK) snprintf(zErr, nErr, "cannot hash the password");
+        if (rc == PS_OK && (rc = hash_password(c->zPassword, zHash)) != PS_OK) snprintf(zErr, nErr, "无法计算密码的散列值");
         if (rc != PS_OK) return rc;
         json_object_set_new(u, "password", json_string(zHash));
         c->changed = 1;
@@ -1229,15 +1229,15 @@ static int ch_add(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 {
     change *c = ctx;
     if (!idx_user_name_ok(c->zName)) {
-        snprintf(zErr, nErr, "a user name is 1-64 bytes without spaces or any of \"'<>&/\\:");
+        snprintf(zErr, nErr, "用户名须为 1 至 64 字节，不含空格及 \"'<>&/\\: 这些字符");
         return PS_INVALID;
     }
     if (user_find(pUsers, c->zName, NULL)) {
-        snprintf(zErr, nErr, "user '%s' exists (use passwd or set)", c->zName);
+        snprintf(zErr, nErr, "用户“%s”已存在（修改请用 passwd 或 set）", c->zName);
         return PS_CONFLICT;
     }
     if (!c->zRole) {
-        snprintf(zErr, nErr, "a new user needs --role admin|archivist|evaluator|vendor");
+        snprintf(zErr, nErr, "新用户须用 --role 指定角色：admin|archivist|evaluator|vendor");
         return PS_INVALID;
     }
     char zNow[40], zUid[IDX_UID_LEN + 1];
@@ -1256,7 +1256,7 @@ static int ch_add(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
 static json_t *named_user(json_t *pUsers, const change *c, size_t *pIdx, char *zErr, size_t nErr)
 {
     json_t *u = user_find(pUsers, c->zName, pIdx);
-    if (!u) snprintf(zErr, nErr, "no user '%s'", c->zName);
+    if (!u) snprintf(zErr, nErr, "没有用户“%s”", c->zName);
     return u;
 }
 
@@ -1303,7 +1303,7 @@ static int ch_token(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
     json_t *u = named_user(pUsers, c, NULL, zErr, nErr);
     if (!u) return PS_NOT_FOUND;
     if (c->zPurpose && !idx_purpose_ok(c->zPurpose)) {
-        snprintf(zErr, nErr, "a purpose is 1-100 characters of UTF-8 without control characters or line breaks");
+        snprintf(zErr, nErr, "利用目的须为 1 至 100 个 UTF-8 字符，不含控制字符和换行");
         return PS_INVALID;
     }
     unsigned char r[32];
@@ -1341,7 +1341,7 @@ static int ch_revoke(json_t *pUsers, void *ctx, char *zErr, size_t nErr)
             c->nRevoked = 1;
             return PS_OK;
         }
-    snprintf(zErr, nErr, "user '%s' has no token %s", c->zName, c->zTokenId);
+    snprintf(zErr, nErr, "用户“%s”没有编号为 %s 的令牌", c->zName, c->zTokenId);
     return PS_NOT_FOUND;
 }
 
@@ -1390,7 +1390,7 @@ static int read_password(char *z, size_t n)
         char zLine[1100];
         struct termios old, quiet;
         if (tty) {
-            fprintf(stderr, round ? "again: " : "password: ");
+            fprintf(stderr, round ? "再输入一次：" : "密码：");
             tcgetattr(STDIN_FILENO, &old);
             quiet = old;
             quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -1405,7 +1405,7 @@ static int read_password(char *z, size_t n)
         zLine[strcspn(zLine, "\r\n")] = 0;
         if (round == 0) snprintf(z, n, "%s", zLine);
         else if (strcmp(z, zLine) != 0) {
-            fprintf(stderr, "the two passwords differ\n");
+            fprintf(stderr, "两次输入的密码不一致\n");
             sodium_memzero(zLine, sizeof zLine);
             return -1;
         }
@@ -1417,18 +1417,19 @@ static int read_password(char *z, size_t n)
 static void users_usage(void)
 {
     fprintf(stderr,
-            "usage: indexd users add NAME --role admin|archivist|evaluator|vendor [--clearance 秘密] [--ids|--no-ids]\n"
-            "       indexd users set NAME [--role R] [--clearance C] [--ids|--no-ids]\n"
-            "       indexd users passwd NAME\n"
-            "       indexd users list\n"
-            "       indexd users delete NAME\n"
-            "       indexd users token NAME [--label TEXT] [--purpose TEXT]   (prints the token once)\n"
-            "       indexd users revoke NAME [TOKEN_ID]                       (all the user's tokens without an id)\n"
-            "       indexd users revoke NAME --sessions                       (ends the user's browser sessions only)\n"
-            "  set (when it changes something), passwd and delete end the user's browser sessions and\n"
-            "  revoke all their API tokens at once; a user added again under an old name is a new user.\n"
-            "  every command takes --data-dir DIR (default var/index); passwords are read from the\n"
-            "  terminal, or as one line on stdin\n");
+            "用法：indexd users add 用户名 --role admin|archivist|evaluator|vendor [--clearance 秘密] [--ids|--no-ids]\n"
+            "      indexd users set 用户名 [--role 角色] [--clearance 密级] [--ids|--no-ids]\n"
+            "      indexd users passwd 用户名\n"
+            "      indexd users list\n"
+            "      indexd users delete 用户名\n"
+            "      indexd users token 用户名 [--label 标注] [--purpose 利用目的]   （生成 API 令牌，令牌只显示一次）\n"
+            "      indexd users revoke 用户名 [令牌编号]                           （不写编号：吊销该用户的全部令牌）\n"
+            "      indexd users revoke 用户名 --sessions                           （只结束该用户的浏览器会话）\n"
+            "  角色：admin 管理员，archivist 档案员，evaluator 评估员，vendor 数字化厂商；\n"
+            "  --ids：可查看身份证号、银行账号、电话号码等个人号码；--no-ids：这些号码遮盖显示。\n"
+            "  set（有所更改时）、passwd 和 delete 会结束该用户的浏览器会话，并同时吊销其全部 API 令牌；\n"
+            "  以旧用户名重新添加的用户是新用户。\n"
+            "  各命令都可加 --data-dir 目录（默认 var/index）；密码从终端读取，或从标准输入读取一行。\n");
 }
 
 static void users_list(const char *zDataDir)
@@ -1436,16 +1437,17 @@ static void users_list(const char *zDataDir)
     char zErr[512];
     json_t *o = users_load(zDataDir, zErr, sizeof zErr);
     if (!o) {
-        fprintf(stderr, "indexd users: %s\n", zErr);
+        fprintf(stderr, "indexd users：%s\n", zErr);
         return;
     }
     size_t i, j;
     json_t *u, *t;
-    printf("%-16s %-10s %-6s %-4s %-8s %s\n", "name", "role", "密级", "ids", "uid", "tokens (id label)");
+    /* the header is written out: printf pads by bytes, a Chinese word takes 3 a character and 2 columns */
+    printf("用户名           角色       密级 个人号码 用户编号 令牌（编号:标注）\n");
     json_array_foreach(json_object_get(o, "users"), i, u) {
         int role = idx_role_lookup(json_string_value(json_object_get(u, "role")));
-        printf("%-16s %-10s %-6s %-4s %-8.8s", sv(json_object_get(u, "name"), "?"), idx_role_name(role),
-               sv(json_object_get(u, "clearance"), "?"), json_is_true(json_object_get(u, "ids")) ? "yes" : "no",
+        printf("%-16s %-10s %-6s %s %-8.8s", sv(json_object_get(u, "name"), "?"), idx_role_name(role),
+               sv(json_object_get(u, "clearance"), "?"), json_is_true(json_object_get(u, "ids")) ? "可见    " : "遮盖    ",
                sv(json_object_get(u, "uid"), "?"));
         json_array_foreach(json_object_get(u, "tokens"), j, t) {
             printf(" %s%s%s", sv(json_object_get(t, "id"), "?"),
@@ -1461,19 +1463,19 @@ static void users_list(const char *zDataDir)
 static void say_revoked(const char *zCmd, const change *c)
 {
     if (strcmp(zCmd, "delete") == 0) {
-        fprintf(stderr, "indexd users delete %s: done; the user's browser sessions end at their next request and "
-                        "%d API token(s) were revoked\n", c->zName, c->nRevoked);
+        fprintf(stderr, "indexd users delete %s：已删除；该用户的浏览器会话在其下一次请求时结束，"
+                        "已吊销 %d 个 API 令牌\n", c->zName, c->nRevoked);
     } else if (!c->changed && strcmp(zCmd, "set") == 0) {
-        fprintf(stderr, "indexd users set %s: nothing to change\n", c->zName);
+        fprintf(stderr, "indexd users set %s：没有需要更改的内容\n", c->zName);
     } else if (strcmp(zCmd, "revoke") == 0 && !c->changed) {
-        fprintf(stderr, "indexd users revoke %s: %d API token(s) revoked; make new ones with `indexd users token %s`\n",
+        fprintf(stderr, "indexd users revoke %s：已吊销 %d 个 API 令牌；生成新令牌请用 `indexd users token %s`\n",
                 c->zName, c->nRevoked, c->zName);
     } else if (strcmp(zCmd, "revoke") == 0) {
-        fprintf(stderr, "indexd users revoke %s --sessions: done; the user's browser sessions end at their next "
-                        "request (API tokens kept)\n", c->zName);
+        fprintf(stderr, "indexd users revoke %s --sessions：完成；该用户的浏览器会话在其下一次请求时结束"
+                        "（API 令牌保留）\n", c->zName);
     } else {
-        fprintf(stderr, "indexd users %s %s: done; the user's browser sessions end at their next request; "
-                        "%d API token(s) revoked: make new ones with `indexd users token %s`\n",
+        fprintf(stderr, "indexd users %s %s：完成；该用户的浏览器会话在其下一次请求时结束；"
+                        "已吊销 %d 个 API 令牌，生成新令牌请用 `indexd users token %s`\n",
                 zCmd, c->zName, c->nRevoked, c->zName);
     }
 }
@@ -1499,7 +1501,7 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         else if (strcmp(a, "--no-ids") == 0) { c.ids = 0; continue; }
         else if (strcmp(a, "--sessions") == 0) { sessions = 1; continue; }
         else if (a[0] == '-' || nPos == 2) {
-            fprintf(stderr, "indexd users: unexpected '%s'\n", a);
+            fprintf(stderr, "indexd users：无法识别的参数“%s”\n", a);
             users_usage();
             return 2;
         } else {
@@ -1507,7 +1509,7 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
             continue;
         }
         if (++i >= argc) {
-            fprintf(stderr, "indexd users: %s needs a value\n", a);
+            fprintf(stderr, "indexd users：%s 后须写值\n", a);
             return 2;
         }
         *pz = argv[i];
@@ -1525,7 +1527,7 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         return 0;
     } else if (strcmp(zCmd, "add") == 0 || strcmp(zCmd, "passwd") == 0) {
         if (read_password(zPassword, sizeof zPassword) != 0) {
-            fprintf(stderr, "indexd users: no password given\n");
+            fprintf(stderr, "indexd users：未输入密码\n");
             sodium_memzero(zPassword, sizeof zPassword);
             return 2;
         }
@@ -1542,7 +1544,7 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         c.nToken = sizeof zToken;
         rc = users_change(zDataDir, ch_token, &c, zErr, sizeof zErr);
         if (rc == PS_OK) {
-            fprintf(stderr, "the token of %s (shown once; keep it like a password):\n", c.zName);
+            fprintf(stderr, "用户 %s 的 API 令牌（只显示这一次，请像密码一样妥善保管）：\n", c.zName);
             printf("%s\n", zToken);
             fflush(stdout);
         }
@@ -1554,10 +1556,10 @@ int idx_users_main(const char *zDataDir, int argc, char **argv)
         return 2;
     }
     if (rc != PS_OK) {
-        fprintf(stderr, "indexd users %s: %s\n", zCmd, zErr);
+        fprintf(stderr, "indexd users %s：%s\n", zCmd, zErr);
         return 1;
     }
-    if (strcmp(zCmd, "add") == 0) fprintf(stderr, "indexd users add %s: done\n", c.zName);
+    if (strcmp(zCmd, "add") == 0) fprintf(stderr, "indexd users add %s：已添加\n", c.zName);
     else if (strcmp(zCmd, "token") != 0) say_revoked(zCmd, &c);
     return 0;
 }

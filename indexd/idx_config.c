@@ -1,6 +1,7 @@
 /* Config table, JSON config file and flags. */
 #include "idx_config.h"
 #include "proto_alloc.h"
+#include "proto_msg.h"
 #include "proto_record.h"
 #include "proto_status.h"
 
@@ -27,27 +28,27 @@ static const struct {
     const char *zEnum; /* allowed values, '|' separated */
     const char *zHelp;
 } aKey[] = {
-    {"listen", T_STR, 0, 0, "127.0.0.1", offsetof(idx_config, zListen), NULL, "address to listen on (IPv4 or IPv6)"},
-    {"port", T_INT, 0, 65535, "8080", offsetof(idx_config, port), NULL, "TCP port; 0 picks a free one"},
-    {"data_dir", T_STR, 0, 0, "var/index", offsetof(idx_config, zDataDir), NULL, "directory of the index"},
-    {"shards", T_INT, 1, 16, "2", offsetof(idx_config, shards), NULL, "index shards, written in parallel (fixed at creation)"},
-    {"threads", T_INT, 1, 256, "4", offsetof(idx_config, threads), NULL, "HTTP worker threads"},
-    {"max_body_mb", T_INT, 1, 4096, "512", offsetof(idx_config, maxBodyMb), NULL, "largest request body, MiB"},
-    {"commit_every", T_INT, 1, 1000000, "500", offsetof(idx_config, commitEvery), NULL, "commit a shard once it has this many uncommitted changes"},
-    {"commit_delay_ms", T_INT, 10, 600000, "1000", offsetof(idx_config, commitDelayMs), NULL, "writes left uncommitted (bulk ?commit=0) are committed after this long without writes"},
-    {"facet_check", T_INT, 0, 100000000, "2000", offsetof(idx_config, facetCheck), NULL, "matches that facet counts look at, at least"},
-    {"log_level", T_ENUM, 0, 0, "info", offsetof(idx_config, zLogLevel), "error|warn|info|debug", "error, warn, info or debug"},
-    {"web_dir", T_STR, 0, 0, "", offsetof(idx_config, zWebDir), NULL, "directory of the web client's files (empty: built-in path)"},
-    {"session_hours", T_INT, 1, 72, "8", offsetof(idx_config, sessionHours), NULL, "a browser session ends this many hours after login"},
-    {"session_idle_minutes", T_INT, 1, 1440, "30", offsetof(idx_config, idleMinutes), NULL, "… or this many minutes after its last request"},
-    {"approval_categories", T_STR, 0, 0, "FH", offsetof(idx_config, zApprovalCategories), NULL, "门类 codes whose records need an approval before viewing (comma separated; empty: none)"},
-    {"approval_classified", T_INT, 0, 1, "1", offsetof(idx_config, approvalClassified), NULL, "1: records with a 密级 other than 公开 need an approval before viewing"},
-    {"cookie_secure", T_INT, 0, 1, "0", offsetof(idx_config, cookieSecure), NULL, "1: mark the session cookie Secure (when clients reach indexd through an HTTPS proxy)"},
-    {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "days an approval lasts"},
-    {"max_buffered_mb", T_INT, 1, 65536, "2048", offsetof(idx_config, maxBufferedMb), NULL, "request bodies held in memory at once, all requests together, MiB (past it: 503)"},
-    {"per_ip_connections", T_INT, 0, 100000, "256", offsetof(idx_config, perIpConnections), NULL, "open connections from one client address (0: no limit)"},
-    {"category_names", T_CATNAMES, 0, 0, "", offsetof(idx_config, zCategoryNames), NULL, "门类 names this unit writes in its catalogs, besides DA/T 22's, as 名称=代码 (comma separated, e.g. 扶贫档案=WS,扶贫项目=KJ)"},
-    {"trusted_proxies", T_ADDRS, 0, 0, "", offsetof(idx_config, zTrustedProxies), NULL, "addresses of reverse proxies whose X-Forwarded-For names the client (comma separated; empty: none)"},
+    {"listen", T_STR, 0, 0, "127.0.0.1", offsetof(idx_config, zListen), NULL, "监听地址（IPv4 或 IPv6）"},
+    {"port", T_INT, 0, 65535, "8080", offsetof(idx_config, port), NULL, "TCP 端口；0 表示自动选用一个空闲端口"},
+    {"data_dir", T_STR, 0, 0, "var/index", offsetof(idx_config, zDataDir), NULL, "索引所在目录"},
+    {"shards", T_INT, 1, 16, "2", offsetof(idx_config, shards), NULL, "索引分片数，各分片并行写入（建立索引时确定，此后不能更改）"},
+    {"threads", T_INT, 1, 256, "4", offsetof(idx_config, threads), NULL, "HTTP 工作线程数"},
+    {"max_body_mb", T_INT, 1, 4096, "512", offsetof(idx_config, maxBodyMb), NULL, "请求体的上限，MiB"},
+    {"commit_every", T_INT, 1, 1000000, "500", offsetof(idx_config, commitEvery), NULL, "分片中未提交的更改达到此数即提交"},
+    {"commit_delay_ms", T_INT, 10, 600000, "1000", offsetof(idx_config, commitDelayMs), NULL, "未立即提交的写入（批量写入 ?commit=0），在此毫秒数内没有新写入时提交"},
+    {"facet_check", T_INT, 0, 100000000, "2000", offsetof(idx_config, facetCheck), NULL, "分面统计至少查看的命中数"},
+    {"log_level", T_ENUM, 0, 0, "info", offsetof(idx_config, zLogLevel), "error|warn|info|debug", "日志级别：error、warn、info 或 debug"},
+    {"web_dir", T_STR, 0, 0, "", offsetof(idx_config, zWebDir), NULL, "Web 客户端文件所在目录（留空：使用内置路径）"},
+    {"session_hours", T_INT, 1, 72, "8", offsetof(idx_config, sessionHours), NULL, "浏览器会话在登录此小时数后结束"},
+    {"session_idle_minutes", T_INT, 1, 1440, "30", offsetof(idx_config, idleMinutes), NULL, "……或在最后一次请求此分钟数后结束"},
+    {"approval_categories", T_STR, 0, 0, "FH", offsetof(idx_config, zApprovalCategories), NULL, "查看页面前须经审批的门类代码（以英文逗号分隔；留空：无）"},
+    {"approval_classified", T_INT, 0, 1, "1", offsetof(idx_config, approvalClassified), NULL, "1：密级不是“公开”的档案，查看页面前须经审批"},
+    {"cookie_secure", T_INT, 0, 1, "0", offsetof(idx_config, cookieSecure), NULL, "1：会话 Cookie 加 Secure 标记（客户端经 HTTPS 反向代理访问 indexd 时使用）"},
+    {"approval_days", T_INT, 1, 365, "7", offsetof(idx_config, approvalDays), NULL, "审批通过后的有效天数"},
+    {"max_buffered_mb", T_INT, 1, 65536, "2048", offsetof(idx_config, maxBufferedMb), NULL, "所有请求同时保留在内存中的请求体合计上限，MiB（超过时答复 503）"},
+    {"per_ip_connections", T_INT, 0, 100000, "256", offsetof(idx_config, perIpConnections), NULL, "同一客户端地址的最大连接数（0：不限）"},
+    {"category_names", T_CATNAMES, 0, 0, "", offsetof(idx_config, zCategoryNames), NULL, "本单位目录中 DA/T 22 以外的门类名称，写作 名称=代码（以英文逗号分隔，如 扶贫档案=WS,扶贫项目=KJ）"},
+    {"trusted_proxies", T_ADDRS, 0, 0, "", offsetof(idx_config, zTrustedProxies), NULL, "可信反向代理的地址，由其 X-Forwarded-For 请求头确定客户端地址（以英文逗号分隔；留空：无）"},
 };
 #define N_KEY (sizeof aKey / sizeof aKey[0])
 
@@ -76,7 +77,7 @@ static int addrs_bad(const char *zKey, const char *zVal, char *zErr, size_t nErr
         while (j > i && (s[j - 1] == ' ' || s[j - 1] == '\t')) j--;
         snprintf(z, sizeof z, "%.*s", (int)(j - i), s + i);
         if (j - i >= sizeof z || (inet_pton(AF_INET, z, a) != 1 && inet_pton(AF_INET6, z, a) != 1)) {
-            snprintf(zErr, nErr, "%s: '%.*s' is not an IPv4 or IPv6 address", zKey, (int)(j - i > 60 ? 60 : j - i), s + i);
+            snprintf(zErr, nErr, "%s：“%.*s”不是 IPv4 或 IPv6 地址", zKey, (int)(j - i > 60 ? 60 : j - i), s + i);
             return 1;
         }
         s += n + (e != NULL);
@@ -88,7 +89,7 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
 {
     int k = find_key(zKey);
     if (k < 0) {
-        snprintf(zErr, nErr, "unknown key '%s' (see --help)", zKey);
+        snprintf(zErr, nErr, "没有配置项“%s”（见 --help）", zKey);
         return PS_CONFIG;
     }
     void *pField = (char *)c + aKey[k].offset;
@@ -97,11 +98,11 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
         errno = 0;
         long v = strtol(zVal, &e, 10);
         if (!*zVal || *e || errno) {
-            snprintf(zErr, nErr, "%s: '%s' is not a whole number", aKey[k].zName, zVal);
+            snprintf(zErr, nErr, "%s：“%s”不是整数", aKey[k].zName, zVal);
             return PS_CONFIG;
         }
         if (v < aKey[k].min || v > aKey[k].max) {
-            snprintf(zErr, nErr, "%s: %ld is outside %ld-%ld", aKey[k].zName, v, aKey[k].min, aKey[k].max);
+            snprintf(zErr, nErr, "%s：%ld 超出 %ld 至 %ld 的范围", aKey[k].zName, v, aKey[k].min, aKey[k].max);
             return PS_CONFIG;
         }
         *(long *)pField = v;
@@ -118,7 +119,7 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
             s += len + (e != NULL);
         }
         if (!ok) {
-            snprintf(zErr, nErr, "%s: '%s' is not one of %s", aKey[k].zName, zVal, aKey[k].zEnum);
+            snprintf(zErr, nErr, "%s：“%s”不是 %s 之一", aKey[k].zName, zVal, aKey[k].zEnum);
             return PS_CONFIG;
         }
     }
@@ -126,7 +127,7 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
     if (aKey[k].type == T_CATNAMES) {
         char zWhy[200];
         if (proto_category_names_set(zVal, zWhy, sizeof zWhy) != PS_OK) {
-            snprintf(zErr, nErr, "%s: %s", aKey[k].zName, zWhy);
+            snprintf(zErr, nErr, "%s：%s", aKey[k].zName, zWhy);
             return PS_CONFIG;
         }
     }
@@ -153,20 +154,26 @@ void idx_config_clear(idx_config *c)
     memset(c, 0, sizeof *c);
 }
 
+
 static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
 {
     json_error_t je;
     json_t *o = json_load_file(zPath, 0, &je);
+    int e = errno;
     const char *zKey;
     json_t *v;
     int rc = PS_OK;
-    char zMsg[256];
+    char zMsg[512];
+    if (!o && je.line < 1) {
+        snprintf(zErr, nErr, "无法读取配置文件 %s：%s", zPath, strerror(e));
+        return PS_CONFIG;
+    }
     if (!o) {
-        snprintf(zErr, nErr, "config file %s, line %d: %s", zPath, je.line, je.text);
+        snprintf(zErr, nErr, "配置文件 %s 第 %d 行：不是有效的 JSON（%s）", zPath, je.line, proto_json_why(&je));
         return PS_CONFIG;
     }
     if (!json_is_object(o)) {
-        snprintf(zErr, nErr, "config file %s: must be a JSON object of keys", zPath);
+        snprintf(zErr, nErr, "配置文件 %s：须为由配置项组成的 JSON 对象", zPath);
         json_decref(o);
         return PS_CONFIG;
     }
@@ -175,12 +182,12 @@ static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
         if (json_is_string(v)) snprintf(zVal, sizeof zVal, "%s", json_string_value(v));
         else if (json_is_integer(v)) snprintf(zVal, sizeof zVal, "%lld", (long long)json_integer_value(v));
         else {
-            snprintf(zErr, nErr, "config file %s: %s must be a string or a number", zPath, zKey);
+            snprintf(zErr, nErr, "配置文件 %s：%s 的值须为字符串或数字", zPath, zKey);
             rc = PS_CONFIG;
             break;
         }
         if ((rc = idx_config_set(c, zKey, zVal, zMsg, sizeof zMsg)) != PS_OK) {
-            snprintf(zErr, nErr, "config file %s: %s", zPath, zMsg);
+            snprintf(zErr, nErr, "配置文件 %s：%s", zPath, zMsg);
             break;
         }
     }
@@ -190,12 +197,12 @@ static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
 
 static void config_usage(void)
 {
-    printf("usage: indexd [--config FILE] [--KEY VALUE]...\n"
-           "       indexd users add|set|passwd|list|delete|token|revoke …  (indexd users for help)\n"
-           "       indexd catalogs list|delete FILE|prune --keep N [--data-dir D]  (catalogs kept for the audit)\n\n"
-           "Keys (flags or JSON config file):\n");
+    printf("用法：indexd [--config 配置文件] [--配置项 值]...\n"
+           "      indexd users add|set|passwd|list|delete|token|revoke …  （管理用户与令牌；indexd users 显示帮助）\n"
+           "      indexd catalogs list|delete 文件|prune --keep N [--data-dir 目录]  （管理为目录检查留存的目录文件）\n\n"
+           "配置项（命令行参数或 JSON 配置文件）：\n");
     for (size_t i = 0; i < N_KEY; i++)
-        printf("  --%-14s %s (default: %s)\n", aKey[i].zName, aKey[i].zHelp,
+        printf("  --%-14s %s（默认：%s）\n", aKey[i].zName, aKey[i].zHelp,
                *aKey[i].zDefault ? aKey[i].zDefault : "\"\"");
 }
 
@@ -210,7 +217,7 @@ int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nEr
         if (strncmp(argv[i], "--config", 8) == 0 && (argv[i][8] == 0 || argv[i][8] == '=')) {
             const char *zPath = argv[i][8] == '=' ? argv[i] + 9 : (i + 1 < argc ? argv[++i] : NULL);
             if (!zPath) {
-                snprintf(zErr, nErr, "--config needs a file name");
+                snprintf(zErr, nErr, "--config 后须写配置文件名");
                 return PS_CONFIG;
             }
             if ((rc = load_file(c, zPath, zErr, nErr)) != PS_OK) return rc;
@@ -220,7 +227,7 @@ int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nEr
         char zKey[64];
         const char *zVal;
         if (strncmp(argv[i], "--", 2) != 0) {
-            snprintf(zErr, nErr, "'%s' is not a flag (flags are --key value)", argv[i]);
+            snprintf(zErr, nErr, "“%s”不是命令行参数（参数写作 --配置项 值）", argv[i]);
             return PS_CONFIG;
         }
         const char *zEq = strchr(argv[i], '=');
@@ -233,7 +240,7 @@ int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nEr
         if (zEq) zVal = zEq + 1;
         else if (i + 1 < argc) zVal = argv[++i];
         else {
-            snprintf(zErr, nErr, "--%s needs a value", zKey);
+            snprintf(zErr, nErr, "--%s 后须写值", zKey);
             return PS_CONFIG;
         }
         if ((rc = idx_config_set(c, zKey, zVal, zErr, nErr)) != PS_OK) return rc;

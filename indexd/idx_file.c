@@ -60,7 +60,7 @@ int idx_file_replace(const char *zPath, const void *z, size_t n, int mode, char 
     int fd = open(zTmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     int rc = PS_OK;
     if (fd < 0 || finish(fd, z, n) != 0 || rename(zTmp, zPath) != 0 || sync_parent(zPath) != 0) {
-        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, strerror(errno));
         if (fd >= 0) unlink(zTmp);
         rc = PS_IO;
     }
@@ -73,14 +73,14 @@ int idx_file_create(const char *zPath, const void *z, size_t n, int mode, char *
     int fd = open(zPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         if (errno == EEXIST) {
-            snprintf(zErr, nErr, "%s exists", zPath);
+            snprintf(zErr, nErr, "%s 已存在", zPath);
             return PS_CONFLICT;
         }
-        snprintf(zErr, nErr, "cannot create %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法创建 %s：%s", zPath, strerror(errno));
         return PS_IO;
     }
     if (finish(fd, z, n) != 0 || sync_parent(zPath) != 0) {
-        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, strerror(errno));
         unlink(zPath);
         return PS_IO;
     }
@@ -90,7 +90,7 @@ int idx_file_create(const char *zPath, const void *z, size_t n, int mode, char *
 int idx_file_rename(const char *zOld, const char *zNew, char *zErr, size_t nErr)
 {
     if (rename(zOld, zNew) != 0 || sync_parent(zNew) != 0) {
-        snprintf(zErr, nErr, "cannot rename %s: %s", zOld, strerror(errno));
+        snprintf(zErr, nErr, "无法重命名 %s：%s", zOld, strerror(errno));
         return PS_IO;
     }
     return PS_OK;
@@ -99,11 +99,11 @@ int idx_file_rename(const char *zOld, const char *zNew, char *zErr, size_t nErr)
 int idx_file_remove(const char *zPath, char *zErr, size_t nErr)
 {
     if (unlink(zPath) != 0) {
-        snprintf(zErr, nErr, "cannot remove %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法删除 %s：%s", zPath, strerror(errno));
         return errno == ENOENT ? PS_NOT_FOUND : PS_IO;
     }
     if (sync_parent(zPath) != 0) {
-        snprintf(zErr, nErr, "cannot sync the folder of %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法将 %s 所在文件夹同步到磁盘：%s", zPath, strerror(errno));
         return PS_IO;
     }
     return PS_OK;
@@ -115,17 +115,17 @@ int idx_file_read(const char *zPath, size_t nMax, char **pz, size_t *pn, char *z
     *pn = 0;
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(zErr, nErr, "cannot read %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, strerror(errno));
         return errno == ENOENT ? PS_NOT_FOUND : PS_IO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        snprintf(zErr, nErr, "cannot read %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, strerror(errno));
         close(fd);
         return PS_IO;
     }
     if ((unsigned long long)st.st_size > nMax) {
-        snprintf(zErr, nErr, "%s is larger than %zu bytes", zPath, nMax);
+        snprintf(zErr, nErr, "%s 超过 %zu 字节", zPath, nMax);
         close(fd);
         return PS_TOO_BIG;
     }
@@ -143,7 +143,7 @@ int idx_file_read(const char *zPath, size_t nMax, char **pz, size_t *pn, char *z
     }
     close(fd);
     if (got != n) {
-        snprintf(zErr, nErr, "cannot read %s: it changed while being read", zPath);
+        snprintf(zErr, nErr, "无法读取 %s：读取期间文件发生了变化", zPath);
         px_free(z);
         return PS_IO;
     }
@@ -158,7 +158,7 @@ int idx_file_mkdirs(const char *zDir, int mode, char *zErr, size_t nErr)
     char z[4096];
     size_t n = strlen(zDir);
     if (n == 0 || n >= sizeof z) {
-        snprintf(zErr, nErr, "bad folder name");
+        snprintf(zErr, nErr, "文件夹名称有误");
         return PS_INVALID;
     }
     memcpy(z, zDir, n + 1);
@@ -167,7 +167,7 @@ int idx_file_mkdirs(const char *zDir, int mode, char *zErr, size_t nErr)
         char c = z[i];
         z[i] = 0;
         if (mkdir(z, (mode_t)mode) != 0 && errno != EEXIST) {
-            snprintf(zErr, nErr, "cannot create %s: %s", z, strerror(errno));
+            snprintf(zErr, nErr, "无法创建 %s：%s", z, strerror(errno));
             return PS_IO;
         }
         z[i] = c;

@@ -15,7 +15,7 @@ int idx_h_approvals_list(idx_srv *s, idx_req *r, idx_resp *o)
     const char *zStatus = idx_req_arg(r, "status");
     if (zStatus && *zStatus && strcmp(zStatus, "pending") != 0 && strcmp(zStatus, "approved") != 0 &&
         strcmp(zStatus, "denied") != 0 && strcmp(zStatus, "expired") != 0)
-        return idx_resp_error(o, PS_INVALID, "status must be pending, approved, denied or expired", NULL, 0, "status", 0);
+        return idx_resp_error(o, PS_INVALID, "status 只能是 pending（待审批）、approved（已批准）、denied（未批准）或 expired（已过期）", NULL, 0, "status", 0);
     /* an admin sees every request, others their own */
     json_t *a = idx_approval_list(s->pReg, idx_access_approvals_of(w), zStatus);
     if (a) idx_access_mask(w, a);
@@ -34,11 +34,11 @@ int idx_h_approvals_request(idx_srv *s, idx_req *r, idx_resp *o)
     if (!zPurpose || !*zPurpose) zPurpose = w->zPurpose;
     if (!zCode || proto_code_parse(zCode, &r->code, zErr, sizeof zErr) != PS_OK) {
         json_decref(pBody);
-        return idx_resp_error(o, PS_INVALID, zCode ? zErr : "an approval request needs \"code\" (a 档号)", "code", 0, "body", 0);
+        return idx_resp_error(o, PS_INVALID, zCode ? zErr : "审批申请须写明 \"code\"（档号）", "code", 0, "body", 0);
     }
     if (!idx_purpose_ok(zPurpose)) {
         json_decref(pBody);
-        return idx_resp_error(o, PS_INVALID, "an approval request needs \"purpose\" (1-100 characters)", "purpose", 0, "body", 0);
+        return idx_resp_error(o, PS_INVALID, "审批申请须写明 \"purpose\"（利用目的，1 至 100 个字符）", "purpose", 0, "body", 0);
     }
     json_t *pData = idx_visible_record(s, r, o);
     if (!pData) {
@@ -49,7 +49,7 @@ int idx_h_approvals_request(idx_srv *s, idx_req *r, idx_resp *o)
     if (!idx_access_needs_approval(s->pAccess, w, pRec)) {
         json_decref(pBody);
         json_decref(pData);
-        snprintf(zErr, sizeof zErr, "record %s needs no approval", r->code.zCanonical);
+        snprintf(zErr, sizeof zErr, "档号为 %s 的档案无须审批", r->code.zCanonical);
         return idx_resp_error(o, PS_INVALID, zErr, "code", 0, "body", 0);
     }
     long id;
@@ -87,7 +87,7 @@ int idx_h_approval_decide(idx_srv *s, idx_req *r, idx_resp *o)
     const char *zNote = json_string_value(json_object_get(pBody, "note"));
     if (!json_is_boolean(pA) || (zNote && (strlen(zNote) > 1000 || proto_text_check(zNote, strlen(zNote), NULL) != PS_OK))) {
         json_decref(pBody);
-        return idx_resp_error(o, PS_INVALID, "a decision is {\"approve\": true|false, \"note\": \"…\"}", "approve", 0, "body", 0);
+        return idx_resp_error(o, PS_INVALID, "审批意见的写法为 {\"approve\": true|false, \"note\": \"…\"}（note 至多 1000 字节，不含控制字符）", "approve", 0, "body", 0);
     }
     int approve = json_is_true(pA);
     int rc = idx_approval_decide(s->pReg, w, r->id, approve, zNote, s->approvalDays, &pOut, zErr, sizeof zErr);

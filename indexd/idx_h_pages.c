@@ -39,7 +39,7 @@ static json_t *open_page(idx_srv *s, idx_req *r, int kind, long *pApproval, json
     json_t *pPage = json_object_get(json_object_get(pData, "p"), zKey);
     if (!pPage && kind != IDX_READ_IMAGE) {
         json_decref(pData);
-        snprintf(zErr, sizeof zErr, "record %s has no text for page %u", r->code.zCanonical, r->page);
+        snprintf(zErr, sizeof zErr, "档号为 %s 的档案没有第 %u 页的文本", r->code.zCanonical, r->page);
         idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
         return NULL;
     }
@@ -86,7 +86,7 @@ int idx_h_page_get(idx_srv *s, idx_req *r, idx_resp *o)
 static int no_record(idx_req *r, idx_resp *o)
 {
     char zErr[300];
-    snprintf(zErr, sizeof zErr, "no record with 档号 %s (import its catalog row first)", r->code.zCanonical);
+    snprintf(zErr, sizeof zErr, "没有档号为 %s 的档案（请先导入其目录条目）", r->code.zCanonical);
     return idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, NULL, 0);
 }
 
@@ -96,7 +96,7 @@ int idx_h_page_put(idx_srv *s, idx_req *r, idx_resp *o)
     size_t at = 0;
     int rc;
     if (r->nBody > PAGE_TEXT_MAX) {
-        snprintf(zErr, sizeof zErr, "a page is limited to %u bytes; this one has %zu", PAGE_TEXT_MAX, r->nBody);
+        snprintf(zErr, sizeof zErr, "每页至多 %u 字节，本页有 %zu 字节", PAGE_TEXT_MAX, r->nBody);
         return idx_resp_error(o, PS_TOO_BIG, zErr, NULL, 0, "body", 0);
     }
     const char *zType = idx_req_header(r, "Content-Type");
@@ -104,9 +104,9 @@ int idx_h_page_put(idx_srv *s, idx_req *r, idx_resp *o)
     if (zType && strncmp(zType, "text/plain", 10) == 0) {
         rc = proto_text_check(r->zBody, r->nBody, &at);
         if (rc != PS_OK) {
-            snprintf(zErr, sizeof zErr, rc == PS_ENCODING ? "the page text is not UTF-8 (byte %zu)"
-                                                          : "the page text holds a control character at byte %zu "
-                                                            "(only TAB and line breaks are kept; is it UTF-16?)",
+            snprintf(zErr, sizeof zErr, rc == PS_ENCODING ? "页面文本不是 UTF-8 编码（第 %zu 字节）"
+                                                          : "页面文本第 %zu 字节是控制字符"
+                                                            "（只保留制表符和换行；是否为 UTF-16 编码？）",
                      at + 1);
             return idx_resp_error(o, rc, zErr, NULL, 0, "body", 0);
         }
@@ -117,11 +117,11 @@ int idx_h_page_put(idx_srv *s, idx_req *r, idx_resp *o)
         json_t *pText = json_object_get(pPage, "text");
         if (!json_is_string(pText)) {
             json_decref(pPage);
-            return idx_resp_error(o, PS_INVALID, "the page needs \"text\", a string", "text", 0, NULL, 0);
+            return idx_resp_error(o, PS_INVALID, "页面须有字符串 \"text\"（页面文本）", "text", 0, NULL, 0);
         }
         const char *zKey = "text";
         if ((rc = idx_json_text_check(pPage, &zKey, &at)) != PS_OK) {
-            snprintf(zErr, sizeof zErr, "the page's \"%.60s\" holds a control character or bad UTF-8 at byte %zu", zKey, at + 1);
+            snprintf(zErr, sizeof zErr, "页面的 \"%.60s\" 第 %zu 字节是控制字符或无效的 UTF-8", zKey, at + 1);
             json_decref(pPage); /* zKey was in it */
             return idx_resp_error(o, PS_INVALID, zErr, "text", 0, NULL, 0);
         }
@@ -174,19 +174,19 @@ int idx_h_image_get(idx_srv *s, idx_req *r, idx_resp *o)
     if (rc != PS_OK) {
         json_decref(pData);
         if (rc == PS_NOT_FOUND) {
-            snprintf(zErr, sizeof zErr, "record %s has no image of page %u", r->code.zCanonical, r->page);
+            snprintf(zErr, sizeof zErr, "档号为 %s 的档案没有第 %u 页的扫描件", r->code.zCanonical, r->page);
             return idx_resp_error(o, PS_NOT_FOUND, zErr, NULL, 0, "page", 0);
         }
         if (rc == PS_UNAVAILABLE) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
         IDX_LOG(IDX_LOG_ERROR, 0, "page image of %s page %u: %s", r->code.zCanonical, r->page, zErr);
-        return idx_resp_error(o, rc, "cannot prepare the page image", NULL, 0, NULL, 0);
+        return idx_resp_error(o, rc, "无法生成该页扫描件", NULL, 0, NULL, 0);
     }
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         if (fd >= 0) close(fd);
         json_decref(pData);
-        return idx_resp_error(o, PS_IO, "cannot read the page image", NULL, 0, NULL, 0);
+        return idx_resp_error(o, PS_IO, "无法读取该页扫描件", NULL, 0, NULL, 0);
     }
     idx_use use = {r->code.zCanonical, title_of(pData), "image", r->page, approval, cls_of(pData)};
     int ok = idx_register_use(s, r->pCaller, &use, o) == 0;
@@ -204,9 +204,9 @@ int idx_h_boxes(idx_srv *s, idx_req *r, idx_resp *o)
     int rc = PS_OK;
     unsigned offset = 0;
     const char *zQ = idx_req_arg(r, "q");
-    if (!zQ || !*zQ) return idx_resp_error(o, PS_INVALID, "boxes need a query: ?q=…", NULL, 0, "q", 0);
+    if (!zQ || !*zQ) return idx_resp_error(o, PS_INVALID, "查询命中位置须给出检索词：?q=…", NULL, 0, "q", 0);
     if (idx_access_query_refused(r->pCaller, zQ))
-        return idx_resp_refuse(o, PS_FORBIDDEN, "searching by 身份证号, bank account or phone number needs the right to see them", 0);
+        return idx_resp_refuse(o, PS_FORBIDDEN, "按身份证号、银行账号或电话号码检索，须有查看这些号码的权限", 0);
     json_t *pData;
     long approval = 0;
     json_t *pPage = open_page(s, r, IDX_READ_BOXES, &approval, &pData, o);

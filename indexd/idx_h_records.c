@@ -99,7 +99,7 @@ int idx_h_record_put(idx_srv *s, idx_req *r, idx_resp *o)
         if (proto_code_parse(rec.az[PF_CODE], &other, zErr, sizeof zErr) != PS_OK ||
             strcmp(other.zCanonical, r->code.zCanonical) != 0) {
             proto_record_clear(&rec);
-            return idx_resp_error(o, PS_INVALID, "the code in the body is not the 档号 of the path", "code", 0, NULL, 0);
+            return idx_resp_error(o, PS_INVALID, "请求体中的 code 与路径中的档号不一致", "code", 0, NULL, 0);
         }
     }
     if (rc == PS_OK) rc = proto_record_set(&rec, PF_CODE, r->code.zCanonical, strlen(r->code.zCanonical));
@@ -123,7 +123,7 @@ int idx_h_record_delete(idx_srv *s, idx_req *r, idx_resp *o)
     idx_guard guard;
     idx_write_guard(r->pCaller, &guard);
     int rc = idx_index_delete(s->pIdx, r->code.zCanonical, &guard, zErr, sizeof zErr);
-    if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "no record with 档号 %s", r->code.zCanonical);
+    if (rc == PS_NOT_FOUND) snprintf(zErr, sizeof zErr, "没有档号为 %s 的档案", r->code.zCanonical);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     if (commit(s, o) != 0) return PS_OK;
     idx_page_image_remove_all(s->zDataDir, r->code.zCanonical);
@@ -141,13 +141,14 @@ static void report_row(json_t *pList, long line, int field, const char *zReason)
     if (o) json_array_append_new(pList, o);
 }
 
+
 /* Page texts of a bulk line, [{"n":1,"text":"…"},…] → {"1":{"text":"…"},…}. */
 static int pages_from_array(const json_t *a, json_t **ppOut, char *zErr, size_t nErr)
 {
     size_t i;
     json_t *pPage;
     if (!json_is_array(a)) {
-        snprintf(zErr, nErr, "page_texts must be an array of {\"n\":…,\"text\":…}");
+        snprintf(zErr, nErr, "page_texts 须为 {\"n\":…,\"text\":…} 组成的数组");
         return PS_INVALID;
     }
     json_t *o = json_object();
@@ -156,13 +157,13 @@ static int pages_from_array(const json_t *a, json_t **ppOut, char *zErr, size_t 
         json_t *pN = json_object_get(pPage, "n"), *pT = json_object_get(pPage, "text");
         size_t at = 0;
         if (!json_is_integer(pN) || json_integer_value(pN) < 1 || json_integer_value(pN) > IDX_PAGE_MAX || !json_is_string(pT)) {
-            snprintf(zErr, nErr, "page_texts[%zu] needs \"n\" (1-%u) and \"text\" (a string)", i, IDX_PAGE_MAX);
+            snprintf(zErr, nErr, "page_texts[%zu] 须有 \"n\"（页号，1 至 %u）和 \"text\"（字符串）", i, IDX_PAGE_MAX);
             json_decref(o);
             return PS_INVALID;
         }
         const char *zBad = "text";
         if (idx_json_text_check(pPage, &zBad, &at) != PS_OK) {
-            snprintf(zErr, nErr, "page_texts[%zu]: \"%.60s\" holds a control character or bad UTF-8 at byte %zu", i, zBad,
+            snprintf(zErr, nErr, "page_texts[%zu]：\"%.60s\" 第 %zu 字节是控制字符或无效的 UTF-8", i, zBad,
                      at + 1);
             json_decref(o);
             return PS_INVALID;
@@ -237,7 +238,7 @@ int idx_h_records_bulk(idx_srv *s, idx_req *r, idx_resp *o)
         memset(&prob, 0, sizeof prob);
         json_t *pLine = json_loadb(z, len, JSON_REJECT_DUPLICATES, &je);
         if (!pLine || !json_is_object(pLine)) {
-            snprintf(zErr, sizeof zErr, pLine ? "the line is not a JSON object" : "not valid JSON: %s (column %d)", je.text,
+            snprintf(zErr, sizeof zErr, pLine ? "该行不是 JSON 对象" : "该行不是有效的 JSON：%s（第 %d 列）", proto_json_why(&je),
                      je.column);
             report_row(pRejected, line, -1, zErr);
             nRejected++;
@@ -293,7 +294,7 @@ int idx_h_records_bulk(idx_srv *s, idx_req *r, idx_resp *o)
     bulk_free(aRow, aItem, nRow);
     if (rc != PS_OK) {
         json_decref(pRejected);
-        return idx_resp_error(o, rc, "out of memory: nothing was written", NULL, 0, NULL, 0);
+        return idx_resp_error(o, rc, "内存不足：未写入任何档案", NULL, 0, NULL, 0);
     }
     unsigned long long seq = idx_index_seq(s->pIdx);
     if (rcBatch != PS_OK) {

@@ -39,13 +39,13 @@ int idx_h_register(idx_srv *s, idx_req *r, idx_resp *o)
     const char *azDate[2] = {f.zFrom, f.zTo};
     for (int i = 0; i < 2; i++)
         if (azDate[i] && *azDate[i] && (strlen(azDate[i]) != 8 || strspn(azDate[i], "0123456789") != 8))
-            return idx_resp_error(o, PS_INVALID, "from and to are dates YYYYMMDD", NULL, 0, i ? "to" : "from", 0);
+            return idx_resp_error(o, PS_INVALID, "from 和 to 须为 8 位数字日期 YYYYMMDD", NULL, 0, i ? "to" : "from", 0);
     int fmt, gb;
     if (idx_export_format(r, &fmt, &gb, o) != 0) return PS_OK;
     if (idx_req_uint(r, "offset", 0, 100000000, 0, &f.offset) != 0)
-        return idx_resp_error(o, PS_INVALID, "offset must be a number", NULL, 0, "offset", 0);
+        return idx_resp_error(o, PS_INVALID, "offset 须为数字", NULL, 0, "offset", 0);
     if (idx_req_uint(r, "limit", 1, 10000, 100, &f.limit) != 0)
-        return idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 10000", NULL, 0, "limit", 0);
+        return idx_resp_error(o, PS_INVALID, "limit 须为 1 至 10000 的数字", NULL, 0, "limit", 0);
     /* CSV gives every entry; the printed register its groups from offset on
      * (it lists 5000 and says how many more: ?offset= prints the rest) */
     if (fmt == 1) f.offset = 0;

@@ -26,7 +26,7 @@ static int collect_arg(void *ctx, const char *zKey, const char *zVal)
     if (f < 0 || !zVal || !*zVal) return 0;
     if (a->pReq->anFilter[f] >= IDX_FILTER_MAX) {
         a->zBadParam = zKey;
-        snprintf(a->zWhy, sizeof a->zWhy, "at most %d values of %s", IDX_FILTER_MAX, zKey);
+        snprintf(a->zWhy, sizeof a->zWhy, "%s 至多 %d 个值", zKey, IDX_FILTER_MAX);
         return 1;
     }
     a->pReq->azFilter[f][a->pReq->anFilter[f]++] = zVal;
@@ -69,24 +69,24 @@ int idx_h_search(idx_srv *s, idx_req *r, idx_resp *o)
     if (as.zBadParam) return idx_resp_error(o, PS_INVALID, as.zWhy, NULL, 0, as.zBadParam, 0);
     req.zQuery = idx_req_arg(r, "q");
     if (req.zQuery && !proto_utf8_valid(req.zQuery, strlen(req.zQuery)))
-        return idx_resp_error(o, PS_ENCODING, "q is not UTF-8", NULL, 0, "q", 0);
+        return idx_resp_error(o, PS_ENCODING, "q（检索词）不是 UTF-8 编码", NULL, 0, "q", 0);
     if (idx_access_query_refused(r->pCaller, req.zQuery))
         return idx_resp_refuse(o, PS_FORBIDDEN,
-                               "searching by 身份证号, bank account or phone number needs the right to see them; search by name or 档号",
+                               "按身份证号、银行账号或电话号码检索，须有查看这些号码的权限；请按姓名或档号检索",
                                0);
     for (int f = 0; f < IDX_F__COUNT; f++)
         for (int i = 0; i < req.anFilter[f]; i++) {
             if (!proto_utf8_valid(req.azFilter[f][i], strlen(req.azFilter[f][i])))
-                return idx_resp_error(o, PS_ENCODING, "a filter value is not UTF-8", NULL, 0, idx_filter_name(f), 0);
+                return idx_resp_error(o, PS_ENCODING, "筛选值不是 UTF-8 编码", NULL, 0, idx_filter_name(f), 0);
             if (idx_access_query_refused(r->pCaller, req.azFilter[f][i]))
                 return idx_resp_refuse(o, PS_FORBIDDEN,
-                                       "filtering by 身份证号, bank account or phone number needs the right to see them",
+                                       "按身份证号、银行账号或电话号码筛选，须有查看这些号码的权限",
                                        0);
             if (f == IDX_F_YEAR && !valid_year(req.azFilter[f][i]))
-                return idx_resp_error(o, PS_INVALID, "year must be 4 digits", NULL, 0, "year", 0);
+                return idx_resp_error(o, PS_INVALID, "year（年度）须为 4 位数字", NULL, 0, "year", 0);
             if (f == IDX_F_RETENTION) {
                 const char *zCode = proto_retention_code(req.azFilter[f][i]);
-                if (!zCode) return idx_resp_error(o, PS_INVALID, "retention must be Y, D30 or D10 (永久, 30年, 10年)", NULL, 0, "retention", 0);
+                if (!zCode) return idx_resp_error(o, PS_INVALID, "retention（保管期限）须为 Y、D30 或 D10（永久、30年、10年）", NULL, 0, "retention", 0);
                 req.azFilter[f][i] = zCode;
             }
         }
@@ -95,21 +95,21 @@ int idx_h_search(idx_srv *s, idx_req *r, idx_resp *o)
     if (req.zYearFrom && !*req.zYearFrom) req.zYearFrom = NULL;
     if (req.zYearTo && !*req.zYearTo) req.zYearTo = NULL;
     if (req.zYearFrom && !valid_year(req.zYearFrom))
-        return idx_resp_error(o, PS_INVALID, "year_from must be 4 digits", NULL, 0, "year_from", 0);
+        return idx_resp_error(o, PS_INVALID, "year_from（起始年度）须为 4 位数字", NULL, 0, "year_from", 0);
     if (req.zYearTo && !valid_year(req.zYearTo))
-        return idx_resp_error(o, PS_INVALID, "year_to must be 4 digits", NULL, 0, "year_to", 0);
+        return idx_resp_error(o, PS_INVALID, "year_to（截止年度）须为 4 位数字", NULL, 0, "year_to", 0);
     const char *zSort = idx_req_arg(r, "sort");
     if (!zSort || !*zSort || strcmp(zSort, "relevance") == 0) req.sort = IDX_SORT_RELEVANCE;
     else if (strcmp(zSort, "date") == 0) req.sort = IDX_SORT_DATE;
     else if (strcmp(zSort, "-date") == 0) req.sort = IDX_SORT_DATE_DESC;
-    else return idx_resp_error(o, PS_INVALID, "sort must be relevance, date or -date", NULL, 0, "sort", 0);
+    else return idx_resp_error(o, PS_INVALID, "sort（排序）须为 relevance（相关度）、date（日期升序）或 -date（日期降序）", NULL, 0, "sort", 0);
     if (idx_req_uint(r, "offset", 0, SEARCH_OFFSET_MAX, 0, &req.offset) != 0)
-        return idx_resp_error(o, PS_INVALID, "offset must be a number from 0 to 100000", NULL, 0, "offset", 0);
+        return idx_resp_error(o, PS_INVALID, "offset 须为 0 至 100000 的数字", NULL, 0, "offset", 0);
     if (idx_req_uint(r, "limit", 1, SEARCH_LIMIT_MAX, 20, &req.limit) != 0)
-        return idx_resp_error(o, PS_INVALID, "limit must be a number from 1 to 100", NULL, 0, "limit", 0);
+        return idx_resp_error(o, PS_INVALID, "limit 须为 1 至 100 的数字", NULL, 0, "limit", 0);
     unsigned facets;
     if (idx_req_uint(r, "facets", 0, 1, 1, &facets) != 0)
-        return idx_resp_error(o, PS_INVALID, "facets must be 0 or 1", NULL, 0, "facets", 0);
+        return idx_resp_error(o, PS_INVALID, "facets（分面统计）须为 0 或 1", NULL, 0, "facets", 0);
     req.facets = (int)facets;
     req.facetCheck = s->facetCheck;
     req.maskIds = idx_access_masks(r->pCaller);

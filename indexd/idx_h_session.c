@@ -55,7 +55,7 @@ int idx_h_login(idx_srv *s, idx_req *r, idx_resp *o)
     const char *zPass = json_string_value(json_object_get(pBody, "password"));
     if (!zUser || !zPass || !*zUser || strlen(zUser) > IDX_USER_MAX || strlen(zPass) > 1024) {
         json_decref(pBody);
-        return idx_resp_error(o, PS_INVALID, "log in with {\"user\": \"…\", \"password\": \"…\"}", "user", 0, "body", 0);
+        return idx_resp_error(o, PS_INVALID, "登录须提交 {\"user\": \"用户名\", \"password\": \"密码\"}", "user", 0, "body", 0);
     }
     idx_caller w;
     long wait = 0;
@@ -66,12 +66,12 @@ int idx_h_login(idx_srv *s, idx_req *r, idx_resp *o)
     if (rc == PS_TOO_MANY) {
         if (idx_log_allow(&rate, LOGIN_LOG_PER_S, "login"))
             IDX_LOG(IDX_LOG_WARN, 0, "login refused: too many failures (wait %ld s)", wait);
-        return idx_resp_refuse(o, rc, "too many failed logins: wait before trying again", wait);
+        return idx_resp_refuse(o, rc, "登录失败次数过多，请稍后再试", wait);
     }
     if (rc != PS_OK) {
         if (idx_log_allow(&rate, LOGIN_LOG_PER_S, "login"))
             IDX_LOG(IDX_LOG_WARN, 0, "login failed for a user name from %s", r->zClient);
-        return idx_resp_refuse(o, PS_UNAUTHORIZED, "wrong user name or password", 0);
+        return idx_resp_refuse(o, PS_UNAUTHORIZED, "用户名或密码错误", 0);
     }
     IDX_LOG(IDX_LOG_INFO, 0, "login: %s (%s) from %s", w.zUser, idx_role_name(w.role), r->zClient);
     snprintf(zSet, sizeof zSet, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s", zCookie, zSid, s->sessionSec,
@@ -98,18 +98,18 @@ int idx_h_logout(idx_srv *s, idx_req *r, idx_resp *o)
 int idx_h_purpose(idx_srv *s, idx_req *r, idx_resp *o)
 {
     if (!r->pCaller->session)
-        return idx_resp_error(o, PS_INVALID, "an API token carries its purpose (indexd users token --purpose) or pass ?purpose=… with a view",
+        return idx_resp_error(o, PS_INVALID, "API 令牌的利用目的在生成令牌时用 --purpose 写明，或在查看时附上 ?purpose=…",
                               NULL, 0, NULL, 0);
     json_t *pBody = idx_req_json(r, o);
     if (!pBody) return PS_OK;
     const char *z = json_string_value(json_object_get(pBody, "purpose"));
     if (!idx_purpose_ok(z)) {
         json_decref(pBody);
-        return idx_resp_error(o, PS_INVALID, "purpose is 1-100 characters without control characters", "purpose", 0, "body", 0);
+        return idx_resp_error(o, PS_INVALID, "利用目的（purpose）须为 1 至 100 个字符，不含控制字符", "purpose", 0, "body", 0);
     }
     int rc = idx_auth_set_purpose(s->pAuth, idx_req_cookie(r, zCookie), z);
     json_t *pOut = rc == PS_OK ? json_pack("{s:s}", "purpose", z) : NULL;
     json_decref(pBody);
-    if (rc != PS_OK) return idx_resp_refuse(o, rc, "the session has ended: log in again", 0);
+    if (rc != PS_OK) return idx_resp_refuse(o, rc, "会话已结束，请重新登录", 0);
     return idx_resp_json(o, 200, pOut);
 }

@@ -32,9 +32,9 @@ int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
     json_t *pPicked = NULL, *pOut = NULL;
     unsigned n, seed;
     if (idx_req_uint(r, "n", 1, 100, 5, &n) != 0)
-        return idx_resp_error(o, PS_INVALID, "n must be a number from 1 to 100", NULL, 0, "n", 0);
+        return idx_resp_error(o, PS_INVALID, "n（抽取件数）须为 1 至 100 的数字", NULL, 0, "n", 0);
     if (idx_req_uint(r, "seed", 0, 4000000000u, 0, &seed) != 0)
-        return idx_resp_error(o, PS_INVALID, "seed must be a number", NULL, 0, "seed", 0);
+        return idx_resp_error(o, PS_INVALID, "seed（随机种子）须为数字", NULL, 0, "seed", 0);
     const char *zCodes = idx_req_arg(r, "codes");
     json_t *pCodes = json_array();
     if (!pCodes) return idx_resp_error(o, PS_NOMEM, NULL, NULL, 0, NULL, 0);
@@ -99,10 +99,10 @@ static int trial(idx_srv *s, idx_req *r, idx_resp *o, int stop)
     const json_t *pFound = json_object_get(pBody, "found");
     int found = json_is_true(pFound), saidFound = json_is_boolean(pFound);
     json_decref(pBody);
-    if (kind < 0) return idx_resp_error(o, PS_INVALID, "\"kind\" must be fulltext or paper", "kind", 0, NULL, 0);
+    if (kind < 0) return idx_resp_error(o, PS_INVALID, "\"kind\" 须为 fulltext（全文检索）或 paper（纸质调阅）", "kind", 0, NULL, 0);
     if (stop && !saidFound)
         return idx_resp_error(o, PS_INVALID,
-                              "\"found\" must be true (the record among the hits, the file in hand) or false (given up)",
+                              "\"found\" 须为 true（检索结果中已有该件，或纸质档案已取到）或 false（放弃）",
                               "found", 0, NULL, 0);
     draw_ctx d = {s, r->pCaller};
     int rc = stop ? idx_timed_stop(s->zDataDir, r->pCaller, r->zName, r->page, kind, found, found_by_search, &d,

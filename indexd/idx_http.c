@@ -160,7 +160,7 @@ typedef struct {
     int answered;      /* refused in the first callback: the body is dropped */
     int tooBig;        /* a body without a length grew past its limit (1) or past what may be
                         * held now (2): dropped, 413 or 503 at its end */
-    char zBusy[160];   /* why, for 2 */
+    char zBusy[256];   /* why, for 2 */
     size_t nSeen;      /* bytes of the body received, kept or not */
     double t0;
     char zName[256];   /* {name} / {file}, NUL-terminated */
@@ -174,7 +174,7 @@ static const char zCsp[] = "default-src 'self'; script-src 'self'; style-src 'se
 static enum MHD_Result send_resp(struct MHD_Connection *c, idx_resp *o)
 {
     struct MHD_Response *r;
-    if (o->status == 0) idx_resp_error(o, PS_INTERNAL, "the handler gave no answer", NULL, 0, NULL, 0);
+    if (o->status == 0) idx_resp_error(o, PS_INTERNAL, "处理程序未给出应答", NULL, 0, NULL, 0);
     if (o->fd >= 0) {
         r = MHD_create_response_from_fd(o->nFile, o->fd);
         if (r) o->fd = -1; /* MHD closes it */
@@ -297,7 +297,7 @@ static int authenticate(idx_http *h, struct MHD_Connection *c, const char *zMeth
     const char *zAuth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (zAuth) {
         if (strncasecmp(zAuth, "Bearer ", 7) != 0 || idx_auth_token(h->pSrv->pAuth, zAuth + 7, w) != PS_OK) {
-            *pRet = send_refusal(c, PS_UNAUTHORIZED, "the API token is not valid (revoked, or mistyped)");
+            *pRet = send_refusal(c, PS_UNAUTHORIZED, "API 令牌无效（已吊销或输入有误）");
             return -1;
         }
         return 0;
@@ -305,12 +305,12 @@ static int authenticate(idx_http *h, struct MHD_Connection *c, const char *zMeth
     const char *zSid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "indexd_session");
     if (!zSid || idx_auth_session(h->pSrv->pAuth, zSid, w) != PS_OK) {
         *pRet = send_refusal(c, PS_UNAUTHORIZED,
-                             zSid ? "the session has ended: log in again" : "log in, or give an API token (Authorization: Bearer …)");
+                             zSid ? "会话已结束，请重新登录" : "请先登录，或提供 API 令牌（Authorization: Bearer …）");
         return -1;
     }
     if (strcmp(zMethod, "GET") != 0 && strcmp(zMethod, "HEAD") != 0 &&
         !idx_caller_csrf_ok(w, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"))) {
-        *pRet = send_refusal(c, PS_FORBIDDEN, "a change made from a browser session needs the session's X-CSRF-Token header");
+        *pRet = send_refusal(c, PS_FORBIDDEN, "从浏览器会话提交的修改须带本会话的 X-CSRF-Token 请求头");
         return -1;
     }
     return 0;
@@ -322,7 +322,7 @@ static int take_purpose(struct MHD_Connection *c, idx_caller *w, enum MHD_Result
     const char *z = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "purpose");
     if (!z || !*z) return 0;
     if (!idx_purpose_ok(z)) {
-        *pRet = send_error(c, PS_INVALID, "purpose is 1-100 characters of UTF-8 without control characters", "purpose");
+        *pRet = send_error(c, PS_INVALID, "利用目的（purpose）须为 1 至 100 个 UTF-8 字符，不含控制字符", "purpose");
         return -1;
     }
     snprintf(w->zPurpose, sizeof w->zPurpose, "%s", z);
@@ -353,7 +353,7 @@ static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *
 {
     idx_resp o;
     idx_resp_init(&o);
-    idx_resp_error(&o, PS_METHOD, "method not allowed on this path", NULL, 0, NULL, 0);
+    idx_resp_error(&o, PS_METHOD, "此路径不支持该请求方法", NULL, 0, NULL, 0);
     idx_resp_header(&o, "Allow", zAllow);
     return send_resp(c, &o);
 }
@@ -374,13 +374,13 @@ static int path_params(struct MHD_Connection *c, req_ctx *x, idx_req *r, enum MH
     if (a->zCode) {
         char zCode[PROTO_CODE_MAX * 2];
         if (a->nCode >= sizeof zCode) {
-            *pRet = send_error(c, PS_INVALID, "档号 in the path is too long", "code");
+            *pRet = send_error(c, PS_INVALID, "路径中的档号过长", "code");
             return -1;
         }
         memcpy(zCode, a->zCode, a->nCode);
         zCode[a->nCode] = 0;
         if (!proto_utf8_valid(zCode, a->nCode)) {
-            *pRet = send_error(c, PS_ENCODING, "档号 in the path is not UTF-8 (percent-encode its UTF-8 bytes)", "code");
+            *pRet = send_error(c, PS_ENCODING, "路径中的档号不是 UTF-8 编码（请对其 UTF-8 字节作百分号编码）", "code");
             return -1;
         }
         if (proto_code_parse(zCode, &r->code, zMsg, sizeof zMsg) != PS_OK) {
@@ -391,7 +391,7 @@ static int path_params(struct MHD_Connection *c, req_ctx *x, idx_req *r, enum MH
     if (a->zPage) {
         unsigned long v = digits(a->zPage, a->nPage) ? strtoul(a->zPage, NULL, 10) : 0;
         if (v < 1 || v > IDX_PAGE_MAX) {
-            snprintf(zMsg, sizeof zMsg, "the page number must be a number from 1 to %u", IDX_PAGE_MAX);
+            snprintf(zMsg, sizeof zMsg, "页号须为 1 至 %u 的数字", IDX_PAGE_MAX);
             *pRet = send_error(c, PS_INVALID, zMsg, "page");
             return -1;
         }
@@ -400,14 +400,14 @@ static int path_params(struct MHD_Connection *c, req_ctx *x, idx_req *r, enum MH
     if (a->zId) {
         long v = digits(a->zId, a->nId) ? strtol(a->zId, NULL, 10) : 0;
         if (v < 1) {
-            *pRet = send_error(c, PS_NOT_FOUND, "no such route", NULL);
+            *pRet = send_error(c, PS_NOT_FOUND, "没有这个接口", NULL);
             return -1;
         }
         r->id = v;
     }
     if (a->zName) {
         if (a->nName >= sizeof x->zName) {
-            *pRet = send_error(c, PS_NOT_FOUND, "no such route", NULL);
+            *pRet = send_error(c, PS_NOT_FOUND, "没有这个接口", NULL);
             return -1;
         }
         memcpy(x->zName, a->zName, a->nName);
@@ -436,10 +436,10 @@ static int reserve(idx_http *h, req_ctx *x, size_t n, char *zWhy, size_t nWhy)
         }
     }
     if (x->iHolder < 0 || h->aHold[x->iHolder].n + n > h->maxBody) {
-        snprintf(zWhy, nWhy, "you are sending other large bodies at this moment (max_body_mb in all): wait for them to finish");
+        snprintf(zWhy, nWhy, "您正在同时上传其他大文件（合计不得超过 max_body_mb）：请等其传完再试");
         rc = -1;
     } else if (atomic_load(&h->nBuffered) + n > h->maxBuffered) {
-        snprintf(zWhy, nWhy, "the daemon is receiving too many large uploads at once; try again shortly");
+        snprintf(zWhy, nWhy, "检索服务正在同时接收过多的大文件上传，请稍后再试");
         rc = -1;
     } else {
         h->aHold[x->iHolder].n += n;
@@ -522,12 +522,12 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
         idx_resp o;
         idx_resp_init(&o);
         if (framing == 2) {
-            idx_resp_error(&o, PS_INVALID, "Transfer-Encoding: only chunked is implemented", NULL, 0, "body", 0);
+            idx_resp_error(&o, PS_INVALID, "Transfer-Encoding 只支持 chunked", NULL, 0, "body", 0);
             o.status = 501;
         } else {
             idx_resp_error(&o, PS_INVALID,
-                           "the request's headers are malformed, or its body's length is ambiguous: send well-formed "
-                           "headers and one Content-Length of digits, or Transfer-Encoding: chunked alone",
+                           "请求头格式有误，或请求体长度不明确：请发送格式正确的请求头，并只给出一个由数字组成的 "
+                           "Content-Length，或只给出 Transfer-Encoding: chunked",
                            NULL, 0, "body", 0);
         }
         idx_resp_header(&o, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -546,7 +546,7 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
         if (pathKnown) allowed_methods(zUrl, zAllow, sizeof zAllow, &open);
         /* say nothing more than 401 to a caller who is not one, on the API */
         if ((api || !open) && authenticate(h, c, zMethod, &x->who, pRet) != 0) return -1;
-        *pRet = pathKnown ? method_not_allowed(c, zAllow) : send_error(c, PS_NOT_FOUND, "no such route", NULL);
+        *pRet = pathKnown ? method_not_allowed(c, zAllow) : send_error(c, PS_NOT_FOUND, "没有这个接口", NULL);
         return -1;
     }
     x->pRoute = pRoute;
@@ -554,7 +554,7 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
         if (authenticate(h, c, zMethod, &x->who, pRet) != 0) return -1;
         x->haveCaller = 1;
         if (pRoute->rights && !(x->who.perms & pRoute->rights)) {
-            snprintf(zMsg, sizeof zMsg, "the role %s (%s) may not do this", idx_role_name(x->who.role), idx_role_cn(x->who.role));
+            snprintf(zMsg, sizeof zMsg, "当前角色%s（%s）无权进行此操作", idx_role_cn(x->who.role), idx_role_name(x->who.role));
             *pRet = send_refusal(c, PS_FORBIDDEN, zMsg);
             return -1;
         }
@@ -563,8 +563,8 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
     x->cap = pRoute->nBodyMax == BODY_CONFIG ? h->maxBody : pRoute->nBodyMax;
     unsigned long long nLen = zLen ? strtoull(zLen, NULL, 10) : 0;
     if ((x->cap == 0 && (nLen > 0 || zTe)) || nLen > x->cap) {
-        if (x->cap == 0) snprintf(zMsg, sizeof zMsg, "%s %s takes no body", pRoute->zMethod, pRoute->zPattern);
-        else snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu bytes for this request", x->cap);
+        if (x->cap == 0) snprintf(zMsg, sizeof zMsg, "%s %s 不接受请求体", pRoute->zMethod, pRoute->zPattern);
+        else snprintf(zMsg, sizeof zMsg, "请求体超过本请求的上限 %zu 字节", x->cap);
         *pRet = send_error(c, PS_TOO_BIG, zMsg, "body");
         return -1;
     }
@@ -688,8 +688,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         client_addr(h, c, x->zClient, sizeof x->zClient);
         if (cut) {
             char zMsg[128];
-            if (cut == 1) snprintf(zMsg, sizeof zMsg, "the request has more than %d query parameters", URI_PARAMS_MAX);
-            else snprintf(zMsg, sizeof zMsg, "the request's URI is longer than %u bytes", URI_MAX);
+            if (cut == 1) snprintf(zMsg, sizeof zMsg, "请求的查询参数超过 %d 个", URI_PARAMS_MAX);
+            else snprintf(zMsg, sizeof zMsg, "请求的 URI 超过 %u 字节", URI_MAX);
             idx_resp o;
             idx_resp_init(&o);
             idx_resp_error(&o, PS_TOO_BIG, zMsg, NULL, 0, NULL, 0);
@@ -713,7 +713,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (x->tooBig == 2) return send_error(c, PS_UNAVAILABLE, x->zBusy, "body");
     if (x->tooBig) {
         char zMsg[128];
-        snprintf(zMsg, sizeof zMsg, "the body is larger than the limit of %zu bytes for this request", x->cap);
+        snprintf(zMsg, sizeof zMsg, "请求体超过本请求的上限 %zu 字节", x->cap);
         return send_error(c, PS_TOO_BIG, zMsg, "body");
     }
     return run_handler(h, c, zUrl, zMethod, x);
@@ -769,7 +769,7 @@ int idx_http_start(idx_srv *pSrv, const idx_config *cfg, idx_http **ppOut, unsig
         pSa = (struct sockaddr *)&sa6;
         flags |= MHD_USE_IPv6;
     } else {
-        snprintf(zErr, nErr, "listen: '%s' is not an IPv4 or IPv6 address", cfg->zListen);
+        snprintf(zErr, nErr, "listen：“%s”不是 IPv4 或 IPv6 地址", cfg->zListen);
         return PS_CONFIG;
     }
     idx_http *h = px_calloc(1, sizeof *h);
@@ -799,7 +799,7 @@ int idx_http_start(idx_srv *pSrv, const idx_config *cfg, idx_http **ppOut, unsig
                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->perIpConnections,
                                   MHD_OPTION_END);
     if (!h->pDaemon) {
-        snprintf(zErr, nErr, "cannot listen on %s port %ld (in use, or not allowed)", cfg->zListen, cfg->port);
+        snprintf(zErr, nErr, "无法在 %s 的 %ld 端口监听（端口已被占用或无权使用）", cfg->zListen, cfg->port);
         px_free(h->zTrusted);
         px_free(h);
         return PS_IO;

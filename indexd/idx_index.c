@@ -272,8 +272,8 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
     pDoc = NULL;
     rc = PS_OK;
 out:
-    if (rc == PS_INVALID && zErr) snprintf(zErr, nErr, "cannot build the document: a term is over the index's limit of 245 bytes");
-    else if (rc != PS_OK && zErr) snprintf(zErr, nErr, "cannot build the document: %s", proto_strerror(rc));
+    if (rc == PS_INVALID && zErr) snprintf(zErr, nErr, "无法生成索引文档：有索引词超过索引的 245 字节上限");
+    else if (rc != PS_OK && zErr) snprintf(zErr, nErr, "无法生成索引文档：%s", proto_strerror(rc));
     free(zData);
     json_decref(pData);
     idx_form_clear(&form);
@@ -289,7 +289,7 @@ static void reader_forget(void *p) { (void)p; /* readers are freed at close */ }
 static int make_dir(const char *z, char *zErr, size_t nErr)
 {
     if (mkdir(z, 0750) == 0 || errno == EEXIST) return PS_OK;
-    snprintf(zErr, nErr, "cannot create directory %s: %s", z, strerror(errno));
+    snprintf(zErr, nErr, "无法创建目录 %s：%s", z, strerror(errno));
     return PS_IO;
 }
 
@@ -305,18 +305,18 @@ static int check_shards(const char *zDir, int nShard, int readOnly, int *pnShard
         int ok = fscanf(f, "%d", &n) == 1 && n >= 1 && n <= SHARD_MAX;
         fclose(f);
         if (!ok) {
-            snprintf(zErr, nErr, "%s is damaged: it must hold the shard count", zPath);
+            snprintf(zErr, nErr, "%s 已损坏：其中应写有分片数", zPath);
             return PS_IO;
         }
         if (nShard > 0 && n != nShard && !readOnly) {
-            snprintf(zErr, nErr, "shards: the index in %s has %d shards; it cannot be opened with %d", zDir, n, nShard);
+            snprintf(zErr, nErr, "shards：%s 中的索引有 %d 个分片，不能按 %d 个分片打开", zDir, n, nShard);
             return PS_CONFIG;
         }
         *pnShard = n;
         return PS_OK;
     }
     if (readOnly) {
-        snprintf(zErr, nErr, "no index in %s", zDir);
+        snprintf(zErr, nErr, "%s 中没有索引", zDir);
         return PS_NOT_FOUND;
     }
     char zN[16];
@@ -365,7 +365,7 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
     idx_index *p;
     *ppOut = NULL;
     if (o->nShard < 0 || o->nShard > SHARD_MAX) {
-        snprintf(zErr, nErr, "shards must be from 1 to %d", SHARD_MAX);
+        snprintf(zErr, nErr, "shards 须为 1 至 %d", SHARD_MAX);
         return PS_CONFIG;
     }
     if (!o->readOnly && (rc = make_dir(zDir, zErr, nErr)) != PS_OK) return rc;
@@ -593,7 +593,7 @@ static int write_record(idx_index *p, const char *zCode, const idx_guard *pGuard
                         void *ctx, int *pReplaced, char *zErr, size_t nErr)
 {
     if (p->readOnly) {
-        snprintf(zErr, nErr, "the index is open read-only");
+        snprintf(zErr, nErr, "索引以只读方式打开，不能写入");
         return PS_CONFLICT;
     }
     idx_shard *s = &p->aShard[shard_of(p, zCode)];
@@ -609,7 +609,7 @@ static int record_from_stored(const json_t *pRec, proto_record *r, char *zErr, s
 {
     proto_problem prob;
     if (proto_record_from_json(r, pRec, &prob) != PS_OK) {
-        snprintf(zErr, nErr, "stored record is damaged: %s", prob.zReason);
+        snprintf(zErr, nErr, "所存的档案记录已损坏：%s", prob.zReason);
         return PS_INDEX;
     }
     return PS_OK;
@@ -755,7 +755,7 @@ int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, con
     int aStarted[SHARD_MAX] = {0};
     int rc = PS_OK;
     if (p->readOnly) {
-        snprintf(zErr, nErr, "the index is open read-only");
+        snprintf(zErr, nErr, "索引以只读方式打开，不能写入");
         return PS_CONFLICT;
     }
     for (int k = 0; k < p->nShard; k++) {
@@ -789,11 +789,11 @@ static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec,
     page_ctx *c = ctx;
     char zKey[16];
     if (bDamaged) {
-        snprintf(zErr, nErr, "the stored data of %s cannot be read; write its catalog record again first", c->zCode);
+        snprintf(zErr, nErr, "档号为 %s 的档案所存数据无法读取：请先重新写入其目录条目", c->zCode);
         return PS_INDEX;
     }
     if (!pOld) {
-        snprintf(zErr, nErr, "no record with 档号 %s", c->zCode);
+        snprintf(zErr, nErr, "没有档号为 %s 的档案", c->zCode);
         return PS_NOT_FOUND;
     }
     int rc = record_from_stored(json_object_get(pOld, "r"), pRec, zErr, nErr);
@@ -812,7 +812,7 @@ int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t
 {
     page_ctx c = {zCode, n, pPage, 0};
     if (n < 1 || n > IDX_PAGE_MAX) {
-        snprintf(zErr, nErr, "page number %u is outside 1-%u", n, IDX_PAGE_MAX);
+        snprintf(zErr, nErr, "页号 %u 超出 1 至 %u 的范围", n, IDX_PAGE_MAX);
         return PS_INVALID;
     }
     int rc = write_record(p, zCode, pGuard, NULL, merge_page, &c, NULL, zErr, nErr);
@@ -824,7 +824,7 @@ int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, c
 {
     char zId[PROTO_CODE_MAX + 8];
     if (p->readOnly) {
-        snprintf(zErr, nErr, "the index is open read-only");
+        snprintf(zErr, nErr, "索引以只读方式打开，不能写入");
         return PS_CONFLICT;
     }
     id_term(zId, sizeof zId, zCode);
@@ -938,7 +938,7 @@ json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, siz
     if (rc == PS_OK) {
         pOut = idx_index_parse(z, n);
         if (!pOut) {
-            snprintf(zErr, nErr, "stored data of %s is damaged", zCode);
+            snprintf(zErr, nErr, "档号为 %s 的档案所存数据已损坏", zCode);
             rc = PS_INDEX;
         }
     }

@@ -89,16 +89,16 @@ static int check_image(const char *z, size_t len, const char **pzExt, char *zErr
     pthread_once(&gOnce, init_once);
     if (pixReadHeaderMem((const l_uint8 *)z, len, &fmt, &w, &h, &bps, &spp, &cmap) != 0 ||
         (fmt != IFF_JFIF_JPEG && fmt != IFF_PNG) || w <= 0 || h <= 0) {
-        snprintf(zErr, nErr, "a page image must be a JPEG or PNG file that can be read");
+        snprintf(zErr, nErr, "扫描件须为可读取的 JPEG 或 PNG 文件");
         return PS_UNSUPPORTED;
     }
     if (w > IDX_IMAGE_SIDE_MAX || h > IDX_IMAGE_SIDE_MAX || (uint64_t)w * (uint64_t)h > IDX_IMAGE_PIXELS_MAX) {
-        snprintf(zErr, nErr, "a page image is limited to %u megapixels and %u pixels a side; this one is %d x %d",
+        snprintf(zErr, nErr, "扫描件至多 %u 百万像素、每边至多 %u 像素；本图为 %d x %d 像素",
                  (unsigned)(IDX_IMAGE_PIXELS_MAX / 1000000u), (unsigned)IDX_IMAGE_SIDE_MAX, (int)w, (int)h);
         return PS_TOO_BIG;
     }
     if (idx_page_decode_begin(IDX_DECODE_WAIT_MS) != PS_OK) {
-        snprintf(zErr, nErr, "too many page images are being read; try again");
+        snprintf(zErr, nErr, "正在读取的扫描件过多，请稍后再试");
         return PS_UNAVAILABLE;
     }
     PIX *pix = pixReadMem((const l_uint8 *)z, len);
@@ -106,7 +106,7 @@ static int check_image(const char *z, size_t len, const char **pzExt, char *zErr
     int ok = pix && pixGetWidth(pix) == w && pixGetHeight(pix) == h;
     pixDestroy(&pix);
     if (!ok) {
-        snprintf(zErr, nErr, "a page image must be a JPEG or PNG file that can be read; this one cannot be decoded");
+        snprintf(zErr, nErr, "扫描件须为可读取的 JPEG 或 PNG 文件；本文件无法解码");
         return PS_UNSUPPORTED;
     }
     *pzExt = fmt == IFF_PNG ? "png" : "jpg";
@@ -136,7 +136,7 @@ int idx_page_image_put(const char *zDataDir, const char *zCode, unsigned n, cons
 {
     const char *zExt = NULL;
     if (len > IDX_IMAGE_MAX) {
-        snprintf(zErr, nErr, "a page image is limited to %u MiB", IDX_IMAGE_MAX >> 20);
+        snprintf(zErr, nErr, "扫描件至多 %u MiB", IDX_IMAGE_MAX >> 20);
         return PS_TOO_BIG;
     }
     int rc = check_image(z, len, &zExt, zErr, nErr);
@@ -453,7 +453,7 @@ static int redact(const char *zPath, double w, double h, const hidden_boxes *pB,
     if (pixReadHeader(zPath, &fmt, &iw, &ih, &bps, &spp, &cmap) != 0 || (fmt != IFF_JFIF_JPEG && fmt != IFF_PNG) ||
         iw <= 0 || ih <= 0 || iw > IDX_IMAGE_SIDE_MAX || ih > IDX_IMAGE_SIDE_MAX ||
         (uint64_t)iw * (uint64_t)ih > IDX_IMAGE_PIXELS_MAX) {
-        snprintf(zErr, nErr, "the page image cannot be read, or is over %u megapixels, to black out its personal numbers",
+        snprintf(zErr, nErr, "扫描件无法读取或超过 %u 百万像素，无法遮盖其中的个人号码",
                  (unsigned)(IDX_IMAGE_PIXELS_MAX / 1000000u));
         return PS_IO;
     }
@@ -464,7 +464,7 @@ static int redact(const char *zPath, double w, double h, const hidden_boxes *pB,
         pix = q;
     }
     if (!pix) {
-        snprintf(zErr, nErr, "the page image cannot be decoded to black out its personal numbers");
+        snprintf(zErr, nErr, "扫描件无法解码，无法遮盖其中的个人号码");
         return PS_IO;
     }
     int depth = pixGetDepth(pix);
@@ -486,7 +486,7 @@ static int redact(const char *zPath, double w, double h, const hidden_boxes *pB,
     pixDestroy(&pix);
     if (bad || !*pz) {
         if (*pz) lept_free(*pz);
-        snprintf(zErr, nErr, "the page image cannot be encoded after blacking out its personal numbers");
+        snprintf(zErr, nErr, "遮盖个人号码后扫描件无法重新编码");
         return PS_IO;
     }
     return PS_OK;
@@ -506,12 +506,12 @@ int idx_page_image_view(const char *zDataDir, const char *zCode, unsigned n, con
     int rc = idx_page_image_path(zDataDir, zCode, n, zPath, nPath, pzType);
     if (rc != PS_OK || !mask) return rc;
     if ((rc = find_hidden(pPage, &hb, &w, &h)) != PS_OK) {
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         goto out;
     }
     if (hb.n == 0) goto out; /* nothing hidden, or the numbers have no boxes: the original */
     if (stat(zPath, &st) != 0) {
-        snprintf(zErr, nErr, "cannot read the page image: %s", strerror(errno));
+        snprintf(zErr, nErr, "无法读取扫描件：%s", strerror(errno));
         rc = PS_IO;
         goto out;
     }
@@ -521,7 +521,7 @@ int idx_page_image_view(const char *zDataDir, const char *zCode, unsigned n, con
     snprintf(zCopy, sizeof zCopy, "%s/%s", zDir, zName);
     if (stat(zCopy, &st) != 0) {
         if ((rc = idx_page_decode_begin(IDX_DECODE_WAIT_MS)) != PS_OK) {
-            snprintf(zErr, nErr, "too many page images are being prepared; try again");
+            snprintf(zErr, nErr, "正在生成的扫描件过多，请稍后再试");
             goto out;
         }
         slot = 1;
@@ -533,7 +533,7 @@ int idx_page_image_view(const char *zDataDir, const char *zCode, unsigned n, con
         }
     }
     if ((size_t)snprintf(zPath, nPath, "%s", zCopy) >= nPath) {
-        snprintf(zErr, nErr, "the path of the page image is too long");
+        snprintf(zErr, nErr, "扫描件的路径过长");
         rc = PS_IO;
     }
 out:

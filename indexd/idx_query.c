@@ -69,7 +69,7 @@ static void *nomem(parser *p)
 {
     if (p->rc == PS_OK) {
         p->rc = PS_NOMEM;
-        snprintf(p->zErr, p->nErr, "out of memory");
+        snprintf(p->zErr, p->nErr, "内存不足");
     }
     return NULL;
 }
@@ -150,7 +150,7 @@ static char *read_phrase(parser *p)
     p->i += len;
     size_t s = p->i;
     for (;;) {
-        if (p->i >= p->n) return fail(p, start, "this quote is never closed", NULL);
+        if (p->i >= p->n) return fail(p, start, "引号未闭合", NULL);
         unsigned c = peek(p, p->i, &len);
         if (is_close_quote(c)) break;
         p->i += len;
@@ -165,8 +165,8 @@ static iq_node *make_filter(parser *p, int f, const char *zPrefix, const char *z
 {
     char zVal[256];
     char zMsg[300];
-    if (n == 0) return fail(p, at, "the field needs a value", NULL);
-    if (n >= sizeof zVal) return fail(p, at, "the value is too long", NULL);
+    if (n == 0) return fail(p, at, "检索项后须写检索值", NULL);
+    if (n >= sizeof zVal) return fail(p, at, "检索值过长", NULL);
     memcpy(zVal, z, n);
     zVal[n] = 0;
     iq_node *r;
@@ -178,15 +178,18 @@ static iq_node *make_filter(parser *p, int f, const char *zPrefix, const char *z
             zHi = zDots + 2;
         }
         for (const char *s = zLo; *s; s++)
-            if (*s < '0' || *s > '9') return fail(p, at, "年度 must be a 4-digit year or a range like 2016..2018, not '%s'", z ? zVal : "");
+            if (*s < '0' || *s > '9') return fail(p, at, "年度须为 4 位数字的年份或 2016..2018 这样的范围，不能是“%s”", z ? zVal : "");
         if (strlen(zLo) != 4 && !(zDots && strlen(zLo) == 0))
-            return fail(p, at, "年度 must be a 4-digit year, not '%s'", zLo);
+            return fail(p, at, "年度须为 4 位数字的年份，不能是“%s”", zLo);
         if (zHi) {
             for (const char *s = zHi; *s; s++)
-                if (*s < '0' || *s > '9') return fail(p, at, "the end of the 年度 range must be a 4-digit year, not '%s'", zHi);
+                if (*s < '0' || *s > '9') return fail(p, at, "年度范围的终止年须为 4 位数字的年份，不能是“%s”", zHi);
             if (strlen(zHi) != 4 && strlen(zHi) != 0)
-                return fail(p, at, "the end of the 年度 range must be a 4-digit year, not '%s'", zHi);
-            if (*zLo && *zHi && strcmp(zLo, zHi) > 0) return fail(p, at, "the 年度 range %s is empty: the start is after the end", z ? zVal : "");
+                return fail(p, at, "年度范围的终止年须为 4 位数字的年份，不能是“%s”", zHi);
+            if (*zLo && *zHi && strcmp(zLo, zHi) > 0) {
+                snprintf(zMsg, sizeof zMsg, "%s..%s", zLo, zHi);
+                return fail(p, at, "年度范围 %s 为空：起始年晚于终止年", zMsg);
+            }
             if (!(r = node_new(p, IQ_RANGE, at))) return NULL;
             r->z = px_strdup(*zLo ? zLo : "0000");
             r->zHi = px_strdup(*zHi ? zHi : "9999");
@@ -198,7 +201,7 @@ static iq_node *make_filter(parser *p, int f, const char *zPrefix, const char *z
     proto_code code;
     if (f == IDX_F_RETENTION) {
         zTermVal = proto_retention_code(zVal);
-        if (!zTermVal) return fail(p, at, "保管期限 '%s' is not one of 永久 (Y), 30年 (D30), 10年 (D10)", zVal);
+        if (!zTermVal) return fail(p, at, "保管期限“%s”不是 永久（Y）、30年（D30）、10年（D10）之一", zVal);
     } else if (f == IDX_F__COUNT) {
         if (proto_code_parse(zVal, &code, zMsg, sizeof zMsg) != PS_OK) return fail(p, at, "%s", zMsg);
         zTermVal = code.zCanonical;
@@ -215,12 +218,12 @@ static iq_node *parse_primary(parser *p)
 {
     size_t len;
     skip_space(p);
-    if (p->i >= p->n) return fail(p, p->i, "the query ends where a word or phrase was expected", NULL);
+    if (p->i >= p->n) return fail(p, p->i, "检索式不完整：此处应有检索词或短语", NULL);
     size_t at = p->i;
     unsigned c = peek(p, p->i, &len);
     if (c == '(' || c == 0xFF08) {
         p->i += len;
-        if (++p->depth > DEPTH_MAX) return fail(p, at, "parentheses are nested too deeply", NULL);
+        if (++p->depth > DEPTH_MAX) return fail(p, at, "括号嵌套层数过多", NULL);
         iq_node *n = parse_or(p);
         p->depth--;
         if (!n) return NULL;
@@ -228,12 +231,12 @@ static iq_node *parse_primary(parser *p)
         c = peek(p, p->i, &len);
         if (c != ')' && c != 0xFF09) {
             idx_query_free(n);
-            return fail(p, at, "this parenthesis is never closed", NULL);
+            return fail(p, at, "括号未闭合", NULL);
         }
         p->i += len;
         return n;
     }
-    if (c == ')' || c == 0xFF09) return fail(p, at, "')' has no matching '('", NULL);
+    if (c == ')' || c == 0xFF09) return fail(p, at, "“)”没有与之配对的“(”", NULL);
     if (is_open_quote(c)) {
         char *z = read_phrase(p);
         if (!z) return NULL;
@@ -267,7 +270,7 @@ static iq_node *parse_primary(parser *p)
                 size_t nCut = nName < 100 ? nName : 100;
                 while (nCut > 0 && nCut < nName && ((unsigned char)p->z[p->i + nCut] & 0xC0) == 0x80) nCut--;
                 snprintf(zName, sizeof zName, "%.*s", (int)nCut, p->z + p->i);
-                return fail(p, at, "unknown field '%s' (fields: 题名 责任者 文号 全文 年度 全宗 门类 保管期限 载体 密级 机构 档号)", zName);
+                return fail(p, at, "没有检索项“%s”（可用的检索项：题名 责任者 文号 全文 年度 全宗 门类 保管期限 载体 密级 机构 档号）", zName);
             }
             break;
         }
@@ -275,7 +278,7 @@ static iq_node *parse_primary(parser *p)
         p->i = vStart;
         if (vStart == e) {  /* value is a phrase right after the colon */
             unsigned v = peek(p, vStart, &len);
-            if (!is_open_quote(v)) return fail(p, at, "the field needs a value", NULL);
+            if (!is_open_quote(v)) return fail(p, at, "检索项后须写检索值", NULL);
             char *z = read_phrase(p);
             if (!z) return NULL;
             iq_node *n;
@@ -321,7 +324,7 @@ static iq_node *parse_unary(parser *p)
         neg = 1;
     }
     if (neg) {
-        if (++p->depth > DEPTH_MAX) return fail(p, at, "too many NOT in a row", NULL);
+        if (++p->depth > DEPTH_MAX) return fail(p, at, "连续的 NOT 过多", NULL);
         iq_node *x = parse_unary(p);
         p->depth--;
         if (!x) return NULL;
@@ -348,12 +351,12 @@ static iq_node *parse_and(parser *p)
         if (chunk_is(p, p->i, e, "OR")) break;
         size_t at = p->i;
         if (chunk_is(p, p->i, e, "AND")) {
-            if (first) { fail(p, at, "AND needs something before it", NULL); goto err; }
+            if (first) { fail(p, at, "AND 前须有检索词", NULL); goto err; }
             p->i = e;
             skip_space(p);
             size_t e2 = chunk_end(p, p->i);
             if (p->i >= p->n || chunk_is(p, p->i, e2, "AND") || chunk_is(p, p->i, e2, "OR")) {
-                fail(p, at, "AND needs something after it", NULL);
+                fail(p, at, "AND 后须有检索词", NULL);
                 goto err;
             }
             continue;
@@ -379,7 +382,7 @@ static iq_node *parse_and(parser *p)
             *pp = n;
         }
     }
-    if (first) return fail(p, p->i, "a word or phrase was expected here", NULL);
+    if (first) return fail(p, p->i, "此处应有检索词或短语", NULL);
     if (!pNeg) return pPos;
     iq_node *n = node_new(p, IQ_NOT, 0);
     if (!n) goto err;
@@ -408,7 +411,7 @@ static iq_node *parse_or(parser *p)
         skip_space(p);
         if (p->i >= p->n) {
             idx_query_free(pLeft);
-            return fail(p, at, "OR needs something after it", NULL);
+            return fail(p, at, "OR 后须有检索词", NULL);
         }
         iq_node *pRight = parse_and(p);
         if (!pRight) { idx_query_free(pLeft); return NULL; }
@@ -427,7 +430,7 @@ int idx_query_parse(const char *zQuery, iq_node **ppOut, unsigned *pOffset, char
     *pOffset = 0;
     p.n = strlen(p.z);
     if (p.n > QUERY_MAX) {
-        snprintf(zErr, nErr, "the query is longer than %d bytes", QUERY_MAX);
+        snprintf(zErr, nErr, "检索式超过 %d 字节", QUERY_MAX);
         return PS_TOO_BIG;
     }
     idx_mask_iter it;
@@ -438,7 +441,7 @@ int idx_query_parse(const char *zQuery, iq_node **ppOut, unsigned *pOffset, char
     iq_node *n = parse_or(&p);
     if (n && p.rc == PS_OK) {
         skip_space(&p);
-        if (p.i < p.n) fail(&p, p.i, "')' has no matching '('", NULL);
+        if (p.i < p.n) fail(&p, p.i, "“)”没有与之配对的“(”", NULL);
     }
     if (p.rc != PS_OK) {
         idx_query_free(n);

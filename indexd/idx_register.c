@@ -27,7 +27,7 @@ static int open_log(const char *zPath, int *pFd, char *zErr, size_t nErr)
 {
     int fd = open(zPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(zErr, nErr, "cannot open %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法打开 %s：%s", zPath, strerror(errno));
         return PS_IO;
     }
     struct stat st;
@@ -35,7 +35,7 @@ static int open_log(const char *zPath, int *pFd, char *zErr, size_t nErr)
     if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &ch, 1, st.st_size - 1) == 1 && ch != '\n') {
         IDX_LOG(IDX_LOG_WARN, 0, "%s: the last line was cut short by a crash; it is skipped", zPath);
         if (write(fd, "\n", 1) != 1 || fdatasync(fd) != 0) {
-            snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(errno));
+            snprintf(zErr, nErr, "无法写入 %s：%s", zPath, strerror(errno));
             close(fd);
             return PS_IO;
         }
@@ -52,7 +52,7 @@ static int read_log(const char *zPath, line_fn xLine, void *ctx, char *zErr, siz
     FILE *f = fopen(zPath, "rb");
     if (!f) {
         if (errno == ENOENT) return PS_OK;
-        snprintf(zErr, nErr, "cannot read %s: %s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, strerror(errno));
         return PS_IO;
     }
     char *zLine = NULL;
@@ -68,7 +68,7 @@ static int read_log(const char *zPath, line_fn xLine, void *ctx, char *zErr, siz
         json_t *o = json_loadb(zLine, (size_t)n, 0, &je);
         /* no message: jansson could not even start (out of memory) */
         if (!o && (!je.text[0] || json_error_code(&je) == json_error_out_of_memory)) {
-            snprintf(zErr, nErr, "out of memory");
+            snprintf(zErr, nErr, "内存不足");
             rc = PS_NOMEM;
             break;
         }
@@ -106,7 +106,7 @@ static int append_line(int fd, const json_t *o, const char *zPath, char *zErr, s
         int e = errno;
         /* no half line left for the next entry to be glued onto */
         if (at >= 0 && ftruncate(fd, at) != 0) IDX_LOG(IDX_LOG_ERROR, 0, "%s: cannot take back a partial line", zPath);
-        snprintf(zErr, nErr, "cannot write %s: %s", zPath, strerror(e));
+        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, strerror(e));
         return PS_IO;
     }
     return PS_OK;
@@ -156,7 +156,7 @@ int idx_register_open(const char *zDataDir, idx_register **ppOut, char *zErr, si
     char zDir[4200];
     snprintf(zDir, sizeof zDir, "%s/register", zDataDir);
     if (mkdir(zDir, 0700) != 0 && errno != EEXIST) {
-        snprintf(zErr, nErr, "cannot create %s: %s", zDir, strerror(errno));
+        snprintf(zErr, nErr, "无法创建 %s：%s", zDir, strerror(errno));
         return PS_IO;
     }
     idx_register *p = px_calloc(1, sizeof *p);
@@ -332,10 +332,14 @@ int idx_approval_decide(idx_register *p, const idx_caller *c, long id, int appro
     json_t *pReq = approval_by_id(p->pApprovals, id);
     int rc = PS_OK;
     if (!pReq) {
-        snprintf(zErr, nErr, "no approval request %ld", id);
+        snprintf(zErr, nErr, "没有编号为 %ld 的审批申请", id);
         rc = PS_NOT_FOUND;
     } else if (strcmp(state_of(pReq, now), "pending") != 0) {
-        snprintf(zErr, nErr, "request %ld was already decided (%s)", id, state_of(pReq, now));
+        const char *zState = state_of(pReq, now);
+        snprintf(zErr, nErr, "编号为 %ld 的审批申请已审批（%s）", id,
+                 strcmp(zState, "approved") == 0 ? "已批准"
+                 : strcmp(zState, "denied") == 0 ? "未批准"
+                 : strcmp(zState, "expired") == 0 ? "已过期" : zState);
         rc = PS_CONFLICT;
     }
     if (rc == PS_OK) {

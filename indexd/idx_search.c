@@ -1033,8 +1033,8 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     pl.pScope = r->pScope;
     if ((rc = pl.rc) != PS_OK) goto out;
     if (plan_terms(&pl) > IDX_QUERY_TERMS_MAX) {
-        snprintf(zErr, nErr, "the query is too complex (it would look for more than %d index terms): "
-                 "use fewer or shorter words, or quote a phrase", IDX_QUERY_TERMS_MAX);
+        snprintf(zErr, nErr, "检索式过于复杂（须查找的索引词超过 %d 个）："
+                 "请减少检索词或缩短检索词，或把短语加上引号", IDX_QUERY_TERMS_MAX);
         *pzParam = "q";
         rc = PS_BAD_QUERY;
         goto out;

@@ -49,6 +49,12 @@ static const char *kind_name(int kind)
     return kind == IDX_TRIAL_FULLTEXT ? "fulltext" : "paper";
 }
 
+/* The kind as the messages name it. */
+static const char *kind_cn(int kind)
+{
+    return kind == IDX_TRIAL_FULLTEXT ? "全文检索" : "纸质调阅";
+}
+
 static double kind_limit(int kind)
 {
     return kind == IDX_TRIAL_FULLTEXT ? IDX_TIMED_FULLTEXT_S : IDX_TIMED_PAPER_S;
@@ -165,7 +171,7 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
     if (json_array_size(pCodes)) {
         nPick = json_array_size(pCodes);
         if (nPick > DRAW_N_MAX) {
-            snprintf(zErr, nErr, "at most %d 档号 can be named in one draw", DRAW_N_MAX);
+            snprintf(zErr, nErr, "一次抽取至多指定 %d 个档号", DRAW_N_MAX);
             rc = PS_INVALID;
             goto out;
         }
@@ -201,19 +207,19 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
         char zE[256];
         proto_code code;
         if (!azPick[i] || proto_code_parse(azPick[i], &code, zE, sizeof zE) != PS_OK) {
-            snprintf(zErr, nErr, "'%.100s' is not a 档号: %s", azPick[i] ? azPick[i] : "", zE);
+            snprintf(zErr, nErr, "“%.100s”不是档号：%s", azPick[i] ? azPick[i] : "", zE);
             rc = PS_INVALID;
             goto out;
         }
         if (!drawn && drawn_already(pList, code.zCanonical)) {
             /* one record, one pair of trials: a run cannot count it twice */
-            snprintf(zErr, nErr, "档号 %s is named twice", code.zCanonical);
+            snprintf(zErr, nErr, "档号 %s 重复指定", code.zCanonical);
             rc = PS_INVALID;
             goto out;
         }
         json_t *pData = idx_index_get(p, code.zCanonical, &rcGet, zE, sizeof zE);
         if (!pData) {
-            snprintf(zErr, nErr, "no record with 档号 %s", code.zCanonical);
+            snprintf(zErr, nErr, "没有档号为 %s 的档案", code.zCanonical);
             rc = rcGet == PS_NOT_FOUND ? PS_NOT_FOUND : rcGet;
             goto out;
         }
@@ -222,8 +228,8 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
         if (rcMay != PS_OK) {
             json_decref(pData);
             if (drawn) continue;
-            if (rcMay == PS_NOT_FOUND) snprintf(zErr, nErr, "no record with 档号 %s", code.zCanonical);
-            else snprintf(zErr, nErr, "record %s needs an approval before its text is opened; it cannot be drawn", code.zCanonical);
+            if (rcMay == PS_NOT_FOUND) snprintf(zErr, nErr, "没有档号为 %s 的档案", code.zCanonical);
+            else snprintf(zErr, nErr, "档号为 %s 的档案须经审批才能查看文本，不能抽取", code.zCanonical);
             rc = rcMay;
             goto out;
         }
@@ -266,7 +272,7 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
     pOut = json_pack("{s:O}", "records", pList);
     rc = pOut ? PS_OK : PS_NOMEM;
 out:
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     px_free((void *)azPick);
     json_decref(pScanned);
     json_decref(pList);
@@ -312,13 +318,13 @@ static int save(const char *zPath, const json_t *o, int create, const char *zWha
     char zE[512];
     char *z = json_dumps(o, JSON_COMPACT);
     if (!z) {
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         return PS_NOMEM;
     }
     int rc = create ? idx_file_create(zPath, z, strlen(z), 0640, zE, sizeof zE)
                     : idx_file_replace(zPath, z, strlen(z), 0640, zE, sizeof zE);
     px_free(z);
-    if (rc != PS_OK) snprintf(zErr, nErr, "cannot keep the %s (the daemon's data folder cannot be written)", zWhat);
+    if (rc != PS_OK) snprintf(zErr, nErr, "无法保存%s（检索服务的数据文件夹无法写入）", zWhat);
     return rc;
 }
 
@@ -380,16 +386,16 @@ int idx_timed_draw_room(const char *zDataDir, const idx_caller *w, double now, c
     rc = tidy_draws(zDir, w->zUser, now, &nOpen, &nMine);
     pthread_mutex_unlock(&gLock);
     if (rc != PS_OK) {
-        snprintf(zErr, nErr, "cannot keep the draw (the daemon's data folder cannot be read)");
+        snprintf(zErr, nErr, "无法保存抽取结果（检索服务的数据文件夹无法读取）");
         return rc == PS_NOMEM ? PS_NOMEM : PS_IO;
     }
     if (nMine >= IDX_TIMED_OPEN_PER_USER) {
-        snprintf(zErr, nErr, "you have %d open draws: use one for a run, or wait until one expires (2 hours after it was drawn)",
+        snprintf(zErr, nErr, "您已有 %d 次尚未使用的抽取：请用其中一次进行测试，或等其过期（抽取后 2 小时）",
                  IDX_TIMED_OPEN_PER_USER);
         return PS_TOO_MANY;
     }
     if (nOpen >= IDX_TIMED_DRAWS_MAX) {
-        snprintf(zErr, nErr, "%d draws are open (unused, drawn in the last 2 hours), the most the daemon keeps: use them, or wait until they expire",
+        snprintf(zErr, nErr, "已有 %d 次尚未使用的抽取（2 小时内抽取而未使用），已达检索服务保存的上限：请使用这些抽取，或等其过期",
                  IDX_TIMED_DRAWS_MAX);
         return PS_TOO_MANY;
     }
@@ -406,25 +412,25 @@ int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t 
     int rc;
     *ppOut = NULL;
     if (sodium_init() < 0) {
-        snprintf(zErr, nErr, "no source of random numbers");
+        snprintf(zErr, nErr, "没有可用的随机数来源");
         return PS_INTERNAL;
     }
     draws_dir(zDataDir, zDir, sizeof zDir);
     pthread_mutex_lock(&gLock);
     if ((rc = idx_file_mkdirs(zDir, 0750, zErr, nErr)) != PS_OK ||
         (rc = tidy_draws(zDir, w->zUser, now, &nOpen, &nMine)) != PS_OK) {
-        snprintf(zErr, nErr, "cannot keep the draw (the daemon's data folder cannot be written)");
+        snprintf(zErr, nErr, "无法保存抽取结果（检索服务的数据文件夹无法写入）");
         rc = rc == PS_NOMEM ? PS_NOMEM : PS_IO;
         goto out;
     }
     if (nMine >= IDX_TIMED_OPEN_PER_USER) {
-        snprintf(zErr, nErr, "you have %d open draws: use one for a run, or wait until one expires (2 hours after it was drawn)",
+        snprintf(zErr, nErr, "您已有 %d 次尚未使用的抽取：请用其中一次进行测试，或等其过期（抽取后 2 小时）",
                  IDX_TIMED_OPEN_PER_USER);
         rc = PS_TOO_MANY;
         goto out;
     }
     if (nOpen >= IDX_TIMED_DRAWS_MAX) {
-        snprintf(zErr, nErr, "%d draws are open (unused, drawn in the last 2 hours), the most the daemon keeps: use them, or wait until they expire",
+        snprintf(zErr, nErr, "已有 %d 次尚未使用的抽取（2 小时内抽取而未使用），已达检索服务保存的上限：请使用这些抽取，或等其过期",
                  IDX_TIMED_DRAWS_MAX);
         rc = PS_TOO_MANY;
         goto out;
@@ -440,18 +446,18 @@ int idx_timed_keep_draw(const char *zDataDir, const idx_caller *w, const json_t 
                       "expires_at", zExp, "records", json_object_get(pPicked, "records"), "timed", "run");
     if (!pDraw) {
         rc = PS_NOMEM;
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         goto out;
     }
     snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zId);
-    if ((rc = save(zPath, pDraw, 1, "draw", zErr, nErr)) != PS_OK) goto out;
+    if ((rc = save(zPath, pDraw, 1, "抽取结果", zErr, nErr)) != PS_OK) goto out;
     *ppOut = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:O}", "draw", zId, "user", w->zUser, "role", idx_role_name(w->role),
                        "drawn_at", zAt, "expires_at", zExp, "lifetime_seconds", IDX_TIMED_DRAW_TTL_S, "records",
                        json_object_get(pPicked, "records"));
     if (!*ppOut) {
         /* the draw stays kept, unused, until it expires */
         rc = PS_NOMEM;
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
     }
 out:
     pthread_mutex_unlock(&gLock);
@@ -468,31 +474,31 @@ static int open_draw(const char *zDataDir, const idx_caller *w, const char *zDra
     json_t *d = NULL;
     *ppDraw = NULL;
     if (!idx_timed_id_ok(zDraw)) {
-        snprintf(zErr, nErr, "no such draw: a draw id is what the draw answered as \"draw\" (like 20261123T020102Z-0123456789abcdef)");
+        snprintf(zErr, nErr, "没有这个抽取：抽取编号是抽取时答复中的 \"draw\"（如 20261123T020102Z-0123456789abcdef）");
         return PS_NOT_FOUND;
     }
     draws_dir(zDataDir, zDir, sizeof zDir);
     snprintf(zPath, nPath, "%s/%s.json", zDir, zDraw);
     int rc = load(zPath, DRAW_FILE_MAX, &d);
     if (rc == PS_NOT_FOUND) {
-        snprintf(zErr, nErr, "no draw %s: unknown, or removed a day after it expired", zDraw);
+        snprintf(zErr, nErr, "没有编号为 %s 的抽取：编号有误，或已在过期一天后删除", zDraw);
         return rc;
     }
     if (rc != PS_OK) {
-        snprintf(zErr, nErr, "draw %s cannot be read", zDraw);
+        snprintf(zErr, nErr, "编号为 %s 的抽取无法读取", zDraw);
         return rc;
     }
     const char *zUser = json_string_value(json_object_get(d, "user"));
     const char *zRun = json_string_value(json_object_get(d, "run"));
     double expires = json_number_value(json_object_get(d, "expires"));
     if (!zUser || strcmp(zUser, w->zUser) != 0) {
-        snprintf(zErr, nErr, "draw %s was made by another user: trials and runs are made by the user who drew", zDraw);
+        snprintf(zErr, nErr, "抽取 %s 由其他用户进行：计时和提交测试只能由抽取者本人进行", zDraw);
         rc = PS_FORBIDDEN;
     } else if (zRun) {
-        snprintf(zErr, nErr, "draw %s was used for run %s: a draw serves one run; draw again", zDraw, zRun);
+        snprintf(zErr, nErr, "抽取 %s 已用于测试 %s：一次抽取只能用于一次测试，请重新抽取", zDraw, zRun);
         rc = PS_CONFLICT;
     } else if (!(now < expires)) {
-        snprintf(zErr, nErr, "draw %s expired at %s (a draw lasts 2 hours): draw again", zDraw,
+        snprintf(zErr, nErr, "抽取 %s 已于 %s 过期（抽取的有效期为 2 小时）：请重新抽取", zDraw,
                  json_string_value(json_object_get(d, "expires_at")) ? json_string_value(json_object_get(d, "expires_at")) : "?");
         rc = PS_CONFLICT;
     }
@@ -551,7 +557,7 @@ static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDr
     json_t *d = NULL;
     *ppOut = NULL;
     if (kind != IDX_TRIAL_FULLTEXT && kind != IDX_TRIAL_PAPER) {
-        snprintf(zErr, nErr, "kind must be fulltext or paper");
+        snprintf(zErr, nErr, "kind 须为 fulltext（全文检索）或 paper（纸质调阅）");
         return PS_INVALID;
     }
     pthread_mutex_lock(&gLock);
@@ -562,26 +568,27 @@ static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDr
     json_t *pTimed = json_object_get(d, "timed"), *t = timing_of(d, n, kind);
     rc = PS_CONFLICT;
     if (!pRec || !json_is_array(pTimed)) {
-        snprintf(zErr, nErr, "draw %s has %zu records: a trial is numbered 1 to %zu", zDraw, json_array_size(pRecs),
+        snprintf(zErr, nErr, "抽取 %s 共有 %zu 件档案：测试的档案序号为 1 至 %zu", zDraw, json_array_size(pRecs),
                  json_array_size(pRecs));
         rc = PS_NOT_FOUND;
         goto out;
     }
     if (!stop) {
         if (kind == IDX_TRIAL_FULLTEXT && !json_is_string(json_object_get(pRec, "phrase"))) {
-            snprintf(zErr, nErr, "record %u has no text to search: it has a paper trial only", n);
+            snprintf(zErr, nErr, "第 %u 件档案没有可检索的文本：只能进行纸质调阅测试", n);
             goto out;
         }
         if (t) {
-            snprintf(zErr, nErr, "the %s trial of record %u was started already: a trial is timed once", kind_name(kind), n);
+            snprintf(zErr, nErr, "第 %u 件档案的%s测试已经开始过：每项测试只计时一次", n, kind_cn(kind));
             goto out;
         }
         size_t i;
         json_t *x;
         json_array_foreach(pTimed, i, x) {
             if (json_object_get(x, "stopped")) continue;
-            snprintf(zErr, nErr, "the %s trial of record %lld is still running: stop it first (one trial at a time)",
-                     json_string_value(json_object_get(x, "kind")), (long long)json_integer_value(json_object_get(x, "n")));
+            snprintf(zErr, nErr, "第 %lld 件档案的%s测试仍在计时：请先结束该项（一次只进行一项测试）",
+                     (long long)json_integer_value(json_object_get(x, "n")),
+                     kind_cn(idx_timed_kind(json_string_value(json_object_get(x, "kind")))));
             goto out;
         }
         t = json_pack("{s:i,s:s,s:f}", "n", (int)n, "kind", kind_name(kind), "started", now);
@@ -591,11 +598,11 @@ static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDr
         }
     } else {
         if (!t) {
-            snprintf(zErr, nErr, "the %s trial of record %u was not started", kind_name(kind), n);
+            snprintf(zErr, nErr, "第 %u 件档案的%s测试尚未开始", n, kind_cn(kind));
             goto out;
         }
         if (json_object_get(t, "stopped")) {
-            snprintf(zErr, nErr, "the %s trial of record %u was stopped already", kind_name(kind), n);
+            snprintf(zErr, nErr, "第 %u 件档案的%s测试已经结束", n, kind_cn(kind));
             goto out;
         }
         double t0 = json_number_value(json_object_get(t, "started"));
@@ -616,11 +623,11 @@ static int time_trial(const char *zDataDir, const idx_caller *w, const char *zDr
             goto out;
         }
     }
-    if ((rc = save(zPath, d, 0, "trial's time", zErr, nErr)) != PS_OK) goto out;
+    if ((rc = save(zPath, d, 0, "测试用时", zErr, nErr)) != PS_OK) goto out;
     if (!(*ppOut = trial_json(zDraw, n, kind, pRec, t))) rc = PS_NOMEM;
 out:
     pthread_mutex_unlock(&gLock);
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     json_decref(d);
     return rc;
 }
@@ -709,37 +716,37 @@ static int match_body(const json_t *pTrials, const json_t *d, const json_t **aBo
         *pRc = PS_INVALID;
         if (!json_is_object(b) || !zCode || kind < 0 || (pSec && (!json_is_number(pSec) || json_number_value(pSec) < 0)) ||
             (pPhrase && !json_is_string(pPhrase) && !json_is_null(pPhrase))) {
-            snprintf(zErr, nErr, "trial %zu needs \"code\" and \"kind\" (fulltext or paper), with \"seconds\" 0 or more", i + 1);
+            snprintf(zErr, nErr, "第 %zu 项测试须有 \"code\"（档号）和 \"kind\"（fulltext 或 paper），\"seconds\"（用时）须为 0 或以上", i + 1);
             return -1;
         }
         long k = record_of(pRecs, zCode);
         *pRc = PS_CONFLICT;
         if (k < 0) {
-            snprintf(zErr, nErr, "trial %zu: 档号 %.100s was not drawn in draw %s", i + 1, zCode, zDraw);
+            snprintf(zErr, nErr, "第 %zu 项测试：档号 %.100s 不在抽取 %s 中", i + 1, zCode, zDraw);
             return -1;
         }
         const json_t *pRec = json_array_get(pRecs, (size_t)k);
         const char *zDrawn = json_string_value(json_object_get(pRec, "phrase"));
         if (kind == IDX_TRIAL_FULLTEXT && !zDrawn) {
-            snprintf(zErr, nErr, "trial %zu: record %s has no text to search: it has a paper trial only", i + 1,
+            snprintf(zErr, nErr, "第 %zu 项测试：档号为 %s 的档案没有可检索的文本，只能进行纸质调阅测试", i + 1,
                      json_string_value(json_object_get(pRec, "code")));
             return -1;
         }
         if (kind == IDX_TRIAL_FULLTEXT && json_is_string(pPhrase) && strcmp(json_string_value(pPhrase), zDrawn) != 0) {
-            snprintf(zErr, nErr, "trial %zu: the phrase searched must be the one drawn for %s (%s)", i + 1,
+            snprintf(zErr, nErr, "第 %zu 项测试：检索词须为抽取时为 %s 给出的检索词（%s）", i + 1,
                      json_string_value(json_object_get(pRec, "code")), zDrawn);
             return -1;
         }
         size_t slot = 2 * (size_t)k + (size_t)kind;
         if (aBody[slot]) {
             *pRc = PS_INVALID;
-            snprintf(zErr, nErr, "trial %zu: record %s has two %s trials", i + 1, json_string_value(json_object_get(pRec, "code")),
-                     kind_name(kind));
+            snprintf(zErr, nErr, "第 %zu 项测试：档号为 %s 的档案有两项%s测试", i + 1,
+                     json_string_value(json_object_get(pRec, "code")), kind_cn(kind));
             return -1;
         }
         if (!timing_of(d, (unsigned)k + 1, kind) && !pSec) {
             *pRc = PS_INVALID;
-            snprintf(zErr, nErr, "trial %zu: the daemon did not time it, so it needs \"seconds\"", i + 1);
+            snprintf(zErr, nErr, "第 %zu 项测试：未经检索服务计时，须填写 \"seconds\"（用时）", i + 1);
             return -1;
         }
         aBody[slot] = b;
@@ -764,29 +771,29 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     if (!pNote || json_is_null(pNote)) pNote = json_object_get(pRun, "evaluator");
     if (!zDraw) {
         *pzField = "draw";
-        snprintf(zErr, nErr, "a run names its draw: \"draw\", the id the draw answered");
+        snprintf(zErr, nErr, "测试须写明所用的抽取：\"draw\"，即抽取时答复的编号");
         return PS_INVALID;
     }
     if (pTrials && (!json_is_array(pTrials) || json_array_size(pTrials) > 2 * DRAW_N_MAX)) {
         *pzField = "trials";
-        snprintf(zErr, nErr, "\"trials\" is a list of at most %d trials", 2 * DRAW_N_MAX);
+        snprintf(zErr, nErr, "\"trials\" 须为列表，至多 %d 项测试", 2 * DRAW_N_MAX);
         return PS_INVALID;
     }
     if (pNote && !json_is_null(pNote) && (!json_is_string(pNote) || json_string_length(pNote) > 400)) {
         *pzField = "note";
-        snprintf(zErr, nErr, "\"note\" is a text of at most 400 bytes");
+        snprintf(zErr, nErr, "\"note\"（备注）须为文本，至多 400 字节");
         return PS_INVALID;
     }
     runs_dir(zDataDir, zDir, sizeof zDir);
     pthread_mutex_lock(&gLock);
     if ((rc = idx_dir_list(zDir, ".json", &az, &nRuns)) != PS_OK) {
-        snprintf(zErr, nErr, "cannot read the timed-test runs");
+        snprintf(zErr, nErr, "无法读取利用时效测试记录");
         goto out;
     }
     idx_dir_free(az, nRuns);
     if (nRuns >= IDX_TIMED_RUNS_MAX) {
-        snprintf(zErr, nErr, "%d timed-test runs are kept, the most the daemon keeps: an administrator must move old ones "
-                 "out of the data folder's timed-tests/ before another run can be kept", IDX_TIMED_RUNS_MAX);
+        snprintf(zErr, nErr, "已保存 %d 次利用时效测试记录，达到检索服务保存的上限：须由管理员将旧记录移出"
+                 "数据文件夹的 timed-tests/，才能保存新的测试记录", IDX_TIMED_RUNS_MAX);
         rc = PS_TOO_BIG;
         goto out;
     }
@@ -826,14 +833,14 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     if (json_array_size(pList) == 0) {
         rc = PS_INVALID;
         *pzField = "trials";
-        snprintf(zErr, nErr, "a run needs a trial: time one with the draw's trial calls, or list them in \"trials\"");
+        snprintf(zErr, nErr, "测试至少须有一项：用抽取的开始、结束计时接口计时，或在 \"trials\" 中列出");
         goto out;
     }
     double drawn = json_number_value(json_object_get(d, "drawn")), elapsed = now - drawn;
     if (total > elapsed + IDX_TIMED_ALLOWANCE_S) {
         rc = PS_CONFLICT;
         *pzField = "trials";
-        snprintf(zErr, nErr, "the trials take %.1f s in all, but only %.1f s have passed since draw %s was made", total,
+        snprintf(zErr, nErr, "各项测试用时合计 %.1f 秒，但抽取以来只过了 %.1f 秒（抽取编号 %s）", total,
                  elapsed > 0 ? elapsed : 0, zDraw);
         goto out;
     }
@@ -864,19 +871,19 @@ int idx_timed_put(const char *zDataDir, const idx_caller *w, const json_t *pRun,
     /* used up before the run is written: a crash between the two loses the
      * run (draw again), never lets one draw serve two */
     if (json_object_set_new(d, "run", json_string(zId)) != 0) goto out;
-    if ((rc = save(zDrawPath, d, 0, "run", zErr, nErr)) != PS_OK) goto out;
+    if ((rc = save(zDrawPath, d, 0, "测试记录", zErr, nErr)) != PS_OK) goto out;
     snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zId);
-    if ((rc = save(zPath, pOut, 1, "run", zErr, nErr)) != PS_OK) {
+    if ((rc = save(zPath, pOut, 1, "测试记录", zErr, nErr)) != PS_OK) {
         char zE[64];
         json_object_set_new(d, "run", json_null());
-        save(zDrawPath, d, 0, "draw", zE, sizeof zE);
+        save(zDrawPath, d, 0, "抽取结果", zE, sizeof zE);
         goto out;
     }
     *ppOut = pOut;
     pOut = NULL;
 out:
     pthread_mutex_unlock(&gLock);
-    if (rc == PS_NOMEM) snprintf(zErr, nErr, "out of memory");
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     px_free((void *)aBody);
     json_decref(d);
     json_decref(pList);
@@ -896,12 +903,12 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
     size_t n = 0;
     *ppOut = NULL;
     if (!pRuns) {
-        snprintf(zErr, nErr, "out of memory");
+        snprintf(zErr, nErr, "内存不足");
         return PS_NOMEM;
     }
     if (idx_dir_list(zDir, ".json", &az, &n) != PS_OK) {
         json_decref(pRuns);
-        snprintf(zErr, nErr, "cannot read the timed-test runs");
+        snprintf(zErr, nErr, "无法读取利用时效测试记录");
         return PS_IO;
     }
     const json_t *pLast = NULL;
@@ -931,15 +938,14 @@ int idx_report_timed(const char *zDataDir, const idx_caller *w, json_t **ppOut, 
     }
     idx_dir_free(az, n);
     *ppOut = json_pack("{s:s,s:O,s:O,s:O}", "rule",
-                       "full text found within 60 s and paper file in hand within 180 s, every trial: 3 points, else 0; "
-                       "only runs by a user with the evaluator role, on records drawn by indexd, every trial timed by "
-                       "indexd, every drawn record tried and at least one full-text and one paper trial, score (the "
-                       "latest of them counts); runs by other roles are practice, runs with a time the client reported "
-                       "are unverified, runs that leave records untried or lack a kind of trial are incomplete, and none "
-                       "of these scores",
+                       "每项测试都做到全文检索 60 秒内检出、纸质档案 180 秒内调出，得 3 分，否则 0 分；"
+                       "只有评估员角色的用户对 indexd 抽取的档案所做的测试计分，且须每项都由 indexd 计时、"
+                       "抽取的每件档案都已测试、全文检索和纸质调阅各至少一项（以最近一次为准）；"
+                       "其他角色的测试为练习（practice），有用时由客户端填报的为未核实（unverified），"
+                       "有档案未测试或缺少一类测试的为不完整（incomplete），这些都不计分",
                        "points", pLast ? json_object_get(pLast, "points") : json_null(), "scored_run",
                        pLast ? json_object_get(pLast, "id") : json_null(), "runs", pRuns);
     json_decref(pRuns);
-    if (!*ppOut) snprintf(zErr, nErr, "out of memory");
+    if (!*ppOut) snprintf(zErr, nErr, "内存不足");
     return *ppOut ? PS_OK : PS_NOMEM;
 }

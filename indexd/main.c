@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "catalogs") == 0) return idx_catalogs_main("var/index", argc - 1, argv + 1);
     if (idx_config_init(&cfg) != PS_OK) {
-        fprintf(stderr, "indexd: out of memory\n");
+        fprintf(stderr, "indexd：内存不足\n");
         return 1;
     }
     rc = idx_config_load(&cfg, argc, argv, zErr, sizeof zErr);
@@ -60,12 +60,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (rc != PS_OK) {
-        fprintf(stderr, "indexd: configuration: %s\n", zErr);
+        fprintf(stderr, "indexd：配置有误：%s\n", zErr);
         idx_config_clear(&cfg);
         return 2;
     }
     if (!*cfg.zWebDir && idx_config_set(&cfg, "web_dir", IDX_WEB_DIR, zErr, sizeof zErr) != PS_OK) {
-        fprintf(stderr, "indexd: %s\n", zErr);
+        fprintf(stderr, "indexd：%s\n", zErr);
         return 2;
     }
     static const char *const azLevel[] = {"error", "warn", "info", "debug"};
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     idx_index_opts o = {(int)cfg.shards, (unsigned)cfg.commitEvery, 0, (unsigned)cfg.commitDelayMs};
     rc = idx_index_open(cfg.zDataDir, &o, &pIdx, zErr, sizeof zErr);
     if (rc != PS_OK) {
-        fprintf(stderr, "indexd: cannot open the index in %s: %s\n", cfg.zDataDir, zErr);
+        fprintf(stderr, "indexd：无法打开 %s 中的索引：%s\n", cfg.zDataDir, zErr);
         idx_config_clear(&cfg);
         return 1;
     }
@@ -93,12 +93,12 @@ int main(int argc, char **argv)
     idx_access_opts xo = {cfg.zApprovalCategories, (int)cfg.approvalClassified};
     rc = idx_auth_open(cfg.zDataDir, &ao, &pAuth, zErr, sizeof zErr);
     if (rc == PS_OK) rc = idx_register_open(cfg.zDataDir, &pReg, zErr, sizeof zErr);
-    if (rc == PS_OK && (rc = idx_access_open(&xo, pReg, &pAccess)) != PS_OK) snprintf(zErr, sizeof zErr, "out of memory");
+    if (rc == PS_OK && (rc = idx_access_open(&xo, pReg, &pAccess)) != PS_OK) snprintf(zErr, sizeof zErr, "内存不足");
     idx_srv srv = {pIdx, pAuth, pReg, pAccess, cfg.zDataDir, *cfg.zWebDir ? cfg.zWebDir : NULL,
                    (unsigned)cfg.facetCheck, cfg.sessionHours * 3600, cfg.cookieSecure != 0, cfg.approvalDays};
     if (rc == PS_OK) rc = idx_http_start(&srv, &cfg, &pHttp, &port, zErr, sizeof zErr);
     if (rc != PS_OK) {
-        fprintf(stderr, "indexd: %s\n", zErr);
+        fprintf(stderr, "indexd：%s\n", zErr);
         idx_access_close(pAccess);
         idx_register_close(pReg);
         idx_auth_close(pAuth);

@@ -83,9 +83,9 @@ static void test_seeing_and_writing(void)
     }
     char zA[200], zB[200];
     idx_access_write_message(IDX_WRITE_HIDDEN, "Z031-WS·2017-Y-BGS-0001", zA, sizeof zA);
-    CHECK_STR(zA, "no record with 档号 Z031-WS·2017-Y-BGS-0001");
+    CHECK_STR(zA, "没有档号为 Z031-WS·2017-Y-BGS-0001 的档案");
     idx_access_write_message(IDX_WRITE_ABOVE, "Z031-WS·2017-Y-BGS-0001", zB, sizeof zB);
-    CHECK(strstr(zB, "above your clearance") != NULL);
+    CHECK(strstr(zB, "不能设为高于您可查阅的密级") != NULL);
 }
 
 /* Approval states a caller can hold for a record, made in a real register. */

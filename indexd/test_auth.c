@@ -51,7 +51,7 @@ static void test_users_and_sessions(const char *zDir)
     CHECK_INT(idx_users_add(zDir, "li", "archivist", NULL, -1, "li-password", zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_users_add(zDir, "li", "archivist", NULL, -1, "li-password", zErr, sizeof zErr), PS_CONFLICT);
     CHECK_INT(idx_users_add(zDir, "wang", "boss", NULL, -1, "wang-password", zErr, sizeof zErr), PS_INVALID);
-    CHECK_CONTAINS(zErr, "role 'boss'");
+    CHECK_CONTAINS(zErr, "角色“boss”不是");
     CHECK_INT(idx_users_add(zDir, "wang", "archivist", "秘密", 1, "short", zErr, sizeof zErr), PS_INVALID);
     CHECK_INT(idx_users_add(zDir, "wang", "archivist", "top", 1, "wang-password", zErr, sizeof zErr), PS_INVALID);
     CHECK_INT(idx_users_add(zDir, "wang", "archivist", "秘密", 1, "wang-password", zErr, sizeof zErr), PS_OK);
@@ -687,7 +687,7 @@ static void test_client_addr(void)
     CHECK_INT(idx_config_set(&cfg, "trusted_proxies", "10.0.0.1, ::1", zErr, sizeof zErr), PS_OK);
     CHECK_STR(cfg.zTrustedProxies, "10.0.0.1, ::1");
     CHECK_INT(idx_config_set(&cfg, "trusted-proxies", "10.0.0.0/8", zErr, sizeof zErr), PS_CONFIG);
-    CHECK_CONTAINS(zErr, "trusted_proxies: '10.0.0.0/8' is not an IPv4 or IPv6 address");
+    CHECK_CONTAINS(zErr, "trusted_proxies：“10.0.0.0/8”不是 IPv4 或 IPv6 地址");
     CHECK_INT(idx_config_set(&cfg, "trusted_proxies", "10.0.0.1,,::1", zErr, sizeof zErr), PS_CONFIG);
     idx_config_clear(&cfg);
 }

@@ -397,7 +397,7 @@ int main(void)
     /* The shard count is fixed at creation; read-only opening sees the data. */
     o.nShard = 3;
     CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_CONFIG);
-    CHECK_CONTAINS(zErr, "has 2 shards");
+    CHECK_CONTAINS(zErr, "有 2 个分片，不能按 3 个分片打开");
     o.nShard = 0;
     o.readOnly = 1;
     CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);

@@ -56,33 +56,33 @@ int main(void)
     CHECK_STR(parse("档号:Z031-WS.2017-Y-0001"), "FILTER(QZ031-WS·2017-Y-0001)");
     CHECK_STR(parse("全宗:Z031 门类:WS"), "AND(FILTER(XFZ031),FILTER(XCWS))");
     CHECK_STR(parse("12:30"), "WORDS(:12:30)");  /* not a field name: plain text */
-    CHECK_STR(parse("a AND AND"), "ERR@3 AND needs something after it");
+    CHECK_STR(parse("a AND AND"), "ERR@3 AND 后须有检索词");
 
     /* Errors say where. */
-    CHECK_STR(parse("\"精准扶贫"), "ERR@1 this quote is never closed");
-    CHECK_STR(parse("扶贫 (脱贫"), "ERR@4 this parenthesis is never closed");
-    CHECK_STR(parse("扶贫)"), "ERR@3 ')' has no matching '('");
-    CHECK_STR(parse("AND 扶贫"), "ERR@1 AND needs something before it");
-    CHECK_STR(parse("扶贫 OR"), "ERR@4 OR needs something after it");
-    CHECK_CONTAINS(parse("作者:张三"), "ERR@1 unknown field '作者'");
+    CHECK_STR(parse("\"精准扶贫"), "ERR@1 引号未闭合");
+    CHECK_STR(parse("扶贫 (脱贫"), "ERR@4 括号未闭合");
+    CHECK_STR(parse("扶贫)"), "ERR@3 “)”没有与之配对的“(”");
+    CHECK_STR(parse("AND 扶贫"), "ERR@1 AND 前须有检索词");
+    CHECK_STR(parse("扶贫 OR"), "ERR@4 OR 后须有检索词");
+    CHECK_CONTAINS(parse("作者:张三"), "ERR@1 没有检索项“作者”（可用的检索项：题名 ");
     /* a long field name is quoted cut between characters (found by fuzz/fz_query) */
     for (int n = 90; n < 100; n++) {
         char zLong[300];
         snprintf(zLong, sizeof zLong, "%.*s档号号号:Z", n, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
         const char *zErr = parse(zLong);
-        CHECK_CONTAINS(zErr, "unknown field");
+        CHECK_CONTAINS(zErr, "没有检索项");
         CHECK(proto_utf8_valid(zErr, strlen(zErr)));
     }
-    CHECK_CONTAINS(parse("年度:17"), "年度 must be a 4-digit year");
-    CHECK_CONTAINS(parse("年度:2018..2016"), "is empty");
-    CHECK_CONTAINS(parse("保管期限:长期"), "保管期限 '长期' is not one of");
-    CHECK_CONTAINS(parse("档号:Z031-WS2017-Y-0001"), "lacks the '·'");
-    CHECK_CONTAINS(parse("题名:"), "the field needs a value");
+    CHECK_CONTAINS(parse("年度:17"), "年度须为 4 位数字的年份，不能是“17”");
+    CHECK_STR(parse("年度:2018..2016"), "ERR@1 年度范围 2018..2016 为空：起始年晚于终止年");
+    CHECK_CONTAINS(parse("保管期限:长期"), "保管期限“长期”不是 永久（Y）、30年（D30）、10年（D10）之一");
+    CHECK_CONTAINS(parse("档号:Z031-WS2017-Y-0001"), "缺少“·”");
+    CHECK_CONTAINS(parse("题名:"), "检索项后须写检索值");
     char zDeep[200];
     memset(zDeep, '(', 100);
     zDeep[100] = 'a';
     zDeep[101] = 0;
-    CHECK_CONTAINS(parse(zDeep), "nested too deeply");
+    CHECK_CONTAINS(parse(zDeep), "括号嵌套层数过多");
 
     /* Out of memory anywhere in the parse is reported, not crashed on. */
     for (long n = 1; n < 60; n++) {

@@ -133,11 +133,11 @@ static void test_trials(void)
     CHECK(idx_timed_id_ok(zId));
     CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, T0 + 1), PS_OK);
     CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_PAPER, T0 + 1.2), PS_CONFLICT);  /* one at a time */
-    CHECK_CONTAINS(zErr, "still running");
+    CHECK_CONTAINS(zErr, "第 1 件档案的全文检索测试仍在计时");
     CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, T0 + 61, &passed, &sec), PS_OK);
     CHECK(passed == 1 && sec == 60.0); /* 60 s is within the minute */
     CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_FULLTEXT, T0 + 62), PS_CONFLICT); /* no second go */
-    CHECK_CONTAINS(zErr, "started already");
+    CHECK_CONTAINS(zErr, "第 1 件档案的全文检索测试已经开始过");
     CHECK_INT(stop(&ev, zId, 1, IDX_TRIAL_FULLTEXT, 1, T0 + 62, NULL, NULL), PS_CONFLICT);
     CHECK_INT(stop(&ev, zId, 2, IDX_TRIAL_PAPER, 1, T0 + 62, NULL, NULL), PS_CONFLICT); /* not started */
     CHECK_INT(start(&ev, zId, 2, IDX_TRIAL_FULLTEXT, T0 + 62), PS_CONFLICT);           /* no text to search */
@@ -174,7 +174,7 @@ static void test_trials(void)
     json_decref(pRun);
     /* used up: no second run, no more trials */
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, T0 + 501, NULL, NULL), PS_CONFLICT);
-    CHECK_CONTAINS(zErr, "was used for run");
+    CHECK_CONTAINS(zErr, "一次抽取只能用于一次测试");
     CHECK_INT(start(&ev, zId, 3, IDX_TRIAL_PAPER, T0 + 502), PS_CONFLICT);
 }
 
@@ -196,7 +196,7 @@ static void test_runs(void)
     /* a record that was not drawn, a phrase that was not, a kind that is none */
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0999\",\"kind\":\"fulltext\","
                               "\"seconds\":1,\"found\":true}]}", zId, t + 5, NULL, &zField), PS_CONFLICT);
-    CHECK_CONTAINS(zErr, "was not drawn");
+    CHECK_CONTAINS(zErr, "Z031-WS·2017-Y-BGS-0999 不在抽取");
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"fulltext\","
                               "\"seconds\":1,\"found\":true,\"phrase\":\"扶贫\"}]}", zId, t + 5, NULL, NULL), PS_CONFLICT);
     CHECK_CONTAINS(zErr, "扶贫对象识别");
@@ -209,7 +209,7 @@ static void test_runs(void)
     /* more time than has passed since the draw (5 s, and 2 s allowed) */
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
                               "\"seconds\":7.5}]}", zId, t + 5, NULL, &zField), PS_CONFLICT);
-    CHECK_CONTAINS(zErr, "have passed since");
+    CHECK_CONTAINS(zErr, "各项测试用时合计 7.5 秒，但抽取以来只过了 5.0 秒");
     /* none of that used the draw up */
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\","
                               "\"seconds\":3},{\"code\":\"Z031-WS.2017-Y-BGS-0001\",\"kind\":\"fulltext\",\"seconds\":3.9,"
@@ -325,7 +325,7 @@ static void test_expiry(void)
     CHECK_INT(start(&ev, zId, 2, IDX_TRIAL_PAPER, t + IDX_TIMED_DRAW_TTL_S - 10), PS_OK);
     CHECK_INT(stop(&ev, zId, 2, IDX_TRIAL_PAPER, 1, t + IDX_TIMED_DRAW_TTL_S - 1, NULL, NULL), PS_OK);
     CHECK_INT(put(zData, &ev, "{\"draw\":\"%s\"}", zId, t + IDX_TIMED_DRAW_TTL_S, NULL, NULL), PS_CONFLICT);
-    CHECK_CONTAINS(zErr, "expired");
+    CHECK_CONTAINS(zErr, "过期（抽取的有效期为 2 小时）");
     CHECK_INT(start(&ev, zId, 1, IDX_TRIAL_PAPER, t + IDX_TIMED_DRAW_TTL_S + 1), PS_CONFLICT);
     /* a day after that the file is gone: unknown */
     char zOther[IDX_TIMED_ID_LEN + 1];
@@ -342,7 +342,7 @@ static void test_bounds(void)
     idx_caller ev = who("赵评估", IDX_ROLE_EVALUATOR, 0), li = who("li", IDX_ROLE_ARCHIVIST, 0);
     for (int i = 0; i < IDX_TIMED_OPEN_PER_USER; i++) CHECK_INT(draw(zDir, &ev, T0 + i, zId), PS_OK);
     CHECK_INT(draw(zDir, &ev, T0 + 30, zId), PS_TOO_MANY);
-    CHECK_CONTAINS(zErr, "open draws");
+    CHECK_CONTAINS(zErr, "您已有 20 次尚未使用的抽取");
     CHECK_INT(draw(zDir, &li, T0 + 30, zId), PS_OK); /* others are not held up */
     CHECK_INT(draw(zDir, &ev, T0 + 30 + IDX_TIMED_DRAW_TTL_S, zId), PS_OK); /* expired ones do not count */
     /* the store of draws: full of used ones (they do not count), of open
@@ -367,7 +367,7 @@ static void test_bounds(void)
         if (pass == 0) CHECK_INT(draw(zDir, &li, T0 + 20001, zId), PS_OK);
     }
     CHECK_INT(draw(zDir, &li, T0 + 20001, zId), PS_TOO_MANY);
-    CHECK_CONTAINS(zErr, "draws are open");
+    CHECK_CONTAINS(zErr, "已有 1000 次尚未使用的抽取");
     CHECK_INT(draw(zDir, &li, T0 + 20010 + IDX_TIMED_DRAW_TTL_S, zId), PS_OK); /* expired: removed to make room */
     /* runs */
     char zRuns[128];
@@ -382,7 +382,7 @@ static void test_bounds(void)
     }
     const char *zBody = "{\"draw\":\"%s\",\"trials\":[{\"code\":\"Z031-WS·2017-Y-BGS-0001\",\"kind\":\"paper\",\"seconds\":1}]}";
     CHECK_INT(put(zDir, &li, zBody, zId, T0 + 40001, NULL, NULL), PS_TOO_BIG);
-    CHECK_CONTAINS(zErr, "10000 timed-test runs");
+    CHECK_CONTAINS(zErr, "已保存 10000 次利用时效测试记录");
     snprintf(zPath, sizeof zPath, "%s/20000101T000000Z-00000.json", zRuns);
     CHECK(remove(zPath) == 0);
     CHECK_INT(put(zDir, &li, zBody, zId, T0 + 40001, NULL, NULL), PS_OK);

@@ -28,3 +28,19 @@ json_t *proto_error_body(int status, const char *zMessage, const char *zField, l
     }
     return o;
 }
+
+const char *proto_json_why(const json_error_t *je)
+{
+    switch (json_error_code(je)) {
+    case json_error_duplicate_key: return "有重复的键";
+    case json_error_invalid_utf8: return "含有无效的 UTF-8";
+    case json_error_null_character:
+    case json_error_null_byte_in_key: return "含有 NUL 字符";
+    case json_error_premature_end_of_input: return "内容不完整";
+    case json_error_end_of_input_expected: return "结尾之后还有内容";
+    case json_error_numeric_overflow: return "数值超出范围";
+    case json_error_stack_overflow: return "嵌套层数过多";
+    case json_error_out_of_memory: return "内存不足";
+    default: return "语法错误";
+    }
+}

@@ -436,8 +436,24 @@ static void test_enc(void)
     free(z);
 }
 
+/* jansson's complaints, in the words of the messages */
+static void test_json_why(void)
+{
+    json_error_t je;
+    json_t *o = json_loads("{\"a\": 1, \"a\": 2}", JSON_REJECT_DUPLICATES, &je);
+    CHECK(o == NULL);
+    CHECK_STR(proto_json_why(&je), "有重复的键");
+    CHECK(json_loads("{\"a\": ", 0, &je) == NULL);
+    CHECK_STR(proto_json_why(&je), "内容不完整");
+    CHECK(json_loads("{} x", 0, &je) == NULL);
+    CHECK_STR(proto_json_why(&je), "结尾之后还有内容");
+    CHECK(json_loads("{\"a\": tru}", 0, &je) == NULL);
+    CHECK_STR(proto_json_why(&je), "语法错误");
+}
+
 int main(void)
 {
+    test_json_why();
     test_code();
     test_record();
     test_status_and_alloc();

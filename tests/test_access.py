@@ -254,7 +254,7 @@ class AccessTest(unittest.TestCase):
         tok = self.d.make_token("zhou")
         self.assertEqual((self.me(sid), self.me(token=tok)), (200, 200))
         said = self.users_cli("set", "zhou", "--role", "vendor")
-        self.assertIn("1 API token(s) revoked", said)
+        self.assertIn("已吊销 1 个 API 令牌", said)
         self.assertIn("indexd users token zhou", said)
         self.assertEqual((self.me(sid), self.me(token=tok)), (401, 401))
         st, me, _ = self.login("zhou")
@@ -262,7 +262,7 @@ class AccessTest(unittest.TestCase):
         # a set that changes nothing ends nothing
         sid = self.session_of("zhou")
         tok = self.d.make_token("zhou")
-        self.assertIn("nothing to change", self.users_cli("set", "zhou", "--role", "vendor"))
+        self.assertIn("没有需要更改的内容", self.users_cli("set", "zhou", "--role", "vendor"))
         self.assertEqual((self.me(sid), self.me(token=tok)), (200, 200))
         # a new password
         self.users_cli("passwd", "zhou", password="zhou-pass-2")
@@ -271,7 +271,7 @@ class AccessTest(unittest.TestCase):
         sid = self.session_of("zhou", "zhou-pass-2")
         tok = self.d.make_token("zhou")
         # revoke --sessions ends the sessions only
-        self.assertIn("API tokens kept", self.users_cli("revoke", "zhou", "--sessions"))
+        self.assertIn("API 令牌保留", self.users_cli("revoke", "zhou", "--sessions"))
         self.assertEqual((self.me(sid), self.me(token=tok)), (401, 200))
         self.d.users("revoke", "zhou")
         self.assertEqual(self.me(token=tok), 401)
@@ -288,7 +288,9 @@ class AccessTest(unittest.TestCase):
         self.assertEqual(dec["status"], "approved")
         st, r, _ = self.d.request("GET", code_path(HOUSE), token=tok)
         self.assertEqual(r["access"]["approval"]["status"], "approved")
-        self.assertIn("1 API token(s) were revoked", self.users_cli("delete", "zhou"))
+        said = self.users_cli("delete", "zhou")
+        self.assertIn("已删除", said)
+        self.assertIn("已吊销 1 个 API 令牌", said)
         self.d.add_user("zhou", "admin", "zhou-pass-3")
         self.assertEqual((self.me(sid), self.me(token=tok)), (401, 401))
         self.d.users("set", "zhou", "--role", "evaluator")
@@ -430,7 +432,7 @@ class AccessTest(unittest.TestCase):
                      code_path(SECRET) + "/pages/1/boxes?q=x"):
             st, err, _ = self.call("li", "GET", path)
             self.assertEqual(st, 404, path)
-            self.assertIn("no record", err["error"]["message"])
+            self.assertIn("没有档号为 " + SECRET + " 的档案", err["error"]["message"])
         # cleared users see it (by its title, as its text needs an approval), counted in facets
         for who, total in (("wang", 2), ("ad", 3)):
             st, a, _ = self.call(who, "GET", q)
@@ -757,7 +759,7 @@ class AccessTest(unittest.TestCase):
                                "application/json")
         self.assertEqual(dec["status"], "denied")
         st, err, _ = self.call("li", "GET", page)
-        self.assertIn("denied", err["error"]["message"])
+        self.assertIn("未批准", err["error"]["message"])
         st, err, _ = self.call("li", "POST", "/api/v1/approvals", json.dumps({"code": PUBLIC, "purpose": "x"}),
                                "application/json")
         self.assertEqual(st, 400)  # needs none
@@ -888,8 +890,8 @@ class AccessTest(unittest.TestCase):
         self.call("li", "GET", code_path(PUBLIC) + "/pages/1")
         r = subprocess.run([QUERY, "report", "register"], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("use register (利用登记簿)", r.stdout)
-        self.assertIn(f"li  全文  {PUBLIC} p1  测试查阅", r.stdout)
+        self.assertIn("利用登记簿：共 ", r.stdout)
+        self.assertIn(f"li  全文  {PUBLIC} 第 1 页  测试查阅", r.stdout)
         r = subprocess.run([QUERY, "report", "register", "--format", "html"], capture_output=True, text=True, env=env)
         self.assertIn("档案利用登记簿", r.stdout)
         env["INDEXD_TOKEN"] = "ixt_wrong_wrong_wrong_wrong"

@@ -428,7 +428,7 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("port", r.stderr)
         r = subprocess.run([EXE, "--colour", "red"], capture_output=True, text=True)
-        self.assertIn("unknown key 'colour'", r.stderr)
+        self.assertIn("没有配置项“colour”", r.stderr)
         import tempfile
         with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
             f.write('{"threads": 4, "log_level": "loud"}')

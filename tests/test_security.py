@@ -329,10 +329,10 @@ class SecurityTest(unittest.TestCase):
     def test_h3_control_characters_refused_with_their_offset(self):
         st, err, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/3", b"abc\x00def", "text/plain")
         self.assertEqual((st, err["error"]["status"]), (400, "invalid"))
-        self.assertIn("byte 4", err["error"]["message"])
+        self.assertIn("第 4 字节", err["error"]["message"])
         st, err, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/3", json.dumps({"text": "ab\u0007c"}))
         self.assertEqual(st, 400)
-        self.assertIn("byte 3", err["error"]["message"])
+        self.assertIn("第 3 字节", err["error"]["message"])
         # every string the page holds, not its text only (OCR adds keys and boxes)
         st, err, _ = self.call("admin", "PUT", code_path(PLAIN) + "/pages/3", json.dumps({"text": "好", "engine": "a\u0001b"}))
         self.assertEqual(st, 400)
@@ -356,7 +356,7 @@ class SecurityTest(unittest.TestCase):
         text = "精准扶贫脱贫攻坚易地搬迁产业发展教育医疗兜底保障" * 60
         st, err, _ = self.call("ping", "GET", "/api/v1/search?q=" + urllib.parse.quote(text[:1365]))
         self.assertEqual((st, err["error"]["status"]), (400, "bad_query"))
-        self.assertIn("too complex", err["error"]["message"])
+        self.assertIn("检索式过于复杂", err["error"]["message"])
         # runs split by spaces, each long: refused as well
         spaced = " ".join(text[i:i + 12] for i in range(0, 1300, 12))
         st, err, _ = self.call("ping", "GET", "/api/v1/search?q=" + urllib.parse.quote(spaced))
