@@ -113,7 +113,8 @@ typedef struct {
     json_t *apFind[BATCH];    /* each row's findings, kept with its record (NULL: none) */
     long aLine[BATCH];
     int aRc[BATCH];           /* each row's status in the last pass */
-    unsigned char aRefused[BATCH], aReplaced[BATCH];
+    unsigned char aRefused[BATCH], aReplaced[BATCH]; /* aReplaced: its catalog values changed */
+    unsigned aAbsent[BATCH];  /* fields with no column in the catalog (idx_put_item.absent) */
     idx_put_item aItem[BATCH];
     int aRow[BATCH];          /* the row of each item */
 } write_batch;
@@ -275,6 +276,7 @@ static void flush_batch(import_state *s)
             b->aItem[nItem].keep = s->keep;
             b->aItem[nItem].pFindings = b->apFind[i];
             b->aItem[nItem].zSource = s->keep ? "目录导入" : "目录导入（替换）";
+            b->aItem[nItem].absent = b->aAbsent[i];
             b->aItem[nItem].rc = NOT_WRITTEN;
             b->aRow[nItem++] = i;
         }
@@ -286,7 +288,7 @@ static void flush_batch(import_state *s)
             int i = b->aRow[k];
             b->aRc[i] = it->rc;
             /* the first pass sees the index as it was before this batch */
-            if (pass == 0) b->aReplaced[i] = it->rc == PS_OK && it->replaced;
+            if (pass == 0) b->aReplaced[i] = it->rc == PS_OK && it->changed;
             if (it->rc == PS_OK) continue;
             if (it->rc == PS_CONFLICT && it->pConflict) {
                 /* the archive's row is kept; what this row offers is reported */
@@ -546,6 +548,14 @@ static void data_row(import_state *s)
     }
     s->pB->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
     s->pB->apFind[s->nBatch] = pFind;
+    /* a field no column of this catalog gives keeps what the archive holds */
+    unsigned absent = 0;
+    for (int f = 0; f < PF__COUNT; f++) {
+        int col = 0;
+        for (int i = 0; i < header_cols(s) && !col; i++) col = s->aColField[i] == f;
+        if (!col && !rec.az[f]) absent |= 1u << f;
+    }
+    s->pB->aAbsent[s->nBatch] = absent;
     s->pB->aLine[s->nBatch] = s->rowLine;
     if (++s->nBatch == BATCH) flush_batch(s);
     return;

@@ -630,6 +630,9 @@ typedef struct {
     const json_t *pFindings; /* of the row written (NULL: none): they replace the old ones */
     const char *zSource;  /* for the history */
     json_t **ppConflict;  /* out, with keep */
+    unsigned absent;      /* fields the write does not carry: the stored values stay */
+    const char *zBy;      /* who writes, for the history (NULL: not known) */
+    int *pChanged;        /* out (may be NULL): catalog values changed */
 } put_ctx;
 
 /* The catalog fields in which stored record pOldR and pNew differ:
@@ -673,6 +676,20 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
     if (!pRec->az[PF_CLASSIFICATION] && zOldCls && *zOldCls &&
         proto_record_set(pRec, PF_CLASSIFICATION, zOldCls, strlen(zOldCls)) != PS_OK)
         return PS_NOMEM;
+    /* nor does a catalog without some other column erase what is stored in
+     * that field: an archive loses nothing */
+    const json_t *pStoredR = pOld ? json_object_get(pOld, "r") : NULL;
+    for (int f = 0; c->absent && json_is_object(pStoredR) && f < PF__COUNT; f++) {
+        if (!(c->absent & (1u << f)) || pRec->az[f]) continue;
+        const json_t *v = json_object_get(pStoredR, proto_field_key((proto_field)f));
+        char zNum[32];
+        const char *z = json_is_string(v) ? json_string_value(v) : NULL;
+        if (json_is_integer(v)) {
+            snprintf(zNum, sizeof zNum, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            z = zNum;
+        }
+        if (z && *z && proto_record_set(pRec, f, z, strlen(z)) != PS_OK) return PS_NOMEM;
+    }
     /* nothing changes behind a user's back: a row that differs from the
      * stored record is kept out (a conflict) unless replacing was asked
      * for, and a replaced record's old values go into its history */
@@ -692,10 +709,15 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
             idx_iso_time(time(NULL), zAt, sizeof zAt);
             json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "at", zAt, "source", c->zSource ? c->zSource : "", "old", pOldR,
                                   "changed", pDiff);
+            if (o && c->zBy && *c->zBy && json_object_set_new(o, "by", json_string(c->zBy)) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
             if (!o || json_array_append_new(json_object_get(pExtra, "h"), o) != 0) {
                 json_decref(pDiff);
                 return PS_NOMEM;
             }
+            if (c->pChanged) *c->pChanged = 1;
         }
         json_decref(pDiff);
     }
@@ -711,7 +733,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
 int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
                   int *pReplaced, char *zErr, size_t nErr)
 {
-    put_ctx c = {r, pPages, 0, NULL, "edit", NULL};
+    put_ctx c = {r, pPages, 0, NULL, "著录修改", NULL, 0, pGuard ? pGuard->zBy : NULL, NULL};
     const char *zNew = r->az[PF_CLASSIFICATION]; /* NULL: kept as stored */
     return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
@@ -736,7 +758,8 @@ static void *batch_run(void *arg)
     for (size_t i = 0; i < b->n; i++) {
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
-        put_ctx c = {it->r, it->pPages, it->keep, it->pFindings, it->zSource, &it->pConflict};
+        put_ctx c = {it->r, it->pPages, it->keep, it->pFindings, it->zSource, &it->pConflict, it->absent,
+                     b->pGuard ? b->pGuard->zBy : NULL, &it->changed};
         const char *zNew = it->r->az[PF_CLASSIFICATION];
         it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);

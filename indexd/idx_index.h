@@ -43,6 +43,7 @@ typedef struct {
     int (*xAllow)(void *ctx, const char *zCode, int bOld, const char *zOld, const char *zNew, char *zErr,
                   size_t nErr);
     void *pCtx;
+    const char *zBy;   /* who writes, for the record's history (NULL: not known) */
 } idx_guard;
 
 /* A record that replaces one with other catalog values keeps them in its
@@ -69,8 +70,11 @@ typedef struct {
     const char *zSource;    /* what the write comes from, for the record's history */
     const json_t *pFindings; /* the findings of the row (NULL: none), kept with the record as
                               * "f" until a row without them replaces it */
+    unsigned absent;        /* 1 << proto_field of each field the row does not carry (its
+                             * catalog has no such column): the stored value stays */
     int rc;                 /* out */
-    int replaced;           /* out */
+    int replaced;           /* out: a record with this 档号 was stored before */
+    int changed;            /* out: the stored record's catalog values changed (history kept) */
     json_t *pConflict;      /* out, with keep: [{"field","key","kept","offered"}] (yours) */
     char zErr[160];         /* out, when rc != PS_OK */
 } idx_put_item;

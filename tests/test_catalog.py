@@ -201,6 +201,13 @@ class CatalogTest(unittest.TestCase):
         st, rec, _ = self.d.request("GET", code_path(code))
         self.assertEqual(rec["title"], "小额信贷贴息名册（更正）")
         self.assertEqual(rec["history"][-1]["old"]["title"], "小额信贷贴息名册")
+        # who replaced it, from where; and this catalog, which has no 保管期限
+        # or 门类 column, leaves those as the archive holds them
+        self.assertEqual((rec["history"][-1]["by"], rec["history"][-1]["source"]), ("harness", "目录导入（替换）"))
+        self.assertEqual([x["key"] for x in rec["history"][-1]["changed"]], ["title"])
+        self.assertEqual((rec["retention"], rec["category"], rec["author"]), ("Y", "WS", "县财政局"))
+        r = subprocess.run([QUERY, "get", code], capture_output=True, text=True, env=env)
+        self.assertRegex(r.stdout, r"修改记录\s+\S+ 目录导入（替换）（harness）：题名 “小额信贷贴息名册” → “小额信贷贴息名册（更正）”")
 
     def test_whole_import_errors_are_chinese(self):
         """A catalog that cannot be imported at all says why, in Chinese, with its line."""
