@@ -53,6 +53,17 @@ int idx_access_level_ok(const idx_caller *w, const char *zClassification)
     return level >= 0 && level <= w->clearance;
 }
 
+int idx_access_sees_unlinked(const idx_caller *w)
+{
+    return (w->perms & IDX_CAN_IMPORT) != 0;
+}
+
+int idx_access_sees_stored(const idx_caller *w, const json_t *pData)
+{
+    if (json_object_get(pData, "u") && !idx_access_sees_unlinked(w)) return 0;
+    return idx_access_sees(w, json_object_get(pData, "r"));
+}
+
 int idx_access_sees(const idx_caller *w, const json_t *pRec)
 {
     const json_t *v = json_object_get(pRec, "classification");
@@ -201,6 +212,7 @@ int idx_access_scope(const idx_access *p, const idx_caller *w, idx_scope *pOut)
 {
     memset(pOut, 0, sizeof *pOut);
     pOut->nLevel = idx_access_visible_levels(w, pOut->azLevel);
+    pOut->hideUnlinked = !idx_access_sees_unlinked(w);
     if (w->perms & IDX_CAN_APPROVE) return PS_OK;
     /* categories named in the configuration */
     for (const char *s = p->zCats + 1; *s;) {

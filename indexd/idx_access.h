@@ -32,6 +32,12 @@ void idx_access_close(idx_access *p);
 int idx_access_level_ok(const idx_caller *w, const char *zClassification);
 /* The same for a stored record object ({"code":…,"classification":…}). */
 int idx_access_sees(const idx_caller *w, const json_t *pRec);
+/* May the caller see records made of scans that wait for their catalog row
+ * (待挂接)?  Those who import catalogs link them: admins and archivists. */
+int idx_access_sees_unlinked(const idx_caller *w);
+/* idx_access_sees and the rule above, for a record's stored data
+ * ({"r": record, "u": present when unlinked, …}). */
+int idx_access_sees_stored(const idx_caller *w, const json_t *pData);
 /* The known 密级 names the caller may see, for a search filter: fills
  * azOut (6 entries) and returns their number.  Records with no 密级 are
  * seen by everyone and are not in the list. */
@@ -115,6 +121,7 @@ typedef struct {
     int nClsLevel;
     char **azApproved;       /* 档号 approved for the caller (a purpose given) */
     int nApproved;
+    int hideUnlinked;        /* 1: records waiting for their catalog row are not shown */
 } idx_scope;
 
 int idx_access_scope(const idx_access *p, const idx_caller *w, idx_scope *pOut);

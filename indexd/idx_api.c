@@ -182,7 +182,7 @@ json_t *idx_visible_record(idx_srv *s, idx_req *r, idx_resp *o)
     char zErr[512] = "";
     int rc;
     json_t *pData = idx_index_get(s->pIdx, r->code.zCanonical, &rc, zErr, sizeof zErr);
-    if (pData && !idx_access_sees(r->pCaller, json_object_get(pData, "r"))) {
+    if (pData && !idx_access_sees_stored(r->pCaller, pData)) {
         json_decref(pData);
         pData = NULL;
         rc = PS_NOT_FOUND;

@@ -114,6 +114,7 @@ typedef struct {
     long aLine[BATCH];
     int aRc[BATCH];           /* each row's status in the last pass */
     unsigned char aRefused[BATCH], aReplaced[BATCH]; /* aReplaced: its catalog values changed */
+    unsigned char aLinked[BATCH]; /* it linked a record of scans waiting for its row */
     unsigned aAbsent[BATCH];  /* fields with no column in the catalog (idx_put_item.absent) */
     idx_put_item aItem[BATCH];
     int aRow[BATCH];          /* the row of each item */
@@ -143,7 +144,7 @@ typedef struct {
     int nHeader;            /* fields of the header row, kept or not */
     int aColField[COL_MAX]; /* proto_field per column, -1 ignored */
     int haveHeader;
-    unsigned long nImported, nReplaced;
+    unsigned long nImported, nReplaced, nLinked;
     json_t *pRejected, *pWarnings;
     json_t *pList;          /* good rows {code, pages, line}, when asked for */
     idx_csv_row_fn xRow;    /* scan mode: rows go here, nothing is written */
@@ -289,6 +290,7 @@ static void flush_batch(import_state *s)
             b->aRc[i] = it->rc;
             /* the first pass sees the index as it was before this batch */
             if (pass == 0) b->aReplaced[i] = it->rc == PS_OK && it->changed;
+            if (pass == 0) b->aLinked[i] = it->rc == PS_OK && it->linked;
             if (it->rc == PS_OK) continue;
             if (it->rc == PS_CONFLICT && it->pConflict) {
                 /* the archive's row is kept; what this row offers is reported */
@@ -333,6 +335,7 @@ static void flush_batch(import_state *s)
         if (!set_mark_written(&s->seen, r->az[PF_CODE])) {
             s->nImported++;
             s->nReplaced += b->aReplaced[i];
+            s->nLinked += b->aLinked[i];
         }
         if (s->pList && s->rc == PS_OK) {
             json_t *o = json_pack("{s:s,s:I}", "code", r->az[PF_CODE], "line", (json_int_t)b->aLine[i]);
@@ -893,6 +896,7 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const
     if (*ppResult && (json_object_set_new(*ppResult, "findings_count", json_integer((json_int_t)pS->nFindings)) != 0 ||
                       json_object_set(*ppResult, "findings", pS->pFindings) != 0 ||
                       json_object_set_new(*ppResult, "furniture_rows", json_integer((json_int_t)pS->nFurniture)) != 0 ||
+                      json_object_set_new(*ppResult, "linked", json_integer((json_int_t)pS->nLinked)) != 0 ||
                       json_object_set_new(*ppResult, "conflicts_count", json_integer((json_int_t)pS->nConflicts)) != 0 ||
                       json_object_set(*ppResult, "conflicts", pS->pConflicts) != 0)) {
         json_decref(*ppResult);

@@ -132,7 +132,20 @@ int idx_h_page_put(idx_srv *s, idx_req *r, idx_resp *o)
     int replaced = 0;
     idx_guard guard;
     idx_write_guard(r->pCaller, &guard);
-    rc = idx_index_put_page(s->pIdx, r->code.zCanonical, r->page, pPage, &guard, &replaced, zErr, sizeof zErr);
+    /* ?unlinked=NAME: the page of a scan that no catalog row names yet; an
+     * absent record is made, waiting for its row (待挂接), NAME saying
+     * where the scan came from (the delivery) */
+    const char *zUnl = idx_req_arg(r, "unlinked");
+    char zSource[160];
+    if (zUnl) {
+        if (!*zUnl || strlen(zUnl) > 100 || !proto_utf8_valid(zUnl, strlen(zUnl))) {
+            json_decref(pPage);
+            return idx_resp_error(o, PS_INVALID, "unlinked 须为 1 至 100 字节的来源名称（如交付批次名）", NULL, 0, "unlinked", 0);
+        }
+        snprintf(zSource, sizeof zSource, "扫描件（%s）", zUnl);
+    }
+    rc = idx_index_put_page_unlinked(s->pIdx, r->code.zCanonical, r->page, pPage, zUnl ? zSource : NULL, &guard, &replaced,
+                                     zErr, sizeof zErr);
     json_decref(pPage);
     if (rc == PS_NOT_FOUND) return no_record(r, o);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);

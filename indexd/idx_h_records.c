@@ -61,6 +61,10 @@ int idx_h_record_get(idx_srv *s, idx_req *r, idx_resp *o)
         if (x) json_array_append_new(pHist, x);
     }
     if (pHist) json_object_set_new(pOut, "history", pHist);
+    /* made of scans that no catalog row names yet: since when, from where */
+    const json_t *pU = json_object_get(pData, "u");
+    json_object_set_new(pOut, "unlinked", json_boolean(pU != NULL));
+    if (pU) json_object_set(pOut, "unlinked_from", (json_t *)pU);
     /* what the catalog row that wrote it held irregular, until a corrected row comes */
     json_t *pFind = json_object_get(pData, "f");
     json_object_set_new(pOut, "findings", json_is_array(pFind) ? json_deep_copy(pFind) : json_array());

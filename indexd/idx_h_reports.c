@@ -159,7 +159,7 @@ static json_int_t record_state(idx_srv *s, const idx_caller *w, json_t *pSeen, c
     json_int_t state;
     json_t *pData = idx_index_get(s->pIdx, zCode, &rc, zErr, sizeof zErr);
     json_t *pRec = json_object_get(pData, "r");
-    if (pData && !idx_access_sees(w, pRec)) {
+    if (pData && !idx_access_sees_stored(w, pData)) {
         state = 2;
     } else if (pData) {
         idx_verdict v;

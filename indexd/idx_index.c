@@ -210,7 +210,8 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
     if (!pData || json_object_set_new(pData, "r", proto_record_to_json(r)) != 0 ||
         json_object_set_new(pData, "p", pPages ? json_incref((json_t *)pPages) : json_object()) != 0 ||
         (json_array_size(json_object_get(pExtra, "h")) && json_object_set(pData, "h", json_object_get(pExtra, "h")) != 0) ||
-        (json_array_size(json_object_get(pExtra, "f")) && json_object_set(pData, "f", json_object_get(pExtra, "f")) != 0))
+        (json_array_size(json_object_get(pExtra, "f")) && json_object_set(pData, "f", json_object_get(pExtra, "f")) != 0) ||
+        (json_object_get(pExtra, "u") && json_object_set(pData, "u", json_object_get(pExtra, "u")) != 0))
         goto out;
     zData = json_dumps(pData, JSON_COMPACT);
     if (!zData) goto out;
@@ -219,6 +220,7 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
     char zId[PROTO_CODE_MAX + 8];
     snprintf(zId, sizeof zId, IDX_PFX_ID "%s", r->az[PF_CODE]);
     if ((rc = xw_doc_add_boolean(pDoc, zId)) != PS_OK) goto out;
+    if (json_object_get(pExtra, "u") && (rc = xw_doc_add_boolean(pDoc, IDX_TERM_UNLINKED)) != PS_OK) goto out;
     static const struct { int f; const char *zPrefix; } aBool[] = {
         {PF_FONDS, IDX_PFX_FONDS}, {PF_CATEGORY, IDX_PFX_CATEGORY}, {PF_YEAR, IDX_PFX_YEAR},
         {PF_RETENTION, IDX_PFX_RETENTION}, {PF_ORG, IDX_PFX_ORG}, {PF_CARRIER, IDX_PFX_CARRIER},
@@ -573,6 +575,12 @@ static int write_locked(idx_index *p, idx_shard *s, const char *zCode, const idx
         rc = PS_NOMEM;
         goto out;
     }
+    /* and so does the mark of a record still waiting for its catalog row */
+    if (pOld && json_is_object(json_object_get(pOld, "u")) &&
+        json_object_set_new(pExtra, "u", json_deep_copy(json_object_get(pOld, "u"))) != 0) {
+        rc = PS_NOMEM;
+        goto out;
+    }
     if ((rc = xMerge(ctx, pOld, bDamaged, &rec, &pPages, pExtra, zErr, nErr)) != PS_OK) goto out;
     if ((rc = doc_build(&rec, pPages, pExtra, &pDoc, zErr, nErr)) != PS_OK) goto out;
     if (bDamaged) keep_damaged(p, zCode, zOld, nOld);
@@ -633,6 +641,7 @@ typedef struct {
     unsigned absent;      /* fields the write does not carry: the stored values stay */
     const char *zBy;      /* who writes, for the history (NULL: not known) */
     int *pChanged;        /* out (may be NULL): catalog values changed */
+    int *pLinked;         /* out (may be NULL): it linked a record of scans waiting for its row */
 } put_ctx;
 
 /* The catalog fields in which stored record pOldR and pNew differ:
@@ -690,6 +699,12 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
         }
         if (z && *z && proto_record_set(pRec, f, z, strlen(z)) != PS_OK) return PS_NOMEM;
     }
+    /* a record made of scans that waited for their catalog row (待挂接) is
+     * linked by the first row or edit that writes it: no conflict, and the
+     * history says when and from where */
+    int linking = json_object_get(pExtra, "u") != NULL;
+    if (linking) json_object_del(pExtra, "u");
+    if (linking && c->pLinked) *c->pLinked = 1;
     /* nothing changes behind a user's back: a row that differs from the
      * stored record is kept out (a conflict) unless replacing was asked
      * for, and a replaced record's old values go into its history */
@@ -697,7 +712,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
     if (json_is_object(pOldR)) {
         json_t *pDiff = record_diff(pOldR, pRec);
         if (!pDiff) return PS_NOMEM;
-        if (json_array_size(pDiff) && c->keep) {
+        if (json_array_size(pDiff) && c->keep && !linking) {
             if (c->ppConflict) *c->ppConflict = pDiff;
             else json_decref(pDiff);
             snprintf(zErr, nErr, "与档案中已有的著录不同（%zu 项）：保留档案中的著录；确认更改时请选择替换",
@@ -707,8 +722,9 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
         if (json_array_size(pDiff)) {
             char zAt[40];
             idx_iso_time(time(NULL), zAt, sizeof zAt);
-            json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "at", zAt, "source", c->zSource ? c->zSource : "", "old", pOldR,
-                                  "changed", pDiff);
+            char zSrc[96];
+            snprintf(zSrc, sizeof zSrc, "%s%s", linking ? "挂接：" : "", c->zSource ? c->zSource : "");
+            json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "at", zAt, "source", zSrc, "old", pOldR, "changed", pDiff);
             if (o && c->zBy && *c->zBy && json_object_set_new(o, "by", json_string(c->zBy)) != 0) {
                 json_decref(o);
                 o = NULL;
@@ -717,7 +733,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
                 json_decref(pDiff);
                 return PS_NOMEM;
             }
-            if (c->pChanged) *c->pChanged = 1;
+            if (c->pChanged && !linking) *c->pChanged = 1;
         }
         json_decref(pDiff);
     }
@@ -733,7 +749,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
 int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
                   int *pReplaced, char *zErr, size_t nErr)
 {
-    put_ctx c = {r, pPages, 0, NULL, "著录修改", NULL, 0, pGuard ? pGuard->zBy : NULL, NULL};
+    put_ctx c = {r, pPages, 0, NULL, "著录修改", NULL, 0, pGuard ? pGuard->zBy : NULL, NULL, NULL};
     const char *zNew = r->az[PF_CLASSIFICATION]; /* NULL: kept as stored */
     return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
@@ -759,7 +775,7 @@ static void *batch_run(void *arg)
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
         put_ctx c = {it->r, it->pPages, it->keep, it->pFindings, it->zSource, &it->pConflict, it->absent,
-                     b->pGuard ? b->pGuard->zBy : NULL, &it->changed};
+                     b->pGuard ? b->pGuard->zBy : NULL, &it->changed, &it->linked};
         const char *zNew = it->r->az[PF_CLASSIFICATION];
         it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);
@@ -803,23 +819,48 @@ typedef struct {
     unsigned n;
     const json_t *pPage;
     int had;
+    const char *zUnlinked; /* non-NULL: an absent record is made, 待挂接, from this source */
 } page_ctx;
+
+/* A record of scans that no catalog row names yet: its catalog fields are
+ * the parts of its 档号, and "u" marks it until a row links it. */
+static int unlinked_record(const char *zCode, const char *zSource, proto_record *pRec, json_t *pExtra, char *zErr,
+                           size_t nErr)
+{
+    proto_code code;
+    char z[24], zAt[40];
+    if (proto_code_parse(zCode, &code, zErr, nErr) != PS_OK) return PS_INVALID;
+    if (proto_record_set(pRec, PF_CODE, code.zCanonical, strlen(code.zCanonical)) != PS_OK ||
+        proto_record_set(pRec, PF_FONDS, code.zFonds, strlen(code.zFonds)) != PS_OK ||
+        proto_record_set(pRec, PF_CATEGORY, code.zCategory, strlen(code.zCategory)) != PS_OK ||
+        proto_record_set(pRec, PF_RETENTION, code.zRetention, strlen(code.zRetention)) != PS_OK ||
+        (code.zOrg[0] && proto_record_set(pRec, PF_ORG, code.zOrg, strlen(code.zOrg)) != PS_OK))
+        return PS_NOMEM;
+    snprintf(z, sizeof z, "%d", code.year);
+    if (proto_record_set(pRec, PF_YEAR, z, strlen(z)) != PS_OK) return PS_NOMEM;
+    snprintf(z, sizeof z, "%d", code.itemNo);
+    if (proto_record_set(pRec, PF_ITEM_NO, z, strlen(z)) != PS_OK) return PS_NOMEM;
+    idx_iso_time(time(NULL), zAt, sizeof zAt);
+    json_t *u = json_pack("{s:s,s:s}", "at", zAt, "source", zSource);
+    if (!u || json_object_set_new(pExtra, "u", u) != 0) return PS_NOMEM;
+    return PS_OK;
+}
 
 static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, json_t **ppPages, json_t *pExtra,
                       char *zErr, size_t nErr)
 {
-    (void)pExtra; /* a page leaves the record's history and findings as they are */
-    page_ctx *c = ctx;
+    page_ctx *c = ctx; /* a page leaves the record's history and findings as they are */
     char zKey[16];
     if (bDamaged) {
         snprintf(zErr, nErr, "档号为 %s 的档案所存数据无法读取：请先重新写入其目录条目", c->zCode);
         return PS_INDEX;
     }
-    if (!pOld) {
+    if (!pOld && !c->zUnlinked) {
         snprintf(zErr, nErr, "没有档号为 %s 的档案", c->zCode);
         return PS_NOT_FOUND;
     }
-    int rc = record_from_stored(json_object_get(pOld, "r"), pRec, zErr, nErr);
+    int rc = pOld ? record_from_stored(json_object_get(pOld, "r"), pRec, zErr, nErr)
+                  : unlinked_record(c->zCode, c->zUnlinked, pRec, pExtra, zErr, nErr);
     if (rc != PS_OK) return rc;
     json_t *pPages = json_object_get(pOld, "p");
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
@@ -833,7 +874,13 @@ static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec,
 int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage, const idx_guard *pGuard,
                        int *pReplaced, char *zErr, size_t nErr)
 {
-    page_ctx c = {zCode, n, pPage, 0};
+    return idx_index_put_page_unlinked(p, zCode, n, pPage, NULL, pGuard, pReplaced, zErr, nErr);
+}
+
+int idx_index_put_page_unlinked(idx_index *p, const char *zCode, unsigned n, const json_t *pPage, const char *zSource,
+                                const idx_guard *pGuard, int *pReplaced, char *zErr, size_t nErr)
+{
+    page_ctx c = {zCode, n, pPage, 0, zSource};
     if (n < 1 || n > IDX_PAGE_MAX) {
         snprintf(zErr, nErr, "页号 %u 超出 1 至 %u 的范围", n, IDX_PAGE_MAX);
         return PS_INVALID;

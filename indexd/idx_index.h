@@ -75,6 +75,7 @@ typedef struct {
     int rc;                 /* out */
     int replaced;           /* out: a record with this 档号 was stored before */
     int changed;            /* out: the stored record's catalog values changed (history kept) */
+    int linked;             /* out: it linked a record of scans that waited for its row (待挂接) */
     json_t *pConflict;      /* out, with keep: [{"field","key","kept","offered"}] (yours) */
     char zErr[160];         /* out, when rc != PS_OK */
 } idx_put_item;
@@ -86,6 +87,13 @@ int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, con
  * pPage must hold "text" (a string). */
 int idx_index_put_page(idx_index *p, const char *zCode, unsigned n, const json_t *pPage, const idx_guard *pGuard,
                        int *pReplaced, char *zErr, size_t nErr);
+/* The same, but a record absent is made from the 档号's parts and marked
+ * as waiting for its catalog row (待挂接: data "u" {"at", "source"}, term
+ * IDX_TERM_UNLINKED), zSource (not NULL) saying where its scans came
+ * from.  The first catalog row or edit that writes it links it: no
+ * conflict, a history entry, the mark gone. */
+int idx_index_put_page_unlinked(idx_index *p, const char *zCode, unsigned n, const json_t *pPage, const char *zSource,
+                                const idx_guard *pGuard, int *pReplaced, char *zErr, size_t nErr);
 int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, char *zErr, size_t nErr);
 /* Commit every shard with pending changes; readers see them afterwards. */
 int idx_index_commit(idx_index *p, char *zErr, size_t nErr);

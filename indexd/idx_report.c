@@ -1,6 +1,7 @@
 /* Coverage and ledger: one pass over the records' values (no stored JSON
  * read but for the records listed as missing). */
 #include "idx_report.h"
+#include "idx_schema.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
 #include "proto_status.h"
@@ -28,6 +29,7 @@ typedef struct {
     json_t *pGroups[3];  /* coverage: by fonds, category, year; ledger: [0] by the 4 keys */
     unsigned long total, digitized, pagesTotal, pagesScanned;
     unsigned long d10, notPaper, carrierUnknown, pagesUnknown;
+    unsigned long unlinked;  /* records of scans waiting for their catalog row */
     missing *aMissing;
     size_t nMissing, nAlloc;
     int rc;
@@ -144,6 +146,13 @@ static int on_doc(void *ctx, xw_docview *d)
     return 0;
 }
 
+static int count_doc(void *ctx, xw_docview *d)
+{
+    (void)d;
+    ((scan_ctx *)ctx)->unlinked++;
+    return 0;
+}
+
 static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_t nErr)
 {
     xw_rdb *pDb;
@@ -159,12 +168,32 @@ static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_
         q = xw_q_all();
     }
     if (!q) return PS_NOMEM;
+    /* records of scans that wait for their catalog row (待挂接) are no
+     * catalog entries: not in the ledger, the rate or the draws; they are
+     * counted apart */
+    xw_query *pU = xw_q_term(IDX_TERM_UNLINKED, strlen(IDX_TERM_UNLINKED));
+    xw_query *a[2] = {q, pU};
+    xw_query *pKept = pU ? xw_q_combine(XW_AND_NOT, a, 2) : NULL;
+    xw_query *pOnlyU = pU ? xw_q_combine(XW_FILTER, a, 2) : NULL;
+    xw_q_free(q);
+    xw_q_free(pU);
+    if (!pKept || !pOnlyU) {
+        xw_q_free(pKept);
+        xw_q_free(pOnlyU);
+        return PS_NOMEM;
+    }
     /* Every record goes past the decider once; it keeps none. */
     unsigned long n = xw_rdb_doccount(pDb);
-    xw_search_opts o = {0, 1, -1, 0, n > 0xFFFFFFF0ul ? 0xFFFFFFF0u : (unsigned)n + 1, NULL, 0, on_doc, c, -1, 0, 0};
-    rc = xw_search(pDb, q, &o, &m, zErr, nErr);
+    unsigned nMax = n > 0xFFFFFFF0ul ? 0xFFFFFFF0u : (unsigned)n + 1;
+    xw_search_opts o = {0, 1, -1, 0, nMax, NULL, 0, on_doc, c, -1, 0, 0};
+    rc = xw_search(pDb, pKept, &o, &m, zErr, nErr);
     xw_mset_free(m);
-    xw_q_free(q);
+    m = NULL;
+    xw_search_opts ou = {0, 1, -1, 0, nMax, NULL, 0, count_doc, c, -1, 0, 0};
+    if (rc == PS_OK) rc = xw_search(pDb, pOnlyU, &ou, &m, zErr, nErr);
+    xw_mset_free(m);
+    xw_q_free(pKept);
+    xw_q_free(pOnlyU);
     if (rc == PS_OK && c->rc != PS_OK) {
         rc = c->rc;
         snprintf(zErr, nErr, "内存不足");
@@ -295,6 +324,11 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                      "by_year", group_list(c.pGroups[2], 1), "missing_total", (json_int_t)c.nMissing,
                      "missing_hidden", (json_int_t)nHidden, "missing", pMissing, "offset", (json_int_t)o->offset,
                      "limit", (json_int_t)o->limit);
+    /* scans read that wait for their catalog row: not in the rate, said apart */
+    if (pOut && json_object_set_new(pOut, "unlinked", json_integer((json_int_t)c.unlinked)) != 0) {
+        json_decref(pOut);
+        pOut = NULL;
+    }
     rc = pOut ? PS_OK : PS_NOMEM;
 out:
     json_decref(pMissing);

@@ -32,6 +32,9 @@ enum {
 #define IDX_PFX_CARRIER "XK"
 #define IDX_PFX_CLASSIFICATION "XM"
 #define IDX_PFX_PARENT "XP"
+/* The term (alone, no value) of a record made from scans that no catalog
+ * row names yet (待挂接); its data holds "u": {"at", "source"}. */
+#define IDX_TERM_UNLINKED "XU"
 
 /* The longest term Xapian accepts is 245 bytes; terms are cut below it
  * (idx_text.c) so that no text can fail a write. */

@@ -661,6 +661,16 @@ static xw_query *cleared(xw_query *q, const idx_search_req *r, int *pRc)
     if (!pOut) *pRc = PS_NOMEM;
     xw_q_free(q);
     xw_q_free(pShown);
+    /* records waiting for their catalog row, for those who link them only */
+    if (pOut && r->pScope->hideUnlinked) {
+        xw_query *pU = xw_q_term(IDX_TERM_UNLINKED, strlen(IDX_TERM_UNLINKED));
+        xw_query *c[2] = {pOut, pU};
+        xw_query *pKept = pU ? xw_q_combine(XW_AND_NOT, c, 2) : NULL;
+        if (!pKept) *pRc = PS_NOMEM;
+        xw_q_free(pOut);
+        xw_q_free(pU);
+        pOut = pKept;
+    }
     return pOut;
 }
 
@@ -896,6 +906,8 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
         json_t *v = json_object_get(pRec, azKey[i]);
         if (v && json_object_set(pHit, azKey[i], v) != 0) goto fail;
     }
+    /* scans waiting for their catalog row (待挂接) */
+    if (json_object_get(pData, "u") && json_object_set_new(pHit, "unlinked", json_true()) != 0) goto fail;
     const char *zSnip = NULL;
     size_t nSnip = 0;
     const char *s = zForm, *e = zForm + nForm;

@@ -90,6 +90,7 @@ typedef struct {
     qc_client *pC;
     oc_pool *pPool;
     json_t *pCatalog;   /* 档号 -> 页数 (or null) of the catalog rows */
+    char zName[128];    /* the delivery's name in indexd */
     json_t *pImport;    /* the import answer */
     json_t *pProblems;  /* lists by kind */
     char zTmp[4096];
@@ -202,30 +203,60 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
     return PS_OK;
 }
 
+/* The delivery's name in indexd: --name, else the folder's last part,
+ * ASCII other than letters, digits and . _ - made '_'. */
+static void delivery_name(const opts *o, char *zName, size_t nName)
+{
+    const char *zBase = strrchr(o->zFolder, '/');
+    snprintf(zName, nName, "%s", o->zDelivery ? o->zDelivery : zBase && zBase[1] ? zBase + 1 : o->zFolder);
+    for (char *q = zName; *q; q++)
+        if ((unsigned char)*q < 0x80 && !((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
+                                          (*q >= 'a' && *q <= 'z') || *q == '.' || *q == '_' || *q == '-'))
+            *q = '_';
+    if (zName[0] == '.') zName[0] = '_';
+}
+
 /* ---- sending a page --------------------------------------------------------------- */
 
+/* PUT the web image of a page (zWeb, removed afterwards). */
+static int send_image(run *r, const oc_file *f, const char *zNo, const char *zWeb, qc_answer *pA, char *zErr,
+                      size_t nErr)
+{
+    qc_buf path;
+    qc_buf_init(&path, 0);
+    int rc = qc_path_page(&path, f->zCode, zNo);
+    if (rc == PS_OK) rc = qc_buf_add(&path, "/image", 6);
+    FILE *fi = rc == PS_OK ? fopen(zWeb, "rb") : NULL;
+    if (rc == PS_OK && !fi) rc = PS_IO;
+    if (rc == PS_OK) rc = qc_client_call(r->pC, "PUT", qc_buf_str(&path), "image/jpeg", fi, pA, zErr, nErr);
+    if (fi) fclose(fi);
+    unlink(zWeb);
+    qc_buf_release(&path);
+    return rc;
+}
+
+/* Send a page read: its web image and its text.  A page of a scan that no
+ * catalog row names is sent with ?unlinked=DELIVERY, which makes its record
+ * (待挂接) when absent; the text goes first then, so that the record exists
+ * before its image. */
 static int send_page(run *r, const oc_file *f, int pageNo, json_t *pPage, const char *zWeb, char *zErr,
                      size_t nErr)
 {
     qc_buf path;
     qc_answer a;
     char zNo[16];
-    int rc;
+    int rc = PS_OK;
+    int unlinked = !json_object_get(r->pCatalog, f->zCode);
+    int image = zWeb && access(zWeb, R_OK) == 0;
     qc_buf_init(&path, 0);
     qc_answer_init(&a);
     snprintf(zNo, sizeof zNo, "%d", pageNo);
-    if (zWeb && access(zWeb, R_OK) == 0) {
-        rc = qc_path_page(&path, f->zCode, zNo);
-        if (rc == PS_OK) rc = qc_buf_add(&path, "/image", 6);
-        FILE *fi = rc == PS_OK ? fopen(zWeb, "rb") : NULL;
-        if (rc == PS_OK && !fi) rc = PS_IO;
-        if (rc == PS_OK) rc = qc_client_call(r->pC, "PUT", qc_buf_str(&path), "image/jpeg", fi, &a, zErr, nErr);
-        if (fi) fclose(fi);
-        unlink(zWeb);
-        if (rc != PS_OK) goto out;
-        qc_buf_reset(&path);
-    }
+    if (image && !unlinked && (rc = send_image(r, f, zNo, zWeb, &a, zErr, nErr)) != PS_OK) goto out;
     rc = qc_path_page(&path, f->zCode, zNo);
+    if (rc == PS_OK && unlinked) {
+        qc_buf_adds(&path, "?unlinked=");
+        rc = qc_path_escape(&path, r->zName);
+    }
     char *zJson = rc == PS_OK ? json_dumps(pPage, JSON_COMPACT) : NULL;
     if (rc == PS_OK && !zJson) rc = PS_NOMEM;
     if (rc == PS_OK) {
@@ -237,7 +268,9 @@ static int send_page(run *r, const oc_file *f, int pageNo, json_t *pPage, const 
         }
     }
     free(zJson);
+    if (rc == PS_OK && image && unlinked) rc = send_image(r, f, zNo, zWeb, &a, zErr, nErr);
 out:
+    if (image && rc != PS_OK) unlink(zWeb);
     qc_answer_clear(&a);
     qc_buf_release(&path);
     return rc;
@@ -269,7 +302,7 @@ static int next_job(run *r, size_t *piFile, int *piPage, json_t **ppJob, job_tag
     for (; *piFile < r->d.n; (*piFile)++, *piPage = -1) {
         file_state *fs = &r->aF[*piFile];
         const oc_file *f = &r->d.a[*piFile];
-        if (fs->failed || !json_object_get(r->pCatalog, f->zCode)) continue;
+        if (fs->failed) continue;
         if (*piPage < 0) {
             *piPage = 0;
             if (fs->nPages < 0) {
@@ -315,19 +348,17 @@ static void number_pages(run *r)
             next = 1;
         }
         if (fs->nPages < 0 || fs->failed) continue;
-        int inCatalog = json_object_get(r->pCatalog, f->zCode) != NULL;
-        if (f->page > 0 && f->page < next && inCatalog)
+        if (f->page > 0 && f->page < next)
             /* 0001.jpg and 0001.png, or a page file after a whole-item file: kept, further on */
             problem(r, "page_conflicts", json_pack("{s:s,s:s,s:i,s:i}", "code", f->zCode, "file", f->zRel,
                                                    "named_page", f->page, "stored_as", next));
-        if (f->page > next && inCatalog) {
+        if (f->page > next) {
             json_t *a = json_array();
             for (int k = next; k < f->page && k < next + 1000; k++) json_array_append_new(a, json_integer(k));
             problem(r, "missing_pages", json_pack("{s:s,s:s,s:o}", "code", f->zCode, "before_file", f->zRel, "pages", a));
         }
         fs->firstPage = f->page > 0 && f->page >= next ? f->page : next;
         next = fs->firstPage + fs->nPages;
-        if (!inCatalog) continue;
         r->nPages += (size_t)fs->nPages;
         char zKey[8400];
         for (int k = 0; k < fs->nPages; k++) {
@@ -403,10 +434,11 @@ static void build_report(run *r)
     for (size_t i = 0; i < r->d.n; i++) {
         const oc_file *f = &r->d.a[i];
         const file_state *fs = &r->aF[i];
-        if (!json_object_get(r->pCatalog, f->zCode)) {
-            problem(r, "scans_without_catalog_row", json_pack("{s:s,s:s}", "file", f->zRel, "code", f->zCode));
-            continue;
-        }
+        if (!json_object_get(r->pCatalog, f->zCode))
+            /* read all the same, and kept as a record waiting for its row */
+            problem(r, "scans_without_catalog_row",
+                    json_pack("{s:s,s:s,s:s}", "file", f->zRel, "code", f->zCode, "reason",
+                              "目录中没有此档号：扫描件已读入，作为待挂接件保存，目录条目导入后自动挂接"));
         if (fs->nPages < 0 || fs->failed) continue;
         json_t *n = json_object_get(pFound, f->zCode);
         json_object_set_new(pFound, f->zCode, json_integer(json_integer_value(n) + fs->nPages));
@@ -733,14 +765,21 @@ int main(int argc, char **argv)
         goto done;
     }
     const char *zPrev = NULL;
+    size_t nUnlinked = 0;
     for (size_t i = 0; i < r.d.n; i++) {
-        if (json_object_get(r.pCatalog, r.d.a[i].zCode) && (!zPrev || strcmp(zPrev, r.d.a[i].zCode) != 0)) r.nItems++;
-        if (json_object_get(r.pCatalog, r.d.a[i].zCode)) zPrev = r.d.a[i].zCode;
+        if (!zPrev || strcmp(zPrev, r.d.a[i].zCode) != 0) {
+            r.nItems++;
+            nUnlinked += !json_object_get(r.pCatalog, r.d.a[i].zCode);
+        }
+        zPrev = r.d.a[i].zCode;
     }
+    delivery_name(&o, r.zName, sizeof r.zName);
     r.t0 = r.tLast = now_s();
-    if (!o.quiet)
-        fprintf(stderr, "ingest: %s：扫描件 %zu 个文件，对应目录中的 %zu 件；识别进程 %d 个，识别语言 %s\n", o.zFolder,
-                r.d.n, r.nItems, o.nWorker, o.o.zLang);
+    if (!o.quiet) {
+        fprintf(stderr, "ingest: %s：扫描件 %zu 个文件，共 %zu 件", o.zFolder, r.d.n, r.nItems);
+        if (nUnlinked) fprintf(stderr, "（其中 %zu 件目录中没有，读入后作为待挂接件保存）", nUnlinked);
+        fprintf(stderr, "；识别进程 %d 个，识别语言 %s\n", o.nWorker, o.o.zLang);
+    }
 
     /* Two passes: what every file is (quick), then every page. */
     for (int pass = 0; pass < 2 && !gStop; pass++) {
@@ -755,8 +794,7 @@ int main(int argc, char **argv)
                 if (!t) break;
                 if (pass == 0) {
                     /* probes only */
-                    while (iFile < r.d.n && (r.aF[iFile].nPages >= 0 || !json_object_get(r.pCatalog, r.d.a[iFile].zCode)))
-                        iFile++;
+                    while (iFile < r.d.n && r.aF[iFile].nPages >= 0) iFile++;
                     if (iFile < r.d.n) {
                         snprintf(zPath, sizeof zPath, "%s/%s", o.zFolder, r.d.a[iFile].zRel);
                         pJob = json_pack("{s:s,s:s}", "op", "probe", "path", zPath);
@@ -791,8 +829,7 @@ int main(int argc, char **argv)
                 /* Items whose files have all been given out. */
                 while (pass == 1 && doneCursor < iFile && doneCursor < r.d.n) {
                     const char *zC = r.d.a[doneCursor].zCode;
-                    if (json_object_get(r.pCatalog, zC) &&
-                        (doneCursor + 1 == r.d.n || strcmp(zC, r.d.a[doneCursor + 1].zCode) != 0))
+                    if (doneCursor + 1 == r.d.n || strcmp(zC, r.d.a[doneCursor + 1].zCode) != 0)
                         r.nItemsDone++;
                     doneCursor++;
                 }
@@ -828,14 +865,7 @@ int main(int argc, char **argv)
     print_report(&r, pRep, stdout);
     /* indexd keeps the account: the acceptance report (DA/T 31) is made from it */
     {
-        char zName[128];
-        const char *zBase = strrchr(o.zFolder, '/');
-        snprintf(zName, sizeof zName, "%s", o.zDelivery ? o.zDelivery : zBase && zBase[1] ? zBase + 1 : o.zFolder);
-        for (char *q = zName; *q; q++)
-            if ((unsigned char)*q < 0x80 && !((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
-                                              (*q >= 'a' && *q <= 'z') || *q == '.' || *q == '_' || *q == '-'))
-                *q = '_';
-        if (zName[0] == '.') zName[0] = '_';
+        const char *zName = r.zName;
         qc_buf path;
         qc_answer a;
         qc_buf_init(&path, 0);

@@ -311,8 +311,17 @@ static void add_record_extras(qc_buf *b, const json_t *pAns)
     size_t i;
     const json_t *x;
     if (json_is_true(json_object_get(pAns, "unlinked"))) {
+        const json_t *pU = json_object_get(pAns, "unlinked_from");
         add_label(b, "", "挂接", RECORD_LABEL_COLS);
-        qc_buf_adds(b, "待挂接：扫描件已读入，目录中尚无此档号的条目\n");
+        qc_buf_adds(b, "待挂接：扫描件已读入");
+        if (str_at(pU, "source")) {
+            qc_buf_adds(b, "（");
+            add_clean(b, str_at(pU, "source"));
+            qc_buf_adds(b, "，");
+            add_clean(b, str_at(pU, "at"));
+            qc_buf_adds(b, "）");
+        }
+        qc_buf_adds(b, "，目录中尚无此档号的条目\n");
     }
     const json_t *pAcc = json_object_get(pAns, "access");
     if (json_is_object(pAcc)) {
@@ -403,7 +412,7 @@ int qc_format_record(qc_buf *b, const json_t *pAns, char *zErr, size_t nErr)
         int f = proto_field_lookup(zKey);
         if ((f >= 0 && strcmp(proto_field_key(f), zKey) == 0) || strcmp(zKey, "stored_pages") == 0 ||
             strcmp(zKey, "access") == 0 || strcmp(zKey, "findings") == 0 || strcmp(zKey, "history") == 0 ||
-            strcmp(zKey, "unlinked") == 0)
+            strcmp(zKey, "unlinked") == 0 || strcmp(zKey, "unlinked_from") == 0)
             continue;
         add_label(b, "", zKey, RECORD_LABEL_COLS);
         add_value(b, v);
@@ -460,8 +469,9 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
     if (nRej < (long long)json_array_size(pRej)) nRej = (long long)json_array_size(pRej);
     if (nWarn < (long long)json_array_size(pWarn)) nWarn = (long long)json_array_size(pWarn);
     *pnRejected = nRej;
-    qc_buf_addf(b, "导入 %lld 件（其中替换 %lld 件），未导入 %lld 行，警告 %lld 条", int_at(pAns, "imported", 0),
-                int_at(pAns, "replaced", 0), nRej, nWarn);
+    qc_buf_addf(b, "导入 %lld 件（其中替换 %lld 件", int_at(pAns, "imported", 0), int_at(pAns, "replaced", 0));
+    if (int_at(pAns, "linked", 0) > 0) qc_buf_addf(b, "，挂接待挂接件 %lld 件", int_at(pAns, "linked", 0));
+    qc_buf_addf(b, "），未导入 %lld 行，警告 %lld 条", nRej, nWarn);
     if (zEnc) {
         qc_buf_adds(b, "，编码 ");
         add_clean(b, zEnc);

@@ -535,9 +535,11 @@ static void test_format_record(void)
                                            " \"offered\": 3}]}, {\"at\": \"2026-12-02T09:00:00+08:00\", \"source\": \"目录导入\","
                                            " \"hidden\": true}]"));
     json_object_set_new(o, "unlinked", json_true());
+    json_object_set_new(o, "unlinked_from", load("{\"at\": \"2026-12-01T09:00:00+08:00\", \"source\": \"扫描件（第1批）\"}"));
     CHECK_INT(qc_format_record(&b, o, zErr, sizeof zErr), PS_OK);
     z = qc_buf_str(&b);
-    CHECK_HAS(z, "\n挂接          待挂接：扫描件已读入，目录中尚无此档号的条目\n");
+    CHECK_HAS(z, "\n挂接          待挂接：扫描件已读入（扫描件（第1批），2026-12-01T09:00:00+08:00），目录中尚无此档号的条目\n");
+    CHECK_LACKS(z, "unlinked");
     CHECK_HAS(z, "\n查阅          页面须经管理员审批后查看（审批状态：待审批）\n");
     CHECK_HAS(z, "\n著录问题      目录第 4 行 日期【日期写法不规范】日期写法不规范，按 20170305 读取（原著录“2017-3-5”）\n");
     CHECK_HAS(z, "\n修改记录      2026-12-01T10:00:00+08:00 目录导入（替换）（li）：题名 “旧题名” → “新题名”；页数 “2” → “3”\n");
@@ -578,6 +580,13 @@ static void test_format_import(void)
     CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
     CHECK_INT(nRej, 0);
     CHECK_STR(qc_buf_str(&b), "导入 2 件（其中替换 0 件），未导入 0 行，警告 0 条，编码 utf-8\n");
+    json_decref(o);
+
+    /* rows that linked scans waiting for them (待挂接) */
+    qc_buf_reset(&b);
+    o = load("{\"imported\": 2, \"replaced\": 0, \"linked\": 1, \"rejected\": [], \"warnings\": []}");
+    CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "导入 2 件（其中替换 0 件，挂接待挂接件 1 件），未导入 0 行，警告 0 条\n");
     json_decref(o);
 
     /* findings and conflicts: the rows kept as in the archive, field by field */

@@ -49,6 +49,7 @@ ROWS = [
     (14, ",合计,,,,,10,,", None, []),
 ]
 ITEMS = sorted({r[2] for r in ROWS if r[2]})
+UNLINKED = "Z061-WS·2017-Y-FPB-0099"
 
 
 class CatalogTest(unittest.TestCase):
@@ -65,7 +66,13 @@ class CatalogTest(unittest.TestCase):
             with open(os.path.join(cls.folder, code + ".txt"), "wb") as f:
                 f.write(f"第{i + 1}号文件正文：精准扶贫落实情况之{'甲乙丙丁戊己庚辛壬'[i]}项".encode("gb18030"))
         # this unit writes 扶贫文书 for 文书 (config key category_names)
-        cls.d = Daemon(INDEXD, extra=("--category-names", "扶贫文书=WS")).start()
+        # a scan that no row names: read all the same, kept waiting for its row (待挂接)
+        with open(os.path.join(cls.folder, UNLINKED + ".txt"), "wb") as f:
+            f.write("待挂接的扫描件正文：易地搬迁安置协议".encode("gb18030"))
+        cls.d = Daemon(INDEXD, extra=("--category-names", "扶贫文书=WS"))
+        cls.d.add_user("ping", "evaluator", "ping-Pw-2024")
+        cls.d.start()
+        cls.ev = cls.d.make_token("ping")
         cls.ingest, cls.report = run_ingest(INGEST, cls.d.base, cls.folder, report=os.path.join(cls.tmp, "report.json"))
 
     @classmethod
@@ -130,6 +137,40 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual((r["total"], r["digitized"]), (len(ITEMS), len(ITEMS) - 2))
         self.assertEqual([m["code"] for m in r["missing"]], ["Z061-WS·2017-Y-FPB-0001", "Z061-WS·2017-Y-FPB-0004"])
         self.assertEqual(r["pages"], {"total": 11, "scanned": 9, "rate": 0.8182})
+
+    def test_u_unlinked_scans_kept_and_linked(self):
+        """A scan no catalog row names is read and kept (待挂接), seen by those
+        who link catalogs only, left out of the rate; its row links it."""
+        probs = self.report["problems"]["scans_without_catalog_row"]
+        self.assertEqual([p["code"] for p in probs], [UNLINKED])
+        self.assertIn("待挂接", probs[0]["reason"])
+        st, body = self.d.search(q='"易地搬迁安置协议"')[:2]
+        self.assertEqual([(h["code"], h.get("unlinked")) for h in body["hits"]], [(UNLINKED, True)])
+        st, rec, _ = self.d.request("GET", code_path(UNLINKED))
+        self.assertEqual((st, rec["unlinked"], rec["stored_pages"], rec["fonds"], rec["retention"]),
+                         (200, True, [1], "Z061", "Y"))
+        self.assertEqual(rec["unlinked_from"]["source"], "扫描件（delivery）")
+        # an evaluator neither finds nor opens it
+        st, body = self.d.request("GET", "/api/v1/search?q=%22%E6%98%93%E5%9C%B0%E6%90%AC%E8%BF%81%E5%AE%89%E7%BD%AE%E5%8D%8F%E8%AE%AE%22",
+                                  token=self.ev)[:2]
+        self.assertEqual((st, body["total"]), (200, 0))
+        st, _, _ = self.d.request("GET", code_path(UNLINKED), token=self.ev)
+        self.assertEqual(st, 404)
+        # not a catalog entry: not in the rate, counted apart
+        st, cov, _ = self.d.request("GET", "/api/v1/reports/coverage?fonds=Z061")
+        self.assertEqual((cov["total"], cov["unlinked"]), (len(ITEMS), 1))
+        # its row arrives (no replace asked): linked, not a conflict; the page stays
+        row = f"档号,题名,责任者,日期,页数,保管期限\n{UNLINKED},易地扶贫搬迁安置协议,县发改局,20170320,1,永久\n"
+        st, a, _ = self.d.request("POST", "/api/v1/catalog", row.encode(), "text/csv")
+        self.assertEqual((st, a["imported"], a["linked"], a["conflicts_count"], a["replaced"]), (200, 1, 1, 0, 0), a)
+        st, rec, _ = self.d.request("GET", code_path(UNLINKED))
+        self.assertEqual((rec["unlinked"], rec["title"], rec["stored_pages"]), (False, "易地扶贫搬迁安置协议", [1]))
+        self.assertTrue(rec["history"][-1]["source"].startswith("挂接："), rec["history"])
+        st, body = self.d.request("GET", "/api/v1/search?q=%22%E6%98%93%E5%9C%B0%E6%90%AC%E8%BF%81%E5%AE%89%E7%BD%AE%E5%8D%8F%E8%AE%AE%22",
+                                  token=self.ev)[:2]
+        self.assertEqual([h["code"] for h in body["hits"]], [UNLINKED])
+        st, cov, _ = self.d.request("GET", "/api/v1/reports/coverage?fonds=Z061")
+        self.assertEqual((cov["total"], cov["unlinked"]), (len(ITEMS) + 1, 0))
 
     def test_category_names_checked_at_start(self):
         bad = subprocess.run([INDEXD, "--category-names", "扶贫文书=ws", "--data-dir", os.path.join(self.tmp, "x")],

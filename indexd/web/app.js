@@ -283,7 +283,7 @@ async function search() {
   const total = `${a.total_exact ? "" : "约 "}${a.total} 件`;
   let h = `<p class="summary">${total}，用时 ${a.took_ms} 毫秒</p>`;
   for (const hit of a.hits) {
-    h += `<div class="hit"><h2><a href="#" data-code="${esc(hit.code)}">${esc(hit.title)}</a></h2>
+    h += `<div class="hit"><h2><a href="#" data-code="${esc(hit.code)}">${esc(hit.title || hit.code)}</a>${hit.unlinked ? ' <span class="badge unlinked">待挂接</span>' : ""}</h2>
       <div class="meta">${esc(hit.code)} · ${esc(hit.date)} · ${esc(hit.author || "")}
       ${hit.exact ? "" : '<span class="near">近似匹配</span>'}</div>
       <div class="meta">存放位置：<span class="loc">${esc(hit.location || "未登记")}</span>
@@ -326,7 +326,8 @@ async function showRecord(code) {
   const rows = [["档号", r.code], ["题名", r.title], ["责任者", r.author], ["文号", r.doc_no], ["日期", r.date],
     ["页数", r.pages], ["密级", r.classification], ["载体", r.carrier], ["保管期限", RET[r.retention] || r.retention], ["备注", r.note]];
   el.innerHTML = `<p><a href="#" id="back">← 返回结果</a></p>
-    <h2>${esc(r.title)}${ap.required ? ' <span class="badge">需审批</span>' : ""}</h2>
+    <h2>${esc(r.title || r.code)}${ap.required ? ' <span class="badge">需审批</span>' : ""}${r.unlinked ? ' <span class="badge unlinked">待挂接</span>' : ""}</h2>
+    ${r.unlinked ? `<p class="notice" id="unlinked">待挂接：本件的扫描件已读入（${esc((r.unlinked_from || {}).source || "")}，${esc(when((r.unlinked_from || {}).at))}），目录中尚无此档号的条目；导入含此档号的目录后自动挂接。</p>` : ""}
     <div class="location-banner">存放位置：${esc(r.location || "未登记")}</div>
     <form id="slipform" class="slipform"><label for="asker">调档人</label>
       <input id="asker" required autocomplete="name" size="10" value="${esc(me.user || "")}">
@@ -640,7 +641,7 @@ async function runImport(replace) {
 function importAccount(a, name, replaced) {
   const ENC = { "utf-8": "UTF-8", "utf-8-bom": "UTF-8（带 BOM）", gb18030: "GB18030", "utf-16": "UTF-16", "utf-16le": "UTF-16LE", "utf-16be": "UTF-16BE" };
   let h = `<h3>导入结果：${esc(name)}</h3><p class="summary" id="imp-summary">编码 ${esc(ENC[a.encoding] || a.encoding)}；
-    导入 ${esc(a.imported)} 件${a.replaced ? `（其中替换 ${esc(a.replaced)} 件${replaced ? "，旧值已记入修改记录" : ""}）` : ""}；
+    导入 ${esc(a.imported)} 件${a.replaced ? `（其中替换 ${esc(a.replaced)} 件${replaced ? "，旧值已记入修改记录" : ""}）` : ""}${a.linked ? `，挂接待挂接件 ${esc(a.linked)} 件` : ""}；
     未导入 ${esc(a.rejected_count)} 行；冲突 ${esc(a.conflicts_count || 0)} 行；著录问题 ${esc(a.findings_count || 0)} 处；
     跳过表格中的合计行、重复表头等 ${esc(a.furniture_rows || 0)} 行。</p>`;
   const more = (n, list) => (n > list.length ? `<p class="meta">仅列出前 ${list.length} 条，共 ${n} 条。</p>` : "");

@@ -549,6 +549,19 @@ async function main() {
     ok(rf.includes("日期写法不规范") && rf.includes("页数写法不规范") && rf.includes("2页"), "the new record shows its catalog findings");
     await shot(ad, "record-findings");
 
+    // A scan no catalog row names, as ingest sends it: kept waiting for its row (待挂接).
+    const U = "Z031-WS·2017-Y-BGS-0099";
+    r = await call("PUT", rec(U) + "/pages/1?unlinked=" + encodeURIComponent("2017年第2批"),
+      JSON.stringify({ text: "待挂接的扫描件：危房改造验收单", source: "text" }), { "Content-Type": "application/json" });
+    ok(r.status === 201, `a page of a scan without a catalog row makes its record (got ${r.status} ${r.text.slice(0, 120)})`);
+    await ad.goto(base + "/#q=" + encodeURIComponent('"危房改造验收单"'));
+    await ad.locator(".hit").first().waitFor();
+    ok((await ad.textContent(".hit")).includes("待挂接") && (await ad.textContent(".hit")).includes(U), "the admin finds it, marked 待挂接");
+    await ad.goto(base + "/#record=" + encodeURIComponent(U));
+    await ad.locator("#unlinked").waitFor();
+    ok((await ad.textContent("#unlinked")).includes("2017年第2批"), "its record says where the scan came from and that it waits for its row");
+    await shot(ad, "record-unlinked");
+
     /* -- li logs out (in a second tab); too many failed logins -------------- */
     const li2 = await liCtx.newPage();
     await li2.goto(base + "/");
