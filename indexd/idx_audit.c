@@ -108,18 +108,6 @@ int idx_catalog_room(const char *zDataDir, const char *z, size_t n, char *zErr, 
     return rc;
 }
 
-/* The reason in an idx_file message ("无法写入 <path>：<reason>"), after
- * its last colon, full-width or not: the server's path is left out.  NULL
- * when there is none. */
-static const char *reason_of(const char *zE)
-{
-    const char *z = NULL;
-    for (const char *q = strstr(zE, "："); q; q = strstr(q + 3, "：")) z = q + 3;
-    if (!z && (z = strrchr(zE, ':')) != NULL) z++;
-    while (z && *z == ' ') z++;
-    return z && *z ? z : NULL;
-}
-
 /* One writer at a time, so that two imports never take the same number. */
 static pthread_mutex_t storeLock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -152,7 +140,7 @@ int idx_catalog_store(const char *zDataDir, const char *z, size_t n, long long n
             /* the reason without the server's path: it goes to the client */
             char zE[512];
             rc = idx_file_replace(zPath, z, n, 0640, zE, sizeof zE);
-            const char *zWhy = reason_of(zE);
+            const char *zWhy = idx_file_reason(zE);
             if (rc != PS_OK) snprintf(zErr, nErr, "无法留存目录文件%s%s", zWhy ? "：" : "", zWhy ? zWhy : "");
         }
     }

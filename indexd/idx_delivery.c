@@ -50,18 +50,6 @@ static void dir_of(const char *zDataDir, char *z, size_t n)
     snprintf(z, n, "%s/deliveries", zDataDir);
 }
 
-/* The reason in an idx_file message ("无法写入 <path>：<reason>"), after
- * its last colon, full-width or not: the server's path is left out.  NULL
- * when there is none. */
-static const char *reason_of(const char *zE)
-{
-    const char *z = NULL;
-    for (const char *q = strstr(zE, "："); q; q = strstr(q + 3, "：")) z = q + 3;
-    if (!z && (z = strrchr(zE, ':')) != NULL) z++;
-    while (z && *z == ' ') z++;
-    return z && *z ? z : NULL;
-}
-
 /* The length of z's first nMax bytes or fewer that ends between characters. */
 static int name_cut(const char *z, size_t nMax)
 {
@@ -120,7 +108,7 @@ int idx_delivery_put(const char *zDataDir, const char *zName, const json_t *pAcc
         char zE[512];
         snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zName);
         rc = idx_file_replace(zPath, z, n, 0640, zE, sizeof zE);
-        const char *zWhy = reason_of(zE);
+        const char *zWhy = idx_file_reason(zE);
         if (rc != PS_OK) snprintf(zErr, nErr, "无法留存交付记录%s%s", zWhy ? "：" : "", zWhy ? zWhy : "");
     }
     pthread_mutex_unlock(&putLock);

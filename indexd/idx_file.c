@@ -174,3 +174,12 @@ int idx_file_mkdirs(const char *zDir, int mode, char *zErr, size_t nErr)
     }
     return PS_OK;
 }
+
+const char *idx_file_reason(const char *zE)
+{
+    const char *z = NULL;
+    for (const char *q = strstr(zE, "："); q; q = strstr(q + 3, "：")) z = q + 3;
+    if (!z && (z = strrchr(zE, ':')) != NULL) z++;
+    while (z && *z == ' ') z++;
+    return z && *z ? z : NULL;
+}

@@ -28,4 +28,9 @@ int idx_file_read(const char *zPath, size_t nMax, char **pz, size_t *pn, char *z
 /* Create a folder (and the folders above it) with mode if missing. */
 int idx_file_mkdirs(const char *zDir, int mode, char *zErr, size_t nErr);
 
+/* The reason in one of this module's messages ("无法写入 <path>：<reason>"),
+ * after its last colon, full-width or not, so that a message for a caller
+ * leaves the server's path out.  NULL when there is none. */
+const char *idx_file_reason(const char *zErr);
+
 #endif

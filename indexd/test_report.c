@@ -4,6 +4,7 @@
  * the printable use register grouped and paged. */
 #include "idx_audit.h"
 #include "idx_export.h"
+#include "idx_file.h"
 #include "idx_report.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
@@ -314,8 +315,20 @@ static void test_register_print(void)
     json_decref(r);
 }
 
+/* A file error's reason without the server's path, for the catalog audit
+ * and the deliveries. */
+static void test_file_reason(void)
+{
+    CHECK_STR(idx_file_reason("无法写入 /var/lib/indexd/catalogs/x.csv：磁盘已满"), "磁盘已满");
+    CHECK_STR(idx_file_reason("无法写入 /a：b：设备忙"), "设备忙");
+    CHECK_STR(idx_file_reason("cannot write /x: No space left on device"), "No space left on device");
+    CHECK(idx_file_reason("无法写入") == NULL);
+    CHECK(idx_file_reason("无法写入 /x：") == NULL);
+}
+
 int main(void)
 {
+    test_file_reason();
     char zDir[] = "/tmp/test_report_XXXXXX";
     char zErr[256];
     CHECK(mkdtemp(zDir) != NULL);
