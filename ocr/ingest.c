@@ -695,6 +695,7 @@ int main(int argc, char **argv)
     if (make_state_dir(&o, zStateBuf, sizeof zStateBuf) != 0) return EXIT_ERROR;
 
     run r;
+    int exitCode = EXIT_DONE;
     memset(&r, 0, sizeof r);
     r.o = &o;
     r.tty = isatty(STDERR_FILENO);
@@ -703,25 +704,31 @@ int main(int argc, char **argv)
     int rc = oc_delivery_scan(o.zFolder, &r.d, zErr, sizeof zErr);
     if (rc != PS_OK) {
         fprintf(stderr, "ingest: %s\n", zErr);
-        return EXIT_ERROR;
+        exitCode = EXIT_ERROR;
+        goto done;
     }
     const char *zCatalog = o.zCatalog;
     if (!zCatalog && r.d.nCatalog > 1) {
         fprintf(stderr, "ingest: %s 中有 %zu 个目录文件（%s、%s 等）；请用 --catalog 指定其中一个\n", o.zFolder,
                 r.d.nCatalog, r.d.azCatalog[0], r.d.azCatalog[1]);
-        return EXIT_USAGE;
+        exitCode = EXIT_USAGE;
+        goto done;
     }
     if (!zCatalog && r.d.nCatalog == 0) {
         fprintf(stderr, "ingest: %s 中没有目录文件（第一行含“档号”列名的 CSV 文件）；请用 --catalog 指定\n",
                 o.zFolder);
-        return EXIT_USAGE;
+        exitCode = EXIT_USAGE;
+        goto done;
     }
     if (!zCatalog) {
         snprintf(zPath, sizeof zPath, "%s/%s", o.zFolder, r.d.azCatalog[0]);
         zCatalog = zPath;
     }
     r.aF = px_calloc(r.d.n + 1, sizeof *r.aF);
-    if (!r.aF) return EXIT_ERROR;
+    if (!r.aF) {
+        exitCode = EXIT_ERROR;
+        goto done;
+    }
     snprintf(r.zTmp, sizeof r.zTmp, "%s/tmp", o.zState);
     mkdir(r.zTmp, 0750);
     char zJournal[4200], zLog[4200];
@@ -729,7 +736,8 @@ int main(int argc, char **argv)
     snprintf(zLog, sizeof zLog, "%s/readers.log", o.zState);
     if (oc_journal_open(zJournal, &r.pJ, zErr, sizeof zErr) != PS_OK) {
         fprintf(stderr, "ingest: %s\n", zErr);
-        return EXIT_ERROR;
+        exitCode = EXIT_ERROR;
+        goto done;
     }
     /* Files probed in an earlier run keep their answer while unchanged. */
     for (size_t i = 0; i < r.d.n; i++) {
@@ -746,11 +754,13 @@ int main(int argc, char **argv)
     oc_pool_opts po = {o.nWorker, o.memMb, o.timeoutS, zLog, o.o};
     if (oc_pool_new(&po, &r.pPool, zErr, sizeof zErr) != PS_OK) {
         fprintf(stderr, "ingest: %s\n", zErr);
-        return EXIT_ERROR;
+        exitCode = EXIT_ERROR;
+        goto done;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || qc_client_new(zServer, &r.pC) != PS_OK) {
         fprintf(stderr, "ingest: 无法启动 HTTP 客户端\n");
-        return EXIT_ERROR;
+        exitCode = EXIT_ERROR;
+        goto done;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -758,7 +768,6 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    int exitCode = EXIT_DONE;
     if ((rc = import_catalog(&r, zCatalog, zErr, sizeof zErr)) != PS_OK) {
         fprintf(stderr, "ingest: %s\n", zErr);
         exitCode = EXIT_ERROR;
