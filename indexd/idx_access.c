@@ -83,11 +83,16 @@ int idx_access_visible_levels(const idx_caller *w, const char **azOut)
 int idx_access_write(const idx_caller *w, int bOld, const char *zOld, const char *zNew)
 {
     if (bOld) {
-        /* unreadable stored data: its 密级 is unknown, so only the top */
-        if (!zOld && w->clearance < LEVEL_TOP) return IDX_WRITE_HIDDEN;
-        if (zOld && !idx_access_level_ok(w, zOld)) return IDX_WRITE_HIDDEN;
+        /* unreadable stored data, or a 密级 that is no known level: it may
+         * be anything, so only the top may overwrite (and so correct) it */
+        int level = zOld ? idx_clearance_level(zOld) : -1;
+        if (level < 0 && w->clearance < LEVEL_TOP) return IDX_WRITE_HIDDEN;
+        if (level >= 0 && level > w->clearance) return IDX_WRITE_HIDDEN;
     }
-    if (zNew && !idx_access_level_ok(w, zNew)) return IDX_WRITE_ABOVE;
+    /* a new 密级 that is no known level (a catalog's own word, 一般) is kept
+     * as written and closes the record to every reader until it is
+     * corrected: nothing is disclosed by writing it, and the row is kept */
+    if (zNew && idx_clearance_level(zNew) >= 0 && !idx_access_level_ok(w, zNew)) return IDX_WRITE_ABOVE;
     return IDX_WRITE_OK;
 }
 
