@@ -172,6 +172,23 @@ class CatalogTest(unittest.TestCase):
         st, cov, _ = self.d.request("GET", "/api/v1/reports/coverage?fonds=Z061")
         self.assertEqual((cov["total"], cov["unlinked"]), (len(ITEMS) + 1, 0))
 
+    def test_unknown_classification_kept_closed_then_corrected(self):
+        code = "Z061-WS·2017-Y-FPB-0077"
+        row = f"档号,题名,责任者,日期,页数,密级\n{code},低保户名单,民政局,20170301,1,一般\n"
+        st, a, _ = self.d.request("POST", "/api/v1/catalog", row.encode(), "text/csv")
+        self.assertEqual((st, a["imported"], a["rejected_count"]), (200, 1, 0), a)
+        self.assertIn("classification", [f["rule"] for f in a["findings"]])
+        # kept as written, closed to every reader until corrected
+        self.assertEqual(self.d.request("GET", code_path(code))[0], 404)
+        self.assertEqual(self.d.request("GET", code_path(code), token=self.ev)[0], 404)
+        fixed = row.replace(",一般", ",内部")
+        st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1", fixed.encode(), "text/csv")
+        self.assertEqual((st, a["imported"], a["rejected_count"]), (200, 1, 0), a)
+        st, rec, _ = self.d.request("GET", code_path(code))
+        self.assertEqual((st, rec["classification"]), (200, "内部"))
+        # the old values, of a 密级 no reader is cleared for, stay closed
+        self.assertEqual((rec["history"][-1]["source"], rec["history"][-1].get("hidden")), ("目录导入（替换）", True))
+
     def test_category_names_checked_at_start(self):
         bad = subprocess.run([INDEXD, "--category-names", "扶贫文书=ws", "--data-dir", os.path.join(self.tmp, "x")],
                              capture_output=True, text=True, timeout=60)
