@@ -688,6 +688,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
     /* nor does a catalog without some other column erase what is stored in
      * that field: an archive loses nothing */
     const json_t *pStoredR = pOld ? json_object_get(pOld, "r") : NULL;
+    unsigned filled = 0; /* fields the archive's values fill */
     for (int f = 0; c->absent && json_is_object(pStoredR) && f < PF__COUNT; f++) {
         if (!(c->absent & (1u << f)) || pRec->az[f]) continue;
         const json_t *v = json_object_get(pStoredR, proto_field_key((proto_field)f));
@@ -697,7 +698,10 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
             snprintf(zNum, sizeof zNum, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             z = zNum;
         }
-        if (z && *z && proto_record_set(pRec, f, z, strlen(z)) != PS_OK) return PS_NOMEM;
+        if (z && *z) {
+            if (proto_record_set(pRec, f, z, strlen(z)) != PS_OK) return PS_NOMEM;
+            filled |= 1u << f;
+        }
     }
     /* a record made of scans that waited for their catalog row (待挂接) is
      * linked by the first row or edit that writes it: no conflict, and the
@@ -737,9 +741,23 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
         }
         json_decref(pDiff);
     }
-    /* the row written brings its own findings: a corrected row clears them */
-    if (json_object_set_new(pExtra, "f", c->pFindings ? json_deep_copy(c->pFindings) : json_array()) != 0)
-        return PS_NOMEM;
+    /* the row written brings its own findings: a corrected row clears them;
+     * a field it lacked that the archive's value fills is no longer missing */
+    json_t *pF = json_array();
+    size_t i;
+    const json_t *x;
+    if (!pF) return PS_NOMEM;
+    json_array_foreach(c->pFindings, i, x) {
+        const char *zRule = json_string_value(json_object_get(x, "rule"));
+        const char *zKey = json_string_value(json_object_get(x, "key"));
+        int f = zKey ? proto_field_lookup(zKey) : -1;
+        if (zRule && strcmp(zRule, "mandatory") == 0 && f >= 0 && (filled & (1u << f))) continue;
+        if (json_array_append(pF, (json_t *)x) != 0) {
+            json_decref(pF);
+            return PS_NOMEM;
+        }
+    }
+    if (json_object_set_new(pExtra, "f", pF) != 0) return PS_NOMEM;
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
     if (!*ppPages) return PS_NOMEM;
     if (c->pPages && json_object_update(*ppPages, (json_t *)c->pPages) != 0) return PS_NOMEM;

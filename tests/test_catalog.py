@@ -189,6 +189,19 @@ class CatalogTest(unittest.TestCase):
         # the old values, of a 密级 no reader is cleared for, stay closed
         self.assertEqual((rec["history"][-1]["source"], rec["history"][-1].get("hidden")), ("目录导入（替换）", True))
 
+    def test_thin_catalog_replace_erases_nothing(self):
+        code = "Z061-WS·2017-Y-FPB-0003"
+        st, before, _ = self.d.request("GET", code_path(code))
+        thin = f"档号,题名\n{code},驻村工作队名单（补正）\n"
+        st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1", thin.encode(), "text/csv")
+        self.assertEqual((st, a["imported"], a["replaced"]), (200, 1, 1), a)
+        st, rec, _ = self.d.request("GET", code_path(code))
+        for k in ("author", "date", "pages", "retention", "category", "location"):
+            self.assertEqual(rec.get(k), before.get(k), k)
+        self.assertEqual(rec["title"], "驻村工作队名单（补正）")
+        # what the archive holds is not missing: no finding says so
+        self.assertEqual([f for f in rec["findings"] if f["rule"] == "mandatory"], [])
+
     def test_category_names_checked_at_start(self):
         bad = subprocess.run([INDEXD, "--category-names", "扶贫文书=ws", "--data-dir", os.path.join(self.tmp, "x")],
                              capture_output=True, text=True, timeout=60)
