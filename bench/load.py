@@ -66,7 +66,7 @@ def main():
     log = open(os.path.join(work, "indexd.log"), "w")
     p = subprocess.Popen([a.indexd, "--data-dir", data, "--port", "0", "--listen", "127.0.0.1", "--threads", "4",
                           "--log-level", "warn"], stdout=subprocess.PIPE, stderr=log, text=True)
-    base = re.search(r"at (http://\S+?)/?$", p.stdout.readline().strip()).group(1)
+    base = re.search(r"(http://[^\s，]+?)/?$", p.stdout.readline().strip()).group(1)
 
     def call(method, path, body=None, token=admin, ctype="application/x-ndjson"):
         req = urllib.request.Request(base + path, data=body, method=method,

@@ -38,7 +38,7 @@ async function startDaemon(dir) {
     readline.createInterface({ input: p.stdout }).once("line", resolve);
     p.once("exit", (c) => reject(new Error(`indexd exited with ${c}`)));
   });
-  const m = /at (http:\/\/\S+?)\/?$/.exec(line.trim());
+  const m = /(http:\/\/[^\s，]+?)\/?$/.exec(line.trim());
   if (!m) throw new Error(`indexd did not start: ${line}`);
   return { proc: p, base: m[1] };
 }

@@ -108,7 +108,8 @@ int main(int argc, char **argv)
     }
     const char *zHost = cfg.zListen;
     int v6 = strchr(zHost, ':') != NULL;
-    printf("indexd: serving %lu records from %s at http://%s%s%s:%u/\n", idx_index_count(pIdx),
+    /* scripts read the address at the end of this line */
+    printf("indexd：检索服务已启动，共 %lu 件档案，数据目录 %s，地址 http://%s%s%s:%u/\n", idx_index_count(pIdx),
            cfg.zDataDir, v6 ? "[" : "", zHost, v6 ? "]" : "", port);
     fflush(stdout);
     IDX_LOG(IDX_LOG_INFO, 0, "listening on port %u with %ld threads, %ld shards", port, cfg.threads, cfg.shards);

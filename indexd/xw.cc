@@ -69,22 +69,22 @@ int from_exception(char *zErr, size_t nErr)
     try {
         throw;
     } catch (const Xapian::DatabaseLockError &e) {
-        set_err(zErr, nErr, "index is locked by another writer: " + e.get_msg());
+        set_err(zErr, nErr, "索引正被另一个 indexd 进程使用（同一数据目录只能运行一个 indexd）：" + e.get_msg());
         return PS_CONFLICT;
     } catch (const Xapian::DocNotFoundError &e) {
         set_err(zErr, nErr, e.get_msg());
         return PS_NOT_FOUND;
     } catch (const Xapian::Error &e) {
-        set_err(zErr, nErr, e.get_type() + std::string(": ") + e.get_msg());
+        set_err(zErr, nErr, std::string("检索索引出错（") + e.get_type() + "）：" + e.get_msg());
         return PS_INDEX;
     } catch (const std::bad_alloc &) {
-        set_err(zErr, nErr, "out of memory");
+        set_err(zErr, nErr, "内存不足");
         return PS_NOMEM;
     } catch (const std::exception &e) {
         set_err(zErr, nErr, e.what());
         return PS_INTERNAL;
     } catch (...) {
-        set_err(zErr, nErr, "unknown exception");
+        set_err(zErr, nErr, "内部错误（未知异常）");
         return PS_INTERNAL;
     }
 }
@@ -167,7 +167,7 @@ int xw_wdb_replace(xw_wdb *p, const char *zId, const xw_doc *pDoc, int *pReplace
     } catch (const Xapian::InvalidArgumentError &e) {
         // The document, not the index, is at fault (a term over the length
         // limit): callers writing many reject this one and go on.
-        set_err(zErr, nErr, e.get_type() + std::string(": ") + e.get_msg());
+        set_err(zErr, nErr, std::string("检索索引拒绝此件（") + e.get_type() + "）：" + e.get_msg());
         return PS_INVALID;
     } catch (...) {
         return from_exception(zErr, nErr);

@@ -53,7 +53,7 @@ class Daemon:
              "--listen", "127.0.0.1", "--threads", "4", *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"at (http://\S+?)/?$", line.strip())
+        m = re.search(r"(http://[^\s，]+?)/?$", line.strip())
         if not m:
             err = self.proc.stderr.read()
             raise RuntimeError(f"indexd did not start: {line!r} {err!r}")

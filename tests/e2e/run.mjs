@@ -147,7 +147,7 @@ function startDaemon(dataDir) {
     const timer = setTimeout(() => reject(new Error("indexd did not print its address within 20 s: " + stderr)), 20000);
     lines.once("line", (line) => {
       clearTimeout(timer);
-      const m = /^indexd: serving \d+ records from .* at (http:\/\/127\.0\.0\.1:\d+)\/$/.exec(line.trim());
+      const m = /^indexd：检索服务已启动，共 \d+ 件档案，.*地址 (http:\/\/127\.0\.0\.1:\d+)\/$/.exec(line.trim());
       if (m) resolve(m[1]); else reject(new Error(`unexpected first line from indexd: ${JSON.stringify(line)} ${stderr}`));
     });
     proc.once("exit", (code) => reject(new Error(`indexd exited (${code}) before serving: ${stderr}`)));
