@@ -19,17 +19,19 @@ static const struct { const char *zKey, *zTitle; int fail; } aCheck[] = {
     {"page_count_mismatch", "页数与扫描页数不符（缺页、多页）", 1},
     {"missing_pages", "缺页（页号不连续）", 1},
     {"page_conflicts", "页号重复的扫描件", 1},
-    {"scans_without_catalog_row", "扫描件无对应目录条目", 1},
+    {"scans_without_catalog_row", "扫描件无对应目录条目（已读入，待挂接）", 1},
     {"catalog_rows_without_scans", "目录条目无扫描件", 1},
     {"unreadable_files", "无法读取或不支持的文件", 1},
     {"unrecognised_files", "未按档号命名的文件", 1},
     {"catalog_rejected", "目录中不合格的条目", 1},
     {"catalog_conflicts", "目录条目与档案中已有著录不符（保留原著录）", 1},
+    {"scans_held_back", "目录条目冲突、未写入的扫描件（保留档案中的页面）", 1},
     {"low_dpi", "分辨率低于200dpi", 1},
     {"skewed", "偏斜超过3°", 1},
     {"blank_pages", "空白页", 0},
     {"low_confidence", "识别可信度低的页", 0},
     {"unknown_dpi", "文件未注明分辨率的页", 0},
+    {"names_read_leniently", "文件名中的档号写法不规范（已按规范档号读取）", 0},
 };
 
 int idx_delivery_name_ok(const char *z)

@@ -12,6 +12,7 @@
 #include "oc_delivery.h"
 #include "oc_pool.h"
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 #include "qc_args.h"
 #include "qc_buf.h"
@@ -67,10 +68,21 @@ static const char zUsage[] =
     "                      交付文件夹只读时为 ./var/ingest/<交付文件夹名>）\n"
     "  --report 文件       另将报告以 JSON 格式写入此文件\n"
     "  --delivery 名称     indexd 保存本批次交付记录所用的名称（默认：交付文件夹名）\n"
-    "  --replace           目录条目与档案中已有的著录不同时，以目录条目替换（原著录记入\n"
-    "                      该条记录的修改历史）；不加此项则保留档案中的著录，每处不同\n"
-    "                      记为一处冲突，验收不通过\n"
-    "  --quiet             不显示进度，只输出报告\n";
+    "  --replace           目录条目与档案中已有的著录不同时，以目录条目和本批次的扫描件\n"
+    "                      替换（原著录记入该条记录的修改历史）；不加此项则保留档案中的\n"
+    "                      著录和页面，该件的扫描件不发送，每处不同记为一处冲突，验收不通过\n"
+    "  --quiet             不显示进度，只输出报告\n"
+    "\n"
+    "档号的写法：扫描件和文件夹的名称按目录导入的读法读取档号（全角字符、小写字母、\n"
+    "以“-”代“·”、件号未补足 4 位等均可读取，并在报告中列出）。\n"
+    "\n"
+    "令牌：导入须用档案员或管理员的 API 令牌（环境变量 INDEXD_TOKEN，由档案员或管理员\n"
+    "在服务器上用 indexd users token 用户名 生成）；数字化厂商的账号无权导入，只能查看\n"
+    "数字化率报告和验收报告。\n"
+    "\n"
+    "退出状态：0 全部读取；3 已读取但有问题（读取出错、目录中有未导入的条目、目录条目\n"
+    "与档案中的著录冲突，详见报告）；1 出错停止（如无法连接 indexd、目录未能导入）；\n"
+    "2 命令行有误；130 已中断（再次运行同一命令即可接着导入）。\n";
 
 /* ---- the work list ---------------------------------------------------------- */
 
@@ -79,6 +91,7 @@ typedef struct {
     char zKind[16];
     int nPages;       /* -1 until probed */
     int failed;
+    int held;         /* its record's catalog row conflicted: not read, not sent (no --replace) */
     int firstPage;    /* page number of its first page in the record */
 } file_state;
 
@@ -90,6 +103,8 @@ typedef struct {
     qc_client *pC;
     oc_pool *pPool;
     json_t *pCatalog;   /* 档号 -> 页数 (or null) of the catalog rows */
+    json_t *pHeld;      /* 档号 -> true: the row conflicted with the archive's; its scans are held back */
+    int conflictsCut;   /* more conflicts than the import's answer lists: a 档号 not listed may be one */
     char zName[128];    /* the delivery's name in indexd */
     json_t *pImport;    /* the import answer */
     json_t *pProblems;  /* lists by kind */
@@ -125,31 +140,45 @@ static void file_key(char *z, size_t n, const char *zOp, const oc_file *f, int i
 
 /* ---- progress ----------------------------------------------------------------- */
 
+/* The reading rate and the time left, once there is a rate to speak of:
+ * pages read in this run (a resumed run's earlier pages are not this run's
+ * speed) over at least 5 seconds.  zRate is "" until then ("每分钟 0 页"
+ * would say that nothing moves), else zSep + "每分钟 N 页"; zLeft "未知"
+ * until then. */
+static void progress_rate(double secs, size_t nRead, size_t nLeft, const char *zSep, char *zRate, size_t nRate,
+                          char *zLeft, size_t nLeftBuf)
+{
+    snprintf(zRate, nRate, "%s", "");
+    snprintf(zLeft, nLeftBuf, "%s", nLeft ? "未知" : " 0 分钟");
+    if (secs < 5 || nRead == 0) return;
+    double ppm = (double)nRead * 60.0 / secs;
+    if (ppm >= 10) snprintf(zRate, nRate, "%s每分钟 %.0f 页", zSep, ppm);
+    else snprintf(zRate, nRate, "%s每分钟 %.1f 页", zSep, ppm);
+    if (!nLeft) return;
+    double m = (double)nLeft / ppm;
+    if (m < 1) snprintf(zLeft, nLeftBuf, "不到 1 分钟");
+    else if (m < 120) snprintf(zLeft, nLeftBuf, "约 %.0f 分钟", m);
+    else snprintf(zLeft, nLeftBuf, "约 %.1f 小时", m / 60);
+}
+
 static void progress(run *r, int force)
 {
     double t = now_s();
     if (r->o->quiet || (!force && t - r->tLast < (r->tty ? 0.5 : 10.0))) return;
     r->tLast = t;
-    double mins = (t - r->t0) / 60.0;
-    double ppm = mins > 0.05 ? r->nPagesRead / mins : 0;
-    size_t left = r->nPages > r->nPagesDone ? r->nPages - r->nPagesDone : 0;
-    char zLeft[64] = "未知";
-    if (ppm > 0) {
-        double m = left / ppm;
-        if (m < 1) snprintf(zLeft, sizeof zLeft, "不到 1 分钟");
-        else if (m < 120) snprintf(zLeft, sizeof zLeft, "约 %.0f 分钟", m);
-        else snprintf(zLeft, sizeof zLeft, "约 %.1f 小时", m / 60);
-    }
+    char zRate[64], zLeft[64];
+    progress_rate(t - r->t0, r->nPagesRead, r->nPages > r->nPagesDone ? r->nPages - r->nPagesDone : 0, r->tty ? "  " : "，",
+                  zRate, sizeof zRate, zLeft, sizeof zLeft);
     if (r->tty) {
         int width = 30, fill = r->nPages ? (int)(width * (double)r->nPagesDone / (double)r->nPages) : 0;
         char zBar[64];
         for (int i = 0; i < width; i++) zBar[i] = i < fill ? '#' : '.';
         zBar[width] = 0;
-        fprintf(stderr, "\r[%s] 件 %zu/%zu  页 %zu/%zu  每分钟 %.0f 页  剩余时间%s  出错 %zu 处 \033[K",
-                zBar, r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, ppm, zLeft, r->nErrors);
+        fprintf(stderr, "\r[%s] 件 %zu/%zu  页 %zu/%zu%s  剩余时间%s  出错 %zu 处 \033[K",
+                zBar, r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, zRate, zLeft, r->nErrors);
     } else {
-        fprintf(stderr, "ingest: 件 %zu/%zu，页 %zu/%zu，每分钟 %.0f 页，剩余时间%s，出错 %zu 处\n",
-                r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, ppm, zLeft, r->nErrors);
+        fprintf(stderr, "ingest: 件 %zu/%zu，页 %zu/%zu%s，剩余时间%s，出错 %zu 处\n",
+                r->nItemsDone, r->nItems, r->nPagesDone, r->nPages, zRate, zLeft, r->nErrors);
     }
 }
 
@@ -159,7 +188,7 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
 {
     FILE *f = fopen(zPath, "rb");
     if (!f) {
-        snprintf(zErr, nErr, "无法打开目录文件 %.300s：%s", zPath, oc_strerror(errno));
+        snprintf(zErr, nErr, "无法打开目录文件 %.300s：%s", zPath, proto_errno_cn(errno));
         return PS_IO;
     }
     qc_answer a;
@@ -190,14 +219,19 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
     json_t *pConf;
     json_array_foreach(json_object_get(a.pJson, "conflicts"), i, pConf) {
         /* the archive's row was kept: what this delivery offers differs;
-         * the record is there, so its scans are read all the same (their
-         * count is not checked against a 页数 in dispute) */
+         * the record is there (its count of pages is not checked against a
+         * 页数 in dispute) */
         json_t *o = json_deep_copy(pConf);
         json_object_set_new(o, "file", json_string(zPath));
         problem(r, "catalog_conflicts", o);
         const char *zCode = json_string_value(json_object_get(pConf, "code"));
         if (zCode && !json_object_get(r->pCatalog, zCode)) json_object_set_new(r->pCatalog, zCode, json_null());
+        /* and the archive's pages stay too: the delivery's scans of that
+         * record are not sent over them (--replace takes the delivery's) */
+        if (zCode && !r->o->replace) json_object_set_new(r->pHeld, zCode, json_true());
     }
+    json_int_t nConflicts = json_integer_value(json_object_get(a.pJson, "conflicts_count"));
+    r->conflictsCut = !r->o->replace && nConflicts > (json_int_t)json_array_size(json_object_get(a.pJson, "conflicts"));
     json_object_del(r->pImport, "records");
     qc_answer_clear(&a);
     return PS_OK;
@@ -302,7 +336,7 @@ static int next_job(run *r, size_t *piFile, int *piPage, json_t **ppJob, job_tag
     for (; *piFile < r->d.n; (*piFile)++, *piPage = -1) {
         file_state *fs = &r->aF[*piFile];
         const oc_file *f = &r->d.a[*piFile];
-        if (fs->failed) continue;
+        if (fs->failed || fs->held) continue;
         if (*piPage < 0) {
             *piPage = 0;
             if (fs->nPages < 0) {
@@ -347,7 +381,7 @@ static void number_pages(run *r)
             zCode = f->zCode;
             next = 1;
         }
-        if (fs->nPages < 0 || fs->failed) continue;
+        if (fs->nPages < 0 || fs->failed || fs->held) continue;
         if (f->page > 0 && f->page < next)
             /* 0001.jpg and 0001.png, or a page file after a whole-item file: kept, further on */
             problem(r, "page_conflicts", json_pack("{s:s,s:s,s:i,s:i}", "code", f->zCode, "file", f->zRel,
@@ -431,9 +465,27 @@ static void build_report(run *r)
     json_t *pAll = oc_journal_all(r->pJ);
     json_t *pFound = json_object(); /* 档号 -> pages found */
     char zKey[8400];
+    json_t *pHeldFiles = json_object(); /* 档号 -> files held back */
     for (size_t i = 0; i < r->d.n; i++) {
         const oc_file *f = &r->d.a[i];
         const file_state *fs = &r->aF[i];
+        if (fs->held) {
+            /* the archive's row and pages are kept: nothing of this file was sent */
+            char zWhy[512];
+            if (json_object_get(r->pHeld, f->zCode))
+                snprintf(zWhy, sizeof zWhy, "%s", "此档号的目录条目与档案中已有的著录冲突：保留档案中的著录和页面（文字和图像），"
+                                                  "此扫描件未读取、未发送；确认以本批次为准时，请加 --replace 重新运行");
+            else
+                snprintf(zWhy, sizeof zWhy,
+                         "目录冲突共 %lld 条，导入应答只列出 %zu 条，无法确定此档号是否在冲突之列：为免覆盖档案中的页面，"
+                         "此扫描件未读取、未发送；请先处理冲突，或加 --replace 以本批次为准，再重新运行",
+                         (long long)json_integer_value(json_object_get(r->pImport, "conflicts_count")),
+                         json_array_size(json_object_get(r->pImport, "conflicts")));
+            problem(r, "scans_held_back", json_pack("{s:s,s:s,s:s}", "file", f->zRel, "code", f->zCode, "reason", zWhy));
+            json_object_set_new(pHeldFiles, f->zCode,
+                                json_integer(json_integer_value(json_object_get(pHeldFiles, f->zCode)) + 1));
+            continue;
+        }
         if (!json_object_get(r->pCatalog, f->zCode))
             /* read all the same, and kept as a record waiting for its row */
             problem(r, "scans_without_catalog_row",
@@ -472,22 +524,41 @@ static void build_report(run *r)
             problem(r, "page_count_mismatch", json_pack("{s:s,s:O,s:O}", "code", zCode, "catalog_pages", v,
                                                         "scanned_pages", n));
     }
+    /* each conflict says how many of its scans were held back */
+    json_t *pConf;
+    size_t iConf;
+    json_array_foreach(json_object_get(r->pProblems, "catalog_conflicts"), iConf, pConf) {
+        json_t *n = json_object_get(pHeldFiles, json_string_value(json_object_get(pConf, "code")));
+        if (n) json_object_set(pConf, "scans_held", n);
+    }
+    json_decref(pHeldFiles);
     for (size_t i = 0; i < r->d.nStray; i++)
         problem(r, "unrecognised_files", json_pack("{s:s,s:s}", "file", r->d.azStray[i], "reason",
                                                    "文件名不是档号，也不是“档号-页号”或档号文件夹中的页号"));
+    for (size_t i = 0; i < r->d.nAmbiguous; i++)
+        problem(r, "unrecognised_files", json_pack("{s:s,s:s}", "file", r->d.aAmbiguous[i].zRel, "reason",
+                                                   r->d.aAmbiguous[i].zReason));
+    /* names read leniently, as the catalog import reads a 档号: read, and said so */
+    for (size_t i = 0; i < r->d.nLenient; i++) {
+        const oc_name_note *x = &r->d.aLenient[i];
+        problem(r, "names_read_leniently", json_pack("{s:s,s:s,s:s,s:s,s:s}", "file", x->zRel, "written", x->zWritten,
+                                                     "code", x->zCode, "rule", "code_form", "reason", x->zReason));
+    }
     json_decref(pFound);
 }
 
 static const struct { const char *zKey, *zTitle; } aSection[] = {
     {"catalog_rejected", "目录中不合格、未导入的条目"},
     {"catalog_conflicts", "目录条目与档案中已有著录不同（保留原著录；加 --replace 则以目录条目替换）"},
-    {"scans_without_catalog_row", "扫描件无对应目录条目（未读取）"},
+    {"scans_held_back", "目录条目冲突、未发送的扫描件（保留档案中的著录和页面；加 --replace 则以本批次为准）"},
+    {"scans_without_catalog_row", "扫描件无对应目录条目（已读入，待挂接）"},
     {"catalog_rows_without_scans", "目录条目无扫描件"},
     {"page_count_mismatch", "扫描页数与目录著录的页数不符"},
     {"missing_pages", "同一件的扫描件之间缺页（页号不连续）"},
     {"page_conflicts", "两个扫描件页号相同（后一个顺延存为后面的页）"},
     {"unreadable_files", "无法读取或不支持的文件"},
     {"unrecognised_files", "未按档号命名的文件"},
+    {"names_read_leniently", "文件名中的档号写法不规范（已按规范档号读取）"},
     {"send_failed", "indexd 未接收的页"},
     {"low_dpi", "分辨率低于下限的页"},
     {"unknown_dpi", "文件未注明分辨率的页"},
@@ -506,7 +577,7 @@ static const struct { const char *zKey, *zLabel; } aLabel[] = {
     {"confidence", "识别可信度"}, {"skew", "偏斜（度）"},    {"blank", "空白页"},
     {"line", "行"},            {"field", "字段"},            {"key", "字段代码"},
     {"rule", "规则"},          {"severity", "严重程度"},     {"written", "原文"},
-    {"understood", "理解为"},  {"fields", "不同之处"},
+    {"understood", "理解为"},  {"fields", "不同之处"},        {"scans_held", "未发送的扫描件（个）"},
 };
 
 static void print_json(FILE *out, const json_t *v)
@@ -514,6 +585,39 @@ static void print_json(FILE *out, const json_t *v)
     char *z = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
     fputs(z ? z : "?", out);
     free(z);
+}
+
+/* A status name of the wire ("invalid") as a person reads it, said of a
+ * file where the project's sentence (proto_strerror) reads otherwise;
+ * NULL when it is no status name. */
+static const char *status_cn(const char *zName)
+{
+    static const struct {
+        int status;
+        const char *zCn;
+    } aFile[] = {{PS_INVALID, "无法读取"}, {PS_UNSUPPORTED, "不支持的文件类型"}, {PS_UNAVAILABLE, "读取超时"}};
+    int s = proto_status_from_name(zName);
+    if (!zName || strcmp(proto_status_name(s), zName) != 0) return NULL;
+    for (size_t k = 0; k < sizeof aFile / sizeof aFile[0]; k++)
+        if (aFile[k].status == s) return aFile[k].zCn;
+    return proto_strerror(s);
+}
+
+/* The words of a code that the JSON keeps for programs (a finding's
+ * severity, where a page's text came from); NULL when it is none of them. */
+static const char *code_cn(const char *zKey, const char *z)
+{
+    static const struct {
+        const char *zKey, *zCode, *zCn;
+    } a[] = {
+        {"severity", "error", "不规范"}, {"severity", "warning", "警告"}, {"severity", "note", "提示"},
+        {"source", "ocr", "文字识别"}, {"source", "pdf-text", "PDF 文字层"}, {"source", "text", "文本文件"},
+        {"source", "ofd", "OFD 文件"},
+    };
+    if (strcmp(zKey, "status") == 0) return status_cn(z);
+    for (size_t k = 0; z && k < sizeof a / sizeof a[0]; k++)
+        if (strcmp(a[k].zKey, zKey) == 0 && strcmp(a[k].zCode, z) == 0) return a[k].zCn;
+    return NULL;
 }
 
 static void print_item(FILE *out, const json_t *o)
@@ -524,10 +628,16 @@ static void print_item(FILE *out, const json_t *o)
     fputs("    ", out);
     json_object_foreach((json_t *)o, zKey, v) {
         const char *zLabel = zKey;
+        /* codes for programs (the JSON keeps them): the reason and the
+         * field's Chinese name say it for people */
+        if ((strcmp(zKey, "rule") == 0 || strcmp(zKey, "key") == 0) && json_object_get(o, "reason")) continue;
+        const char *zCn = json_is_string(v) ? code_cn(zKey, json_string_value(v)) : NULL;
         for (size_t k = 0; k < sizeof aLabel / sizeof aLabel[0]; k++)
             if (strcmp(aLabel[k].zKey, zKey) == 0) zLabel = aLabel[k].zLabel;
         fprintf(out, "%s%s：", first ? "" : "  ", zLabel);
-        if (json_is_real(v)) {
+        if (zCn) {
+            fputs(zCn, out);
+        } else if (json_is_real(v)) {
             fprintf(out, "%.2f", json_real_value(v));
         } else if (json_is_string(v)) {
             fputs(json_string_value(v), out);
@@ -601,7 +711,7 @@ static int make_state_dir(opts *o, char *zBuf, size_t nBuf)
         o->zState = zBuf;
     }
     if (mkdir(o->zState, 0750) != 0 && errno != EEXIST) {
-        fprintf(stderr, "ingest: 无法创建断点记录文件夹 %s：%s\n", o->zState, oc_strerror(errno));
+        fprintf(stderr, "ingest: 无法创建断点记录文件夹 %s：%s\n", o->zState, proto_errno_cn(errno));
         return -1;
     }
     return 0;
@@ -668,7 +778,7 @@ int main(int argc, char **argv)
         setenv("OMP_THREAD_LIMIT", "1", 1);
         execv("/proc/self/exe", argv);
         fprintf(stderr, "ingest: 警告：无法以 OMP_THREAD_LIMIT=1 重新启动（%s），文字识别会很慢\n",
-                oc_strerror(errno));
+                proto_errno_cn(errno));
     }
     opts o;
     memset(&o, 0, sizeof o);
@@ -680,7 +790,7 @@ int main(int argc, char **argv)
     }
     char *zAbs = realpath(o.zFolder, NULL); /* the readers need whole paths */
     if (!zAbs) {
-        fprintf(stderr, "ingest: %s：%s\n", o.zFolder, oc_strerror(errno));
+        fprintf(stderr, "ingest: %s：%s\n", o.zFolder, proto_errno_cn(errno));
         return EXIT_USAGE;
     }
     o.zFolder = zAbs;
@@ -700,6 +810,7 @@ int main(int argc, char **argv)
     r.o = &o;
     r.tty = isatty(STDERR_FILENO);
     r.pCatalog = json_object();
+    r.pHeld = json_object();
     r.pProblems = json_object();
     int rc = oc_delivery_scan(o.zFolder, &r.d, zErr, sizeof zErr);
     if (rc != PS_OK) {
@@ -770,23 +881,39 @@ int main(int argc, char **argv)
 
     if ((rc = import_catalog(&r, zCatalog, zErr, sizeof zErr)) != PS_OK) {
         fprintf(stderr, "ingest: %s\n", zErr);
+        if (rc == PS_FORBIDDEN)
+            /* importing is an archivist's or an admin's (proto/README.md, Roles) */
+            fputs("ingest: 数字化成果（目录和扫描件）须用档案员或管理员的令牌导入：请档案员或管理员在服务器上用"
+                  " indexd users token 用户名 为自己生成令牌，设为 INDEXD_TOKEN 后运行 ingest"
+                  "（数字化厂商的账号可查看数字化率报告和验收报告）\n",
+                  stderr);
         exitCode = EXIT_ERROR;
         goto done;
     }
     const char *zPrev = NULL;
-    size_t nUnlinked = 0;
+    size_t nUnlinked = 0, nHeld = 0;
     for (size_t i = 0; i < r.d.n; i++) {
-        if (!zPrev || strcmp(zPrev, r.d.a[i].zCode) != 0) {
+        const char *zC = r.d.a[i].zCode;
+        int inCatalog = json_object_get(r.pCatalog, zC) != NULL;
+        /* a conflicting row keeps the archive's pages: its scans wait for
+         * --replace; so do those of a 档号 that may be an unlisted conflict */
+        r.aF[i].held = json_object_get(r.pHeld, zC) != NULL || (r.conflictsCut && !inCatalog);
+        if (!zPrev || strcmp(zPrev, zC) != 0) {
             r.nItems++;
-            nUnlinked += !json_object_get(r.pCatalog, r.d.a[i].zCode);
+            if (r.aF[i].held) nHeld++;
+            else nUnlinked += !inCatalog;
         }
-        zPrev = r.d.a[i].zCode;
+        zPrev = zC;
     }
     delivery_name(&o, r.zName, sizeof r.zName);
     r.t0 = r.tLast = now_s();
     if (!o.quiet) {
         fprintf(stderr, "ingest: %s：扫描件 %zu 个文件，共 %zu 件", o.zFolder, r.d.n, r.nItems);
-        if (nUnlinked) fprintf(stderr, "（其中 %zu 件目录中没有，读入后作为待挂接件保存）", nUnlinked);
+        if (nUnlinked || nHeld) fputs("（其中 ", stderr);
+        if (nUnlinked) fprintf(stderr, "%zu 件目录中没有，读入后作为待挂接件保存", nUnlinked);
+        if (nUnlinked && nHeld) fputs("；", stderr);
+        if (nHeld) fprintf(stderr, "%zu 件的目录条目与档案中的著录冲突，扫描件不发送", nHeld);
+        if (nUnlinked || nHeld) fputs("）", stderr);
         fprintf(stderr, "；识别进程 %d 个，识别语言 %s\n", o.nWorker, o.o.zLang);
     }
 
@@ -803,7 +930,7 @@ int main(int argc, char **argv)
                 if (!t) break;
                 if (pass == 0) {
                     /* probes only */
-                    while (iFile < r.d.n && r.aF[iFile].nPages >= 0) iFile++;
+                    while (iFile < r.d.n && (r.aF[iFile].nPages >= 0 || r.aF[iFile].held)) iFile++;
                     if (iFile < r.d.n) {
                         snprintf(zPath, sizeof zPath, "%s/%s", o.zFolder, r.d.a[iFile].zRel);
                         pJob = json_pack("{s:s,s:s}", "op", "probe", "path", zPath);
@@ -827,7 +954,10 @@ int main(int argc, char **argv)
                     break;
                 }
             }
-            if (!more && oc_pool_busy(r.pPool) == 0) break;
+            if (!more && oc_pool_busy(r.pPool) == 0) {
+                if (pass == 1) r.nItemsDone = r.nItems; /* every file given out and answered */
+                break;
+            }
             void *pTag = NULL;
             json_t *a = NULL;
             rc = oc_pool_wait(r.pPool, 500, &pTag, &a, zErr, sizeof zErr);
@@ -909,9 +1039,11 @@ int main(int argc, char **argv)
             printf("  报告（JSON）：%s\n", zOut);
         }
     }
-    /* read errors, and catalog rows that differ from the archive's (a
-     * person must decide), are problems */
-    if (exitCode == EXIT_DONE && (r.nErrors || json_integer_value(json_object_get(r.pImport, "conflicts_count"))))
+    /* read errors, catalog rows that name no item (the vendor must mend
+     * them), and catalog rows that differ from the archive's (a person must
+     * decide; their scans were held back) are problems */
+    if (exitCode == EXIT_DONE && (r.nErrors || json_integer_value(json_object_get(r.pImport, "rejected_count")) ||
+                                  json_integer_value(json_object_get(r.pImport, "conflicts_count"))))
         exitCode = EXIT_PROBLEMS;
     json_decref(pRep);
 done:
@@ -922,6 +1054,7 @@ done:
     px_free(r.aF);
     oc_delivery_clear(&r.d);
     json_decref(r.pCatalog);
+    json_decref(r.pHeld);
     json_decref(r.pProblems);
     json_decref(r.pImport);
     rmdir(r.zTmp);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* close_range */
 #include "oc_pool.h"
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 
 #include <errno.h>
@@ -93,7 +94,7 @@ static int spawn(oc_pool *p, worker *w, char *zErr, size_t nErr)
     w->nBuf = 0;
     return PS_OK;
 fail:
-    snprintf(zErr, nErr, "无法启动识别进程：%s", oc_strerror(errno));
+    snprintf(zErr, nErr, "无法启动识别进程：%s", proto_errno_cn(errno));
     return PS_INTERNAL;
 }
 
@@ -244,7 +245,7 @@ int oc_pool_wait(oc_pool *p, int waitMs, void **ppTag, json_t **ppAnswer, char *
         int ms = tLeft <= 0 ? 0 : (int)(tLeft * 1000) + 1;
         int r = poll(aFd, (nfds_t)nFd, ms);
         if (r < 0 && errno != EINTR) {
-            snprintf(zErr, nErr, "等待识别进程时出错（poll）：%s", oc_strerror(errno));
+            snprintf(zErr, nErr, "等待识别进程时出错（poll）：%s", proto_errno_cn(errno));
             return PS_INTERNAL;
         }
         for (int k = 0; k < nFd && r > 0; k++) {

@@ -3,6 +3,7 @@
 #include "oc_read.h"
 #include "proto_alloc.h"
 #include "proto_enc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 
 #include <archive.h>
@@ -36,28 +37,6 @@ static const char *const azKind[] = {"unsupported", "image", "pdf", "text", "ofd
 const char *oc_kind_name(oc_kind k)
 {
     return (unsigned)k < sizeof azKind / sizeof azKind[0] ? azKind[k] : "unsupported";
-}
-
-const char *oc_strerror(int err)
-{
-    switch (err) {
-    case ENOENT: return "文件或文件夹不存在";
-    case EACCES:
-    case EPERM: return "没有访问权限";
-    case ENOTDIR: return "路径中有一项不是文件夹";
-    case EISDIR: return "这是文件夹，不是文件";
-    case ENOSPC: return "磁盘空间不足";
-    case EDQUOT: return "超出磁盘配额";
-    case EROFS: return "文件系统只读";
-    case EIO: return "读写出错（输入/输出错误）";
-    case ENOMEM: return "内存不足";
-    case EMFILE:
-    case ENFILE: return "打开的文件过多";
-    case ENAMETOOLONG: return "文件名过长";
-    case ELOOP: return "符号链接层数过多";
-    case EAGAIN: return "资源暂时不可用";
-    default: return strerror(err);
-    }
 }
 
 oc_kind oc_kind_from_name(const char *z)
@@ -121,7 +100,7 @@ static int read_file(const char *zPath, size_t nMax, char **pz, size_t *pn, char
     FILE *f = fopen(zPath, "rb");
     struct stat st;
     if (!f || fstat(fileno(f), &st) != 0) {
-        snprintf(zErr, nErr, "无法读取文件");
+        snprintf(zErr, nErr, "无法读取文件：%s", proto_errno_cn(errno));
         if (f) fclose(f);
         return PS_IO;
     }

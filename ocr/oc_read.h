@@ -26,9 +26,6 @@ typedef enum {
 
 const char *oc_kind_name(oc_kind k);
 
-/* The common system errors in the words a person reads (Chinese); others
- * as strerror gives them. */
-const char *oc_strerror(int err);
 oc_kind oc_kind_from_name(const char *z);
 
 typedef struct {

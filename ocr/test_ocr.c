@@ -4,12 +4,14 @@
 #include "oc_delivery.h"
 #include "oc_pool.h"
 #include "oc_read.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 #include "px_test.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <cairo.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fontconfig/fontconfig.h>
 #include <leptonica/allheaders.h>
@@ -55,7 +57,53 @@ static void test_names(void)
     CHECK_INT(page, 0);
     CHECK(!oc_name_code("", "readme.txt", zCode, &page));
     CHECK(!oc_name_code("scans", "0001.jpg", zCode, &page));
-    CHECK(!oc_name_code("", "Z031-WS·2019-Y-BGS-1.jpg", zCode, &page));
+    CHECK(!oc_name_code("", "Z031-WS·2019-Y-QQ.jpg", zCode, &page));
+    /* the spellings the catalog import reads, read the same way */
+    static const struct {
+        const char *zDir, *zName, *zCode;
+        int page;
+    } aLenient[] = {
+        {"", "Z808-WS·2017-Y-BGS-2.txt", "Z808-WS·2017-Y-BGS-0002", 0},                 /* 件号 without padding */
+        {"", "z808-ws·2017-y-bgs-0003.pdf", "Z808-WS·2017-Y-BGS-0003", 0},              /* lower case */
+        {"", "Ｚ８０８－ＷＳ·２０１７－Ｙ－ＢＧＳ－０００４.txt", "Z808-WS·2017-Y-BGS-0004", 0}, /* full width */
+        {"", "Z808-WS-2017-Y-BGS-0005.tif", "Z808-WS·2017-Y-BGS-0005", 0},              /* '-' for '·' */
+        {"", "Z808-WS-2017-Y-BGS-0006-0002.jpg", "Z808-WS·2017-Y-BGS-0006", 2},         /* and a page */
+        {"", "Z808-WS·2017-Y-BGS-7_3.jpg", "Z808-WS·2017-Y-BGS-0007", 3},
+        {"", "Ｚ８０８－ＷＳ·２０１７－Ｙ－ＢＧＳ－０００８－０００２.jpg", "Z808-WS·2017-Y-BGS-0008", 2},
+        {"Z808-WS·2017-Y-BGS-9", "0001.txt", "Z808-WS·2017-Y-BGS-0009", 1},             /* a folder */
+        {"z808-ws-2017-y-bgs-0010", "0002.jpg", "Z808-WS·2017-Y-BGS-0010", 2},
+        {"", "Z808-WS·2017-Y-2.txt", "Z808-WS·2017-Y-0002", 0},                         /* no 机构 */
+    };
+    for (size_t i = 0; i < sizeof aLenient / sizeof aLenient[0]; i++) {
+        oc_name n;
+        int how = oc_name_read(aLenient[i].zDir, aLenient[i].zName, &n);
+        CHECK_INT(how, OC_NAME_CODE);
+        if (how != OC_NAME_CODE) {
+            fprintf(stderr, "  name %s/%s\n", aLenient[i].zDir, aLenient[i].zName);
+            continue;
+        }
+        CHECK_STR(n.zCode, aLenient[i].zCode);
+        CHECK_INT(n.page, aLenient[i].page);
+        CHECK_INT(n.lenient, 1);
+        CHECK_INT(n.inDir, aLenient[i].zDir[0] != 0);
+    }
+    /* as written: not lenient; the written part of a page file is its 档号 */
+    oc_name n;
+    CHECK_INT(oc_name_read("", "Z031-WS·2019-Y-BGS-0001-0003.jpg", &n), OC_NAME_CODE);
+    CHECK_INT(n.lenient, 0);
+    CHECK_STR(n.zWritten, "Z031-WS·2019-Y-BGS-0001");
+    CHECK_INT(oc_name_read("", "Z031-WS.2019-Y-BGS-0001.jpg", &n), OC_NAME_CODE);
+    CHECK_INT(n.lenient, 1);
+    CHECK_STR(n.zWritten, "Z031-WS.2019-Y-BGS-0001");
+    /* names read strictly keep their old reading: 件号 0001, page 2 */
+    CHECK_INT(oc_name_read("", "Z031-WS·2019-Y-0001-2.jpg", &n), OC_NAME_CODE);
+    CHECK_STR(n.zCode, "Z031-WS·2019-Y-0001");
+    CHECK_INT(n.page, 2);
+    /* read leniently, a name that says two things is not guessed at */
+    CHECK_INT(oc_name_read("", "z031-ws·2019-y-0001-2.jpg", &n), OC_NAME_AMBIGUOUS);
+    CHECK_STR(n.zCode, "Z031-WS·2019-Y-0001-0002");
+    CHECK_STR(n.zOther, "Z031-WS·2019-Y-0001");
+    CHECK_INT(n.otherPage, 2);
 }
 
 static void test_walk(void)
@@ -84,6 +132,42 @@ static void test_walk(void)
     CHECK_INT(d.nCatalog, 1);
     CHECK_INT(d.nStray, 1);
     if (d.nStray == 1) CHECK_STR(d.azStray[0], "notes.doc");
+    CHECK_INT(d.nLenient, 0);
+    CHECK_INT(d.nAmbiguous, 0);
+    oc_delivery_clear(&d);
+    /* names in the catalog's lenient spellings: read, and each listed once
+     * (a folder once, not once per page) */
+    mkdir(path_of("walk2"), 0700);
+    mkdir(path_of("walk2/Z808-WS·2017-Y-BGS-3"), 0700);
+    write_bytes("walk2/Z808-WS·2017-Y-BGS-3/0001.txt", "x", 1);
+    write_bytes("walk2/Z808-WS·2017-Y-BGS-3/0002.txt", "x", 1);
+    write_bytes("walk2/Z808-WS·2017-Y-BGS-2.txt", "x", 1);
+    write_bytes("walk2/z808-ws·2017-y-bgs-0004.txt", "x", 1);
+    write_bytes("walk2/Z808-WS·2017-Y-BGS-0001.txt", "x", 1);
+    write_bytes("walk2/z808-ws·2017-y-0001-2.jpg", "x", 1);
+    CHECK_INT(oc_delivery_scan(path_of("walk2"), &d, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(d.n, 5);
+    CHECK_INT(d.nStray, 0);
+    CHECK_INT(d.nLenient, 3);
+    if (d.nLenient == 3) {
+        CHECK_STR(d.aLenient[0].zRel, "Z808-WS·2017-Y-BGS-2.txt");
+        CHECK_STR(d.aLenient[0].zCode, "Z808-WS·2017-Y-BGS-0002");
+        CHECK_STR(d.aLenient[0].zWritten, "Z808-WS·2017-Y-BGS-2");
+        CHECK_CONTAINS(d.aLenient[0].zReason, "按 Z808-WS·2017-Y-BGS-0002 读取");
+        CHECK_STR(d.aLenient[1].zRel, "Z808-WS·2017-Y-BGS-3");
+        CHECK_CONTAINS(d.aLenient[1].zReason, "文件夹名");
+        CHECK_STR(d.aLenient[2].zRel, "z808-ws·2017-y-bgs-0004.txt");
+    }
+    CHECK_INT(d.nAmbiguous, 1);
+    if (d.nAmbiguous == 1) {
+        CHECK_STR(d.aAmbiguous[0].zRel, "z808-ws·2017-y-0001-2.jpg");
+        CHECK_CONTAINS(d.aAmbiguous[0].zReason, "Z808-WS·2017-Y-0001 的第 2 页");
+    }
+    if (d.n == 5) {
+        CHECK_STR(d.a[2].zCode, "Z808-WS·2017-Y-BGS-0003");
+        CHECK_INT(d.a[3].page, 2);
+        CHECK_STR(d.a[4].zCode, "Z808-WS·2017-Y-BGS-0004");
+    }
     oc_delivery_clear(&d);
     CHECK_INT(oc_delivery_scan(path_of("no-such-folder"), &d, zErr, sizeof zErr), PS_IO);
     CHECK_CONTAINS(zErr, "no-such-folder");
@@ -302,12 +386,26 @@ static void test_pool(void)
     oc_pool_free(p);
 }
 
+/* System errors reach people in Chinese (proto_errno_cn), the rare ones with their number. */
+static void test_errno(void)
+{
+    CHECK_STR(proto_errno_cn(ENOENT), "文件或文件夹不存在");
+    CHECK_STR(proto_errno_cn(EACCES), "没有访问权限");
+    CHECK_CONTAINS(proto_errno_cn(EXDEV), "系统错误 18");
+    char zErr[256];
+    oc_journal *j = NULL;
+    CHECK_INT(oc_journal_open(path_of("no-such-folder/journal.ndjson"), &j, zErr, sizeof zErr), PS_IO);
+    CHECK_CONTAINS(zErr, "文件或文件夹不存在");
+    CHECK(strstr(zErr, "No such") == NULL);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(zDir) != NULL);
     setenv("OMP_THREAD_LIMIT", "1", 0);
     test_names();
     test_walk();
+    test_errno();
     test_journal();
     test_read();
     test_pool();

@@ -1,6 +1,7 @@
 /* HTTP transport of the client: libcurl easy handle, bounded answers. */
 #include "qc_client.h"
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 #include "qc_text.h"
 
@@ -269,7 +270,7 @@ int qc_client_call(qc_client *c, const char *zMethod, const char *zPath, const c
     cc = curl_easy_perform(h);
     if (src.err) {
         rc = PS_IO;
-        snprintf(zErr, nErr, "无法读取要发送的内容：%s", strerror(src.err));
+        snprintf(zErr, nErr, "无法读取要发送的内容：%s", proto_errno_cn(src.err));
         goto out;
     }
     if (pAns->body.rc == PS_TOO_BIG || cc == CURLE_FILESIZE_EXCEEDED) {

@@ -3,6 +3,7 @@
  * for people (or the daemon's JSON with --json) and chooses the exit status.
  * Everything else lives in the qc_* modules, which never print. */
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 #include "qc_args.h"
 #include "qc_buf.h"
@@ -41,7 +42,7 @@ static int mark_style(void)
 static int write_out(const char *z, size_t n)
 {
     if ((n && fwrite(z, 1, n, stdout) != n) || fflush(stdout) != 0) {
-        fprintf(stderr, "query: 无法写出结果：%s\n", strerror(errno));
+        fprintf(stderr, "query: 无法写出结果：%s\n", proto_errno_cn(errno));
         return EXIT_ERROR;
     }
     return EXIT_DONE;
@@ -62,7 +63,7 @@ static FILE *open_body(const char *zPath)
 {
     if (strcmp(zPath, "-") == 0) return stdin;
     FILE *f = fopen(zPath, "rb");
-    if (!f) fprintf(stderr, "query: 无法打开 %s：%s\n", zPath, strerror(errno));
+    if (!f) fprintf(stderr, "query: 无法打开 %s：%s\n", zPath, proto_errno_cn(errno));
     return f;
 }
 
@@ -128,13 +129,13 @@ static int run(const qc_args *a, const char *zServer)
         /* CSV or HTML: the daemon's bytes, to the file or standard output */
         FILE *f = a->zOut ? fopen(a->zOut, "wb") : stdout;
         if (!f) {
-            fprintf(stderr, "query: 无法写入 %s：%s\n", a->zOut, strerror(errno));
+            fprintf(stderr, "query: 无法写入 %s：%s\n", a->zOut, proto_errno_cn(errno));
             goto out;
         }
         int ok = fwrite(ans.body.z, 1, ans.body.n, f) == ans.body.n;
         ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
         if (!ok) {
-            fprintf(stderr, "query: 无法写入 %s：%s\n", a->zOut ? a->zOut : "标准输出", strerror(errno));
+            fprintf(stderr, "query: 无法写入 %s：%s\n", a->zOut ? a->zOut : "标准输出", proto_errno_cn(errno));
             goto out;
         }
         if (a->zOut) fprintf(stderr, "query: %s已写入 %s\n", report_cn(a->azPos[0]), a->zOut);

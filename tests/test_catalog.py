@@ -227,12 +227,17 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(sorted(x["key"] for x in conf[0]["fields"]), ["location", "pages", "title"])
         by = {x["key"]: x for x in conf[0]["fields"]}
         self.assertEqual((by["title"]["kept"], by["title"]["offered"]), ("产业扶贫项目计划", "产业扶贫项目计划（修订）"))
-        # by default the archive's row is kept, and acceptance fails on it
+        # by default the archive's row is kept, and its pages: the delivery's
+        # scans of that record are held back; acceptance fails on both
+        self.assertEqual([x["file"] for x in rep["problems"]["scans_held_back"]], [code + ".txt"])
         st, now, _ = self.d.request("GET", code_path(code))
         self.assertEqual((now["title"], now["pages"], now["location"]), (before["title"], before["pages"], before["location"]))
+        st, page, _ = self.d.request("GET", code_path(code) + "/pages/1?purpose=%E6%B5%8B%E8%AF%95")
+        self.assertNotIn("修订后的正文", page["text"])
         st, acc, _ = self.d.request("GET", "/api/v1/reports/acceptance?delivery=delivery2")
         self.assertFalse(acc["passed"])
-        self.assertEqual({c["check"]: c["count"] for c in acc["checks"]}["catalog_conflicts"], 1)
+        counts = {c["check"]: c["count"] for c in acc["checks"]}
+        self.assertEqual((counts["catalog_conflicts"], counts["scans_held_back"]), (1, 1))
         # with --replace the delivery's row wins, and the old one is in the history
         run, _ = run_ingest(INGEST, self.d.base, folder, "--replace")
         self.assertIn(run.returncode, (0, 3), run.stderr)
@@ -241,6 +246,8 @@ class CatalogTest(unittest.TestCase):
                          ("产业扶贫项目计划（修订）", 5, "1号库-09列-1节-1层-099盒"))
         self.assertEqual(now["history"][-1]["old"]["title"], "产业扶贫项目计划")
         self.assertIn("title", [x["key"] for x in now["history"][-1]["changed"]])
+        st, page, _ = self.d.request("GET", code_path(code) + "/pages/1?purpose=%E6%B5%8B%E8%AF%95")
+        self.assertEqual(page["text"], "修订后的正文")
 
     def test_findings_kept_with_the_record_until_corrected(self):
         code = "Z061-WS·2017-Y-FPB-0006"  # no 题名
