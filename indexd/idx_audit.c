@@ -1,16 +1,20 @@
 /* Catalog audit: the kept catalogs read with the import's own CSV reader
  * (idx_csv_scan), rules from proto_record_audit plus the rules across rows.
- * A file's rows are parsed once and held in memory; a report then walks
- * them, and only the page of the irregular list it answers becomes JSON
- * (a junk catalog can have millions of findings). */
+ * A file's rows are parsed once and held in memory; a report then merges
+ * the rows of each 档号 across catalogs as the archive holds them (a later
+ * catalog's row over the fields it has a column for), and only the page of
+ * the irregular list it answers becomes JSON (a junk catalog can have
+ * millions of findings). */
 #include "idx_audit.h"
 #include "idx_csv.h"
 #include "idx_dir.h"
 #include "idx_file.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
+#include "proto_enc.h"
 #include "proto_status.h"
 
+#include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -161,16 +165,24 @@ typedef struct {
     size_t oGroup;  /* 全宗-门类·年度-保管期限-机构, for gaps (with oCode) */
     size_t oFonds;  /* NONE when unknown */
     int item;       /* 件号, 0 unknown */
-    long pages;     /* -1 unknown or bad */
     int complete;
+    unsigned have;  /* bit f: field f holds a value once the row is read (proto_record_normalise) */
+    unsigned long long hash; /* the row once read (its catalog fields normalised), for duplicates */
     unsigned nFind;
     size_t iFind;   /* its first finding in the file's aFind */
 } cat_row;
+
+/* What a finding is about: a field, or the row as written. */
+enum { FIND_FIELD, FIND_ROW };
+/* Findings worked out once the scan is over (cat_resolve). */
+enum { FIX_NONE, FIX_OPEN_QUOTE, FIX_UNREADABLE };
 
 typedef struct {
     int field;
     const char *zRule; /* a string literal (proto_record_audit's or ours) */
     size_t oReason;
+    unsigned char about; /* FIND_*: a row's own findings count only where the row is the entry */
+    unsigned char fix;   /* FIX_* */
 } cat_find;
 
 typedef struct cat_file cat_file;
@@ -184,6 +196,7 @@ struct cat_file {
     size_t nFind, nFindAlloc;
     char *zArena;
     size_t nArena, nArenaAlloc;
+    unsigned cols;    /* bit f: the catalog has a column for field f */
     char zError[256]; /* "" or why the file was not read whole */
     int noCache;      /* a read error: try again next time */
     size_t nBytes;    /* memory held */
@@ -238,6 +251,32 @@ static const char *arena(const cat_file *p, size_t o)
     return o == NONE ? NULL : p->zArena + o;
 }
 
+/* A row once read (normalised), for telling a row repeated from one that
+ * differs, as the import does: every catalog field, set or not. */
+static unsigned long long row_hash(const proto_record *r)
+{
+    unsigned long long h = 14695981039346656037ull;
+    for (int f = 0; f < PF__COUNT; f++) {
+        const char *z = r->az[f];
+        h = (h ^ (unsigned char)(z ? f + 1 : 0)) * 1099511628211ull;
+        for (; z && *z; z++) h = (h ^ (unsigned char)*z) * 1099511628211ull;
+        h = (h ^ 0xFFu) * 1099511628211ull;
+    }
+    return h;
+}
+
+static void finding_set(proto_finding *f, int field, const char *zRule)
+{
+    memset(f, 0, sizeof *f);
+    f->field = field;
+    f->zRule = zRule;
+    f->severity = PROTO_FINDING_ERROR;
+}
+
+/* The reason of a row whose quote was never closed, until cat_resolve
+ * finds the line and the column where it opened. */
+#define OPEN_QUOTE_REASON "该行有引号没有闭合：该引号已按普通字符去掉，此行按逗号分列读入，请核对各列"
+
 static int on_row(void *ctx, long line, const proto_record *r, int nFields)
 {
     cat_file *p = ctx;
@@ -247,17 +286,23 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
     cat_row *w = &p->aRow[p->nRow];
     memset(w, 0, sizeof *w);
     w->line = line;
-    w->pages = -1;
     w->oCode = w->oGroup = w->oFonds = NONE;
     proto_finding aF[FIND_MAX];
+    unsigned char aAbout[FIND_MAX] = {0}, aFix[FIND_MAX] = {0};
     int nF = 0;
     if (!r) {
-        memset(&aF[0], 0, sizeof aF[0]);
-        aF[0].field = -1;
-        aF[0].zRule = "shape";
-        aF[0].severity = PROTO_FINDING_ERROR;
-        if (nFields > 0) snprintf(aF[0].zReason, sizeof aF[0].zReason, "该行字段数（%d）多于表头", nFields);
-        else snprintf(aF[0].zReason, sizeof aF[0].zReason, "该行无法读取：引号未闭合");
+        /* a row that cannot be read as written: names no item */
+        if (nFields > 0) {
+            finding_set(&aF[0], -1, "shape");
+            snprintf(aF[0].zReason, sizeof aF[0].zReason, "该行字段数（%d）多于表头", nFields);
+        } else {
+            /* an open quote it could not be read around, or a cell that is
+             * not text: the scan's account says which (cat_resolve) */
+            finding_set(&aF[0], -1, "shape");
+            snprintf(aF[0].zReason, sizeof aF[0].zReason, "该行无法读取");
+            aFix[0] = FIX_UNREADABLE;
+        }
+        aAbout[0] = FIND_ROW;
         nF = 1;
     } else {
         /* the row read as the import reads it: the findings, and the 档号
@@ -279,15 +324,24 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
         for (int k = 0; k < nF; k++)
             if (aF[k].severity != PROTO_FINDING_NOTE) aF[kept++] = aF[k];
         nF = kept;
+        for (int k = 0; k < nF; k++) aAbout[k] = aF[k].field < 0 ? FIND_ROW : FIND_FIELD;
         if (nFields != 0 && nF < FIND_MAX) {
-            memset(&aF[nF], 0, sizeof aF[nF]);
-            aF[nF].field = -1;
-            aF[nF].zRule = "shape";
-            aF[nF].severity = PROTO_FINDING_ERROR;
-            if (nFields > 0) snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行字段数（%d）少于表头", nFields);
-            else snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行的引号没有闭合：已按普通字符去掉引号，按逗号分列读入");
+            /* the row as written: fewer fields than the header, or a quote
+             * never closed (as the import says: unclosed_quote) */
+            if (nFields > 0) {
+                finding_set(&aF[nF], -1, "shape");
+                snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "该行字段数（%d）少于表头", nFields);
+            } else {
+                finding_set(&aF[nF], -1, "unclosed_quote");
+                snprintf(aF[nF].zReason, sizeof aF[nF].zReason, "%s", OPEN_QUOTE_REASON);
+                aFix[nF] = FIX_OPEN_QUOTE;
+            }
+            aAbout[nF] = FIND_ROW;
             nF++;
         }
+        for (int f = 0; rcN == PS_OK && f < PF__COUNT; f++)
+            if (c.az[f]) w->have |= 1u << f;
+        if (rcN == PS_OK) w->hash = row_hash(&c);
         proto_code code;
         char zE[160];
         const char *zCode = rcN == PS_OK ? c.az[PF_CODE] : NULL;
@@ -304,7 +358,6 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
             snprintf(zFonds, sizeof zFonds, "%s", r->az[PF_FONDS]);
         }
         if (rcA == PS_OK && *zFonds && arena_add(p, zFonds, &w->oFonds) != PS_OK) rcA = -1;
-        if (c.az[PF_PAGES]) w->pages = strtol(c.az[PF_PAGES], NULL, 10);
         proto_record_clear(&c);
         if (rcA != PS_OK) return -1;
     }
@@ -316,12 +369,237 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
         cat_find *f = &p->aFind[p->nFind + (size_t)k];
         f->field = aF[k].field;
         f->zRule = aF[k].zRule;
+        f->about = aAbout[k];
+        f->fix = aFix[k];
         if (arena_add(p, aF[k].zReason, &f->oReason) != PS_OK) return -1;
     }
     p->nFind += (size_t)nF;
     w->nFind = (unsigned)nF;
     p->nRow++;
     return 0;
+}
+
+/* ---- what the scan does not hand on: the columns, where a quote opened ----- */
+
+/* Bytes of the line at z: up to and with its end, LF, CR LF or a lone CR,
+ * as the import counts lines. */
+static size_t line_len(const char *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (z[i] == '\n') return i + 1;
+        if (z[i] == '\r') return i + 1 < n && z[i + 1] == '\n' ? i + 2 : i + 1;
+    }
+    return n;
+}
+
+typedef struct {
+    int nField, nRow;
+    int nLast;      /* fields of the row ended last */
+    int atQuote;    /* fields of the row before the quote that opened last, -1 none */
+} quote_state;
+
+static void q_field(void *z, size_t n, void *ctx)
+{
+    (void)z;
+    (void)n;
+    ((quote_state *)ctx)->nField++;
+}
+
+static void q_row(int c, void *ctx)
+{
+    (void)c;
+    quote_state *q = ctx;
+    q->nLast = q->nField;
+    q->nField = 0;
+    q->nRow++;
+}
+
+/* The first row of z[0..n) as the import reads its header: *pEnd the bytes
+ * up to its end, *pnField its fields.  0, or -1 when the text holds no whole
+ * row (or out of memory). */
+static int header_end(const char *z, size_t n, size_t *pEnd, int *pnField)
+{
+    struct csv_parser csv;
+    quote_state q = {0, 0, 0, -1};
+    if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) return -1;
+    csv_set_realloc_func(&csv, px_realloc);
+    csv_set_free_func(&csv, px_free);
+    size_t i = 0;
+    /* a row ends with its line: fed a line at a time, it ends a feed */
+    while (i < n && !q.nRow) {
+        size_t len = line_len(z + i, n - i);
+        if (csv_parse(&csv, z + i, len, q_field, q_row, &q) != len) break;
+        i += len;
+    }
+    csv_free(&csv);
+    if (!q.nRow) return -1;
+    *pEnd = i;
+    *pnField = q.nLast;
+    return 0;
+}
+
+/* Which field each column is: the import's own header reading, asked with a
+ * row that names its columns. */
+typedef struct {
+    int *aCol;     /* proto_field per column, -1 */
+    int nCol;
+    unsigned cols;
+    int nRow;
+} col_probe;
+
+static int on_probe(void *ctx, long line, const proto_record *r, int nFields)
+{
+    col_probe *c = ctx;
+    (void)line;
+    (void)nFields;
+    if (!r || c->nRow++) return 0;
+    for (int f = 0; f < PF__COUNT; f++) {
+        int k;
+        if (!r->az[f] || sscanf(r->az[f], "c%d", &k) != 1 || k < 0 || k >= c->nCol) continue;
+        c->aCol[k] = f;
+        c->cols |= 1u << f;
+    }
+    return 0;
+}
+
+/* The columns of the catalog t[0..n) (as the import decodes it): p->cols,
+ * and *paCol (px_free) the field of each of its *pnCol columns.  PS_OK
+ * (nothing known when the text has no whole header), PS_NOMEM. */
+static int catalog_columns(cat_file *p, const char *t, size_t n, int **paCol, int *pnCol)
+{
+    size_t nHead;
+    int nField;
+    *paCol = NULL;
+    *pnCol = 0;
+    if (header_end(t, n, &nHead, &nField) != 0) return PS_OK;
+    /* the header as written, then a row of "c0,c1,…" */
+    size_t nProbe = nHead + 2 + (size_t)nField * 12;
+    char *z = px_malloc(nProbe);
+    int *aCol = px_malloc((size_t)nField * sizeof *aCol);
+    if (!z || !aCol) {
+        px_free(z);
+        px_free(aCol);
+        return PS_NOMEM;
+    }
+    memcpy(z, t, nHead);
+    size_t k = nHead;
+    if (!k || (t[k - 1] != '\n' && t[k - 1] != '\r')) z[k++] = '\n';
+    for (int i = 0; i < nField; i++) {
+        aCol[i] = -1;
+        k += (size_t)snprintf(z + k, nProbe - k, "%sc%d", i ? "," : "", i);
+    }
+    z[k++] = '\n';
+    col_probe c = {aCol, nField, 0, 0};
+    json_t *pRes = NULL;
+    long line = 0;
+    char zE[256];
+    int rc = idx_csv_scan(z, k, on_probe, &c, &pRes, &line, zE, sizeof zE);
+    json_decref(pRes);
+    px_free(z);
+    if (rc == PS_NOMEM) {
+        px_free(aCol);
+        return PS_NOMEM;
+    }
+    p->cols = c.cols;
+    *paCol = aCol;
+    *pnCol = nField;
+    return PS_OK;
+}
+
+/* Where the quote left open in the row z[0..n) begins, as the import finds
+ * it (the last field that starts quoted): *pField the column, *pnLine the
+ * lines before it.  0, or -1 when none is found. */
+static int open_quote(const char *z, size_t n, int *pField, long *pnLine)
+{
+    struct csv_parser csv;
+    quote_state q = {0, 0, 0, -1};
+    size_t at = n;
+    if (csv_init(&csv, 0) != 0) return -1;
+    csv_set_realloc_func(&csv, px_realloc);
+    csv_set_free_func(&csv, px_free);
+    for (size_t i = 0; i < n; i++) {
+        int was = csv.quoted;
+        if (csv_parse(&csv, z + i, 1, q_field, q_row, &q) != 1) break;
+        if (!was && csv.quoted) {
+            at = i;
+            q.atQuote = q.nField;
+        }
+    }
+    csv_free(&csv);
+    if (at >= n) return -1;
+    long nLine = 0;
+    for (size_t i = 0; i < at;) {
+        size_t len = line_len(z + i, at - i);
+        if (i + len > at || (z[i + len - 1] != '\n' && z[i + len - 1] != '\r')) break;
+        i += len;
+        nLine++;
+    }
+    *pField = q.atQuote;
+    *pnLine = nLine;
+    return 0;
+}
+
+/* What the scan's callback cannot say, from the text t[0..n) the import
+ * reads and from its account pRes: the catalog's columns (p->cols); for a
+ * row whose quote was never closed, the line and the column where it
+ * opened; for a row that cannot be read at all, why.  PS_OK or PS_NOMEM. */
+static int cat_resolve(cat_file *p, const char *t, size_t n, const json_t *pRes)
+{
+    int *aCol = NULL, nCol = 0;
+    char zMsg[300];
+    if (catalog_columns(p, t, n, &aCol, &nCol) != PS_OK) return PS_NOMEM;
+    const json_t *pRej = json_object_get(pRes, "rejected");
+    size_t iRej = 0, off = 0;
+    long lineAt = 1; /* the line that starts at t + off */
+    int rc = PS_OK;
+    for (size_t i = 0; i < p->nRow && rc == PS_OK; i++) {
+        cat_row *w = &p->aRow[i];
+        for (unsigned k = 0; k < w->nFind && rc == PS_OK; k++) {
+            cat_find *f = &p->aFind[w->iFind + k];
+            if (f->fix == FIX_UNREADABLE) {
+                /* the account lists the rows it could not read, in order */
+                const json_t *x = NULL;
+                while ((x = json_array_get(pRej, iRej)) && json_integer_value(json_object_get(x, "line")) < w->line) iRej++;
+                if (x && json_integer_value(json_object_get(x, "line")) != w->line) x = NULL;
+                const char *zKey = x ? json_string_value(json_object_get(x, "key")) : NULL;
+                const char *zWhy = x ? json_string_value(json_object_get(x, "reason")) : NULL;
+                int field = zKey && *zKey ? proto_field_lookup(zKey) : -1;
+                f->field = field;
+                if (zWhy && *zWhy) {
+                    /* in scan mode, a quote left open that the row could not
+                     * be read around */
+                    if (strstr(zWhy, "引号")) f->zRule = "unclosed_quote";
+                    rc = arena_add(p, zWhy, &f->oReason);
+                } else if (x) {
+                    snprintf(zMsg, sizeof zMsg, "%s%s不是有效的文字（UTF-8），此行无法读取", field >= 0 ? "" : "该行",
+                             field >= 0 ? proto_field_cn(field) : "");
+                    rc = arena_add(p, zMsg, &f->oReason);
+                } else {
+                    rc = arena_add(p, "该行无法读取：引号没有闭合，或单元格不是有效的文字", &f->oReason);
+                }
+            } else if (f->fix == FIX_OPEN_QUOTE) {
+                /* the row runs to the line of the next one the scan handed on */
+                long lineEnd = i + 1 < p->nRow ? p->aRow[i + 1].line : 0;
+                while (off < n && lineAt < w->line) {
+                    off += line_len(t + off, n - off);
+                    lineAt++;
+                }
+                size_t end = off;
+                for (long l = lineAt; end < n && (!lineEnd || l < lineEnd); l++) end += line_len(t + end, n - end);
+                int col;
+                long nLine;
+                if (lineAt != w->line || open_quote(t + off, end - off, &col, &nLine) != 0) continue;
+                int field = col >= 0 && col < nCol ? aCol[col] : -1;
+                f->field = field;
+                snprintf(zMsg, sizeof zMsg, "第 %ld 行%s%s%s的引号没有闭合：该引号已按普通字符去掉，此行按逗号分列读入，请核对各列",
+                         w->line + nLine, field >= 0 ? "“" : "", field >= 0 ? proto_field_cn(field) : "",
+                         field >= 0 ? "”开头" : "");
+                rc = arena_add(p, zMsg, &f->oReason);
+            }
+        }
+    }
+    px_free(aCol);
+    return rc;
 }
 
 /* Give back what the growth left over: the rows stay for long. */
@@ -344,7 +622,8 @@ static void shrink(cat_file *p)
                 p->nArenaAlloc;
 }
 
-/* Read and parse one kept catalog (outside the cache's lock). */
+/* Read and parse one kept catalog (outside the cache's lock): *ppF, NULL
+ * when the file is gone meanwhile. */
 static int cat_parse(const char *zPath, const struct stat *st, cat_file **ppF, char *zErr, size_t nErr)
 {
     char *z = NULL, zE[256];
@@ -360,10 +639,16 @@ static int cat_parse(const char *zPath, const struct stat *st, cat_file **ppF, c
     p->ino = (unsigned long long)st->st_ino;
     p->nRef = 1;
     int rc = idx_file_read(zPath, IDX_CATALOG_FILE_MAX, &z, &n, zE, sizeof zE);
+    if (rc == PS_NOT_FOUND) {
+        /* renamed (imported again) or pruned since it was listed: gone, not
+         * unreadable (the report lists the folder again) */
+        cat_free(p);
+        return PS_OK;
+    }
     if (rc == PS_TOO_BIG) {
         /* kept before the limit existed */
         snprintf(p->zError, sizeof p->zError, "超过 %u MiB，未读取", IDX_CATALOG_FILE_MAX >> 20);
-    } else if (rc == PS_NOT_FOUND || rc == PS_IO) {
+    } else if (rc == PS_IO) {
         snprintf(p->zError, sizeof p->zError, "无法读取");
         p->noCache = 1;
     } else if (rc != PS_OK) {
@@ -374,6 +659,15 @@ static int cat_parse(const char *zPath, const struct stat *st, cat_file **ppF, c
         json_t *pRes = NULL;
         long line = 0;
         int rcScan = idx_csv_scan(z, n, on_row, p, &pRes, &line, zE, sizeof zE);
+        if (rcScan != PS_NOMEM) {
+            /* the text as the scan read it, for what its callback cannot say */
+            char *t = NULL, zEncErr[160];
+            size_t nT = 0;
+            const char *zEnc;
+            int rcT = proto_to_utf8(z, n, &t, &nT, &zEnc, zEncErr, sizeof zEncErr);
+            if (rcT == PS_NOMEM || (rcT == PS_OK && cat_resolve(p, t, nT, pRes) != PS_OK)) rcScan = PS_NOMEM;
+            px_free(t);
+        }
         px_free(z);
         json_decref(pRes);
         if (rcScan == PS_NOMEM) {
@@ -428,7 +722,7 @@ static int cat_acquire(const char *zPath, cat_file **ppF, char *zErr, size_t nEr
     pthread_mutex_unlock(&cache.lock);
     cat_file *pNew;
     int rc = cat_parse(zPath, &st, &pNew, zErr, nErr);
-    if (rc != PS_OK) return rc;
+    if (rc != PS_OK || !pNew) return rc;
     pthread_mutex_lock(&cache.lock);
     cat_file **pp = &cache.pFirst;
     while (*pp) {
@@ -491,14 +785,91 @@ void idx_audit_cache_clear(void)
 
 /* ---- the audit ------------------------------------------------------------ */
 
-/* What a report works out about one row (rows of all files, in order). */
+/* What a report makes of a row (rows of all files, in order). */
+enum {
+    ROLE_NONE,  /* not an entry: a later catalog holds its 档号, or out of scope */
+    ROLE_ENTRY, /* an entry of the archive's catalog (the last row given for its 档号, a row that
+                 * differs from it in the same catalog, or a row that names no item) */
+    ROLE_SAME   /* the same row again, in the catalog that holds its 档号 last: only the duplicate */
+};
+#define USED_ROW (1u << 31) /* the row's findings about itself count */
+
 typedef struct {
     const cat_row *w;
     int file;          /* index in the listing */
-    int current;       /* not replaced by a later catalog, in scope */
-    long dupLine;      /* 0, or the line of the first row with this 档号 */
+    unsigned char role;
+    unsigned char same; /* its duplicate is the same row once read */
+    unsigned used;     /* bit f: its value of field f is the one an entry holds (its findings on f
+                        * count); USED_ROW */
+    long dupLine;      /* 0, or the line of the row of the same file it repeats */
     int gapFrom, gapTo; /* 件号 missing just before this row (0: none) */
+    size_t prev;       /* the row of its 档号 in the catalog before, whose values stand where this
+                        * row's catalog has no column (NONE) */
+    size_t iCode;      /* its 档号 in the report's table */
 } row_state;
+
+/* One 档号 of the catalogs. */
+typedef struct {
+    const char *z;
+    int file;          /* the last catalog holding it so far */
+    size_t first;      /* its first row in that catalog */
+    size_t last;       /* the first row of the catalog before (the chain of values) */
+} code_state;
+
+/* Open addressing: 档号 to code_state, and (catalog, row once read) to the
+ * line it was first written on.  Keys are never 0. */
+typedef struct {
+    unsigned long long *aKey;
+    size_t *aVal;
+    size_t nMask;
+} hmap;
+
+static int hmap_init(hmap *m, size_t nKeys)
+{
+    size_t n = 16;
+    while (n < 2 * nKeys + 1) n *= 2;
+    m->nMask = n - 1;
+    m->aKey = px_calloc(n, sizeof *m->aKey);
+    m->aVal = px_malloc(n * sizeof *m->aVal);
+    return m->aKey && m->aVal ? PS_OK : PS_NOMEM;
+}
+
+static void hmap_free(hmap *m)
+{
+    px_free(m->aKey);
+    px_free(m->aVal);
+}
+
+static unsigned long long key_of(unsigned long long h)
+{
+    return h ? h : 1;
+}
+
+/* The slot of 档号 z: *pNew 1 when it was not there (its value is then to
+ * be set). */
+static size_t code_slot(hmap *m, const code_state *aC, const char *z, int *pNew)
+{
+    unsigned long long k = key_of(fnv64(z, strlen(z)));
+    size_t j = (size_t)k & m->nMask;
+    while (m->aKey[j] && (m->aKey[j] != k || strcmp(aC[m->aVal[j]].z, z) != 0)) j = (j + 1) & m->nMask;
+    *pNew = !m->aKey[j];
+    m->aKey[j] = k;
+    return j;
+}
+
+/* The line row hash h of catalog iFile was first written on, or 0 (it is
+ * then recorded as written on `line`). */
+static long same_row(hmap *m, int iFile, unsigned long long h, long line)
+{
+    unsigned long long k = key_of((h ^ ((unsigned long long)(unsigned)iFile * 0x9E3779B97F4A7C15ull)) *
+                                  1099511628211ull);
+    size_t j = (size_t)k & m->nMask;
+    while (m->aKey[j] && m->aKey[j] != k) j = (j + 1) & m->nMask;
+    if (m->aKey[j]) return (long)m->aVal[j];
+    m->aKey[j] = k;
+    m->aVal[j] = (size_t)line;
+    return 0;
+}
 
 /* One entry of the irregular list of a row, before it becomes JSON. */
 typedef struct {
@@ -507,6 +878,13 @@ typedef struct {
     int kind;          /* 0 a finding, 1 duplicate, 3 item_gap */
     const cat_find *f; /* kind 0 */
 } entry;
+
+/* Does finding f of row s count? */
+static int find_counts(const row_state *s, const cat_find *f)
+{
+    if (f->about == FIND_ROW || f->field < 0 || f->field >= PF__COUNT) return (s->used & USED_ROW) != 0;
+    return (s->used & (1u << f->field)) != 0;
+}
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -536,6 +914,8 @@ static json_t *entry_json(const entry *e, const row_state *s, const cat_file *pF
     char zMsg[256];
     const char *zCode = arena(pF, s->w->oCode), *zReason = zMsg;
     if (e->kind == 0) zReason = arena(pF, e->f->oReason);
+    else if (e->kind == 1 && s->same)
+        snprintf(zMsg, sizeof zMsg, "档号 %s 与第 %ld 行完全相同（重复的行，计为一条）", zCode, s->dupLine);
     else if (e->kind == 1) snprintf(zMsg, sizeof zMsg, "档号 %s 与第 %ld 行重复（重号）", zCode, s->dupLine);
     else if (s->gapTo == s->gapFrom)
         snprintf(zMsg, sizeof zMsg, "%s 缺件号 %04d（断号）", arena(pF, s->w->oGroup), s->gapFrom);
@@ -558,8 +938,9 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
     cat_file **apF = NULL;
     row_state *aS = NULL;
     gap_key *aGap = NULL;
-    int *aOverlapped = NULL;
-    json_t *pCatalogs = NULL, *pLast = NULL, *pPage = NULL, *pOut = NULL, *pSeen = NULL;
+    code_state *aC = NULL;
+    hmap mCode = {0}, mSame = {0};
+    json_t *pCatalogs = NULL, *pPage = NULL, *pOut = NULL;
     int rc;
     catalog_dir(zDataDir, zDir, sizeof zDir);
     /* A file imported again meanwhile is renamed (it moves last): list
@@ -588,63 +969,108 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
     for (size_t i = 0; i < nName; i++) nAll += apF[i] ? apF[i]->nRow : 0;
     cache_forget_others(zDir, apF, nName);
     rc = PS_NOMEM;
-    if (!(aOverlapped = px_calloc(nName + 1, sizeof *aOverlapped))) goto out;
-    rc = PS_NOMEM;
-    if (!(pCatalogs = json_array()) || !(pLast = json_object()) || !(pPage = json_array()) || !(pSeen = json_object()))
-        goto out;
-    if (!(aS = px_calloc(nAll + 1, sizeof *aS))) goto out;
-    size_t nS = 0;
+    if (!(pCatalogs = json_array()) || !(pPage = json_array())) goto out;
+    if (!(aS = px_calloc(nAll + 1, sizeof *aS)) || !(aC = px_malloc((nAll + 1) * sizeof *aC))) goto out;
+    if (hmap_init(&mCode, nAll) != PS_OK || hmap_init(&mSame, nAll) != PS_OK) goto out;
+    /* every row in import order: the rows of each 档号 chained from one
+     * catalog to the next (a later catalog's row replaces the fields it has
+     * a column for), and within a catalog the rows that repeat it */
+    size_t nS = 0, nC = 0;
     for (size_t i = 0; i < nName; i++) {
         if (!apF[i]) continue;
         json_t *c = json_pack("{s:s,s:I}", "file", azName[i], "rows", (json_int_t)apF[i]->nRow);
         if (c && *apF[i]->zError) json_object_set_new(c, "error", json_string(apF[i]->zError));
         if (!c || json_array_append_new(pCatalogs, c) != 0) goto out;
-        for (size_t j = 0; j < apF[i]->nRow; j++) {
-            aS[nS].w = &apF[i]->aRow[j];
-            aS[nS].file = (int)i;
-            /* the last file holding each 档号 */
-            const char *zCode = arena(apF[i], aS[nS].w->oCode);
-            if (zCode && json_object_set_new(pLast, zCode, json_integer((json_int_t)i)) != 0) goto out;
-            nS++;
+        for (size_t j = 0; j < apF[i]->nRow; j++, nS++) {
+            row_state *s = &aS[nS];
+            s->w = &apF[i]->aRow[j];
+            s->file = (int)i;
+            s->prev = s->iCode = NONE;
+            const char *zCode = arena(apF[i], s->w->oCode);
+            if (!zCode) continue;
+            int isNew;
+            size_t k = code_slot(&mCode, aC, zCode, &isNew);
+            if (isNew) {
+                mCode.aVal[k] = nC;
+                aC[nC++] = (code_state){zCode, -1, NONE, NONE};
+            }
+            code_state *c = &aC[mCode.aVal[k]];
+            s->iCode = mCode.aVal[k];
+            long sameLine = same_row(&mSame, (int)i, s->w->hash, s->w->line);
+            if (c->file != (int)i) {
+                /* its first row in this catalog: over the values before */
+                s->prev = c->first;
+                c->last = c->first;
+                c->first = nS;
+                c->file = (int)i;
+            } else {
+                /* again in the same catalog: the same row, or one that differs */
+                s->prev = c->last;
+                s->dupLine = sameLine ? sameLine : aS[c->first].w->line;
+                s->same = sameLine != 0;
+            }
         }
     }
-    /* a file that a later one overlaps is replaced: its rows without a
-     * readable 档号 go with it */
-    for (size_t i = 0; i < nS; i++) {
-        const char *zCode = arena(apF[aS[i].file], aS[i].w->oCode);
-        if (zCode && json_integer_value(json_object_get(pLast, zCode)) != aS[i].file) aOverlapped[aS[i].file] = 1;
-    }
-    rc = PS_NOMEM;
+    /* the entries: rows of the catalog that holds their 档号 last, and every
+     * row that names no item (never entered, whatever came later) */
     size_t nRows = 0, nComplete = 0, nErrors = 0, nWarnings = 0, nIrr = 0, nGap = 0;
+    const unsigned allFields = (1u << PF__COUNT) - 1;
+    const unsigned mandatory = 1u << PF_TITLE | 1u << PF_AUTHOR | 1u << PF_DATE | 1u << PF_PAGES | 1u << PF_RETENTION;
     for (size_t i = 0; i < nS; i++) {
         row_state *s = &aS[i];
         const cat_file *pF = apF[s->file];
-        const char *zCode = arena(pF, s->w->oCode), *zFonds = arena(pF, s->w->oFonds);
-        if (zCode ? json_integer_value(json_object_get(pLast, zCode)) != s->file : aOverlapped[s->file])
-            continue; /* replaced by a later catalog */
+        const char *zFonds = arena(pF, s->w->oFonds);
+        if (s->iCode != NONE && aC[s->iCode].file != s->file) continue; /* replaced by a later catalog */
         if (o->zFonds && *o->zFonds && strcmp(zFonds ? zFonds : "", o->zFonds) != 0) continue;
-        s->current = 1;
+        if (s->same) {
+            s->role = ROLE_SAME;
+            continue;
+        }
+        s->role = ROLE_ENTRY;
         nRows++;
-        nComplete += (size_t)s->w->complete;
-        nErrors += s->w->nFind;
-        nIrr += s->w->nFind;
-        if (!zCode) continue;
-        json_t *pPrev = json_object_get(pSeen, zCode);
-        if (pPrev) {
-            s->dupLine = (long)json_integer_value(pPrev);
+        if (s->iCode == NONE || s->prev == NONE) {
+            /* one row gives it all */
+            s->used |= allFields | USED_ROW;
+            nComplete += (size_t)s->w->complete;
+            continue;
+        }
+        /* each field from the last row that gives it: a row whose catalog
+         * has the column (an empty cell empties it; a 密级 only when
+         * given, as the import keeps one), or that holds a value (a column
+         * of the 档号's parts, made from the 档号) */
+        unsigned left = allFields, have = 0;
+        for (size_t r = i; r != NONE && left; r = aS[r].prev) {
+            unsigned gives = (aS[r].w->have | (apF[aS[r].file]->cols & ~(1u << PF_CLASSIFICATION))) & left;
+            aS[r].used |= gives;
+            have |= aS[r].w->have & gives;
+            left &= ~gives;
+        }
+        s->used |= left | USED_ROW; /* no row gives it: the entry's own row says it is missing */
+        nComplete += (have & mandatory) == mandatory;
+    }
+    /* what counts: the findings about the values the entries hold, each
+     * once, at the row that gave the value; the duplicates */
+    for (size_t i = 0; i < nS; i++) {
+        const row_state *s = &aS[i];
+        const cat_file *pF = apF[s->file];
+        for (unsigned f = 0; s->used && f < s->w->nFind; f++) {
+            size_t n = (size_t)find_counts(s, &pF->aFind[s->w->iFind + f]);
+            nErrors += n;
+            nIrr += n;
+        }
+        if (s->dupLine && s->role != ROLE_NONE) {
             nErrors++;
             nIrr++;
-        } else {
-            if (json_object_set_new(pSeen, zCode, json_integer(s->w->line)) != 0) goto out;
-            nGap++;
         }
+        if (s->role == ROLE_ENTRY && s->iCode != NONE && !s->dupLine) nGap++;
     }
     /* gaps in 件号 within a group (first rows of each 档号 only) */
+    rc = PS_NOMEM;
     if (nGap && !(aGap = px_malloc(nGap * sizeof *aGap))) goto out;
     size_t k = 0;
     for (size_t i = 0; i < nS && k < nGap; i++) {
         const cat_file *pF = apF[aS[i].file];
-        if (!aS[i].current || aS[i].w->oCode == NONE || aS[i].dupLine) continue;
+        if (aS[i].role != ROLE_ENTRY || aS[i].iCode == NONE || aS[i].dupLine) continue;
         aGap[k++] = (gap_key){arena(pF, aS[i].w->oGroup), aS[i].w->item, i};
     }
     if (k) qsort(aGap, k, sizeof *aGap, cmp_gap);
@@ -661,16 +1087,16 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
     size_t iEntry = 0, end = o->limit ? (size_t)o->offset + o->limit : nIrr;
     for (size_t i = 0; i < nS && iEntry < end; i++) {
         const row_state *s = &aS[i];
-        if (!s->current) continue;
         const cat_file *pF = apF[s->file];
         entry aE[FIND_MAX + 3];
         size_t nE = 0;
-        for (unsigned f = 0; f < s->w->nFind; f++) {
+        for (unsigned f = 0; s->used && f < s->w->nFind; f++) {
             const cat_find *pFind = &pF->aFind[s->w->iFind + f];
-            aE[nE++] = (entry){pFind->zRule, pFind->field, 0, pFind};
+            if (find_counts(s, pFind)) aE[nE++] = (entry){pFind->zRule, pFind->field, 0, pFind};
         }
-        if (s->dupLine) aE[nE++] = (entry){"duplicate", PF_CODE, 1, NULL};
+        if (s->dupLine && s->role != ROLE_NONE) aE[nE++] = (entry){"duplicate", PF_CODE, 1, NULL};
         if (s->gapFrom) aE[nE++] = (entry){"item_gap", PF_ITEM_NO, 3, NULL};
+        if (!nE) continue;
         if (iEntry + nE <= o->offset) {
             iEntry += nE;
             continue;
@@ -705,13 +1131,13 @@ out:
     for (size_t i = 0; apF && i < nName; i++) cat_release(apF[i]);
     px_free(apF);
     px_free(aS);
+    px_free(aC);
     px_free(aGap);
-    px_free(aOverlapped);
+    hmap_free(&mCode);
+    hmap_free(&mSame);
     idx_dir_free(azName, nName);
     json_decref(pCatalogs);
-    json_decref(pLast);
     json_decref(pPage);
-    json_decref(pSeen);
     *ppOut = rc == PS_OK ? pOut : NULL;
     return rc;
 }
@@ -720,9 +1146,9 @@ out:
 
 static void catalogs_usage(void)
 {
-    fprintf(stderr, "usage: indexd catalogs list [--data-dir D]\n"
-                    "       indexd catalogs delete FILE [--data-dir D]\n"
-                    "       indexd catalogs prune --keep N [--data-dir D]   (keeps the N latest)\n");
+    fprintf(stderr, "用法：indexd catalogs list [--data-dir 数据目录]            列出为目录检查留存的目录文件\n"
+                    "      indexd catalogs delete 文件名 [--data-dir 数据目录]   删除一个留存的目录文件\n"
+                    "      indexd catalogs prune --keep N [--data-dir 数据目录]  只保留最近导入的 N 个\n");
 }
 
 static int catalogs_list(const char *zDir)
@@ -730,7 +1156,7 @@ static int catalogs_list(const char *zDir)
     kept k;
     char zErr[512], zPath[4400], zWhen[32];
     if (kept_read(zDir, NULL, &k, zErr, sizeof zErr) != PS_OK) {
-        fprintf(stderr, "indexd catalogs: %s\n", zErr);
+        fprintf(stderr, "indexd catalogs：%s\n", zErr);
         return 1;
     }
     for (size_t i = 0; i < k.nName; i++) {
@@ -740,9 +1166,9 @@ static int catalogs_list(const char *zDir)
         struct tm tm;
         localtime_r(&st.st_mtime, &tm);
         strftime(zWhen, sizeof zWhen, "%Y-%m-%d %H:%M", &tm);
-        printf("%s  %12lld bytes  %s\n", k.azName[i], (long long)st.st_size, zWhen);
+        printf("%s  %12lld 字节  %s\n", k.azName[i], (long long)st.st_size, zWhen);
     }
-    printf("%zu catalogs, %llu bytes (limits: %u catalogs, %llu MiB)\n", k.nName, k.nBytes, IDX_CATALOG_COUNT_MAX,
+    printf("共 %zu 个目录文件，%llu 字节（上限：%u 个，%llu MiB）\n", k.nName, k.nBytes, IDX_CATALOG_COUNT_MAX,
            IDX_CATALOG_TOTAL_MAX >> 20);
     kept_clear(&k);
     return 0;
@@ -754,7 +1180,7 @@ static int catalogs_remove(const char *zDir, const char *zName)
     char zPath[4400], zErr[512];
     snprintf(zPath, sizeof zPath, "%s/%s", zDir, zName);
     if (idx_file_remove(zPath, zErr, sizeof zErr) != PS_OK) {
-        fprintf(stderr, "indexd catalogs: cannot delete %s: %s\n", zName, zErr);
+        fprintf(stderr, "indexd catalogs：%s\n", zErr); /* on the server: its path may be shown */
         return 1;
     }
     return 0;
@@ -771,7 +1197,7 @@ int idx_catalogs_main(const char *zDataDir, int argc, char **argv)
         else if (strncmp(a, "--data-dir=", 11) == 0) { zDataDir = a + 11; continue; }
         else if (strcmp(a, "--keep") == 0) pz = &zKeep;
         else if (a[0] == '-' || zArg) {
-            fprintf(stderr, "indexd catalogs: unexpected '%s'\n", a);
+            fprintf(stderr, "indexd catalogs：多余的参数“%s”\n", a);
             catalogs_usage();
             return 2;
         } else {
@@ -779,7 +1205,7 @@ int idx_catalogs_main(const char *zDataDir, int argc, char **argv)
             continue;
         }
         if (++i >= argc) {
-            fprintf(stderr, "indexd catalogs: %s needs a value\n", a);
+            fprintf(stderr, "indexd catalogs：%s 后面应有一个值\n", a);
             return 2;
         }
         *pz = argv[i];
@@ -789,7 +1215,7 @@ int idx_catalogs_main(const char *zDataDir, int argc, char **argv)
     kept k;
     if (zCmd && strcmp(zCmd, "delete") == 0 && zArg && !zKeep) {
         if (kept_read(zDir, NULL, &k, zErr, sizeof zErr) != PS_OK) {
-            fprintf(stderr, "indexd catalogs: %s\n", zErr);
+            fprintf(stderr, "indexd catalogs：%s\n", zErr);
             return 1;
         }
         /* only a name the folder lists: never a path elsewhere */
@@ -797,29 +1223,29 @@ int idx_catalogs_main(const char *zDataDir, int argc, char **argv)
         for (size_t i = 0; i < k.nName && !found; i++) found = strcmp(k.azName[i], zArg) == 0;
         kept_clear(&k);
         if (!found) {
-            fprintf(stderr, "indexd catalogs: no kept catalog named '%s' (indexd catalogs list shows them)\n", zArg);
+            fprintf(stderr, "indexd catalogs：没有名为“%s”的留存目录文件（indexd catalogs list 列出全部）\n", zArg);
             return 1;
         }
         if (catalogs_remove(zDir, zArg) != 0) return 1;
-        printf("deleted %s\n", zArg);
+        printf("已删除 %s\n", zArg);
         return 0;
     }
     if (zCmd && strcmp(zCmd, "prune") == 0 && zKeep && !zArg) {
         char *e;
         long nKeep = strtol(zKeep, &e, 10);
         if (*e || e == zKeep || nKeep < 0) {
-            fprintf(stderr, "indexd catalogs: --keep needs a number (0 or more)\n");
+            fprintf(stderr, "indexd catalogs：--keep 后面应为一个数（0 或更大）\n");
             return 2;
         }
         if (kept_read(zDir, NULL, &k, zErr, sizeof zErr) != PS_OK) {
-            fprintf(stderr, "indexd catalogs: %s\n", zErr);
+            fprintf(stderr, "indexd catalogs：%s\n", zErr);
             return 1;
         }
         /* names sort by their import number: the oldest come first */
         size_t nDrop = k.nName > (size_t)nKeep ? k.nName - (size_t)nKeep : 0;
         int rc = 0;
         for (size_t i = 0; i < nDrop && rc == 0; i++) rc = catalogs_remove(zDir, k.azName[i]);
-        if (rc == 0) printf("deleted %zu catalogs, kept %zu\n", nDrop, k.nName - nDrop);
+        if (rc == 0) printf("已删除 %zu 个目录文件，保留 %zu 个\n", nDrop, k.nName - nDrop);
         kept_clear(&k);
         return rc;
     }

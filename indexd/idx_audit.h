@@ -4,15 +4,39 @@
  * A catalog is kept as it came (<data_dir>/catalogs/, in import order;
  * importing the same file again moves it last) when its import wrote at
  * least one record: a file of which nothing was imported says nothing about
- * the archive's catalog.  A row is current unless a later catalog holds its
- * 档号 (a corrected catalog replaces the rows of the one before, as the
- * import replaces records).
+ * the archive's catalog.  Its original name is not kept (the import route
+ * does not receive one): reports cite the kept file's name.
+ *
+ * The entries are judged as the archive holds them across catalogs, as the
+ * import writes them with ?replace=1:
+ * - a 档号 held by several catalogs is one entry, from the last catalog that
+ *   holds it; its row there replaces only the fields for which that catalog
+ *   has a column (an empty cell of such a column empties the field; a 密级
+ *   only when given, as the import keeps one), the fields it has no column
+ *   for keep the earlier catalog's value.  The mandatory check sees the
+ *   values so merged, and a finding about a field is cited at the file and
+ *   line of the row that gave its value (once, however many entries hold
+ *   that value); a finding about the row as written (shape, unclosed_quote)
+ *   counts only for the entry's own row;
+ * - a row that names no item (no 档号, or one that cannot be read) is an
+ *   entry that was not entered, in every report, whatever later catalogs
+ *   hold (delete its catalog with `indexd catalogs delete` once it is
+ *   corrected and imported again);
+ * - in the last catalog holding a 档号, a row the same as an earlier row of
+ *   that catalog once read (every catalog field normalised, as the import
+ *   tells a repeated row) is one irregularity, "duplicate", and no entry of
+ *   its own (its findings are the earlier row's); a row that differs is an
+ *   entry of its own with its findings, and a "duplicate" too.
  * Rules: each of proto_record_audit's; "shape" (a row with more or fewer
- * fields than the header, or one that cannot be read as written: an
- * unterminated quote, a control character in a cell); "duplicate" (a 档号
- * again in the same file);
- * "item_gap" (a warning: 件号 missing within 全宗-门类-年度-保管期限-机构).
- * entry_rate = rows with every mandatory field / rows; score = 5 x
+ * fields than the header, or a cell that is not text); "unclosed_quote" (a
+ * quote never closed: the line and the column where it opened, as the
+ * import says it; a row read again around it is still an entry);
+ * "duplicate"; "item_gap" (件号 missing within 全宗-门类-年度-保管期限-机构).
+ * Severity here says whether an entry deducts: "error" for every irregular
+ * entry, "warning" only for item_gap.  So unclosed_quote and length, which
+ * the import calls warnings (the row was written all the same), are errors
+ * here: the catalog as written is irregular (目录不规范).
+ * entry_rate = entries with every mandatory field / entries; score = 5 x
  * entry_rate - 0.2 per error, not below 0.  Item 9 judges the catalog
  * alone: what has been scanned (item 22, the acceptance check) never
  * counts here.
@@ -69,8 +93,9 @@ int idx_report_catalog(idx_index *p, const char *zDataDir, const idx_report_opts
 void idx_audit_cache_clear(void);
 
 /* `indexd catalogs list | delete FILE | prune --keep N [--data-dir D]`: the
- * kept catalogs, on the server only.  Prints to stdout and stderr; returns
- * the exit status (0, 1 on failure, 2 on a usage error). */
+ * kept catalogs, on the server only.  Prints to stdout and stderr, in
+ * Chinese (command and option names aside); returns the exit status (0, 1
+ * on failure, 2 on a usage error). */
 int idx_catalogs_main(const char *zDataDir, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
  * without their 档号; `indexd catalogs`; delivery accounts within their
  * bounds, and their folder for vendors. */
 #include "idx_audit.h"
+#include "idx_csv.h"
 #include "idx_delivery.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
@@ -441,6 +442,356 @@ static void test_audit_threads(void)
     json_decref(r);
 }
 
+/* ---- the catalogs merged as the archive holds them ---------------------- */
+
+/* The audit of a data dir of its own. */
+static json_t *audit_in(const char *zData, const char *zFonds)
+{
+    char zErr[256];
+    json_t *r = NULL;
+    idx_report_opts o = {.zFonds = zFonds};
+    CHECK_INT(idx_report_catalog(pIdx, zData, &o, &r, zErr, sizeof zErr), PS_OK);
+    return r;
+}
+
+/* The listed lines of rule zRule, as "3,5". */
+static void lines_of(const json_t *r, const char *zRule, char *z, size_t n)
+{
+    size_t i, k = 0;
+    json_t *x;
+    z[0] = 0;
+    json_array_foreach(json_object_get(r, "irregular"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "rule")), zRule) != 0) continue;
+        k += (size_t)snprintf(z + k, k < n ? n - k : 0, "%s%lld", k ? "," : "", num(x, "line"));
+        if (k >= n) break;
+    }
+}
+
+/* The name of the kept catalog number i (0: the first), or "". */
+static void kept_name(const json_t *r, size_t i, char *z, size_t n)
+{
+    const char *zF = json_string_value(json_object_get(json_array_get(json_object_get(r, "catalogs"), i), "file"));
+    snprintf(z, n, "%s", zF ? zF : "");
+}
+
+/* Out of memory anywhere in parsing and merging the catalogs of zData: a
+ * clean failure, and then the same report as before. */
+static void oom_sweep(const char *zData)
+{
+    char zErr[256];
+    idx_report_opts o = {.zFonds = NULL};
+    json_t *pWant = audit_in(zData, NULL);
+    for (long k = 1; k < 400; k += 3) {
+        json_t *r = NULL;
+        idx_audit_cache_clear();
+        px_fail_after(k);
+        int rc = idx_report_catalog(pIdx, zData, &o, &r, zErr, sizeof zErr);
+        px_fail_reset();
+        CHECK(rc == PS_OK || rc == PS_NOMEM);
+        if (rc == PS_OK) CHECK(json_equal(r, pWant));
+        json_decref(r);
+    }
+    idx_audit_cache_clear();
+    json_t *r = audit_in(zData, NULL);
+    CHECK(json_equal(r, pWant));
+    json_decref(r);
+    json_decref(pWant);
+}
+
+/* Rows that name no item are never entered, whatever later catalogs hold:
+ * a later catalog that repeats one of the file's 档号 changes nothing. */
+static void test_audit_unnamed_rows_stay(void)
+{
+    char zData[] = "/tmp/test_audit_unnamed_XXXXXX", zLines[256];
+    int kept;
+    CHECK(mkdtemp(zData) != NULL);
+    static const char zA[] =
+        "档号,全宗号,题名,责任者,日期,页数\n"
+        "Z090-WS·2019-Y-BGS-0001,Z090,一,县扶贫办,20190101,2\n"  /* 2 */
+        "见附件,Z090,附件,县扶贫办,20190101,1\n"                  /* 3 code: names no item */
+        "Z090-WS·2019-Y-BGS-0002,Z090,二,县扶贫办,20190101,2\n"  /* 4 */
+        ",Z090,无档号,县扶贫办,20190101,1\n";                     /* 5 mandatory: no 档号 */
+    static const char zB[] = "档号,全宗号,题名,责任者,日期,页数\n"
+                             "Z090-WS·2019-Y-BGS-0002,Z090,二,县扶贫办,20190101,2\n";
+    CHECK_INT(store(zData, zA, 2, &kept), PS_OK);
+    /* line 3: a 档号 that cannot be read, line 5: none (and so no 保管期限 either) */
+    json_t *r = audit_in(zData, "Z090");
+    CHECK_INT(num(r, "rows"), 4);
+    CHECK_INT(num(r, "complete"), 2);
+    CHECK_INT(num(r, "errors"), 4);
+    lines_of(r, "code", zLines, sizeof zLines);
+    CHECK_STR(zLines, "3");
+    lines_of(r, "mandatory", zLines, sizeof zLines);
+    CHECK_STR(zLines, "3,5,5");
+    json_decref(r);
+    CHECK_INT(store(zData, zB, 1, &kept), PS_OK);
+    r = audit_in(zData, "Z090");
+    CHECK_INT(json_array_size(json_object_get(r, "catalogs")), 2);
+    CHECK_INT(num(r, "rows"), 4);
+    CHECK_INT(num(r, "complete"), 2);
+    CHECK_INT(num(r, "errors"), 4);
+    CHECK(json_real_value(json_object_get(r, "score")) > 1.69 && json_real_value(json_object_get(r, "score")) < 1.71);
+    lines_of(r, "code", zLines, sizeof zLines);
+    CHECK_STR(zLines, "3");
+    lines_of(r, "mandatory", zLines, sizeof zLines);
+    CHECK_STR(zLines, "3,5,5");
+    json_decref(r);
+    /* the same whatever the order */
+    char zData2[] = "/tmp/test_audit_unnamed2_XXXXXX";
+    CHECK(mkdtemp(zData2) != NULL);
+    CHECK_INT(store(zData2, zB, 1, &kept), PS_OK);
+    CHECK_INT(store(zData2, zA, 2, &kept), PS_OK);
+    r = audit_in(zData2, "Z090");
+    CHECK_INT(num(r, "rows"), 4);
+    CHECK_INT(num(r, "errors"), 4);
+    json_decref(r);
+    px_test_rmdir(zData);
+    px_test_rmdir(zData2);
+}
+
+/* A later catalog replaces only the fields it has a column for: a thin
+ * catalog (档号 and 题名) leaves 责任者/日期/页数 as they were, and their
+ * findings stay at the line that gave them; an empty cell of a column it
+ * has empties the field, as the import does. */
+static void test_audit_thin_catalog(void)
+{
+    char zData[] = "/tmp/test_audit_thin_XXXXXX", zSum[1024], zA[256], zB[256], zC[256];
+    int kept;
+    CHECK(mkdtemp(zData) != NULL);
+    static const char zFull[] = "档号,题名,责任者,日期,页数,全宗号\n"
+                                "Z091-WS·2019-Y-BGS-0001,一,县扶贫办,2019-1-1,2,Z091\n" /* 2 date_form */
+                                "Z091-WS·2019-Y-BGS-0002,二,县扶贫办,20190101,2,Z097\n" /* 3 code_parts */
+                                "Z091-WS·2019-Y-BGS-0003,三,县扶贫办,20190101,2,Z091\n";
+    static const char zThin[] = "档号,题名\n"
+                                "Z091-WS·2019-Y-BGS-0001,一（修订）\n"
+                                "Z091-WS·2019-Y-BGS-0002,二\n"
+                                "Z091-WS·2019-Y-BGS-003,三\n"; /* 4 code_form */
+    CHECK_INT(store(zData, zFull, 3, &kept), PS_OK);
+    json_t *r = audit_in(zData, NULL);
+    CHECK_INT(num(r, "complete"), 3);
+    CHECK_INT(num(r, "errors"), 2);
+    json_decref(r);
+    CHECK_INT(store(zData, zThin, 3, &kept), PS_OK);
+    r = audit_in(zData, NULL);
+    kept_name(r, 0, zA, sizeof zA);
+    kept_name(r, 1, zB, sizeof zB);
+    CHECK_INT(num(r, "rows"), 3);
+    CHECK_INT(num(r, "complete"), 3); /* 责任者, 日期, 页数 as the archive holds them */
+    /* the 日期 is still the one line 2 of the full catalog gave; 全宗号
+     * now comes from the 档号 (as the import makes it): line 3's disagreement is gone */
+    CHECK_INT(num(r, "errors"), 2);
+    summary(r, zSum, sizeof zSum);
+    CHECK_STR(zSum, "2 date_form date|4 code_form code|");
+    json_t *pIrr = json_object_get(r, "irregular");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 0), "file")), zA);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 1), "file")), zB);
+    CHECK(json_real_value(json_object_get(r, "score")) > 4.59 && json_real_value(json_object_get(r, "score")) < 4.61);
+    json_decref(r);
+    /* a column with an empty cell empties the field: 0002 has no 责任者 now */
+    CHECK_INT(store(zData, "档号,责任者\nZ091-WS·2019-Y-BGS-0002,\n", 1, &kept), PS_OK);
+    r = audit_in(zData, NULL);
+    kept_name(r, 2, zC, sizeof zC);
+    CHECK_INT(num(r, "rows"), 3);
+    CHECK_INT(num(r, "complete"), 2);
+    summary(r, zSum, sizeof zSum);
+    CHECK_STR(zSum, "2 date_form date|4 code_form code|2 mandatory author|");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(r, "irregular"), 2), "file")), zC);
+    json_decref(r);
+    oom_sweep(zData);
+    px_test_rmdir(zData);
+}
+
+/* A row repeated exactly (the same once read, as the import tells it) is
+ * one entry and one irregularity (the duplicate); a row that differs is an
+ * entry of its own, with its findings. */
+static void test_audit_exact_duplicate(void)
+{
+    char zData[] = "/tmp/test_audit_dup_XXXXXX", zSum[1024];
+    int kept;
+    CHECK(mkdtemp(zData) != NULL);
+    static const char zCat[] = "序号,档号,题名,责任者,日期,页数\n"
+                               "1,Z092-WS·2019-Y-BGS-0001,一,县扶贫办,2019-1-1,2\n"      /* 2 date_form */
+                               "2,Z092-WS·2019-Y-BGS-0001,一,县扶贫办,2019-1-1,2\n"      /* 3 the same: duplicate */
+                               "3,Z092-WS·2019-Y-BGS-0001,一（另）,县扶贫办,2019-1-1,2\n" /* 4 differs */
+                               "4,Z092-WS·2019-Y-BGS-0001,一（另）,县扶贫办,2019-1-1,2\n" /* 5 the same as 4 */
+                               "5,Z092-WS·2019-Y-BGS-0002,二,县扶贫办,20190101,2\n"
+                               "6,Z092-WS·2019-Y-BGS-0002, 二,县扶贫办,2019-01-01,2页\n"; /* 7 the same once read */
+    CHECK_INT(store(zData, zCat, 2, &kept), PS_OK);
+    json_t *r = audit_in(zData, NULL);
+    CHECK_INT(num(r, "rows"), 3);
+    CHECK_INT(num(r, "complete"), 3);
+    CHECK_INT(num(r, "errors"), 6);
+    summary(r, zSum, sizeof zSum);
+    CHECK_STR(zSum, "2 date_form date|3 duplicate code|4 date_form date|4 duplicate code|5 duplicate code|"
+                    "7 duplicate code|");
+    json_t *pIrr = json_object_get(r, "irregular");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 1), "reason")),
+              "档号 Z092-WS·2019-Y-BGS-0001 与第 2 行完全相同（重复的行，计为一条）");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 3), "reason")),
+              "档号 Z092-WS·2019-Y-BGS-0001 与第 2 行重复（重号）");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 4), "reason")),
+              "档号 Z092-WS·2019-Y-BGS-0001 与第 4 行完全相同（重复的行，计为一条）");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 5), "reason")),
+              "档号 Z092-WS·2019-Y-BGS-0002 与第 6 行完全相同（重复的行，计为一条）");
+    json_decref(r);
+    oom_sweep(zData);
+    px_test_rmdir(zData);
+}
+
+/* A quote never closed: the rule and the field the import names, listed
+ * as an irregular entry (it deducts). */
+static void test_audit_unclosed_quote(void)
+{
+    char zData[] = "/tmp/test_audit_quote_XXXXXX", zErr[256];
+    int kept;
+    CHECK(mkdtemp(zData) != NULL);
+    static const char zCat[] = "档号,题名,责任者,日期,页数,备注\n"
+                               "Z093-WS·2019-Y-BGS-0001,\"没有结束的引号,县扶贫办,20190101,1,\n" /* 2 */
+                               "Z093-WS·2019-Y-BGS-0002,正常,县扶贫办,20190101,1,\n"             /* 3 */
+                               "Z093-WS·2019-Y-BGS-0003,正常,县扶贫办,20190101,1,\"两段\n的备注\"\n" /* 4-5 */
+                               "Z093-WS·2019-Y-BGS-0004,正常,\"县扶贫办,20190101,1,\n";           /* 6 at the end */
+    json_t *pImp = NULL;
+    long line = 0;
+    CHECK_INT(idx_csv_import(pIdx, zCat, sizeof zCat - 1, 0, NULL, &pImp, &line, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(store(zData, zCat, num(pImp, "imported"), &kept), PS_OK);
+    json_t *r = audit_in(zData, NULL);
+    CHECK_INT(num(r, "rows"), 4);
+    CHECK_INT(num(r, "errors"), 2);
+    json_t *pIrr = json_object_get(r, "irregular");
+    CHECK_INT(json_array_size(pIrr), 2);
+    const long aLine[] = {2, 6};
+    const char *azKey[] = {"title", "author"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *x = json_array_get(pIrr, i);
+        CHECK_INT(num(x, "line"), aLine[i]);
+        CHECK_STR(json_string_value(json_object_get(x, "rule")), "unclosed_quote");
+        CHECK_STR(json_string_value(json_object_get(x, "key")), azKey[i]);
+        CHECK_STR(json_string_value(json_object_get(x, "severity")), "error");
+        CHECK_CONTAINS(json_string_value(json_object_get(x, "reason")), "的引号没有闭合");
+        /* the same rule and field as the import's finding */
+        size_t j;
+        json_t *y;
+        int found = 0;
+        json_array_foreach(json_object_get(pImp, "findings"), j, y) {
+            if (num(y, "line") != aLine[i]) continue;
+            found = 1;
+            CHECK_STR(json_string_value(json_object_get(y, "rule")), "unclosed_quote");
+            CHECK_STR(json_string_value(json_object_get(y, "key")), azKey[i]);
+        }
+        CHECK(found);
+    }
+    CHECK_STR(json_string_value(json_object_get(json_array_get(pIrr, 0), "reason")),
+              "第 2 行“题名”开头的引号没有闭合：该引号已按普通字符去掉，此行按逗号分列读入，请核对各列");
+    json_decref(r);
+    json_decref(pImp);
+    oom_sweep(zData);
+    px_test_rmdir(zData);
+}
+
+/* Run idx_catalogs_main with its standard output and error in *pzOut and
+ * *pzErr (free). */
+static int catalogs_run(int argc, char **argv, char **pzOut, char **pzErr)
+{
+    char azPath[2][64] = {"/tmp/test_audit_out_XXXXXX", "/tmp/test_audit_err_XXXXXX"};
+    int aFd[2], aSaved[2];
+    fflush(stdout);
+    fflush(stderr);
+    for (int i = 0; i < 2; i++) {
+        aFd[i] = mkstemp(azPath[i]);
+        aSaved[i] = dup(i + 1);
+        dup2(aFd[i], i + 1);
+    }
+    int rc = idx_catalogs_main("var/none", argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    char **apz[2] = {pzOut, pzErr};
+    for (int i = 0; i < 2; i++) {
+        dup2(aSaved[i], i + 1);
+        close(aSaved[i]);
+        off_t n = lseek(aFd[i], 0, SEEK_END);
+        *apz[i] = calloc(1, (size_t)n + 1);
+        if (*apz[i] && pread(aFd[i], *apz[i], (size_t)n, 0) != n) (*apz[i])[0] = 0;
+        close(aFd[i]);
+        unlink(azPath[i]);
+    }
+    return rc;
+}
+
+/* Does z hold a run of four or more Latin letters outside the option and
+ * command names it may quote? */
+static int has_english(const char *z)
+{
+    static const char *const azOk[] = {"indexd", "catalogs", "list", "delete", "prune", "keep", "data", "dir", "MiB",
+                                       "csv", NULL};
+    for (const char *p = z; *p;) {
+        size_t n = 0;
+        while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z')) n++;
+        if (n >= 4) {
+            int ok = 0;
+            for (int i = 0; azOk[i] && !ok; i++) ok = strlen(azOk[i]) == n && strncmp(azOk[i], p, n) == 0;
+            if (!ok) {
+                fprintf(stderr, "English in: %s\n", z);
+                return 1;
+            }
+        }
+        p += n ? n : 1;
+    }
+    return 0;
+}
+
+/* `indexd catalogs` speaks Chinese (its command and option names aside). */
+static void test_catalogs_chinese(void)
+{
+    char zData[] = "/tmp/test_audit_cn_XXXXXX";
+    char *zOut, *zErr;
+    int kept;
+    CHECK(mkdtemp(zData) != NULL);
+    CHECK_INT(store(zData, "档号\nZ001-WS·2019-Y-0001\n", 1, &kept), PS_OK);
+    CHECK_INT(store(zData, "档号\nZ001-WS·2019-Y-0002\n", 1, &kept), PS_OK);
+    struct {
+        int argc;
+        char *argv[6];
+        int rc;
+        const char *zWant; /* in stdout or stderr */
+    } a[] = {
+        {4, {"catalogs", "list", "--data-dir", zData}, 0, "共 2 个目录文件，"},
+        {5, {"catalogs", "delete", "无此文件", "--data-dir", zData}, 1, "没有名为“无此文件”的留存目录文件"},
+        {6, {"catalogs", "prune", "--keep", "x", "--data-dir", zData}, 2, "--keep 后面应为一个数"},
+        {4, {"catalogs", "list", "extra", "--data-dir"}, 2, "--data-dir 后面应有一个值"},
+        {5, {"catalogs", "list", "-x", "--data-dir", zData}, 2, "多余的参数“-x”"},
+        {4, {"catalogs", "rename", "--data-dir", zData}, 2, "用法：indexd catalogs list"},
+        {6, {"catalogs", "prune", "--keep", "1", "--data-dir", zData}, 0, "已删除 1 个目录文件，保留 1 个"},
+    };
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+        CHECK_INT(catalogs_run(a[i].argc, a[i].argv, &zOut, &zErr), a[i].rc);
+        CHECK(zOut && zErr);
+        if (!zOut || !zErr) break;
+        CHECK(strstr(zOut, a[i].zWant) || strstr(zErr, a[i].zWant));
+        if (!strstr(zOut, a[i].zWant) && !strstr(zErr, a[i].zWant)) fprintf(stderr, "%s%s", zOut, zErr);
+        /* the kept files' names aside */
+        for (char *q = strstr(zOut, ".csv"); q; q = strstr(q + 1, ".csv"))
+            for (char *b = q; b > zOut && b[-1] != '\n'; b--) b[-1] = ' ';
+        CHECK(!has_english(zOut));
+        CHECK(!has_english(zErr));
+        free(zOut);
+        free(zErr);
+    }
+    char zName[64] = "", zCmd[700];
+    snprintf(zCmd, sizeof zCmd, "ls %s/catalogs | head -1", zData);
+    FILE *f = popen(zCmd, "r");
+    if (f) {
+        if (!fgets(zName, sizeof zName, f)) zName[0] = 0;
+        pclose(f);
+    }
+    zName[strcspn(zName, "\n")] = 0;
+    char *azDel[] = {"catalogs", "delete", zName, "--data-dir", zData};
+    CHECK_INT(catalogs_run(5, azDel, &zOut, &zErr), 0);
+    CHECK(zOut && strncmp(zOut, "已删除 ", strlen("已删除 ")) == 0);
+    free(zOut);
+    free(zErr);
+    px_test_rmdir(zData);
+}
+
 /* ---- deliveries ----------------------------------------------------------- */
 
 static void test_deliveries(void)
@@ -522,6 +873,11 @@ int main(void)
     test_audit_rules();
     test_audit_cache();
     test_audit_threads();
+    test_audit_unnamed_rows_stay();
+    test_audit_thin_catalog();
+    test_audit_exact_duplicate();
+    test_audit_unclosed_quote();
+    test_catalogs_chinese();
     test_deliveries();
 
     /* out of memory anywhere: a clean failure */

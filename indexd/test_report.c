@@ -443,7 +443,7 @@ int main(void)
     }
 
     /* The catalog audit lists a row whose quote is never closed (read
-     * again by commas, as the import reads it) as of the wrong shape, and a NUL in a cell as a
+     * again by commas, as the import reads it) as unclosed_quote, and a NUL in a cell as a
      * control character, with their lines, never cut short. */
     static const char zCat[] =
         "档号,题名,责任者,日期,页数\n"
@@ -460,7 +460,7 @@ int main(void)
     for (size_t i = 0; i < json_array_size(pIrr); i++) {
         json_t *x = json_array_get(pIrr, i);
         const char *zRule = json_string_value(json_object_get(x, "rule"));
-        if (strcmp(zRule, "shape") == 0) {
+        if (strcmp(zRule, "unclosed_quote") == 0) {
             nShape++;
             CHECK(num(x, "line") == 2);
             CHECK_CONTAINS(json_string_value(json_object_get(x, "reason")), "引号没有闭合");

@@ -200,12 +200,21 @@ static void add_hit(qc_buf *b, long long nr, const json_t *h, int markStyle)
     const char *zLoc = str_at(h, "location");
     const json_t *pPages = json_object_get(h, "pages");
     const char *zSnip = str_at(h, "snippet");
+    const json_t *pTitle = json_object_get(h, "title");
     qc_buf_addf(b, "\n%3lld. ", nr);
     add_value(b, json_object_get(h, "code"));
+    /* scans that no catalog row names yet: not a catalogued record */
+    if (json_is_true(json_object_get(h, "unlinked"))) qc_buf_adds(b, "  【待挂接】");
     if (json_is_false(json_object_get(h, "exact"))) qc_buf_adds(b, "  （近似匹配：有一个字不同）");
     qc_buf_adds(b, "\n");
     add_label(b, "     ", "题名", HIT_LABEL_COLS);
-    add_value(b, json_object_get(h, "title"));
+    if (pTitle && !json_is_null(pTitle) && !(json_is_string(pTitle) && json_string_length(pTitle) == 0)) {
+        add_value(b, pTitle);
+    } else {
+        /* no 题名 (a record waiting for its row has none): the 档号 stands in */
+        add_value(b, json_object_get(h, "code"));
+        qc_buf_adds(b, "（未著录题名）");
+    }
     qc_buf_adds(b, "\n");
     add_label(b, "     ", "日期", HIT_LABEL_COLS);
     add_value(b, json_object_get(h, "date"));
@@ -556,6 +565,19 @@ int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *z
     return b->rc;
 }
 
+/* The catalog audit's rule in Chinese: its own rules, then the import's
+ * (rule_cn). */
+static const char *catalog_rule_cn(const char *zRule)
+{
+    static const char *const az[][2] = {
+        {"duplicate", "档号重复"}, {"item_gap", "件号不连续"}, {"shape", "行格式不规范"},
+        {"pages_scanned", "页数与扫描页数不符"},
+    };
+    for (size_t i = 0; zRule && i < sizeof az / sizeof az[0]; i++)
+        if (strcmp(zRule, az[i][0]) == 0) return az[i][1];
+    return rule_cn(zRule);
+}
+
 static double real_at(const json_t *o, const char *k)
 {
     return json_number_value(json_object_get(o, k));
@@ -673,13 +695,24 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
                     int_at(pAns, "warnings", 0), real_at(pAns, "score"));
         size_t i;
         json_t *x;
+        /* with several catalogs, a line is told by its file: a heading
+         * wherever the file changes (its name as imported when known) */
+        int several = json_array_size(json_object_get(pAns, "catalogs")) > 1;
+        const char *zFileAt = NULL;
         json_array_foreach(json_object_get(pAns, "irregular"), i, x) {
+            const char *zFile = str_at(x, "name") ? str_at(x, "name") : str_at(x, "file");
+            if (several && zFile && (!zFileAt || strcmp(zFile, zFileAt) != 0)) {
+                qc_buf_adds(b, "  目录文件 ");
+                add_clean(b, zFile);
+                qc_buf_adds(b, "\n");
+                zFileAt = zFile;
+            }
             int warn = strcmp(str_at(x, "severity") ? str_at(x, "severity") : "", "warning") == 0;
             add_label(b, "  ", warn ? "警告" : "不规范", 7);
             qc_buf_addf(b, "第 %lld 行  ", int_at(x, "line", 0));
             add_clean(b, str_at(x, "code") ? str_at(x, "code") : zNone);
             qc_buf_adds(b, "  ");
-            add_clean(b, str_at(x, "rule") ? str_at(x, "rule") : "");
+            add_clean(b, catalog_rule_cn(str_at(x, "rule")));
             qc_buf_adds(b, "：");
             add_clean(b, str_at(x, "reason") ? str_at(x, "reason") : "");
             qc_buf_adds(b, "\n");

@@ -3,6 +3,7 @@
  * error bodies, allocation failures, and the HTTP layer against a forked
  * one-shot server that sends canned (also broken) answers. */
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 #include "qc_args.h"
 #include "qc_buf.h"
@@ -13,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -456,6 +458,21 @@ static void test_format_search(void)
     CHECK_LACKS(z, "下一页");
     json_decref(o);
 
+    /* a record of scans waiting for its catalog row (待挂接): marked, and
+     * its 档号 stands in for the 题名 it does not have */
+    qc_buf_reset(&b);
+    o = load("{\"total\": 2, \"total_exact\": true, \"took_ms\": 1, \"hits\": ["
+             " {\"code\": \"Z031-WS·2019-Y-BGS-9001\", \"title\": \"\", \"pages\": [1], \"exact\": true,"
+             "  \"unlinked\": true, \"snippet\": \"<mark>易地搬迁</mark>\"},"
+             " {\"code\": \"Z031-WS·2019-Y-BGS-9002\", \"unlinked\": false, \"pages\": [1]}], \"facets\": {}}");
+    CHECK_INT(qc_format_search(&b, o, QC_MARK_BRACKETS, zErr, sizeof zErr), PS_OK);
+    z = qc_buf_str(&b);
+    CHECK_HAS(z, "\n  1. Z031-WS·2019-Y-BGS-9001  【待挂接】\n"
+                 "     题名      Z031-WS·2019-Y-BGS-9001（未著录题名）\n");
+    CHECK_HAS(z, "\n  2. Z031-WS·2019-Y-BGS-9002\n"
+                 "     题名      Z031-WS·2019-Y-BGS-9002（未著录题名）\n");
+    json_decref(o);
+
     qc_buf_reset(&b);
     o = load("{\"total\": 1, \"total_exact\": true, \"took_ms\": 12, \"hits\": [], \"facets\": {}}");
     CHECK_INT(qc_format_search(&b, o, QC_MARK_ANSI, zErr, sizeof zErr), PS_OK);
@@ -680,8 +697,37 @@ static void test_format_report(void)
     CHECK_INT(qc_format_report(&b, "catalog", o, zErr, sizeof zErr), PS_OK);
     CHECK_STR(qc_buf_str(&b), "录入率（必填项完整的条目）：90.00%（9 / 10 条）\n"
                               "不规范 1 处，警告 1 处\n得分（第 9 项）：4.80 / 5 分\n"
-                              "  不规范 第 3 行  Z099-WS·2017-Y-BGS-0001  date：日期不是 8 位数字\n"
-                              "  警告   第 7 行  —  length：备注过长\n");
+                              "  不规范 第 3 行  Z099-WS·2017-Y-BGS-0001  日期不规范：日期不是 8 位数字\n"
+                              "  警告   第 7 行  —  内容超长：备注过长\n");
+    json_decref(o);
+
+    /* every rule of the audit in Chinese, as `query get` shows a record's
+     * findings; with several catalogs, the file of each line */
+    qc_buf_reset(&b);
+    o = load("{\"rows\": 4, \"complete\": 4, \"entry_rate\": 1, \"errors\": 5, \"warnings\": 1, \"score\": 4,"
+             " \"catalogs\": [{\"file\": \"000001-a.csv\", \"rows\": 3}, {\"file\": \"000002-b.csv\", \"rows\": 2}],"
+             " \"irregular_total\": 6, \"irregular\": ["
+             "  {\"file\": \"000001-a.csv\", \"line\": 2, \"rule\": \"code_form\", \"reason\": \"档号写法\", \"severity\": \"error\"},"
+             "  {\"file\": \"000001-a.csv\", \"line\": 3, \"rule\": \"duplicate\", \"reason\": \"重号\", \"severity\": \"error\"},"
+             "  {\"file\": \"000002-b.csv\", \"name\": \"目录（修订）.csv\", \"line\": 2, \"rule\": \"unclosed_quote\","
+             "   \"reason\": \"引号\", \"severity\": \"error\"},"
+             "  {\"file\": \"000002-b.csv\", \"name\": \"目录（修订）.csv\", \"line\": 3, \"rule\": \"shape\", \"reason\": \"字段\","
+             "   \"severity\": \"error\"},"
+             "  {\"file\": \"000002-b.csv\", \"name\": \"目录（修订）.csv\", \"line\": 4, \"rule\": \"item_gap\", \"reason\": \"断号\","
+             "   \"severity\": \"warning\"},"
+             "  {\"file\": \"000002-b.csv\", \"name\": \"目录（修订）.csv\", \"line\": 5, \"rule\": \"mandatory\", \"reason\": \"缺\","
+             "   \"severity\": \"error\"}]}");
+    CHECK_INT(qc_format_report(&b, "catalog", o, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "录入率（必填项完整的条目）：100.00%（4 / 4 条）\n"
+                              "不规范 5 处，警告 1 处\n得分（第 9 项）：4.00 / 5 分\n"
+                              "  目录文件 000001-a.csv\n"
+                              "  不规范 第 2 行  —  档号写法不规范：档号写法\n"
+                              "  不规范 第 3 行  —  档号重复：重号\n"
+                              "  目录文件 目录（修订）.csv\n"
+                              "  不规范 第 2 行  —  引号未闭合：引号\n"
+                              "  不规范 第 3 行  —  行格式不规范：字段\n"
+                              "  警告   第 4 行  —  件号不连续：断号\n"
+                              "  不规范 第 5 行  —  必填项缺失：缺\n");
     json_decref(o);
 
     qc_buf_reset(&b);
@@ -786,6 +832,16 @@ static void test_format_robust(void)
 }
 
 /* ---- error bodies --------------------------------------------------- */
+
+/* what strerror would say in English reaches people in Chinese */
+static void test_errno_cn(void)
+{
+    CHECK_STR(proto_errno_cn(ENOENT), "文件或文件夹不存在");
+    CHECK_STR(proto_errno_cn(EISDIR), "这是文件夹，不是文件");
+    CHECK_STR(proto_errno_cn(ENOSPC), "磁盘空间不足");
+    const char *z = proto_errno_cn(EXDEV);
+    CHECK(strncmp(z, "系统错误 ", strlen("系统错误 ")) == 0);
+}
 
 static void test_errors(void)
 {
@@ -1068,6 +1124,7 @@ int main(void)
     test_format_report();
     test_format_robust();
     test_errors();
+    test_errno_cn();
     test_alloc_failures();
     test_http();
     qc_buf_release(&sOut);
