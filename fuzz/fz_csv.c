@@ -195,8 +195,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     const char *zEnc = NULL;
     char *zText = check_convert(d, n, &nText, &zEnc);
     if (zText) check_round_trip(zText, nText, (unsigned)n);
+    /* the catalog reads leniently: lines another encoding holds are kept */
+    char *zLen = NULL, zLErr[256];
+    size_t nLen = 0, nKept = 0;
+    const char *zLEnc = NULL;
+    long *aKept = NULL, badLine = 0;
+    int rcL = proto_to_utf8_lenient((const char *)d, n, &zLen, &nLen, &zLEnc, &aKept, &nKept, &badLine, zLErr,
+                                    sizeof zLErr);
+    FZ_CHECK(rcL == PS_OK || rcL == PS_ENCODING || rcL == PS_NOMEM);
+    if (rcL == PS_OK && zText) {
+        /* a file that reads whole reads the same, nothing kept apart */
+        FZ_CHECK(nKept == 0 && nLen == nText && memcmp(zLen, zText, nText) == 0 && strcmp(zLEnc, zEnc) == 0);
+    }
+    for (size_t k = 0; k < nKept; k++) FZ_CHECK(aKept[k] >= 1 && (k == 0 || aKept[k] > aKept[k - 1]));
+    px_free(aKept);
 
-    scan_ctx c = {zText ? count_lines(zText, nText) : 0, 0};
+    scan_ctx c = {zLen ? count_lines(zLen, nLen) : 0, 0};
     json_t *pRes = NULL;
     long line = -1;
     char zErr[512];
@@ -204,20 +218,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     int rc = idx_csv_scan((const char *)d, n, on_row, &c, &pRes, &line, zErr, sizeof zErr);
     FZ_CHECK(rc == PS_OK || rc == PS_INVALID || rc == PS_ENCODING || rc == PS_NOMEM);
     FZ_CHECK((rc == PS_OK) == (pRes != NULL));
-    FZ_CHECK((rc == PS_ENCODING) == (zText == NULL));
-    if (rc == PS_OK) {
-        FZ_CHECK(strcmp(json_string_value(json_object_get(pRes, "encoding")), zEnc) == 0);
+    FZ_CHECK(rc == PS_NOMEM || rcL == PS_NOMEM || (rc == PS_ENCODING) == (rcL == PS_ENCODING));
+    if (rc == PS_OK && rcL == PS_OK) {
+        FZ_CHECK(strcmp(json_string_value(json_object_get(pRes, "encoding")), zLEnc) == 0);
         check_list(pRes, "rejected", "rejected_count", c.nLine);
         check_list(pRes, "warnings", "warnings_count", c.nLine);
         char *zJson = json_dumps(pRes, JSON_COMPACT);
         FZ_CHECK(zJson != NULL);
         free(zJson);
-    } else {
+    } else if (rc != PS_OK) {
         /* the message goes out in a JSON error body */
         FZ_CHECK(zErr[0] && proto_utf8_valid(zErr, strlen(zErr)));
-        FZ_CHECK(line >= 0 && (zText == NULL || line <= c.nLine));
+        FZ_CHECK(line >= 0 && (zLen == NULL || line <= c.nLine));
     }
     json_decref(pRes);
     px_free(zText);
+    px_free(zLen);
     return 0;
 }

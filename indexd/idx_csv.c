@@ -15,8 +15,11 @@
 #define COL_MAX 256 /* columns read; wide spreadsheet exports trail many empty ones */
 #define BATCH 4096 /* rows written together, each shard's share by its own thread */
 #define CSV_ROW_NOT_BEGUN 0 /* libcsv's parser states (libcsv.c): between rows */
+#define CSV_FIELD_NOT_BEGUN 1 /* after a delimiter */
 #define CSV_FIELD_BEGUN 2 /* inside a field */
+#define CSV_FIELD_MIGHT_HAVE_ENDED 3 /* after a quote in a quoted field */
 #define NOT_WRITTEN (-1) /* an idx_put_item the index did not get to */
+#define ROW_FIND_MAX 128 /* findings of one row: the reader's, then proto_record_normalise's */
 
 /* ---- rows ----------------------------------------------------------- */
 
@@ -50,7 +53,7 @@ static void set_clear(code_set *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Insert z; returns the line it was seen on before, 0 if new, -1 on OOM. */
+/* Insert z; returns the line it was first seen on, 0 if new, -1 on OOM. */
 static long set_add(code_set *s, const char *z, long line)
 {
     if ((s->nUsed + 1) * 2 > s->nSlot) {
@@ -81,11 +84,7 @@ static long set_add(code_set *s, const char *z, long line)
     }
     size_t k = hash_str(z) & (s->nSlot - 1);
     while (s->az[k]) {
-        if (strcmp(s->az[k], z) == 0) {
-            long prev = s->aLine[k];
-            s->aLine[k] = line;
-            return prev;
-        }
+        if (strcmp(s->az[k], z) == 0) return s->aLine[k];
         k = (k + 1) & (s->nSlot - 1);
     }
     if (!(s->az[k] = px_strdup(z))) return -1;
@@ -136,6 +135,9 @@ typedef struct {
     int pendField;          /* the field that quote opened, -1 unknown */
     long pendQuoteLine;
     char zPendWritten[160]; /* that row's text as written, cut */
+    char zExtra[512];       /* the fields after the header's, as written, joined by commas */
+    size_t nExtra, nExtraFull; /* its bytes; up to the last non-empty field */
+    int extraCut, extraCutFull; /* not all of them fitted */
     unsigned nLineFields;   /* fields ended on the line being fed */
     int discard;            /* the row being parsed is dropped: ignore libcsv */
     cell aCell[COL_MAX];    /* the row's first COL_MAX fields */
@@ -148,17 +150,94 @@ typedef struct {
     json_t *pRejected, *pWarnings;
     json_t *pList;          /* good rows {code, pages, line}, when asked for */
     idx_csv_row_fn xRow;    /* scan mode: rows go here, nothing is written */
+    idx_csv_row_ex_fn xRowEx; /* the same, with the reader's findings */
     void *pRowCtx;
     unsigned long nRejected, nWarnings, nFindings, nFurniture, nConflicts;
     json_t *pFindings;      /* what was normalised or is irregular, row by row */
     json_t *pConflicts;     /* rows that differ from the record kept: not written */
     int keep;               /* 1 unless replacing was asked for */
-    code_set seen;
+    code_set seen;          /* the 档号 of this file's rows, with the first line of each */
+    code_set same;          /* the rows themselves (normalised), with the first line of each */
+    char *zKey;             /* a row as a key of `same` */
+    size_t nKeyAlloc;
+    int gb;                 /* the file is GB18030 */
+    long *aKept;            /* lines its encoding could not read, kept as written (sorted) */
+    size_t nKept;
+    proto_finding aF[ROW_FIND_MAX]; /* the row's findings */
+    char *zLine;            /* a line as fed to libcsv (unspace) */
+    size_t nLineAlloc;
     write_batch *pB;        /* import mode only */
     int nBatch;
 } import_state;
 
 static int header_cols(const import_state *s) { return s->nHeader < COL_MAX ? s->nHeader : COL_MAX; }
+
+/* libcsv drops the spaces and TABs around a field unless told that none
+ * are: a cell is read as written, and proto_record_normalise trims it, the
+ * one place that does, with a finding ("trimmed").  The spaces outside a
+ * cell's quotes are no part of it: unspace() takes them out first. */
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* Whether the run of spaces and TABs at z[i] (n bytes in all) stands
+ * outside a cell's quotes: after a delimiter and before an opening quote
+ * (afterQuote 0), or after a closing quote and before a delimiter or the
+ * line's end (afterQuote 1).  *pEnd is where the run ends. */
+static int blank_outside(const char *z, size_t n, size_t i, int afterQuote, size_t *pEnd)
+{
+    size_t k = i;
+    while (k < n && is_blank(z[k])) k++;
+    *pEnd = k;
+    if (!afterQuote) return k < n && z[k] == '"';
+    return k == n || z[k] == ',' || z[k] == '\r' || z[k] == '\n';
+}
+
+/* Line z[0..n) as libcsv is to read it (it starts inside a quoted field
+ * when inQuote), into zOut: without the spaces and TABs outside a cell's
+ * quotes, which libcsv (told of no spaces) would otherwise read as text,
+ * and then a quote after them as an ordinary character or the delimiter
+ * after them as part of the quoted cell.  Returns the bytes written. */
+static size_t unspace(int inQuote, const char *z, size_t n, char *zOut)
+{
+    enum { START, PLAIN, QUOTED, AFTER } st = inQuote ? QUOTED : START;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = z[i];
+        if (is_blank(c) && (st == START || st == AFTER)) {
+            size_t k;
+            if (blank_outside(z, n, i, st == AFTER, &k)) {
+                i = k - 1;
+                continue;
+            }
+            memcpy(zOut + j, z + i, k - i); /* text: a plain cell, or the quoted one goes on */
+            j += k - i;
+            i = k - 1;
+            st = st == START ? PLAIN : QUOTED;
+            continue;
+        }
+        zOut[j++] = c;
+        int end = c == ',' || c == '\r' || c == '\n';
+        switch (st) {
+        case START: st = c == '"' ? QUOTED : end ? START : PLAIN; break;
+        case PLAIN: st = end ? START : PLAIN; break;
+        case QUOTED: st = c == '"' ? AFTER : QUOTED; break;
+        case AFTER: st = c == '"' ? QUOTED : end ? START : QUOTED; break;
+        }
+    }
+    return j;
+}
+
+static void csv_setup(struct csv_parser *p)
+{
+    csv_set_realloc_func(p, px_realloc);
+    csv_set_free_func(p, px_free);
+    csv_set_space_func(p, no_space);
+}
 
 /* The length of z's first nMax bytes or fewer that ends on a character
  * boundary, so that a message quoting a cut value stays UTF-8. */
@@ -176,6 +255,36 @@ static void utf8_tidy(char *z)
     size_t n = strlen(z), k = n;
     while (k > 0 && n - k < 4 && !proto_utf8_valid(z, k)) k--;
     if (proto_utf8_valid(z, k)) z[k] = 0;
+}
+
+/* Bytes z[0..n) for people: well-formed UTF-8 as it is, any other byte as
+ * \xHH (every byte over 0x7F with hexHigh: text in another encoding, whose
+ * bytes may happen to look like UTF-8 too), cut to nOut with "…" (also
+ * when `more`: there was more). */
+static void show_bytes(char *zOut, size_t nOut, const char *z, size_t n, int more, int hexHigh)
+{
+    size_t i = 0, j = 0;
+    while (i < n) {
+        size_t k = 0;
+        if (!hexHigh) k = proto_utf8_prefix(z + i, n - i);
+        else while (i + k < n && (unsigned char)z[i + k] < 0x80) k++;
+        if (k == 0) {
+            if (j + 4 + 4 > nOut) break;
+            snprintf(zOut + j, nOut - j, "\\x%02X", (unsigned char)z[i]);
+            j += 4;
+            i++;
+            continue;
+        }
+        /* the good characters that fit */
+        size_t m = k < nOut - 4 - j ? k : nOut - 4 - j;
+        while (m > 0 && m < k && ((unsigned char)z[i + m] & 0xC0) == 0x80) m--;
+        memcpy(zOut + j, z + i, m);
+        j += m;
+        i += m;
+        if (m < k) break;
+    }
+    if (i < n || more) memcpy(zOut + j, "\xE2\x80\xA6", 3), j += 3;
+    zOut[j] = 0;
 }
 
 static void report(json_t *pList, unsigned long *pCount, long line, int field,
@@ -221,8 +330,15 @@ static int furniture(const import_state *s, int nCol)
     for (int i = 0; i < nCol; i++) {
         const char *z = s->aCell[i].z;
         if (!z || !s->aCell[i].n) continue;
-        while (*z == ' ') z++;
-        if (i == iCode && strcmp(z, "档号") == 0) return 1;
+        size_t n = s->aCell[i].n;
+        for (;;) { /* spaces around the word do not hide it */
+            if (n && (*z == ' ' || *z == '\t')) z++, n--;
+            else if (n >= 3 && memcmp(z, "\xE3\x80\x80", 3) == 0) z += 3, n -= 3;
+            else if (n && (z[n - 1] == ' ' || z[n - 1] == '\t')) n--;
+            else if (n >= 3 && memcmp(z + n - 3, "\xE3\x80\x80", 3) == 0) n -= 3;
+            else break;
+        }
+        if (i == iCode && n == strlen("档号") && memcmp(z, "档号", n) == 0) return 1;
         /* a 合计 row: the word in the 档号 column, or anywhere in a row without a 档号 */
         if ((iCode < 0 || !s->aCell[iCode].n || i == iCode) &&
             (strncmp(z, "合计", 6) == 0 || strncmp(z, "总计", 6) == 0 || strncmp(z, "小计", 6) == 0))
@@ -354,6 +470,89 @@ out:
     s->nBatch = 0;
 }
 
+/* Whether the row being read (lines s->rowLine to s->line) is on a line
+ * that the file's encoding could not read, kept as written. */
+static int row_on_kept_line(const import_state *s)
+{
+    size_t lo = 0, hi = s->nKept;
+    while (lo < hi) { /* the first kept line at or after the row's first */
+        size_t mid = (lo + hi) / 2;
+        if (s->aKept[mid] < s->rowLine) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->nKept && s->aKept[lo] <= s->line;
+}
+
+/* Replace a cell's text by z (n bytes, yours). */
+static void cell_take(cell *c, char *z, size_t n)
+{
+    px_free(c->z);
+    c->z = z;
+    c->n = n;
+    c->nAlloc = n + 1;
+}
+
+/* A cell on a line that the file's encoding could not read, kept as
+ * written, that is not UTF-8: read as GB18030 when it is that (a title
+ * pasted from a GB18030 file; said so unless the file is GB18030 itself),
+ * else read in whichever of the two loses fewer bytes, each byte lost
+ * replaced by U+FFFD, so that the item is kept, and said so.  zWhere
+ * names the cell ("“题名”", "第 3 列").  1 with *pF set (field f), 0
+ * without a finding, -1 when out of memory. */
+static int cell_repair(import_state *s, cell *c, int f, const char *zWhere, proto_finding *pF)
+{
+    char zShow[64];
+    if (proto_utf8_prefix(c->z, c->n) == c->n) return 0;
+    char *zNew = NULL;
+    size_t nNew = 0;
+    int rc = proto_from_gb18030(c->z, c->n, &zNew, &nNew);
+    if (rc == PS_NOMEM) return -1;
+    if (rc == PS_OK && !proto_utf8_valid(zNew, nNew)) {
+        px_free(zNew);
+        rc = PS_ENCODING;
+    }
+    size_t nBad = 0;
+    int gbRead = rc == PS_OK;
+    if (rc != PS_OK) {
+        /* neither: read as the encoding that loses fewer bytes (the file's
+         * on a tie), each byte lost a U+FFFD */
+        char *zU = NULL, *zG = NULL;
+        size_t nU = 0, nG = 0, nBadU = 0, nBadG = 0;
+        if (proto_decode_lossy(c->z, c->n, 0, &zU, &nU, &nBadU) != PS_OK) return -1;
+        rc = proto_decode_lossy(c->z, c->n, 1, &zG, &nG, &nBadG);
+        if (rc == PS_NOMEM) {
+            px_free(zU);
+            return -1;
+        }
+        gbRead = rc == PS_OK && (nBadG < nBadU || (nBadG == nBadU && s->gb));
+        if (gbRead) zNew = zG, nNew = nG, nBad = nBadG, px_free(zU);
+        else zNew = zU, nNew = nU, nBad = nBadU, px_free(zG);
+        rc = PS_ENCODING;
+    }
+    if (rc == PS_OK && s->gb) {
+        /* the file's own encoding: the reading expected */
+        cell_take(c, zNew, nNew);
+        return 0;
+    }
+    memset(pF, 0, sizeof *pF);
+    pF->field = f;
+    pF->zRule = "encoding";
+    pF->severity = rc == PS_OK ? PROTO_FINDING_WARNING : PROTO_FINDING_ERROR;
+    show_bytes(pF->zWritten, sizeof pF->zWritten, c->z, c->n, 0, gbRead);
+    show_bytes(pF->zUnderstood, sizeof pF->zUnderstood, zNew, nNew, 0, 0);
+    show_bytes(zShow, sizeof zShow, zNew, nNew, 0, 0);
+    if (rc == PS_OK)
+        snprintf(pF->zReason, sizeof pF->zReason, "第 %ld 行%s不是 UTF-8 编码，按 GB18030 读作“%s”，请核对", s->rowLine,
+                 zWhere, zShow);
+    else
+        snprintf(pF->zReason, sizeof pF->zReason,
+                 "第 %ld 行%s有 %zu 个字节既不是 UTF-8 也不是 GB18030 编码，已换成“\xEF\xBF\xBD”：“%s”，请按原件更正",
+                 s->rowLine, zWhere, nBad, zShow);
+    utf8_tidy(pF->zReason);
+    cell_take(c, zNew, nNew);
+    return 1;
+}
+
 /* A cell's text must be what the row says: a NUL would cut it short where
  * it is stored, other control characters break the JSON of the record or
  * what a reader's terminal shows.  0 if clean, else the reason in zWhy. */
@@ -382,6 +581,13 @@ static void header_row(import_state *s)
         size_t n = 0;
         s->aColField[i] = -1;
         snprintf(zCol, sizeof zCol, "第 %d 列", i + 1);
+        proto_finding fEnc;
+        int k = cell_repair(s, &s->aCell[i], -1, zCol, &fEnc);
+        if (k < 0) {
+            fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
+            return;
+        }
+        if (k > 0) report(s->pWarnings, &s->nWarnings, s->rowLine, -1, fEnc.zReason);
         if (cell_bad(&s->aCell[i], zMsg, sizeof zMsg, zCol)) {
             report(s->pWarnings, &s->nWarnings, s->rowLine, -1, zMsg);
             continue;
@@ -445,39 +651,104 @@ static void reject_row(import_state *s, int field, const char *zWhy, int nFields
         fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
 }
 
+/* A normalised row as one string, the key of `same` (control characters,
+ * the separators here, are gone from every field). */
+static int row_key(import_state *s, const proto_record *r)
+{
+    size_t n = 1;
+    for (int f = 0; f < PF__COUNT; f++) n += (r->az[f] ? strlen(r->az[f]) : 0) + 2;
+    if (n > s->nKeyAlloc) {
+        char *z = px_realloc(s->zKey, n);
+        if (!z) return PS_NOMEM;
+        s->zKey = z;
+        s->nKeyAlloc = n;
+    }
+    size_t j = 0;
+    for (int f = 0; f < PF__COUNT; f++) {
+        if (!r->az[f]) {
+            s->zKey[j++] = '\x1E';
+        } else {
+            size_t k = strlen(r->az[f]);
+            memcpy(s->zKey + j, r->az[f], k);
+            j += k;
+        }
+        s->zKey[j++] = '\x1F';
+    }
+    s->zKey[j] = 0;
+    return PS_OK;
+}
+
 static void data_row(import_state *s)
 {
     proto_record rec;
-    proto_finding aF[24];
-    int nF = 0;
+    proto_finding *aF = s->aF;
+    int nF = 0, nRd = 0, nN = 0;
     char zMsg[512];
     int rc;
 
     if (s->lastFull < 0) return;  /* blank rows are common at the end of exports */
-    if (s->lastFull >= s->nHeader) {
-        snprintf(zMsg, sizeof zMsg, "该行有 %d 个字段，多于表头的 %d 个", s->nField, s->nHeader);
-        reject_row(s, -1, zMsg, s->nField);
-        return;
-    }
     int nCol = s->nField < header_cols(s) ? s->nField : header_cols(s);
-    if (!s->xRow && furniture(s, nCol)) {
-        s->nFurniture++;
-        return;
-    }
-    /* invalid UTF-8 cannot be kept as text: the row is refused (the file's
-     * encoding was detected as a whole, so this is damage, named here) */
+    int scan = s->xRow || s->xRowEx;
+    int pend = s->pendLine == s->rowLine;
+    if (pend && !scan) nRd++; /* the open quote's finding comes first, filled in below */
+    /* cells that are not in the file's encoding: read all the same, and said so */
+    int utf8InGb = 0;
+    char zUtf8Fields[128] = "";
     for (int i = 0; i < nCol; i++) {
         int f = s->aColField[i];
-        size_t off = 0;
-        if (f >= 0 && proto_text_check(s->aCell[i].z, s->aCell[i].n, &off) == PS_ENCODING) {
-            if (s->xRow) {
-                reject_row(s, f, "", 0);
-                return;
-            }
-            snprintf(zMsg, sizeof zMsg, "%s在单元格第 %zu 字节处不是有效的 UTF-8", proto_field_cn(f), off + 1);
-            reject_row(s, f, zMsg, 0);
+        if (f < 0) continue;
+        char zWhere[64];
+        snprintf(zWhere, sizeof zWhere, "“%s”", proto_field_cn(f));
+        cell *c = &s->aCell[i];
+        size_t k = 0;
+        while (k < c->n && (unsigned char)c->z[k] < 0x80) k++;
+        if (k < c->n && s->gb && proto_utf8_prefix(c->z, c->n) == c->n && row_on_kept_line(s)) {
+            /* UTF-8 on a line GB18030 cannot read: read as UTF-8 */
+            size_t m = strlen(zUtf8Fields);
+            if (m + strlen(proto_field_cn(f)) + 8 < sizeof zUtf8Fields)
+                snprintf(zUtf8Fields + m, sizeof zUtf8Fields - m, "%s%s", utf8InGb ? "、" : "", proto_field_cn(f));
+            utf8InGb++;
+            continue;
+        }
+        int r = cell_repair(s, c, f, zWhere, &aF[nRd]);
+        if (r < 0) {
+            fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
             return;
         }
+        nRd += r; /* one column per field: at most PF__COUNT */
+    }
+    if (utf8InGb) {
+        proto_finding *f = &aF[nRd++];
+        memset(f, 0, sizeof *f);
+        f->field = -1;
+        f->zRule = "encoding";
+        f->severity = PROTO_FINDING_WARNING;
+        snprintf(f->zReason, sizeof f->zReason, "第 %ld 行不是本文件的 GB18030 编码，而是 UTF-8：其中的%s按 UTF-8 读取，请核对",
+                 s->rowLine, zUtf8Fields);
+        utf8_tidy(f->zReason);
+    }
+    /* a repeated header, a 合计 row: no catalog entry, in an import or an audit */
+    if (furniture(s, nCol)) {
+        s->nFurniture++;
+        if (pend) s->pendLine = 0;
+        return;
+    }
+    if (s->lastFull >= s->nHeader) {
+        snprintf(zMsg, sizeof zMsg, "该行有 %d 个字段，多于表头的 %d 个", s->nField, s->nHeader);
+        if (s->xRow) {
+            /* idx_csv_scan: such a row is handed on without a record */
+            reject_row(s, -1, zMsg, s->nField);
+            return;
+        }
+        /* the columns the header names are read; what lies beyond is listed */
+        proto_finding *f = &aF[nRd++];
+        memset(f, 0, sizeof *f);
+        f->field = -1;
+        f->zRule = "extra_fields";
+        f->severity = PROTO_FINDING_WARNING;
+        show_bytes(f->zWritten, sizeof f->zWritten, s->zExtra, s->nExtraFull, s->extraCutFull, 0);
+        snprintf(f->zReason, sizeof f->zReason, "该行有 %d 个字段，多于表头的 %d 个：按表头的各列读入，多出的字段没有对应的列，原样列出",
+                 s->nField, s->nHeader);
     }
     proto_record_init(&rec);
     for (int i = 0; i < nCol; i++) {
@@ -487,31 +758,34 @@ static void data_row(import_state *s)
         /* a NUL would cut the text short: it becomes another control
          * character, which the reading removes and records like any */
         for (char *q = memchr(c->z, 0, c->n); q; q = memchr(q, 0, c->n - (size_t)(q - c->z))) *q = 0x1A;
-        if ((rc = proto_record_set(&rec, f, c->z, c->n)) != PS_OK) goto oom;
+        /* an import reads the cell as written (proto_record_normalise trims
+         * it, and says so); the audit's scan gets it trimmed */
+        rc = scan ? proto_record_set(&rec, f, c->z, c->n) : proto_record_set_as_written(&rec, f, c->z, c->n);
+        if (rc != PS_OK) goto oom;
     }
-    if (s->xRow) {
+    if (scan) {
         /* the row as written, before any check or completion */
-        int nFields = s->pendLine == s->rowLine ? -1 : s->nField < s->nHeader ? s->nField : 0;
-        if (s->xRow(s->pRowCtx, s->rowLine, &rec, nFields) != 0)
-            fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
+        int nFields = pend ? -1 : s->nField < s->nHeader ? s->nField : 0;
+        int bad = s->xRowEx ? s->xRowEx(s->pRowCtx, s->rowLine, &rec, nFields, aF, nRd)
+                            : s->xRow(s->pRowCtx, s->rowLine, &rec, nFields);
+        if (bad) fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
         proto_record_clear(&rec);
         return;
     }
-    rc = proto_record_normalise(&rec, aF, (int)(sizeof aF / sizeof aF[0]), &nF, NULL);
+    rc = proto_record_normalise(&rec, aF + nRd, ROW_FIND_MAX - nRd, &nN, NULL);
     if (rc == PS_NOMEM) goto oom;
-    if (nF > (int)(sizeof aF / sizeof aF[0])) nF = (int)(sizeof aF / sizeof aF[0]);
+    nF = nRd + (nN < ROW_FIND_MAX - nRd ? nN : ROW_FIND_MAX - nRd);
     if (rc != PS_OK) {
         /* names no item: kept in the import's account with its reasons */
-        for (int i = 0; i < nF; i++)
+        for (int i = nRd; i < nF; i++)
             if (aF[i].field == PF_CODE) report(s->pRejected, &s->nRejected, s->rowLine, PF_CODE, aF[i].zReason);
+        if (pend) s->pendLine = 0;
         proto_record_clear(&rec);
         return;
     }
-    if (s->pendLine == s->rowLine) {
+    if (pend) {
         /* the quote left open, read as an ordinary character (listed first:
          * it explains the fields that follow it) */
-        int nMax = (int)(sizeof aF / sizeof aF[0]);
-        memmove(&aF[1], &aF[0], (size_t)(nF < nMax - 1 ? nF : nMax - 1) * sizeof aF[0]);
         proto_finding *f = &aF[0];
         memset(f, 0, sizeof *f);
         f->field = s->pendField;
@@ -525,15 +799,26 @@ static void data_row(import_state *s)
         if (s->pendField >= 0 && rec.az[s->pendField])
             snprintf(f->zUnderstood, sizeof f->zUnderstood, "%.*s", utf8_cut(rec.az[s->pendField], 90),
                      rec.az[s->pendField]);
-        nF++;
         s->pendLine = 0;
     }
-    if (nF > (int)(sizeof aF / sizeof aF[0])) nF = (int)(sizeof aF / sizeof aF[0]);
+    /* a row the same as an earlier one of this file: one record, one
+     * warning; its findings are those of the first, which the record keeps */
+    if (row_key(s, &rec) != PS_OK) { rc = PS_NOMEM; goto oom; }
+    long same = set_add(&s->same, s->zKey, s->rowLine);
+    if (same < 0) { rc = PS_NOMEM; goto oom; }
+    if (same > 0) {
+        snprintf(zMsg, sizeof zMsg, "与本文件第 %ld 行完全相同（重复的行）：只作一条档案，此行不再写入，其问题见第 %ld 行", same,
+                 same);
+        report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
+        proto_record_clear(&rec);
+        return;
+    }
     for (int i = 0; i < nF; i++) report_finding(s, s->rowLine, rec.az[PF_CODE], &aF[i]);
+    s->nFindings += (unsigned long)(nRd + nN - nF); /* past the room: counted */
     long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
     if (prev < 0) { rc = PS_NOMEM; goto oom; }
     if (prev > 0) {
-        snprintf(zMsg, sizeof zMsg, "档号 %s 已见于本文件第 %ld 行（重复）", rec.az[PF_CODE], prev);
+        snprintf(zMsg, sizeof zMsg, "档号 %s 已见于本文件第 %ld 行，两行的著录不同", rec.az[PF_CODE], prev);
         report(s->pWarnings, &s->nWarnings, s->rowLine, PF_CODE, zMsg);
     }
     /* the findings stay with the record until a corrected row replaces it */
@@ -567,6 +852,24 @@ oom:
     fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
 }
 
+/* A field after the header's last: kept as written for the row's finding. */
+static void extra_add(import_state *s, int i, const char *z, size_t n)
+{
+    size_t room = sizeof s->zExtra - 1 - s->nExtra;
+    if (i > s->nHeader) {
+        if (room > 0) s->zExtra[s->nExtra++] = ',', room--;
+        else s->extraCut = 1;
+    }
+    size_t k = n < room ? n : room;
+    if (k > 0) memcpy(s->zExtra + s->nExtra, z, k);
+    s->nExtra += k;
+    if (k < n) s->extraCut = 1;
+    if (n > 0) {
+        s->nExtraFull = s->nExtra;
+        s->extraCutFull = s->extraCut;
+    }
+}
+
 static void on_field(void *zField, size_t n, void *ctx)
 {
     import_state *s = ctx;
@@ -574,6 +877,7 @@ static void on_field(void *zField, size_t n, void *ctx)
     int i = s->nField++;
     s->nLineFields++;
     if (n > 0) s->lastFull = i;
+    if (s->haveHeader && i >= s->nHeader) extra_add(s, i, zField, n);
     if (i >= COL_MAX) return;  /* counted, never kept nor read */
     cell *c = &s->aCell[i];
     if (n + 1 > c->nAlloc) {
@@ -596,6 +900,8 @@ static void row_reset(import_state *s, long nextLine)
     s->nField = 0;
     s->lastFull = -1;
     s->rowLine = nextLine;
+    s->nExtra = s->nExtraFull = 0;
+    s->extraCut = s->extraCutFull = 0;
 }
 
 static void on_row(int term, void *ctx)
@@ -664,9 +970,17 @@ static int looks_like_row(const import_state *s, const char *z, size_t n)
     char zE[8];
     int yes = 0;
     if (!s->haveHeader) return 0;
-    if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) return -1;
-    csv_set_realloc_func(&csv, px_realloc);
-    csv_set_free_func(&csv, px_free);
+    char *zLine = NULL;
+    if (memchr(z, '"', n)) {
+        if (!(zLine = px_malloc(n ? n : 1))) return -1;
+        n = unspace(0, z, n, zLine);
+        z = zLine;
+    }
+    if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
+        px_free(zLine);
+        return -1;
+    }
+    csv_setup(&csv);
     proto_record_init(&k.rec);
     if (csv_parse(&csv, z, n, peek_field, peek_row, &k) != n) k.rc = PS_NOMEM;
     int open = in_quote(&csv);
@@ -676,6 +990,7 @@ static int looks_like_row(const import_state *s, const char *z, size_t n)
         yes = proto_code_parse(k.rec.az[PF_CODE], &code, zE, sizeof zE) == PS_OK;
     csv_free(&csv);
     proto_record_clear(&k.rec);
+    px_free(zLine);
     return k.rc == PS_OK ? yes : -1;
 }
 
@@ -690,10 +1005,17 @@ static size_t open_quote_at(const char *z, size_t n)
     struct csv_parser csv;
     size_t at = n;
     if (csv_init(&csv, 0) != 0) return n;
-    csv_set_realloc_func(&csv, px_realloc);
-    csv_set_free_func(&csv, px_free);
+    csv_setup(&csv);
     for (size_t i = 0; i < n; i++) {
         int was = csv.quoted;
+        size_t k;
+        /* the spaces outside quotes, as unspace() leaves them out */
+        if (is_blank(z[i]) && (csv.pstate == CSV_ROW_NOT_BEGUN || csv.pstate == CSV_FIELD_NOT_BEGUN ||
+                               csv.pstate == CSV_FIELD_MIGHT_HAVE_ENDED) &&
+            blank_outside(z, n, i, csv.pstate == CSV_FIELD_MIGHT_HAVE_ENDED, &k)) {
+            i = k - 1;
+            continue;
+        }
         if (csv_parse(&csv, z + i, 1, NULL, NULL, NULL) != 1) break;
         if (!was && csv.quoted) at = i;
     }
@@ -742,8 +1064,7 @@ static void reread_open_row(import_state *s, struct csv_parser *pCsv, const char
     /* the row as written, for its finding: its first line, from the quote on */
     size_t nShow = line_len(zRow + q, nRow - q);
     while (nShow > 0 && (zRow[q + nShow - 1] == '\n' || zRow[q + nShow - 1] == '\r')) nShow--;
-    int nCut = utf8_cut(zRow + q, nShow < sizeof s->zPendWritten - 4 ? nShow : sizeof s->zPendWritten - 4);
-    snprintf(s->zPendWritten, sizeof s->zPendWritten, "%.*s%s", nCut, zRow + q, (size_t)nCut < nShow ? "…" : "");
+    show_bytes(s->zPendWritten, sizeof s->zPendWritten, zRow + q, nShow, 0, 0);
     long lastLine = s->line;
     s->pendLine = s->rowLine;
     s->pendField = f;
@@ -775,7 +1096,22 @@ static void feed(import_state *s, struct csv_parser *pCsv, const char *z, size_t
         size_t len = line_len(z + i, n - i);
         s->nLineFields = 0;
         if (pCsv->pstate == CSV_ROW_NOT_BEGUN && !s->nField) s->rowOff = i;
-        if (csv_parse(pCsv, z + i, len, on_field, on_row, s) != len) {
+        const char *zFeed = z + i;
+        size_t nFeed = len;
+        if (memchr(z + i, '"', len)) {
+            if (len > s->nLineAlloc) {
+                char *zNew = px_realloc(s->zLine, len);
+                if (!zNew) {
+                    fatal_at(s, PS_NOMEM, s->rowLine, "内存不足");
+                    return;
+                }
+                s->zLine = zNew;
+                s->nLineAlloc = len;
+            }
+            nFeed = unspace(in_quote(pCsv), z + i, len, s->zLine);
+            zFeed = s->zLine;
+        }
+        if (csv_parse(pCsv, zFeed, nFeed, on_field, on_row, s) != nFeed) {
             if (s->rc == PS_OK)
                 fatal_at(s, csv_error(pCsv) == CSV_ENOMEM ? PS_NOMEM : PS_INVALID, s->line,
                          csv_error(pCsv) == CSV_ENOMEM ? "内存不足" : "无法按 CSV 读出此行");
@@ -802,22 +1138,30 @@ static void feed(import_state *s, struct csv_parser *pCsv, const char *z, size_t
 }
 
 static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard,
-                     idx_csv_row_fn xRow, void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr);
+                     idx_csv_row_fn xRow, idx_csv_row_ex_fn xRowEx, void *pRowCtx, json_t **ppResult, long *pLine,
+                     char *zErr, size_t nErr);
 
 int idx_csv_import(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard, json_t **ppResult,
                    long *pLine, char *zErr, size_t nErr)
 {
-    return parse_csv(p, zIn, nIn, flags, pGuard, NULL, NULL, ppResult, pLine, zErr, nErr);
+    return parse_csv(p, zIn, nIn, flags, pGuard, NULL, NULL, NULL, ppResult, pLine, zErr, nErr);
 }
 
 int idx_csv_scan(const char *zIn, size_t nIn, idx_csv_row_fn xRow, void *pCtx, json_t **ppResult, long *pLine,
                  char *zErr, size_t nErr)
 {
-    return parse_csv(NULL, zIn, nIn, 0, NULL, xRow, pCtx, ppResult, pLine, zErr, nErr);
+    return parse_csv(NULL, zIn, nIn, 0, NULL, xRow, NULL, pCtx, ppResult, pLine, zErr, nErr);
+}
+
+int idx_csv_scan_ex(const char *zIn, size_t nIn, idx_csv_row_ex_fn xRow, void *pCtx, json_t **ppResult, long *pLine,
+                    char *zErr, size_t nErr)
+{
+    return parse_csv(NULL, zIn, nIn, 0, NULL, NULL, xRow, pCtx, ppResult, pLine, zErr, nErr);
 }
 
 static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const idx_guard *pGuard,
-                     idx_csv_row_fn xRow, void *pRowCtx, json_t **ppResult, long *pLine, char *zErr, size_t nErr)
+                     idx_csv_row_fn xRow, idx_csv_row_ex_fn xRowEx, void *pRowCtx, json_t **ppResult, long *pLine,
+                     char *zErr, size_t nErr)
 {
     int listRecords = flags & IDX_CSV_LIST;
     struct csv_parser csv;
@@ -831,20 +1175,24 @@ static int parse_csv(idx_index *p, const char *zIn, size_t nIn, int flags, const
     *pLine = 0;
     snprintf(zErr, nErr, "内存不足");  /* until a failure says more */
     if (!pS) return PS_NOMEM;
-    if ((rc = proto_to_utf8(zIn, nIn, &z, &n, &zEnc, zErr, nErr)) != PS_OK) {
+    /* a line the file's encoding cannot read is kept as written, for the
+     * rows on it to be read cell by cell (cell_repair) */
+    if ((rc = proto_to_utf8_lenient(zIn, nIn, &z, &n, &zEnc, &pS->aKept, &pS->nKept, pLine, zErr, nErr)) != PS_OK) {
         px_free(pS);
         return rc;
     }
+    pS->gb = strcmp(zEnc, "gb18030") == 0;
     if (csv_init(&csv, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
         px_free(z);
+        px_free(pS->aKept);
         px_free(pS);
         return PS_NOMEM;
     }
-    csv_set_realloc_func(&csv, px_realloc);
-    csv_set_free_func(&csv, px_free);
+    csv_setup(&csv);
     pS->pIdx = p;
     pS->pGuard = pGuard;
     pS->xRow = xRow;
+    pS->xRowEx = xRowEx;
     pS->pRowCtx = pRowCtx;
     pS->rc = PS_OK;
     pS->zErr = zErr;
@@ -908,6 +1256,10 @@ out:
     csv_free(&csv);
     for (int k = 0; k < COL_MAX; k++) px_free(pS->aCell[k].z);
     set_clear(&pS->seen);
+    set_clear(&pS->same);
+    px_free(pS->zKey);
+    px_free(pS->aKept);
+    px_free(pS->zLine);
     json_decref(pS->pRejected);
     json_decref(pS->pWarnings);
     json_decref(pS->pFindings);

@@ -156,12 +156,57 @@ static int set(proto_record *r, proto_field f, const char *z)
     return proto_record_set(r, f, z, strlen(z));
 }
 
+int proto_record_set_as_written(proto_record *r, proto_field f, const char *z, size_t n)
+{
+    px_free(r->az[f]);
+    r->az[f] = NULL;
+    if (n == 0) return PS_OK;
+    r->az[f] = px_strndup(z, n);
+    return r->az[f] ? PS_OK : PS_NOMEM;
+}
+
+size_t proto_trim_span(const char *z, size_t n, size_t *pStart)
+{
+    size_t a = 0;
+    for (;;) {
+        if (a < n && (z[a] == ' ' || z[a] == '\t' || z[a] == '\r' || z[a] == '\n')) a++;
+        else if (n - a >= 3 && memcmp(z + a, "\xE3\x80\x80", 3) == 0) a += 3;
+        else break;
+    }
+    for (;;) {
+        if (n > a && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\r' || z[n - 1] == '\n')) n--;
+        else if (n - a >= 3 && memcmp(z + n - 3, "\xE3\x80\x80", 3) == 0) n -= 3;
+        else break;
+    }
+    *pStart = a;
+    return n - a;
+}
+
+/* z for a finding, both ends shown (what was cut off them matters): whole
+ * when it fits nOut, else its head, "…" and its tail, cut between
+ * characters. */
+static void ends_copy(char *zOut, size_t nOut, const char *z)
+{
+    size_t n = strlen(z);
+    if (n < nOut) {
+        memcpy(zOut, z, n + 1);
+        return;
+    }
+    size_t nHalf = (nOut - 4) / 2, h = nHalf, t = n - nHalf;
+    while (h > 0 && ((unsigned char)z[h] & 0xC0) == 0x80) h--;
+    while (t < n && ((unsigned char)z[t] & 0xC0) == 0x80) t++;
+    memcpy(zOut, z, h);
+    memcpy(zOut + h, "\xE2\x80\xA6", 3);
+    memcpy(zOut + h + 3, z + t, n - t + 1);
+}
+
 /* ---- 档号 ------------------------------------------------------------------ */
 
 /* The 档号 as written, read leniently: full-width letters and digits, lower
  * case, a '-' where the '·' between 门类 and 年度 belongs, a 件号 without its
- * zero padding.  PS_OK with *pOut, PS_INVALID (zErr from the strict
- * parser), PS_NOMEM. */
+ * zero padding or with too much of it (00015: its number, 1-9999,
+ * decides).  PS_OK with *pOut, PS_INVALID (zErr from the strict parser),
+ * PS_NOMEM. */
 static int code_lenient(const char *zWritten, proto_code *pOut, char *zErr, size_t nErr)
 {
     if (proto_code_parse(zWritten, pOut, zErr, nErr) == PS_OK) return PS_OK;
@@ -208,11 +253,15 @@ static int code_lenient(const char *zWritten, proto_code *pOut, char *zErr, size
     /* 全宗号 门类 年度 保管期限 [机构] 件号: five or six parts, the year the
      * third, the 件号 digits: unambiguous */
     if (nLevel == 5 || nLevel == 6) {
+        /* the 件号 with too few zeros, or too many (00015): its number 1-9999 */
+        const char *zItem = azLevel[nLevel - 1];
+        size_t nItem = anLevel[nLevel - 1];
+        while (nItem > 1 && *zItem == '0') zItem++, nItem--;
         int ok = anLevel[2] == 4 && strspn(azLevel[2], "0123456789") == 4 && anLevel[nLevel - 1] >= 1 &&
-                 anLevel[nLevel - 1] <= 4 && strspn(azLevel[nLevel - 1], "0123456789") == anLevel[nLevel - 1];
+                 strspn(azLevel[nLevel - 1], "0123456789") == anLevel[nLevel - 1] && nItem <= 4;
         for (int k = 0; k < nLevel && ok; k++) ok = anLevel[k] > 0;
         if (ok) {
-            long item = strtol(azLevel[nLevel - 1], NULL, 10);
+            long item = strtol(zItem, NULL, 10);
             if (nLevel == 6)
                 snprintf(zTry, sizeof zTry, "%s-%s\xC2\xB7%s-%s-%s-%04ld", azLevel[0], azLevel[1], azLevel[2], azLevel[3],
                          azLevel[4], item);
@@ -348,10 +397,33 @@ int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn,
     for (int f = 0; f < PF__COUNT; f++) {
         if (!r->az[f]) continue;
         if (clean_controls(r, f, a, nMax, pn) != PS_OK) return PS_NOMEM;
-        if (r->az[f] && strlen(r->az[f]) > PROTO_FIELD_MAX)
-            add(a, nMax, pn, f, "length", SEV_WARN, NULL, NULL, "%s长 %zu 字节，超过 %d 字节；全文保留", proto_field_cn(f),
+        if (!r->az[f]) continue;
+        /* spaces at the ends: the one place they are trimmed, and said so */
+        size_t n = strlen(r->az[f]), at = 0, m = proto_trim_span(r->az[f], n, &at);
+        if (m < n) {
+            char *zTrim = px_strndup(r->az[f] + at, m), zShow[sizeof a[0].zWritten];
+            if (!zTrim) return PS_NOMEM;
+            ends_copy(zShow, sizeof zShow, r->az[f]);
+            add(a, nMax, pn, f, "trimmed", SEV_NOTE, zShow, zTrim, "%s首尾的 %zu 个空白字符（空格、全角空格、制表符或换行）已去除",
+                proto_field_cn(f), proto_utf8_count(r->az[f], at) + proto_utf8_count(r->az[f] + at + m, n - at - m));
+            px_free(r->az[f]);
+            r->az[f] = zTrim;
+            if (!m) {
+                px_free(r->az[f]);
+                r->az[f] = NULL;
+                continue;
+            }
+        }
+        /* kept whole: a long field is no irregular entry */
+        if (strlen(r->az[f]) > PROTO_FIELD_MAX)
+            add(a, nMax, pn, f, "length", SEV_NOTE, NULL, NULL, "%s长 %zu 字节，超过 %d 字节；全文保留", proto_field_cn(f),
                 strlen(r->az[f]), PROTO_FIELD_MAX);
     }
+    /* the columns the 档号 has parts for, as written, for code_parts */
+    static const int aPartField[] = {PF_FONDS, PF_CATEGORY, PF_YEAR, PF_RETENTION, PF_ORG, PF_ITEM_NO};
+    char azPartWritten[sizeof aPartField / sizeof aPartField[0]][sizeof a[0].zWritten];
+    for (size_t i = 0; i < sizeof aPartField / sizeof aPartField[0]; i++)
+        cut_copy(azPartWritten[i], sizeof azPartWritten[i], r->az[aPartField[i]]);
     /* 门类 by its name */
     if (r->az[PF_CATEGORY] && proto_category_code(r->az[PF_CATEGORY])) {
         const char *zCode = proto_category_code(r->az[PF_CATEGORY]);
@@ -375,10 +447,16 @@ int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn,
     int composed = 0;
     if (!r->az[PF_CODE] && r->az[PF_FONDS] && r->az[PF_CATEGORY] && r->az[PF_YEAR] && r->az[PF_RETENTION] &&
         r->az[PF_ITEM_NO]) {
-        char z[PROTO_CODE_MAX * 2];
-        snprintf(z, sizeof z, "%s-%s\xC2\xB7%s-%s%s%s-%s", r->az[PF_FONDS], r->az[PF_CATEGORY], r->az[PF_YEAR],
+        /* whole, however long the parts: a cut could split a character */
+        size_t n = strlen(r->az[PF_FONDS]) + strlen(r->az[PF_CATEGORY]) + strlen(r->az[PF_YEAR]) +
+                   strlen(r->az[PF_RETENTION]) + (r->az[PF_ORG] ? strlen(r->az[PF_ORG]) : 0) + strlen(r->az[PF_ITEM_NO]) + 16;
+        char *z = px_malloc(n);
+        if (!z) return PS_NOMEM;
+        snprintf(z, n, "%s-%s\xC2\xB7%s-%s%s%s-%s", r->az[PF_FONDS], r->az[PF_CATEGORY], r->az[PF_YEAR],
                  r->az[PF_RETENTION], r->az[PF_ORG] ? "-" : "", r->az[PF_ORG] ? r->az[PF_ORG] : "", r->az[PF_ITEM_NO]);
-        if (set(r, PF_CODE, z) != PS_OK) return PS_NOMEM;
+        rc = set(r, PF_CODE, z);
+        px_free(z);
+        if (rc != PS_OK) return PS_NOMEM;
         composed = 1;
     }
     if (!r->az[PF_CODE]) {
@@ -402,13 +480,9 @@ int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn,
         char zYear[8], zItem[8];
         snprintf(zYear, sizeof zYear, "%04d", code.year);
         snprintf(zItem, sizeof zItem, "%04d", code.itemNo);
-        const struct {
-            int f;
-            const char *zPart;
-        } aPart[] = {{PF_FONDS, code.zFonds}, {PF_CATEGORY, code.zCategory}, {PF_YEAR, zYear},
-                     {PF_RETENTION, code.zRetention}, {PF_ORG, code.zOrg}, {PF_ITEM_NO, zItem}};
-        for (size_t i = 0; i < sizeof aPart / sizeof aPart[0]; i++) {
-            int f = aPart[i].f;
+        const char *azPart[] = {code.zFonds, code.zCategory, zYear, code.zRetention, code.zOrg, zItem};
+        for (size_t i = 0; i < sizeof aPartField / sizeof aPartField[0]; i++) {
+            int f = aPartField[i];
             const char *zCol = r->az[f];
             if (f == PF_ORG && !code.zOrg[0]) continue;
             if (zCol && f == PF_ITEM_NO) {
@@ -421,10 +495,11 @@ int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn,
                     zCol = r->az[f];
                 }
             }
-            if (zCol && strcmp(zCol, aPart[i].zPart) != 0 && !flagged[f])
-                add(a, nMax, pn, f, "code_parts", SEV_ERR, zCol, aPart[i].zPart, "%s“%s”与档号不符，档号为“%s”",
-                    proto_field_cn(f), zCol, aPart[i].zPart);
-            if (set(r, f, aPart[i].zPart) != PS_OK) return PS_NOMEM;
+            /* compared as read (30年 as D30, 照片 as ZP, 16 as 0016), shown as written */
+            if (zCol && strcmp(zCol, azPart[i]) != 0 && !flagged[f])
+                add(a, nMax, pn, f, "code_parts", SEV_ERR, azPartWritten[i], azPart[i], "%s“%s”与档号不符，档号为“%s”",
+                    proto_field_cn(f), azPartWritten[i], azPart[i]);
+            if (set(r, f, azPart[i]) != PS_OK) return PS_NOMEM;
         }
     }
     /* 日期 */

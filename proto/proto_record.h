@@ -35,6 +35,14 @@ void proto_record_init(proto_record *r);
 void proto_record_clear(proto_record *r);
 /* Set a field to a copy of z (n bytes); an empty value unsets it. */
 int proto_record_set(proto_record *r, proto_field f, const char *z, size_t n);
+/* The same without trimming: a catalog cell exactly as written (no NUL in
+ * it), for proto_record_normalise, which trims it and says so. */
+int proto_record_set_as_written(proto_record *r, proto_field f, const char *z, size_t n);
+/* What trimming takes from a value's ends: ASCII spaces, TABs, line breaks
+ * and the ideographic space U+3000 (the rule of proto_record_set and of
+ * proto_record_normalise).  Returns the length of z[0..n) without them,
+ * *pStart where the rest begins. */
+size_t proto_trim_span(const char *z, size_t n, size_t *pStart);
 
 /* A problem found in a record: the field at fault and why. */
 typedef struct {
@@ -53,17 +61,29 @@ typedef struct {
 int proto_record_check(proto_record *r, proto_problem *pErr,
                        proto_problem *aWarn, int nWarnMax, int *pnWarn);
 
-/* A catalog audit (evaluation item 9) looks at a row as written and lists
- * every rule it breaks, not only the first.  zRule is a stable key:
- * mandatory (档号, 题名, 责任者, 日期, 页数, 保管期限 — 保管期限 may come from
- * the 档号, and the 档号 from its parts), code (档号 structure), code_parts
- * (a column disagrees with its part of the 档号), date, pages (页数 not a
- * positive whole number), year, item_no, retention, classification. */
+/* What the lenient reading of a catalog row found (evaluation item 9: a
+ * catalog audit lists every rule a row breaks, not only the first).  zRule
+ * is a stable key; the severity says whether it is an irregular entry:
+ * - notes, normalised and nothing irregular: trimmed (spaces at a field's
+ *   ends removed), length (a field over PROTO_FIELD_MAX bytes, kept whole),
+ *   category_name (门类 by its name);
+ * - errors, irregular entries under DA/T 18/22: control (control
+ *   characters removed), retention, code_form (档号 written irregularly,
+ *   read all the same), code (档号 unreadable: the row names no item),
+ *   code_parts (a column disagrees with its part of the 档号: zWritten the
+ *   column as written, zUnderstood the 档号's part, which the record keeps),
+ *   date_form, date, pages_form, pages, classification, mandatory (档号,
+ *   题名, 责任者, 日期, 页数, 保管期限 missing — 保管期限 may come from the
+ *   档号, and the 档号 from its parts);
+ * - found by the catalog reader (idx_csv), not by proto_record_normalise:
+ *   unclosed_quote and extra_fields (warnings: the row's shape), encoding
+ *   (a cell that was not UTF-8: read as GB18030, a warning, or its bad
+ *   bytes replaced by U+FFFD, an error). */
 enum { PROTO_FINDING_NOTE, PROTO_FINDING_WARNING, PROTO_FINDING_ERROR };
 
 typedef struct {
     int field;          /* proto_field, -1 for the row */
-    const char *zRule;
+    const char *zRule;  /* a string literal */
     int severity;       /* PROTO_FINDING_*: a note (normalised, nothing
                          * irregular) is not an irregular entry */
     char zReason[256];  /* in Chinese, for people */
@@ -77,19 +97,24 @@ typedef struct {
 int proto_record_audit(const proto_record *r, proto_finding *a, int nMax, int *pComplete);
 
 /* Read a catalog row as office software writes it (r as written, its
- * fields set from the columns) and bring it to canonical form where that
- * is unambiguous, recording every change and every irregularity in a (up
- * to nMax; *pn is how many there are in all):
- * - control characters removed ("control"); a field over PROTO_FIELD_MAX
- *   kept whole ("length", a warning);
+ * fields set from the columns with proto_record_set_as_written; values set
+ * with proto_record_set come trimmed already) and bring it to canonical
+ * form where that is unambiguous, recording every change and every
+ * irregularity in a (up to nMax; *pn is how many there are in all):
+ * - control characters removed ("control"); spaces, full-width spaces,
+ *   TABs and line breaks at a field's ends removed ("trimmed", a note:
+ *   written with them, understood without); a field over PROTO_FIELD_MAX
+ *   kept whole ("length", a note);
  * - 门类 by its DA/T 22 name (文书 → WS; "category_name", a note);
  * - 保管期限 as 永久/30年/10年 or Y/D30/D10 (else "retention");
  * - the 档号 as written, or made of its parts; look-alike separators, full-
  *   width characters, lower case, '-' for '·', a 件号 without zero padding
- *   ("code_form": written and understood); one that cannot be read even so
- *   ("code") or none at all ("mandatory") means the row names no item;
- * - a column that disagrees with its part of the 档号 ("code_parts": what
- *   was written is kept in the finding, the 档号's part in the record);
+ *   or with too much (00015; its number 1-9999) ("code_form": written and
+ *   understood); one that cannot be read even so ("code") or none at all
+ *   ("mandatory") means the row names no item;
+ * - a column that disagrees with its part of the 档号, compared as read
+ *   (30年 as D30, 照片 as ZP, 16 as 0016) ("code_parts": the column exactly
+ *   as written in the finding, the 档号's part in the record);
  * - 日期 as 20170307, 2017-3-7, 2017/3/7, 2017.03.07, 2017年3月7日, full-
  *   width digits too ("date_form"); one that cannot be read is left out
  *   ("date");

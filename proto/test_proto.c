@@ -289,7 +289,7 @@ static void test_normalise(void)
                                   {"责任者", "县\x01扶贫办"}, {"页数", "两页"}, {"密级", "普通"}};
     CHECK_INT(norm(az2, 6, &r, a, &n), PS_OK);
     CHECK_INT(n, 6);
-    CHECK(find_rule(a, n, "code_parts", PF_ITEM_NO) && strcmp(find_rule(a, n, "code_parts", PF_ITEM_NO)->zWritten, "0003") == 0);
+    CHECK(find_rule(a, n, "code_parts", PF_ITEM_NO) && strcmp(find_rule(a, n, "code_parts", PF_ITEM_NO)->zWritten, "3") == 0);
     CHECK(find_rule(a, n, "date", PF_DATE) && !find_rule(a, n, "mandatory", PF_DATE));
     CHECK(find_rule(a, n, "pages", PF_PAGES) && !find_rule(a, n, "mandatory", PF_PAGES));
     CHECK(find_rule(a, n, "mandatory", PF_TITLE));
@@ -341,6 +341,124 @@ static void test_normalise(void)
     CHECK_INT(proto_category_names_set("", zErr, sizeof zErr), PS_OK);
     CHECK_STR(proto_category_code("文书"), "WS");
     CHECK(proto_category_code("扶贫档案") == NULL);
+}
+
+/* A row set exactly as written (untrimmed), read leniently. */
+static int norm_written(const char *const (*az)[2], size_t n, proto_record *r, proto_finding *a, int *pn)
+{
+    proto_record_init(r);
+    for (size_t i = 0; i < n; i++)
+        proto_record_set_as_written(r, proto_field_lookup(az[i][0]), az[i][1], strlen(az[i][1]));
+    return proto_record_normalise(r, a, 16, pn, NULL);
+}
+
+/* Spaces at a field's ends are removed with a note each, showing them;
+ * a field over 4096 bytes is a note, not an irregular entry. */
+static void test_trimmed_and_length(void)
+{
+    proto_record r;
+    proto_finding a[16];
+    int n = 0;
+    const char *const az[][2] = {{"档号", " Z031-WS·2017-Y-BGS-0001"}, {"题名", "\xE3\x80\x80通知 "}, {"责任者", "县扶贫办"},
+                                 {"日期", "20170307"}, {"页数", "1"}, {"保管期限", "永久"}, {"备注", "   "}};
+    CHECK_INT(norm_written(az, 7, &r, a, &n), PS_OK);
+    CHECK_INT(n, 3);
+    const proto_finding *f = find_rule(a, n, "trimmed", PF_TITLE);
+    CHECK(f && f->severity == PROTO_FINDING_NOTE);
+    if (f) {
+        CHECK_STR(f->zWritten, "\xE3\x80\x80通知 "); /* the spaces shown as written */
+        CHECK_STR(f->zUnderstood, "通知");
+        CHECK_CONTAINS(f->zReason, "题名首尾的 2 个空白字符");
+    }
+    f = find_rule(a, n, "trimmed", PF_CODE);
+    CHECK(f && strcmp(f->zWritten, " Z031-WS·2017-Y-BGS-0001") == 0);
+    CHECK(!find_rule(a, n, "code_form", PF_CODE)); /* trimmed, the 档号 is regular */
+    f = find_rule(a, n, "trimmed", PF_NOTE);
+    CHECK(f && strcmp(f->zWritten, "   ") == 0 && f->zUnderstood[0] == 0);
+    CHECK_STR(r.az[PF_TITLE], "通知");
+    CHECK(r.az[PF_NOTE] == NULL);
+    proto_record_clear(&r);
+    /* a long field: trimmed at both ends, both ends shown */
+    char *zLong = malloc(5000 + 3);
+    memset(zLong, 'x', 5002);
+    zLong[0] = ' ';
+    zLong[5001] = ' ';
+    zLong[5002] = 0;
+    const char *const azL[][2] = {{"档号", "Z031-WS·2017-Y-BGS-0001"}, {"题名", "通知"}, {"责任者", "县扶贫办"},
+                                  {"日期", "20170307"}, {"页数", "1"}, {"保管期限", "永久"}, {"备注", zLong}};
+    CHECK_INT(norm_written(azL, 7, &r, a, &n), PS_OK);
+    CHECK_INT(n, 2);
+    f = find_rule(a, n, "length", PF_NOTE);
+    CHECK(f && f->severity == PROTO_FINDING_NOTE); /* kept whole: no irregular entry */
+    f = find_rule(a, n, "trimmed", PF_NOTE);
+    CHECK(f && f->zWritten[0] == ' ' && f->zWritten[strlen(f->zWritten) - 1] == ' ' && strstr(f->zWritten, "…"));
+    CHECK_INT(strlen(r.az[PF_NOTE]), 5000);
+    proto_record_clear(&r);
+    free(zLong);
+    /* proto_record_set trims before: no note then (the audit copies so) */
+    CHECK_INT(norm(az, 7, &r, a, &n), PS_OK);
+    CHECK(!find_rule(a, n, "trimmed", -1));
+    proto_record_clear(&r);
+}
+
+/* A column against its part of the 档号: shown as written, compared as
+ * read; a 件号 padded with too many zeros is read by its number. */
+static void test_code_parts_written(void)
+{
+    proto_record r;
+    proto_finding a[16];
+    int n = 0;
+    const char *const az[][2] = {{"档号", "Z031-WS·2017-Y-BGS-0015"}, {"题名", "通知"}, {"责任者", "县扶贫办"},
+                                 {"日期", "20170307"}, {"页数", "1"}, {"保管期限", "30年"}, {"门类", "照片"},
+                                 {"件号", "16"}, {"年度", "2016"}};
+    CHECK_INT(norm(az, 9, &r, a, &n), PS_OK);
+    const proto_finding *f = find_rule(a, n, "code_parts", PF_RETENTION);
+    CHECK(f && strcmp(f->zWritten, "30年") == 0 && strcmp(f->zUnderstood, "Y") == 0);
+    if (f) CHECK_CONTAINS(f->zReason, "保管期限“30年”与档号不符，档号为“Y”");
+    f = find_rule(a, n, "code_parts", PF_CATEGORY);
+    CHECK(f && strcmp(f->zWritten, "照片") == 0 && strcmp(f->zUnderstood, "WS") == 0);
+    f = find_rule(a, n, "code_parts", PF_ITEM_NO);
+    CHECK(f && strcmp(f->zWritten, "16") == 0 && strcmp(f->zUnderstood, "0015") == 0);
+    if (f) CHECK_CONTAINS(f->zReason, "件号“16”与档号不符");
+    f = find_rule(a, n, "code_parts", PF_YEAR);
+    CHECK(f && strcmp(f->zWritten, "2016") == 0);
+    CHECK_STR(r.az[PF_RETENTION], "Y");
+    CHECK_STR(r.az[PF_ITEM_NO], "0015");
+    proto_record_clear(&r);
+    /* 永久 is Y, 15 is 0015: no disagreement */
+    const char *const azSame[][2] = {{"档号", "Z031-WS·2017-Y-BGS-0015"}, {"保管期限", "永久"}, {"件号", "15"}};
+    CHECK_INT(norm(azSame, 3, &r, a, &n), PS_OK);
+    CHECK(!find_rule(a, n, "code_parts", -1));
+    proto_record_clear(&r);
+    /* 00015: too many zeros, read by its number */
+    const char *const azPad[][2] = {{"档号", "Z031-WS·2017-Y-BGS-00015"}, {"题名", "通知"}};
+    CHECK_INT(norm(azPad, 2, &r, a, &n), PS_OK);
+    CHECK_STR(r.az[PF_CODE], "Z031-WS·2017-Y-BGS-0015");
+    f = find_rule(a, n, "code_form", PF_CODE);
+    CHECK(f && strcmp(f->zWritten, "Z031-WS·2017-Y-BGS-00015") == 0 && strcmp(f->zUnderstood, "Z031-WS·2017-Y-BGS-0015") == 0);
+    proto_record_clear(&r);
+    const char *const azPad2[][2] = {{"档号", "Z031-WS·2017-Y-000000009"}};
+    CHECK_INT(norm(azPad2, 1, &r, a, &n), PS_OK);
+    CHECK_STR(r.az[PF_CODE], "Z031-WS·2017-Y-0009");
+    proto_record_clear(&r);
+    /* out of range: no item */
+    const char *const azZero[][2] = {{"档号", "Z031-WS·2017-Y-BGS-00000"}};
+    CHECK_INT(norm(azZero, 1, &r, a, &n), PS_INVALID);
+    CHECK(find_rule(a, n, "code", PF_CODE));
+    proto_record_clear(&r);
+    const char *const azBig[][2] = {{"档号", "Z031-WS·2017-Y-BGS-10000"}};
+    CHECK_INT(norm(azBig, 1, &r, a, &n), PS_INVALID);
+    proto_record_clear(&r);
+    /* a 档号 made of long parts is kept whole, never cut inside a character */
+    char zYear[301] = "";
+    for (int i = 0; i < 100; i++) strcat(zYear, "年");
+    const char *const azLong[][2] = {{"全宗号", "Z032"}, {"门类", "KJ"}, {"年度", zYear}, {"保管期限", "永久"}, {"件号", "1"}};
+    CHECK_INT(norm(azLong, 5, &r, a, &n), PS_INVALID);
+    CHECK(r.az[PF_CODE] && proto_text_check(r.az[PF_CODE], strlen(r.az[PF_CODE]), NULL) == PS_OK);
+    CHECK(r.az[PF_CODE] && strstr(r.az[PF_CODE], zYear) != NULL);
+    f = find_rule(a, n, "code", PF_CODE);
+    CHECK(f && proto_utf8_valid(f->zWritten, strlen(f->zWritten)));
+    proto_record_clear(&r);
 }
 
 /* z (UTF-8) in encoding zEnc: a new buffer (free), *pn its bytes. */
@@ -422,6 +540,105 @@ static void test_enc(void)
     CHECK_CONTAINS(zErr, "按不带 BOM 的 UTF-16LE 读取");
     CHECK(zOut == NULL);
     free(z);
+    /* a UTF-8 file with one GB18030 line: the line at fault is named (not
+     * the first line, where GB18030 would fail on the UTF-8) */
+    {
+        size_t nGb;
+        char *zGb = encode("GB18030", "扶贫通知", &nGb);
+        char zMixed[512];
+        int k = snprintf(zMixed, sizeof zMixed, "档号,题名,责任者\nZ031-WS·2017-Y-BGS-0001,关于开展精准扶贫工作的通知,县扶贫办\n"
+                                                "Z031-WS·2017-Y-BGS-0002,");
+        memcpy(zMixed + k, zGb, nGb);
+        k += (int)nGb;
+        k += snprintf(zMixed + k, sizeof zMixed - (size_t)k, ",县扶贫办\nZ031-WS·2017-Y-BGS-0003,通知,县\n");
+        free(zGb);
+        zOut = NULL;
+        CHECK_INT(proto_to_utf8(zMixed, (size_t)k, &zOut, &nOut, &zEnc, zErr, sizeof zErr), PS_ENCODING);
+        CHECK_CONTAINS(zErr, "大多数行是 UTF-8 编码，但第 3 行不是");
+        CHECK(zOut == NULL);
+        /* the lenient reading keeps it, the line as written, and says which */
+        long *aKept = NULL, badLine = -1;
+        size_t nKept = 0;
+        CHECK_INT(proto_to_utf8_lenient(zMixed, (size_t)k, &zOut, &nOut, &zEnc, &aKept, &nKept, &badLine, zErr, sizeof zErr),
+                  PS_OK);
+        CHECK_STR(zEnc, "utf-8");
+        CHECK_INT(nOut, k);
+        CHECK(zOut && memcmp(zOut, zMixed, (size_t)k) == 0);
+        CHECK_INT(nKept, 1);
+        CHECK(aKept && aKept[0] == 3);
+        px_free(zOut);
+        px_free(aKept);
+        /* the same in GB18030 with one UTF-8 line: GB18030 reads the most lines */
+        size_t nG;
+        char *zG = encode("GB18030", "档号,题名\nZ031-WS·2017-Y-BGS-0001,精准扶贫通知\nZ031-WS·2017-Y-BGS-0002,脱贫审核表\n", &nG);
+        char zG2[512];
+        memcpy(zG2, zG, nG);
+        int k2 = (int)nG + snprintf(zG2 + nG, sizeof zG2 - nG, "Z031-WS·2017-Y-BGS-0003,帮扶日志\xFF\n");
+        free(zG);
+        CHECK_INT(proto_to_utf8_lenient(zG2, (size_t)k2, &zOut, &nOut, &zEnc, &aKept, &nKept, &badLine, zErr, sizeof zErr),
+                  PS_OK);
+        CHECK_STR(zEnc, "gb18030");
+        CHECK_INT(nKept, 1);
+        CHECK(aKept && aKept[0] == 4);
+        CHECK(zOut && strstr(zOut, "Z031-WS·2017-Y-BGS-0002,脱贫审核表\n") != NULL);
+        CHECK(zOut && strstr(zOut, "帮扶日志\xFF\n") != NULL); /* kept as written */
+        px_free(zOut);
+        px_free(aKept);
+        zOut = NULL;
+        CHECK_INT(proto_to_utf8(zG2, (size_t)k2, &zOut, &nOut, &zEnc, zErr, sizeof zErr), PS_ENCODING);
+        CHECK_CONTAINS(zErr, "第 4 行既不是 UTF-8 也不是 GB18030 编码");
+        /* a BOM says UTF-8: the line that is not is kept */
+        char zB[512];
+        int kb = snprintf(zB, sizeof zB, "\xEF\xBB\xBF档号,题名\nZ031-WS·2017-Y-0001,\xB7\xF6\n");
+        CHECK_INT(proto_to_utf8_lenient(zB, (size_t)kb, &zOut, &nOut, &zEnc, &aKept, &nKept, &badLine, zErr, sizeof zErr),
+                  PS_OK);
+        CHECK_STR(zEnc, "utf-8-bom");
+        CHECK(nKept == 1 && aKept[0] == 2);
+        CHECK(zOut && memcmp(zOut, zB + 3, (size_t)kb - 3) == 0);
+        px_free(zOut);
+        px_free(aKept);
+        /* mostly not text: refused, the first such line named */
+        static const char zBin[] = "档号,题名\n\xFF\xFE\x80\x81\x82\n\x80\x80\n\x01\xFF\n";
+        zOut = NULL;
+        CHECK_INT(proto_to_utf8_lenient(zBin, sizeof zBin - 1, &zOut, &nOut, &zEnc, &aKept, &nKept, &badLine, zErr,
+                                        sizeof zErr),
+                  PS_ENCODING);
+        CHECK_CONTAINS(zErr, "第 2 行既不是 UTF-8 也不是 GB18030 编码（第 15 字节）");
+        CHECK_CONTAINS(zErr, "文件的 4 行中有 3 行如此");
+        CHECK_INT(badLine, 2);
+        CHECK(zOut == NULL && aKept == NULL);
+        /* lines ended by CR alone are counted as the reader counts them */
+        static const char zCr[] = "a,b\r\xFF\xFE\xFD\rc,d\r";
+        CHECK_INT(proto_to_utf8_lenient(zCr, sizeof zCr - 1, &zOut, &nOut, &zEnc, &aKept, &nKept, &badLine, zErr,
+                                        sizeof zErr),
+                  PS_OK);
+        CHECK(nKept == 1 && aKept[0] == 2);
+        px_free(zOut);
+        px_free(aKept);
+        /* out of memory: a clean failure */
+        for (long f = 1; f < 6; f++) {
+            zOut = NULL;
+            aKept = NULL;
+            px_fail_after(f);
+            int rc = proto_to_utf8_lenient(zG2, (size_t)k2, &zOut, &nOut, &zEnc, &aKept, &nKept, &badLine, zErr, sizeof zErr);
+            px_fail_reset();
+            CHECK(rc == PS_OK || rc == PS_NOMEM);
+            CHECK((rc == PS_OK) == (zOut != NULL));
+            px_free(zOut);
+            px_free(aKept);
+        }
+        /* one cell, read as GB18030 */
+        char *zCell = NULL;
+        size_t nCell = 0;
+        CHECK_INT(proto_from_gb18030("\xB7\xF6", 2, &zCell, &nCell), PS_OK);
+        CHECK_STR(zCell, "扶");
+        px_free(zCell);
+        zCell = NULL;
+        CHECK_INT(proto_from_gb18030("a\xFF", 2, &zCell, &nCell), PS_ENCODING);
+        CHECK(zCell == NULL);
+        CHECK_INT(proto_utf8_prefix("ab\xE6\x89", 4), 2);
+        CHECK_INT(proto_utf8_prefix("ab\xE6\x89\xB6", 5), 5);
+    }
     /* out of memory at any allocation: a clean failure */
     z = encode("UTF-16BE", zCsv, &n);
     for (long k = 1; k < 4; k++) {
@@ -459,6 +676,8 @@ int main(void)
     test_status_and_alloc();
     test_audit();
     test_normalise();
+    test_trimmed_and_length();
+    test_code_parts_written();
     test_enc();
     return px_test_done();
 }

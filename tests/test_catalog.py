@@ -42,8 +42,9 @@ ROWS = [
      "Z061-WS·2017-Y-FPB-0007", [("category_name", "category"), ("control", "title")]),
     (11, "8,Z061-WS·2017-D30-FPB-0008,文书,帮扶日志,县扶贫办,20170314,1,30年," + "帮扶记录" * 5000,
      "Z061-WS·2017-D30-FPB-0008", [("category_name", "category"), ("length", "note")]),
+    # an exact duplicate of line 2: one record, one warning, no findings again
     (12, "1,Z061-WS·2017-Y-FPB-0001,文书,关于开展精准识别的通知,县扶贫办,2017-3-7,2,永久,",
-     "Z061-WS·2017-Y-FPB-0001", [("category_name", "category"), ("date_form", "date")]),
+     "Z061-WS·2017-Y-FPB-0001", []),
     (13, '9,Z061-WS·2017-Y-FPB-0009,文书,"贫困户退出验收表,县扶贫办,20170315,1,永久,',
      "Z061-WS·2017-Y-FPB-0009", [("category_name", "category"), ("unclosed_quote", "title")]),
     (14, ",合计,,,,,10,,", None, []),
@@ -296,9 +297,15 @@ class CatalogTest(unittest.TestCase):
                          "目录没有档号列（也没有可组成档号的全宗号、门类、年度、保管期限、件号列）；第一行应为各列的名称")
         st, body, _ = post(b"")
         self.assertEqual((st, body["error"]["message"]), (400, "目录为空：没有表头行"), body)
+        # one cell in another encoding keeps its row, converted and said so
         st, body, _ = post("\ufeff档号,题名\nZ062-WS·2017-Y-0001,".encode() + b"\xb7\xf6\n")
+        self.assertEqual((st, body["imported"], body["encoding"]), (200, 1, "utf-8-bom"), body)
+        self.assertEqual([(f["line"], f["key"], f["severity"], f["written"], f["understood"])
+                          for f in body["findings"] if f["rule"] == "encoding"], [(2, "title", "warning", "\\xB7\\xF6", "扶")])
+        # a file that is mostly not text is refused, its first bad line named
+        st, body, _ = post("档号,题名\n".encode() + b"\x80\x80\n\xff\xff\n")
         self.assertEqual((st, body["error"]["status"], body["error"]["message"]),
-                         (400, "encoding", "文件以 UTF-8 BOM 开头，但第 2 行不是 UTF-8"), body)
+                         (400, "encoding", "第 2 行既不是 UTF-8 也不是 GB18030 编码（第 15 字节）；文件的 3 行中有 2 行如此，不像是文本文件"), body)
         # a row whose 档号 cannot be read even leniently is kept out, the parser's reason given
         st, body, _ = post("档号,题名,责任者,日期,页数\nZ062-WS·17-Y-0001,通知,县扶贫办,20170101,1\n".encode())
         self.assertEqual((st, body["imported"], body["kept"]), (200, 0, False), body)
