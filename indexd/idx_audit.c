@@ -202,6 +202,8 @@ struct cat_file {
     size_t nBytes;    /* memory held */
     int nRef;         /* the cache and each report using it */
     cat_file *pNext;
+    const proto_finding *aReaderF; /* the reader's findings on the row being read */
+    int nReaderF;
 };
 
 /* Every report's files go through here; entries are immutable once in. */
@@ -277,6 +279,20 @@ static void finding_set(proto_finding *f, int field, const char *zRule)
  * finds the line and the column where it opened. */
 #define OPEN_QUOTE_REASON "该行有引号没有闭合：该引号已按普通字符去掉，此行按逗号分列读入，请核对各列"
 
+static int on_row(void *ctx, long line, const proto_record *r, int nFields);
+
+/* Every row as the import reads it, with the reader's own findings. */
+static int on_row_ex(void *ctx, long line, const proto_record *r, int nFields, const proto_finding *aF, int nF)
+{
+    cat_file *p = ctx;
+    p->aReaderF = aF;
+    p->nReaderF = nF;
+    int rc = on_row(ctx, line, r, nFields);
+    p->aReaderF = NULL;
+    p->nReaderF = 0;
+    return rc;
+}
+
 static int on_row(void *ctx, long line, const proto_record *r, int nFields)
 {
     cat_file *p = ctx;
@@ -337,6 +353,14 @@ static int on_row(void *ctx, long line, const proto_record *r, int nFields)
                 aFix[nF] = FIX_OPEN_QUOTE;
             }
             aAbout[nF] = FIND_ROW;
+            nF++;
+        }
+        /* what the reader found in the row as written: a cell in another
+         * encoding, cells past the header's columns */
+        for (int k = 0; k < p->nReaderF && nF < FIND_MAX; k++) {
+            if (p->aReaderF[k].severity == PROTO_FINDING_NOTE) continue;
+            aF[nF] = p->aReaderF[k];
+            aAbout[nF] = aF[nF].field < 0 ? FIND_ROW : FIND_FIELD;
             nF++;
         }
         for (int f = 0; rcN == PS_OK && f < PF__COUNT; f++)
@@ -658,15 +682,18 @@ static int cat_parse(const char *zPath, const struct stat *st, cat_file **ppF, c
     } else {
         json_t *pRes = NULL;
         long line = 0;
-        int rcScan = idx_csv_scan(z, n, on_row, p, &pRes, &line, zE, sizeof zE);
+        int rcScan = idx_csv_scan_ex(z, n, on_row_ex, p, &pRes, &line, zE, sizeof zE);
         if (rcScan != PS_NOMEM) {
             /* the text as the scan read it, for what its callback cannot say */
             char *t = NULL, zEncErr[160];
             size_t nT = 0;
             const char *zEnc;
-            int rcT = proto_to_utf8(z, n, &t, &nT, &zEnc, zEncErr, sizeof zEncErr);
+            long *aKept = NULL, bad = 0;
+            size_t nKept = 0;
+            int rcT = proto_to_utf8_lenient(z, n, &t, &nT, &zEnc, &aKept, &nKept, &bad, zEncErr, sizeof zEncErr);
             if (rcT == PS_NOMEM || (rcT == PS_OK && cat_resolve(p, t, nT, pRes) != PS_OK)) rcScan = PS_NOMEM;
             px_free(t);
+            px_free(aKept);
         }
         px_free(z);
         json_decref(pRes);

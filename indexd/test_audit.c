@@ -638,6 +638,27 @@ static void test_audit_exact_duplicate(void)
     px_test_rmdir(zData);
 }
 
+/* What the reader finds in a row as written is listed as the import lists
+ * it: a cell in another encoding, cells past the header; such rows are
+ * entries with their 档号, not rows that cannot be read. */
+static void test_audit_reader_findings(void)
+{
+    char zData[] = "/tmp/test_audit_rdr_XXXXXX", zSum[1024];
+    int kept;
+    CHECK(mkdtemp(zData) != NULL);
+    static const char zCat[] = "档号,题名,责任者,日期,页数\n"
+                               "Z093-WS·2019-Y-BGS-0001,\xB7\xF6贫通知,县扶贫办,20190101,2\n" /* 2: a GB18030 cell */
+                               "Z093-WS·2019-Y-BGS-0002,二,县扶贫办,20190101,1,多出,一列\n";  /* 3: extra cells */
+    CHECK_INT(store(zData, zCat, 2, &kept), PS_OK);
+    json_t *r = audit_in(zData, NULL);
+    CHECK_INT(num(r, "rows"), 2);
+    CHECK_INT(num(r, "complete"), 2);
+    summary(r, zSum, sizeof zSum);
+    CHECK_STR(zSum, "2 encoding title|3 extra_fields |");
+    json_decref(r);
+    px_test_rmdir(zData);
+}
+
 /* A quote never closed: the rule and the field the import names, listed
  * as an irregular entry (it deducts). */
 static void test_audit_unclosed_quote(void)
@@ -876,6 +897,7 @@ int main(void)
     test_audit_unnamed_rows_stay();
     test_audit_thin_catalog();
     test_audit_exact_duplicate();
+    test_audit_reader_findings();
     test_audit_unclosed_quote();
     test_catalogs_chinese();
     test_deliveries();

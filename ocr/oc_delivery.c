@@ -241,7 +241,13 @@ static int is_catalog(const char *zPath)
     char zErr[128];
     /* Cut at the last line end so that no character is cut in two. */
     while (n > 0 && zHead[n - 1] != '\n') n--;
-    if (n == 0 || proto_to_utf8(zHead, n, &zU, &nU, &zEnc, zErr, sizeof zErr) != PS_OK) return 0;
+    /* read as the catalog import reads it: a line in another encoding does
+     * not make a catalog unknown */
+    long *aKept = NULL, bad = 0;
+    size_t nKept = 0;
+    if (n == 0 || proto_to_utf8_lenient(zHead, n, &zU, &nU, &zEnc, &aKept, &nKept, &bad, zErr, sizeof zErr) != PS_OK)
+        return 0;
+    px_free(aKept);
     char *zEol = strchr(zU, '\n');
     if (zEol) *zEol = 0;
     int yes = strstr(zU, "档号") != NULL || strstr(zU, "code") != NULL;
