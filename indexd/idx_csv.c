@@ -306,10 +306,11 @@ static void report(json_t *pList, unsigned long *pCount, long line, int field,
 static json_t *finding_json(long line, const char *zCode, const proto_finding *f)
 {
     static const char *const azSev[] = {"note", "warning", "error"};
-    return json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "line", (json_int_t)line, "code", zCode, "field",
+    return json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "line", (json_int_t)line, "code", zCode, "field",
                      f->field >= 0 ? proto_field_cn(f->field) : "", "key", f->field >= 0 ? proto_field_key(f->field) : "",
-                     "rule", f->zRule, "severity", azSev[f->severity < 0 || f->severity > 2 ? 2 : f->severity],
-                     "written", f->zWritten, "understood", f->zUnderstood, "reason", f->zReason);
+                     "rule", f->zRule, "rule_cn", proto_rule_cn(f->zRule), "severity",
+                     azSev[f->severity < 0 || f->severity > 2 ? 2 : f->severity], "written", f->zWritten, "understood",
+                     f->zUnderstood, "reason", f->zReason);
 }
 
 static void report_finding(import_state *s, long line, const char *zCode, const proto_finding *f)

@@ -1,6 +1,7 @@
 /* CSV through libcsv's quoting, GB18030 through iconv, HTML and SVG by
  * hand (text is escaped; nothing is parsed). */
 #include "idx_export.h"
+#include "proto_record.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 
@@ -151,21 +152,6 @@ static void ledger_csv(FILE *f, const json_t *r)
     fputs("\r\n", f);
 }
 
-static const char *rule_cn(const char *z)
-{
-    static const struct { const char *zRule, *zCn; } a[] = {
-        {"mandatory", "必填项缺失"}, {"code", "档号结构"}, {"code_parts", "档号与字段不符"}, {"date", "日期"},
-        {"pages", "页数"}, {"duplicate", "档号重复"}, {"item_gap", "件号不连续"},
-        {"shape", "字段数"}, {"retention", "保管期限"}, {"year", "年度"}, {"item_no", "件号"}, {"classification", "密级"},
-        {"code_form", "档号写法不规范"}, {"date_form", "日期写法不规范"}, {"pages_form", "页数写法不规范"},
-        {"control", "控制字符"}, {"length", "字段过长"}, {"category_name", "门类按名称著录"},
-        {"unclosed_quote", "引号未闭合"},
-    };
-    for (size_t i = 0; z && i < sizeof a / sizeof a[0]; i++)
-        if (strcmp(z, a[i].zRule) == 0) return a[i].zCn;
-    return z ? z : "";
-}
-
 static void catalog_csv(FILE *f, const json_t *r)
 {
     char z[64];
@@ -199,7 +185,7 @@ static void catalog_csv(FILE *f, const json_t *r)
         cell_json(f, 1, json_object_get(o, "file"));
         cell_json(f, 0, json_object_get(o, "line"));
         cell_json(f, 0, json_object_get(o, "code"));
-        cell(f, 0, rule_cn(json_string_value(json_object_get(o, "rule"))));
+        cell(f, 0, proto_rule_cn(json_string_value(json_object_get(o, "rule"))));
         cell_json(f, 0, json_object_get(o, "field"));
         cell_json(f, 0, json_object_get(o, "reason"));
         cell(f, 0, strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范");
@@ -654,7 +640,7 @@ static void catalog_html(FILE *f, const json_t *r)
         size_t nR = 0, j;
         json_t *x;
         json_array_foreach(json_object_get(r, "irregular"), j, x) {
-            const char *zR = rule_cn(json_string_value(json_object_get(x, "rule")));
+            const char *zR = proto_rule_cn(json_string_value(json_object_get(x, "rule")));
             size_t k = 0;
             while (k < nR && strcmp(azR[k], zR) != 0) k++;
             if (k == nR && nR < 16) {
@@ -674,7 +660,7 @@ static void catalog_html(FILE *f, const json_t *r)
         /* the rule and the severity in Chinese, the rest as they are */
         json_t *v = json_pack("{s:O,s:O,s:O,s:s,s:O,s:O,s:s}", "file", json_object_get(o, "file"),
                               "line", json_object_get(o, "line"), "code", json_object_get(o, "code"),
-                              "rule", rule_cn(json_string_value(json_object_get(o, "rule"))),
+                              "rule", proto_rule_cn(json_string_value(json_object_get(o, "rule"))),
                               "field", json_object_get(o, "field"), "reason", json_object_get(o, "reason"),
                               "severity", strcmp(json_string_value(json_object_get(o, "severity")), "warning") == 0 ? "警告" : "不规范");
         static const char *const azIrr[] = {"file", "line", "code", "rule", "field", "reason", "severity"};

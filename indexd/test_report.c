@@ -197,7 +197,7 @@ static void test_csv_formulas(void)
                "{\"rows\":1,\"complete\":1,\"entry_rate\":1.0,\"errors\":1,\"warnings\":0,\"score\":-0.5,"
                "\"irregular_total\":1,\"irregular\":[{\"file\":\"-f.csv\",\"line\":2,\"code\":\"Z\",\"rule\":\"date\","
                "\"field\":\"日期\",\"key\":\"date\",\"reason\":\"@SUM(1+1)*cmd|' /C calc'!A0\",\"severity\":\"error\"}]}", 0);
-    CHECK_CONTAINS(z, "\r\n'-f.csv,2,Z,日期,日期,'@SUM(1+1)*cmd|' /C calc'!A0,不规范\r\n");
+    CHECK_CONTAINS(z, "\r\n'-f.csv,2,Z,日期不规范,日期,'@SUM(1+1)*cmd|' /C calc'!A0,不规范\r\n");
     CHECK_CONTAINS(z, "得分（满分5分）,-0.50\r\n");
     free(z);
 

@@ -89,6 +89,25 @@ const char *proto_category_code(const char *z)
 
 /* ---- findings ----------------------------------------------------------- */
 
+const char *proto_rule_cn(const char *zRule)
+{
+    static const char *const az[][2] = {
+        {"unclosed_quote", "引号未闭合"}, {"control", "控制字符"}, {"length", "内容超长"},
+        {"trimmed", "首尾空格已去除"}, {"encoding", "编码不一致"}, {"extra_fields", "字段数多于表头"},
+        {"category_name", "门类按名称著录"}, {"retention", "保管期限不规范"}, {"code_form", "档号写法不规范"},
+        {"code", "档号不规范"}, {"code_parts", "档号与各项不一致"}, {"date_form", "日期写法不规范"},
+        {"date", "日期不规范"}, {"pages_form", "页数写法不规范"}, {"pages", "页数不规范"},
+        {"classification", "密级不规范"}, {"mandatory", "必填项缺失"}, {"year", "年度不规范"},
+        {"item_no", "件号不规范"}, {"duplicate", "档号重复"}, {"item_gap", "件号不连续"},
+        {"shape", "行格式不规范"}, {"pages_scanned", "页数与扫描页数不符"},
+    };
+    for (size_t i = 0; zRule && i < sizeof az / sizeof az[0]; i++)
+        if (strcmp(zRule, az[i][0]) == 0) return az[i][1];
+    return zRule ? zRule : "";
+}
+
+/* ---- findings (the rest) ----------------------------------------------------------- */
+
 /* Copy z into a buffer of n bytes, cut between characters ("…" when cut). */
 static void cut_copy(char *zOut, size_t n, const char *z)
 {

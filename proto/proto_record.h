@@ -127,6 +127,11 @@ int proto_record_audit(const proto_record *r, proto_finding *a, int nMax, int *p
  * PS_NOMEM.  *pComplete (may be NULL): every mandatory field present. */
 int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn, int *pComplete);
 
+/* The Chinese name of a finding's rule (date_form → 日期写法不规范), for
+ * people: the import's rules and the catalog audit's (duplicate, item_gap,
+ * shape); an unknown rule is returned as it is. */
+const char *proto_rule_cn(const char *zRule);
+
 /* The 门类代码 of a 门类 name: the unit's own (below) first, then DA/T 22's
  * (文书 → WS); NULL when neither knows it. */
 const char *proto_category_code(const char *zName);

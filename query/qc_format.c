@@ -295,21 +295,6 @@ int qc_format_banner(qc_buf *b, const char *zLabel, const char *zValue)
     return b->rc;
 }
 
-static const char *rule_cn(const char *zRule)
-{
-    static const char *const az[][2] = {
-        {"unclosed_quote", "引号未闭合"}, {"control", "控制字符"}, {"length", "内容超长"},
-        {"category_name", "门类按名称著录"}, {"retention", "保管期限不规范"}, {"code_form", "档号写法不规范"},
-        {"code", "档号不规范"}, {"code_parts", "档号与各项不一致"}, {"date_form", "日期写法不规范"},
-        {"date", "日期不规范"}, {"pages_form", "页数写法不规范"}, {"pages", "页数不规范"},
-        {"classification", "密级不规范"}, {"mandatory", "必填项缺失"}, {"year", "年度不规范"},
-        {"item_no", "件号不规范"},
-    };
-    for (size_t i = 0; zRule && i < sizeof az / sizeof az[0]; i++)
-        if (strcmp(zRule, az[i][0]) == 0) return az[i][1];
-    return zRule ? zRule : "";
-}
-
 /* The parts of a record's answer that are not catalog fields: whether it
  * waits to be linked to a catalog row, what the caller may open, what its
  * catalog row held irregular, and what imports and edits changed. */
@@ -353,7 +338,7 @@ static void add_record_extras(qc_buf *b, const json_t *pAns)
         if (line > 0) qc_buf_addf(b, "目录第 %lld 行 ", line);
         add_clean(b, str_at(x, "field"));
         qc_buf_adds(b, "【");
-        qc_buf_adds(b, rule_cn(str_at(x, "rule")));
+        qc_buf_adds(b, proto_rule_cn(str_at(x, "rule")));
         qc_buf_adds(b, "】");
         add_clean(b, str_at(x, "reason"));
         const char *zW = str_at(x, "written");
@@ -565,19 +550,6 @@ int qc_format_health(qc_buf *b, const json_t *pAns, const char *zServer, char *z
     return b->rc;
 }
 
-/* The catalog audit's rule in Chinese: its own rules, then the import's
- * (rule_cn). */
-static const char *catalog_rule_cn(const char *zRule)
-{
-    static const char *const az[][2] = {
-        {"duplicate", "档号重复"}, {"item_gap", "件号不连续"}, {"shape", "行格式不规范"},
-        {"pages_scanned", "页数与扫描页数不符"},
-    };
-    for (size_t i = 0; zRule && i < sizeof az / sizeof az[0]; i++)
-        if (strcmp(zRule, az[i][0]) == 0) return az[i][1];
-    return rule_cn(zRule);
-}
-
 static double real_at(const json_t *o, const char *k)
 {
     return json_number_value(json_object_get(o, k));
@@ -712,7 +684,7 @@ int qc_format_report(qc_buf *b, const char *zName, const json_t *pAns, char *zEr
             qc_buf_addf(b, "第 %lld 行  ", int_at(x, "line", 0));
             add_clean(b, str_at(x, "code") ? str_at(x, "code") : zNone);
             qc_buf_adds(b, "  ");
-            add_clean(b, catalog_rule_cn(str_at(x, "rule")));
+            add_clean(b, proto_rule_cn(str_at(x, "rule")));
             qc_buf_adds(b, "：");
             add_clean(b, str_at(x, "reason") ? str_at(x, "reason") : "");
             qc_buf_adds(b, "\n");

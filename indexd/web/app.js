@@ -8,13 +8,6 @@ const FACETS = [["fonds", "全宗"], ["category", "门类"], ["year", "年度"],
 const RET = { Y: "永久", D30: "30年", D10: "10年" };
 const AP_STATUS = { none: "未申请", pending: "待审批", approved: "已批准", denied: "未批准" };
 const KIND = { text: "文本", image: "图像", export: "导出" };
-// The catalog findings' rules (stable codes in the JSON) for people.
-const RULE = {
-  unclosed_quote: "引号未闭合", control: "控制字符", length: "内容超长", category_name: "门类按名称著录",
-  retention: "保管期限不规范", code_form: "档号写法不规范", code: "档号不规范", code_parts: "档号与各项不一致",
-  date_form: "日期写法不规范", date: "日期不规范", pages_form: "页数写法不规范", pages: "页数不规范",
-  classification: "密级不规范", mandatory: "必填项缺失", year: "年度不规范", item_no: "件号不规范",
-};
 const SEVERITY = { note: "说明", warning: "提示", error: "不规范" };
 const REPORTS = [["coverage", "数字化率"], ["catalog", "目录检查"], ["ledger", "统计台账"], ["timed-tests", "利用时效测试"]];
 const state = { q: "", sort: "relevance", offset: 0, limit: 20, filters: {}, seq: 0, record: null };
@@ -347,7 +340,7 @@ function findingsBox(list) {
     <table class="list"><thead><tr><th>目录行</th><th>项目</th><th>问题</th><th>原著录</th><th>读作</th><th>说明</th></tr></thead><tbody>`;
   for (const f of list)
     h += `<tr class="sev-${esc(f.severity)}"><td>${esc(f.line ?? "")}</td><td>${esc(f.field || "整行")}</td>
-      <td>${esc(RULE[f.rule] || f.rule)}<span class="sev">${esc(SEVERITY[f.severity] || "")}</span></td>
+      <td>${esc(f.rule_cn || f.rule)}<span class="sev">${esc(SEVERITY[f.severity] || "")}</span></td>
       <td>${esc(f.written)}</td><td>${esc(f.understood)}</td><td>${esc(f.reason)}</td></tr>`;
   return h + "</tbody></table><p class=\"meta\">以更正后的目录行重新导入，或修改著录后，这些问题即消除。</p></div>";
 }
@@ -669,7 +662,7 @@ function importAccount(a, name, replaced) {
       <th>原著录</th><th>读作</th><th>说明</th></tr></thead><tbody>`;
     for (const f of findings)
       h += `<tr class="sev-${esc(f.severity)}"><td>${esc(f.line)}</td><td>${f.code ? `<a href="#record=${encodeURIComponent(f.code)}">${esc(f.code)}</a>` : ""}</td>
-        <td>${esc(f.field || "整行")}</td><td>${esc(RULE[f.rule] || f.rule)}<span class="sev">${esc(SEVERITY[f.severity] || "")}</span></td>
+        <td>${esc(f.field || "整行")}</td><td>${esc(f.rule_cn || f.rule)}<span class="sev">${esc(SEVERITY[f.severity] || "")}</span></td>
         <td>${esc(f.written)}</td><td>${esc(f.understood)}</td><td>${esc(f.reason)}</td></tr>`;
     h += "</tbody></table>" + more(a.findings_count, findings);
   }
