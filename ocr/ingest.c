@@ -104,6 +104,7 @@ typedef struct {
     oc_pool *pPool;
     json_t *pCatalog;   /* 档号 -> 页数 (or null) of the catalog rows */
     json_t *pHeld;      /* 档号 -> true: the row conflicted with the archive's; its scans are held back */
+    json_t *pStored;    /* 档号 -> the page numbers indexd holds (asked once per item) */
     int conflictsCut;   /* more conflicts than the import's answer lists: a 档号 not listed may be one */
     char zName[128];    /* the delivery's name in indexd */
     json_t *pImport;    /* the import answer */
@@ -330,6 +331,35 @@ typedef struct {
     int pageNo;
 } job_tag;
 
+/* Was page pageNo of f read and sent in an earlier run?  The journal says
+ * so, and indexd holds the page: a delivery folder copied with its journal,
+ * or an archive restored from an older backup, would otherwise keep scans
+ * out without a word.  indexd is asked once per item. */
+static int page_sent(run *r, const oc_file *f, int pageNo, const char *zKey)
+{
+    if (!oc_journal_get(r->pJ, zKey)) return 0;
+    json_t *pPages = json_object_get(r->pStored, f->zCode);
+    if (!pPages) {
+        qc_buf path;
+        qc_answer a;
+        char zErr[256];
+        qc_buf_init(&path, 0);
+        qc_answer_init(&a);
+        int rc = qc_path_record(&path, f->zCode);
+        if (rc == PS_OK) rc = qc_client_call(r->pC, "GET", qc_buf_str(&path), NULL, NULL, &a, zErr, sizeof zErr);
+        json_t *p = rc == PS_OK ? json_object_get(a.pJson, "stored_pages") : NULL;
+        /* not there (or not readable): the pages are sent again */
+        pPages = json_is_array(p) ? json_deep_copy(p) : json_array();
+        json_object_set_new(r->pStored, f->zCode, pPages);
+        qc_answer_clear(&a);
+        qc_buf_release(&path);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(pPages, i, v) if (json_integer_value(v) == pageNo) return 1;
+    return 0;
+}
+
 static int next_job(run *r, size_t *piFile, int *piPage, json_t **ppJob, job_tag *t)
 {
     char zKey[8400];
@@ -352,7 +382,7 @@ static int next_job(run *r, size_t *piFile, int *piPage, json_t **ppJob, job_tag
         while (*piPage < fs->nPages) {
             int i = (*piPage)++;
             file_key(zKey, sizeof zKey, "page", f, i);
-            if (oc_journal_get(r->pJ, zKey)) continue; /* read in an earlier run */
+            if (page_sent(r, f, fs->firstPage + i, zKey)) continue; /* read in an earlier run */
             char zPath[8192], zWeb[4200];
             snprintf(zPath, sizeof zPath, "%s/%s", r->o->zFolder, f->zRel);
             snprintf(zWeb, sizeof zWeb, "%s/page-%zu-%d.jpg", r->zTmp, *piFile, i);
@@ -397,7 +427,7 @@ static void number_pages(run *r)
         char zKey[8400];
         for (int k = 0; k < fs->nPages; k++) {
             file_key(zKey, sizeof zKey, "page", f, k);
-            if (oc_journal_get(r->pJ, zKey)) r->nPagesDone++;
+            if (page_sent(r, f, fs->firstPage + k, zKey)) r->nPagesDone++;
         }
     }
 }
@@ -811,6 +841,7 @@ int main(int argc, char **argv)
     r.tty = isatty(STDERR_FILENO);
     r.pCatalog = json_object();
     r.pHeld = json_object();
+    r.pStored = json_object();
     r.pProblems = json_object();
     int rc = oc_delivery_scan(o.zFolder, &r.d, zErr, sizeof zErr);
     if (rc != PS_OK) {
@@ -1054,6 +1085,7 @@ done:
     px_free(r.aF);
     oc_delivery_clear(&r.d);
     json_decref(r.pCatalog);
+    json_decref(r.pStored);
     json_decref(r.pHeld);
     json_decref(r.pProblems);
     json_decref(r.pImport);

@@ -255,6 +255,30 @@ class SmallDeliveryTest(unittest.TestCase):
             os.unlink(folder + ".report.json")
         return p, rep
 
+    def test_journal_is_checked_against_the_archive(self):
+        """A delivery folder ingested once, then taken (journal and all) to an
+        archive that does not hold its pages: they are sent again."""
+        code = "Z809-WS·2017-Y-BGS-0001"
+        write_delivery(os.path.join(self.tmp, "copied"), [(code, "复制的交付", 1)], {code + ".txt": "随文件夹复制的断点记录"})
+        p, rep = self.ingest("copied")
+        self.assertEqual((p.returncode, rep["scans"]["pages_read_now"]), (0, 1), p.stderr)
+        other = Daemon(INDEXD).start()
+        try:
+            env = dict(os.environ, INDEXD_URL=other.base, INDEXD_TOKEN=other.token)
+            folder = os.path.join(self.tmp, "copied")
+            q = subprocess.run([INGEST, "--server", other.base, "--quiet", "--report", folder + ".r2.json", folder],
+                               capture_output=True, text=True, env=env, timeout=600)
+            self.assertEqual(q.returncode, 0, q.stderr)
+            with open(folder + ".r2.json", encoding="utf-8") as f:
+                self.assertEqual(json.load(f)["scans"]["pages_read_now"], 1)
+            st, body = other.search(q='"随文件夹复制的断点记录"')[:2]
+            self.assertEqual([h["code"] for h in body["hits"]], [code])
+        finally:
+            other.cleanup()
+        # the same archive again: nothing to send
+        p, rep = self.ingest("copied")
+        self.assertEqual(rep["scans"]["pages_read_now"], 0)
+
     def test_lenient_names_read_as_the_catalog_reads_them(self):
         codes = [f"Z801-WS·2017-Y-BGS-{n:04d}" for n in range(1, 7)]
         scans = {
