@@ -884,7 +884,18 @@ static int merge_page(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec,
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
     if (!*ppPages) return PS_NOMEM;
     snprintf(zKey, sizeof zKey, "%u", c->n);
-    c->had = json_object_get(*ppPages, zKey) != NULL;
+    const json_t *pHad = json_object_get(*ppPages, zKey);
+    c->had = pHad != NULL;
+    /* a scan that its delivery's catalog does not name, for a record the
+     * archive has catalogued: it may add a page, never replace one */
+    if (c->zUnlinked && pOld && !json_object_get(pOld, "u") && pHad &&
+        !json_equal(json_object_get(pHad, "text"), json_object_get(c->pPage, "text"))) {
+        snprintf(zErr, nErr,
+                 "档案中已有档号 %s 的目录条目和第 %u 页，而本批目录未列此档号：扫描件未写入，保留档案中的页面；"
+                 "确属此件时请将其目录条目列入本批目录后以替换方式重新导入",
+                 c->zCode, c->n);
+        return PS_CONFLICT;
+    }
     if (json_object_set_new(*ppPages, zKey, json_deep_copy(c->pPage)) != 0) return PS_NOMEM;
     return PS_OK;
 }

@@ -105,6 +105,7 @@ typedef struct {
     json_t *pCatalog;   /* 档号 -> 页数 (or null) of the catalog rows */
     json_t *pHeld;      /* 档号 -> true: the row conflicted with the archive's; its scans are held back */
     json_t *pStored;    /* 档号 -> the page numbers indexd holds (asked once per item) */
+    json_t *pOthers;    /* 档号 -> true: not in this catalog, but catalogued in the archive: held back */
     int conflictsCut;   /* more conflicts than the import's answer lists: a 档号 not listed may be one */
     char zName[128];    /* the delivery's name in indexd */
     json_t *pImport;    /* the import answer */
@@ -360,6 +361,28 @@ static int page_sent(run *r, const oc_file *f, int pageNo, const char *zKey)
     return 0;
 }
 
+/* Does the archive hold a catalogued record (not one waiting for its row)
+ * with this 档号, which this delivery's catalog does not name?  Its scans
+ * would change it without a word: they are held back.  Asked once per 档号. */
+static int catalogued_elsewhere(run *r, const char *zCode)
+{
+    json_t *v = json_object_get(r->pOthers, zCode);
+    if (v) return json_is_true(v);
+    qc_buf path;
+    qc_answer a;
+    char zErr[256];
+    qc_buf_init(&path, 0);
+    qc_answer_init(&a);
+    int rc = qc_path_record(&path, zCode);
+    if (rc == PS_OK) rc = qc_client_call(r->pC, "GET", qc_buf_str(&path), NULL, NULL, &a, zErr, sizeof zErr);
+    int yes = rc == PS_OK && json_is_object(a.pJson) && json_object_get(a.pJson, "code") &&
+              !json_is_true(json_object_get(a.pJson, "unlinked"));
+    json_object_set_new(r->pOthers, zCode, json_boolean(yes));
+    qc_answer_clear(&a);
+    qc_buf_release(&path);
+    return yes;
+}
+
 static int next_job(run *r, size_t *piFile, int *piPage, json_t **ppJob, job_tag *t)
 {
     char zKey[8400];
@@ -502,7 +525,10 @@ static void build_report(run *r)
         if (fs->held) {
             /* the archive's row and pages are kept: nothing of this file was sent */
             char zWhy[512];
-            if (json_object_get(r->pHeld, f->zCode))
+            if (json_is_true(json_object_get(r->pOthers, f->zCode)))
+                snprintf(zWhy, sizeof zWhy, "%s", "档案中已有此档号的目录条目，而本批目录未列此档号：保留档案中的著录和页面，"
+                                                  "此扫描件未读取、未发送；确属此件时，请将其目录条目列入本批目录后重新运行");
+            else if (json_object_get(r->pHeld, f->zCode))
                 snprintf(zWhy, sizeof zWhy, "%s", "此档号的目录条目与档案中已有的著录冲突：保留档案中的著录和页面（文字和图像），"
                                                   "此扫描件未读取、未发送；确认以本批次为准时，请加 --replace 重新运行");
             else
@@ -841,6 +867,7 @@ int main(int argc, char **argv)
     r.tty = isatty(STDERR_FILENO);
     r.pCatalog = json_object();
     r.pHeld = json_object();
+    r.pOthers = json_object();
     r.pStored = json_object();
     r.pProblems = json_object();
     int rc = oc_delivery_scan(o.zFolder, &r.d, zErr, sizeof zErr);
@@ -928,7 +955,8 @@ int main(int argc, char **argv)
         int inCatalog = json_object_get(r.pCatalog, zC) != NULL;
         /* a conflicting row keeps the archive's pages: its scans wait for
          * --replace; so do those of a 档号 that may be an unlisted conflict */
-        r.aF[i].held = json_object_get(r.pHeld, zC) != NULL || (r.conflictsCut && !inCatalog);
+        r.aF[i].held = json_object_get(r.pHeld, zC) != NULL || (r.conflictsCut && !inCatalog) ||
+                       (!inCatalog && catalogued_elsewhere(&r, zC));
         if (!zPrev || strcmp(zPrev, zC) != 0) {
             r.nItems++;
             if (r.aF[i].held) nHeld++;
@@ -1074,7 +1102,8 @@ int main(int argc, char **argv)
      * them), and catalog rows that differ from the archive's (a person must
      * decide; their scans were held back) are problems */
     if (exitCode == EXIT_DONE && (r.nErrors || json_integer_value(json_object_get(r.pImport, "rejected_count")) ||
-                                  json_integer_value(json_object_get(r.pImport, "conflicts_count"))))
+                                  json_integer_value(json_object_get(r.pImport, "conflicts_count")) ||
+                                  json_array_size(json_object_get(r.pProblems, "scans_held_back"))))
         exitCode = EXIT_PROBLEMS;
     json_decref(pRep);
 done:
@@ -1087,6 +1116,7 @@ done:
     json_decref(r.pCatalog);
     json_decref(r.pStored);
     json_decref(r.pHeld);
+    json_decref(r.pOthers);
     json_decref(r.pProblems);
     json_decref(r.pImport);
     rmdir(r.zTmp);

@@ -279,6 +279,28 @@ class SmallDeliveryTest(unittest.TestCase):
         p, rep = self.ingest("copied")
         self.assertEqual(rep["scans"]["pages_read_now"], 0)
 
+    def test_scan_of_a_catalogued_record_not_in_this_catalog_is_held(self):
+        """A delivery carries a scan of a record the archive has catalogued,
+        which its own catalog does not name: the archive's pages stay."""
+        code = "Z810-WS·2017-Y-BGS-0001"
+        write_delivery(os.path.join(self.tmp, "held-first"), [(code, "已有的一件", 1)], {code + ".txt": "档案中原有的正文"})
+        p, rep = self.ingest("held-first")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        write_delivery(os.path.join(self.tmp, "stray"), [("Z810-WS·2017-Y-BGS-0002", "本批的一件", 1)],
+                       {code + ".txt": "误带来的旧扫描", "Z810-WS·2017-Y-BGS-0002.txt": "本批的正文"})
+        p, rep = self.ingest("stray")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        held = rep["problems"]["scans_held_back"]
+        self.assertEqual([x["code"] for x in held], [code])
+        self.assertIn("档案中已有此档号的目录条目", held[0]["reason"])
+        self.assertNotIn(code, [x["code"] for x in rep["problems"].get("scans_without_catalog_row", [])])
+        st, page, _ = self.d.request("GET", "/api/v1/records/" + urllib.parse.quote(code, safe="") + "/pages/1?purpose=%E6%B5%8B%E8%AF%95")
+        self.assertEqual(page["text"], "档案中原有的正文")
+        # the daemon itself never lets such a page replace one: 409
+        st, body, _ = self.d.request("PUT", "/api/v1/records/" + urllib.parse.quote(code, safe="") + "/pages/1?unlinked=x",
+                                     "另一段正文", "text/plain")
+        self.assertEqual(st, 409, body)
+
     def test_lenient_names_read_as_the_catalog_reads_them(self):
         codes = [f"Z801-WS·2017-Y-BGS-{n:04d}" for n in range(1, 7)]
         scans = {
