@@ -49,8 +49,11 @@ void idx_access_close(idx_access *p)
 
 int idx_access_level_ok(const idx_caller *w, const char *zClassification)
 {
+    /* a 密级 that is no known level may be anything: only the top sees it,
+     * to correct it */
     int level = idx_clearance_level(zClassification);
-    return level >= 0 && level <= w->clearance;
+    if (level < 0) level = LEVEL_TOP;
+    return level <= w->clearance;
 }
 
 int idx_access_sees_unlinked(const idx_caller *w)
@@ -218,6 +221,7 @@ int idx_access_scope(const idx_access *p, const idx_caller *w, idx_scope *pOut)
     memset(pOut, 0, sizeof *pOut);
     pOut->nLevel = idx_access_visible_levels(w, pOut->azLevel);
     pOut->hideUnlinked = !idx_access_sees_unlinked(w);
+    pOut->allLevels = w->clearance >= LEVEL_TOP;
     if (w->perms & IDX_CAN_APPROVE) return PS_OK;
     /* categories named in the configuration */
     for (const char *s = p->zCats + 1; *s;) {

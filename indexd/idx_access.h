@@ -28,7 +28,8 @@ void idx_access_close(idx_access *p);
 
 /* ---- seeing ------------------------------------------------------------ */
 
-/* May the caller see a record of this 密级?  Unknown levels: no one. */
+/* May the caller see a record of this 密级?  A 密级 that is no known level
+ * (a catalog's own word) counts as the top: only the top clearance. */
 int idx_access_level_ok(const idx_caller *w, const char *zClassification);
 /* The same for a stored record object ({"code":…,"classification":…}). */
 int idx_access_sees(const idx_caller *w, const json_t *pRec);
@@ -122,6 +123,7 @@ typedef struct {
     char **azApproved;       /* 档号 approved for the caller (a purpose given) */
     int nApproved;
     int hideUnlinked;        /* 1: records waiting for their catalog row are not shown */
+    int allLevels;           /* 1: cleared for the top: every 密级 shown, unknown ones too */
 } idx_scope;
 
 int idx_access_scope(const idx_access *p, const idx_caller *w, idx_scope *pOut);

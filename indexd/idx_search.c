@@ -656,8 +656,17 @@ static xw_query *cleared(xw_query *q, const idx_search_req *r, int *pRc)
         if (ql_push(&l, xw_q_term(zTerm, strlen(zTerm))) != PS_OK) *pRc = PS_NOMEM;
     }
     xw_query *pShown = ql_combine(pRc, &l, XW_OR);
-    xw_query *b[2] = {q, pShown};
-    xw_query *pOut = pShown ? xw_q_combine(XW_FILTER, b, 2) : NULL;
+    xw_query *pOut;
+    if (r->pScope->allLevels) {
+        /* cleared for the top: every 密级, one that is no known level too */
+        xw_q_free(pShown);
+        pOut = q;
+        q = NULL;
+        pShown = NULL;
+    } else {
+        xw_query *b[2] = {q, pShown};
+        pOut = pShown ? xw_q_combine(XW_FILTER, b, 2) : NULL;
+    }
     if (!pOut) *pRc = PS_NOMEM;
     xw_q_free(q);
     xw_q_free(pShown);

@@ -179,16 +179,20 @@ class CatalogTest(unittest.TestCase):
         st, a, _ = self.d.request("POST", "/api/v1/catalog", row.encode(), "text/csv")
         self.assertEqual((st, a["imported"], a["rejected_count"]), (200, 1, 0), a)
         self.assertIn("classification", [f["rule"] for f in a["findings"]])
-        # kept as written, closed to every reader until corrected
-        self.assertEqual(self.d.request("GET", code_path(code))[0], 404)
+        # kept as written, closed to every reader but the top clearance
+        # (the admin, who corrects it) until corrected; found by the admin only
+        self.assertEqual(self.d.request("GET", code_path(code))[0], 200)
         self.assertEqual(self.d.request("GET", code_path(code), token=self.ev)[0], 404)
+        self.assertEqual(self.d.search(q='"低保户名单"')[1]["total"], 1)
+        st, body, _ = self.d.request("GET", "/api/v1/search?q=%22%E4%BD%8E%E4%BF%9D%E6%88%B7%E5%90%8D%E5%8D%95%22", token=self.ev)
+        self.assertEqual(body["total"], 0)
         fixed = row.replace(",一般", ",内部")
         st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1", fixed.encode(), "text/csv")
         self.assertEqual((st, a["imported"], a["rejected_count"]), (200, 1, 0), a)
         st, rec, _ = self.d.request("GET", code_path(code))
         self.assertEqual((st, rec["classification"]), (200, "内部"))
-        # the old values, of a 密级 no reader is cleared for, stay closed
-        self.assertEqual((rec["history"][-1]["source"], rec["history"][-1].get("hidden")), ("目录导入（替换）", True))
+        # the admin sees what it was
+        self.assertEqual(rec["history"][-1]["changed"][0]["kept"], "一般")
 
     def test_thin_catalog_replace_erases_nothing(self):
         code = "Z061-WS·2017-Y-FPB-0003"
