@@ -474,7 +474,20 @@ int qc_format_import(qc_buf *b, const json_t *pAns, long long *pnRejected, char 
     add_rows(b, "未导入", "行未导入，", pRej, nRej);
     add_rows(b, "警告", "条警告", pWarn, nWarn);
     const json_t *pFind = json_object_get(pAns, "findings"), *pConf = json_object_get(pAns, "conflicts");
-    add_rows(b, "著录问题", "条著录问题", pFind, int_at(pAns, "findings_count", (long long)json_array_size(pFind)));
+    /* irregular entries apart from notes (read as the rules say: a 门类 by
+     * its name, spaces trimmed), which are no irregularity */
+    json_t *pIrr = json_array(), *pNotes = json_array();
+    size_t j;
+    const json_t *x;
+    json_array_foreach(pFind, j, x) {
+        const char *zSev = str_at(x, "severity");
+        json_array_append((zSev && strcmp(zSev, "note") == 0) ? pNotes : pIrr, (json_t *)x);
+    }
+    long long nAll = int_at(pAns, "findings_count", (long long)json_array_size(pFind));
+    add_rows(b, "著录问题", "条著录问题", pIrr, nAll - (long long)json_array_size(pNotes));
+    add_rows(b, "说明", "条说明", pNotes, (long long)json_array_size(pNotes));
+    json_decref(pIrr);
+    json_decref(pNotes);
     /* a row that differs from the archive's: kept out, field by field */
     size_t i, k;
     const json_t *c, *f;

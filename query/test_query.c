@@ -623,6 +623,17 @@ static void test_format_import(void)
                               " 题名 \"通知\" → \"通知（修订）\"； 页数 3 → 4；\n");
     json_decref(o);
 
+    /* notes (read as the rules say) are no irregular entries */
+    qc_buf_reset(&b);
+    o = load("{\"imported\": 1, \"replaced\": 0, \"rejected\": [], \"warnings\": [], \"findings_count\": 2,"
+             " \"findings\": [{\"line\": 2, \"field\": \"门类\", \"severity\": \"note\", \"reason\": \"门类按名称“文书”著录，按代码 WS 读取\"},"
+             "              {\"line\": 2, \"field\": \"日期\", \"severity\": \"error\", \"reason\": \"日期写法不规范\"}]}");
+    CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(qc_buf_str(&b), "导入 1 件（其中替换 0 件），未导入 0 行，警告 0 条\n"
+                              "著录问题  第 2 行：日期：日期写法不规范\n"
+                              "说明      第 2 行：门类：门类按名称“文书”著录，按代码 WS 读取\n");
+    json_decref(o);
+
     qc_buf_reset(&b);
     o = load("{\"imported\": \"2\"}");
     CHECK_INT(qc_format_import(&b, o, &nRej, zErr, sizeof zErr), PS_INVALID);
