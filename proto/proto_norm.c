@@ -386,6 +386,24 @@ static int clean_controls(proto_record *r, int f, proto_finding *a, int nMax, in
     char *z = r->az[f];
     size_t n = strlen(z), at = 0;
     if (proto_text_check(z, n, &at) != PS_INVALID) return PS_OK;
+    /* what was written, each control character shown as its picture
+     * (U+2400 + c: ␚, U+2421 for DEL), so that people see where it was */
+    char zShown[200];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 4 < sizeof zShown; i++) {
+        unsigned char c = (unsigned char)z[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+            unsigned u = c == 0x7F ? 0x2421 : 0x2400 + c;
+            zShown[k++] = (char)(0xE0 | (u >> 12));
+            zShown[k++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            zShown[k++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            zShown[k++] = (char)c;
+        }
+    }
+    while (k > 0 && ((unsigned char)zShown[k - 1] & 0xC0) == 0x80 && !proto_utf8_valid(zShown, k)) k--;
+    while (k > 0 && !proto_utf8_valid(zShown, k)) k--;
+    zShown[k] = 0;
     size_t j = 0, nRemoved = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)z[i];
@@ -396,7 +414,7 @@ static int clean_controls(proto_record *r, int f, proto_finding *a, int nMax, in
         z[j++] = z[i];
     }
     z[j] = 0;
-    add(a, nMax, pn, f, "control", SEV_ERR, NULL, z, "%s含 %zu 个控制字符（第 %zu 字节起），已删除", proto_field_cn(f),
+    add(a, nMax, pn, f, "control", SEV_ERR, zShown, z, "%s含 %zu 个控制字符（第 %zu 字节起），已删除", proto_field_cn(f),
         nRemoved, at + 1);
     if (!j) {
         px_free(r->az[f]);
@@ -435,8 +453,8 @@ int proto_record_normalise(proto_record *r, proto_finding *a, int nMax, int *pn,
         }
         /* kept whole: a long field is no irregular entry */
         if (strlen(r->az[f]) > PROTO_FIELD_MAX)
-            add(a, nMax, pn, f, "length", SEV_NOTE, NULL, NULL, "%s长 %zu 字节，超过 %d 字节；全文保留", proto_field_cn(f),
-                strlen(r->az[f]), PROTO_FIELD_MAX);
+            add(a, nMax, pn, f, "length", SEV_NOTE, r->az[f], "全文保留", "%s长 %zu 字节，超过 %d 字节；全文保留",
+                proto_field_cn(f), strlen(r->az[f]), PROTO_FIELD_MAX);
     }
     /* the columns the 档号 has parts for, as written, for code_parts */
     static const int aPartField[] = {PF_FONDS, PF_CATEGORY, PF_YEAR, PF_RETENTION, PF_ORG, PF_ITEM_NO};

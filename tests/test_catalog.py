@@ -107,6 +107,10 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(by[(6, "date_form")]["understood"], "20170311")
         self.assertEqual(by[(5, "pages_form")]["understood"], "2")
         self.assertEqual(by[(2, "category_name")]["severity"], "note")
+        # what was written stays visible: the control character as its picture
+        self.assertEqual((by[(10, "control")]["written"], by[(10, "control")]["understood"]), ("危房改造␚验收表", "危房改造验收表"))
+        self.assertTrue(by[(11, "length")]["written"].startswith("帮扶记录帮扶记录"))
+        self.assertEqual(by[(11, "length")]["understood"], "全文保留")
         # the quote never closed is read as a plain character, and said so
         self.assertEqual(by[(13, "unclosed_quote")]["understood"], "贫困户退出验收表")
         self.assertTrue(by[(13, "unclosed_quote")]["written"].startswith('"贫困户退出验收表,县扶贫办'))
