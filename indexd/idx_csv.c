@@ -115,6 +115,7 @@ typedef struct {
     unsigned char aRefused[BATCH], aReplaced[BATCH]; /* aReplaced: its catalog values changed */
     unsigned char aLinked[BATCH]; /* it linked a record of scans waiting for its row */
     unsigned aAbsent[BATCH];  /* fields with no column in the catalog (idx_put_item.absent) */
+    unsigned aFilled[BATCH];  /* of those, the ones the archive's record filled */
     idx_put_item aItem[BATCH];
     int aRow[BATCH];          /* the row of each item */
 } write_batch;
@@ -385,6 +386,7 @@ static void flush_batch(import_state *s)
     int iFatal = -1;
     if (s->nBatch == 0) return;
     memset(b->aRefused, 0, (size_t)s->nBatch);
+    memset(b->aFilled, 0, (size_t)s->nBatch * sizeof b->aFilled[0]);
     for (int pass = 0; iFatal < 0; pass++) {
         size_t nItem = 0;
         for (int i = 0; i < s->nBatch; i++) {
@@ -408,6 +410,7 @@ static void flush_batch(import_state *s)
             /* the first pass sees the index as it was before this batch */
             if (pass == 0) b->aReplaced[i] = it->rc == PS_OK && it->changed;
             if (pass == 0) b->aLinked[i] = it->rc == PS_OK && it->linked;
+            b->aFilled[i] = it->rc == PS_OK ? it->filled : 0;
             if (it->rc == PS_OK) continue;
             if (it->rc == PS_CONFLICT && it->pConflict) {
                 /* the archive's row is kept; what this row offers is reported */
@@ -448,6 +451,22 @@ static void flush_batch(import_state *s)
     }
     for (int i = 0; i < s->nBatch; i++) {
         const proto_record *r = &b->aRec[i];
+        /* a mandatory field the catalog has no column for is missing only
+         * when the archive's record did not fill it */
+        size_t k;
+        json_t *x;
+        json_array_foreach(b->apFind[i], k, x) {
+            const char *zRule = json_string_value(json_object_get(x, "rule"));
+            const char *zKey = json_string_value(json_object_get(x, "key"));
+            int f = zKey && *zKey ? proto_field_lookup(zKey) : -1;
+            if (!zRule || strcmp(zRule, "mandatory") != 0 || f < 0 || !(b->aAbsent[i] & (1u << f))) continue;
+            if (!b->aRefused[i] && b->aRc[i] == PS_OK && (b->aFilled[i] & (1u << f))) continue;
+            s->nFindings++;
+            json_t *o = json_deep_copy(x);
+            if (o) json_object_set_new(o, "code", json_string(r->az[PF_CODE]));
+            if (!o || json_array_size(s->pFindings) >= IDX_CSV_REPORT_MAX || json_array_append_new(s->pFindings, o) != 0)
+                json_decref(o);
+        }
         if (b->aRefused[i] || b->aRc[i] != PS_OK) continue;
         if (!set_mark_written(&s->seen, r->az[PF_CODE])) {
             s->nImported++;
@@ -814,7 +833,18 @@ static void data_row(import_state *s)
         proto_record_clear(&rec);
         return;
     }
-    for (int i = 0; i < nF; i++) report_finding(s, s->rowLine, rec.az[PF_CODE], &aF[i]);
+    /* a field no column of this catalog gives keeps what the archive holds */
+    unsigned absent = 0;
+    for (int f = 0; f < PF__COUNT; f++) {
+        int col = 0;
+        for (int i = 0; i < header_cols(s) && !col; i++) col = s->aColField[i] == f;
+        if (!col && !rec.az[f]) absent |= 1u << f;
+    }
+    /* such a field is missing only if the archive has no value for it
+     * either: that is known once the row is written (flush_batch) */
+    for (int i = 0; i < nF; i++)
+        if (!(strcmp(aF[i].zRule, "mandatory") == 0 && aF[i].field >= 0 && (absent & (1u << aF[i].field))))
+            report_finding(s, s->rowLine, rec.az[PF_CODE], &aF[i]);
     s->nFindings += (unsigned long)(nRd + nN - nF); /* past the room: counted */
     long prev = set_add(&s->seen, rec.az[PF_CODE], s->rowLine);
     if (prev < 0) { rc = PS_NOMEM; goto oom; }
@@ -837,13 +867,6 @@ static void data_row(import_state *s)
     }
     s->pB->aRec[s->nBatch] = rec;  /* the batch owns its strings now */
     s->pB->apFind[s->nBatch] = pFind;
-    /* a field no column of this catalog gives keeps what the archive holds */
-    unsigned absent = 0;
-    for (int f = 0; f < PF__COUNT; f++) {
-        int col = 0;
-        for (int i = 0; i < header_cols(s) && !col; i++) col = s->aColField[i] == f;
-        if (!col && !rec.az[f]) absent |= 1u << f;
-    }
     s->pB->aAbsent[s->nBatch] = absent;
     s->pB->aLine[s->nBatch] = s->rowLine;
     if (++s->nBatch == BATCH) flush_batch(s);

@@ -642,6 +642,7 @@ typedef struct {
     const char *zBy;      /* who writes, for the history (NULL: not known) */
     int *pChanged;        /* out (may be NULL): catalog values changed */
     int *pLinked;         /* out (may be NULL): it linked a record of scans waiting for its row */
+    unsigned *pFilled;    /* out (may be NULL): absent fields the stored values filled */
 } put_ctx;
 
 /* The catalog fields in which stored record pOldR and pNew differ:
@@ -758,6 +759,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
         }
     }
     if (json_object_set_new(pExtra, "f", pF) != 0) return PS_NOMEM;
+    if (c->pFilled) *c->pFilled = filled;
     *ppPages = json_is_object(pPages) ? json_deep_copy(pPages) : json_object();
     if (!*ppPages) return PS_NOMEM;
     if (c->pPages && json_object_update(*ppPages, (json_t *)c->pPages) != 0) return PS_NOMEM;
@@ -767,7 +769,7 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
 int idx_index_put(idx_index *p, const proto_record *r, const json_t *pPages, const idx_guard *pGuard,
                   int *pReplaced, char *zErr, size_t nErr)
 {
-    put_ctx c = {r, pPages, 0, NULL, "著录修改", NULL, 0, pGuard ? pGuard->zBy : NULL, NULL, NULL};
+    put_ctx c = {r, pPages, 0, NULL, "著录修改", NULL, 0, pGuard ? pGuard->zBy : NULL, NULL, NULL, NULL};
     const char *zNew = r->az[PF_CLASSIFICATION]; /* NULL: kept as stored */
     return write_record(p, r->az[PF_CODE], pGuard, zNew, merge_put, &c, pReplaced, zErr, nErr);
 }
@@ -793,7 +795,7 @@ static void *batch_run(void *arg)
         idx_put_item *it = &b->a[i];
         if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
         put_ctx c = {it->r, it->pPages, it->keep, it->pFindings, it->zSource, &it->pConflict, it->absent,
-                     b->pGuard ? b->pGuard->zBy : NULL, &it->changed, &it->linked};
+                     b->pGuard ? b->pGuard->zBy : NULL, &it->changed, &it->linked, &it->filled};
         const char *zNew = it->r->az[PF_CLASSIFICATION];
         it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
                               it->zErr, sizeof it->zErr);

@@ -76,6 +76,7 @@ typedef struct {
     int replaced;           /* out: a record with this 档号 was stored before */
     int changed;            /* out: the stored record's catalog values changed (history kept) */
     int linked;             /* out: it linked a record of scans that waited for its row (待挂接) */
+    unsigned filled;        /* out: fields of `absent` that the stored record's values filled */
     json_t *pConflict;      /* out, with keep: [{"field","key","kept","offered"}] (yours) */
     char zErr[160];         /* out, when rc != PS_OK */
 } idx_put_item;

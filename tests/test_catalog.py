@@ -204,6 +204,13 @@ class CatalogTest(unittest.TestCase):
         thin = f"档号,题名\n{code},驻村工作队名单（补正）\n"
         st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1", thin.encode(), "text/csv")
         self.assertEqual((st, a["imported"], a["replaced"]), (200, 1, 1), a)
+        # nor does the import's account say they are missing
+        self.assertEqual([f["key"] for f in a["findings"] if f["rule"] == "mandatory"], [])
+        # while a new record of such a catalog does lack them
+        new = f"档号,题名\nZ062-WS·2017-Y-FPB-0088,只有题名的新条目\n"
+        st, b, _ = self.d.request("POST", "/api/v1/catalog", new.encode(), "text/csv")
+        self.assertEqual(sorted(f["key"] for f in b["findings"] if f["rule"] == "mandatory"), ["author", "date", "pages"])
+        self.assertEqual({f["code"] for f in b["findings"] if f["rule"] == "mandatory"}, {"Z062-WS·2017-Y-FPB-0088"})
         st, rec, _ = self.d.request("GET", code_path(code))
         for k in ("author", "date", "pages", "retention", "category", "location"):
             self.assertEqual(rec.get(k), before.get(k), k)
