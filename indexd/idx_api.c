@@ -223,6 +223,7 @@ void idx_write_guard(const idx_caller *w, idx_guard *pOut)
     pOut->xAllow = guard_allow;
     pOut->pCtx = (void *)w;
     pOut->zBy = w && w->zUser[0] ? w->zUser : NULL;
+    pOut->zFrom = NULL; /* a route that knows it says so */
 }
 
 int idx_register_use(idx_srv *s, const idx_caller *w, const idx_use *u, idx_resp *o)

@@ -116,6 +116,7 @@ typedef struct {
     unsigned char aLinked[BATCH]; /* it linked a record of scans waiting for its row */
     unsigned aAbsent[BATCH];  /* fields with no column in the catalog (idx_put_item.absent) */
     unsigned aFilled[BATCH];  /* of those, the ones the archive's record filled */
+    char azSource[BATCH][256]; /* each row's source for the history: the catalog and line */
     idx_put_item aItem[BATCH];
     int aRow[BATCH];          /* the row of each item */
 } write_batch;
@@ -395,7 +396,14 @@ static void flush_batch(import_state *s)
             b->aItem[nItem].r = &b->aRec[i];
             b->aItem[nItem].keep = s->keep;
             b->aItem[nItem].pFindings = b->apFind[i];
-            b->aItem[nItem].zSource = s->keep ? "目录导入" : "目录导入（替换）";
+            /* the history says from which import, and which line of it */
+            if (s->pGuard && s->pGuard->zFrom)
+                snprintf(b->azSource[i], sizeof b->azSource[i], "%s：%.*s 第 %ld 行", s->keep ? "目录导入" : "目录导入（替换）",
+                         utf8_cut(s->pGuard->zFrom, 200), s->pGuard->zFrom, b->aLine[i]);
+            else
+                snprintf(b->azSource[i], sizeof b->azSource[i], "%s：第 %ld 行", s->keep ? "目录导入" : "目录导入（替换）",
+                         b->aLine[i]);
+            b->aItem[nItem].zSource = b->azSource[i];
             b->aItem[nItem].absent = b->aAbsent[i];
             b->aItem[nItem].rc = NOT_WRITTEN;
             b->aRow[nItem++] = i;

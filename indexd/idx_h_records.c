@@ -335,6 +335,14 @@ int idx_h_catalog(idx_srv *s, idx_req *r, idx_resp *o)
     int rc = idx_catalog_room(s->zDataDir, r->zBody, r->nBody, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, "body", 0);
     idx_write_guard(r->pCaller, &guard);
+    /* ?name=: the catalog's file (or delivery) name, for each record's history */
+    const char *zName = idx_req_arg(r, "name");
+    if (zName && *zName) {
+        size_t n = strlen(zName), at = 0;
+        if (n > 200 || proto_text_check(zName, n, &at) != PS_OK || strpbrk(zName, "\n\r\t"))
+            return idx_resp_error(o, PS_INVALID, "name 须为 1 至 200 字节的文件名（UTF-8，不含控制字符）", NULL, 0, "name", 0);
+        guard.zFrom = zName;
+    }
     rc = idx_csv_import(s->pIdx, r->zBody, r->nBody, flags, &guard, &pOut, &line, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, line, "body", 0);
     /* kept as it came, for the catalog audit, when a row of it was imported */

@@ -727,8 +727,10 @@ static int merge_put(void *ctx, json_t *pOld, int bDamaged, proto_record *pRec, 
         if (json_array_size(pDiff)) {
             char zAt[40];
             idx_iso_time(time(NULL), zAt, sizeof zAt);
-            char zSrc[96];
+            char zSrc[320]; /* a source is at most 256 bytes (idx_csv) */
             snprintf(zSrc, sizeof zSrc, "%s%s", linking ? "挂接：" : "", c->zSource ? c->zSource : "");
+            size_t nSrc = strlen(zSrc);
+            while (nSrc > 0 && !proto_utf8_valid(zSrc, nSrc)) zSrc[--nSrc] = 0; /* never a cut character */
             json_t *o = json_pack("{s:s,s:s,s:O,s:O}", "at", zAt, "source", zSrc, "old", pOldR, "changed", pDiff);
             if (o && c->zBy && *c->zBy && json_object_set_new(o, "by", json_string(c->zBy)) != 0) {
                 json_decref(o);

@@ -44,6 +44,7 @@ typedef struct {
                   size_t nErr);
     void *pCtx;
     const char *zBy;   /* who writes, for the record's history (NULL: not known) */
+    const char *zFrom; /* what the write comes from (a catalog's name), for the history (NULL: not said) */
 } idx_guard;
 
 /* A record that replaces one with other catalog values keeps them in its

@@ -406,7 +406,7 @@ static void test_allow_hook(void)
         "Z046-WS·2019-Y-ACC-0003,日期错,县扶贫办,2019-01-01,公开\n"
         "Z046-WS·2019-Y-ACC-0004,内部的,县扶贫办,20190101,内部\n";
     allow_ctx c = {0, ""};
-    idx_guard g = {allow_row, &c, "li"};
+    idx_guard g = {allow_row, &c, "li", "目录.csv"};
     json_t *pOut = NULL;
     rc = idx_csv_import(pIdx, zCsv, strlen(zCsv), 1, &g, &pOut, &line, zErr, sizeof zErr);
     CHECK_INT(rc, PS_OK);
@@ -801,7 +801,7 @@ int main(void)
     CHECK_STR(json_string_value(json_object_get(json_object_get(pData, "r"), "title")), "贫困户脱贫审核表（GB18030）");
     json_t *pH = json_array_get(json_object_get(pData, "h"), 0);
     CHECK_STR(json_string_value(json_object_get(json_object_get(pH, "old"), "title")), "贫困户脱贫审核表，\n含附件");
-    CHECK_STR(json_string_value(json_object_get(pH, "source")), "目录导入（替换）");
+    CHECK_STR(json_string_value(json_object_get(pH, "source")), "目录导入（替换）：第 2 行");
     CHECK(json_string_value(json_object_get(pH, "at")) != NULL);
     /* what this catalog has no column for stays as the archive holds it */
     const char *zK;

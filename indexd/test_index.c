@@ -154,7 +154,7 @@ static void test_damaged(void)
     CHECK_INT(rc, PS_INDEX);
     /* a page cannot be added to it, but the record can be written again */
     json_t *pPage = json_pack("{s:s}", "text", "新页");
-    idx_guard g = {guard_probe, NULL, NULL};
+    idx_guard g = {guard_probe, NULL, NULL, NULL};
     CHECK_INT(idx_index_put_page(pIdx, zCode, 1, pPage, &g, &replaced, zErr, sizeof zErr), PS_INDEX);
     CHECK_INT(guardOld, 1);
     CHECK(zGuardOld == NULL);

@@ -195,8 +195,17 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
     }
     qc_answer a;
     qc_answer_init(&a);
-    int rc = qc_client_call(r->pC, "POST", r->o->replace ? "/api/v1/catalog?list=1&replace=1" : "/api/v1/catalog?list=1",
-                            "text/csv", f, &a, zErr, nErr);
+    /* the history of each record names the delivery and its catalog */
+    qc_buf path;
+    qc_buf_init(&path, 0);
+    const char *zBase = strrchr(zPath, '/');
+    char zName[400];
+    snprintf(zName, sizeof zName, "%s/%s", r->zName, zBase ? zBase + 1 : zPath);
+    qc_buf_adds(&path, r->o->replace ? "/api/v1/catalog?list=1&replace=1&name=" : "/api/v1/catalog?list=1&name=");
+    qc_path_escape(&path, zName);
+    int rc = qc_client_call(r->pC, "POST", path.rc == PS_OK ? qc_buf_str(&path) : "/api/v1/catalog?list=1", "text/csv", f,
+                            &a, zErr, nErr);
+    qc_buf_release(&path);
     fclose(f);
     if (rc != PS_OK) {
         char zWhy[512];
@@ -946,6 +955,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    delivery_name(&o, r.zName, sizeof r.zName);
     if ((rc = import_catalog(&r, zCatalog, zErr, sizeof zErr)) != PS_OK) {
         fprintf(stderr, "ingest: %s\n", zErr);
         if (rc == PS_FORBIDDEN)
@@ -973,7 +983,6 @@ int main(int argc, char **argv)
         }
         zPrev = zC;
     }
-    delivery_name(&o, r.zName, sizeof r.zName);
     r.t0 = r.tLast = now_s();
     if (!o.quiet) {
         fprintf(stderr, "ingest: %s：扫描件 %zu 个文件，共 %zu 件", o.zFolder, r.d.n, r.nItems);

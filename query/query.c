@@ -88,7 +88,11 @@ static int run(const qc_args *a, const char *zServer)
     case QC_CMD_PAGE: qc_path_page(&path, a->azPos[0], a->azPos[1]); break;
     case QC_CMD_HEALTH: qc_buf_adds(&path, "/healthz"); break;
     case QC_CMD_IMPORT:
-        qc_buf_adds(&path, a->replace ? "/api/v1/catalog?replace=1" : "/api/v1/catalog");
+        qc_buf_adds(&path, a->replace ? "/api/v1/catalog?replace=1&name=" : "/api/v1/catalog?name=");
+        {   /* the file's name, for each record's history ('-': 标准输入) */
+            const char *zF = a->azPos[0], *zSlash = strrchr(zF, '/');
+            qc_path_escape(&path, strcmp(zF, "-") == 0 ? "标准输入" : zSlash ? zSlash + 1 : zF);
+        }
         zMethod = "POST";
         zType = "text/csv; charset=utf-8";
         if (!(pBody = open_body(a->azPos[0]))) goto out;

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from daemon import Daemon, code_path, run_ingest  # noqa: E402
@@ -202,7 +203,11 @@ class CatalogTest(unittest.TestCase):
         code = "Z061-WS·2017-Y-FPB-0003"
         st, before, _ = self.d.request("GET", code_path(code))
         thin = f"档号,题名\n{code},驻村工作队名单（补正）\n"
-        st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1", thin.encode(), "text/csv")
+        name = "驻村工作队补正目录（第二批，县档案馆整理）" * 3  # 189 bytes: a long name is kept whole
+        st, bad, _ = self.d.request("POST", "/api/v1/catalog?replace=1&name=" + urllib.parse.quote(name * 2), thin.encode(), "text/csv")
+        self.assertEqual((st, bad["error"]["param"]), (400, "name"))
+        st, a, _ = self.d.request("POST", "/api/v1/catalog?replace=1&name=" + urllib.parse.quote(name), thin.encode(), "text/csv")
+        self.assertEqual(st, 200, a)
         self.assertEqual((st, a["imported"], a["replaced"]), (200, 1, 1), a)
         # nor does the import's account say they are missing
         self.assertEqual([f["key"] for f in a["findings"] if f["rule"] == "mandatory"], [])
@@ -215,6 +220,8 @@ class CatalogTest(unittest.TestCase):
         for k in ("author", "date", "pages", "retention", "category", "location"):
             self.assertEqual(rec.get(k), before.get(k), k)
         self.assertEqual(rec["title"], "驻村工作队名单（补正）")
+        src = rec["history"][-1]["source"]
+        self.assertTrue(src.startswith("目录导入（替换）：驻村工作队补正目录") and src.endswith(" 第 2 行"), src)
         # what the archive holds is not missing: no finding says so
         self.assertEqual([f for f in rec["findings"] if f["rule"] == "mandatory"], [])
 
@@ -262,6 +269,8 @@ class CatalogTest(unittest.TestCase):
                          ("产业扶贫项目计划（修订）", 5, "1号库-09列-1节-1层-099盒"))
         self.assertEqual(now["history"][-1]["old"]["title"], "产业扶贫项目计划")
         self.assertIn("title", [x["key"] for x in now["history"][-1]["changed"]])
+        # from which delivery, which catalog, which line
+        self.assertEqual(now["history"][-1]["source"], "目录导入（替换）：delivery2/catalog.csv 第 2 行")
         st, page, _ = self.d.request("GET", code_path(code) + "/pages/1?purpose=%E6%B5%8B%E8%AF%95")
         self.assertEqual(page["text"], "修订后的正文")
 
@@ -297,11 +306,12 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(rec["history"][-1]["old"]["title"], "小额信贷贴息名册")
         # who replaced it, from where; and this catalog, which has no 保管期限
         # or 门类 column, leaves those as the archive holds them
-        self.assertEqual((rec["history"][-1]["by"], rec["history"][-1]["source"]), ("harness", "目录导入（替换）"))
+        # (the client names the file, the daemon the line)
+        self.assertEqual((rec["history"][-1]["by"], rec["history"][-1]["source"]), ("harness", "目录导入（替换）：fix.csv 第 2 行"))
         self.assertEqual([x["key"] for x in rec["history"][-1]["changed"]], ["title"])
         self.assertEqual((rec["retention"], rec["category"], rec["author"]), ("Y", "WS", "县财政局"))
         r = subprocess.run([QUERY, "get", code], capture_output=True, text=True, env=env)
-        self.assertRegex(r.stdout, r"修改记录\s+\S+ 目录导入（替换）（harness）：题名 “小额信贷贴息名册” → “小额信贷贴息名册（更正）”")
+        self.assertRegex(r.stdout, r"修改记录\s+\S+ 目录导入（替换）：fix.csv 第 2 行（harness）：题名 “小额信贷贴息名册” → “小额信贷贴息名册（更正）”")
 
     def test_whole_import_errors_are_chinese(self):
         """A catalog that cannot be imported at all says why, in Chinese, with its line."""

@@ -623,7 +623,9 @@ async function runImport(replace) {
   out.innerHTML = '<p class="meta">正在导入…</p>';
   let a;
   try {
-    a = await api("/api/v1/catalog" + (replace ? "?replace=1" : ""), { method: "POST", raw: f, type: "text/csv" });
+    const q = new URLSearchParams({ name: f.name });  // the history names the catalog
+    if (replace) q.set("replace", "1");
+    a = await api("/api/v1/catalog?" + q, { method: "POST", raw: f, type: "text/csv" });
   } catch (e) {
     out.innerHTML = `<p class="error">导入未完成：${esc(cnError(e))}</p>`;
     return;
