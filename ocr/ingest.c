@@ -13,6 +13,7 @@
 #include "oc_pool.h"
 #include "proto_alloc.h"
 #include "proto_errno.h"
+#include "proto_record.h"
 #include "proto_status.h"
 #include "qc_args.h"
 #include "qc_buf.h"
@@ -199,8 +200,19 @@ static int import_catalog(run *r, const char *zPath, char *zErr, size_t nErr)
     qc_buf path;
     qc_buf_init(&path, 0);
     const char *zBase = strrchr(zPath, '/');
-    char zName[400];
-    snprintf(zName, sizeof zName, "%s/%s", r->zName, zBase ? zBase + 1 : zPath);
+    qc_buf name;
+    qc_buf_init(&name, 0);
+    qc_buf_adds(&name, r->zName);
+    qc_buf_adds(&name, "/");
+    qc_buf_adds(&name, zBase ? zBase + 1 : zPath);
+    /* indexd takes at most 200 bytes: cut between characters */
+    size_t nName = name.rc == PS_OK ? name.n : 0;
+    if (nName > 200) nName = 200;
+    while (nName > 0 && !proto_utf8_valid(qc_buf_str(&name), nName)) nName--;
+    char zName[204];
+    memcpy(zName, qc_buf_str(&name), nName);
+    zName[nName] = 0;
+    qc_buf_release(&name);
     qc_buf_adds(&path, r->o->replace ? "/api/v1/catalog?list=1&replace=1&name=" : "/api/v1/catalog?list=1&name=");
     qc_path_escape(&path, zName);
     int rc = qc_client_call(r->pC, "POST", path.rc == PS_OK ? qc_buf_str(&path) : "/api/v1/catalog?list=1", "text/csv", f,
