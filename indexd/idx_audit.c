@@ -10,6 +10,7 @@
 #include "idx_dir.h"
 #include "idx_file.h"
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_code.h"
 #include "proto_enc.h"
 #include "proto_status.h"
@@ -137,7 +138,7 @@ int idx_catalog_store(const char *zDataDir, const char *z, size_t n, long long n
             char zE[512];
             if (idx_file_rename(zOld, zPath, zE, sizeof zE) != PS_OK) {
                 /* the reason without the server's path: it goes to the client */
-                snprintf(zErr, nErr, "无法留存目录文件：%s", strerror(errno));
+                snprintf(zErr, nErr, "无法留存目录文件：%s", proto_errno_cn(errno));
                 rc = PS_IO;
             }
         } else {
@@ -734,7 +735,7 @@ static int cat_acquire(const char *zPath, cat_file **ppF, char *zErr, size_t nEr
     *ppF = NULL;
     if (stat(zPath, &st) != 0) {
         if (errno == ENOENT) return PS_OK; /* pruned meanwhile */
-        snprintf(zErr, nErr, "无法读取留存的目录文件 %s：%s", strrchr(zPath, '/') + 1, strerror(errno));
+        snprintf(zErr, nErr, "无法读取留存的目录文件 %s：%s", strrchr(zPath, '/') + 1, proto_errno_cn(errno));
         return PS_IO;
     }
     pthread_mutex_lock(&cache.lock);

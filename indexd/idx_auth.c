@@ -3,6 +3,7 @@
 #include "idx_file.h"
 #include "idx_log.h"
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_enc.h"
 #include "proto_record.h"
 #include "proto_status.h"
@@ -274,7 +275,7 @@ static int users_lock(const char *zDataDir, char *zErr, size_t nErr)
     users_path(zDataDir, ".lock", zPath, sizeof zPath);
     int fd = open(zPath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        snprintf(zErr, nErr, "无法锁定 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法锁定 %s：%s", zPath, proto_errno_cn(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -1147,7 +1148,7 @@ static int users_change(const char *zDataDir, change_fn xChange, void *ctx, char
         return PS_INTERNAL;
     }
     if (mkdir(zDataDir, 0700) != 0 && errno != EEXIST) {
-        snprintf(zErr, nErr, "无法创建 %s：%s", zDataDir, strerror(errno));
+        snprintf(zErr, nErr, "无法创建 %s：%s", zDataDir, proto_errno_cn(errno));
         return PS_IO;
     }
     int fd = users_lock(zDataDir, zErr, nErr);

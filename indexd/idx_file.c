@@ -1,6 +1,7 @@
 /* Durable replacement and creation of the daemon's side files. */
 #include "idx_file.h"
 #include "proto_alloc.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 
 #include <errno.h>
@@ -60,7 +61,7 @@ int idx_file_replace(const char *zPath, const void *z, size_t n, int mode, char 
     int fd = open(zTmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     int rc = PS_OK;
     if (fd < 0 || finish(fd, z, n) != 0 || rename(zTmp, zPath) != 0 || sync_parent(zPath) != 0) {
-        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, proto_errno_cn(errno));
         if (fd >= 0) unlink(zTmp);
         rc = PS_IO;
     }
@@ -76,11 +77,11 @@ int idx_file_create(const char *zPath, const void *z, size_t n, int mode, char *
             snprintf(zErr, nErr, "%s 已存在", zPath);
             return PS_CONFLICT;
         }
-        snprintf(zErr, nErr, "无法创建 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法创建 %s：%s", zPath, proto_errno_cn(errno));
         return PS_IO;
     }
     if (finish(fd, z, n) != 0 || sync_parent(zPath) != 0) {
-        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法写入 %s：%s", zPath, proto_errno_cn(errno));
         unlink(zPath);
         return PS_IO;
     }
@@ -90,7 +91,7 @@ int idx_file_create(const char *zPath, const void *z, size_t n, int mode, char *
 int idx_file_rename(const char *zOld, const char *zNew, char *zErr, size_t nErr)
 {
     if (rename(zOld, zNew) != 0 || sync_parent(zNew) != 0) {
-        snprintf(zErr, nErr, "无法重命名 %s：%s", zOld, strerror(errno));
+        snprintf(zErr, nErr, "无法重命名 %s：%s", zOld, proto_errno_cn(errno));
         return PS_IO;
     }
     return PS_OK;
@@ -99,11 +100,11 @@ int idx_file_rename(const char *zOld, const char *zNew, char *zErr, size_t nErr)
 int idx_file_remove(const char *zPath, char *zErr, size_t nErr)
 {
     if (unlink(zPath) != 0) {
-        snprintf(zErr, nErr, "无法删除 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法删除 %s：%s", zPath, proto_errno_cn(errno));
         return errno == ENOENT ? PS_NOT_FOUND : PS_IO;
     }
     if (sync_parent(zPath) != 0) {
-        snprintf(zErr, nErr, "无法将 %s 所在文件夹同步到磁盘：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法将 %s 所在文件夹同步到磁盘：%s", zPath, proto_errno_cn(errno));
         return PS_IO;
     }
     return PS_OK;
@@ -115,12 +116,12 @@ int idx_file_read(const char *zPath, size_t nMax, char **pz, size_t *pn, char *z
     *pn = 0;
     int fd = open(zPath, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, proto_errno_cn(errno));
         return errno == ENOENT ? PS_NOT_FOUND : PS_IO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, strerror(errno));
+        snprintf(zErr, nErr, "无法读取 %s：%s", zPath, proto_errno_cn(errno));
         close(fd);
         return PS_IO;
     }
@@ -167,7 +168,7 @@ int idx_file_mkdirs(const char *zDir, int mode, char *zErr, size_t nErr)
         char c = z[i];
         z[i] = 0;
         if (mkdir(z, (mode_t)mode) != 0 && errno != EEXIST) {
-            snprintf(zErr, nErr, "无法创建 %s：%s", z, strerror(errno));
+            snprintf(zErr, nErr, "无法创建 %s：%s", z, proto_errno_cn(errno));
             return PS_IO;
         }
         z[i] = c;
