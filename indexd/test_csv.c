@@ -62,6 +62,14 @@ static char *stored(const char *zCode, const char *zKey)
     return zOut;
 }
 
+/* The stored record's field zKey is zWant (CHECK_STR's report on failure). */
+#define check_stored(zCode, zKey, zWant)   \
+    do {                                   \
+        char *zGot_ = stored(zCode, zKey); \
+        CHECK_STR(zGot_, zWant);           \
+        free(zGot_);                       \
+    } while (0)
+
 static int present(const char *zCode)
 {
     char *z = stored(zCode, "code");
@@ -160,21 +168,11 @@ static void test_quotes(void)
     json_decref(r);
     CHECK(present("Z042-WS·2019-Y-CSV-0003"));
     CHECK(present("Z042-WS·2019-Y-CSV-0006"));
-    char *zT = stored("Z042-WS·2019-Y-CSV-0002", "title");
-    CHECK_STR(zT, "unterminated");
-    free(zT);
-    zT = stored("Z042-WS·2019-Y-CSV-0002", "author");
-    CHECK_STR(zT, "x");
-    free(zT);
-    zT = stored("Z042-WS·2019-Y-CSV-0005", "title");
-    CHECK_STR(zT, "两行\n题名");
-    free(zT);
-    zT = stored("Z042-WS·2019-Y-CSV-0005", "note");
-    CHECK_STR(zT, "又一个");
-    free(zT);
-    zT = stored("Z042-WS·2019-Y-CSV-0007", "author");
-    CHECK_STR(zT, "县扶贫办");
-    free(zT);
+    check_stored("Z042-WS·2019-Y-CSV-0002", "title", "unterminated");
+    check_stored("Z042-WS·2019-Y-CSV-0002", "author", "x");
+    check_stored("Z042-WS·2019-Y-CSV-0005", "title", "两行\n题名");
+    check_stored("Z042-WS·2019-Y-CSV-0005", "note", "又一个");
+    check_stored("Z042-WS·2019-Y-CSV-0007", "author", "县扶贫办");
     char *zNote = stored("Z042-WS·2019-Y-CSV-0004", "note");
     CHECK_STR(zNote, "第一段\n第二段，含逗号,和\"引号\",\nZ042-WS·2019-Y-CSV-0009 同卷\n第三段");
     free(zNote);
@@ -519,15 +517,9 @@ static void test_encoding_cells(void)
     }
     CHECK(finding(r, 2, "encoding") == NULL && finding(r, 5, "encoding") == NULL);
     json_decref(r);
-    char *zT = stored("Z048-WS·2019-Y-ENC-0002", "title");
-    CHECK_STR(zT, "扶贫通知");
-    free(zT);
-    zT = stored("Z048-WS·2019-Y-ENC-0003", "title");
-    CHECK_STR(zT, "Caf\xEF\xBF\xBD");
-    free(zT);
-    zT = stored("Z048-WS·2019-Y-ENC-0001", "title");
-    CHECK_STR(zT, "关于精准扶贫的通知"); /* the UTF-8 rows as they are */
-    free(zT);
+    check_stored("Z048-WS·2019-Y-ENC-0002", "title", "扶贫通知");
+    check_stored("Z048-WS·2019-Y-ENC-0003", "title", "Caf\xEF\xBF\xBD");
+    check_stored("Z048-WS·2019-Y-ENC-0001", "title", "关于精准扶贫的通知"); /* the UTF-8 rows as they are */
 
     /* the audit's scan reads them the same, its findings with them */
     nScanEx = 0;
@@ -587,15 +579,9 @@ static void test_encoding_cells(void)
     }
     CHECK_INT(num(r, "findings_count"), 2 + 4 * 2); /* and each row's missing 日期 and 页数 */
     json_decref(r);
-    zT = stored("Z048-WS·2019-Y-ENC-0007", "title");
-    CHECK_STR(zT, "帮扶日志");
-    free(zT);
-    zT = stored("Z048-WS·2019-Y-ENC-0008", "title");
-    CHECK_STR(zT, "易地搬迁");
-    free(zT);
-    zT = stored("Z048-WS·2019-Y-ENC-0009", "author");
-    CHECK_STR(zT, "县扶贫办"); /* the rest of the line, read as GB18030 */
-    free(zT);
+    check_stored("Z048-WS·2019-Y-ENC-0007", "title", "帮扶日志");
+    check_stored("Z048-WS·2019-Y-ENC-0008", "title", "易地搬迁");
+    check_stored("Z048-WS·2019-Y-ENC-0009", "author", "县扶贫办"); /* the rest of the line, read as GB18030 */
 }
 
 /* An exact duplicate is one record and one warning, citing the first
@@ -672,9 +658,7 @@ static void test_trimmed(void)
         }
     }
     json_decref(r);
-    char *zT = stored("Z050-WS·2019-Y-TRM-0001", "title");
-    CHECK_STR(zT, "关于扶贫的通知");
-    free(zT);
+    check_stored("Z050-WS·2019-Y-TRM-0001", "title", "关于扶贫的通知");
 
     /* spaces outside a cell's quotes are no part of it: the quotes still
      * hold the cell, and nothing is trimmed in it */
@@ -689,15 +673,9 @@ static void test_trimmed(void)
     json_t *pT = finding(r, 4, "trimmed");
     CHECK(pT && strcmp(str(pT, "key"), "author") == 0 && strcmp(str(pT, "written"), "县扶贫办\t") == 0);
     json_decref(r);
-    zT = stored("Z050-WS·2019-Y-TRM-0002", "title");
-    CHECK_STR(zT, "引号后有空格");
-    free(zT);
-    zT = stored("Z050-WS·2019-Y-TRM-0003", "title");
-    CHECK_STR(zT, "引号前有空格, 含逗号");
-    free(zT);
-    zT = stored("Z050-WS·2019-Y-TRM-0004", "title");
-    CHECK_STR(zT, "正文 \"引号\" 在中间");
-    free(zT);
+    check_stored("Z050-WS·2019-Y-TRM-0002", "title", "引号后有空格");
+    check_stored("Z050-WS·2019-Y-TRM-0003", "title", "引号前有空格, 含逗号");
+    check_stored("Z050-WS·2019-Y-TRM-0004", "title", "正文 \"引号\" 在中间");
 }
 
 int main(void)
