@@ -2,9 +2,11 @@
 """Benchmark and correctness check of the archive search daemon.
 
 Generates (or reuses) a synthetic archive, loads it into the daemon over
-HTTP, checks every answer of a fixed query mix against the truth computed
-by substring search over the corpus, measures latencies over HTTP and in
-process, and compares with SQLite FTS5 (trigram) on the same corpus.
+HTTP (on local shards, or on shards served by xapian-tcpsrv, or both one
+after the other), checks every answer of a fixed query mix against the
+truth computed by substring search over the corpus, measures latencies over
+HTTP and in process, and compares with SQLite FTS5 (trigram) and Groonga
+(TokenBigram, over HTTP) on the same corpus.
 
     python3 bench/bench.py --records 20000 --workdir /tmp/b
 
@@ -40,7 +42,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import gen_corpus  # noqa: E402
 
-BENCH_VERSION = 1
+BENCH_VERSION = 2
 
 HAN = gen_corpus.HAN_CLASS
 SPACE = gen_corpus.SPACE_CLASS
@@ -309,13 +311,15 @@ def compute_truth(corpus, queries, samples):
 # ------------------------------------------------------------------ HTTP --
 
 TOKEN = None  # the benchmark's admin API token, made when the daemon starts
+TOKEN_DIR = None  # the data directory TOKEN belongs to
 
 
 class Client:
-    """One keep-alive HTTP connection, authenticated with TOKEN."""
+    """One keep-alive HTTP connection, authenticated with TOKEN (auth=True)."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=300):
+    def __init__(self, port, host='127.0.0.1', timeout=300, auth=True):
         self.host, self.port, self.timeout = host, port, timeout
+        self.auth = auth
         self.conn = None
 
     def request(self, method, path, body=None, headers=None):
@@ -324,7 +328,7 @@ class Client:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
                 h = dict(headers or {})
-                if TOKEN:
+                if TOKEN and self.auth:
                     h['Authorization'] = 'Bearer ' + TOKEN
                 self.conn.request(method, path, body=body, headers=h)
                 r = self.conn.getresponse()
@@ -437,19 +441,37 @@ def free_port():
     return port
 
 
+def daemon_keys(exe):
+    """The configuration keys `indexd --help` lists (with '_')."""
+    try:
+        p = subprocess.run([exe, '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return set(k.replace('-', '_') for k in re.findall(r'^\s*--([a-z][a-z0-9_-]*)', p.stdout.decode(
+        'utf-8', 'replace'), re.M))
+
+
 class Daemon:
-    def __init__(self, exe, datadir, port, logpath, shards, threads):
+    def __init__(self, exe, datadir, port, logpath, shards, threads, remote=None, readers=None):
+        """remote: the endpoints ('tcp:HOST:PORT') of the shards' writable
+        servers instead of local shards; readers: their read-only servers."""
         self.exe, self.datadir, self.port = exe, datadir, port
         self.logpath = logpath
         self.argv = [exe, '--data-dir', datadir, '--port', str(port), '--listen', '127.0.0.1',
-                     '--shards', str(shards), '--threads', str(threads)]
+                     '--threads', str(threads)]
+        if remote:
+            self.argv += ['--remote-shards', ','.join(remote)]
+            if readers:
+                self.argv += ['--remote-readers', ','.join(readers)]
+        else:
+            self.argv += ['--shards', str(shards)]
         self.proc = None
 
     def ensure_token(self):
         """An admin and a token for the benchmark (made on the server, as an
         operator would; the index directory is created if need be)."""
-        global TOKEN
-        if TOKEN:
+        global TOKEN, TOKEN_DIR
+        if TOKEN and TOKEN_DIR == self.datadir:
             return
         users = os.path.join(self.datadir, 'users.json')
         if not os.path.exists(users) or '"bench"' not in open(users, encoding='utf-8').read():
@@ -458,6 +480,7 @@ class Daemon:
         r = subprocess.run([self.exe, 'users', 'token', 'bench', '--purpose', '性能测试', '--data-dir', self.datadir],
                            text=True, check=True, capture_output=True)
         TOKEN = r.stdout.strip().splitlines()[-1]
+        TOKEN_DIR = self.datadir
 
     def start(self, timeout=60):
         self.ensure_token()
@@ -510,6 +533,115 @@ class Daemon:
 
 class SetupError(Exception):
     pass
+
+
+def port_listening(port):
+    """Whether something listens on 127.0.0.1:port (read from /proc, so
+    that no connection is made: a writable xapian-tcpsrv would open the
+    database for it and hold its lock a moment)."""
+    want = ':%04X' % port
+    for name in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(name) as fh:
+                next(fh)
+                for line in fh:
+                    f = line.split()
+                    if f[1].endswith(want) and f[3] == '0A':
+                        return True
+        except (OSError, StopIteration):
+            pass
+    return False
+
+
+class RemoteShards:
+    """The shards of the remote mode: one `xapian-tcpsrv --writable` per
+    shard directory WORKDIR/remote-K (and a read-only server on the same
+    directory per shard when the daemon takes read endpoints)."""
+
+    def __init__(self, exe, workdir, n, fresh, readers=False):
+        self.exe, self.fresh, self.want_readers = exe, fresh, readers
+        self.dirs = [os.path.join(workdir, 'remote-%d' % k) for k in range(n)]
+        self.logpath = os.path.join(workdir, 'xapian-tcpsrv.log')
+        self.procs = []
+        self.writers, self.readers = [], []
+        self.logfh = None
+
+    def _spawn(self, argv, port, timeout=30):
+        proc = subprocess.Popen(argv, stdout=self.logfh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(proc)
+        t0 = time.time()
+        while not port_listening(port):
+            if proc.poll() is not None:
+                raise SetupError('%s exited with status %s at start (log %s)'
+                                 % (' '.join(argv), proc.returncode, self.logpath))
+            if time.time() - t0 > timeout:
+                raise SetupError('%s does not listen after %d s' % (' '.join(argv), timeout))
+            time.sleep(0.05)
+        return 'tcp:127.0.0.1:%d' % port
+
+    def start(self):
+        if self.fresh:
+            for d in self.dirs:
+                shutil.rmtree(d, ignore_errors=True)
+        self.logfh = open(self.logpath, 'ab')
+        for d in self.dirs:
+            port = free_port()
+            self.writers.append(self._spawn([self.exe, '--writable', '--interface', '127.0.0.1',
+                                             '--port', str(port), d], port))
+        if self.want_readers:
+            for d in self.dirs:
+                port = free_port()
+                self.readers.append(self._spawn([self.exe, '--interface', '127.0.0.1',
+                                                 '--port', str(port), d], port))
+
+    def cpu_seconds(self):
+        """CPU time of the servers and of the children they forked for
+        connections and reaped (after the daemon closed them)."""
+        total = 0.0
+        for proc in self.procs:
+            try:
+                with open('/proc/%d/stat' % proc.pid) as fh:
+                    f = fh.read().rsplit(')', 1)[1].split()
+                total += sum(int(x) for x in f[11:15]) / os.sysconf('SC_CLK_TCK')
+            except (OSError, IndexError, ValueError):
+                return None
+        return total
+
+    def stop(self):
+        """SIGTERM to each server's process group (the server and the
+        children it forked for connections), SIGKILL after 10 s."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                proc.wait()
+        self.procs = []
+        if self.logfh:
+            self.logfh.close()
+            self.logfh = None
+
+    def inproc_dir(self, workdir):
+        """A directory bench-inproc can open as an index: the shard count
+        and shard-K links to the remote directories."""
+        d = os.path.join(workdir, 'remote-inproc')
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        with open(os.path.join(d, 'shards'), 'w') as fh:
+            fh.write('%d\n' % len(self.dirs))
+        for k, sd in enumerate(self.dirs):
+            os.symlink(os.path.relpath(sd, d), os.path.join(d, 'shard-%d' % k))
+        return d
 
 
 # ------------------------------------------------------------------ load --
@@ -851,16 +983,17 @@ def run_inproc(exe, datadir, qpath, shards):
 
 # ------------------------------------------------------------------ FTS5 --
 
-def prior_load(logpath, port):
-    """The load figures an earlier run logged ('load: N records/s, peak RSS M MB')."""
+def prior_load(logpath, port, mode='local'):
+    """The load figures an earlier run logged ('load: N records/s, peak RSS
+    M MB'; 'load remote: ...' for remote shards)."""
     rate = rss = None
     with open(logpath, encoding='utf-8') as fh:
         for line in fh:
-            m = re.search(r'load: ([0-9.]+) records/s, peak RSS ([0-9.]+) MB', line)
-            if m:
-                rate, rss = float(m.group(1)), float(m.group(2))
+            m = re.search(r'load(?: (remote))?: ([0-9.]+) records/s, peak RSS ([0-9.]+) MB', line)
+            if m and (m.group(1) or 'local') == mode:
+                rate, rss = float(m.group(2)), float(m.group(3))
     if rate is None:
-        raise SetupError('no load figures in %s' % logpath)
+        raise SetupError('no load figures (%s shards) in %s' % (mode, logpath))
     c = Client(port, timeout=60)
     status, body = c.get_json('/healthz')
     c.close()
@@ -1013,6 +1146,331 @@ def fts5_queries(db, queries, truth, codes, small, like_max, seed):
     return out, details
 
 
+# --------------------------------------------------------------- Groonga --
+
+class Groonga:
+    """A `groonga` server speaking HTTP, on a database of its own."""
+
+    def __init__(self, exe, dbdir, port):
+        self.exe, self.dbdir, self.port = exe, dbdir, port
+        self.dbpath = os.path.join(dbdir, 'db')
+        self.logpath = os.path.join(dbdir, 'groonga.log')
+        self.proc = None
+        self.client = Client(port, auth=False, timeout=600)
+
+    def start(self, new=True, timeout=60):
+        if new:
+            shutil.rmtree(self.dbdir, ignore_errors=True)
+            os.makedirs(self.dbdir)
+        argv = [self.exe, '-s', '--protocol', 'http', '--bind-address', '127.0.0.1',
+                '--port', str(self.port), '--log-path', self.logpath,
+                '--query-log-path', os.path.join(self.dbdir, 'query.log')]
+        argv += (['-n', self.dbpath] if new else [self.dbpath])
+        self.outfh = open(os.path.join(self.dbdir, 'stdout.log'), 'ab')
+        self.proc = subprocess.Popen(argv, stdout=self.outfh, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise SetupError('groonga exited with status %s at start (%s)'
+                                 % (self.proc.returncode, ' '.join(argv)))
+            try:
+                return self.cmd('status')
+            except (OSError, http.client.HTTPException, GroongaError):
+                time.sleep(0.1)
+        raise SetupError('groonga did not answer /d/status within %d s' % timeout)
+
+    def request(self, command, params=None, body=None):
+        """(seconds end to end, header, body) of /d/COMMAND; the header is
+        [rc, start, elapsed, ...]."""
+        name = command
+        path = '/d/%s' % name
+        if params:
+            path += '?' + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+        t0 = time.perf_counter()
+        if body is None:
+            status, data = self.client.request('GET', path)
+        else:
+            status, data = self.client.request('POST', path, body=body,
+                                               headers={'Content-Type': 'application/json'})
+        dt = time.perf_counter() - t0
+        try:
+            res = json.loads(data.decode('utf-8'))
+        except ValueError:
+            raise GroongaError('%s: HTTP %d, not JSON: %r' % (name, status, data[:300]))
+        if not isinstance(res, list) or not res or res[0][0] != 0:
+            raise GroongaError('%s: HTTP %d: %s' % (name, status, json.dumps(res, ensure_ascii=False)[:400]))
+        return dt, res[0], res[1] if len(res) > 1 else None
+
+    def cmd(self, command, **params):
+        return self.request(command, params)[2]
+
+    def stop(self, timeout=60):
+        if self.proc is None:
+            return None
+        try:
+            self.request('shutdown')
+        except (OSError, http.client.HTTPException, GroongaError):
+            pass
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = 'killed after %d s' % timeout
+        self.client.close()
+        self.outfh.close()
+        self.proc = None
+        return rc
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class GroongaError(Exception):
+    pass
+
+
+def groonga_schema(g, table, lexicon):
+    """The records' table (hash-keyed by 档号), the year, title and body
+    (normalized text, pages joined by a blank line), and a bigram lexicon
+    with a positional index over title and one over body."""
+    g.cmd('table_create', name=table, flags='TABLE_HASH_KEY', key_type='ShortText')
+    g.cmd('column_create', table=table, name='year', flags='COLUMN_SCALAR', type='UInt16')
+    g.cmd('column_create', table=table, name='title', flags='COLUMN_SCALAR', type='ShortText')
+    g.cmd('column_create', table=table, name='body', flags='COLUMN_SCALAR', type='LongText')
+    g.cmd('table_create', name=lexicon, flags='TABLE_PAT_KEY', key_type='ShortText',
+          default_tokenizer='TokenBigram', normalizer='NormalizerAuto')
+    for col in ('title', 'body'):
+        g.cmd('column_create', table=lexicon, name='%s_%s' % (table.lower(), col),
+              flags='COLUMN_INDEX|WITH_POSITION', type=table, source=col)
+
+
+def groonga_load(g, corpus, n, batch, problems):
+    """Schema, then the corpus through /d/load in JSON batches of `batch`
+    records (index columns updated as records come, as for FTS5)."""
+    g.cmd('cache_limit', max=0)  # each query is run more than once (timed, then checked)
+    groonga_schema(g, 'Docs', 'Terms')
+    sampler = RssSampler(g.proc.pid)
+    sampler.start()
+    t0 = time.time()
+    rows = []
+    loaded = 0
+
+    def flush():
+        nonlocal loaded
+        body = json.dumps(rows, ensure_ascii=False).encode('utf-8')
+        try:
+            _, _, got = g.request('load', {'table': 'Docs'}, body=body)
+        except GroongaError as e:
+            problems.append(str(e))
+            got = 0
+        if got != len(rows):
+            problems.append('load of %d records answered %r' % (len(rows), got))
+        loaded += got or 0
+        rows.clear()
+
+    with open(corpus, encoding='utf-8') as fh:
+        for line in fh:
+            rec = json.loads(line)
+            rows.append({'_key': rec['code'], 'year': int(rec['code'].split('\u00b7')[1][:4]),
+                         'title': norm(rec['title']),
+                         'body': '\n\n'.join(norm(p['text']) for p in rec.get('page_texts') or ())})
+            if len(rows) == batch:
+                flush()
+    if rows:
+        flush()
+    dt = time.time() - t0
+    rss = sampler.stop()
+    nrec = g.cmd('select', table='Docs', limit=0)[0][0][0]
+    out = {'seconds': rnd(dt, 2), 'records_per_s': rnd(n / dt, 1), 'loaded': loaded, 'records': nrec,
+           'db_bytes': dir_size(g.dbdir)}
+    out.update(rss)
+    return out
+
+
+def grn_phrase(p):
+    return '"%s"' % p.replace('\\', '\\\\').replace('"', '\\"')
+
+
+def groonga_params(q, table='Docs'):
+    """/d/select parameters of q, without output ones."""
+    scopes = set(sc for sc, _ in q['phrases'])
+    params = {'table': table, 'match_columns': 'title' if scopes == {'title'} else 'title||body',
+              'query': ' '.join(grn_phrase(p) for _, p in q['phrases']),
+              # No escalation to looser matching when a phrase finds nothing.
+              'match_escalation_threshold': -1}
+    if 'years' in q:
+        lo, hi = q['years']
+        params['filter'] = 'year == %d' % lo if lo == hi else 'year >= %d && year <= %d' % (lo, hi)
+    return params
+
+
+def groonga_code_params(code):
+    return {'table': 'Docs', 'filter': '_key == "%s"' % code.replace('\\', '\\\\').replace('"', '\\"'),
+            'output_columns': '_key,title,body', 'limit': 1}
+
+
+def groonga_keys(g, params):
+    """Every matching key (an untimed request)."""
+    p = dict(params, output_columns='_key', limit=-1)
+    body = g.cmd('select', **p)
+    return [r[0] for r in body[0][2:]]
+
+
+def groonga_queries(g, queries, truth, codes, small):
+    """Each query once, timed end to end over HTTP (one thread): the total
+    (nhits) and the top 20 by score with a snippet; then checked."""
+    lat = collections.defaultdict(list)
+    srv = collections.defaultdict(list)
+    wrong = {k: collections.Counter() for k in KINDS}
+    details = []
+    errors = collections.Counter()
+    sampler = RssSampler(g.proc.pid)
+    sampler.start()
+    for q in queries:
+        kind = q['kind']
+        c = wrong[kind]
+        c['n'] += 1
+        try:
+            if kind == 'code':
+                dt, head, body = g.request('select', groonga_code_params(q['canonical']))
+                rows = body[0][2:]
+                ok = len(rows) == 1 and rows[0][0] == q['canonical'] and rows[0][1] == norm(q['title'])
+                if not ok:
+                    c['wrong'] += 1
+                    if len(details) < 30:
+                        details.append({'kind': kind, 'code': q['canonical'], 'got': rows[:1]})
+            else:
+                params = groonga_params(q)
+                dt, head, body = g.request('select', dict(
+                    params, output_columns='_key,title,snippet_html(body)', sort_keys='-_score', limit=20))
+                count = body[0][0][0]
+                want = truth[q['id']]
+                if count != len(want):
+                    c['wrong'] += 1
+                    c['count_diff'] += 1
+                    if len(details) < 30:
+                        details.append({'kind': kind, 'q': q['q'], 'count': count, 'truth': len(want)})
+                if len(want) <= small:
+                    got = set(groonga_keys(g, params))
+                    wanted = set(codes[o] for o in want)
+                    c['fp'] += len(got - wanted)
+                    c['fn'] += len(wanted - got)
+                    if got != wanted and count == len(want):
+                        c['wrong'] += 1
+        except (OSError, http.client.HTTPException, GroongaError) as e:
+            errors[kind] += 1
+            if len(details) < 30:
+                details.append({'kind': kind, 'q': q.get('q') or q.get('code'), 'error': str(e)[:300]})
+            continue
+        lat[kind].append(dt * 1000.0)
+        srv[kind].append(head[2] * 1000.0)
+    rss = sampler.stop()
+    out = {}
+    for kind in KINDS:
+        v, vs = lat.get(kind, []), srv.get(kind, [])
+        out[kind] = {'p50_ms': rnd(pct(v, 50)), 'p99_ms': rnd(pct(v, 99)), 'n': len(v),
+                     'server_p50_ms': rnd(pct(vs, 50)), 'server_p99_ms': rnd(pct(vs, 99)),
+                     'method': 'key' if kind == 'code' else
+                     ('phrase+filter' if kind in ('year', 'yrange') else 'phrase'),
+                     'wrong': wrong[kind].get('wrong', 0), 'fp': wrong[kind].get('fp', 0),
+                     'fn': wrong[kind].get('fn', 0), 'count_diff': wrong[kind].get('count_diff', 0),
+                     'checked': wrong[kind].get('n', 0), 'errors': errors.get(kind, 0)}
+    return out, details, rss
+
+
+def groonga_floor(g, n):
+    """An empty select (no condition, no rows), n times: the HTTP and JSON
+    cost every Groonga timing includes."""
+    v, vs = [], []
+    for _ in range(n):
+        dt, head, _ = g.request('select', {'table': 'Docs', 'limit': 0, 'output_columns': '_id'})
+        v.append(dt * 1000.0)
+        vs.append(head[2] * 1000.0)
+    return {'p50_ms': rnd(pct(v, 50)), 'p99_ms': rnd(pct(v, 99)), 'n': n,
+            'server_p50_ms': rnd(pct(vs, 50)), 'server_p99_ms': rnd(pct(vs, 99))}
+
+
+# Texts and queries that show what TokenBigram and NormalizerAuto do: the
+# expectation is plain substring search in title or body, as for the truth.
+GRN_PROBE_DOCS = [
+    ('a', '中华人民共和国', '人民群众\n\n共和'),   # two "pages" separated by a blank line
+    ('b', 'x', '民'),                             # one character, alone
+    ('c', 'x', '民主，人民'),                     # at the end, and before punctuation
+    ('d', 'x', '国和共'),
+    ('e', 'x', '共和 国'),                        # a space between two Chinese characters
+    ('f', 'x', 'abc共和国def'),
+    ('g', 'x', '共和国１２３'),                   # full-width digits
+    ('h', 'x', '和国'),
+]
+GRN_PROBE_QUERIES = [
+    ('民', '1 character (also the last of a text)'),
+    ('国', '1 character'),
+    ('人民', '2 characters'),
+    ('共和', '2 characters'),
+    ('和共', '2 characters, reversed order'),
+    ('共和国', '3 characters, a phrase'),
+    ('民共和', '3 characters, a phrase in the title'),
+    ('人民国', 'characters present, not in this order'),
+    ('群众共和', 'across the blank line between pages'),
+    ('华人民共和国', '6 characters'),
+]
+
+
+def groonga_probe(g):
+    """Run GRN_PROBE_QUERIES on a table of GRN_PROBE_DOCS (same lexicon
+    settings as the benchmark's) and compare with substring search."""
+    groonga_schema(g, 'Probe', 'ProbeTerms')
+    g.request('load', {'table': 'Probe'}, body=json.dumps(
+        [{'_key': k, 'title': t, 'body': b, 'year': 2000} for k, t, b in GRN_PROBE_DOCS],
+        ensure_ascii=False).encode('utf-8'))
+    out = []
+    for p, what in GRN_PROBE_QUERIES:
+        params = groonga_params({'phrases': [['all', p]]}, table='Probe')
+        got = sorted(groonga_keys(g, params))
+        want = sorted(k for k, t, b in GRN_PROBE_DOCS if p in t or p in b)
+        out.append({'q': p, 'what': what, 'want': want, 'got': got, 'ok': got == want})
+    return out
+
+
+def groonga_tokens(g):
+    """TokenBigram's tokens of a text (ADD: as indexed) and of queries
+    (GET: as searched; force_prefix marks a prefix search of the lexicon)."""
+    out = []
+    for text, mode in (('人民群众\n\n共和 国，民主', 'ADD'), ('民', 'GET'), ('人民', 'GET'),
+                       ('共和国', 'GET'), ('华人民共和国', 'GET')):
+        toks = g.cmd('tokenize', tokenizer='TokenBigram', normalizer='NormalizerAuto', string=text, mode=mode)
+        out.append({'string': text, 'mode': mode, 'tokens': [
+            t['value'] + ('*' if t.get('force_prefix_search', t.get('force_prefix')) else '') for t in toks]})
+    return out
+
+
+def groonga_one_char(g, corpus, queries, limit=5):
+    """Totals of 1-character queries (the first characters of some
+    2-character phrases) against a scan of the corpus."""
+    chars = []
+    for q in queries:
+        if q['kind'] == 'phrase2' and q['phrases'][0][1][0] not in chars:
+            chars.append(q['phrases'][0][1][0])
+        if len(chars) == limit:
+            break
+    counts = collections.Counter()
+    with open(corpus, encoding='utf-8') as fh:
+        for line in fh:
+            t = truth_text(json.loads(line))
+            for ch in chars:
+                if ch in t:
+                    counts[ch] += 1
+    out = []
+    for ch in chars:
+        body = g.cmd('select', **dict(groonga_params({'phrases': [['all', ch]]}), limit=0))
+        out.append({'q': ch, 'truth': counts[ch], 'nhits': body[0][0][0]})
+    return out
+
+
 # ---------------------------------------------------------------- report --
 
 def fmt(x, nd=2):
@@ -1023,14 +1481,43 @@ def fmt(x, nd=2):
     return str(x)
 
 
+def fms(x):
+    """A time in ms with about three significant digits."""
+    if x is None:
+        return '-'
+    return '%.2f' % x if x < 10 else ('%.1f' % x if x < 100 else '%.0f' % x)
+
+
+def pq(d, a='p50_ms', b='p99_ms'):
+    return '%s/%s' % (fms(d.get(a)), fms(d.get(b))) if d and d.get(a) is not None else '-'
+
+
+def ratio(a, b):
+    if not a or not b:
+        return '-'
+    r = a / b
+    return ('%.0fx' if r >= 10 else '%.1fx' if r >= 0.1 else '%.2fx') % r
+
+
 def mb(b):
     return None if b is None else b / 1e6
+
+
+MODE_LABEL = {'local': 'local shards', 'remote': 'remote shards'}
+
+
+def ours_p50(k, mode):
+    """The daemon's p50 the ratios divide by: in process if measured, else HTTP."""
+    m = k.get(mode) or {}
+    ip, h = m.get('inproc') or {}, m.get('http') or {}
+    return ip.get('p50_ms') or h.get('p50_ms')
 
 
 def print_report(rep):
     out = []
     w = out.append
     cfg = rep['config']
+    modes = rep.get('modes') or []
     w('')
     w('== archive search benchmark: %d records (seed %d), %d queries per kind ==' % (
         cfg['records'], cfg['seed'], cfg['queries']))
@@ -1041,72 +1528,120 @@ def print_report(rep):
     if h.get('loadavg_start'):
         w('machine       %s CPUs; load average %.1f at the start, %.1f at the end (other work '
           'skews timings)' % (h.get('cpus'), h['loadavg_start'][0], (h.get('loadavg_end') or [0])[0]))
-    ld = rep.get('load') or {}
-    w('')
-    w('%-28s %14s %14s' % ('', 'indexd', 'SQLite FTS5'))
+    for mode in modes:
+        d = rep['daemon'].get(mode) or {}
+        if mode == 'local':
+            w('shards        local: %s shards in %s' % (d.get('shards'), d.get('datadir')))
+        else:
+            w('shards        remote: %s xapian-tcpsrv --writable (%s), directories %s' % (
+                d.get('shards'), ','.join(d.get('endpoints') or []),
+                os.path.join(os.path.dirname(d.get('datadir', '')), 'remote-K')))
+            w('              read-only servers: %s' % (','.join(d['readers']) if d.get('readers') else
+                                                     'none (the daemon has no remote_readers key)'))
+    cols = [('indexd' if len(modes) == 1 else 'indexd ' + m) for m in modes]
     f5 = rep.get('fts5') or {}
     f5l = f5.get('load') or {}
-    w('%-28s %14s %14s' % ('load rate (records/s)', fmt(ld.get('records_per_s'), 1),
-                             fmt(f5l.get('records_per_s'), 1)))
-    w('%-28s %14s %14s' % ('load time (s)', fmt(ld.get('seconds'), 1), fmt(f5l.get('seconds'), 1)))
-    w('%-28s %14s %14s' % ('index size (MB)', fmt(mb(rep.get('index_bytes')), 1),
-                             fmt(mb(f5l.get('db_bytes')), 1)))
-    w('%-28s %14s' % ('RSS loading peak/mean (MB)', '%s/%s' % (fmt(ld.get('rss_peak_mb'), 0),
-                                                             fmt(ld.get('rss_mean_mb'), 0))))
-    sv = rep.get('serve') or {}
-    w('%-28s %14s' % ('RSS serving peak/mean (MB)', '%s/%s' % (fmt(sv.get('rss_peak_mb'), 0),
-                                                             fmt(sv.get('rss_mean_mb'), 0))))
-    w('%-28s %14s' % ('HTTP throughput (req/s)', fmt(sv.get('qps'), 1)))
-    w('%-28s %14s' % ('daemon CPU load/serve (s)', '%s/%s' % (fmt(ld.get('cpu_s'), 1),
-                                                            fmt(sv.get('cpu_s'), 1))))
+    gr = rep.get('groonga') or {}
+    grl = gr.get('load') or {}
+    loads = [(rep['daemon'].get(m) or {}).get('load') or {} for m in modes]
+    servs = [(rep['daemon'].get(m) or {}).get('serve') or {} for m in modes]
+    head = '%-28s' + ' %14s' * (len(modes) + 2)
     w('')
-    w('latency in ms, p50/p99 (HTTP: %d clients; in-process and FTS5: one thread)' % cfg['clients'])
-    w('%-8s %5s %8s %15s %15s %15s %9s %13s %13s' % (
-        'kind', 'n', 'truth', 'HTTP', 'in-process', 'FTS5', 'FTS5/ours', 'ours fp/fn/bad',
-        'FTS5 fp/fn/bad'))
+    w(head % tuple([''] + cols + ['SQLite FTS5', 'Groonga']))
+
+    def row(label, vals):
+        w(head % tuple([label] + [v if isinstance(v, str) else fmt(v, 1) for v in vals]))
+
+    def pm(d, a='rss_peak_mb', b='rss_mean_mb'):
+        return '%s/%s' % (fmt(d.get(a), 0), fmt(d.get(b), 0)) if d and d.get(a) is not None else '-'
+
+    row('load rate (records/s)', [ld.get('records_per_s') for ld in loads] +
+        [f5l.get('records_per_s'), grl.get('records_per_s')])
+    row('load time (s)', [ld.get('seconds') for ld in loads] + [f5l.get('seconds'), grl.get('seconds')])
+    row('index size (MB)', [mb((rep['daemon'].get(m) or {}).get('index_bytes')) for m in modes] +
+        [mb(f5l.get('db_bytes')), mb(grl.get('db_bytes'))])
+    row('RSS loading peak/mean (MB)', [pm(ld) for ld in loads] + ['-', pm(grl)])
+    row('RSS serving peak/mean (MB)', [pm(sv) for sv in servs] + ['-', pm(gr.get('serve'))])
+    row('HTTP throughput (req/s)', [sv.get('qps') for sv in servs] + ['-', '-'])
+    row('server CPU load/serve (s)', ['%s/%s' % (fmt(ld.get('cpu_s'), 1), fmt(sv.get('cpu_s'), 1))
+                                      for ld, sv in zip(loads, servs)] +
+        ['-', '%s/%s' % (fmt(grl.get('cpu_s'), 1), fmt((gr.get('serve') or {}).get('cpu_s'), 1))
+         if grl else '-'])
+    if 'remote' in modes:
+        row('xapian-tcpsrv CPU, all (s)', [(rep['daemon'].get(m) or {}).get('servers_cpu_s') if m == 'remote'
+                                           else '-' for m in modes] + ['-', '-'])
+    w('')
+    w('latency in ms, p50/p99 (indexd HTTP: %d clients; in-process, FTS5 and Groonga: one thread;'
+      % cfg['clients'])
+    w('Groonga over HTTP from Python, end to end)')
+    lat_cols, bad_cols = [], []
+    for m in modes:
+        suffix = '' if len(modes) == 1 else ' ' + m
+        lat_cols += ['HTTP' + suffix, 'in-proc' + suffix]
+        bad_cols.append('fp/fn/bad' + suffix)
+    head = ('%-8s %4s %7s' + ' %14s' * (len(lat_cols) + 2) + ' %9s %9s' +
+            ' %16s' * (len(bad_cols) + 2))
+    w(head % tuple(['kind', 'n', 'truth'] + lat_cols + ['FTS5', 'Groonga', 'FTS5/ours', 'Grn/ours']
+                   + bad_cols + ['FTS5 fp/fn/bad', 'Grn fp/fn/bad']))
     for kind in KINDS:
         k = rep['kinds'][kind]
-        h, ip, fx = k.get('http') or {}, k.get('inproc') or {}, k.get('fts5') or {}
-        ours = ip.get('p50_ms') if ip.get('p50_ms') else h.get('p50_ms')
+        cells = [kind, str(k.get('queries', '-')), fmt(k.get('truth_median'))]
+        for m in modes:
+            km = k.get(m) or {}
+            cells += [pq(km.get('http')), pq(km.get('inproc'))]
+        ours = ours_p50(k, modes[0]) if modes else None
+        fx, gx = k.get('fts5') or {}, k.get('groonga') or {}
         if fx.get('n'):
-            fts = '%s/%s' % (fmt(fx.get('p50_ms')), fmt(fx.get('p99_ms')))
-            ratio = fx['p50_ms'] / ours if ours else None
+            fts, f50 = pq(fx), fx['p50_ms']
         elif fx.get('like_n'):
-            fts = 'L %s/%s' % (fmt(fx.get('like_p50_ms'), 1), fmt(fx.get('like_p99_ms'), 1))
-            ratio = fx['like_p50_ms'] / ours if ours else None
+            fts, f50 = 'L ' + pq(fx, 'like_p50_ms', 'like_p99_ms'), fx['like_p50_ms']
         else:
-            fts, ratio = '-', None
-        cr = k.get('correct') or {}
-        w('%-8s %5s %8s %15s %15s %15s %9s %13s %13s' % (
-            kind, h.get('n', '-'), fmt(k.get('truth_median')),
-            '%s/%s' % (fmt(h.get('p50_ms')), fmt(h.get('p99_ms'))),
-            '%s/%s' % (fmt(ip.get('p50_ms')), fmt(ip.get('p99_ms'))) if ip else '-',
-            fts, fmt(ratio, 1) + 'x' if ratio else '-',
-            '%d/%d/%d' % (cr.get('fp', 0), cr.get('fn', 0), cr.get('wrong', 0)),
-            '%d/%d/%d' % (fx.get('fp', 0), fx.get('fn', 0), fx.get('wrong', 0)) if fx else '-'))
+            fts, f50 = '-', None
+        g50 = gx.get('p50_ms') if gx.get('n') else None
+        cells += [fts, pq(gx) if gx.get('n') else '-', ratio(f50, ours), ratio(g50, ours)]
+        for m in modes:
+            cr = (k.get(m) or {}).get('correct') or {}
+            cells.append('%d/%d/%d' % (cr.get('fp', 0), cr.get('fn', 0), cr.get('wrong', 0)) if cr else '-')
+        for x in (fx, gx):
+            cells.append('%d/%d/%d' % (x.get('fp', 0), x.get('fn', 0), x.get('wrong', 0)) if x else '-')
+        w(head % tuple(cells))
     w('')
-    w('truth: median matching records; fp/fn: false positive/negative records over the')
+    w('n: queries; truth: median matching records; fp/fn: false positive/negative records over the')
     w('queries whose full hit list was compared (truth <= %d); bad: queries with any wrong' % cfg['small'])
-    w('answer.  FTS5/ours: FTS5 p50 over in-process p50.  FTS5 "L": only LIKE scans (2-character')
-    w('terms find nothing through the trigram index), at most %d queries per kind.' % cfg['fts5_like_max'])
+    w('answer.  FTS5/ours, Grn/ours: FTS5\'s and Groonga\'s p50 over indexd\'s (%s; in process,'
+      % (MODE_LABEL.get(modes[0], '-') if modes else '-'))
+    w('or over HTTP when the helper did not run).  FTS5 "L": only LIKE scans (2-character terms')
+    w('find nothing through the trigram index), at most %d queries per kind.' % cfg['fts5_like_max'])
     mixed = [kind for kind in KINDS if (rep['kinds'][kind].get('fts5') or {}).get('like_n')
              and (rep['kinds'][kind].get('fts5') or {}).get('n')]
     for kind in mixed:
         fx = rep['kinds'][kind]['fts5']
         w('  FTS5 %s: MATCH %d queries (above); LIKE %d queries p50/p99 %s/%s ms' % (
             kind, fx['n'], fx['like_n'], fmt(fx['like_p50_ms'], 1), fmt(fx['like_p99_ms'], 1)))
-    est = []
-    for kind in KINDS:
-        cr = rep['kinds'][kind].get('correct') or {}
-        if cr.get('estimated'):
-            est.append('%s %d (mean error %.0f%%)' % (kind, cr['estimated'],
-                                                     cr.get('est_err_pct_sum', 0) / cr['estimated']))
-    if est:
-        w('estimated totals (total_exact false; allowed above %d matches): %s'
-          % (cfg['small'], ', '.join(est)))
-    cw = sum((rep['kinds'][k].get('correct') or {}).get('cross_wrap', 0) for k in KINDS)
-    w('phrases that cross white space (a line wrap, or a space of the source text) in the record')
-    w('they were drawn from: %d' % cw)
+    if gr.get('floor'):
+        fl = gr['floor']
+        w('Groonga\'s floor, an empty select (no condition, no rows): %s ms p50/p99 end to end (a new'
+          % pq(fl))
+        w('  connection each time, HTTP, JSON), %s inside Groonga.  Groonga\'s own time (the elapsed'
+          % pq(fl, 'server_p50_ms', 'server_p99_ms'))
+        w('  in its answers), p50: ' + ', '.join(
+            '%s %s' % (kind, fms((rep['kinds'][kind].get('groonga') or {}).get('server_p50_ms')))
+            for kind in KINDS))
+    for mode in modes:
+        est = []
+        for kind in KINDS:
+            cr = (rep['kinds'][kind].get(mode) or {}).get('correct') or {}
+            if cr.get('estimated'):
+                est.append('%s %d (mean error %.0f%%)' % (kind, cr['estimated'],
+                                                         cr.get('est_err_pct_sum', 0) / cr['estimated']))
+        if est:
+            w('estimated totals%s (total_exact false; allowed above %d matches): %s'
+              % ('' if len(modes) == 1 else ' (%s)' % MODE_LABEL[mode], cfg['small'], ', '.join(est)))
+    if modes:
+        cw = sum(((rep['kinds'][k].get(modes[0]) or {}).get('correct') or {}).get('cross_wrap', 0)
+                 for k in KINDS)
+        w('phrases that cross white space (a line wrap, or a space of the source text) in the record')
+        w('they were drawn from: %d' % cw)
     if rep.get('notes'):
         w('')
         for n in rep['notes']:
@@ -1124,6 +1659,198 @@ def print_report(rep):
 
 # ------------------------------------------------------------------ main --
 
+def run_daemon(args, mode, corpus, queries, truth, codes, qpath, rep, readers_ok):
+    """The daemon's part on local shards or remote ones: load (or reuse),
+    check, time over HTTP, stop, time in process.  Fills rep['daemon'][mode]
+    and rep['kinds'][kind][mode]."""
+    remote = mode == 'remote'
+    nshards = args.remote_shards if remote else args.shards
+    datadir = os.path.join(args.workdir, 'data-remote' if remote else 'data')
+    run = {'shards': nshards, 'datadir': datadir}
+    rep['daemon'][mode] = run
+    problems = []
+
+    def problem(**d):
+        problems.append(dict(d, mode=mode))
+
+    if not args.reuse_index:
+        shutil.rmtree(datadir, ignore_errors=True)
+        os.makedirs(datadir)
+    servers = None
+    daemon = None
+    try:
+        if remote:
+            servers = RemoteShards(args.xapian_tcpsrv, args.workdir, nshards, fresh=not args.reuse_index,
+                                   readers=readers_ok)
+            log('remote: starting %d xapian-tcpsrv%s ...' % (nshards, ' (and read-only ones)'
+                                                             if readers_ok else ''))
+            servers.start()
+            run['endpoints'] = servers.writers
+            run['readers'] = servers.readers
+            rep['notes'].append('remote shards: the daemon\'s RSS and CPU leave out the xapian-tcpsrv '
+                                'processes (their CPU is a row of its own); the index size is the '
+                                'daemon\'s data directory plus WORKDIR/remote-K')
+            # REMOTE READERS: when `indexd --help` lists a remote_readers key
+            # (readers_ok), RemoteShards has also started a read-only
+            # xapian-tcpsrv per shard directory, and Daemon passes them as
+            # --remote-readers in the shards' order.
+        port = args.port or free_port()
+        logpath = os.path.join(args.workdir, 'indexd-remote.log' if remote else 'indexd.log')
+        if os.path.exists(logpath) and not args.reuse_index:
+            os.remove(logpath)
+        daemon = Daemon(args.indexd, datadir, port, logpath, nshards, args.threads,
+                        remote=servers.writers if servers else None,
+                        readers=servers.readers if servers else None)
+        log('indexd (%s): starting on port %d' % (MODE_LABEL[mode], port))
+        daemon.start()
+        pid = daemon.proc.pid
+        if args.reuse_index:
+            ld = prior_load(args.reuse_index, port, mode)
+            rep['notes'].append('the index (%s) was loaded by an earlier run (log %s); its load figures are '
+                                'that run\'s' % (MODE_LABEL[mode], args.reuse_index))
+        else:
+            log('load (%s): %d records in batches of %d over %d connections ...'
+                % (MODE_LABEL[mode], args.records, args.batch, args.loaders))
+            lp = []
+            ld = load_http(port, corpus, args.records, args.batch, args.loaders, pid, lp)
+            for d in lp:
+                problem(**d)
+        run['load'] = ld
+        if not args.reuse_index:
+            # prior_load() reads this line back (--reuse-index).
+            log('load%s: %.1f records/s, peak RSS %s MB' % (' remote' if remote else '',
+                                                           ld['records_per_s'], ld['rss_peak_mb']))
+        if ld['imported'] != args.records or ld['rejected'] or ld['errors']:
+            problem(where='load', problem='imported %d of %d records (%d rejected, %d failed requests)'
+                    % (ld['imported'], args.records, ld['rejected'], ld['errors']))
+        if ld.get('healthz_records') != args.records:
+            problem(where='load', problem='/healthz says %s records after loading %d'
+                    % (ld.get('healthz_records'), args.records))
+        index_dirs = [datadir] + (servers.dirs if servers else [])
+        run['index_bytes_loaded'] = sum(dir_size(d) for d in index_dirs)
+
+        # ---- correctness
+        log('check (%s): %d queries ...' % (MODE_LABEL[mode], len(queries)))
+        t0 = time.time()
+        chk = check_all(port, queries, truth, codes, args.small)
+        log('check: %.1f s' % (time.time() - t0))
+        for kind in KINDS:
+            rep['kinds'][kind].setdefault(mode, {})['correct'] = dict(chk.by_kind[kind])
+        for d in chk.details:
+            problem(where='answer', **d)
+
+        # ---- latency over HTTP
+        log('latency (%s): %d rounds x %d queries, %d clients ...'
+            % (MODE_LABEL[mode], args.rounds, len(queries), args.clients))
+        lat, serve = time_http(port, queries, args.clients, args.rounds, args.seed, pid)
+        serve['rss_hwm_mb'] = rnd((read_status(pid, 'VmHWM') or 0) / 1024.0, 1)
+        run['serve'] = serve
+        for kind in KINDS:
+            rep['kinds'][kind][mode]['http'] = lat[kind]
+            if lat[kind]['errors']:
+                problem(where='latency', kind=kind, problem='%d requests failed' % lat[kind]['errors'])
+
+        # ---- stop; in process
+        rc, dt = daemon.stop()
+        run['stop'] = {'exit': rc, 'seconds': rnd(dt, 2)}
+        if rc != 0:
+            problem(where='stop', problem='indexd exit status %s after SIGTERM; log tail: %s'
+                    % (rc, daemon.log_tail(10)))
+        daemon = None
+        if servers:
+            time.sleep(0.5)  # the servers reap their connections' children
+            run['servers_cpu_s'] = rnd(servers.cpu_seconds(), 1)
+            servers.stop()
+        run['index_bytes'] = sum(dir_size(d) for d in index_dirs)
+        if args.no_inproc:
+            pass
+        elif not os.access(args.inproc, os.X_OK):
+            rep['notes'].append('in-process timing skipped: no helper at %s' % args.inproc)
+        else:
+            idir = servers.inproc_dir(args.workdir) if servers else datadir
+            if servers:
+                rep['notes'].append('in process, remote shards: bench-inproc opened the remote servers\' '
+                                    'directories directly (%s links them), i.e. it times local reads '
+                                    'of the index they held, not the remote protocol' % idir)
+            log('in-process (%s): running the helper ...' % MODE_LABEL[mode])
+            res, err = run_inproc(args.inproc, idir, qpath, nshards)
+            if res is None:
+                problem(where='inproc', problem=err)
+            else:
+                if err:
+                    rep['notes'].append('in-process helper (%s) said: %s' % (MODE_LABEL[mode], err[-500:]))
+                for kind in KINDS:
+                    rep['kinds'][kind][mode]['inproc'] = res.get(kind)
+                    if (res.get(kind) or {}).get('errors'):
+                        problem(where='inproc', kind=kind, problem='%d queries failed' % res[kind]['errors'])
+    finally:
+        if daemon:
+            daemon.kill()
+        if servers:
+            servers.stop()
+        rep['problems'].extend(problems)
+
+
+def run_groonga(args, corpus, queries, truth, codes, rep):
+    exe = shutil.which(args.groonga) if os.sep not in args.groonga else args.groonga
+    if not exe or not os.access(exe, os.X_OK):
+        rep['notes'].append('Groonga skipped: no groonga at %s (Debian package groonga)' % args.groonga)
+        return
+    g = Groonga(exe, os.path.join(args.workdir, 'groonga'), free_port())
+    try:
+        status = g.start(new=True)
+        log('groonga: loading ...')
+        lp = []
+        gl = groonga_load(g, corpus, args.records, args.batch, lp)
+        grp = {'version': status.get('version'), 'load': gl, 'load_problems': lp[:10]}
+        if lp or gl['records'] != args.records:
+            rep['notes'].append('Groonga loaded %s of %d records: %s' % (gl['records'], args.records,
+                                                                         '; '.join(lp[:3])))
+        log('groonga: %.1f records/s; queries ...' % gl['records_per_s'])
+        res, details, serve = groonga_queries(g, queries, truth, codes, args.small)
+        grp.update(wrong=details, serve=serve)
+        grp['floor'] = groonga_floor(g, max(50, args.queries))
+        grp['probe'] = groonga_probe(g)
+        grp['tokens'] = groonga_tokens(g)
+        if args.records <= 50000:
+            grp['one_char'] = groonga_one_char(g, corpus, queries)
+        rep['groonga'] = grp
+        for kind in KINDS:
+            rep['kinds'][kind]['groonga'] = res[kind]
+        bad = [p for p in grp['probe'] if not p['ok']]
+        one = grp.get('one_char') or []
+        nq = sum(res[k]['checked'] for k in KINDS if k != 'code')
+        ndiff = sum(res[k]['count_diff'] for k in KINDS)
+        rep['notes'].append(
+            'Groonga %s: table hash-keyed by 档号, title and body (normalized as for the truth, pages '
+            'joined by a blank line), lexicon TokenBigram + NormalizerAuto, one index WITH_POSITION '
+            'over title and one over body, loaded in JSON batches of %d through /d/load; queries are '
+            '/d/select --match_columns title||body (title for 题名) --query \'"…"\' (phrases ANDed; '
+            '--filter on year for the year kinds; no match escalation) --sort_keys -_score --limit 20 '
+            'with snippet_html(body); 档号: --filter \'_key == "…"\' (a key lookup); query cache off; '
+            'the "run" kind is a plain phrase there. '
+            'Totals (nhits) equal the truth for %d of %d queries; %s; 1-character queries (a prefix '
+            'search of the bigram lexicon): %s.'
+            % (grp['version'], args.batch, nq - ndiff, nq,
+               'the probe texts behave as substring search (a phrase never crosses a space or the '
+               'blank line between pages)' if not bad else 'the probe texts differ from substring '
+               'search for ' + ', '.join('%s (%s: want %s got %s)' % (p['q'], p['what'], p['want'], p['got'])
+                                         for p in bad),
+               ', '.join('%s %d/%d' % (o['q'], o['nhits'], o['truth']) for o in one) + ' (nhits/truth)'
+               if one else 'not compared on this corpus (over 50000 records)'))
+        rep['notes'].append('TokenBigram (x* marks a prefix search): ' + '; '.join(
+            '%s %s: %s' % (json.dumps(t['string'], ensure_ascii=False), t['mode'], ' '.join(t['tokens']))
+            for t in grp['tokens']))
+        rc = g.stop()
+        if rc not in (0, None):
+            rep['notes'].append('groonga exited with status %s' % rc)
+    except (GroongaError, OSError, http.client.HTTPException) as e:
+        rep['notes'].append('Groonga failed: %s (log in %s)' % (e, g.logpath))
+        log('groonga: %s' % e)
+    finally:
+        g.kill()
+
+
 def main():
     ap = argparse.ArgumentParser(description='Benchmark and correctness check of indexd.')
     ap.add_argument('--records', type=int, default=20000)
@@ -1136,6 +1863,13 @@ def main():
     ap.add_argument('--queries', type=int, default=200, help='queries per kind')
     ap.add_argument('--rounds', type=int, default=2, help='timed HTTP passes over the query mix')
     ap.add_argument('--shards', type=int, default=2)
+    ap.add_argument('--remote-shards', type=int, default=0, metavar='N',
+                    help='N shards, each served by an xapian-tcpsrv on a directory WORKDIR/remote-K, '
+                    'instead of local ones')
+    ap.add_argument('--both-shard-kinds', action='store_true',
+                    help='run the daemon twice: local shards, then remote ones (--remote-shards N, '
+                    'default --shards)')
+    ap.add_argument('--xapian-tcpsrv', default='xapian-tcpsrv', help='the remote shards\' server')
     ap.add_argument('--threads', type=int, default=4)
     ap.add_argument('--batch', type=int, default=500, help='records per load request')
     ap.add_argument('--loaders', type=int, default=2, help='concurrent load connections')
@@ -1145,6 +1879,8 @@ def main():
                     help='LIKE-scan queries per kind for FTS5, which are slow '
                     '(default 50, 10 above 100000 records)')
     ap.add_argument('--no-fts5', action='store_true')
+    ap.add_argument('--no-groonga', action='store_true')
+    ap.add_argument('--groonga', default='groonga', metavar='PATH', help='the groonga command')
     ap.add_argument('--no-inproc', action='store_true')
     ap.add_argument('--truth-only', action='store_true',
                     help='only draw the queries and compute their truth (kept in WORKDIR for the next run)')
@@ -1154,23 +1890,39 @@ def main():
     ap.add_argument('--fts5-prebuilt', action='store_true',
                     help='use the FTS5 database --fts5-load-only made for this corpus')
     ap.add_argument('--reuse-index', metavar='LOG',
-                    help="use the index already in WORKDIR/data, loaded by an earlier run whose log "
-                    "(its 'load:' line gives the load figures) is LOG")
+                    help="use the index already in WORKDIR/data (and WORKDIR/remote-K), loaded by an "
+                    "earlier run whose log (its 'load:' lines give the load figures) is LOG")
     args = ap.parse_args()
     if args.fts5_like_max is None:
         args.fts5_like_max = 50 if args.records <= 100000 else 10
+    if args.both_shard_kinds and not args.remote_shards:
+        args.remote_shards = args.shards
+    if args.remote_shards and not 1 <= args.remote_shards <= 16:
+        ap.error('--remote-shards must be 1 to 16')
+    modes = (['local', 'remote'] if args.both_shard_kinds else
+             ['remote'] if args.remote_shards else ['local'])
 
     os.makedirs(args.workdir, exist_ok=True)
     rep = {'version': BENCH_VERSION, 'config': {
         'records': args.records, 'seed': args.seed, 'queries': args.queries, 'clients': args.clients,
-        'rounds': args.rounds, 'shards': args.shards, 'threads': args.threads, 'batch': args.batch,
+        'rounds': args.rounds, 'shards': args.shards, 'remote_shards': args.remote_shards,
+        'threads': args.threads, 'batch': args.batch,
         'loaders': args.loaders, 'small': args.small, 'fts5_like_max': args.fts5_like_max},
+        'modes': modes, 'daemon': {},
         'problems': [], 'notes': [], 'kinds': {k: {'doc': KIND_DOC[k]} for k in KINDS},
         'host': {'cpus': os.cpu_count(), 'loadavg_start': list(os.getloadavg())}}
-    daemon = None
     try:
         if not os.access(args.indexd, os.X_OK):
             raise SetupError('no indexd at %s (build it first, or pass --indexd)' % args.indexd)
+        readers_ok = False
+        if 'remote' in modes and not (args.truth_only or args.fts5_load_only):
+            keys = daemon_keys(args.indexd)
+            if 'remote_shards' not in keys:
+                raise SetupError('%s has no remote_shards configuration key (see its --help): it cannot '
+                                 'run on remote shards' % args.indexd)
+            readers_ok = 'remote_readers' in keys
+            if not shutil.which(args.xapian_tcpsrv):
+                raise SetupError('no %s (Debian package xapian-tools)' % args.xapian_tcpsrv)
         corpus, meta = ensure_corpus(args.workdir, args.records, args.seed)
         rep['corpus'] = {'path': corpus, 'bytes': os.path.getsize(corpus), 'meta': meta}
         f5load_path = os.path.join(args.workdir, 'fts5-load.json')
@@ -1213,6 +1965,7 @@ def main():
         del samples
         for kind in KINDS:
             counts = [len(truth[q['id']]) for q in queries if q['kind'] == kind and q['id'] in truth]
+            rep['kinds'][kind]['queries'] = sum(1 for q in queries if q['kind'] == kind)
             rep['kinds'][kind]['truth_median'] = pct(counts, 50)
             rep['kinds'][kind]['truth_max'] = max(counts) if counts else None
         with open(os.path.join(args.workdir, 'queries.json'), 'w', encoding='utf-8') as fh:
@@ -1221,88 +1974,12 @@ def main():
         qpath = os.path.join(args.workdir, 'queries.jsonl')
         write_inproc_queries(qpath, queries)
 
-        # ---- the daemon: load
-        datadir = os.path.join(args.workdir, 'data')
-        if not args.reuse_index:
-            shutil.rmtree(datadir, ignore_errors=True)
-            os.makedirs(datadir)
-        port = args.port or free_port()
-        logpath = os.path.join(args.workdir, 'indexd.log')
-        if os.path.exists(logpath) and not args.reuse_index:
-            os.remove(logpath)
-        daemon = Daemon(args.indexd, datadir, port, logpath, args.shards, args.threads)
-        log('indexd: starting on port %d' % port)
-        daemon.start()
-        pid = daemon.proc.pid
-        if args.reuse_index:
-            ld = prior_load(args.reuse_index, port)
-            rep['notes'].append('the index was loaded by an earlier run (log %s); its load figures are '
-                                'that run\'s' % args.reuse_index)
-        else:
-            log('load: %d records in batches of %d over %d connections ...'
-                % (args.records, args.batch, args.loaders))
-            ld = load_http(port, corpus, args.records, args.batch, args.loaders, pid, rep['problems'])
-        rep['load'] = ld
-        if not args.reuse_index:
-            log('load: %.1f records/s, peak RSS %s MB' % (ld['records_per_s'], ld['rss_peak_mb']))
-        if ld['imported'] != args.records or ld['rejected'] or ld['errors']:
-            rep['problems'].append({'where': 'load', 'problem': 'imported %d of %d records (%d rejected, '
-                                    '%d failed requests)' % (ld['imported'], args.records,
-                                                             ld['rejected'], ld['errors'])})
-        if ld.get('healthz_records') != args.records:
-            rep['problems'].append({'where': 'load', 'problem': '/healthz says %s records after loading %d'
-                                    % (ld.get('healthz_records'), args.records)})
-        rep['index_bytes_loaded'] = dir_size(datadir)
-
-        # ---- correctness
-        log('check: %d queries ...' % len(queries))
-        t0 = time.time()
-        chk = check_all(port, queries, truth, codes, args.small)
-        log('check: %.1f s' % (time.time() - t0))
-        for kind in KINDS:
-            rep['kinds'][kind]['correct'] = dict(chk.by_kind[kind])
-        rep['problems'].extend(dict(where='answer', **d) for d in chk.details)
-
-        # ---- latency over HTTP
-        log('latency: %d rounds x %d queries, %d clients ...' % (args.rounds, len(queries), args.clients))
-        lat, serve = time_http(port, queries, args.clients, args.rounds, args.seed, pid)
-        serve['rss_hwm_mb'] = rnd((read_status(pid, 'VmHWM') or 0) / 1024.0, 1)
-        rep['serve'] = serve
-        for kind in KINDS:
-            rep['kinds'][kind]['http'] = lat[kind]
-            if lat[kind]['errors']:
-                rep['problems'].append({'where': 'latency', 'kind': kind,
-                                        'problem': '%d requests failed' % lat[kind]['errors']})
-
-        # ---- stop; in process
-        rc, dt = daemon.stop()
-        rep['stop'] = {'exit': rc, 'seconds': rnd(dt, 2)}
-        if rc != 0:
-            rep['problems'].append({'where': 'stop', 'problem': 'indexd exit status %s after SIGTERM; '
-                                    'log tail: %s' % (rc, daemon.log_tail(10))})
-        daemon = None
-        rep['index_bytes'] = dir_size(datadir)
-        if args.no_inproc:
-            pass
-        elif not os.access(args.inproc, os.X_OK):
-            rep['notes'].append('in-process timing skipped: no helper at %s' % args.inproc)
-        else:
-            log('in-process: running the helper ...')
-            res, err = run_inproc(args.inproc, datadir, qpath, args.shards)
-            if res is None:
-                rep['problems'].append({'where': 'inproc', 'problem': err})
-            else:
-                if err:
-                    rep['notes'].append('in-process helper said: ' + err[-500:])
-                for kind in KINDS:
-                    rep['kinds'][kind]['inproc'] = res.get(kind)
-                    if (res.get(kind) or {}).get('errors'):
-                        rep['problems'].append({'where': 'inproc', 'kind': kind,
-                                                'problem': '%d queries failed' % res[kind]['errors']})
-
-        # The daemon's figures are safe on disk before FTS5 (a long part) starts.
-        with open(os.path.join(args.workdir, 'report-partial.json'), 'w', encoding='utf-8') as fh:
-            json.dump(rep, fh, ensure_ascii=False, indent=1)
+        # ---- the daemon, on local shards and/or remote ones
+        for mode in modes:
+            run_daemon(args, mode, corpus, queries, truth, codes, qpath, rep, readers_ok)
+            # The daemon's figures are safe on disk before FTS5 (a long part) starts.
+            with open(os.path.join(args.workdir, 'report-partial.json'), 'w', encoding='utf-8') as fh:
+                json.dump(rep, fh, ensure_ascii=False, indent=1)
 
         # ---- FTS5
         if not args.no_fts5:
@@ -1341,18 +2018,20 @@ def main():
                                 'removed (as the truth does), pages separated by a blank line; '
                                 'its timings are count(*) plus the top 20 with a snippet (no facets, '
                                 'no pages); the "run" kind is a plain phrase there (no near matches).')
+            with open(os.path.join(args.workdir, 'report-partial.json'), 'w', encoding='utf-8') as fh:
+                json.dump(rep, fh, ensure_ascii=False, indent=1)
+
+        # ---- Groonga
+        if not args.no_groonga:
+            run_groonga(args, corpus, queries, truth, codes, rep)
     except SetupError as e:
         log('bench: %s' % e)
-        if daemon:
-            daemon.kill()
         return 2
-    finally:
-        if daemon:
-            daemon.kill()
 
-    # Fail on wrong answers (or records that did not load, or failed
-    # requests), never on timings.
-    wrong = sum((rep['kinds'][k].get('correct') or {}).get('wrong', 0) for k in KINDS)
+    # Fail on wrong answers of the daemon (or records that did not load, or
+    # failed requests), never on timings, nor on FTS5's or Groonga's answers.
+    wrong = sum(((rep['kinds'][k].get(m) or {}).get('correct') or {}).get('wrong', 0)
+                for k in KINDS for m in modes)
     load_bad = any(p['where'] in ('load', 'latency') for p in rep['problems'])
     rep['host']['loadavg_end'] = list(os.getloadavg())
     rep['ok'] = wrong == 0 and not load_bad

@@ -16,7 +16,9 @@
 enum {
     T_INT, T_STR, T_ENUM,
     T_ADDRS,   /* comma-separated IPv4 or IPv6 addresses */
-    T_CATNAMES /* a unit's 门类 names: in force for the whole process once read */
+    T_CATNAMES, /* a unit's 门类 names: in force for the whole process once read */
+    T_SHARDS,   /* comma-separated tcp:HOST:PORT, at most 16, none twice */
+    T_BOOL      /* 0 or 1; a bare --flag on the command line is 1 */
 };
 
 static const struct {
@@ -49,8 +51,58 @@ static const struct {
     {"per_ip_connections", T_INT, 0, 100000, "256", offsetof(idx_config, perIpConnections), NULL, "同一客户端地址的最大连接数（0：不限）"},
     {"category_names", T_CATNAMES, 0, 0, "", offsetof(idx_config, zCategoryNames), NULL, "本单位目录中 DA/T 22 以外的门类名称，写作 名称=代码（以英文逗号分隔，如 扶贫档案=WS,扶贫项目=KJ）"},
     {"trusted_proxies", T_ADDRS, 0, 0, "", offsetof(idx_config, zTrustedProxies), NULL, "可信反向代理的地址，由其 X-Forwarded-For 请求头确定客户端地址（以英文逗号分隔；留空：无）"},
+    {"remote_shards", T_SHARDS, 0, 0, "", offsetof(idx_config, zRemoteShards), NULL, "其他机器上的分片，写作 tcp:主机:端口（以英文逗号分隔，至多 16 个；各由 xapian-tcpsrv --writable 提供），代替数据目录中的本机分片；顺序即路由，建立索引后不能更改（地址可以改；留空：本机分片）"},
+    {"remote_timeout_ms", T_INT, 100, 600000, "5000", offsetof(idx_config, remoteTimeoutMs), NULL, "远程分片的超时（毫秒）：连接和每次读写至多等这么久，超时的分片视为暂时无法访问"},
+    {"changesets", T_INT, 0, 1000000, "0", offsetof(idx_config, changesets), NULL, "本机分片保留的变更集个数，供 xapian-replicate 增量复制到只读副本（设为 XAPIAN_MAX_CHANGESETS；0：不保留）；远程分片的变更集由其 xapian-tcpsrv 的环境变量决定"},
+    {"read_only", T_BOOL, 0, 1, "0", offsetof(idx_config, readOnly), NULL, "1：以只读方式打开索引（如 xapian-replicate 复制来的副本），拒绝一切写入；命令行写 --read-only 即可"},
 };
 #define N_KEY (sizeof aKey / sizeof aKey[0])
+
+/* Is zVal not a list of remote shards?  Then zErr says why. */
+static int shards_bad(const char *zKey, const char *zVal, char *zErr, size_t nErr)
+{
+    char azSeen[16][128];
+    int n = 0;
+    for (const char *s = zVal; *s;) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s), i = strspn(s, " \t"), j = len;
+        while (j > i && (s[j - 1] == ' ' || s[j - 1] == '\t')) j--;
+        const char *z = s + i;
+        size_t nz = j > i ? j - i : 0;
+        s += len + (e != NULL);
+        if (nz == 0) continue;
+        char zOne[128];
+        const char *zPort = NULL;
+        int ok = nz < sizeof zOne && nz > 4 && strncmp(z, "tcp:", 4) == 0;
+        if (ok) {
+            snprintf(zOne, sizeof zOne, "%.*s", (int)nz, z);
+            zPort = strrchr(zOne, ':');
+            const char *zHost = zOne + 4;
+            size_t nHost = (size_t)(zPort - zHost);
+            ok = zPort > zHost && nHost > 0 && zPort[1] && strspn(zPort + 1, "0123456789") == strlen(zPort + 1) &&
+                 strlen(zPort + 1) <= 5 && atol(zPort + 1) >= 1 && atol(zPort + 1) <= 65535;
+            if (ok && zHost[0] == '[') ok = nHost > 2 && zHost[nHost - 1] == ']';
+            else if (ok) ok = memchr(zHost, ':', nHost) == NULL &&
+                              strspn(zHost, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") >= nHost;
+        }
+        if (!ok) {
+            snprintf(zErr, nErr, "%s：“%.*s”不是 tcp:主机:端口 形式的分片地址（IPv6 地址写在方括号中）", zKey,
+                     (int)(nz > 80 ? 80 : nz), z);
+            return 1;
+        }
+        for (int k = 0; k < n; k++)
+            if (strcmp(azSeen[k], zOne) == 0) {
+                snprintf(zErr, nErr, "%s：%s 写了两次", zKey, zOne);
+                return 1;
+            }
+        if (n == 16) {
+            snprintf(zErr, nErr, "%s：至多 16 个分片", zKey);
+            return 1;
+        }
+        snprintf(azSeen[n++], sizeof azSeen[0], "%s", zOne);
+    }
+    return 0;
+}
 
 static int find_key(const char *zName)
 {
@@ -93,7 +145,7 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
         return PS_CONFIG;
     }
     void *pField = (char *)c + aKey[k].offset;
-    if (aKey[k].type == T_INT) {
+    if (aKey[k].type == T_INT || aKey[k].type == T_BOOL) {
         char *e;
         errno = 0;
         long v = strtol(zVal, &e, 10);
@@ -124,6 +176,7 @@ int idx_config_set(idx_config *c, const char *zKey, const char *zVal, char *zErr
         }
     }
     if (aKey[k].type == T_ADDRS && addrs_bad(aKey[k].zName, zVal, zErr, nErr)) return PS_CONFIG;
+    if (aKey[k].type == T_SHARDS && shards_bad(aKey[k].zName, zVal, zErr, nErr)) return PS_CONFIG;
     if (aKey[k].type == T_CATNAMES) {
         char zWhy[200];
         if (proto_category_names_set(zVal, zWhy, sizeof zWhy) != PS_OK) {
@@ -150,7 +203,7 @@ int idx_config_init(idx_config *c)
 void idx_config_clear(idx_config *c)
 {
     for (size_t i = 0; i < N_KEY; i++)
-        if (aKey[i].type != T_INT) px_free(*(char **)((char *)c + aKey[i].offset));
+        if (aKey[i].type != T_INT && aKey[i].type != T_BOOL) px_free(*(char **)((char *)c + aKey[i].offset));
     memset(c, 0, sizeof *c);
 }
 
@@ -181,6 +234,7 @@ static int load_file(idx_config *c, const char *zPath, char *zErr, size_t nErr)
         char zVal[4096];
         if (json_is_string(v)) snprintf(zVal, sizeof zVal, "%s", json_string_value(v));
         else if (json_is_integer(v)) snprintf(zVal, sizeof zVal, "%lld", (long long)json_integer_value(v));
+        else if (json_is_boolean(v)) snprintf(zVal, sizeof zVal, "%d", json_is_true(v));
         else {
             snprintf(zErr, nErr, "配置文件 %s：%s 的值须为字符串或数字", zPath, zKey);
             rc = PS_CONFIG;
@@ -237,7 +291,10 @@ int idx_config_load(idx_config *c, int argc, char **argv, char *zErr, size_t nEr
             if (!zEq) i++;
             continue;
         }
+        int k = find_key(zKey);
         if (zEq) zVal = zEq + 1;
+        else if (k >= 0 && aKey[k].type == T_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0))
+            zVal = "1"; /* a bare --read-only */
         else if (i + 1 < argc) zVal = argv[++i];
         else {
             snprintf(zErr, nErr, "--%s 后须写值", zKey);

@@ -29,6 +29,10 @@ typedef struct {
     long maxBufferedMb; /* max_buffered_mb */
     long perIpConnections; /* per_ip_connections */
     char *zTrustedProxies; /* trusted_proxies: addresses whose X-Forwarded-For is believed, comma separated */
+    char *zRemoteShards;   /* remote_shards: tcp:HOST:PORT,… served by xapian-tcpsrv (instead of local shards) */
+    long remoteTimeoutMs;  /* remote_timeout_ms */
+    long changesets;       /* changesets: XAPIAN_MAX_CHANGESETS for the local shards (0: none) */
+    long readOnly;         /* read_only: serve the index without writing it (a replica) */
 } idx_config;
 
 /* Set the defaults. */

@@ -72,6 +72,18 @@ static int report_opts(idx_srv *s, idx_req *r, idx_report_opts *p, idx_hidden_ct
     return 0;
 }
 
+/* A report counts every record: with a shard down it would count too few,
+ * so it is refused (503 naming the shard), checked before it is made and
+ * after (a shard lost on the way). */
+static int whole_after(idx_srv *s, int rc, json_t **ppRep, char *zErr, size_t nErr)
+{
+    if (rc == PS_OK && (rc = idx_index_complete(s->pIdx, zErr, nErr)) != PS_OK) {
+        json_decref(*ppRep);
+        *ppRep = NULL;
+    }
+    return rc;
+}
+
 static int answer(idx_srv *s, idx_req *r, idx_report_kind k, const char *zName, const char *zFonds, json_t *pRep,
                   int fmt, int gb, idx_resp *o)
 {
@@ -88,7 +100,8 @@ int idx_h_report_coverage(idx_srv *s, idx_req *r, idx_resp *o)
     char zErr[512] = "";
     json_t *pRep = NULL;
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
-    int rc = idx_report_coverage(s->pIdx, &opt, &pRep, zErr, sizeof zErr);
+    int rc = idx_index_complete(s->pIdx, zErr, sizeof zErr);
+    if (rc == PS_OK) rc = whole_after(s, idx_report_coverage(s->pIdx, &opt, &pRep, zErr, sizeof zErr), &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_COVERAGE, "coverage", opt.zFonds, pRep, fmt, gb, o);
 }
@@ -112,7 +125,10 @@ int idx_h_report_catalog(idx_srv *s, idx_req *r, idx_resp *o)
         return idx_resp_error(o, PS_INVALID, "目录检查的 limit 须为 1 至 10000 的数字（用 offset 翻页）",
                               NULL, 0, "limit", 0);
     if (fmt == 1) opt.limit = CATALOG_CSV_MAX;
-    int rc = idx_report_catalog(s->pIdx, s->zDataDir, &opt, &pRep, zErr, sizeof zErr);
+    int rc = idx_index_complete(s->pIdx, zErr, sizeof zErr);
+    if (rc == PS_OK)
+        rc = whole_after(s, idx_report_catalog(s->pIdx, s->zDataDir, &opt, &pRep, zErr, sizeof zErr), &pRep, zErr,
+                         sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_CATALOG, "catalog", opt.zFonds, pRep, fmt, gb, o);
 }
@@ -125,7 +141,8 @@ int idx_h_report_ledger(idx_srv *s, idx_req *r, idx_resp *o)
     char zErr[512] = "";
     json_t *pRep = NULL;
     if (report_opts(s, r, &opt, &hc, &fmt, &gb, o) != 0) return PS_OK;
-    int rc = idx_report_ledger(s->pIdx, &opt, &pRep, zErr, sizeof zErr);
+    int rc = idx_index_complete(s->pIdx, zErr, sizeof zErr);
+    if (rc == PS_OK) rc = whole_after(s, idx_report_ledger(s->pIdx, &opt, &pRep, zErr, sizeof zErr), &pRep, zErr, sizeof zErr);
     if (rc != PS_OK) return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);
     return answer(s, r, IDX_REPORT_LEDGER, "ledger", opt.zFonds, pRep, fmt, gb, o);
 }

@@ -18,8 +18,13 @@ static const char zCookie[] = "indexd_session";
 int idx_h_health(idx_srv *s, idx_req *r, idx_resp *o)
 {
     (void)r;
-    return idx_resp_json(o, 200, json_pack("{s:s,s:I,s:s}", "status", "ok", "records",
-                                           (json_int_t)idx_index_count(s->pIdx), "version", "0.1.0"));
+    /* the shards and their state: "degraded" while one does not answer */
+    int nDown = 0;
+    json_t *pShards = idx_index_health(s->pIdx, &nDown);
+    return idx_resp_json(o, 200, json_pack("{s:s,s:I,s:s,s:o,s:b}", "status", nDown ? "degraded" : "ok", "records",
+                                           (json_int_t)idx_index_count(s->pIdx), "version", "0.1.0", "shards",
+                                           pShards ? pShards : json_array(), "read_only",
+                                           idx_index_read_only(s->pIdx)));
 }
 
 static json_t *me_json(const idx_caller *w)

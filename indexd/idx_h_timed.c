@@ -43,8 +43,10 @@ int idx_h_timed_draw(idx_srv *s, idx_req *r, idx_resp *o)
         if (k) json_array_append_new(pCodes, json_stringn(z, k));
         z += k + (z[k] == ',');
     }
-    /* a draw refused for its bounds costs nothing: asked before the pick */
+    /* a draw refused for its bounds costs nothing: asked before the pick;
+     * a draw is made from every record (none while a shard is down) */
     int rc = idx_timed_draw_room(s->zDataDir, r->pCaller, idx_timed_now(), zErr, sizeof zErr);
+    if (rc == PS_OK) rc = idx_index_complete(s->pIdx, zErr, sizeof zErr);
     if (rc != PS_OK) {
         json_decref(pCodes);
         return idx_resp_error(o, rc, zErr, NULL, 0, NULL, 0);

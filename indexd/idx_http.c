@@ -36,6 +36,7 @@
 enum {
     R_OPEN = 1,   /* no caller needed */
     R_HEAD = 2,   /* HEAD is answered too (no side effects) */
+    R_REPLICA = 4, /* a change a read-only replica takes (the caller's own session) */
 };
 
 #define KIB (1u << 10)
@@ -55,10 +56,10 @@ typedef struct {
 /* Every route of proto/README.md; tests/test_routes.py checks the two agree. */
 static const route aRoute[] = {
     {"GET", "/healthz", 0, 0, R_OPEN | R_HEAD, idx_h_health},
-    {"POST", "/api/v1/login", 0, 4 * KIB, R_OPEN, idx_h_login},
-    {"POST", "/api/v1/logout", 0, 0, 0, idx_h_logout},
+    {"POST", "/api/v1/login", 0, 4 * KIB, R_OPEN | R_REPLICA, idx_h_login},
+    {"POST", "/api/v1/logout", 0, 0, R_REPLICA, idx_h_logout},
     {"GET", "/api/v1/me", 0, 0, 0, idx_h_me},
-    {"PUT", "/api/v1/me/purpose", 0, 4 * KIB, 0, idx_h_purpose},
+    {"PUT", "/api/v1/me/purpose", 0, 4 * KIB, R_REPLICA, idx_h_purpose},
     {"GET", "/api/v1/search", IDX_CAN_SEARCH, 0, 0, idx_h_search},
     {"POST", "/api/v1/catalog", IDX_CAN_IMPORT, BODY_CONFIG, 0, idx_h_catalog},
     {"POST", "/api/v1/records", IDX_CAN_IMPORT, BODY_CONFIG, 0, idx_h_records_bulk},
@@ -558,6 +559,14 @@ static int dispatch(idx_http *h, struct MHD_Connection *c, const char *zUrl, con
             *pRet = send_refusal(c, PS_FORBIDDEN, zMsg);
             return -1;
         }
+    }
+    /* a read-only replica changes nothing but the caller's own session */
+    if (strcmp(zMethod, "GET") != 0 && strcmp(zMethod, "HEAD") != 0 && !(pRoute->flags & R_REPLICA) &&
+        idx_index_read_only(h->pSrv->pIdx)) {
+        *pRet = send_error(c, PS_UNAVAILABLE,
+                           "只读副本：本 indexd 以只读方式提供复制来的索引，不接受写入和其他更改；请在主 indexd 上操作",
+                           NULL);
+        return -1;
     }
     /* the body: none where the route takes none, never past its limit */
     x->cap = pRoute->nBodyMax == BODY_CONFIG ? h->maxBody : pRoute->nBodyMax;

@@ -3,6 +3,7 @@
 #include "idx_auth.h"
 #include "idx_file.h"
 #include "idx_log.h"
+#include "idx_report.h"
 #include "idx_text.h"
 #include "idx_time.h"
 #include "proto_alloc.h"
@@ -31,8 +32,19 @@ typedef struct {
 typedef struct thread_reader {
     xw_rdb *pDb;
     unsigned long gen;
+    unsigned long liveGen;         /* the shards' state it was made for (remote) */
+    double reopenMs;               /* read-only: when it last moved to the latest revision */
     struct thread_reader *pNext;
 } thread_reader;
+
+/* A remote shard's state (muState). */
+typedef struct {
+    int down;                      /* it did not answer: searches go on without it */
+    double sinceMs;                /* monotonic, since when down */
+    time_t since;                  /* the same, wall clock (for /healthz) */
+    char zWhy[200];                /* why (the network error), for /healthz and the log */
+    char zUuid[40];                /* the database's UUID, recorded when the index was made */
+} shard_state;
 
 struct idx_index {
     char *zDir;
@@ -57,20 +69,29 @@ struct idx_index {
     int committing;
     double lastCommitMs;
     unsigned long long seq;        /* the last write's number */
-    long long epoch;               /* when the index was opened, microseconds */
+    long long epoch;               /* when the index was opened, microseconds (muSeq: it changes
+                                    * when a remote shard's uncommitted writes are lost) */
+    int remote;                    /* the shards are tcp: addresses (xapian-tcpsrv) */
+    unsigned timeoutMs;            /* remote_timeout_ms */
+    pthread_mutex_t muState;       /* guards aState and lastRetryMs */
+    shard_state aState[SHARD_MAX];
+    double lastRetryMs;            /* when down shards were last tried */
+    atomic_ulong liveGen;          /* bumped when a shard goes down or comes back */
 };
 
 
 /* ---- documents ------------------------------------------------------ */
 
-/* The terms of one document with their counts, so that each distinct term
- * is handed to Xapian once (its per-call cost is a map lookup). */
+/* The terms of one document without position, with their counts, so that
+ * each distinct term is handed to Xapian once (its per-call cost is a map
+ * lookup); terms with a position are handed over as they come. */
 typedef struct {
     char *zArena;       /* terms, each NUL-terminated */
     size_t nArena, nArenaAlloc;
     size_t *aOff;       /* slot -> offset in the arena + 1, 0 empty */
     unsigned *aWdf;
     size_t nSlot, nUsed;
+    xw_doc *pDoc;       /* terms with a position go straight to it */
 } term_bag;
 
 static unsigned long bag_hash(const char *z, size_t n)
@@ -102,9 +123,10 @@ static int bag_grow(term_bag *b)
     return PS_OK;
 }
 
-static int sink_term(void *ctx, const char *z, size_t n)
+static int sink_term(void *ctx, const char *z, size_t n, unsigned pos)
 {
     term_bag *b = ctx;
+    if (pos) return xw_doc_add_posting(b->pDoc, z, n, pos);
     if ((b->nUsed + 1) * 2 > b->nSlot && bag_grow(b) != PS_OK) return PS_NOMEM;
     size_t k = bag_hash(z, n) & (b->nSlot - 1);
     while (b->aOff[k]) {
@@ -151,16 +173,15 @@ static void bag_clear(term_bag *b)
     memset(b, 0, sizeof *b);
 }
 
-/* Index one catalog field both as free text and under its prefix, and add
- * its section to the search form. */
-static int index_field(term_bag *pBag, idx_form *pForm, const char *z, const char *zPrefix,
-                       const char *zSep)
+/* Index one catalog field or page both as free text and, when zPrefix is
+ * set, under its prefix at the same positions. */
+static int index_field(term_bag *pBag, unsigned *pPos, const char *z, const char *zPrefix)
 {
     int rc;
+    unsigned pos = *pPos;
     if (!z) return PS_OK;
-    rc = idx_text_index(z, strlen(z), "", sink_term, pBag);
-    if (rc == 0 && zPrefix) rc = idx_text_index(z, strlen(z), zPrefix, sink_term, pBag);
-    if (rc == 0) rc = idx_form_append(pForm, zSep, z, strlen(z));
+    rc = idx_text_index(z, strlen(z), "", pPos, sink_term, pBag);
+    if (rc == 0 && zPrefix) rc = idx_text_index(z, strlen(z), zPrefix, &pos, sink_term, pBag);
     return rc;
 }
 
@@ -197,10 +218,9 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
 {
     json_t *pData = NULL;
     char *zData = NULL;
-    idx_form form;
     term_bag bag;
+    unsigned pos = 1;  /* the position of the next unit of text */
     int rc = PS_NOMEM;
-    memset(&form, 0, sizeof form);
     memset(&bag, 0, sizeof bag);
     xw_doc *pDoc = xw_doc_new();
     *ppDoc = NULL;
@@ -237,10 +257,11 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
     for (size_t i = 0; i < sizeof aVal / sizeof aVal[0]; i++)
         if ((rc = set_value(pDoc, aVal[i].slot, r->az[aVal[i].f])) != PS_OK) goto out;
 
-    if ((rc = index_field(&bag, &form, r->az[PF_TITLE], IDX_PFX_TITLE, "\x1E" IDX_TAG_TITLE)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_AUTHOR], IDX_PFX_AUTHOR, "\x1E" IDX_TAG_AUTHOR)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_DOC_NO], IDX_PFX_DOCNO, "\x1E" IDX_TAG_DOCNO)) != PS_OK) goto out;
-    if ((rc = index_field(&bag, &form, r->az[PF_NOTE], IDX_PFX_NOTE, "\x1E" IDX_TAG_NOTE)) != PS_OK) goto out;
+    bag.pDoc = pDoc;
+    if ((rc = index_field(&bag, &pos, r->az[PF_TITLE], IDX_PFX_TITLE)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &pos, r->az[PF_AUTHOR], IDX_PFX_AUTHOR)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &pos, r->az[PF_DOC_NO], IDX_PFX_DOCNO)) != PS_OK) goto out;
+    if ((rc = index_field(&bag, &pos, r->az[PF_NOTE], IDX_PFX_NOTE)) != PS_OK) goto out;
     /* Pages stored, and how many from page 1 without a gap: a record is
      * digitized when these reach its 页数 (reports). */
     {
@@ -255,6 +276,23 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
         if ((rc = set_value(pDoc, IDX_SLOT_SCANNED, zN)) != PS_OK) goto out;
         snprintf(zN, sizeof zN, "%u", nStored);
         if ((rc = set_value(pDoc, IDX_SLOT_STORED, zN)) != PS_OK) goto out;
+        /* what the record counts for in the reports, so that they count
+         * without reading documents (idx_schema.h, idx_report.h) */
+        char zTally[IDX_TALLY_MAX];
+        int nTally = idx_report_tally(r, nRun, nStored, zTally, sizeof zTally);
+        if (nTally < 0) {
+            rc = PS_INVALID;
+            goto out;
+        }
+        if ((rc = xw_doc_set_value(pDoc, IDX_SLOT_TALLY, zTally, (size_t)nTally)) != PS_OK) goto out;
+        if (idx_report_digitized(r->az[PF_PAGES], nRun, nStored) &&
+            (rc = xw_doc_add_boolean(pDoc, IDX_TERM_DIGITIZED)) != PS_OK)
+            goto out;
+        if (nStored && (rc = xw_doc_add_boolean(pDoc, IDX_TERM_HAS_PAGES)) != PS_OK) goto out;
+        const char *zRet = r->az[PF_RETENTION] ? r->az[PF_RETENTION] : "";
+        if (idx_report_scope(zRet, strlen(zRet), idx_report_carrier(r->az[PF_CARRIER])) == IDX_SCOPE_IN &&
+            (rc = xw_doc_add_boolean(pDoc, IDX_TERM_IN_COVERAGE)) != PS_OK)
+            goto out;
     }
     if (pPages) {
         const char *zKey;
@@ -263,13 +301,10 @@ static int doc_build(const proto_record *r, const json_t *pPages, const json_t *
             unsigned long n = strtoul(zKey, NULL, 10);
             json_t *pText = json_object_get(pPage, "text");
             if (n < 1 || n > IDX_PAGE_MAX || !json_is_string(pText)) continue;
-            char zSep[24];
-            snprintf(zSep, sizeof zSep, "\x1E" IDX_TAG_PAGE "%lu\x1D", n);
-            if ((rc = index_field(&bag, &form, json_string_value(pText), NULL, zSep)) != PS_OK) goto out;
+            if ((rc = index_field(&bag, &pos, json_string_value(pText), NULL)) != PS_OK) goto out;
         }
     }
     if ((rc = bag_flush(&bag, pDoc)) != PS_OK) goto out;
-    if ((rc = xw_doc_set_value(pDoc, IDX_SLOT_FORM, form.z ? form.z : "", form.n)) != PS_OK) goto out;
     *ppDoc = pDoc;
     pDoc = NULL;
     rc = PS_OK;
@@ -278,10 +313,355 @@ out:
     else if (rc != PS_OK && zErr) snprintf(zErr, nErr, "无法生成索引文档：%s", proto_strerror(rc));
     free(zData);
     json_decref(pData);
-    idx_form_clear(&form);
     bag_clear(&bag);
     xw_doc_free(pDoc);
     return rc;
+}
+
+/* ---- remote shards -------------------------------------------------- */
+
+#define REMOTE_FILE "remote_shards"
+
+static int shard_down(idx_index *p, int i)
+{
+    if (!p->remote) return 0;
+    pthread_mutex_lock(&p->muState);
+    int down = p->aState[i].down;
+    pthread_mutex_unlock(&p->muState);
+    return down;
+}
+
+/* Shard i did not answer: searches go on without it until it is tried
+ * again (IDX_RETRY_MS). */
+static void mark_down(idx_index *p, int i, const char *zWhy)
+{
+    pthread_mutex_lock(&p->muState);
+    shard_state *st = &p->aState[i];
+    int was = st->down;
+    snprintf(st->zWhy, sizeof st->zWhy, "%s", zWhy ? zWhy : "");
+    if (!was) {
+        st->down = 1;
+        st->sinceMs = idx_now_ms();
+        st->since = time(NULL);
+        p->lastRetryMs = st->sinceMs;
+        atomic_fetch_add(&p->liveGen, 1);
+    }
+    pthread_mutex_unlock(&p->muState);
+    if (!was) IDX_LOG(IDX_LOG_WARN, 0, "shard %d (%s) is down, searches go on without it: %s", i, p->azPath[i], zWhy);
+}
+
+static void mark_up(idx_index *p, int i)
+{
+    pthread_mutex_lock(&p->muState);
+    int was = p->aState[i].down;
+    p->aState[i].down = 0;
+    p->aState[i].zWhy[0] = 0;
+    if (was) atomic_fetch_add(&p->liveGen, 1);
+    pthread_mutex_unlock(&p->muState);
+    if (was) IDX_LOG(IDX_LOG_INFO, 0, "shard %d (%s) answers again", i, p->azPath[i]);
+}
+
+/* The answer for a record or write on a down shard. */
+static int shard_unavailable(idx_index *p, int i, char *zErr, size_t nErr)
+{
+    char zAt[40] = "", zSince[64] = "";
+    pthread_mutex_lock(&p->muState);
+    if (p->aState[i].down) idx_iso_time(p->aState[i].since, zAt, sizeof zAt);
+    pthread_mutex_unlock(&p->muState);
+    if (*zAt) snprintf(zSince, sizeof zSince, "自 %s 起", zAt);
+    snprintf(zErr, nErr, "分片 %s %s暂时无法访问：其上的档案现在不能读写；indexd 每隔 %d 秒再试连接，分片恢复后即可使用",
+             p->azPath[i], zSince, (int)(IDX_RETRY_MS / 1000));
+    return PS_UNAVAILABLE;
+}
+
+/* The mask of the shards that are up (xw's xLive). */
+static unsigned live_mask(void *ctx)
+{
+    idx_index *p = ctx;
+    unsigned m = 0;
+    pthread_mutex_lock(&p->muState);
+    for (int i = 0; i < p->nShard; i++)
+        if (!p->aState[i].down) m |= 1u << i;
+    pthread_mutex_unlock(&p->muState);
+    return m;
+}
+
+static void reader_lost(void *ctx, int i, const char *zWhy)
+{
+    mark_down(ctx, i, zWhy);
+}
+
+/* Connect to shard i and check that it is the database recorded for it:
+ * PS_OK, PS_UNAVAILABLE, or PS_CONFIG for another database (zErr). */
+static int shard_verify(idx_index *p, int i, char *zErr, size_t nErr)
+{
+    char zUuid[40] = "";
+    int rc = xw_probe(p->azPath[i], p->timeoutMs, zUuid, sizeof zUuid, NULL, zErr, nErr);
+    if (rc != PS_OK) return PS_UNAVAILABLE;
+    pthread_mutex_lock(&p->muState);
+    int same = !p->aState[i].zUuid[0] || strcmp(p->aState[i].zUuid, zUuid) == 0;
+    pthread_mutex_unlock(&p->muState);
+    if (!same) {
+        snprintf(zErr, nErr, "%s 上现在是另一个数据库（UUID %s），不是本索引的第 %d 个分片：不读写它", p->azPath[i], zUuid,
+                 i + 1);
+        return PS_CONFIG;
+    }
+    return PS_OK;
+}
+
+/* Down shards are tried again, by the request that comes at least
+ * IDX_RETRY_MS after the last try (one request at a time). */
+static void maybe_retry(idx_index *p)
+{
+    if (!p->remote) return;
+    double now = idx_now_ms();
+    unsigned down = 0;
+    pthread_mutex_lock(&p->muState);
+    for (int i = 0; i < p->nShard; i++)
+        if (p->aState[i].down) down |= 1u << i;
+    if (!down || now - p->lastRetryMs < IDX_RETRY_MS) down = 0;
+    else p->lastRetryMs = now;
+    pthread_mutex_unlock(&p->muState);
+    for (int i = 0; i < p->nShard; i++) {
+        if (!(down & (1u << i))) continue;
+        char zWhy[200];
+        int rc = shard_verify(p, i, zWhy, sizeof zWhy);
+        if (rc == PS_OK) {
+            mark_up(p, i);
+        } else {
+            pthread_mutex_lock(&p->muState);
+            snprintf(p->aState[i].zWhy, sizeof p->aState[i].zWhy, "%s", zWhy);
+            pthread_mutex_unlock(&p->muState);
+            if (rc == PS_CONFIG) IDX_LOG(IDX_LOG_ERROR, 0, "shard %d: %s", i, zWhy);
+        }
+    }
+}
+
+/* The writer of shard i lost its connection (the shard's lock held): its
+ * uncommitted changes are gone.  Loaders learn it from the epoch, which
+ * changes: what they were told was written and never saw durable they
+ * send again.  1 if changes were lost. */
+static int writer_lost_locked(idx_index *p, int i, const char *zWhy)
+{
+    idx_shard *s = &p->aShard[i];
+    int lost = s->nPending > 0;
+    if (s->pDb) xw_wdb_close(s->pDb);
+    s->pDb = NULL;
+    if (lost) {
+        IDX_LOG(IDX_LOG_ERROR, 0, "shard %d (%s): connection lost with %u uncommitted changes, which are lost (the epoch "
+                "changes so that loaders send them again): %s", i, p->azPath[i], s->nPending, zWhy);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        pthread_mutex_lock(&p->muSeq);
+        s->firstPending = 0;
+        long long e = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        p->epoch = e > p->epoch ? e : p->epoch + 1;
+        pthread_mutex_unlock(&p->muSeq);
+        s->nPending = 0;
+    }
+    return lost;
+}
+
+/* Make sure shard i has a writer (its lock held): PS_OK, or
+ * PS_UNAVAILABLE naming the shard. */
+static int writer_ready_locked(idx_index *p, int i, char *zErr, size_t nErr)
+{
+    idx_shard *s = &p->aShard[i];
+    if (!p->remote) return PS_OK;
+    if (shard_down(p, i)) {
+        if (s->pDb) writer_lost_locked(p, i, "shard down");
+        return shard_unavailable(p, i, zErr, nErr);
+    }
+    if (s->pDb) return PS_OK;
+    char zWhy[256], zUuid[40] = "";
+    int rc = xw_wdb_open_shard(p->azPath[i], p->timeoutMs, &s->pDb, zWhy, sizeof zWhy);
+    if (rc == PS_OK && xw_wdb_uuid(s->pDb, zUuid, sizeof zUuid, zWhy, sizeof zWhy) != PS_OK) rc = PS_UNAVAILABLE;
+    if (rc == PS_OK) {
+        pthread_mutex_lock(&p->muState);
+        int same = !p->aState[i].zUuid[0] || strcmp(p->aState[i].zUuid, zUuid) == 0;
+        pthread_mutex_unlock(&p->muState);
+        if (same) return PS_OK;
+        snprintf(zWhy, sizeof zWhy, "%s 上现在是另一个数据库（UUID %s），不是本索引的第 %d 个分片：不读写它", p->azPath[i],
+                 zUuid, i + 1);
+        IDX_LOG(IDX_LOG_ERROR, 0, "shard %d: %s", i, zWhy);
+        rc = PS_CONFIG;
+    }
+    if (s->pDb) xw_wdb_close(s->pDb);
+    s->pDb = NULL;
+    if (rc == PS_CONFLICT) {
+        /* another writer holds it: the shard still answers readers */
+        snprintf(zErr, nErr, "分片 %s 的写锁已被占用（另一个 indexd 在写它，或其旧连接尚未结束）：%s", p->azPath[i], zWhy);
+        IDX_LOG(IDX_LOG_ERROR, 0, "shard %d (%s): its write lock is taken", i, p->azPath[i]);
+        return PS_UNAVAILABLE;
+    }
+    mark_down(p, i, zWhy);
+    return shard_unavailable(p, i, zErr, nErr);
+}
+
+/* "K ADDRESS UUID" lines of zDir/remote_shards. */
+static int remote_file_parse(const char *z, char azAddr[][256], char azUuid[][40], int *pn)
+{
+    int n = 0;
+    for (const char *s = z; *s;) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        char zLine[400];
+        if (len && s[0] != '#') {
+            int k;
+            char zA[256], zU[40];
+            if (len >= sizeof zLine) return PS_IO;
+            memcpy(zLine, s, len);
+            zLine[len] = 0;
+            if (sscanf(zLine, "%d %255s %39s", &k, zA, zU) != 3 || k != n || n >= SHARD_MAX) return PS_IO;
+            snprintf(azAddr[n], 256, "%s", zA);
+            snprintf(azUuid[n], 40, "%s", zU);
+            n++;
+        }
+        s += len + (e != NULL);
+    }
+    *pn = n;
+    return n ? PS_OK : PS_IO;
+}
+
+static int remote_file_write(idx_index *p, char *zErr, size_t nErr)
+{
+    char zPath[4096];
+    char z[SHARD_MAX * 320 + 512];
+    size_t n = (size_t)snprintf(z, sizeof z,
+                                "# indexd 的远程分片：第几行即第几个分片（档号散列到的位置），地址可以改，顺序和数据库（UUID）不能改。\n");
+    for (int i = 0; i < p->nShard && n < sizeof z; i++)
+        n += (size_t)snprintf(z + n, sizeof z - n, "%d %s %s\n", i, p->azPath[i], p->aState[i].zUuid);
+    snprintf(zPath, sizeof zPath, "%s/" REMOTE_FILE, p->zDir);
+    return idx_file_replace(zPath, z, strlen(z), 0640, zErr, nErr);
+}
+
+/* The configured list against the recorded one, each shard probed; then
+ * the writers of those that answer. */
+static int remote_open(idx_index *p, const idx_remote_opts *r, char *zErr, size_t nErr)
+{
+    char zPath[4096], zHost[256];
+    char azOld[SHARD_MAX][256], azOldUuid[SHARD_MAX][40];
+    int nOld = 0, have = 0, changed = 0, rc;
+    unsigned port;
+    p->remote = 1;
+    p->timeoutMs = r->timeoutMs ? r->timeoutMs : 5000;
+    snprintf(zPath, sizeof zPath, "%s/shards", p->zDir);
+    if (access(zPath, F_OK) == 0) {
+        snprintf(zErr, nErr, "remote_shards：数据目录 %s 中是本机分片的索引（见 %s）：不能改用远程分片，远程分片请用另一个数据目录",
+                 p->zDir, zPath);
+        return PS_CONFIG;
+    }
+    for (const char *s = r->zShards; *s;) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s), i = 0, j = len;
+        const char *z = s;
+        while (i < len && (z[i] == ' ' || z[i] == '\t')) i++;
+        while (j > i && (z[j - 1] == ' ' || z[j - 1] == '\t')) j--;
+        s += len + (e != NULL);
+        if (j == i) continue;
+        if (p->nShard >= SHARD_MAX) {
+            snprintf(zErr, nErr, "remote_shards：至多 %d 个分片", SHARD_MAX);
+            return PS_CONFIG;
+        }
+        if (!(p->azPath[p->nShard] = px_strndup(z + i, j - i))) return PS_NOMEM;
+        pthread_mutex_init(&p->aShard[p->nShard].mu, NULL);
+        p->nShard++;
+        if (xw_remote_parse(p->azPath[p->nShard - 1], zHost, sizeof zHost, &port) != PS_OK) {
+            snprintf(zErr, nErr, "remote_shards：“%s”不是 tcp:主机:端口 形式的分片地址", p->azPath[p->nShard - 1]);
+            return PS_CONFIG;
+        }
+    }
+    if (p->nShard == 0) {
+        snprintf(zErr, nErr, "remote_shards 中没有分片地址");
+        return PS_CONFIG;
+    }
+    snprintf(zPath, sizeof zPath, "%s/" REMOTE_FILE, p->zDir);
+    char *zRec = NULL;
+    size_t nRec = 0;
+    rc = idx_file_read(zPath, 65536, &zRec, &nRec, zErr, nErr);
+    if (rc == PS_OK) {
+        have = 1;
+        rc = remote_file_parse(zRec, azOld, azOldUuid, &nOld);
+        px_free(zRec);
+        if (rc != PS_OK) {
+            snprintf(zErr, nErr, "%s 已损坏：其中每行应为“序号 地址 UUID”", zPath);
+            return PS_IO;
+        }
+    } else if (rc != PS_NOT_FOUND) {
+        return rc;
+    }
+    if (have && nOld != p->nShard) {
+        snprintf(zErr, nErr,
+                 "remote_shards：本索引由 %d 个远程分片组成（见 %s），现在配置了 %d 个：档案按档号散列到各分片，分片数改变后"
+                 "档案会找不到或重复写入，因此拒绝启动；请按该文件中的顺序配置这 %d 个分片（地址可以改）",
+                 nOld, zPath, p->nShard, nOld);
+        return PS_CONFIG;
+    }
+    for (int i = 0; i < p->nShard; i++) {
+        char zUuid[40] = "", zWhy[200] = "";
+        int up = xw_probe(p->azPath[i], p->timeoutMs, zUuid, sizeof zUuid, NULL, zWhy, sizeof zWhy) == PS_OK;
+        shard_state *st = &p->aState[i];
+        if (have) {
+            int same = strcmp(azOld[i], p->azPath[i]) == 0;
+            if (up && strcmp(zUuid, azOldUuid[i]) != 0) {
+                int other = -1;
+                for (int k = 0; k < nOld; k++)
+                    if (strcmp(zUuid, azOldUuid[k]) == 0) other = k;
+                char zHint[160] = "";
+                if (other >= 0) snprintf(zHint, sizeof zHint, "（它是记录中的第 %d 个分片：顺序变了）", other + 1);
+                snprintf(zErr, nErr,
+                         "remote_shards：第 %d 个分片 %s 上的数据库（UUID %s）不是本索引的第 %d 个分片（UUID %s，记录的地址 "
+                         "%s）%s：档案按档号散列到各分片，换了分片或顺序，路由就会改变，因此拒绝启动；请按 %s 中的顺序配置",
+                         i + 1, p->azPath[i], zUuid, i + 1, azOldUuid[i], azOld[i], zHint, zPath);
+                return PS_CONFIG;
+            }
+            if (!up && !same) {
+                snprintf(zErr, nErr,
+                         "remote_shards：第 %d 个分片的地址由 %s 改为 %s，而 %s 现在无法连接（%s）：无法确认它是同一个分片"
+                         "（路由会改变），因此拒绝启动；请待其可以连接后再启动",
+                         i + 1, azOld[i], p->azPath[i], p->azPath[i], zWhy);
+                return PS_CONFIG;
+            }
+            changed |= !same;
+            memcpy(st->zUuid, azOldUuid[i], sizeof st->zUuid); /* both 40 bytes, NUL-terminated */
+        } else {
+            if (!up && !p->readOnly) {
+                snprintf(zErr, nErr, "remote_shards：建立索引时每个远程分片都须可以连接，而 %s 无法连接：%s", p->azPath[i],
+                         zWhy);
+                return PS_UNAVAILABLE;
+            }
+            snprintf(st->zUuid, sizeof st->zUuid, "%s", zUuid);
+        }
+        if (!up) {
+            st->down = 1;
+            st->sinceMs = idx_now_ms();
+            st->since = time(NULL);
+            snprintf(st->zWhy, sizeof st->zWhy, "%s", zWhy);
+            IDX_LOG(IDX_LOG_WARN, 0, "shard %d (%s) does not answer at start-up; searches go on without it: %s", i,
+                    p->azPath[i], zWhy);
+        }
+    }
+    for (int i = 0; i < p->nShard; i++)
+        for (int k = i + 1; k < p->nShard; k++)
+            if (p->aState[i].zUuid[0] && strcmp(p->aState[i].zUuid, p->aState[k].zUuid) == 0) {
+                snprintf(zErr, nErr, "remote_shards：第 %d 个分片 %s 和第 %d 个分片 %s 是同一个数据库（UUID %s）", i + 1,
+                         p->azPath[i], k + 1, p->azPath[k], p->aState[i].zUuid);
+                return PS_CONFIG;
+            }
+    if (!p->readOnly && (!have || changed) && (rc = remote_file_write(p, zErr, nErr)) != PS_OK) return rc;
+    if (changed) IDX_LOG(IDX_LOG_INFO, 0, "remote shards at new addresses, the same databases: %s updated", zPath);
+    p->lastRetryMs = idx_now_ms();
+    for (int i = 0; i < p->nShard && !p->readOnly; i++) {
+        if (p->aState[i].down) continue;
+        char zWhy[512];
+        rc = writer_ready_locked(p, i, zWhy, sizeof zWhy);
+        if (rc == PS_UNAVAILABLE && !p->aState[i].down) {
+            /* its write lock is taken: another indexd writes it */
+            snprintf(zErr, nErr, "remote_shards：%s", zWhy);
+            return PS_CONFLICT;
+        }
+    }
+    return PS_OK;
 }
 
 /* ---- opening -------------------------------------------------------- */
@@ -296,6 +676,8 @@ static int make_dir(const char *z, char *zErr, size_t nErr)
 }
 
 /* The shard count is written once, in zDir/shards, when the index is made. */
+static int check_format(idx_index *p, char *zErr, size_t nErr);
+
 static int check_shards(const char *zDir, int nShard, int readOnly, int *pnShard, char *zErr,
                         size_t nErr)
 {
@@ -349,6 +731,7 @@ static void *committer_run(void *arg)
         for (int i = 0; i < p->nShard; i++) {
             idx_shard *s = &p->aShard[i];
             if (pthread_mutex_trylock(&s->mu) != 0) continue;  /* a writer is at it */
+            if (s->pDb && p->remote && shard_down(p, i)) writer_lost_locked(p, i, "shard down");
             if (s->nPending > 0 && idx_now_ms() - s->lastWriteMs >= p->commitDelayMs &&
                 shard_commit_locked(p, s, zErr, sizeof zErr) != PS_OK)
                 fprintf(stderr, "indexd: background commit of shard %d failed: %s\n", i, zErr);
@@ -362,6 +745,12 @@ static void *committer_run(void *arg)
 
 int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut, char *zErr,
                    size_t nErr)
+{
+    return idx_index_open_remote(zDir, o, NULL, ppOut, zErr, nErr);
+}
+
+int idx_index_open_remote(const char *zDir, const idx_index_opts *o, const idx_remote_opts *pRemote,
+                          idx_index **ppOut, char *zErr, size_t nErr)
 {
     int rc;
     idx_index *p;
@@ -388,15 +777,27 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
     pthread_mutex_init(&p->muCommit, NULL);
     pthread_cond_init(&p->cvCommit, NULL);
     pthread_cond_init(&p->cvStop, NULL);
+    pthread_mutex_init(&p->muState, NULL);
     if (pthread_key_create(&p->key, reader_forget) != 0) {
         px_free(p->zDir);
         px_free(p);
         return PS_NOMEM;
     }
     if (!p->zDir) { rc = PS_NOMEM; goto fail; }
-    if ((rc = check_shards(zDir, o->nShard ? o->nShard : 2, o->readOnly, &p->nShard, zErr, nErr)) != PS_OK)
-        goto fail;
-    for (int i = 0; i < p->nShard; i++) {
+    if (pRemote && pRemote->zShards && *pRemote->zShards) {
+        if ((rc = remote_open(p, pRemote, zErr, nErr)) != PS_OK) goto fail;
+    } else {
+        char zRemote[4096];
+        snprintf(zRemote, sizeof zRemote, "%s/" REMOTE_FILE, zDir);
+        if (access(zRemote, F_OK) == 0) {
+            snprintf(zErr, nErr, "数据目录 %s 中的索引由远程分片组成（见 %s）：须以 remote_shards 配置启动", zDir, zRemote);
+            rc = PS_CONFIG;
+            goto fail;
+        }
+        if ((rc = check_shards(zDir, o->nShard ? o->nShard : 2, o->readOnly, &p->nShard, zErr, nErr)) != PS_OK)
+            goto fail;
+    }
+    for (int i = 0; i < p->nShard && !p->remote; i++) {
         char zPath[4096];
         snprintf(zPath, sizeof zPath, "%s/shard-%d", zDir, i);
         if (!(p->azPath[i] = px_strdup(zPath))) { rc = PS_NOMEM; goto fail; }
@@ -404,6 +805,7 @@ int idx_index_open(const char *zDir, const idx_index_opts *o, idx_index **ppOut,
         if (!p->readOnly && (rc = xw_wdb_open(zPath, &p->aShard[i].pDb, zErr, nErr)) != PS_OK)
             goto fail;
     }
+    if ((rc = check_format(p, zErr, nErr)) != PS_OK) goto fail;
     if (!p->readOnly) p->hasCommitter = pthread_create(&p->committer, NULL, committer_run, p) == 0;
     *ppOut = p;
     return PS_OK;
@@ -444,8 +846,14 @@ void idx_index_close(idx_index *p)
     pthread_mutex_destroy(&p->muCommit);
     pthread_cond_destroy(&p->cvCommit);
     pthread_cond_destroy(&p->cvStop);
+    pthread_mutex_destroy(&p->muState);
     px_free(p->zDir);
     px_free(p);
+}
+
+int idx_index_read_only(const idx_index *p)
+{
+    return p->readOnly;
 }
 
 /* ---- writing -------------------------------------------------------- */
@@ -467,6 +875,15 @@ static int shard_commit_locked(idx_index *p, idx_shard *s, char *zErr, size_t nE
 {
     if (s->nPending == 0) return PS_OK;
     int rc = xw_wdb_commit(s->pDb, zErr, nErr);
+    if (rc == PS_UNAVAILABLE && p->remote) {
+        /* the connection broke: what was pending is lost */
+        int i = (int)(s - p->aShard);
+        char zWhy[256];
+        snprintf(zWhy, sizeof zWhy, "%s", zErr);
+        writer_lost_locked(p, i, zWhy);
+        snprintf(zErr, nErr, "分片 %s 的连接中断，其未提交的写入已丢失（须重新写入）：%s", p->azPath[i], zWhy);
+        return rc;
+    }
     if (rc == PS_OK) {
         s->nPending = 0;
         pthread_mutex_lock(&p->muSeq);
@@ -508,7 +925,10 @@ unsigned long long idx_index_durable(idx_index *p)
 
 long long idx_index_epoch(idx_index *p)
 {
-    return p->epoch;
+    pthread_mutex_lock(&p->muSeq); /* a remote shard's lost writes change it */
+    long long e = p->epoch;
+    pthread_mutex_unlock(&p->muSeq);
+    return e;
 }
 
 json_t *idx_index_parse(const char *z, size_t n)
@@ -597,16 +1017,39 @@ out:
     return rc;
 }
 
+/* A replica opened read-only takes no write. */
+static int read_only_refused(char *zErr, size_t nErr)
+{
+    snprintf(zErr, nErr, "只读副本：本 indexd 以只读方式打开索引（read_only），不能写入；请在主 indexd 上写入，"
+             "复制会把写入的内容送到副本");
+    return PS_UNAVAILABLE;
+}
+
+/* A remote shard's write failed on its connection (the shard restarted, or
+ * closed an idle connection): once more on a new connection; still failing,
+ * the shard is down. */
+static int write_failed_locked(idx_index *p, int k, int attempt, char *zErr, size_t nErr)
+{
+    writer_lost_locked(p, k, zErr);
+    if (attempt == 0) return PS_OK; /* try again */
+    mark_down(p, k, zErr);
+    return shard_unavailable(p, k, zErr, nErr);
+}
+
 static int write_record(idx_index *p, const char *zCode, const idx_guard *pGuard, const char *zNew, merge_fn xMerge,
                         void *ctx, int *pReplaced, char *zErr, size_t nErr)
 {
-    if (p->readOnly) {
-        snprintf(zErr, nErr, "索引以只读方式打开，不能写入");
-        return PS_CONFLICT;
-    }
-    idx_shard *s = &p->aShard[shard_of(p, zCode)];
+    if (p->readOnly) return read_only_refused(zErr, nErr);
+    int k = (int)shard_of(p, zCode), rc;
+    idx_shard *s = &p->aShard[k];
+    maybe_retry(p);
     pthread_mutex_lock(&s->mu);
-    int rc = write_locked(p, s, zCode, pGuard, zNew, xMerge, ctx, pReplaced, zErr, nErr);
+    for (int attempt = 0;; attempt++) {
+        if ((rc = writer_ready_locked(p, k, zErr, nErr)) != PS_OK) break;
+        rc = write_locked(p, s, zCode, pGuard, zNew, xMerge, ctx, pReplaced, zErr, nErr);
+        if (rc != PS_UNAVAILABLE || !p->remote) break;
+        if ((rc = write_failed_locked(p, k, attempt, zErr, nErr)) != PS_OK) break;
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -629,6 +1072,111 @@ static int copy_record(proto_record *pDst, const proto_record *pSrc)
         if (pSrc->az[f] && proto_record_set(pDst, f, pSrc->az[f], strlen(pSrc->az[f])) != PS_OK)
             return PS_NOMEM;
     return PS_OK;
+}
+
+/* ---- the index format ---------------------------------------------- */
+
+/* What the documents hold changes with the index design: format 2 gives
+ * pair terms positions (idx_text.h) and no search form slot.  An index
+ * of an older format is rebuilt from its own stored data when a writer
+ * opens it, record by record, before it serves: nothing is lost, and no
+ * search meets records of two designs. */
+#define INDEX_FORMAT 2
+
+typedef struct {
+    char **az;
+    size_t n, nAlloc;
+} id_list;
+
+static int collect_id(void *ctx, const char *z, size_t n)
+{
+    id_list *l = ctx;
+    if (l->n == l->nAlloc) {
+        size_t nNew = l->nAlloc ? l->nAlloc * 2 : 1024;
+        char **a = px_realloc(l->az, nNew * sizeof *a);
+        if (!a) return PS_NOMEM;
+        l->az = a;
+        l->nAlloc = nNew;
+    }
+    if (!(l->az[l->n] = px_strndup(z, n))) return PS_NOMEM;
+    l->n++;
+    return 0;
+}
+
+/* Write every document of shard s again from its stored data. */
+static int rebuild_shard(idx_shard *s, unsigned long *pDone, char *zErr, size_t nErr)
+{
+    id_list l = {0};
+    int rc = xw_wdb_each_term(s->pDb, IDX_PFX_ID, collect_id, &l, zErr, nErr);
+    if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
+    for (size_t i = 0; i < l.n && rc == PS_OK; i++) {
+        char *z = NULL;
+        size_t n = 0;
+        xw_doc *pDoc = NULL;
+        proto_record rec;
+        proto_record_init(&rec);
+        if ((rc = xw_wdb_get_data(s->pDb, l.az[i], &z, &n, zErr, nErr)) == PS_NOT_FOUND) rc = PS_OK;
+        json_t *pOld = z ? idx_index_parse(z, n) : NULL;
+        /* unreadable data keeps its document as it is: the record stays
+         * found by what it was indexed with, and GET reports it damaged */
+        if (rc == PS_OK && pOld && record_from_stored(json_object_get(pOld, "r"), &rec, zErr, nErr) == PS_OK &&
+            (rc = doc_build(&rec, json_object_get(pOld, "p"), pOld, &pDoc, zErr, nErr)) == PS_OK &&
+            (rc = xw_wdb_replace(s->pDb, l.az[i], pDoc, NULL, zErr, nErr)) == PS_OK) {
+            if (++*pDone % 10000 == 0) {
+                IDX_LOG(IDX_LOG_INFO, 0, "index format %d: %lu records rebuilt", INDEX_FORMAT, *pDone);
+                rc = xw_wdb_commit(s->pDb, zErr, nErr);
+            }
+        } else if (rc == PS_OK && z) {
+            IDX_LOG(IDX_LOG_WARN, 0, "index format %d: a record's stored data cannot be read; its document is kept as it was",
+                    INDEX_FORMAT);
+        }
+        xw_doc_free(pDoc);
+        json_decref(pOld);
+        px_free(z);
+        proto_record_clear(&rec);
+    }
+    for (size_t i = 0; i < l.n; i++) px_free(l.az[i]);
+    px_free(l.az);
+    return rc == PS_OK ? xw_wdb_commit(s->pDb, zErr, nErr) : rc;
+}
+
+/* The format file in the data folder: written when the index is made or
+ * rebuilt; an index without it (or older) is rebuilt. */
+static int check_format(idx_index *p, char *zErr, size_t nErr)
+{
+    char zPath[4096], zN[16];
+    char *z = NULL;
+    size_t n = 0;
+    snprintf(zPath, sizeof zPath, "%s/format", p->zDir);
+    int rc = idx_file_read(zPath, 64, &z, &n, zErr, nErr);
+    int have = rc == PS_OK ? atoi(z) : 0;
+    px_free(z);
+    if (rc != PS_OK && rc != PS_NOT_FOUND) return rc;
+    if (have == INDEX_FORMAT) return PS_OK;
+    if (have > INDEX_FORMAT) {
+        snprintf(zErr, nErr, "%s 中的索引格式为 %d，本程序只认得格式 %d 及更早的：请使用更新版本的 indexd", p->zDir,
+                 have, INDEX_FORMAT);
+        return PS_CONFIG;
+    }
+    unsigned long nDocs = 0, nDone = 0;
+    if (p->readOnly) {
+        snprintf(zErr, nErr, "%s 中的索引格式较旧（%d），须先由可写的 indexd 打开一次以重建", p->zDir, have);
+        return PS_CONFIG;
+    }
+    for (int i = 0; i < p->nShard; i++)
+        if (!p->aShard[i].pDb) return shard_unavailable(p, i, zErr, nErr); /* a remote shard down: no rebuild now */
+    for (int i = 0; i < p->nShard; i++) nDocs += xw_wdb_doccount(p->aShard[i].pDb);
+    if (nDocs) {
+        double t0 = idx_now_ms();
+        IDX_LOG(IDX_LOG_INFO, 0, "index format %d -> %d: rebuilding %lu records from their stored data", have,
+                INDEX_FORMAT, nDocs);
+        for (int i = 0; i < p->nShard; i++)
+            if ((rc = rebuild_shard(&p->aShard[i], &nDone, zErr, nErr)) != PS_OK) return rc;
+        IDX_LOG(IDX_LOG_INFO, 0, "index format %d: %lu records rebuilt in %.1f s", INDEX_FORMAT, nDone,
+                (idx_now_ms() - t0) / 1000);
+    }
+    snprintf(zN, sizeof zN, "%d\n", INDEX_FORMAT);
+    return idx_file_replace(zPath, zN, strlen(zN), 0640, zErr, nErr);
 }
 
 typedef struct {
@@ -789,21 +1337,57 @@ typedef struct {
     char zErr[256];
 } batch_part;
 
+/* A remote shard's connection broke: the rows of this part written since
+ * its last commit (from..to) were lost with it. */
+static void batch_lost(batch_part *b, size_t from, size_t to)
+{
+    for (size_t j = from; j < to; j++) {
+        idx_put_item *it = &b->a[j];
+        if (it->rc != PS_OK || shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
+        it->rc = PS_UNAVAILABLE;
+        snprintf(it->zErr, sizeof it->zErr, "分片 %.60s 的连接中断，本行未能提交，须重新写入", b->p->azPath[b->iShard]);
+    }
+}
+
 static void *batch_run(void *arg)
 {
     batch_part *b = arg;
+    idx_index *p = b->p;
+    char zDown[512];
+    size_t from = 0; /* rows before this one are committed (or failed) */
     pthread_mutex_lock(&b->s->mu);
+    int ready = writer_ready_locked(p, b->iShard, zDown, sizeof zDown);
     for (size_t i = 0; i < b->n; i++) {
         idx_put_item *it = &b->a[i];
-        if (shard_of(b->p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
+        if (shard_of(p, it->r->az[PF_CODE]) != (unsigned)b->iShard) continue;
         put_ctx c = {it->r, it->pPages, it->keep, it->pFindings, it->zSource, &it->pConflict, it->absent,
                      b->pGuard ? b->pGuard->zBy : NULL, &it->changed, &it->linked, &it->filled};
         const char *zNew = it->r->az[PF_CLASSIFICATION];
-        it->rc = write_locked(b->p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
-                              it->zErr, sizeof it->zErr);
+        for (int attempt = 0; ready == PS_OK; attempt++) {
+            it->rc = write_locked(p, b->s, it->r->az[PF_CODE], b->pGuard, zNew, merge_put, &c, &it->replaced,
+                                  it->zErr, sizeof it->zErr);
+            if (it->rc != PS_UNAVAILABLE || !p->remote || attempt > 0) break;
+            batch_lost(b, from, i);
+            from = i;
+            writer_lost_locked(p, b->iShard, it->zErr);
+            ready = writer_ready_locked(p, b->iShard, zDown, sizeof zDown);
+        }
+        if (ready != PS_OK) {
+            /* the shard is down: its rows wait, the others' go on */
+            it->rc = PS_UNAVAILABLE;
+            snprintf(it->zErr, sizeof it->zErr, "分片 %.60s 暂时无法访问，本行未写入", p->azPath[b->iShard]);
+            continue;
+        }
+        if (b->s->nPending == 0) from = i + 1; /* committed with it */
     }
     /* what was written is committed, whatever became of the other rows */
-    if (b->commit) b->rc = shard_commit_locked(b->p, b->s, b->zErr, sizeof b->zErr);
+    if (b->commit && ready == PS_OK) {
+        b->rc = shard_commit_locked(p, b->s, b->zErr, sizeof b->zErr);
+        if (b->rc == PS_UNAVAILABLE && p->remote) {
+            batch_lost(b, from, b->n); /* each row says it */
+            b->rc = PS_OK;
+        }
+    }
     pthread_mutex_unlock(&b->s->mu);
     return NULL;
 }
@@ -815,10 +1399,8 @@ int idx_index_put_batch(idx_index *p, idx_put_item *a, size_t n, int commit, con
     pthread_t aThread[SHARD_MAX];
     int aStarted[SHARD_MAX] = {0};
     int rc = PS_OK;
-    if (p->readOnly) {
-        snprintf(zErr, nErr, "索引以只读方式打开，不能写入");
-        return PS_CONFLICT;
-    }
+    if (p->readOnly) return read_only_refused(zErr, nErr);
+    maybe_retry(p);
     for (int k = 0; k < p->nShard; k++) {
         aPart[k] = (batch_part){p, &p->aShard[k], a, n, k, commit, pGuard, PS_OK, ""};
         /* Shard 0 runs here; the others in threads, so that every core works. */
@@ -923,16 +1505,31 @@ int idx_index_put_page_unlinked(idx_index *p, const char *zCode, unsigned n, con
     return rc;
 }
 
+static int delete_locked(idx_index *p, idx_shard *s, const char *zCode, const idx_guard *pGuard, char *zErr,
+                         size_t nErr);
+
 int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, char *zErr, size_t nErr)
 {
-    char zId[PROTO_CODE_MAX + 8];
-    if (p->readOnly) {
-        snprintf(zErr, nErr, "索引以只读方式打开，不能写入");
-        return PS_CONFLICT;
-    }
-    id_term(zId, sizeof zId, zCode);
-    idx_shard *s = &p->aShard[shard_of(p, zCode)];
+    if (p->readOnly) return read_only_refused(zErr, nErr);
+    int k = (int)shard_of(p, zCode), rc;
+    idx_shard *s = &p->aShard[k];
+    maybe_retry(p);
     pthread_mutex_lock(&s->mu);
+    for (int attempt = 0;; attempt++) {
+        if ((rc = writer_ready_locked(p, k, zErr, nErr)) != PS_OK) break;
+        rc = delete_locked(p, s, zCode, pGuard, zErr, nErr);
+        if (rc != PS_UNAVAILABLE || !p->remote) break;
+        if ((rc = write_failed_locked(p, k, attempt, zErr, nErr)) != PS_OK) break;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int delete_locked(idx_index *p, idx_shard *s, const char *zCode, const idx_guard *pGuard, char *zErr,
+                         size_t nErr)
+{
+    char zId[PROTO_CODE_MAX + 8];
+    id_term(zId, sizeof zId, zCode);
     int rc = PS_OK;
     if (pGuard && pGuard->xAllow) {
         char *zOld = NULL;
@@ -948,7 +1545,6 @@ int idx_index_delete(idx_index *p, const char *zCode, const idx_guard *pGuard, c
     }
     if (rc == PS_OK) rc = xw_wdb_delete(s->pDb, zId, zErr, nErr);
     if (rc == PS_OK) note_write(p, s);
-    pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
@@ -957,7 +1553,14 @@ static int commit_all(idx_index *p, char *zErr, size_t nErr)
     int rc = PS_OK;
     for (int i = 0; i < p->nShard && !p->readOnly; i++) {
         pthread_mutex_lock(&p->aShard[i].mu);
-        int rc2 = shard_commit_locked(p, &p->aShard[i], zErr, nErr);
+        int rc2 = PS_OK;
+        /* a shard down: what its writer held uncommitted is lost (the epoch
+         * says so), and this commit cannot say it is durable */
+        if (p->remote && p->aShard[i].pDb && shard_down(p, i) && writer_lost_locked(p, i, "shard down")) {
+            snprintf(zErr, nErr, "分片 %s 暂时无法访问，其未提交的写入已丢失（须重新写入）", p->azPath[i]);
+            rc2 = PS_UNAVAILABLE;
+        }
+        if (rc2 == PS_OK) rc2 = shard_commit_locked(p, &p->aShard[i], zErr, nErr);
         pthread_mutex_unlock(&p->aShard[i].mu);
         if (rc2 != PS_OK && rc == PS_OK) rc = rc2;
     }
@@ -999,31 +1602,153 @@ int idx_index_commit(idx_index *p, char *zErr, size_t nErr)
 
 /* ---- reading -------------------------------------------------------- */
 
+/* A read-only index is written by another process (xapian-replicate, a
+ * writer elsewhere): its readers move to the latest revision this often. */
+#define READ_ONLY_REOPEN_MS 500.0
+
+static int reader_open(idx_index *p, xw_rdb **ppDb, char *zErr, size_t nErr)
+{
+    if (!p->remote) return xw_rdb_open((const char *const *)p->azPath, p->nShard, ppDb, zErr, nErr);
+    xw_shard_cb cb = {live_mask, reader_lost, p};
+    return xw_rdb_open_shards((const char *const *)p->azPath, p->nShard, p->timeoutMs, &cb, ppDb, zErr, nErr);
+}
+
 int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr)
 {
     thread_reader *t = pthread_getspecific(p->key);
     unsigned long gen = atomic_load(&p->gen);
     int rc;
+    maybe_retry(p);
+    unsigned long liveGen = atomic_load(&p->liveGen);
     if (!t) {
         t = px_calloc(1, sizeof *t);
         if (!t) return PS_NOMEM;
-        rc = xw_rdb_open((const char *const *)p->azPath, p->nShard, &t->pDb, zErr, nErr);
+        rc = reader_open(p, &t->pDb, zErr, nErr);
         if (rc != PS_OK) {
             px_free(t);
             return rc;
         }
         t->gen = gen;
+        t->liveGen = liveGen;
+        t->reopenMs = idx_now_ms();
         pthread_mutex_lock(&p->muReaders);
         t->pNext = p->pReaders;
         p->pReaders = t;
         pthread_mutex_unlock(&p->muReaders);
         pthread_setspecific(p->key, t);
-    } else if (t->gen != gen) {
-        if ((rc = xw_rdb_reopen(t->pDb, zErr, nErr)) != PS_OK) return rc;
-        t->gen = gen;
+    } else {
+        /* shards that went down or came back since */
+        if (t->liveGen != liveGen) {
+            if ((rc = xw_rdb_refresh(t->pDb, zErr, nErr)) != PS_OK) return rc;
+            t->liveGen = liveGen;
+        }
+        if (t->gen != gen || (p->readOnly && idx_now_ms() - t->reopenMs >= READ_ONLY_REOPEN_MS)) {
+            rc = xw_rdb_reopen(t->pDb, zErr, nErr);
+            if (rc != PS_OK && p->readOnly) {
+                /* a replica whose database was copied anew (xapian-replicate
+                 * switched it): open it again */
+                xw_rdb *pNew = NULL;
+                if ((rc = reader_open(p, &pNew, zErr, nErr)) == PS_OK) {
+                    xw_rdb_close(t->pDb);
+                    t->pDb = pNew;
+                }
+            }
+            if (rc != PS_OK) return rc;
+            t->gen = gen;
+            t->reopenMs = idx_now_ms();
+        }
     }
     *ppOut = t->pDb;
     return PS_OK;
+}
+
+/* The shards the calling thread's reader could not read (a mask; 0 when
+ * local or when it read all). */
+static unsigned reader_missing(idx_index *p)
+{
+    thread_reader *t = pthread_getspecific(p->key);
+    unsigned all = p->nShard >= 32 ? ~0u : (1u << p->nShard) - 1;
+    if (!p->remote) return 0;
+    if (!t) return live_mask(p) ^ all;
+    return ~xw_rdb_live(t->pDb) & all;
+}
+
+/* A record was not found, or could not be read: when its shard is one the
+ * reader could not read, that is what the caller learns. */
+static int record_shard_check(idx_index *p, const char *zCode, int rc, char *zErr, size_t nErr)
+{
+    if (!p->remote || (rc != PS_NOT_FOUND && rc != PS_UNAVAILABLE)) return rc;
+    int k = (int)shard_of(p, zCode);
+    if (!(reader_missing(p) & (1u << k))) return rc;
+    return shard_unavailable(p, k, zErr, nErr);
+}
+
+json_t *idx_index_health(idx_index *p, int *pnDown)
+{
+    json_t *a = json_array();
+    int nDown = 0;
+    if (!a) return NULL;
+    maybe_retry(p);
+    pthread_mutex_lock(&p->muState);
+    for (int i = 0; i < p->nShard; i++) {
+        const shard_state *st = &p->aState[i];
+        const char *zName = p->azPath[i];
+        if (!p->remote) zName = strrchr(zName, '/') ? strrchr(zName, '/') + 1 : zName;
+        json_t *o = json_pack("{s:s,s:s}", "shard", zName, "state", p->remote && st->down ? "down" : "up");
+        if (o && p->remote && st->down) {
+            char zAt[40];
+            idx_iso_time(st->since, zAt, sizeof zAt);
+            json_object_set_new(o, "since", json_string(zAt));
+            json_object_set_new(o, "error", json_string(st->zWhy));
+            nDown++;
+        }
+        if (o) json_array_append_new(a, o);
+    }
+    pthread_mutex_unlock(&p->muState);
+    if (pnDown) *pnDown = nDown;
+    return a;
+}
+
+void idx_index_note_degraded(idx_index *p, json_t *pOut)
+{
+    unsigned miss = reader_missing(p);
+    if (!miss || !pOut) return;
+    json_t *a = json_array();
+    char zList[SHARD_MAX * 80] = "";
+    size_t n = 0;
+    for (int i = 0; i < p->nShard && a; i++) {
+        if (!(miss & (1u << i))) continue;
+        json_array_append_new(a, json_string(p->azPath[i]));
+        n += (size_t)snprintf(zList + n, n < sizeof zList ? sizeof zList - n : 0, "%s%.70s", n ? "、" : "",
+                              p->azPath[i]);
+        if (n >= sizeof zList) n = sizeof zList - 1;
+    }
+    char zNotice[sizeof zList + 300];
+    snprintf(zNotice, sizeof zNotice,
+             "部分分片暂时无法访问（%s）：本次结果只含其余分片中的档案，总数和分面统计偏少；分片恢复后结果即完整", zList);
+    json_object_set_new(pOut, "degraded", json_true());
+    json_object_set_new(pOut, "missing_shards", a);
+    json_object_set_new(pOut, "notice", json_string(zNotice));
+}
+
+int idx_index_complete(idx_index *p, char *zErr, size_t nErr)
+{
+    xw_rdb *pDb;
+    int rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    unsigned miss = reader_missing(p);
+    if (!miss) return PS_OK;
+    char zList[SHARD_MAX * 80] = "";
+    size_t n = 0;
+    for (int i = 0; i < p->nShard; i++) {
+        if (!(miss & (1u << i))) continue;
+        n += (size_t)snprintf(zList + n, n < sizeof zList ? sizeof zList - n : 0, "%s%.70s", n ? "、" : "",
+                              p->azPath[i]);
+        if (n >= sizeof zList) n = sizeof zList - 1;
+    }
+    snprintf(zErr, nErr, "分片 %s 暂时无法访问：此项须统计全部档案，分片恢复后再试（indexd 每隔 %d 秒再试连接）", zList,
+             (int)(IDX_RETRY_MS / 1000));
+    return PS_UNAVAILABLE;
 }
 
 json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, size_t nErr)
@@ -1037,6 +1762,7 @@ json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, siz
     if (rc == PS_OK) {
         id_term(zId, sizeof zId, zCode);
         rc = xw_rdb_get_data(pDb, zId, &z, &n, zErr, nErr);
+        rc = record_shard_check(p, zCode, rc, zErr, nErr);
     }
     if (rc == PS_OK) {
         pOut = idx_index_parse(z, n);
@@ -1060,6 +1786,7 @@ int idx_index_classification(idx_index *p, const char *zCode, char *zOut, size_t
     if (rc != PS_OK) return rc;
     id_term(zId, sizeof zId, zCode);
     rc = xw_rdb_get_value(pDb, zId, IDX_SLOT_CLASSIFICATION, &z, &n, zErr, nErr);
+    rc = record_shard_check(p, zCode, rc, zErr, nErr);
     if (rc == PS_OK) snprintf(zOut, nOut, "%.*s", (int)n, z);
     px_free(z);
     return rc;

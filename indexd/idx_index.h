@@ -30,8 +30,42 @@ typedef struct {
  * PS_CONFIG. */
 int idx_index_open(const char *zDir, const idx_index_opts *pOpts, idx_index **ppOut,
                    char *zErr, size_t nErr);
+/* Shards on other machines, each served by `xapian-tcpsrv --writable`
+ * (README.md, 多台机器).  This process stays the only writer and places a
+ * record by the same hash of its 档号; the list is written in
+ * zDir/remote_shards with each shard's UUID when the index is made, so that
+ * another list (count or order: the routing would change) is refused with
+ * PS_CONFIG, while the same shards at other addresses are accepted once
+ * their UUIDs say so.  Readers read the same servers (each connection is a
+ * process of xapian-tcpsrv's own, and it takes the write lock only for the
+ * connection that asks to write).  A shard that does not answer within
+ * timeoutMs is down: searches go on over the others and say so, reads and
+ * writes of its records are PS_UNAVAILABLE naming it, and it is tried again
+ * at most every IDX_RETRY_MS by the next request. */
+typedef struct {
+    const char *zShards;  /* "tcp:HOST:PORT,…" (NULL or "": local shards in zDir) */
+    unsigned timeoutMs;   /* Xapian's timeout and connect timeout (0: 5000) */
+} idx_remote_opts;
+#define IDX_RETRY_MS 3000.0
+int idx_index_open_remote(const char *zDir, const idx_index_opts *pOpts, const idx_remote_opts *pRemote,
+                          idx_index **ppOut, char *zErr, size_t nErr);
 /* Commit what is pending and close. */
 void idx_index_close(idx_index *p);
+/* 1 when the index was opened read-only (a replica): every write is
+ * PS_UNAVAILABLE ("只读副本…"). */
+int idx_index_read_only(const idx_index *p);
+/* The shards and their state for /healthz: [{"shard","state":"up"|"down",
+ * "since","error"}] (a new reference; "since" and "error" when down), and
+ * in *pnDown how many are down. */
+json_t *idx_index_health(idx_index *p, int *pnDown);
+/* After a search by the calling thread: when its reader could not read
+ * every shard, set "degraded": true, "missing_shards": ["tcp:…"] and a
+ * "notice" for people in pOut. */
+void idx_index_note_degraded(idx_index *p, json_t *pOut);
+/* What needs every record (the reports, the timed test's draws): PS_OK when
+ * the calling thread's reader reads every shard, else PS_UNAVAILABLE with
+ * zErr naming the missing ones.  Call it before and after the work. */
+int idx_index_complete(idx_index *p, char *zErr, size_t nErr);
 
 /* A check made under the shard's lock together with the write, so that no
  * other write slips between them: the caller's rules (idx_access_write) on

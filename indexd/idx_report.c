@@ -1,5 +1,10 @@
-/* Coverage and ledger: one pass over the records' values (no stored JSON
- * read but for the records listed as missing). */
+/* Coverage and ledger: Xapian counts the distinct tally values
+ * (idx_schema.h, IDX_SLOT_TALLY) over the matches of a query with a
+ * ValueCountMatchSpy, and the counts are folded into the figures.  No
+ * MatchDecider (a remote shard refuses one) and no document is read but
+ * for the records listed on a page of the missing list; the records still
+ * to digitize are found by their terms (IDX_TERM_IN_COVERAGE,
+ * IDX_TERM_DIGITIZED) and paged in 档号 order by Xapian. */
 #include "idx_report.h"
 #include "idx_schema.h"
 #include "proto_alloc.h"
@@ -7,6 +12,7 @@
 #include "proto_status.h"
 #include "xw.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,31 +22,6 @@ typedef struct {
     const char *z;
     size_t n;
 } val;
-
-/* A record still to digitize. */
-typedef struct {
-    char *zCode;
-    int classified; /* a 密级 above 公开: the reader may not see it */
-} missing;
-
-typedef struct {
-    int coverage;        /* 1: coverage, 0: ledger, -1: stored pages per record */
-    json_t *pScanned;    /* -1: 档号 -> pages stored */
-    json_t *pGroups[3];  /* coverage: by fonds, category, year; ledger: [0] by the 4 keys */
-    unsigned long total, digitized, pagesTotal, pagesScanned;
-    unsigned long d10, notPaper, carrierUnknown, pagesUnknown;
-    unsigned long unlinked;  /* records of scans waiting for their catalog row */
-    missing *aMissing;
-    size_t nMissing, nAlloc;
-    int rc;
-} scan_ctx;
-
-static val value(xw_docview *d, unsigned slot)
-{
-    val v = {"", 0};
-    if (xw_docview_value(d, slot, &v.z, &v.n) != PS_OK) v.n = 0;
-    return v;
-}
 
 static unsigned long num(val v)
 {
@@ -56,8 +37,140 @@ static int is(val v, const char *z)
     return v.n == strlen(z) && memcmp(v.z, z, v.n) == 0;
 }
 
+/* ---- the rules --------------------------------------------------------- */
+
+int idx_report_carrier(const char *zCarrier)
+{
+    if (!zCarrier || !*zCarrier) return IDX_CARRIER_UNKNOWN;
+    return strcmp(zCarrier, "纸质") == 0 || strcmp(zCarrier, "纸") == 0 ? IDX_CARRIER_PAPER : IDX_CARRIER_OTHER;
+}
+
+int idx_report_digitized(const char *zPages, unsigned nScanned, unsigned nStored)
+{
+    if (!zPages || !*zPages) return nStored > 0;
+    unsigned long pages = strtoul(zPages, NULL, 10);
+    return pages > 0 && nScanned >= pages;
+}
+
+int idx_report_scope(const char *zRet, size_t nRet, int carrier)
+{
+    val r = {zRet ? zRet : "", zRet ? nRet : 0};
+    if (!is(r, "Y") && !is(r, "D30")) return IDX_SCOPE_D10;
+    return carrier == IDX_CARRIER_OTHER ? IDX_SCOPE_NOT_PAPER : IDX_SCOPE_IN;
+}
+
+int idx_report_tally(const proto_record *r, unsigned nScanned, unsigned nStored, char *z, size_t n)
+{
+    const char *zPages = r->az[PF_PAGES];
+    int known = zPages && *zPages;
+    unsigned long pages = known ? strtoul(zPages, NULL, 10) : 0;
+    unsigned long capped = !known ? 0 : nScanned > pages ? pages : nScanned; /* pages: over records with 页数 */
+#define F(f) (r->az[f] ? r->az[f] : "")
+    int k = snprintf(z, n, "%s%c%s%c%s%c%s%c%c%c%d%c%lu%c%lu%c%d", F(PF_FONDS), IDX_TALLY_SEP, F(PF_CATEGORY),
+                     IDX_TALLY_SEP, F(PF_YEAR), IDX_TALLY_SEP, F(PF_RETENTION), IDX_TALLY_SEP,
+                     idx_report_carrier(r->az[PF_CARRIER]), IDX_TALLY_SEP, known, IDX_TALLY_SEP, pages, IDX_TALLY_SEP,
+                     capped, IDX_TALLY_SEP, idx_report_digitized(zPages, nScanned, nStored));
+#undef F
+    return k < 0 || (size_t)k >= n ? -1 : k;
+}
+
+/* A tally value back to its fields; -1 if it is not one. */
+static int tally_split(const char *z, size_t n, val a[IDX_TALLY_FIELDS])
+{
+    int k = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && z[i] != IDX_TALLY_SEP) continue;
+        if (k == IDX_TALLY_FIELDS) return -1;
+        a[k].z = z + start;
+        a[k].n = i - start;
+        k++;
+        start = i + 1;
+    }
+    return k == IDX_TALLY_FIELDS && a[4].n == 1 ? 0 : -1;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+static xw_query *term(const char *z)
+{
+    return xw_q_term(z, strlen(z));
+}
+
+/* a op b, both freed; NULL (out of memory) when either is NULL */
+static xw_query *q2(int op, xw_query *a, xw_query *b)
+{
+    xw_query *ap[2] = {a, b};
+    xw_query *q = a && b ? xw_q_combine(op, ap, 2) : NULL;
+    xw_q_free(a);
+    xw_q_free(b);
+    return q;
+}
+
+/* a op b, b freed, a kept */
+static xw_query *qf(int op, const xw_query *a, xw_query *b)
+{
+    xw_query *ap[2] = {(xw_query *)a, b};
+    xw_query *q = a && b ? xw_q_combine(op, ap, 2) : NULL;
+    xw_q_free(b);
+    return q;
+}
+
+/* The records of 全宗 zFonds (NULL or "": all). */
+static xw_query *fonds_query(const char *zFonds)
+{
+    if (!zFonds || !*zFonds) return xw_q_all();
+    char zTerm[IDX_TERM_MAX + 32];
+    idx_bool_term(zTerm, sizeof zTerm, IDX_PFX_FONDS, zFonds);
+    return term(zTerm);
+}
+
+/* Search q, looking at every match (checkAtLeast: the document count), with
+ * the values of slot counted (slot < 0: none); *pn: the matches, exact. */
+static int count_all(xw_rdb *pDb, const xw_query *q, int slot, xw_mset **ppOut, unsigned long *pn, char *zErr,
+                     size_t nErr)
+{
+    unsigned aSlot[1] = {slot < 0 ? 0u : (unsigned)slot};
+    *ppOut = NULL;
+    for (int attempt = 0;; attempt++) {
+        unsigned long nDoc = xw_rdb_doccount(pDb);
+        xw_search_opts o;
+        memset(&o, 0, sizeof o);
+        o.sortSlot = -1;
+        o.valueSlot = -1;
+        o.checkAtLeast = nDoc >= UINT_MAX ? UINT_MAX : (unsigned)nDoc + 1;
+        o.aFacetSlot = aSlot;
+        o.nFacet = slot < 0 ? 0 : 1;
+        xw_mset *m = NULL;
+        int rc = xw_search(pDb, q, &o, &m, zErr, nErr);
+        if (rc != PS_OK) return rc;
+        /* every match seen: the count is exact, the spy saw each one */
+        if (xw_mset_exact(m) && (slot < 0 || xw_mset_facet_seen(m) == xw_mset_estimated(m))) {
+            *pn = xw_mset_estimated(m);
+            *ppOut = m;
+            return PS_OK;
+        }
+        xw_mset_free(m);
+        if (attempt == 2) {
+            snprintf(zErr, nErr, "统计期间索引一直在变化，未能数尽全部档案，请稍后再试");
+            return PS_INDEX;
+        }
+    }
+}
+
+/* ---- folding the tally counts ------------------------------------------ */
+
+typedef struct {
+    int coverage;        /* 1: coverage, 0: ledger */
+    json_t *pGroups[3];  /* coverage: by fonds, category, year; ledger: [0] by the 4 keys */
+    unsigned long total, digitized, pagesTotal, pagesScanned;
+    unsigned long d10, notPaper, carrierUnknown, pagesUnknown;
+    unsigned long unlinked;  /* records of scans waiting for their catalog row */
+    int rc;
+} fold_ctx;
+
 /* Add to the counters of group key (an object of counters in pMap). */
-static void bump(scan_ctx *c, json_t *pMap, const char *zKey, size_t nKey, const char *const *azName,
+static void bump(fold_ctx *c, json_t *pMap, const char *zKey, size_t nKey, const char *const *azName,
                  const unsigned long *aAdd, int nAdd)
 {
     char zK[256];
@@ -80,125 +193,87 @@ static void bump(scan_ctx *c, json_t *pMap, const char *zKey, size_t nKey, const
 static const char *const azCov[] = {"total", "digitized", "pages", "scanned_pages"};
 static const char *const azLedger[] = {"items", "pages", "digitized_items", "scanned_pages"};
 
-static int on_doc(void *ctx, xw_docview *d)
+/* The n records of one tally value a. */
+static void fold(fold_ctx *c, const val *a, unsigned long n)
 {
-    scan_ctx *c = ctx;
-    if (c->rc != PS_OK) return 0;
-    val ret = value(d, IDX_SLOT_RETENTION), carrier = value(d, IDX_SLOT_CARRIER);
-    val pagesV = value(d, IDX_SLOT_PAGES);
-    unsigned long pages = num(pagesV), scanned = num(value(d, IDX_SLOT_SCANNED));
-    unsigned long stored = num(value(d, IDX_SLOT_STORED));
-    int digitized = pagesV.n ? pages > 0 && scanned >= pages : stored > 0;
-    unsigned long scannedCapped = !pagesV.n ? 0 : scanned > pages ? pages : scanned; /* pages: over records with 页数 */
-    val fonds = value(d, IDX_SLOT_FONDS), cat = value(d, IDX_SLOT_CATEGORY), year = value(d, IDX_SLOT_YEAR);
-    if (c->coverage < 0) {
-        if (stored > 0) {
-            val code = value(d, IDX_SLOT_CODE);
-            char zK[PROTO_CODE_MAX];
-            snprintf(zK, sizeof zK, "%.*s", (int)(code.n < sizeof zK - 1 ? code.n : sizeof zK - 1), code.z);
-            if (json_object_set_new(c->pScanned, zK, json_integer((json_int_t)stored)) != 0) c->rc = PS_NOMEM;
-        }
-        return 0;
-    }
+    int carrier = (unsigned char)a[4].z[0];
+    int known = is(a[5], "1"), digitized = is(a[8], "1");
+    unsigned long pages = num(a[6]), scannedCapped = num(a[7]);
+    unsigned long nDig = digitized ? n : 0;
+    const val *fonds = &a[0], *cat = &a[1], *year = &a[2], *ret = &a[3];
     if (!c->coverage) {
         char zKey[256];
-        int n = snprintf(zKey, sizeof zKey, "%.*s\t%.*s\t%.*s\t%.*s", (int)fonds.n, fonds.z, (int)cat.n, cat.z,
-                         (int)year.n, year.z, (int)ret.n, ret.z);
-        unsigned long aAdd[4] = {1, pages, (unsigned long)digitized, scannedCapped};
-        bump(c, c->pGroups[0], zKey, (size_t)n, azLedger, aAdd, 4);
-        return 0;
+        int k = snprintf(zKey, sizeof zKey, "%.*s\t%.*s\t%.*s\t%.*s", (int)fonds->n, fonds->z, (int)cat->n, cat->z,
+                         (int)year->n, year->z, (int)ret->n, ret->z);
+        unsigned long aAdd[4] = {n, pages * n, nDig, scannedCapped * n};
+        bump(c, c->pGroups[0], zKey, k < 0 ? 0 : (size_t)k, azLedger, aAdd, 4);
+        return;
     }
-    if (!is(ret, "Y") && !is(ret, "D30")) {
-        c->d10++;
-        return 0;
+    switch (idx_report_scope(ret->z, ret->n, carrier)) {
+    case IDX_SCOPE_D10: c->d10 += n; return;
+    case IDX_SCOPE_NOT_PAPER: c->notPaper += n; return;
+    default: break;
     }
-    if (carrier.n && !is(carrier, "纸质") && !is(carrier, "纸")) {
-        c->notPaper++;
-        return 0;
-    }
-    c->carrierUnknown += carrier.n == 0;
-    c->pagesUnknown += pagesV.n == 0;
-    c->total++;
-    c->digitized += (unsigned long)digitized;
-    c->pagesTotal += pages;
-    c->pagesScanned += scannedCapped;
-    unsigned long aAdd[4] = {1, (unsigned long)digitized, pages, scannedCapped};
-    bump(c, c->pGroups[0], fonds.z, fonds.n, azCov, aAdd, 4);
-    bump(c, c->pGroups[1], cat.z, cat.n, azCov, aAdd, 4);
-    bump(c, c->pGroups[2], year.z, year.n, azCov, aAdd, 4);
-    if (!digitized) {
-        val code = value(d, IDX_SLOT_CODE);
-        if (c->nMissing == c->nAlloc) {
-            size_t nNew = c->nAlloc ? c->nAlloc * 2 : 1024;
-            missing *a = px_realloc(c->aMissing, nNew * sizeof *a);
-            if (!a) {
-                c->rc = PS_NOMEM;
-                return 0;
-            }
-            c->aMissing = a;
-            c->nAlloc = nNew;
-        }
-        val cls = value(d, IDX_SLOT_CLASSIFICATION);
-        c->aMissing[c->nMissing].classified = cls.n && !is(cls, "公开");
-        if (!(c->aMissing[c->nMissing].zCode = px_strndup(code.z, code.n))) c->rc = PS_NOMEM;
-        else c->nMissing++;
-    }
-    return 0;
+    c->carrierUnknown += carrier == IDX_CARRIER_UNKNOWN ? n : 0;
+    c->pagesUnknown += known ? 0 : n;
+    c->total += n;
+    c->digitized += nDig;
+    c->pagesTotal += pages * n;
+    c->pagesScanned += scannedCapped * n;
+    unsigned long aAdd[4] = {n, nDig, pages * n, scannedCapped * n};
+    bump(c, c->pGroups[0], fonds->z, fonds->n, azCov, aAdd, 4);
+    bump(c, c->pGroups[1], cat->z, cat->n, azCov, aAdd, 4);
+    bump(c, c->pGroups[2], year->z, year->n, azCov, aAdd, 4);
 }
 
-static int count_doc(void *ctx, xw_docview *d)
+/* The records of the scope (pKept: 全宗 filter, no record waiting for its
+ * catalog row) counted into c, and those waiting apart. */
+static int tally(xw_rdb *pDb, const xw_query *pKept, const xw_query *pOnlyU, fold_ctx *c, char *zErr, size_t nErr)
 {
-    (void)d;
-    ((scan_ctx *)ctx)->unlinked++;
-    return 0;
-}
-
-static int scan(idx_index *p, const char *zFonds, scan_ctx *c, char *zErr, size_t nErr)
-{
-    xw_rdb *pDb;
     xw_mset *m = NULL;
-    int rc = idx_index_reader(p, &pDb, zErr, nErr);
+    unsigned long nSeen = 0, nFolded = 0;
+    int rc = count_all(pDb, pKept, IDX_SLOT_TALLY, &m, &nSeen, zErr, nErr);
     if (rc != PS_OK) return rc;
-    xw_query *q = NULL;
-    if (zFonds && *zFonds) {
-        char zTerm[64];
-        snprintf(zTerm, sizeof zTerm, IDX_PFX_FONDS "%s", zFonds);
-        q = xw_q_term(zTerm, strlen(zTerm));
-    } else {
-        q = xw_q_all();
+    unsigned nVal = xw_mset_facet_size(m, 0);
+    for (unsigned j = 0; j < nVal && c->rc == PS_OK; j++) {
+        const char *z;
+        size_t n;
+        unsigned long nRec;
+        val a[IDX_TALLY_FIELDS];
+        xw_mset_facet_get(m, 0, j, &z, &n, &nRec);
+        if (tally_split(z, n, a) != 0) continue;
+        fold(c, a, nRec);
+        nFolded += nRec;
     }
-    if (!q) return PS_NOMEM;
+    xw_mset_free(m);
+    if (c->rc != PS_OK) {
+        snprintf(zErr, nErr, "内存不足");
+        return c->rc;
+    }
+    if (nFolded != nSeen) {
+        /* written before the tally existed: counting them as nothing would be wrong */
+        snprintf(zErr, nErr, "有 %lu 件档案的索引缺少报表统计值（由旧版本写入），须重新写入后才能统计",
+                 nSeen - nFolded);
+        return PS_INDEX;
+    }
     /* records of scans that wait for their catalog row (待挂接) are no
      * catalog entries: not in the ledger, the rate or the draws; they are
      * counted apart */
-    xw_query *pU = xw_q_term(IDX_TERM_UNLINKED, strlen(IDX_TERM_UNLINKED));
-    xw_query *a[2] = {q, pU};
-    xw_query *pKept = pU ? xw_q_combine(XW_AND_NOT, a, 2) : NULL;
-    xw_query *pOnlyU = pU ? xw_q_combine(XW_FILTER, a, 2) : NULL;
-    xw_q_free(q);
-    xw_q_free(pU);
-    if (!pKept || !pOnlyU) {
-        xw_q_free(pKept);
-        xw_q_free(pOnlyU);
-        return PS_NOMEM;
-    }
-    /* Every record goes past the decider once; it keeps none. */
-    unsigned long n = xw_rdb_doccount(pDb);
-    unsigned nMax = n > 0xFFFFFFF0ul ? 0xFFFFFFF0u : (unsigned)n + 1;
-    xw_search_opts o = {0, 1, -1, 0, nMax, NULL, 0, on_doc, c, -1, 0, 0};
-    rc = xw_search(pDb, pKept, &o, &m, zErr, nErr);
+    if ((rc = count_all(pDb, pOnlyU, -1, &m, &c->unlinked, zErr, nErr)) != PS_OK) return rc;
     xw_mset_free(m);
-    m = NULL;
-    xw_search_opts ou = {0, 1, -1, 0, nMax, NULL, 0, count_doc, c, -1, 0, 0};
-    if (rc == PS_OK) rc = xw_search(pDb, pOnlyU, &ou, &m, zErr, nErr);
-    xw_mset_free(m);
-    xw_q_free(pKept);
-    xw_q_free(pOnlyU);
-    if (rc == PS_OK && c->rc != PS_OK) {
-        rc = c->rc;
-        snprintf(zErr, nErr, "内存不足");
-    }
-    return rc;
+    return PS_OK;
+}
+
+/* The scope of a report: kept (its records) and waiting (待挂接), or PS_NOMEM. */
+static int scope_queries(const char *zFonds, xw_query **ppKept, xw_query **ppOnlyU)
+{
+    *ppKept = q2(XW_AND_NOT, fonds_query(zFonds), term(IDX_TERM_UNLINKED));
+    *ppOnlyU = q2(XW_FILTER, fonds_query(zFonds), term(IDX_TERM_UNLINKED));
+    if (*ppKept && *ppOnlyU) return PS_OK;
+    xw_q_free(*ppKept);
+    xw_q_free(*ppOnlyU);
+    *ppKept = *ppOnlyU = NULL;
+    return PS_NOMEM;
 }
 
 /* Points of item 22 for a rate (0..1). */
@@ -253,46 +328,74 @@ static json_t *group_list(json_t *pMap, int withRate)
     return a;
 }
 
-static int cmp_missing(const void *a, const void *b)
-{
-    return strcmp(((const missing *)a)->zCode, ((const missing *)b)->zCode);
-}
-
 static json_t *scope(const idx_report_opts *o)
 {
     return json_pack("{s:o}", "fonds", o->zFonds && *o->zFonds ? json_string(o->zFonds) : json_null());
 }
 
-int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, char *zErr,
-                        size_t nErr)
+/* The records still to digitize (pMiss) that the reader may not see: *ppOr
+ * the OR of their id terms (NULL: none), *pn how many.  xHidden is asked
+ * about each whose 密级 is set and above 公开 (every reader sees 公开, the
+ * lowest: no need to ask); they are found by their terms and their 档号
+ * counted from the value slot, so no document is read. */
+static int hidden_ids(xw_rdb *pDb, const xw_query *pMiss, const idx_report_opts *o, xw_query **ppOr,
+                      unsigned long *pn, char *zErr, size_t nErr)
 {
-    scan_ctx c;
-    memset(&c, 0, sizeof c);
-    c.coverage = 1;
-    for (int i = 0; i < 3; i++) c.pGroups[i] = json_object();
-    int rc = c.pGroups[0] && c.pGroups[1] && c.pGroups[2] ? scan(p, o->zFonds, &c, zErr, nErr) : PS_NOMEM;
-    json_t *pOut = NULL, *pMissing = NULL;
-    if (rc != PS_OK) goto out;
-    qsort(c.aMissing, c.nMissing, sizeof *c.aMissing, cmp_missing);
-    /* records the reader may not see: counted above, left out of the list
-     * (every reader sees 公开, the lowest 密级: no need to ask) */
-    size_t nHidden = 0, nShown = 0;
-    for (size_t i = 0; i < c.nMissing; i++) {
-        if (o->xHidden && c.aMissing[i].classified && o->xHidden(o->pHiddenCtx, c.aMissing[i].zCode)) {
-            px_free(c.aMissing[i].zCode);
-            nHidden++;
-        } else {
-            c.aMissing[nShown++] = c.aMissing[i];
-        }
+    char zPublic[64];
+    xw_mset *m = NULL;
+    unsigned long nCand = 0;
+    *ppOr = NULL;
+    *pn = 0;
+    snprintf(zPublic, sizeof zPublic, IDX_PFX_CLASSIFICATION "%s", "公开");
+    xw_query *pCand = qf(XW_FILTER, pMiss, q2(XW_AND_NOT, xw_q_wildcard(IDX_PFX_CLASSIFICATION), term(zPublic)));
+    if (!pCand) return PS_NOMEM;
+    int rc = count_all(pDb, pCand, IDX_SLOT_CODE, &m, &nCand, zErr, nErr);
+    xw_q_free(pCand);
+    if (rc != PS_OK) return rc;
+    unsigned nVal = xw_mset_facet_size(m, 0);
+    xw_query **ap = px_malloc((nVal + 1) * sizeof *ap);
+    int nId = 0;
+    rc = ap ? PS_OK : PS_NOMEM;
+    for (unsigned j = 0; j < nVal && rc == PS_OK; j++) {
+        const char *z;
+        size_t n;
+        unsigned long nRec;
+        char zCode[PROTO_CODE_MAX + 32], zId[PROTO_CODE_MAX + 40];
+        xw_mset_facet_get(m, 0, j, &z, &n, &nRec);
+        if (n >= sizeof zCode) continue; /* no 档号 */
+        snprintf(zCode, sizeof zCode, "%.*s", (int)n, z);
+        if (!o->xHidden(o->pHiddenCtx, zCode)) continue;
+        snprintf(zId, sizeof zId, IDX_PFX_ID "%s", zCode);
+        if (!(ap[nId] = term(zId))) rc = PS_NOMEM;
+        else nId++;
+        *pn += nRec;
     }
-    c.nMissing = nShown;
-    rc = PS_NOMEM;
-    if (!(pMissing = json_array())) goto out;
-    size_t end = o->limit ? (size_t)o->offset + o->limit : c.nMissing;
-    for (size_t i = o->offset; i < end && i < c.nMissing; i++) {
-        int rcGet;
-        char zE[256];
-        json_t *pData = idx_index_get(p, c.aMissing[i].zCode, &rcGet, zE, sizeof zE);
+    if (rc == PS_OK && nId && !(*ppOr = xw_q_combine(XW_OR, ap, nId))) rc = PS_NOMEM;
+    for (int i = 0; i < nId; i++) xw_q_free(ap[i]);
+    px_free(ap);
+    xw_mset_free(m);
+    return rc;
+}
+
+/* Entries offset.. (limit of them) of the missing list (pList) in 档号
+ * order, appended to pMissing: only these records' documents are read. */
+static int missing_page(xw_rdb *pDb, const xw_query *pList, unsigned offset, unsigned limit, json_t *pMissing,
+                        char *zErr, size_t nErr)
+{
+    xw_search_opts so;
+    xw_mset *m = NULL;
+    memset(&so, 0, sizeof so);
+    so.offset = offset;
+    so.limit = limit;
+    so.sortSlot = IDX_SLOT_CODE;
+    so.valueSlot = IDX_SLOT_CODE;
+    int rc = xw_search(pDb, pList, &so, &m, zErr, nErr);
+    for (unsigned i = 0; rc == PS_OK && i < xw_mset_size(m); i++) {
+        const char *zCode = "", *zData = "";
+        size_t nCode = 0, nData = 0;
+        xw_mset_value(m, i, &zCode, &nCode);
+        xw_mset_data(m, i, &zData, &nData);
+        json_t *pData = idx_index_parse(zData, nData);
         json_t *r = json_object_get(pData, "r");
         json_t *pP = json_object_get(pData, "p");
         unsigned nRun = 0;
@@ -301,13 +404,56 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
             snprintf(zN, sizeof zN, "%u", nRun + 1);
             if (!json_object_get(pP, zN)) break;
         }
-        json_t *m = json_pack("{s:s,s:O,s:O,s:O,s:i}", "code", c.aMissing[i].zCode,
+        json_t *e = json_pack("{s:s%,s:O,s:O,s:O,s:i}", "code", zCode, nCode,
                               "title", json_object_get(r, "title") ? json_object_get(r, "title") : json_null(),
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
                               "pages", json_object_get(r, "pages") ? json_object_get(r, "pages") : json_null(),
                               "scanned", (int)nRun);
         json_decref(pData);
-        if (!m || json_array_append_new(pMissing, m) != 0) goto out;
+        if (!e || json_array_append_new(pMissing, e) != 0) rc = PS_NOMEM;
+    }
+    xw_mset_free(m);
+    return rc;
+}
+
+int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, char *zErr,
+                        size_t nErr)
+{
+    fold_ctx c;
+    xw_rdb *pDb = NULL;
+    xw_query *pKept = NULL, *pOnlyU = NULL, *pMiss = NULL, *pHide = NULL;
+    json_t *pOut = NULL, *pMissing = NULL;
+    unsigned long nHidden = 0, nShown = 0;
+    memset(&c, 0, sizeof c);
+    c.coverage = 1;
+    for (int i = 0; i < 3; i++) c.pGroups[i] = json_object();
+    int rc = c.pGroups[0] && c.pGroups[1] && c.pGroups[2] ? PS_OK : PS_NOMEM;
+    if (rc == PS_OK) rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc == PS_OK) rc = scope_queries(o->zFonds, &pKept, &pOnlyU);
+    if (rc == PS_OK) rc = tally(pDb, pKept, pOnlyU, &c, zErr, nErr);
+    if (rc != PS_OK) goto out;
+    rc = PS_NOMEM;
+    if (!(pMissing = json_array())) goto out;
+    unsigned long nNotDigitized = c.total - c.digitized;
+    if (nNotDigitized) {
+        /* the records counted above and not digitized: found by their terms */
+        pMiss = qf(XW_FILTER, pKept, q2(XW_AND_NOT, term(IDX_TERM_IN_COVERAGE), term(IDX_TERM_DIGITIZED)));
+        if (!pMiss) goto out;
+        /* records the reader may not see: counted above, left out of the list */
+        if (o->xHidden && (rc = hidden_ids(pDb, pMiss, o, &pHide, &nHidden, zErr, nErr)) != PS_OK) goto out;
+        rc = PS_NOMEM;
+        if (pHide) {
+            pMiss = q2(XW_AND_NOT, pMiss, pHide);
+            pHide = NULL;
+            if (!pMiss) goto out;
+        }
+        nShown = nHidden < nNotDigitized ? nNotDigitized - nHidden : 0;
+        if (o->offset < nShown) {
+            unsigned long nPage = nShown - o->offset;
+            if (o->limit && o->limit < nPage) nPage = o->limit;
+            if ((rc = missing_page(pDb, pMiss, o->offset, (unsigned)nPage, pMissing, zErr, nErr)) != PS_OK) goto out;
+            rc = PS_NOMEM;
+        }
     }
     double rate = ratio(c.digitized, c.total);
     pOut = json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o,s:o,s:o,s:I,s:I,s:O,s:I,s:I}",
@@ -321,7 +467,7 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
                      "excluded", "d10", (json_int_t)c.d10, "not_paper", (json_int_t)c.notPaper,
                      "carrier_unknown", (json_int_t)c.carrierUnknown, "pages_unknown", (json_int_t)c.pagesUnknown,
                      "by_fonds", group_list(c.pGroups[0], 1), "by_category", group_list(c.pGroups[1], 1),
-                     "by_year", group_list(c.pGroups[2], 1), "missing_total", (json_int_t)c.nMissing,
+                     "by_year", group_list(c.pGroups[2], 1), "missing_total", (json_int_t)nShown,
                      "missing_hidden", (json_int_t)nHidden, "missing", pMissing, "offset", (json_int_t)o->offset,
                      "limit", (json_int_t)o->limit);
     /* scans read that wait for their catalog row: not in the rate, said apart */
@@ -333,8 +479,10 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
 out:
     json_decref(pMissing);
     for (int i = 0; i < 3; i++) json_decref(c.pGroups[i]);
-    for (size_t i = 0; i < c.nMissing; i++) px_free(c.aMissing[i].zCode);
-    px_free(c.aMissing);
+    xw_q_free(pKept);
+    xw_q_free(pOnlyU);
+    xw_q_free(pMiss);
+    xw_q_free(pHide);
     if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     *ppOut = rc == PS_OK ? pOut : NULL;
     return rc;
@@ -343,10 +491,15 @@ out:
 int idx_report_ledger(idx_index *p, const idx_report_opts *o, json_t **ppOut, char *zErr,
                       size_t nErr)
 {
-    scan_ctx c;
+    fold_ctx c;
+    xw_rdb *pDb = NULL;
+    xw_query *pKept = NULL, *pOnlyU = NULL;
     memset(&c, 0, sizeof c);
     c.pGroups[0] = json_object();
-    int rc = c.pGroups[0] ? scan(p, o->zFonds, &c, zErr, nErr) : PS_NOMEM;
+    int rc = c.pGroups[0] ? PS_OK : PS_NOMEM;
+    if (rc == PS_OK) rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc == PS_OK) rc = scope_queries(o->zFonds, &pKept, &pOnlyU);
+    if (rc == PS_OK) rc = tally(pDb, pKept, pOnlyU, &c, zErr, nErr);
     json_t *pOut = NULL, *pRows = NULL;
     if (rc != PS_OK) goto out;
     rc = PS_NOMEM;
@@ -377,22 +530,80 @@ int idx_report_ledger(idx_index *p, const idx_report_opts *o, json_t **ppOut, ch
 out:
     json_decref(pRows);
     json_decref(c.pGroups[0]);
+    xw_q_free(pKept);
+    xw_q_free(pOnlyU);
     if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     *ppOut = rc == PS_OK ? pOut : NULL;
     return rc;
 }
 
-int idx_report_scanned(idx_index *p, json_t **ppOut, char *zErr, size_t nErr)
+/* ---- the records with pages, for the timed test's draws ---------------- */
+
+static xw_query *pages_query(const char *zFonds)
 {
-    scan_ctx c;
-    memset(&c, 0, sizeof c);
-    c.coverage = -1;
-    c.pScanned = json_object();
-    int rc = c.pScanned ? scan(p, NULL, &c, zErr, nErr) : PS_NOMEM;
-    if (rc != PS_OK) {
-        json_decref(c.pScanned);
-        c.pScanned = NULL;
+    xw_query *q = term(IDX_TERM_HAS_PAGES);
+    if (zFonds && *zFonds) q = q2(XW_FILTER, q, fonds_query(zFonds));
+    return q2(XW_AND_NOT, q, term(IDX_TERM_UNLINKED));
+}
+
+int idx_report_scanned_count(idx_index *p, const char *zFonds, unsigned long *pn, char *zErr, size_t nErr)
+{
+    xw_rdb *pDb;
+    xw_mset *m = NULL;
+    *pn = 0;
+    int rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc != PS_OK) return rc;
+    xw_query *q = pages_query(zFonds);
+    if (!q) {
+        snprintf(zErr, nErr, "内存不足");
+        return PS_NOMEM;
     }
-    *ppOut = c.pScanned;
+    rc = count_all(pDb, q, -1, &m, pn, zErr, nErr);
+    xw_mset_free(m);
+    xw_q_free(q);
     return rc;
+}
+
+json_t *idx_report_scanned_nth(idx_index *p, const char *zFonds, unsigned long k, char *zCode, int *pRc,
+                               char *zErr, size_t nErr)
+{
+    xw_rdb *pDb;
+    xw_mset *m = NULL;
+    xw_query *q = NULL;
+    json_t *pOut = NULL;
+    zCode[0] = 0;
+    int rc = idx_index_reader(p, &pDb, zErr, nErr);
+    if (rc == PS_OK && !(q = pages_query(zFonds))) {
+        snprintf(zErr, nErr, "内存不足");
+        rc = PS_NOMEM;
+    }
+    if (rc == PS_OK) {
+        /* index (docid) order: the k-th match without weighing any */
+        xw_search_opts so;
+        memset(&so, 0, sizeof so);
+        so.offset = k > UINT_MAX ? UINT_MAX : (unsigned)k;
+        so.limit = 1;
+        so.sortSlot = -1;
+        so.valueSlot = IDX_SLOT_CODE;
+        so.unranked = 1;
+        rc = xw_search(pDb, q, &so, &m, zErr, nErr);
+    }
+    if (rc == PS_OK && xw_mset_size(m) == 0) {
+        snprintf(zErr, nErr, "没有第 %lu 件有扫描页的档案", k + 1);
+        rc = PS_NOT_FOUND;
+    }
+    if (rc == PS_OK) {
+        const char *z = "", *zData = "";
+        size_t n = 0, nData = 0;
+        xw_mset_value(m, 0, &z, &n);
+        snprintf(zCode, PROTO_CODE_MAX, "%.*s", (int)n, z);
+        if (xw_mset_data(m, 0, &zData, &nData) != PS_OK || !(pOut = idx_index_parse(zData, nData))) {
+            snprintf(zErr, nErr, "档号为 %s 的档案所存数据已损坏", zCode);
+            rc = PS_INDEX;
+        }
+    }
+    xw_mset_free(m);
+    xw_q_free(q);
+    *pRc = rc;
+    return pOut;
 }

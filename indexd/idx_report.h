@@ -49,7 +49,37 @@ int idx_report_coverage(idx_index *p, const idx_report_opts *o, json_t **ppOut, 
 int idx_report_ledger(idx_index *p, const idx_report_opts *o, json_t **ppOut, char *zErr,
                       size_t nErr);
 
-/* {档号: pages stored} of the records with pages (yours). */
-int idx_report_scanned(idx_index *p, json_t **ppOut, char *zErr, size_t nErr);
+/* The records with pages stored (term IDX_TERM_HAS_PAGES), of 全宗 zFonds
+ * (NULL or "": every 全宗), none waiting for its catalog row, in index
+ * order: how many (*pn, exact), and the k-th of them (0-based): its stored
+ * data parsed (a new reference) and its 档号 (zCode, PROTO_CODE_MAX bytes),
+ * or NULL with *pRc: PS_NOT_FOUND when there is no k-th (the index
+ * changed), PS_INDEX when its data cannot be read (zCode set).  Only that
+ * record's document is read. */
+int idx_report_scanned_count(idx_index *p, const char *zFonds, unsigned long *pn, char *zErr, size_t nErr);
+json_t *idx_report_scanned_nth(idx_index *p, const char *zFonds, unsigned long k, char *zCode, int *pRc,
+                               char *zErr, size_t nErr);
+
+/* ---- the rules, one place each: the indexer (doc_build) keeps their
+ * answers in the record's document, the reports count them ----------- */
+
+/* Carrier classes: 载体 纸质 or 纸, another 载体, none given. */
+#define IDX_CARRIER_PAPER 'P'
+#define IDX_CARRIER_OTHER 'N'
+#define IDX_CARRIER_UNKNOWN 'U'
+int idx_report_carrier(const char *zCarrier);
+/* Digitized: pages 1..页数 all stored (nScanned: pages stored without a gap
+ * from page 1); a record without 页数 (zPages NULL or ""): any page stored
+ * (nStored). */
+int idx_report_digitized(const char *zPages, unsigned nScanned, unsigned nStored);
+/* What the coverage report does with a record of 保管期限 zRet (nRet bytes)
+ * and carrier class: counts it, or excludes it as 10 years (any 保管期限
+ * but 永久 and 30年) or as not paper. */
+enum { IDX_SCOPE_IN, IDX_SCOPE_D10, IDX_SCOPE_NOT_PAPER };
+int idx_report_scope(const char *zRet, size_t nRet, int carrier);
+/* The tally value of a record (idx_schema.h, IDX_SLOT_TALLY) into z (n
+ * bytes): its length, or -1 when it does not fit. */
+#define IDX_TALLY_MAX 512
+int idx_report_tally(const proto_record *r, unsigned nScanned, unsigned nStored, char *z, size_t n);
 
 #endif

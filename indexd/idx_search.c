@@ -18,9 +18,10 @@
 
 #define FUZZY_MIN_CHARS 4 /* shortest unquoted Han run that also finds near matches */
 #define SNIPPET_CONTEXT 40 /* characters each side of the first hit */
-/* Matches checked beyond the page when a decider checks them, so that small
- * totals are exact; more for the exact pass than for near matches. */
-#define CHECK_EXTRA 400
+/* Matches looked at beyond the page, so that small totals are exact (a
+ * phrase's positions are checked per record); more for the exact pass than
+ * for near matches. */
+#define CHECK_EXTRA 300
 #define CHECK_EXTRA_NEAR 100
 /* Seconds after which a search stops looking beyond its page (counting
  * totals and facets exactly costs the most; the page is always filled). */
@@ -46,27 +47,35 @@ int idx_filter_lookup(const char *z)
 
 /* ---- the plan: what each text leaf of the query must find ------------ */
 
-/* A unit is what must occur in the form of a record: a word, a Chinese run
- * (unquoted text), or a phrase segment between two punctuation marks.  Near
- * variants of a run of 4+ characters: the run with one character taken out,
- * as the part before it and the part after it, both present. */
+/* A unit is what must occur in a record: a word, a Chinese run (unquoted
+ * text), or a phrase segment between two punctuation marks.  The index
+ * finds it exactly (idx_text.h): one term, or its pair terms at
+ * consecutive positions.  Its form (idx_text.h) finds the pages that hold
+ * it and marks it in snippets.  Near variants of an unquoted run of 4+
+ * characters: the run with one character taken out, as the part before it
+ * and the part after it, both present. */
 typedef struct {
     char *z;
     size_t n;
 } lit;
 
+/* Index terms: one term, or n > 1 pair terms at consecutive positions. */
+typedef struct {
+    char **az;
+    int n;
+} tseq;
+
 typedef struct {
     lit exact;
+    tseq t;
+    int longTerm;       /* a term as long as the index keeps: longer words share it */
     int nVar;
     lit *aLeft, *aRight;
-    char **azTerm;      /* the index terms that the exact unit implies */
-    int nTerm;
-    int longTerm;       /* a term as long as the index keeps: longer words share it */
-    char **azVarTerm;   /* per variant, its terms, NUL-separated in one string */
+    tseq *aVarL, *aVarR;
 } unit;
 
 typedef struct {
-    char tag;           /* section of the form: 0 the whole record */
+    char tag;           /* 0: the whole record; else the field (its term prefix's first letter) */
     int positive;       /* not under NOT: its hits show pages and snippets */
     unit *aUnit;
     int nUnit;
@@ -82,19 +91,27 @@ typedef struct {
     const idx_scope *pScope;
 } plan;
 
+static void tseq_clear(tseq *t)
+{
+    for (int i = 0; i < t->n; i++) px_free(t->az[i]);
+    px_free(t->az);
+    memset(t, 0, sizeof *t);
+}
+
 static void unit_clear(unit *u)
 {
     px_free(u->exact.z);
+    tseq_clear(&u->t);
     for (int i = 0; i < u->nVar; i++) {
         px_free(u->aLeft[i].z);
         px_free(u->aRight[i].z);
-        px_free(u->azVarTerm[i]);
+        tseq_clear(&u->aVarL[i]);
+        tseq_clear(&u->aVarR[i]);
     }
     px_free(u->aLeft);
     px_free(u->aRight);
-    px_free(u->azVarTerm);
-    for (int i = 0; i < u->nTerm; i++) px_free(u->azTerm[i]);
-    px_free(u->azTerm);
+    px_free(u->aVarL);
+    px_free(u->aVarR);
 }
 
 static void plan_clear(plan *p)
@@ -107,92 +124,134 @@ static void plan_clear(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static int lit_set(lit *l, const char *z, size_t n)
+static int tseq_add(tseq *t, int *pLong, const char *zPrefix, const char *z, size_t n)
 {
-    l->z = px_strndup(z, n);
-    l->n = n;
-    return l->z ? PS_OK : PS_NOMEM;
-}
-
-static int unit_add_term(unit *u, const char *zPrefix, const char *z, size_t n)
-{
-    char **a = px_realloc(u->azTerm, (size_t)(u->nTerm + 1) * sizeof *a);
+    char **a = px_realloc(t->az, (size_t)(t->n + 1) * sizeof *a);
     if (!a) return PS_NOMEM;
-    u->azTerm = a;
+    t->az = a;
     size_t nP = strlen(zPrefix);
     n = idx_term_cut(nP, z, n); /* as the index cut it */
-    if (nP + n + 4 > IDX_TERM_MAX) u->longTerm = 1;
+    if (nP + n + 4 > IDX_TERM_MAX) *pLong = 1;
     char *zT = px_malloc(nP + n + 1);
     if (!zT) return PS_NOMEM;
     memcpy(zT, zPrefix, nP);
     memcpy(zT + nP, z, n);
     zT[nP + n] = 0;
-    u->azTerm[u->nTerm++] = zT;
+    t->az[t->n++] = zT;
     return PS_OK;
 }
 
-/* Byte offsets of the characters of a Han run (up to nMax characters). */
-static int char_offsets(const char *z, size_t n, size_t *ai, int nMax)
+/* The units of a stretch of text: words and Han characters (idx_text.h). */
+typedef struct {
+    size_t off, n;
+    int han;
+} piece;
+
+typedef struct {
+    char *z;            /* the pieces' text, one after the other */
+    size_t n, nAlloc;
+    piece *a;
+    int nPiece, nPieceAlloc;
+} pieces;
+
+static int pieces_add(pieces *p, const char *z, size_t n, int han)
 {
-    int k = 0;
+    if (p->n + n + 1 > p->nAlloc) {
+        size_t nNew = (p->nAlloc + n + 1) * 2;
+        char *zNew = px_realloc(p->z, nNew);
+        if (!zNew) return PS_NOMEM;
+        p->z = zNew;
+        p->nAlloc = nNew;
+    }
+    if (p->nPiece == p->nPieceAlloc) {
+        int nNew = p->nPieceAlloc ? p->nPieceAlloc * 2 : 16;
+        piece *a = px_realloc(p->a, (size_t)nNew * sizeof *a);
+        if (!a) return PS_NOMEM;
+        p->a = a;
+        p->nPieceAlloc = nNew;
+    }
+    memcpy(p->z + p->n, z, n);
+    p->a[p->nPiece++] = (piece){p->n, n, han};
+    p->n += n;
+    return PS_OK;
+}
+
+/* A token's units: a word, or each character of a Han run. */
+static int pieces_tok(pieces *p, idx_tok_kind kind, const char *z, size_t n)
+{
+    if (kind == IDX_TOK_WORD) return pieces_add(p, z, n, 0);
     size_t i = 0;
-    while (i < n && k < nMax) {
-        ai[k++] = i;
+    while (i < n) {
+        size_t i0 = i;
         proto_utf8_next(z, n, &i);
+        if (pieces_add(p, z + i0, i - i0, 1) != PS_OK) return PS_NOMEM;
     }
-    ai[k] = n;
-    return k;
+    return PS_OK;
 }
 
-/* The terms of a Han run: its pairs, or the character when it is alone. */
-static int run_terms(unit *u, const char *zPrefix, const char *z, size_t n)
+static void pieces_clear(pieces *p)
 {
-    size_t ai[1026];
-    int m = char_offsets(z, n, ai, 1024), rc = PS_OK;
-    if (m == 1) return unit_add_term(u, zPrefix, z, n);
-    for (int k = 0; k + 1 < m && rc == PS_OK; k++) rc = unit_add_term(u, zPrefix, z + ai[k], ai[k + 2] - ai[k]);
-    return rc;
+    px_free(p->z);
+    px_free(p->a);
+    memset(p, 0, sizeof *p);
 }
 
-/* Terms of a part of a run, NUL-separated, appended to *pz. */
-static int part_terms(char **pz, size_t *pn, const char *zPrefix, const char *z, size_t n)
+/* The terms of the units a[0..n): the unit alone, or the pairs of
+ * neighbours (to be found at consecutive positions). */
+static int tseq_build(tseq *t, int *pLong, const char *zPrefix, const pieces *p, int from, int to)
 {
-    unit tmp;
-    memset(&tmp, 0, sizeof tmp);
-    int rc = n ? run_terms(&tmp, zPrefix, z, n) : PS_OK;
-    for (int i = 0; i < tmp.nTerm && rc == PS_OK; i++) {
-        size_t k = strlen(tmp.azTerm[i]);
-        char *zNew = px_realloc(*pz, *pn + k + 2);
-        if (!zNew) { rc = PS_NOMEM; break; }
-        *pz = zNew;
-        memcpy(*pz + *pn, tmp.azTerm[i], k + 1);
-        *pn += k + 1;
-        (*pz)[*pn] = 0;
+    char zPair[600];
+    if (to - from == 1) return tseq_add(t, pLong, zPrefix, p->z + p->a[from].off, p->a[from].n);
+    for (int k = from; k + 1 < to; k++) {
+        const piece *x = &p->a[k], *y = &p->a[k + 1];
+        size_t n = idx_pair_term(zPair, sizeof zPair, p->z + x->off, x->n, x->han, p->z + y->off, y->n, y->han);
+        if (n == 0) {
+            *pLong = 1; /* two over-long words: the first one alone stands for the pair */
+            n = idx_pair_term(zPair, sizeof zPair, p->z + x->off, x->n > 290 ? 290 : x->n, x->han, "", 0, 1);
+        }
+        if (tseq_add(t, pLong, zPrefix, zPair, n) != PS_OK) return PS_NOMEM;
     }
-    unit_clear(&tmp);
-    return rc;
+    return PS_OK;
 }
 
-static int run_variants(unit *u, const char *zPrefix, const char *z, size_t n)
+/* The form of units a[from..to) (words wrapped in \x01, as idx_text.h). */
+static int form_of(lit *l, const pieces *p, int from, int to)
 {
-    size_t ai[1026];
-    int m = char_offsets(z, n, ai, 1024);
+    size_t n = 0;
+    for (int k = from; k < to; k++) n += p->a[k].n + (p->a[k].han ? 0 : 2);
+    char *z = px_malloc(n + 1);
+    if (!z) return PS_NOMEM;
+    n = 0;
+    for (int k = from; k < to; k++) {
+        if (!p->a[k].han) z[n++] = '\x01';
+        memcpy(z + n, p->z + p->a[k].off, p->a[k].n);
+        n += p->a[k].n;
+        if (!p->a[k].han) z[n++] = '\x01';
+    }
+    z[n] = 0;
+    l->z = z;
+    l->n = n;
+    return PS_OK;
+}
+
+/* Near variants of a run of m characters: one character left out. */
+static int run_variants(unit *u, const char *zPrefix, const pieces *p)
+{
+    int m = p->nPiece;
     int nPairs = m - 1, nNeed = (nPairs + 1) / 2;
     u->aLeft = px_calloc((size_t)m, sizeof(lit));
     u->aRight = px_calloc((size_t)m, sizeof(lit));
-    u->azVarTerm = px_calloc((size_t)m, sizeof(char *));
-    if (!u->aLeft || !u->aRight || !u->azVarTerm) return PS_NOMEM;
+    u->aVarL = px_calloc((size_t)m, sizeof(tseq));
+    u->aVarR = px_calloc((size_t)m, sizeof(tseq));
+    if (!u->aLeft || !u->aRight || !u->aVarL || !u->aVarR) return PS_NOMEM;
     for (int k = 0; k < m; k++) {
         int nLeft = k, nRight = m - k - 1;
         int kept = (nLeft > 1 ? nLeft - 1 : 0) + (nRight > 1 ? nRight - 1 : 0);
         if (kept < nNeed || kept == 0) continue;
-        int v = u->nVar;
-        size_t nT = 0;
-        if (lit_set(&u->aLeft[v], z, ai[k]) || lit_set(&u->aRight[v], z + ai[k + 1], n - ai[k + 1]))
-            return PS_NOMEM;
-        u->nVar++;
-        if (part_terms(&u->azVarTerm[v], &nT, zPrefix, z, ai[k]) ||
-            part_terms(&u->azVarTerm[v], &nT, zPrefix, z + ai[k + 1], n - ai[k + 1]))
+        int v = u->nVar++;
+        if (form_of(&u->aLeft[v], p, 0, k) || form_of(&u->aRight[v], p, k + 1, m)) return PS_NOMEM;
+        if ((nLeft && tseq_build(&u->aVarL[v], &u->longTerm, zPrefix, p, 0, k)) ||
+            (nRight && tseq_build(&u->aVarR[v], &u->longTerm, zPrefix, p, k + 1, m)))
             return PS_NOMEM;
     }
     return PS_OK;
@@ -203,9 +262,7 @@ typedef struct {
     leaf *l;
     const char *zPrefix;
     int phrase;
-    unit *pSeg;        /* phrase: the segment being built */
-    char *zSeg;        /* its form */
-    size_t nSeg;
+    pieces seg;        /* phrase: the units of the segment being built */
 } leaf_build;
 
 static unit *leaf_new_unit(leaf *l)
@@ -217,66 +274,57 @@ static unit *leaf_new_unit(leaf *l)
     return &a[l->nUnit++];
 }
 
-static int seg_close(leaf_build *b)
+/* A unit of the units p holds; near: with its near variants. */
+static int leaf_add_unit(leaf_build *b, const pieces *p, int near)
 {
-    int rc = PS_OK;
-    if (b->pSeg) {
-        b->pSeg->exact.z = b->zSeg;
-        b->pSeg->exact.n = b->nSeg;
-        if (!b->zSeg) rc = PS_NOMEM;
-    } else {
-        px_free(b->zSeg);
-    }
-    b->pSeg = NULL;
-    b->zSeg = NULL;
-    b->nSeg = 0;
-    return rc;
+    unit *u = leaf_new_unit(b->l);
+    if (!u || form_of(&u->exact, p, 0, p->nPiece) != PS_OK ||
+        tseq_build(&u->t, &u->longTerm, b->zPrefix, p, 0, p->nPiece) != PS_OK)
+        return PS_NOMEM;
+    if (!near) return PS_OK;
+    b->pl->hasNear = 1;
+    return run_variants(u, b->zPrefix, p);
 }
 
-static int seg_append(leaf_build *b, const char *z, size_t n)
+static int seg_close(leaf_build *b)
 {
-    char *zNew = px_realloc(b->zSeg, b->nSeg + n + 1);
-    if (!zNew) return PS_NOMEM;
-    b->zSeg = zNew;
-    memcpy(b->zSeg + b->nSeg, z, n);
-    b->nSeg += n;
-    b->zSeg[b->nSeg] = 0;
-    return PS_OK;
+    int rc = b->seg.nPiece ? leaf_add_unit(b, &b->seg, 0) : PS_OK;
+    pieces_clear(&b->seg);
+    return rc;
 }
 
 static int leaf_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
                     size_t iStart, size_t iEnd)
 {
     leaf_build *b = ctx;
-    char zW[300];
-    int rc;
     (void)iStart;
     (void)iEnd;
     if (kind == IDX_TOK_BREAK) return b->phrase ? seg_close(b) : 0;
-    if (kind == IDX_TOK_WORD) snprintf(zW, sizeof zW, "\x01%.*s\x01", (int)(n < 290 ? n : 290), z);
-    const char *zForm = kind == IDX_TOK_WORD ? zW : z;
-    size_t nForm = kind == IDX_TOK_WORD ? strlen(zW) : n;
-    if (b->phrase) {
-        if (!b->pSeg && !(b->pSeg = leaf_new_unit(b->l))) return PS_NOMEM;
-        if ((rc = seg_append(b, zForm, nForm)) != PS_OK) return rc;
-        return kind == IDX_TOK_WORD ? unit_add_term(b->pSeg, b->zPrefix, z, n) : run_terms(b->pSeg, b->zPrefix, z, n);
-    }
-    unit *u = leaf_new_unit(b->l);
-    if (!u || lit_set(&u->exact, zForm, nForm) != PS_OK) return PS_NOMEM;
-    if (kind == IDX_TOK_WORD) return unit_add_term(u, b->zPrefix, z, n);
-    if ((rc = run_terms(u, b->zPrefix, z, n)) != PS_OK) return rc;
-    if (nChar >= FUZZY_MIN_CHARS && nChar <= IDX_NEAR_CHARS_MAX) {
-        b->pl->hasNear = 1;
-        return run_variants(u, b->zPrefix, z, n);
-    }
-    return PS_OK;
+    if (b->phrase) return pieces_tok(&b->seg, kind, z, n);
+    /* unquoted: each word and each Han run on its own */
+    pieces one;
+    memset(&one, 0, sizeof one);
+    int rc = pieces_tok(&one, kind, z, n);
+    if (rc == PS_OK)
+        rc = leaf_add_unit(b, &one, kind == IDX_TOK_HAN && nChar >= FUZZY_MIN_CHARS && nChar <= IDX_NEAR_CHARS_MAX);
+    pieces_clear(&one);
+    return rc;
 }
+
+/* Sections of a record's form (record_form), one per field a query can
+ * name, and the pages; each "\x1E" + its tag (upper case, which no form
+ * holds, so nothing matches across sections). */
+#define TAG_TITLE 'S'
+#define TAG_AUTHOR 'A'
+#define TAG_DOCNO 'N'
+#define TAG_NOTE 'O'
+#define TAG_PAGE 'P'
 
 static char tag_of(const char *zPrefix)
 {
-    if (strcmp(zPrefix, IDX_PFX_TITLE) == 0) return IDX_TAG_TITLE[0];
-    if (strcmp(zPrefix, IDX_PFX_AUTHOR) == 0) return IDX_TAG_AUTHOR[0];
-    if (strcmp(zPrefix, IDX_PFX_DOCNO) == 0) return IDX_TAG_DOCNO[0];
+    if (strcmp(zPrefix, IDX_PFX_TITLE) == 0) return TAG_TITLE;
+    if (strcmp(zPrefix, IDX_PFX_AUTHOR) == 0) return TAG_AUTHOR;
+    if (strcmp(zPrefix, IDX_PFX_DOCNO) == 0) return TAG_DOCNO;
     return 0;
 }
 
@@ -308,7 +356,12 @@ static void plan_build(plan *pl, iq_node *p, int positive)
     l->tag = tag_of(p->zPrefix);
     l->positive = positive;
     if (!l->tag) pl->hasText = 1;
-    leaf_build b = {pl, l, p->zPrefix, p->kind == IQ_PHRASE, NULL, NULL, 0};
+    leaf_build b;
+    memset(&b, 0, sizeof b);
+    b.pl = pl;
+    b.l = l;
+    b.zPrefix = p->zPrefix;
+    b.phrase = p->kind == IQ_PHRASE;
     int rc = idx_text_scan(p->z, strlen(p->z), leaf_tok, &b);
     int rc2 = seg_close(&b);
     if (rc != 0 || rc2 != 0) pl->rc = rc ? (rc < 0 ? PS_INTERNAL : rc) : rc2;
@@ -321,18 +374,13 @@ static unsigned long plan_terms(const plan *pl)
     for (int i = 0; i < pl->nLeaf; i++)
         for (int k = 0; k < pl->aLeaf[i].nUnit; k++) {
             const unit *u = &pl->aLeaf[i].aUnit[k];
-            n += (unsigned long)u->nTerm;
-            for (int v = 0; v < u->nVar; v++)
-                for (const char *t = u->azVarTerm[v]; t && *t; t += strlen(t) + 1) n++;
+            n += (unsigned long)u->t.n;
+            for (int v = 0; v < u->nVar; v++) n += (unsigned long)(u->aVarL[v].n + u->aVarR[v].n);
         }
     return n;
 }
 
-/* ---- checking a record against the plan ------------------------------ */
-
-static const unsigned aFilterSlot[IDX_F__COUNT + 1] = {
-    IDX_SLOT_FONDS, IDX_SLOT_CATEGORY, IDX_SLOT_YEAR, IDX_SLOT_RETENTION, IDX_SLOT_CARRIER,
-    IDX_SLOT_CLASSIFICATION, IDX_SLOT_ORG, IDX_SLOT_CODE};
+/* ---- a page's hits ---------------------------------------------------- */
 
 static int has(const char *z, size_t n, const lit *l)
 {
@@ -345,6 +393,40 @@ static int unit_holds(const unit *u, const char *z, size_t n, int near)
     for (int v = 0; near && v < u->nVar; v++)
         if (has(z, n, &u->aLeft[v]) && has(z, n, &u->aRight[v])) return 1;
     return 0;
+}
+
+/* ---- checking a hit, when the index could not be exact ------------------ */
+
+static const char *str_of(const json_t *o, const char *zKey)
+{
+    const char *z = json_string_value(json_object_get(o, zKey));
+    return z ? z : "";
+}
+
+
+/* The form of a record's catalog fields and page texts, section by section. */
+static int record_form(idx_form *f, const json_t *pData, int catOnly)
+{
+    static const struct { const char *zKey; char tag; } aField[] = {
+        {"title", TAG_TITLE}, {"author", TAG_AUTHOR}, {"doc_no", TAG_DOCNO}, {"note", TAG_NOTE}};
+    const json_t *pRec = json_object_get(pData, "r");
+    char zSep[24];
+    int rc = 0;
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < sizeof aField / sizeof aField[0] && rc == 0; i++) {
+        const json_t *v = json_object_get(pRec, aField[i].zKey);
+        snprintf(zSep, sizeof zSep, "\x1E%c", aField[i].tag);
+        if (json_is_string(v)) rc = idx_form_append(f, zSep, json_string_value(v), json_string_length(v));
+    }
+    const char *zKey;
+    json_t *pPage;
+    if (!catOnly)
+        json_object_foreach((json_t *)json_object_get(pData, "p"), zKey, pPage) {
+            const json_t *t = json_object_get(pPage, "text");
+            snprintf(zSep, sizeof zSep, "\x1E%c", TAG_PAGE);
+            if (rc == 0 && json_is_string(t)) rc = idx_form_append(f, zSep, json_string_value(t), json_string_length(t));
+        }
+    return rc;
 }
 
 /* The part of the form that a leaf looks at. */
@@ -362,79 +444,67 @@ static void section(char tag, const char *z, size_t n, const char **pz, size_t *
     *pn = e ? (size_t)(e - s) : n - (size_t)(s - z);
 }
 
-/* The catalog sections of a form: everything before the first page. */
-static size_t catalog_part(const char *z, size_t n)
+static const char *const azFilterKey[IDX_F__COUNT] = {"fonds", "category", "year", "retention", "carrier",
+                                                      "classification", "org"};
+
+/* The record's value of a field as text ("" none). */
+static void field_text(const json_t *pRec, const char *zKey, char *zOut, size_t nOut)
 {
-    static const char zPage[] = "\x1E" IDX_TAG_PAGE;
-    const char *e = memmem(z, n, zPage, 2);
-    return e ? (size_t)(e - z) : n;
+    const json_t *v = json_object_get(pRec, zKey);
+    if (json_is_string(v)) snprintf(zOut, nOut, "%s", json_string_value(v));
+    else if (json_is_integer(v)) snprintf(zOut, nOut, "%lld", (long long)json_integer_value(v));
+    else zOut[0] = 0;
 }
 
-/* catOnly: the record's text is closed to the caller; a leaf over the whole
- * record looks at its catalog fields only. */
-static int leaf_holds(const leaf *l, const char *z, size_t n, int near, int catOnly)
+static int eval(const plan *pl, const iq_node *p, const idx_form *f, const json_t *pRec, int near)
 {
-    const char *zSec;
-    size_t nSec;
-    if (catOnly && !l->tag) n = catalog_part(z, n);
-    section(l->tag, z, n, &zSec, &nSec);
-    for (int i = 0; i < l->nUnit; i++)
-        if (!unit_holds(&l->aUnit[i], zSec, nSec, near)) return 0;
-    return 1;
-}
-
-static int eval(const plan *pl, const iq_node *p, xw_docview *v, int near, int catOnly)
-{
-    const char *z;
-    size_t n;
+    char z[256];
     if (!p) return 1;
     switch (p->kind) {
-    case IQ_AND: return eval(pl, p->pA, v, near, catOnly) && eval(pl, p->pB, v, near, catOnly);
-    case IQ_OR: return eval(pl, p->pA, v, near, catOnly) || eval(pl, p->pB, v, near, catOnly);
-    case IQ_NOT: return eval(pl, p->pA, v, near, catOnly) && !eval(pl, p->pB, v, 0, catOnly);
+    case IQ_AND: return eval(pl, p->pA, f, pRec, near) && eval(pl, p->pB, f, pRec, near);
+    case IQ_OR: return eval(pl, p->pA, f, pRec, near) || eval(pl, p->pB, f, pRec, near);
+    case IQ_NOT: return eval(pl, p->pA, f, pRec, near) && !eval(pl, p->pB, f, pRec, 0);
     case IQ_WORDS:
-    case IQ_PHRASE:
-        if (xw_docview_value(v, IDX_SLOT_FORM, &z, &n) != PS_OK) return 0;
-        return leaf_holds(&pl->aLeaf[p->iLeaf], z, n, near, catOnly);
+    case IQ_PHRASE: {
+        const leaf *l = &pl->aLeaf[p->iLeaf];
+        const char *zSec;
+        size_t nSec;
+        section(l->tag, f->z ? f->z : "", f->n, &zSec, &nSec);
+        for (int i = 0; i < l->nUnit; i++)
+            if (!unit_holds(&l->aUnit[i], zSec, nSec, near)) return 0;
+        return 1;
+    }
     case IQ_FILTER:
-        if (xw_docview_value(v, aFilterSlot[p->filter], &z, &n) != PS_OK) return 0;
-        return n == strlen(p->z) && memcmp(z, p->z, n) == 0;
+        if (p->filter < 0 || p->filter >= IDX_F__COUNT) return 0;
+        field_text(pRec, azFilterKey[p->filter], z, sizeof z);
+        return strcmp(z, p->z) == 0;
     case IQ_RANGE:
-        if (xw_docview_value(v, IDX_SLOT_YEAR, &z, &n) != PS_OK || n != 4) return 0;
-        return memcmp(z, p->z, 4) >= 0 && memcmp(z, p->zHi, 4) <= 0;
+        field_text(pRec, "year", z, sizeof z);
+        return strlen(z) == 4 && strcmp(z, p->z) >= 0 && strcmp(z, p->zHi) <= 0;
     }
     return 0;
 }
 
-enum { DECIDE_STRICT, DECIDE_NEAR_ONLY };
-
-typedef struct {
-    const plan *pl;
-    const iq_node *pAst;
-    int mode;
-} decide_ctx;
-
-/* Is the record's text closed to the caller (it needs an approval they lack)? */
-static int text_closed(const idx_scope *pScope, xw_docview *v)
+/* Does the record really match?  Asked only when the index's answer is a
+ * superset (an over-long word).  A record that cannot be read is kept: the
+ * hit reports it. */
+static int hit_holds(const plan *pl, const iq_node *pAst, const char *zData, size_t nData, int near)
 {
-    const char *zCat = "", *zCls = "", *zCode = "";
-    size_t nCat = 0, nCls = 0, nCode = 0;
-    if (!pScope || !pScope->restrict_) return 0;
-    xw_docview_value(v, IDX_SLOT_CATEGORY, &zCat, &nCat);
-    xw_docview_value(v, IDX_SLOT_CLASSIFICATION, &zCls, &nCls);
-    xw_docview_value(v, IDX_SLOT_CODE, &zCode, &nCode);
-    return idx_scope_restricted(pScope, zCat, nCat, zCls, nCls, zCode, nCode) == 1;
+    json_t *pData = idx_index_parse(zData, nData);
+    if (!pData) return 1;
+    const json_t *pRec = json_object_get(pData, "r");
+    const char *zCat = str_of(pRec, "category"), *zCls = str_of(pRec, "classification"), *zCode = str_of(pRec, "code");
+    int catOnly = idx_scope_restricted(pl->pScope, zCat, strlen(zCat), zCls, strlen(zCls), zCode, strlen(zCode)) == 1;
+    idx_form f;
+    int ok = 1;
+    if (record_form(&f, pData, catOnly) == 0)
+        ok = eval(pl, pAst, &f, pRec, near) && (!near || !eval(pl, pAst, &f, pRec, 0));
+    idx_form_clear(&f);
+    json_decref(pData);
+    return ok;
 }
 
-static int decide(void *ctx, xw_docview *v)
-{
-    decide_ctx *d = ctx;
-    int closed = d->pl->hasText && text_closed(d->pl->pScope, v);
-    if (d->mode == DECIDE_STRICT) return eval(d->pl, d->pAst, v, 0, closed);
-    return eval(d->pl, d->pAst, v, 1, closed) && !eval(d->pl, d->pAst, v, 0, closed);
-}
-
-/* ---- translation to Xapian: a superset of the matches ----------------- */
+/* ---- translation to Xapian ---------------------------------------------- */
 
 typedef struct {
     xw_query **a;
@@ -477,62 +547,62 @@ static xw_query *ql_combine(int *pRc, qlist *l, int op)
     return q;
 }
 
-static xw_query *terms_and(int *pRc, char *const *az, int n)
+static xw_query *pair(int *pRc, int op, xw_query *a, xw_query *b);
+
+/* The records holding a tseq: its term, or its pairs at consecutive
+ * positions; every term prefixed by zPfx ("" none).  NULL: no constraint. */
+static xw_query *tseq_query(int *pRc, const char *zPfx, const tseq *t)
 {
     qlist l = {0};
-    for (int i = 0; i < n; i++)
-        if (ql_push(&l, xw_q_term(az[i], strlen(az[i]))) != PS_OK) *pRc = PS_NOMEM;
-    return ql_combine(pRc, &l, XW_AND);
+    char zT[IDX_TERM_MAX + 64];
+    for (int i = 0; i < t->n; i++) {
+        snprintf(zT, sizeof zT, "%s%s", zPfx, t->az[i]);
+        if (ql_push(&l, xw_q_term(zT, strlen(zT))) != PS_OK) *pRc = PS_NOMEM;
+    }
+    if (l.n <= 1) return ql_combine(pRc, &l, XW_AND);
+    xw_query *q = xw_q_phrase(l.a, l.n);
+    if (!q) *pRc = PS_NOMEM;
+    ql_clear(&l);
+    return q;
+}
+
+static xw_query *both(int *pRc, xw_query *a, xw_query *b)
+{
+    if (!a || !b) return a ? a : b;
+    return pair(pRc, XW_AND, a, b);
+}
+
+/* A unit in the text under its prefix, or, with zPfx, in a catalog field. */
+static xw_query *unit_query_in(int *pRc, const char *zPfx, const unit *u, int near)
+{
+    xw_query *q = tseq_query(pRc, zPfx, &u->t);
+    if (!near || u->nVar == 0) return q;
+    qlist alt = {0};
+    if (q) ql_push(&alt, q);
+    for (int v = 0; v < u->nVar; v++) {
+        xw_query *qv = both(pRc, tseq_query(pRc, zPfx, &u->aVarL[v]), tseq_query(pRc, zPfx, &u->aVarR[v]));
+        if (qv) ql_push(&alt, qv);
+    }
+    return ql_combine(pRc, &alt, XW_OR);
 }
 
 static xw_query *unit_query(int *pRc, const unit *u, int near, int *pExact)
 {
-    xw_query *q = terms_and(pRc, u->azTerm, u->nTerm);
-    if (u->nTerm != 1 || u->longTerm) *pExact = 0;
-    if (!near || u->nVar == 0) return q;
-    qlist alt = {0};
-    *pExact = 0;
-    if (q) ql_push(&alt, q);
-    for (int v = 0; v < u->nVar; v++) {
-        char *az[64];
-        int n = 0;
-        for (const char *s = u->azVarTerm[v]; s && *s && n < 64; s += strlen(s) + 1) az[n++] = (char *)s;
-        xw_query *qv = terms_and(pRc, az, n);
-        if (qv) ql_push(&alt, qv);
-    }
-    return ql_combine(pRc, &alt, XW_OR);
+    if (u->longTerm) *pExact = 0;
+    return unit_query_in(pRc, "", u, near);
 }
 
 /* The same unit looked for in the catalog fields only: each field's
  * prefixed terms, any field. */
 static const char *const azCatalogPrefix[] = {IDX_PFX_TITLE, IDX_PFX_AUTHOR, IDX_PFX_DOCNO, IDX_PFX_NOTE};
 
-static xw_query *terms_and_prefixed(int *pRc, const char *zPfx, char *const *az, int n)
-{
-    qlist l = {0};
-    char zT[IDX_TERM_MAX + 64];
-    for (int i = 0; i < n; i++) {
-        snprintf(zT, sizeof zT, "%s%s", zPfx, az[i]);
-        if (ql_push(&l, xw_q_term(zT, strlen(zT))) != PS_OK) *pRc = PS_NOMEM;
-    }
-    return ql_combine(pRc, &l, XW_AND);
-}
-
 static xw_query *unit_query_catalog(int *pRc, const unit *u, int near, int *pExact)
 {
     qlist any = {0};
-    /* a prefixed term is exact for its field as the plain one is for the record */
-    if (u->nTerm != 1 || (near && u->nVar)) *pExact = 0;
+    if (u->longTerm) *pExact = 0;
     for (size_t f = 0; f < sizeof azCatalogPrefix / sizeof azCatalogPrefix[0]; f++) {
-        xw_query *q = terms_and_prefixed(pRc, azCatalogPrefix[f], u->azTerm, u->nTerm);
+        xw_query *q = unit_query_in(pRc, azCatalogPrefix[f], u, near);
         if (q) ql_push(&any, q);
-        for (int v = 0; near && v < u->nVar; v++) {
-            char *az[64];
-            int n = 0;
-            for (const char *t = u->azVarTerm[v]; t && *t && n < 64; t += strlen(t) + 1) az[n++] = (char *)t;
-            xw_query *qv = terms_and_prefixed(pRc, azCatalogPrefix[f], az, n);
-            if (qv) ql_push(&any, qv);
-        }
     }
     return ql_combine(pRc, &any, XW_OR);
 }
@@ -557,8 +627,9 @@ static xw_query *pair(int *pRc, int op, xw_query *a, xw_query *b)
 }
 
 /* NULL means "no constraint".  *pExact is cleared when the query is a
- * superset that the decider must check.  catOnly: for records whose text is
- * closed to the caller, free text is looked for in the catalog fields. */
+ * superset (an over-long word shares its term with longer ones).  catOnly:
+ * for records whose text is closed to the caller, free text is looked for
+ * in the catalog fields. */
 static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int catOnly, int *pExact)
 {
     xw_query *a, *b;
@@ -600,11 +671,7 @@ static xw_query *tr(int *pRc, const plan *pl, const iq_node *p, int near, int ca
         int exactNeg = 1;
         a = tr(pRc, pl, p->pA, near, catOnly, pExact);
         b = tr(pRc, pl, p->pB, 0, catOnly, &exactNeg);
-        if (!exactNeg) {  /* can't subtract a superset: the decider will */
-            *pExact = 0;
-            xw_q_free(b);
-            return a;
-        }
+        if (!exactNeg) *pExact = 0; /* a superset subtracted: a few records too few */
         if (!b) return a;
         if (!a && !(a = xw_q_all())) { xw_q_free(b); *pRc = PS_NOMEM; return NULL; }
         return pair(pRc, XW_AND_NOT, a, b);
@@ -881,27 +948,27 @@ static char *make_snippet(const plan *pl, const char *zText, size_t nText, int n
     return zOut;
 }
 
-static const char *str_of(const json_t *o, const char *zKey)
+
+/* Pages in their order: keys of "p" sorted by number. */
+static int page_cmp(const void *x, const void *y)
 {
-    const char *z = json_string_value(json_object_get(o, zKey));
-    return z ? z : "";
+    unsigned long a = *(const unsigned long *)x, b = *(const unsigned long *)y;
+    return a < b ? -1 : a > b;
 }
 
-/* One hit of the answer from the stored data of a record and its form:
- * the pages whose section of the form matches, and a snippet from the
- * first of them (or from the title when only the catalog fields match,
- * or when the record's text is closed to the caller).  *pDamaged is set
- * (and NULL returned) when the stored data cannot be read. */
-static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size_t nForm,
-                        const plan *pl, int exact, int *pDamaged)
+/* One hit of the answer from the stored data of a record: the pages whose
+ * text holds what the query's free text looks for, and a snippet from the
+ * first of them (or from the title when only the catalog fields match, or
+ * when the record's text is closed to the caller).  *pDamaged is set (and
+ * NULL returned) when the stored data cannot be read. */
+static json_t *make_hit(const char *zData, size_t nData, const plan *pl, int exact, int *pDamaged)
 {
     static const char *const azKey[] = {"code", "title", "author", "date", "year", "doc_no",
                                         "location", "retention", "classification", NULL};
-    static const char zPage[] = "\x1E" IDX_TAG_PAGE;
     json_t *pData = idx_index_parse(zData, nData);
     json_t *pHit = json_object();
     json_t *pPages = json_array();
-    unsigned long viewPage = 0;
+    unsigned long viewPage = 0, *aPage = NULL;
     *pDamaged = 0;
     if (!pData || !json_is_object(json_object_get(pData, "r"))) {
         *pDamaged = pHit && pPages;
@@ -918,28 +985,34 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
     /* scans waiting for their catalog row (待挂接) */
     if (json_object_get(pData, "u") && json_object_set_new(pHit, "unlinked", json_true()) != 0) goto fail;
     const char *zSnip = NULL;
-    size_t nSnip = 0;
-    const char *s = zForm, *e = zForm + nForm;
+    size_t nSnip = 0, nPage = 0;
+    json_t *pP = json_object_get(pData, "p");
     /* a record whose text is closed shows its catalog line only */
-    while (closed != 1 && pl->nLeaf && s < e && (s = memmem(s, (size_t)(e - s), zPage, 2)) != NULL) {
-        char *zEnd;
-        unsigned long n = strtoul(s + 2, &zEnd, 10);
-        if (zEnd >= e || *zEnd != '\x1D') break;  /* not a page tag: damaged form */
-        const char *zSec = zEnd + 1;
-        const char *zNext = memchr(zSec, '\x1E', (size_t)(e - zSec));
-        size_t nSec = zNext ? (size_t)(zNext - zSec) : (size_t)(e - zSec);
-        s = zSec + nSec;
-        if (!page_matches(pl, zSec, nSec, !exact)) continue;
-        if (json_array_append_new(pPages, json_integer((json_int_t)n)) != 0) goto fail;
+    if (closed != 1 && pl->hasText && json_object_size(pP)) {
+        const char *zKey;
+        json_t *v;
+        if (!(aPage = px_malloc(json_object_size(pP) * sizeof *aPage))) goto fail;
+        json_object_foreach(pP, zKey, v) {
+            unsigned long n = strtoul(zKey, NULL, 10);
+            if (n >= 1 && n <= IDX_PAGE_MAX) aPage[nPage++] = n;
+        }
+        qsort(aPage, nPage, sizeof *aPage, page_cmp);
+    }
+    for (size_t k = 0; k < nPage; k++) {
+        char zK[24];
+        idx_form f;
+        snprintf(zK, sizeof zK, "%lu", aPage[k]);
+        json_t *pText = json_object_get(json_object_get(pP, zK), "text");
+        if (!json_is_string(pText)) continue;
+        if (idx_form_build(&f, json_string_value(pText), json_string_length(pText), 0) != 0) goto fail;
+        int hit = page_matches(pl, f.z, f.n, !exact);
+        idx_form_clear(&f);
+        if (!hit) continue;
+        if (json_array_append_new(pPages, json_integer((json_int_t)aPage[k])) != 0) goto fail;
         if (!zSnip) {
-            char zK[24];
-            snprintf(zK, sizeof zK, "%lu", n);
-            json_t *pText = json_object_get(json_object_get(json_object_get(pData, "p"), zK), "text");
-            if (json_is_string(pText)) {
-                zSnip = json_string_value(pText);
-                nSnip = json_string_length(pText);
-                if (closed == 2) viewPage = n;  /* approved: shown, so registered */
-            }
+            zSnip = json_string_value(pText);
+            nSnip = json_string_length(pText);
+            if (closed == 2) viewPage = aPage[k];  /* approved: shown, so registered */
         }
     }
     if (!zSnip) {
@@ -967,23 +1040,26 @@ static json_t *make_hit(const char *zData, size_t nData, const char *zForm, size
     json_object_set_new(pHit, "exact", json_boolean(exact));
     if (viewPage) json_object_set_new(pHit, "_view", json_integer((json_int_t)viewPage));
     json_decref(pData);
+    px_free(aPage);
     return pHit;
 fail:
+    px_free(aPage);
     json_decref(pData);
     json_decref(pHit);
     json_decref(pPages);
     return NULL;
 }
 
-static int append_hits(json_t *pHits, const xw_mset *m, const plan *pl, int exact)
+/* check: the index's answer is a superset; hits that do not hold are left out. */
+static int append_hits(json_t *pHits, const xw_mset *m, const plan *pl, const iq_node *pAst, int exact, int check)
 {
     for (unsigned i = 0; i < xw_mset_size(m); i++) {
-        const char *z, *zForm = "";
-        size_t n, nForm = 0;
+        const char *z;
+        size_t n;
         int damaged;
         xw_mset_data(m, i, &z, &n);
-        xw_mset_value(m, i, &zForm, &nForm);
-        json_t *h = make_hit(z, n, zForm, nForm, pl, exact, &damaged);
+        if (check && !hit_holds(pl, pAst, z, n, !exact)) continue;
+        json_t *h = make_hit(z, n, pl, exact, &damaged);
         if (!h && damaged) {
             /* one unreadable record must not break every search that finds it */
             IDX_LOG(IDX_LOG_ERROR, 0, "a hit's stored data cannot be read; it is left out (rewrite its record)");
@@ -1100,9 +1176,8 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     if ((rc = idx_index_reader(p, &pDb, zErr, nErr)) != PS_OK) goto out;
     unsigned limit = r->limit ? r->limit : 20;
     /* With a check, look far enough that small answers are counted exactly. */
-    decide_ctx dStrict = {&pl, pAst, DECIDE_STRICT}, dNearOnly = {&pl, pAst, DECIDE_NEAR_ONLY};
-    xw_search_opts o = {r->offset, limit, -1, 0, r->offset + limit + (strictExact ? 100 : CHECK_EXTRA),
-                        NULL, 0, strictExact ? NULL : decide, &dStrict, IDX_SLOT_FORM, 0, SEARCH_TIME_LIMIT};
+    xw_search_opts o = {r->offset, limit, -1, 0, r->offset + limit + CHECK_EXTRA,
+                        NULL, 0, NULL, NULL, -1, 0, SEARCH_TIME_LIMIT};
     if (r->sort == IDX_SORT_DATE || r->sort == IDX_SORT_DATE_DESC) {
         o.sortSlot = IDX_SLOT_DATE;
         o.sortReverse = r->sort == IDX_SORT_DATE_DESC;
@@ -1118,9 +1193,9 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
     }
     if ((rc = xw_search(pDb, pStrict, &o, &m1, zErr, nErr)) != PS_OK) goto out;
     unsigned long total1 = xw_mset_estimated(m1), total = total1;
-    int exactTotal = xw_mset_exact(m1);
+    int exactTotal = xw_mset_exact(m1) && strictExact;
     if (!(pHits = json_array())) { rc = PS_NOMEM; goto out; }
-    if ((rc = append_hits(pHits, m1, &pl, 1)) != PS_OK) goto out;
+    if ((rc = append_hits(pHits, m1, &pl, pAst, 1, !strictExact)) != PS_OK) goto out;
     if (pNear) {
         xw_search_opts o2 = o;
         o2.offset = r->offset > total1 ? r->offset - (unsigned)total1 : 0;
@@ -1128,15 +1203,13 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
         o2.checkAtLeast = o2.offset + o2.limit + CHECK_EXTRA_NEAR;
         o2.aFacetSlot = NULL;
         o2.nFacet = 0;
-        o2.xDecide = decide;
-        o2.pDecideCtx = &dNearOnly;
         /* Near matches come after the exact ones in index order: ranking
          * them would mean weighing every candidate of a loose query. */
         o2.unranked = r->sort == IDX_SORT_RELEVANCE;
         if ((rc = xw_search(pDb, pNearOnly, &o2, &m2, zErr, nErr)) != PS_OK) goto out;
         total += xw_mset_estimated(m2);
-        exactTotal = exactTotal && xw_mset_exact(m2);
-        if ((rc = append_hits(pHits, m2, &pl, 0)) != PS_OK) goto out;
+        exactTotal = exactTotal && xw_mset_exact(m2) && nearExact;
+        if ((rc = append_hits(pHits, m2, &pl, pAst, 0, !nearExact || !strictExact)) != PS_OK) goto out;
     }
     pOut = json_object();
     if (!pOut) { rc = PS_NOMEM; goto out; }
@@ -1154,6 +1227,7 @@ int idx_search(idx_index *p, const idx_search_req *r, json_t **ppOut, const char
                             json_boolean(xw_mset_exact(m1) && xw_mset_facet_seen(m1) >= total1));
     }
     json_object_set_new(pOut, "took_ms", json_real((double)(long)((idx_now_ms() - t0) * 100) / 100));
+    idx_index_note_degraded(p, pOut); /* shards that did not answer: "degraded", "missing_shards", "notice" */
     *ppOut = pOut;
     pOut = NULL;
 out:

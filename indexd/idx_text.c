@@ -146,24 +146,58 @@ size_t idx_term_cut(size_t nPrefix, const char *z, size_t n)
 
 /* ---- index terms ---------------------------------------------------- */
 
+size_t idx_pair_term(char *zOut, size_t nOut, const char *zA, size_t nA, int hanA, const char *zB, size_t nB,
+                     int hanB)
+{
+    int sep = !(hanA && hanB);
+    size_t n = nA + (size_t)sep + nB;
+    if (n + 1 > nOut) return 0;
+    memcpy(zOut, zA, nA);
+    if (sep) zOut[nA] = ' ';
+    memcpy(zOut + nA + sep, zB, nB);
+    zOut[n] = 0;
+    return n;
+}
+
 typedef struct {
     const char *zPrefix;
     size_t nPrefix;
     idx_term_fn xTerm;
     void *ctx;
-    int lastHan;           /* the previous token was a Han run */
-    char zLast[8];         /* its last character */
+    unsigned pos;          /* the position of the next unit */
+    int hasLast;           /* a unit precedes in this segment (no break since) */
+    int lastHan;
+    char zLast[WORD_MAX + 8]; /* that unit */
     size_t nLast;
-    char zTerm[RUN_MAX + 64];
+    char zTerm[2 * WORD_MAX + 64];
 } index_state;
 
-static int emit(index_state *s, const char *z, size_t n)
+static int emit(index_state *s, const char *z, size_t n, unsigned pos)
 {
     n = idx_term_cut(s->nPrefix, z, n);
     if (n == 0 || s->nPrefix + n >= sizeof s->zTerm) return 0;
     memcpy(s->zTerm, s->zPrefix, s->nPrefix);
     memcpy(s->zTerm + s->nPrefix, z, n);
-    return s->xTerm(s->ctx, s->zTerm, s->nPrefix + n);
+    return s->xTerm(s->ctx, s->zTerm, s->nPrefix + n, pos);
+}
+
+/* One unit (a word or a Han character) of the stream. */
+static int index_unit(index_state *s, const char *z, size_t n, int han)
+{
+    char zPair[2 * WORD_MAX + 16];
+    int rc;
+    unsigned pos = s->pos++;
+    if ((rc = emit(s, z, n, IDX_POSITIONS_ON_PAIRS ? 0 : pos)) != 0) return rc;
+    if (s->hasLast) {
+        size_t nPair = idx_pair_term(zPair, sizeof zPair, s->zLast, s->nLast, s->lastHan, z, n, han);
+        if (nPair && (rc = emit(s, zPair, nPair, IDX_POSITIONS_ON_PAIRS ? pos - 1 : 0)) != 0) return rc;
+    }
+    if (n > WORD_MAX) n = WORD_MAX;
+    memcpy(s->zLast, z, n);
+    s->nLast = n;
+    s->lastHan = han;
+    s->hasLast = 1;
+    return 0;
 }
 
 static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsigned nChar,
@@ -174,33 +208,23 @@ static int index_tok(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsi
     (void)nChar;
     (void)iStart;
     (void)iEnd;
-    int lastHan = s->lastHan;
-    s->lastHan = kind == IDX_TOK_HAN;
-    if (kind == IDX_TOK_WORD) return emit(s, z, n);
-    if (kind != IDX_TOK_HAN) return 0;
-    size_t i = 0, iPrev = 0;
-    int k = 0;
+    if (kind == IDX_TOK_BREAK) {
+        /* no pair across punctuation; a gap so that no phrase spans it */
+        if (s->hasLast) s->pos++;
+        s->hasLast = 0;
+        return 0;
+    }
+    if (kind == IDX_TOK_WORD) return index_unit(s, z, n, 0);
+    size_t i = 0;
     while (i < n) {
         size_t iChar = i;
         proto_utf8_next(z, n, &i);
-        if ((rc = emit(s, z + iChar, i - iChar)) != 0) return rc;
-        if (k > 0 && (rc = emit(s, z + iPrev, i - iPrev)) != 0) return rc;
-        if (k == 0 && lastHan) {
-            /* A run longer than RUN_MAX comes in parts: pair across the cut. */
-            char zPair[16];
-            memcpy(zPair, s->zLast, s->nLast);
-            memcpy(zPair + s->nLast, z, i);
-            if ((rc = emit(s, zPair, s->nLast + i)) != 0) return rc;
-        }
-        iPrev = iChar;
-        k++;
+        if ((rc = index_unit(s, z + iChar, i - iChar, 1)) != 0) return rc;
     }
-    s->nLast = n - iPrev;
-    memcpy(s->zLast, z + iPrev, s->nLast);
     return 0;
 }
 
-int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTerm, void *ctx)
+int idx_text_index(const char *z, size_t n, const char *zPrefix, unsigned *pPos, idx_term_fn xTerm, void *ctx)
 {
     index_state *s = px_malloc(sizeof *s);
     if (!s) return PS_NOMEM;
@@ -208,9 +232,12 @@ int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTe
     s->nPrefix = strlen(zPrefix);
     s->xTerm = xTerm;
     s->ctx = ctx;
-    s->lastHan = 0;
+    s->pos = pPos && *pPos ? *pPos : 1;
+    s->hasLast = 0;
     s->nLast = 0;
     int rc = idx_text_scan(z, n, index_tok, s);
+    /* the next text starts apart: no phrase joins two fields or pages */
+    if (pPos) *pPos = s->pos + 2;
     px_free(s);
     return rc;
 }

@@ -10,13 +10,9 @@
  * see the whole number, so that part of it (the hidden birth date) can
  * never be searched alone.
  *
- * Index terms, none with a position (positions cost more than the rest of
- * the index together, in time and space): a word is a term; a Han run gives
- * each character and each pair of neighbouring characters as terms.  A
- * term query is therefore exact for words and for Chinese runs of one or
- * two characters.  Longer runs and phrases are found as the records holding
- * all their terms, then checked against the record's search form (below),
- * which the index keeps for every record. */
+ * Index terms: see idx_text_index below.  The search form (below) is what
+ * a page's hits and snippets are found with once the index has found the
+ * record. */
 #ifndef IDX_TEXT_H
 #define IDX_TEXT_H
 
@@ -50,12 +46,34 @@ size_t idx_term_cut(size_t nPrefix, const char *z, size_t n);
 /* Encode c into z (4 bytes room); returns the number of bytes. */
 size_t idx_utf8_put(char *z, unsigned c);
 
-/* Receives index terms (each occurrence once). */
-typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n);
+/* Index terms (idx_text_index).  The text is a stream of units, words and
+ * Han characters, numbered with consecutive positions; punctuation ends a
+ * segment of the stream, white space does not (a line break inside a Han
+ * run, the space between two words).  Each unit is a term, and so is each
+ * pair of neighbouring units of a segment (idx_pair_term).  One of the two
+ * carries positions: with IDX_POSITIONS_ON_PAIRS, a pair has the position
+ * of its first unit and a unit none, so that a phrase of n >= 3 units is
+ * exactly its n - 1 pairs at consecutive positions (Xapian's phrase
+ * operator), two units are one pair term and one unit is one term: every
+ * phrase is found exactly by the index alone, on any backend. */
+#define IDX_POSITIONS_ON_PAIRS 1
+
+/* The pair term of two neighbouring units: two Han characters side by side,
+ * otherwise the two with a space between (no unit holds a space).  Returns
+ * its length, or 0 if nOut is too small. */
+size_t idx_pair_term(char *zOut, size_t nOut, const char *zA, size_t nA, int hanA, const char *zB, size_t nB,
+                     int hanB);
+
+/* Receives index terms: pos 0 for a term without a position (once per
+ * occurrence), else the term at position pos. */
+typedef int (*idx_term_fn)(void *ctx, const char *zTerm, size_t n, unsigned pos);
 
 /* Index z[0..n) with every term prefixed by zPrefix ("" for none), each
- * cut by idx_term_cut.  Returns 0 or the first non-zero status of xTerm. */
-int idx_text_index(const char *z, size_t n, const char *zPrefix, idx_term_fn xTerm, void *ctx);
+ * cut by idx_term_cut.  Units take the positions from *pPos on (1 if
+ * *pPos is 0 or pPos NULL); *pPos is left past them with a gap, for the
+ * next field or page.  Index a field under two prefixes by calling twice
+ * with the same start.  Returns 0 or the first non-zero status of xTerm. */
+int idx_text_index(const char *z, size_t n, const char *zPrefix, unsigned *pPos, idx_term_fn xTerm, void *ctx);
 
 /* A search form of text: words wrapped in \x01, Han characters as they are,
  * breaks as \x1F, white space dropped.  A phrase occurs in a text exactly

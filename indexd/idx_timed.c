@@ -25,6 +25,11 @@
 #define DRAW_FILE_MAX (4u << 20)
 #define RUN_FILE_MAX (4u << 20)
 #define DRAW_N_MAX 100
+/* A draw at random reads one record a try, and gives up after this many
+ * tries: n x DRAW_TRIES_PER_RECORD + DRAW_TRIES_MIN (every record with
+ * pages when there are fewer). */
+#define DRAW_TRIES_PER_RECORD 10
+#define DRAW_TRIES_MIN 100
 
 /* Draw files are read, checked and rewritten under this lock, so that two
  * requests cannot both start a trial or both use a draw. */
@@ -157,16 +162,69 @@ static int drawn_already(const json_t *pList, const char *zCode)
     return 0;
 }
 
+/* Positions 0..n-1 in a random order without repeats, one at a time: a
+ * Fisher-Yates shuffle that keeps only the positions it moved (one a step,
+ * in a small hash table), so that a draw among a million records costs its
+ * few steps, not a list of a million. */
+typedef struct {
+    unsigned long n, i;          /* positions; steps taken */
+    unsigned long *aKey, *aVal;  /* a moved position + 1 (0: empty slot) and what it holds */
+    size_t nSlot;                /* a power of two, over twice the steps */
+} shuffle;
+
+static int shuffle_init(shuffle *sh, unsigned long n, size_t nStepMax)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->n = n;
+    sh->nSlot = 16;
+    while (sh->nSlot < 2 * nStepMax + 2) sh->nSlot *= 2;
+    sh->aKey = px_calloc(sh->nSlot, sizeof *sh->aKey);
+    sh->aVal = px_calloc(sh->nSlot, sizeof *sh->aVal);
+    return sh->aKey && sh->aVal ? PS_OK : PS_NOMEM;
+}
+
+static void shuffle_clear(shuffle *sh)
+{
+    px_free(sh->aKey);
+    px_free(sh->aVal);
+    memset(sh, 0, sizeof *sh);
+}
+
+/* The slot of position pos: the one holding it, or the empty one where it goes. */
+static size_t shuffle_slot(const shuffle *sh, unsigned long pos)
+{
+    size_t k = (size_t)(((unsigned long long)pos * 11400714819323198485ull) >> 20) & (sh->nSlot - 1);
+    while (sh->aKey[k] && sh->aKey[k] != pos + 1) k = (k + 1) & (sh->nSlot - 1);
+    return k;
+}
+
+/* The next position; 0 when every one was given. */
+static int shuffle_next(shuffle *sh, unsigned long long *pSeed, unsigned long *pOut)
+{
+    if (sh->i >= sh->n) return 0;
+    unsigned long j = sh->i + (unsigned long)(next_rand(pSeed) % (sh->n - sh->i));
+    size_t ki = shuffle_slot(sh, sh->i), kj = shuffle_slot(sh, j);
+    unsigned long vi = sh->aKey[ki] ? sh->aVal[ki] : sh->i, vj = sh->aKey[kj] ? sh->aVal[kj] : j;
+    /* position i is never looked at again: only j keeps what i held */
+    sh->aKey[kj] = j + 1;
+    sh->aVal[kj] = vi;
+    sh->i++;
+    *pOut = vj;
+    return 1;
+}
+
 int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *pCodes, const char *zFonds,
                    idx_draw_fn xMay, void *pMayCtx, json_t **ppOut, char *zErr, size_t nErr)
 {
-    json_t *pScanned = NULL, *pList = NULL, *pOut = NULL;
+    json_t *pList = NULL, *pOut = NULL;
     const char **azPick = NULL;
     size_t nPick = 0;
+    shuffle sh;
     unsigned long long s = seed ? seed : (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
     if (!s) s = 88172645463325252ull;
     int rc = PS_NOMEM;
     *ppOut = NULL;
+    memset(&sh, 0, sizeof sh);
     if (!(pList = json_array())) goto out;
     if (json_array_size(pCodes)) {
         nPick = json_array_size(pCodes);
@@ -178,58 +236,66 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
         if (!(azPick = px_malloc(nPick * sizeof *azPick))) goto out;
         for (size_t i = 0; i < nPick; i++) azPick[i] = json_string_value(json_array_get(pCodes, i));
     } else {
-        if ((rc = idx_report_scanned(p, &pScanned, zErr, nErr)) != PS_OK) goto out;
+        /* the records with pages, in a random order (the same for the same
+         * seed and index): each try reads one record; records above the
+         * caller's clearance, or with no phrase, are passed over, and the
+         * tries are bounded so that a draw stays quick when most are */
+        unsigned long nAll = 0;
+        if ((rc = idx_report_scanned_count(p, zFonds, &nAll, zErr, nErr)) != PS_OK) goto out;
         rc = PS_NOMEM;
-        size_t nAll = json_object_size(pScanned), k = 0;
-        const char **az = px_malloc((nAll + 1) * sizeof *az);
-        if (!az) goto out;
-        const char *zKey;
-        json_t *v;
-        size_t nF = zFonds ? strlen(zFonds) : 0;
-        json_object_foreach(pScanned, zKey, v) {
-            if (nF && (strncmp(zKey, zFonds, nF) != 0 || zKey[nF] != '-')) continue;
-            az[k++] = zKey;
-        }
-        /* a Fisher-Yates shuffle, done as the draw goes: records above the
-         * caller's clearance are passed over */
-        for (size_t i = 0; i < k; i++) {
-            size_t j = i + (size_t)(next_rand(&s) % (k - i));
-            const char *t = az[i];
-            az[i] = az[j];
-            az[j] = t;
-        }
-        azPick = az;
-        nPick = k;
+        size_t nTries = (size_t)n * DRAW_TRIES_PER_RECORD + DRAW_TRIES_MIN;
+        nPick = nAll < nTries ? (size_t)nAll : nTries;
+        if (shuffle_init(&sh, nAll, nPick) != PS_OK) goto out;
     }
     int drawn = !json_array_size(pCodes);
     for (size_t i = 0; i < nPick && (!drawn || json_array_size(pList) < n); i++) {
         int rcGet;
-        char zE[256];
-        proto_code code;
-        if (!azPick[i] || proto_code_parse(azPick[i], &code, zE, sizeof zE) != PS_OK) {
-            snprintf(zErr, nErr, "“%.100s”不是档号：%s", azPick[i] ? azPick[i] : "", zE);
-            rc = PS_INVALID;
-            goto out;
-        }
-        if (!drawn && drawn_already(pList, code.zCanonical)) {
-            /* one record, one pair of trials: a run cannot count it twice */
-            snprintf(zErr, nErr, "档号 %s 重复指定", code.zCanonical);
-            rc = PS_INVALID;
-            goto out;
-        }
-        json_t *pData = idx_index_get(p, code.zCanonical, &rcGet, zE, sizeof zE);
-        if (!pData) {
-            snprintf(zErr, nErr, "没有档号为 %s 的档案", code.zCanonical);
-            rc = rcGet == PS_NOT_FOUND ? PS_NOT_FOUND : rcGet;
-            goto out;
+        char zE[256], zCode[PROTO_CODE_MAX];
+        json_t *pData;
+        if (drawn) {
+            unsigned long k;
+            if (!shuffle_next(&sh, &s, &k)) break;
+            pData = idx_report_scanned_nth(p, zFonds, k, zCode, &rcGet, zE, sizeof zE);
+            if (!pData && rcGet == PS_NOT_FOUND) continue; /* the index changed since the count */
+            if (!pData) {
+                if (*zCode) snprintf(zErr, nErr, "没有档号为 %s 的档案", zCode);
+                else snprintf(zErr, nErr, "%s", zE);
+                rc = rcGet;
+                goto out;
+            }
+            if (drawn_already(pList, zCode)) {
+                /* met again when the index changed during the draw */
+                json_decref(pData);
+                continue;
+            }
+        } else {
+            proto_code code;
+            if (!azPick[i] || proto_code_parse(azPick[i], &code, zE, sizeof zE) != PS_OK) {
+                snprintf(zErr, nErr, "“%.100s”不是档号：%s", azPick[i] ? azPick[i] : "", zE);
+                rc = PS_INVALID;
+                goto out;
+            }
+            snprintf(zCode, sizeof zCode, "%s", code.zCanonical);
+            if (drawn_already(pList, zCode)) {
+                /* one record, one pair of trials: a run cannot count it twice */
+                snprintf(zErr, nErr, "档号 %s 重复指定", zCode);
+                rc = PS_INVALID;
+                goto out;
+            }
+            pData = idx_index_get(p, zCode, &rcGet, zE, sizeof zE);
+            if (!pData) {
+                snprintf(zErr, nErr, "没有档号为 %s 的档案", zCode);
+                rc = rcGet == PS_NOT_FOUND ? PS_NOT_FOUND : rcGet;
+                goto out;
+            }
         }
         json_t *r = json_object_get(pData, "r"), *pP = json_object_get(pData, "p");
-        int rcMay = xMay ? xMay(pMayCtx, code.zCanonical, r) : PS_OK;
+        int rcMay = xMay ? xMay(pMayCtx, zCode, r) : PS_OK;
         if (rcMay != PS_OK) {
             json_decref(pData);
             if (drawn) continue;
-            if (rcMay == PS_NOT_FOUND) snprintf(zErr, nErr, "没有档号为 %s 的档案", code.zCanonical);
-            else snprintf(zErr, nErr, "档号为 %s 的档案须经审批才能查看文本，不能抽取", code.zCanonical);
+            if (rcMay == PS_NOT_FOUND) snprintf(zErr, nErr, "没有档号为 %s 的档案", zCode);
+            else snprintf(zErr, nErr, "档号为 %s 的档案须经审批才能查看文本，不能抽取", zCode);
             rc = rcMay;
             goto out;
         }
@@ -256,7 +322,7 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
             json_decref(pData);
             continue;
         }
-        json_t *o = json_pack("{s:s,s:O,s:O,s:o,s:I}", "code", code.zCanonical,
+        json_t *o = json_pack("{s:s,s:O,s:O,s:o,s:I}", "code", zCode,
                               "title", json_object_get(r, "title") ? json_object_get(r, "title") : json_null(),
                               "location", json_object_get(r, "location") ? json_object_get(r, "location") : json_null(),
                               "phrase", pPhrase ? pPhrase : json_null(), "page", page);
@@ -274,7 +340,7 @@ int idx_timed_draw(idx_index *p, unsigned n, unsigned long seed, const json_t *p
 out:
     if (rc == PS_NOMEM) snprintf(zErr, nErr, "内存不足");
     px_free((void *)azPick);
-    json_decref(pScanned);
+    shuffle_clear(&sh);
     json_decref(pList);
     *ppOut = pOut;
     return rc;

@@ -52,9 +52,12 @@ int idx_timed_kind(const char *z);
 /* Is z shaped like a draw id (so that it can name a file)? */
 int idx_timed_id_ok(const char *z);
 
-/* Pick n records at random (seeded by seed; 0: the clock), or the records
- * of the codes in pCodes (an array of strings, may be NULL; a 档号 named
- * twice is refused), each with a phrase of 4-6 Chinese characters from its
+/* Pick n records at random (seeded by seed; 0: the clock) among those with
+ * pages stored, of 全宗 zFonds (NULL or "": all): the same seed on the same
+ * index makes the same draw; each try reads one record, and a draw gives up
+ * after n x 10 + 100 tries (fewer records when most are passed over).  Or
+ * the records of the codes in pCodes (an array of strings, may be NULL; a
+ * 档号 named twice is refused), each with a phrase of 4-6 Chinese characters from its
  * text (its title when it has none; a record with neither is not drawn at
  * random, and a named one has a null phrase: a paper trial only):
  * {"records":[{"code","title","location","phrase","page","classification"}]}.

@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef IDX_WEB_DIR
@@ -80,8 +81,20 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    idx_index_opts o = {(int)cfg.shards, (unsigned)cfg.commitEvery, 0, (unsigned)cfg.commitDelayMs};
-    rc = idx_index_open(cfg.zDataDir, &o, &pIdx, zErr, sizeof zErr);
+    idx_index_opts o = {(int)cfg.shards, (unsigned)cfg.commitEvery, (int)cfg.readOnly, (unsigned)cfg.commitDelayMs};
+    idx_remote_opts ro = {cfg.zRemoteShards, (unsigned)cfg.remoteTimeoutMs};
+    /* changesets for xapian-replicate: Xapian reads the count from the
+     * environment when a writer opens a local database; remote shards keep
+     * those their xapian-tcpsrv's environment asks for */
+    if (cfg.changesets > 0 && !*cfg.zRemoteShards && !cfg.readOnly) {
+        char zN[24];
+        snprintf(zN, sizeof zN, "%ld", cfg.changesets);
+        setenv("XAPIAN_MAX_CHANGESETS", zN, 1);
+    } else if (cfg.changesets > 0) {
+        IDX_LOG(IDX_LOG_WARN, 0, "changesets has no effect %s", cfg.readOnly ? "read-only" :
+                "with remote shards: set XAPIAN_MAX_CHANGESETS in each xapian-tcpsrv's environment");
+    }
+    rc = idx_index_open_remote(cfg.zDataDir, &o, &ro, &pIdx, zErr, sizeof zErr);
     if (rc != PS_OK) {
         fprintf(stderr, "indexd：无法打开 %s 中的索引：%s\n", cfg.zDataDir, zErr);
         idx_config_clear(&cfg);
@@ -112,7 +125,8 @@ int main(int argc, char **argv)
     printf("indexd：检索服务已启动，共 %lu 件档案，数据目录 %s，地址 http://%s%s%s:%u/\n", idx_index_count(pIdx),
            cfg.zDataDir, v6 ? "[" : "", zHost, v6 ? "]" : "", port);
     fflush(stdout);
-    IDX_LOG(IDX_LOG_INFO, 0, "listening on port %u with %ld threads, %ld shards", port, cfg.threads, cfg.shards);
+    IDX_LOG(IDX_LOG_INFO, 0, "listening on port %u with %ld threads, %s shards%s", port, cfg.threads,
+            *cfg.zRemoteShards ? "remote" : "local", cfg.readOnly ? ", read-only" : "");
 
     sigwait(&set, &sig);
     IDX_LOG(IDX_LOG_INFO, 0, "%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -1,5 +1,6 @@
 /* In-process tests of the index and search: exact phrase semantics, near
  * matches, filters, facets, paging, pages and snippets, replace by 档号. */
+#include "idx_file.h"
 #include "idx_index.h"
 #include "idx_search.h"
 #include "proto_alloc.h"
@@ -136,7 +137,6 @@ static void test_damaged(void)
     static const char zBroken[] = "{\"r\":{\"code\":\"Z031-WS·2017-Y-0042\",\"title\":";
     xw_doc_set_data(pDoc, zBroken, strlen(zBroken));
     xw_doc_add_term(pDoc, "扶贫", strlen("扶贫"), 1);
-    xw_doc_set_value(pDoc, IDX_SLOT_FORM, "\x1ES扶贫", strlen("\x1ES扶贫"));
     char zId[64];
     snprintf(zId, sizeof zId, IDX_PFX_ID "%s", zCode);
     CHECK_INT(xw_doc_add_boolean(pDoc, zId), PS_OK);
@@ -200,6 +200,57 @@ static void test_damaged(void)
     CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
     CHECK_INT(idx_index_durable(pIdx), seq + 1);
     idx_index_close(pIdx);
+    px_test_rmdir(zDir);
+}
+
+/* An index of an older format (pairs without positions, no format file)
+ * is rebuilt from its stored data when a writer opens it: a phrase then
+ * finds its records, and an unreadable one is kept as it was. */
+static void test_format(void)
+{
+    char zDir[] = "/tmp/test_index_fmt_XXXXXX", zPath[256], zErr[256];
+    int replaced;
+    CHECK(mkdtemp(zDir) != NULL);
+    idx_index_opts o = {1, 1000, 0, 50};
+    CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);
+    idx_index_close(pIdx);
+    snprintf(zPath, sizeof zPath, "%s/format", zDir);
+    CHECK_INT(unlink(zPath), 0);
+    xw_wdb *pW = NULL;
+    snprintf(zPath, sizeof zPath, "%s/shard-0", zDir);
+    CHECK_INT(xw_wdb_open(zPath, &pW, zErr, sizeof zErr), PS_OK);
+    static const char *const azData[] = {
+        "{\"r\":{\"code\":\"Z031-WS·2017-Y-0071\",\"title\":\"旧格式\",\"year\":2017},\"p\":{\"1\":{\"text\":\"开展精准扶贫工作\"}}}",
+        "{\"r\":{\"code\":\"Z031-WS·2017-Y-0072\",\"title\":"};
+    for (int i = 0; i < 2; i++) {
+        xw_doc *pDoc = xw_doc_new();
+        char zId[64];
+        snprintf(zId, sizeof zId, IDX_PFX_ID "Z031-WS·2017-Y-007%d", i + 1);
+        xw_doc_set_data(pDoc, azData[i], strlen(azData[i]));
+        xw_doc_add_term(pDoc, "扶贫", strlen("扶贫"), 1);
+        CHECK_INT(xw_doc_add_boolean(pDoc, zId), PS_OK);
+        CHECK_INT(xw_wdb_replace(pW, zId, pDoc, &replaced, zErr, sizeof zErr), PS_OK);
+        xw_doc_free(pDoc);
+    }
+    CHECK_INT(xw_wdb_commit(pW, zErr, sizeof zErr), PS_OK);
+    xw_wdb_close(pW);
+    /* read-only, it is refused: only a writer rebuilds */
+    idx_index_opts ro = {1, 1000, 1, 50};
+    CHECK_INT(idx_index_open(zDir, &ro, &pIdx, zErr, sizeof zErr), PS_CONFIG);
+    CHECK(strstr(zErr, "重建") != NULL);
+    CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(codes(search("\"精准扶贫工作\"")), "71");
+    CHECK_STR(codes(search("题名:旧格式")), "71");
+    json_t *pAll = search("扶贫");
+    CHECK_INT(json_integer_value(json_object_get(pAll, "total")), 2); /* the damaged one, as it was */
+    json_decref(pAll);
+    idx_index_close(pIdx);
+    char *z = NULL;
+    size_t n = 0;
+    snprintf(zPath, sizeof zPath, "%s/format", zDir);
+    CHECK_INT(idx_file_read(zPath, 64, &z, &n, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(z, "2\n");
+    px_free(z);
     px_test_rmdir(zDir);
 }
 
@@ -407,5 +458,6 @@ int main(void)
 
     px_test_rmdir(zDir);
     test_damaged();
+    test_format();
     return px_test_done();
 }

@@ -6,6 +6,7 @@
 #include "idx_export.h"
 #include "idx_file.h"
 #include "idx_report.h"
+#include "proto_code.h"
 #include "proto_alloc.h"
 #include "proto_status.h"
 #include "px_test.h"
@@ -140,6 +141,269 @@ static void test_coverage_hidden(void)
     CHECK(strstr(z, "另有") == NULL);
     free(z);
     json_decref(r);
+}
+
+/* ---- the fold: a mixed archive counted by hand ------------------------------ */
+
+/* The 档号 of the entries of a missing list, joined by spaces. */
+static const char *missing_codes(const json_t *r)
+{
+    static char z[1024];
+    size_t n = 0;
+    json_t *m = json_object_get(r, "missing"), *e;
+    size_t i;
+    z[0] = 0;
+    json_array_foreach(m, i, e) n += (size_t)snprintf(z + n, sizeof z - n, "%s%s", i ? " " : "",
+                                                       json_string_value(json_object_get(e, "code")));
+    return z;
+}
+
+/* {key,total,digitized,pages,scanned_pages} of group i of list zList. */
+static void check_group(const json_t *r, const char *zList, size_t i, const char *zKey, int total, int dig, int pages,
+                        int scanned)
+{
+    json_t *g = json_array_get(json_object_get(r, zList), i);
+    CHECK_STR(json_string_value(json_object_get(g, "key")), zKey);
+    CHECK_INT(num(g, "total"), total);
+    CHECK_INT(num(g, "digitized"), dig);
+    CHECK_INT(num(g, "pages"), pages);
+    CHECK_INT(num(g, "scanned_pages"), scanned);
+}
+
+static void test_fold(void)
+{
+    char zDir[] = "/tmp/test_report_fold_XXXXXX", zErr[256];
+    idx_index *pSaved = pIdx;
+    CHECK(mkdtemp(zDir) != NULL);
+    idx_index_opts io = {3, 1000, 0, 50};
+    CHECK_INT(idx_index_open(zDir, &io, &pIdx, zErr, sizeof zErr), PS_OK);
+    /* Z040: every kind of record */
+    put("Z040-WS·2019-Y-BGS-0001", "纸质", "3", "1,2,3");          /* digitized */
+    put("Z040-WS·2019-Y-BGS-0002", "纸", "2", "1,2,3,4");          /* pages over 页数: digitized, 2 scanned */
+    put("Z040-WS·2019-D30-BGS-0003", NULL, "4", "1,3");            /* no 载体: paper; 1 scanned (a gap) */
+    put("Z040-WS·2019-D30-BGS-0015", NULL, "4", "1,3");            /* the same tally as 0003 */
+    put("Z040-WS·2019-D10-BGS-0004", "纸质", "5", "1,2,3,4,5");    /* 10 years: outside */
+    put("Z040-ZP·2020-Y-BGS-0005", "电子", "1", "1");              /* not paper: outside */
+    put("Z040-ZP·2020-Y-BGS-0006", "纸质", NULL, NULL);            /* no 页数, no page */
+    put("Z040-ZP·2020-Y-BGS-0007", "纸质", NULL, "2");             /* no 页数, a page: digitized, 0 counted */
+    put("Z040-WS·2019-Y-BGS-0008", "纸质", "0", NULL);             /* 页数 0: never digitized */
+    put("Z040-ZP·2020-Y-BGS-0014", "纸质", NULL, NULL);            /* the same tally as 0006: counted twice */
+    put_full("Z040-WS·2019-Y-BGS-0009", "纸质", "2", NULL, NULL, "机密");    /* missing, hidden */
+    put_full("Z040-WS·2019-Y-BGS-0010", "纸质", "2", "1", NULL, "公开");     /* missing, 公开: never asked */
+    put_full("Z040-WS·2019-Y-BGS-0011", "纸质", "1", NULL, NULL, "内部");    /* missing, asked, shown */
+    put_full("Z040-WS·2019-Y-BGS-0012", "纸质", "3", "1,2,3", NULL, "秘密"); /* digitized: never asked */
+    put_full("Z040-WS·2019-Y-BGS-0013", "纸质", "1", NULL, NULL, "绝密");    /* missing, hidden */
+    /* Z041 */
+    put("Z041-WS·2019-Y-BGS-0001", "纸质", "2", "1");
+    put("Z041-WS·2018-D30-BGS-0002", "纸质", "1", "1");
+    /* scans waiting for their catalog rows: counted apart, nowhere else */
+    int replaced;
+    json_t *pPage = json_pack("{s:s}", "text", "待挂接的扫描页");
+    CHECK_INT(idx_index_put_page_unlinked(pIdx, "Z040-WS·2019-Y-BGS-0099", 1, pPage, "批次1", NULL, &replaced, zErr,
+                                          sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_put_page_unlinked(pIdx, "Z041-WS·2019-Y-BGS-0099", 1, pPage, "批次1", NULL, &replaced, zErr,
+                                          sizeof zErr), PS_OK);
+    json_decref(pPage);
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
+
+    json_t *r = NULL;
+    idx_report_opts o = {.zFonds = NULL};
+    CHECK_INT(idx_report_coverage(pIdx, &o, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "total"), 15);
+    CHECK_INT(num(r, "digitized"), 5);
+    CHECK(fabs(num(r, "rate") - 0.3333) < 1e-9);
+    CHECK(fabs(num(r, "points") - 1.111) < 1e-9);
+    CHECK_INT(num(json_object_get(r, "pages"), "total"), 25);
+    CHECK_INT(num(json_object_get(r, "pages"), "scanned"), 13);
+    CHECK(fabs(num(json_object_get(r, "pages"), "rate") - 0.52) < 1e-9);
+    CHECK_INT(num(json_object_get(r, "excluded"), "d10"), 1);
+    CHECK_INT(num(json_object_get(r, "excluded"), "not_paper"), 1);
+    CHECK_INT(num(r, "carrier_unknown"), 2);
+    CHECK_INT(num(r, "pages_unknown"), 3);
+    CHECK_INT(num(r, "unlinked"), 2);
+    CHECK_INT(json_array_size(json_object_get(r, "by_fonds")), 2);
+    check_group(r, "by_fonds", 0, "Z040", 13, 4, 22, 11);
+    check_group(r, "by_fonds", 1, "Z041", 2, 1, 3, 2);
+    CHECK_INT(json_array_size(json_object_get(r, "by_category")), 2);
+    check_group(r, "by_category", 0, "WS", 12, 4, 25, 13);
+    check_group(r, "by_category", 1, "ZP", 3, 1, 0, 0);
+    CHECK_INT(json_array_size(json_object_get(r, "by_year")), 3);
+    check_group(r, "by_year", 0, "2018", 1, 1, 1, 1);
+    check_group(r, "by_year", 1, "2019", 11, 3, 24, 12);
+    check_group(r, "by_year", 2, "2020", 3, 1, 0, 0);
+    CHECK_INT(num(r, "missing_total"), 10);
+    CHECK_INT(num(r, "missing_hidden"), 0);
+    CHECK_STR(missing_codes(r), "Z040-WS·2019-D30-BGS-0003 Z040-WS·2019-D30-BGS-0015 Z040-WS·2019-Y-BGS-0008 Z040-WS·2019-Y-BGS-0009 "
+                                "Z040-WS·2019-Y-BGS-0010 Z040-WS·2019-Y-BGS-0011 Z040-WS·2019-Y-BGS-0013 "
+                                "Z040-ZP·2020-Y-BGS-0006 Z040-ZP·2020-Y-BGS-0014 Z041-WS·2019-Y-BGS-0001");
+    json_t *e = json_array_get(json_object_get(r, "missing"), 0);
+    CHECK_INT(num(e, "scanned"), 1);
+    CHECK_STR(json_string_value(json_object_get(e, "location")), "1号库-3列");
+    CHECK_STR(json_string_value(json_object_get(e, "title")), "题名");
+    CHECK(json_object_get(e, "pages") != NULL && !json_is_null(json_object_get(e, "pages")));
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(r, "missing"), 7), "pages"))); /* no 页数 */
+    json_decref(r);
+
+    /* hidden records: asked about the classified ones not digitized, counted
+     * in the rate, never listed; the pages run over the list without them */
+    static const char *const azHide[] = {"Z040-WS·2019-Y-BGS-0009", "Z040-WS·2019-Y-BGS-0013",
+                                         "Z040-WS·2019-Y-BGS-0012", "Z040-WS·2019-D10-BGS-0004", NULL};
+    static const struct { unsigned offset, limit; const char *zWant; } aPage[] = {
+        {0, 0, "Z040-WS·2019-D30-BGS-0003 Z040-WS·2019-D30-BGS-0015 Z040-WS·2019-Y-BGS-0008 Z040-WS·2019-Y-BGS-0010 "
+               "Z040-WS·2019-Y-BGS-0011 Z040-ZP·2020-Y-BGS-0006 Z040-ZP·2020-Y-BGS-0014 Z041-WS·2019-Y-BGS-0001"},
+        {2, 2, "Z040-WS·2019-Y-BGS-0008 Z040-WS·2019-Y-BGS-0010"},  /* across 0009 */
+        {4, 2, "Z040-WS·2019-Y-BGS-0011 Z040-ZP·2020-Y-BGS-0006"},  /* across 0013 */
+        {5, 10, "Z040-ZP·2020-Y-BGS-0006 Z040-ZP·2020-Y-BGS-0014 Z041-WS·2019-Y-BGS-0001"},
+        {6, 0, "Z040-ZP·2020-Y-BGS-0014 Z041-WS·2019-Y-BGS-0001"},
+        {7, 1, "Z041-WS·2019-Y-BGS-0001"},
+        {8, 1, ""},
+        {100, 5, ""},
+    };
+    for (size_t i = 0; i < sizeof aPage / sizeof aPage[0]; i++) {
+        hide_ctx hc = {azHide, 0};
+        idx_report_opts oh = {.offset = aPage[i].offset, .limit = aPage[i].limit, .xHidden = hide, .pHiddenCtx = &hc};
+        CHECK_INT(idx_report_coverage(pIdx, &oh, &r, zErr, sizeof zErr), PS_OK);
+        CHECK_INT(num(r, "total"), 15);
+        CHECK_INT(num(r, "digitized"), 5);
+        CHECK_INT(num(r, "missing_total"), 8);
+        CHECK_INT(num(r, "missing_hidden"), 2);
+        CHECK_INT(num(r, "offset"), aPage[i].offset);
+        CHECK_INT(num(r, "limit"), aPage[i].limit);
+        CHECK_STR(missing_codes(r), aPage[i].zWant);
+        CHECK_INT(hc.nCalls, 3); /* 0009, 0011, 0013: 公开, digitized and outside records are never asked about */
+        json_decref(r);
+    }
+
+    /* one 全宗 */
+    idx_report_opts o41 = {.zFonds = "Z041"};
+    CHECK_INT(idx_report_coverage(pIdx, &o41, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "total"), 2);
+    CHECK_INT(num(r, "digitized"), 1);
+    CHECK_INT(num(json_object_get(r, "pages"), "total"), 3);
+    CHECK_INT(num(json_object_get(r, "pages"), "scanned"), 2);
+    CHECK_INT(num(json_object_get(r, "excluded"), "d10"), 0);
+    CHECK_INT(num(json_object_get(r, "excluded"), "not_paper"), 0);
+    CHECK_INT(num(r, "carrier_unknown"), 0);
+    CHECK_INT(num(r, "pages_unknown"), 0);
+    CHECK_INT(num(r, "unlinked"), 1);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(r, "scope"), "fonds")), "Z041");
+    CHECK_INT(json_array_size(json_object_get(r, "by_fonds")), 1);
+    CHECK_STR(missing_codes(r), "Z041-WS·2019-Y-BGS-0001");
+    json_decref(r);
+    idx_report_opts o40 = {.zFonds = "Z040", .limit = 2, .xHidden = hide, .pHiddenCtx = &(hide_ctx){azHide, 0}};
+    CHECK_INT(idx_report_coverage(pIdx, &o40, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "total"), 13);
+    CHECK_INT(num(r, "digitized"), 4);
+    CHECK_INT(num(r, "missing_total"), 7);
+    CHECK_INT(num(r, "missing_hidden"), 2);
+    CHECK_INT(num(r, "unlinked"), 1);
+    CHECK_INT(num(json_object_get(r, "excluded"), "d10"), 1);
+    CHECK_INT(num(r, "pages_unknown"), 3);
+    CHECK_STR(missing_codes(r), "Z040-WS·2019-D30-BGS-0003 Z040-WS·2019-D30-BGS-0015");
+    json_decref(r);
+    idx_report_opts oNone = {.zFonds = "Z099"};
+    CHECK_INT(idx_report_coverage(pIdx, &oNone, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "total"), 0);
+    CHECK_INT(num(r, "missing_total"), 0);
+    CHECK_INT(json_array_size(json_object_get(r, "by_fonds")), 0);
+    json_decref(r);
+
+    /* the ledger: every record but those waiting, by the four keys */
+    CHECK_INT(idx_report_ledger(pIdx, &o, &r, zErr, sizeof zErr), PS_OK);
+    json_t *rows = json_object_get(r, "rows");
+    static const struct { const char *zF, *zC; int year; const char *zR; int items, pages, dig, scanned; } aWant[] = {
+        {"Z040", "WS", 2019, "D10", 1, 5, 1, 5}, {"Z040", "WS", 2019, "D30", 2, 8, 0, 2},
+        {"Z040", "WS", 2019, "Y", 8, 14, 3, 9},  {"Z040", "ZP", 2020, "Y", 4, 1, 2, 1},
+        {"Z041", "WS", 2018, "D30", 1, 1, 1, 1}, {"Z041", "WS", 2019, "Y", 1, 2, 0, 1},
+    };
+    CHECK_INT(json_array_size(rows), sizeof aWant / sizeof aWant[0]);
+    for (size_t i = 0; i < sizeof aWant / sizeof aWant[0] && i < json_array_size(rows); i++) {
+        json_t *g = json_array_get(rows, i);
+        CHECK_STR(json_string_value(json_object_get(g, "fonds")), aWant[i].zF);
+        CHECK_STR(json_string_value(json_object_get(g, "category")), aWant[i].zC);
+        CHECK_INT(num(g, "year"), aWant[i].year);
+        CHECK_STR(json_string_value(json_object_get(g, "retention")), aWant[i].zR);
+        CHECK_INT(num(g, "items"), aWant[i].items);
+        CHECK_INT(num(g, "pages"), aWant[i].pages);
+        CHECK_INT(num(g, "digitized_items"), aWant[i].dig);
+        CHECK_INT(num(g, "scanned_pages"), aWant[i].scanned);
+        CHECK_INT(json_object_size(g), 8);
+    }
+    json_t *t = json_object_get(r, "totals");
+    CHECK_INT(num(t, "items"), 17);
+    CHECK_INT(num(t, "pages"), 31);
+    CHECK_INT(num(t, "digitized_items"), 7);
+    CHECK_INT(num(t, "scanned_pages"), 19);
+    json_decref(r);
+    CHECK_INT(idx_report_ledger(pIdx, &o41, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(r, "rows")), 2);
+    CHECK_INT(num(json_object_get(r, "totals"), "items"), 2);
+    json_decref(r);
+
+    /* a record rewritten: its tally and terms follow (the missing pages of
+     * 0003 arrive, the unlinked record gets its catalog row) */
+    pPage = json_pack("{s:s}", "text", "补扫的页");
+    CHECK_INT(idx_index_put_page(pIdx, "Z040-WS·2019-D30-BGS-0003", 2, pPage, NULL, &replaced, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_put_page(pIdx, "Z040-WS·2019-D30-BGS-0003", 4, pPage, NULL, &replaced, zErr, sizeof zErr), PS_OK);
+    json_decref(pPage);
+    put("Z041-WS·2019-Y-BGS-0099", "纸质", "3", NULL);
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_report_coverage(pIdx, &o, &r, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(num(r, "total"), 16);
+    CHECK_INT(num(r, "digitized"), 6);
+    CHECK_INT(num(json_object_get(r, "pages"), "total"), 28);
+    CHECK_INT(num(json_object_get(r, "pages"), "scanned"), 17);  /* 0003: 4 of 4; 0099: its page 1 of 3 */
+    CHECK_INT(num(r, "unlinked"), 1);
+    CHECK_INT(num(r, "missing_total"), 10);
+    CHECK(strstr(missing_codes(r), "BGS-0003") == NULL);
+    CHECK(strstr(missing_codes(r), "Z041-WS·2019-Y-BGS-0099") != NULL);
+    json_decref(r);
+
+    /* the records with pages, for the timed test's draws: in index order,
+     * none waiting for its row */
+    unsigned long nScanned = 0;
+    CHECK_INT(idx_report_scanned_count(pIdx, NULL, &nScanned, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nScanned, 12); /* Z040: 0001-0005, 0007, 0010, 0012, 0015; Z041: 0001, 0002, 0099 (linked now) */
+    CHECK_INT(idx_report_scanned_count(pIdx, "Z041", &nScanned, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nScanned, 3);
+    char zCode[PROTO_CODE_MAX];
+    int rcGet, nZ041 = 0;
+    for (unsigned long k = 0; k < 3; k++) {
+        json_t *d = idx_report_scanned_nth(pIdx, "Z041", k, zCode, &rcGet, zErr, sizeof zErr);
+        CHECK(d != NULL);
+        nZ041 += strncmp(zCode, "Z041-", 5) == 0;
+        CHECK_STR(json_string_value(json_object_get(json_object_get(d, "r"), "code")), zCode);
+        CHECK(json_object_size(json_object_get(d, "p")) > 0);
+        json_decref(d);
+    }
+    CHECK_INT(nZ041, 3);
+    CHECK(idx_report_scanned_nth(pIdx, "Z041", 3, zCode, &rcGet, zErr, sizeof zErr) == NULL);
+    CHECK_INT(rcGet, PS_NOT_FOUND);
+    idx_index_close(pIdx);
+
+    /* an index written before the tally: the reports refuse to count */
+    {
+        char zShard[128];
+        xw_wdb *w = NULL;
+        snprintf(zShard, sizeof zShard, "%s/shard-0", zDir);
+        CHECK_INT(xw_wdb_open(zShard, &w, zErr, sizeof zErr), PS_OK);
+        xw_doc *d = xw_doc_new();
+        xw_doc_set_data(d, "{\"r\":{\"code\":\"Z040-WS·2019-Y-BGS-0500\"},\"p\":{}}", strlen("{\"r\":{\"code\":\"Z040-WS·2019-Y-BGS-0500\"},\"p\":{}}"));
+        xw_doc_add_boolean(d, "QZ040-WS·2019-Y-BGS-0500");
+        xw_doc_add_boolean(d, IDX_PFX_FONDS "Z040");
+        CHECK_INT(xw_wdb_replace(w, "QZ040-WS·2019-Y-BGS-0500", d, &replaced, zErr, sizeof zErr), PS_OK);
+        CHECK_INT(xw_wdb_commit(w, zErr, sizeof zErr), PS_OK);
+        xw_doc_free(d);
+        xw_wdb_close(w);
+    }
+    CHECK_INT(idx_index_open(zDir, &io, &pIdx, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_report_coverage(pIdx, &o, &r, zErr, sizeof zErr), PS_INDEX);
+    CHECK_CONTAINS(zErr, "有 1 件档案的索引缺少报表统计值");
+    CHECK_INT(idx_report_ledger(pIdx, &o41, &r, zErr, sizeof zErr), PS_OK); /* not in Z041 */
+    json_decref(r);
+    idx_index_close(pIdx);
+    px_test_rmdir(zDir);
+    pIdx = pSaved;
 }
 
 /* ---- CSV formula injection ------------------------------------------------ */
@@ -475,6 +739,7 @@ int main(void)
     CHECK_INT(nControl, 1);
     json_decref(r);
     test_coverage_hidden();
+    test_fold();
     test_csv_formulas();
     test_register_print();
 

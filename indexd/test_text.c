@@ -26,19 +26,21 @@ static const char *toks(const char *z)
     return zOut;
 }
 
-static int term_cb(void *ctx, const char *z, size_t n)
+static int term_cb(void *ctx, const char *z, size_t n, unsigned pos)
 {
     (void)ctx;
-    nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s ", (int)n, z);
+    if (pos) nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s@%u ", (int)n, z, pos);
+    else nOut += (size_t)snprintf(zOut + nOut, sizeof zOut - nOut, "%.*s ", (int)n, z);
     return 0;
 }
 
 /* The longest term and whether every term ends at a character boundary. */
 static size_t nLongest;
 static int allWhole;
-static int long_cb(void *ctx, const char *z, size_t n)
+static int long_cb(void *ctx, const char *z, size_t n, unsigned pos)
 {
     (void)ctx;
+    (void)pos;
     if (n > nLongest) nLongest = n;
     for (size_t i = 0; i < n;) {  /* the last character is complete */
         unsigned char c = (unsigned char)z[i];
@@ -65,11 +67,11 @@ static int span_cb(void *ctx, idx_tok_kind kind, const char *z, size_t n, unsign
 }
 
 static int nPair;
-static int count_cb(void *ctx, const char *z, size_t n)
+static int count_cb(void *ctx, const char *z, size_t n, unsigned pos)
 {
     (void)ctx;
     (void)z;
-    nPair += n == 6;
+    nPair += n == 6 && pos > 0;
     return 0;
 }
 
@@ -77,7 +79,8 @@ static const char *terms(const char *z, const char *zPrefix)
 {
     nOut = 0;
     zOut[0] = 0;
-    idx_text_index(z, strlen(z), zPrefix, term_cb, NULL);
+    unsigned pos = 0;
+    idx_text_index(z, strlen(z), zPrefix, &pos, term_cb, NULL);
     return zOut;
 }
 
@@ -92,19 +95,34 @@ int main(void)
     CHECK_STR(toks("二〇一七年"), "H:二〇一七年|");
     CHECK_STR(toks("bad\xFFutf8"), "W:bad|B|W:utf8|");
 
-    /* Each character and each pair of neighbours; words whole; nothing
-     * across punctuation. */
-    CHECK_STR(terms("扶贫办", ""), "扶 贫 扶贫 办 贫办 ");
-    CHECK_STR(terms("扶贫，工作", ""), "扶 贫 扶贫 工 作 工作 ");
-    CHECK_STR(terms("GB2312编码", "S"), "Sgb2312 S编 S码 S编码 ");
-    CHECK_STR(terms("精准扶\n贫", ""), "精 准 精准 扶 准扶 贫 扶贫 ");
+    /* Each unit (a character, a word) without position, and each pair of
+     * neighbouring units at the position of its first; a word and its
+     * neighbour with a space between; nothing across punctuation, which
+     * leaves a gap in the positions. */
+    CHECK_STR(terms("扶贫办", ""), "扶 贫 扶贫@1 办 贫办@2 ");
+    CHECK_STR(terms("扶贫，工作", ""), "扶 贫 扶贫@1 工 作 工作@4 ");
+    CHECK_STR(terms("GB2312编码", "S"), "Sgb2312 S编 Sgb2312 编@1 S码 S编码@2 ");
+    CHECK_STR(terms("精准扶\n贫", ""), "精 准 精准@1 扶 准扶@2 贫 扶贫@3 ");
+    CHECK_STR(terms("第3号 hello world", ""), "第 3 第 3@1 号 3 号@2 hello 号 hello@3 world hello world@4 ");
+    char zPair[64];
+    CHECK_INT(idx_pair_term(zPair, sizeof zPair, "扶", 3, 1, "贫", 3, 1), 6);
+    CHECK_STR(zPair, "扶贫");
+    CHECK_INT(idx_pair_term(zPair, sizeof zPair, "12", 2, 0, "号", 3, 1), 6);
+    CHECK_STR(zPair, "12 号");
+    CHECK_INT(idx_pair_term(zPair, 4, "12", 2, 0, "号", 3, 1), 0);
+    /* Positions go on from where the caller left them, past a gap. */
+    unsigned pos = 10;
+    nOut = 0;
+    CHECK_INT(idx_text_index("扶贫", strlen("扶贫"), "", &pos, term_cb, NULL), 0);
+    CHECK_STR(zOut, "扶 贫 扶贫@10 ");
+    CHECK_INT(pos, 14);
 
     /* A run too long to take at once is cut, but no pair is lost at the cut. */
     char zLong[3 * 1500 + 1];
     for (int i = 0; i < 1500; i++) memcpy(zLong + 3 * i, i % 2 ? "贫" : "扶", 3);
     zLong[3 * 1500] = 0;
     nOut = 0;
-    idx_text_index(zLong, strlen(zLong), "", count_cb, NULL);
+    idx_text_index(zLong, strlen(zLong), "", NULL, count_cb, NULL);
     CHECK_INT(nPair, 1499);
     idx_form f2;
     CHECK_INT(idx_form_build(&f2, zLong, strlen(zLong), 0), 0);
@@ -154,7 +172,7 @@ int main(void)
     CHECK_INT(iWordStart, strlen("号码："));
     CHECK_INT(iWordEnd, strlen("号码：110101 19900307 1233"));
     /* so the hidden birth date is no term, and the form holds the whole number */
-    CHECK_STR(terms("户主110101 19900307 1233", ""), "户 主 户主 110101199003071233 ");
+    CHECK_STR(terms("户主110101 19900307 1233", ""), "户 主 户主@1 110101199003071233 主 110101199003071233@2 ");
     idx_form fn;
     CHECK_INT(idx_form_build(&fn, zNum, strlen(zNum), 1), 0);
     CHECK_STR(fn.z, "号码\x1F\x01" "110101199003071233\x01\x1F");
@@ -171,17 +189,17 @@ int main(void)
     CHECK_INT(idx_term_cut(2, zWord, 300), IDX_TERM_MAX - 2);
     CHECK_INT(idx_term_cut(2, "abc", 3), 3);
     nLongest = 0;
-    CHECK_INT(idx_text_index(zWord, 300, "XN", long_cb, NULL), 0);
+    CHECK_INT(idx_text_index(zWord, 300, "XN", NULL, long_cb, NULL), 0);
     CHECK_INT(nLongest, IDX_TERM_MAX);
     memset(zWord, '7', 300);
     nLongest = 0;
-    CHECK_INT(idx_text_index(zWord, 300, "S", long_cb, NULL), 0);
+    CHECK_INT(idx_text_index(zWord, 300, "S", NULL, long_cb, NULL), 0);
     CHECK_INT(nLongest, IDX_TERM_MAX);
     for (int i = 0; i < 100; i++) memcpy(zWord + 3 * i, "\xE3\x81\x82", 3); /* あ */
     zWord[300] = 0;
     nLongest = 0;
     allWhole = 1;
-    CHECK_INT(idx_text_index(zWord, 300, "S", long_cb, NULL), 0);
+    CHECK_INT(idx_text_index(zWord, 300, "S", NULL, long_cb, NULL), 0);
     CHECK(nLongest <= IDX_TERM_MAX && nLongest > IDX_TERM_MAX - 3);
     CHECK_INT((nLongest - 1) % 3, 0);
     CHECK(allWhole);

@@ -438,6 +438,180 @@ static void test_report(void)
     json_decref(pRep);
 }
 
+/* ---- draws at random, through queries --------------------------------------- */
+
+/* A record with nPage pages of text zText. */
+static void put_rec(idx_index *p, const char *zCode, const char *zTitle, const char *zClass, const char *zText,
+                    int nPage)
+{
+    proto_record r;
+    proto_problem err;
+    int replaced;
+    char zE[256];
+    proto_record_init(&r);
+    proto_record_set(&r, PF_CODE, zCode, strlen(zCode));
+    proto_record_set(&r, PF_TITLE, zTitle, strlen(zTitle));
+    proto_record_set(&r, PF_LOCATION, "1号库-01列", strlen("1号库-01列"));
+    if (zClass) proto_record_set(&r, PF_CLASSIFICATION, zClass, strlen(zClass));
+    CHECK_INT(proto_record_check(&r, &err, NULL, 0, NULL), PS_OK);
+    json_t *pPages = json_object();
+    for (int i = 1; i <= nPage; i++) {
+        char zN[16];
+        snprintf(zN, sizeof zN, "%d", i);
+        json_object_set_new(pPages, zN, json_pack("{s:s}", "text", zText));
+    }
+    CHECK_INT(idx_index_put(p, &r, pPages, NULL, &replaced, zE, sizeof zE), PS_OK);
+    json_decref(pPages);
+    proto_record_clear(&r);
+}
+
+/* The caller's rule: 机密 unseen, 秘密 needs an approval. */
+static int may(void *ctx, const char *zCode, const json_t *pRec)
+{
+    const char *zCls = json_string_value(json_object_get(pRec, "classification"));
+    (void)zCode;
+    (*(int *)ctx)++;
+    if (zCls && strcmp(zCls, "机密") == 0) return PS_NOT_FOUND;
+    if (zCls && strcmp(zCls, "秘密") == 0) return PS_APPROVAL;
+    return PS_OK;
+}
+
+/* The 档号 of a draw's records, joined by spaces. */
+static const char *codes_of(const json_t *pDraw, char *z, size_t n)
+{
+    size_t k = 0, i;
+    json_t *o;
+    z[0] = 0;
+    json_array_foreach(json_object_get(pDraw, "records"), i, o)
+        k += (size_t)snprintf(z + k, k < n ? n - k : 0, "%s%s", i ? " " : "", json_string_value(json_object_get(o, "code")));
+    return z;
+}
+
+static void test_draw(void)
+{
+    char zDir[] = "/tmp/test_timed_draw_XXXXXX", zCode[64], zA[4096], zB[4096];
+    idx_index *p = NULL;
+    idx_index_opts io = {2, 1000, 0, 50};
+    CHECK(mkdtemp(zDir) != NULL);
+    CHECK_INT(idx_index_open(zDir, &io, &p, zErr, sizeof zErr), PS_OK);
+    for (int i = 1; i <= 20; i++) {
+        snprintf(zCode, sizeof zCode, "Z031-WS·2017-Y-BGS-%04d", i);
+        put_rec(p, zCode, "关于扶贫工作的通知", NULL, "精准扶贫对象识别工作", 2);
+    }
+    for (int i = 1; i <= 8; i++) {
+        snprintf(zCode, sizeof zCode, "Z032-WS·2018-Y-BGS-%04d", i);
+        put_rec(p, zCode, "关于扶贫工作的通知", NULL, "精准扶贫对象识别工作", 1);
+    }
+    for (int i = 21; i <= 25; i++) { /* no pages: never drawn at random */
+        snprintf(zCode, sizeof zCode, "Z031-WS·2017-Y-BGS-%04d", i);
+        put_rec(p, zCode, "关于扶贫工作的通知", NULL, NULL, 0);
+    }
+    put_rec(p, "Z031-WS·2017-Y-BGS-0030", "关于扶贫工作的通知", "机密", "精准扶贫对象识别工作", 1);
+    put_rec(p, "Z031-WS·2017-Y-BGS-0031", "关于扶贫工作的通知", "秘密", "精准扶贫对象识别工作", 1);
+    put_rec(p, "Z031-WS·2017-Y-BGS-0032", "AB", NULL, "ok", 1); /* no phrase */
+    for (int i = 1; i <= 300; i++) { /* a 全宗 the caller sees nothing of */
+        snprintf(zCode, sizeof zCode, "Z033-WS·2019-Y-BGS-%04d", i);
+        put_rec(p, zCode, "关于扶贫工作的通知", "机密", "精准扶贫对象识别工作", 1);
+    }
+    int replaced;
+    json_t *pPage = json_pack("{s:s}", "text", "精准扶贫对象识别工作");
+    CHECK_INT(idx_index_put_page_unlinked(p, "Z031-WS·2017-Y-BGS-0040", 1, pPage, "批次1", NULL, &replaced, zErr,
+                                          sizeof zErr), PS_OK); /* waits for its catalog row: never drawn */
+    json_decref(pPage);
+    CHECK_INT(idx_index_commit(p, zErr, sizeof zErr), PS_OK);
+
+    /* every record one may draw, once, when fewer than asked */
+    int nCalls = 0;
+    json_t *a = NULL, *b = NULL, *o;
+    size_t i;
+    CHECK_INT(idx_timed_draw(p, 100, 7, NULL, "Z031", may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(a, "records")), 20);
+    CHECK_INT(nCalls, 23); /* 20, 0030, 0031, 0032 (no phrase) */
+    codes_of(a, zA, sizeof zA);
+    for (int k = 1; k <= 20; k++) {
+        snprintf(zCode, sizeof zCode, "Z031-WS·2017-Y-BGS-%04d", k);
+        char *z = strstr(zA, zCode);
+        CHECK(z != NULL && strstr(z + 1, zCode) == NULL);
+    }
+    json_array_foreach(json_object_get(a, "records"), i, o) {
+        CHECK(json_is_string(json_object_get(o, "phrase")));
+        json_int_t pg = json_integer_value(json_object_get(o, "page"));
+        CHECK(pg == 1 || pg == 2);
+        CHECK(json_object_get(o, "classification") == NULL);
+    }
+    /* the same seed and index: the same draw; n of them: its first n */
+    nCalls = 0;
+    CHECK_INT(idx_timed_draw(p, 100, 7, NULL, "Z031", may, &nCalls, &b, zErr, sizeof zErr), PS_OK);
+    CHECK(json_equal(a, b));
+    json_decref(b);
+    CHECK_INT(idx_timed_draw(p, 5, 7, NULL, "Z031", may, &nCalls, &b, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(b, "records")), 5);
+    codes_of(b, zB, sizeof zB);
+    CHECK(strncmp(zA, zB, strlen(zB)) == 0);
+    json_decref(b);
+    /* another seed: another order */
+    CHECK_INT(idx_timed_draw(p, 100, 8, NULL, "Z031", may, &nCalls, &b, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(b, "records")), 20);
+    CHECK(strcmp(zA, codes_of(b, zB, sizeof zB)) != 0);
+    json_decref(b);
+    json_decref(a);
+    /* every 全宗 */
+    CHECK_INT(idx_timed_draw(p, 30, 3, NULL, NULL, may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(a, "records")), 28);
+    CHECK(strstr(codes_of(a, zA, sizeof zA), "Z032-WS·2018-Y-BGS-0008") != NULL);
+    CHECK(strstr(zA, "-0040") == NULL && strstr(zA, "Z033") == NULL);
+    json_decref(a);
+    CHECK_INT(idx_timed_draw(p, 100, 3, NULL, "Z032", may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(a, "records")), 8);
+    CHECK(strstr(codes_of(a, zA, sizeof zA), "Z031") == NULL);
+    json_decref(a);
+    CHECK_INT(idx_timed_draw(p, 5, 3, NULL, "Z099", may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(a, "records")), 0);
+    json_decref(a);
+    /* tries are bounded: 10 a record asked for and 100, or every record */
+    nCalls = 0;
+    CHECK_INT(idx_timed_draw(p, 1, 3, NULL, "Z033", may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(json_array_size(json_object_get(a, "records")), 0);
+    CHECK_INT(nCalls, 110);
+    json_decref(a);
+    nCalls = 0;
+    CHECK_INT(idx_timed_draw(p, 20, 3, NULL, "Z033", may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nCalls, 300);
+    json_decref(a);
+
+    /* named records: as before */
+    json_t *pCodes = json_pack("[s]", "Z031-WS·2017-Y-BGS-0030");
+    CHECK_INT(idx_timed_draw(p, 1, 0, pCodes, NULL, may, &nCalls, &a, zErr, sizeof zErr), PS_NOT_FOUND);
+    CHECK_STR(zErr, "没有档号为 Z031-WS·2017-Y-BGS-0030 的档案");
+    json_decref(pCodes);
+    pCodes = json_pack("[s]", "Z031-WS·2017-Y-BGS-0031");
+    CHECK_INT(idx_timed_draw(p, 1, 0, pCodes, NULL, may, &nCalls, &a, zErr, sizeof zErr), PS_APPROVAL);
+    CHECK_STR(zErr, "档号为 Z031-WS·2017-Y-BGS-0031 的档案须经审批才能查看文本，不能抽取");
+    json_decref(pCodes);
+    pCodes = json_pack("[s,s]", "Z031-WS·2017-Y-BGS-0021", "Z031-WS·2017-Y-BGS-0021");
+    CHECK_INT(idx_timed_draw(p, 1, 0, pCodes, NULL, may, &nCalls, &a, zErr, sizeof zErr), PS_INVALID);
+    CHECK_STR(zErr, "档号 Z031-WS·2017-Y-BGS-0021 重复指定");
+    json_decref(pCodes);
+    pCodes = json_pack("[s,s]", "Z031-WS·2017-Y-BGS-0021", "Z031-WS·2017-Y-BGS-0032");
+    CHECK_INT(idx_timed_draw(p, 1, 0, pCodes, NULL, may, &nCalls, &a, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(codes_of(a, zA, sizeof zA), "Z031-WS·2017-Y-BGS-0021 Z031-WS·2017-Y-BGS-0032");
+    CHECK(json_is_string(json_object_get(json_array_get(json_object_get(a, "records"), 0), "phrase"))); /* its title */
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(a, "records"), 1), "phrase")));
+    json_decref(a);
+    json_decref(pCodes);
+
+    /* out of memory anywhere: a clean failure */
+    for (long k = 1; k < 200; k += 7) {
+        px_fail_after(k);
+        int rc = idx_timed_draw(p, 10, 5, NULL, NULL, may, &nCalls, &a, zErr, sizeof zErr);
+        px_fail_reset();
+        CHECK(rc == PS_OK || rc == PS_NOMEM || rc == PS_INDEX);
+        if (rc == PS_OK) json_decref(a);
+    }
+    idx_index_close(p);
+    px_test_rmdir(zDir);
+}
+
 int main(void)
 {
     px_install_json_allocator();
@@ -449,6 +623,7 @@ int main(void)
     test_expiry();
     test_bounds();
     test_report();
+    test_draw();
     px_test_rmdir(zData);
     return px_test_done();
 }

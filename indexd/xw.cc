@@ -12,13 +12,26 @@ extern "C" {
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
 struct xw_wdb { Xapian::WritableDatabase db; };
-struct xw_rdb { Xapian::Database db; };
+struct xw_rdb {
+    Xapian::Database db;
+    // With shards (xw_rdb_open_shards): each one's own handle, so that the
+    // reader can be made again over another set of them.
+    std::vector<std::string> shards;
+    std::vector<Xapian::Database> sub;
+    std::vector<char> have;             // sub[i] is open
+    unsigned timeoutMs = 0;
+    xw_shard_cb cb{};
+    bool hasCb = false;
+    bool remote = false;  // a shard is remote: Xapian runs no MatchDecider
+    unsigned live = 0;    // the shards db reads
+};
 struct xw_doc { Xapian::Document doc; };
 struct xw_query { Xapian::Query q; };
 struct xw_docview {
@@ -74,6 +87,10 @@ int from_exception(char *zErr, size_t nErr)
     } catch (const Xapian::DocNotFoundError &e) {
         set_err(zErr, nErr, e.get_msg());
         return PS_NOT_FOUND;
+    } catch (const Xapian::NetworkError &e) {
+        // a remote shard that does not answer (or answers too late)
+        set_err(zErr, nErr, std::string("远程分片无法访问（") + e.get_type() + "）：" + e.get_msg());
+        return PS_UNAVAILABLE;
     } catch (const Xapian::Error &e) {
         set_err(zErr, nErr, std::string("检索索引出错（") + e.get_type() + "）：" + e.get_msg());
         return PS_INDEX;
@@ -139,6 +156,93 @@ template <typename F> int with_reopen(Xapian::Database &db, char *zErr, size_t n
             return from_exception(zErr, nErr);
         }
     }
+}
+
+
+// ---- shards on other machines ------------------------------------------
+
+bool is_remote(const std::string &z) { return z.compare(0, 4, "tcp:") == 0; }
+
+bool parse_remote(const std::string &z, std::string &host, unsigned &port)
+{
+    if (!is_remote(z)) return false;
+    std::string rest = z.substr(4);
+    size_t colon = rest.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= rest.size()) return false;
+    host = rest.substr(0, colon);
+    std::string p = rest.substr(colon + 1);
+    if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+    unsigned long v = std::strtoul(p.c_str(), nullptr, 10);
+    if (v < 1 || v > 65535) return false;
+    port = (unsigned)v;
+    if (host.front() == '[') {
+        if (host.size() < 3 || host.back() != ']') return false;
+        host = host.substr(1, host.size() - 2);
+    } else if (host.find(':') != std::string::npos) {
+        return false;  // an IPv6 address goes in brackets
+    }
+    return true;
+}
+
+// One shard, for reading: a directory, or a connection to xapian-tcpsrv.
+Xapian::Database open_shard(const std::string &z, unsigned timeoutMs)
+{
+    std::string host;
+    unsigned port;
+    if (!is_remote(z)) return Xapian::Database(z);
+    if (!parse_remote(z, host, port)) throw Xapian::InvalidArgumentError("不是 tcp:主机:端口 形式的分片地址：" + z);
+    return Xapian::Remote::open(host, port, timeoutMs, timeoutMs);
+}
+
+std::string why_of(const Xapian::Error &e) { return std::string(e.get_type()) + "：" + e.get_msg(); }
+
+// Make the reader again over the shards that are up: each shard's handle is
+// kept, and made anew when fresh; a remote shard that does not open is
+// down.  A local shard that does not open is an error (thrown).
+void rdb_build(xw_rdb *p, bool fresh)
+{
+    unsigned want = p->hasCb ? p->cb.xLive(p->cb.pCtx) : ~0u;
+    Xapian::Database db;
+    unsigned got = 0;
+    for (size_t i = 0; i < p->shards.size(); i++) {
+        bool remote = is_remote(p->shards[i]);
+        if (!(want & (1u << i)) || (fresh && remote)) {
+            p->sub[i] = Xapian::Database();
+            p->have[i] = 0;
+        }
+        if (!(want & (1u << i))) continue;
+        if (!p->have[i]) {
+            try {
+                p->sub[i] = open_shard(p->shards[i], p->timeoutMs);
+                p->have[i] = 1;
+            } catch (const Xapian::Error &e) {
+                if (!remote || !p->hasCb) throw;
+                p->cb.xDown(p->cb.pCtx, (int)i, why_of(e).c_str());
+                continue;
+            }
+        }
+        db.add_database(p->sub[i]);
+        got |= 1u << i;
+    }
+    p->db = db;
+    p->live = got;
+}
+
+// Run f() on the reader; when a remote shard failed (PS_UNAVAILABLE), find
+// which by connecting to each again, and run f() again over the others.
+// *pUnsafe set by f() means it must not run twice (a decider saw documents).
+template <typename F> int with_rdb(xw_rdb *p, char *zErr, size_t nErr, const bool *pUnsafe, F f)
+{
+    int rc = with_reopen(p->db, zErr, nErr, f);
+    for (int attempt = 0; rc == PS_UNAVAILABLE && p->hasCb && attempt < 2 && !(pUnsafe && *pUnsafe); attempt++) {
+        try {
+            rdb_build(p, true);
+        } catch (...) {
+            return from_exception(zErr, nErr);
+        }
+        rc = with_reopen(p->db, zErr, nErr, f);
+    }
+    return rc;
 }
 
 } // namespace
@@ -215,6 +319,20 @@ unsigned long xw_wdb_doccount(xw_wdb *p)
         return p->db.get_doccount();
     } catch (...) {
         return 0;
+    }
+}
+
+int xw_wdb_each_term(xw_wdb *p, const char *zPrefix, xw_term_each_fn x, void *ctx, char *zErr, size_t nErr)
+{
+    try {
+        for (Xapian::TermIterator t = p->db.allterms_begin(zPrefix); t != p->db.allterms_end(zPrefix); ++t) {
+            const std::string &s = *t;
+            int rc = x(ctx, s.data(), s.size());
+            if (rc) return rc;
+        }
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
     }
 }
 
@@ -319,7 +437,12 @@ int xw_rdb_open(const char *const *azPath, int nPath, xw_rdb **ppOut, char *zErr
 int xw_rdb_reopen(xw_rdb *p, char *zErr, size_t nErr)
 {
     try {
-        p->db.reopen();
+        try {
+            p->db.reopen();
+        } catch (const Xapian::NetworkError &) {
+            if (!p->hasCb) throw;
+            rdb_build(p, true);  // the shards that fail are told down
+        }
         return PS_OK;
     } catch (...) {
         return from_exception(zErr, nErr);
@@ -328,25 +451,29 @@ int xw_rdb_reopen(xw_rdb *p, char *zErr, size_t nErr)
 
 unsigned long xw_rdb_doccount(xw_rdb *p)
 {
-    try {
-        return p->db.get_doccount();
-    } catch (...) {
-        return 0;
-    }
+    unsigned long n = 0;
+    char zErr[8];
+    with_rdb(p, zErr, sizeof zErr, nullptr, [&]() {
+        n = p->db.get_doccount();
+        return (int)PS_OK;
+    });
+    return n;
 }
 
 unsigned long xw_rdb_termfreq(xw_rdb *p, const char *zTerm)
 {
-    try {
-        return p->db.get_termfreq(zTerm);
-    } catch (...) {
-        return 0;
-    }
+    unsigned long n = 0;
+    char zErr[8];
+    with_rdb(p, zErr, sizeof zErr, nullptr, [&]() {
+        n = p->db.get_termfreq(zTerm);
+        return (int)PS_OK;
+    });
+    return n;
 }
 
 int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn, char *zErr, size_t nErr)
 {
-    return with_reopen(p->db, zErr, nErr, [&]() {
+    return with_rdb(p, zErr, nErr, nullptr, [&]() {
         int rc = get_by_term(p->db, zId, pz, pn);
         if (rc == PS_NOT_FOUND) set_err(zErr, nErr, "no such document");
         return rc;
@@ -355,7 +482,7 @@ int xw_rdb_get_data(xw_rdb *p, const char *zId, char **pz, size_t *pn, char *zEr
 
 int xw_rdb_get_value(xw_rdb *p, const char *zId, unsigned slot, char **pz, size_t *pn, char *zErr, size_t nErr)
 {
-    return with_reopen(p->db, zErr, nErr, [&]() {
+    return with_rdb(p, zErr, nErr, nullptr, [&]() {
         Xapian::PostingIterator it = p->db.postlist_begin(zId);
         if (it == p->db.postlist_end(zId)) {
             set_err(zErr, nErr, "no such document");
@@ -366,6 +493,106 @@ int xw_rdb_get_value(xw_rdb *p, const char *zId, unsigned slot, char **pz, size_
 }
 
 void xw_rdb_close(xw_rdb *p) { delete p; }
+
+int xw_shard_is_remote(const char *zShard) { return zShard && std::strncmp(zShard, "tcp:", 4) == 0; }
+
+int xw_remote_parse(const char *zShard, char *zHost, size_t nHost, unsigned *pPort)
+{
+    try {
+        std::string host;
+        unsigned port = 0;
+        if (!parse_remote(zShard, host, port) || host.size() >= nHost) return PS_INVALID;
+        std::snprintf(zHost, nHost, "%s", host.c_str());
+        *pPort = port;
+        return PS_OK;
+    } catch (...) {
+        return from_exception(nullptr, 0);
+    }
+}
+
+int xw_wdb_open_shard(const char *zShard, unsigned timeoutMs, xw_wdb **ppOut, char *zErr, size_t nErr)
+{
+    std::string host;
+    unsigned port = 0;
+    *ppOut = nullptr;
+    if (!xw_shard_is_remote(zShard)) return xw_wdb_open(zShard, ppOut, zErr, nErr);
+    try {
+        if (!parse_remote(zShard, host, port)) {
+            set_err(zErr, nErr, std::string("不是 tcp:主机:端口 形式的分片地址：") + zShard);
+            return PS_INVALID;
+        }
+        *ppOut = new xw_wdb{Xapian::Remote::open_writable(host, port, timeoutMs, timeoutMs)};
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_wdb_uuid(xw_wdb *p, char *z, size_t n, char *zErr, size_t nErr)
+{
+    try {
+        std::snprintf(z, n, "%s", p->db.get_uuid().c_str());
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_probe(const char *zShard, unsigned timeoutMs, char *zUuid, size_t nUuid, unsigned long *pDocs, char *zErr,
+             size_t nErr)
+{
+    try {
+        Xapian::Database db = open_shard(zShard, timeoutMs);
+        if (zUuid && nUuid) std::snprintf(zUuid, nUuid, "%s", db.get_uuid().c_str());
+        if (pDocs) *pDocs = db.get_doccount();
+        db.close();
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+int xw_rdb_open_shards(const char *const *azShard, int nShard, unsigned timeoutMs, const xw_shard_cb *pCb,
+                       xw_rdb **ppOut, char *zErr, size_t nErr)
+{
+    *ppOut = nullptr;
+    if (nShard < 0 || nShard > 32) {
+        set_err(zErr, nErr, "分片数须为 0 至 32");
+        return PS_INVALID;
+    }
+    try {
+        std::unique_ptr<xw_rdb> p(new xw_rdb);
+        for (int i = 0; i < nShard; i++) {
+            p->shards.push_back(azShard[i]);
+            if (is_remote(azShard[i])) p->remote = true;
+        }
+        p->sub.resize((size_t)nShard);
+        p->have.assign((size_t)nShard, 0);
+        p->timeoutMs = timeoutMs;
+        if (pCb) {
+            p->cb = *pCb;
+            p->hasCb = true;
+        }
+        rdb_build(p.get(), false);
+        *ppOut = p.release();
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
+unsigned xw_rdb_live(const xw_rdb *p) { return p->shards.empty() ? ~0u : p->live; }
+
+int xw_rdb_refresh(xw_rdb *p, char *zErr, size_t nErr)
+{
+    if (!p->hasCb || p->cb.xLive(p->cb.pCtx) == p->live) return PS_OK;
+    try {
+        rdb_build(p, false);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
 
 xw_query *xw_q_term(const char *zTerm, size_t n)
 {
@@ -535,6 +762,78 @@ static xw_mset *search_unranked(Xapian::Database &db, const xw_query *pQuery,
     return r.release();
 }
 
+// A search with a decider over remote shards: Xapian 1.4 runs no
+// MatchDecider there (UnimplementedError), so the matches come in chunks in
+// the order asked (twice as many each time), their documents fetched
+// together, and the decider and the facet counts run here on each one until
+// the page and checkAtLeast are full.
+static xw_mset *search_filtered(Xapian::Database &db, const xw_query *pQuery, const xw_search_opts *o)
+{
+    std::unique_ptr<xw_mset> r(new xw_mset);
+    r->own = true;
+    std::vector<std::map<std::string, unsigned long>> counts((size_t)(o->nFacet > 0 ? o->nFacet : 0));
+    Xapian::Enquire enq(db);
+    enq.set_query(pQuery->q);
+    if (o->unranked) {
+        enq.set_weighting_scheme(Xapian::BoolWeight());
+        enq.set_docid_order(Xapian::Enquire::ASCENDING);
+    } else if (o->sortSlot >= 0) {
+        enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sortSlot, o->sortReverse != 0);
+    }
+    CDecider decider(o->xDecide, o->pDecideCtx);
+    unsigned long need = (unsigned long)o->offset + o->limit;
+    if (need < o->checkAtLeast) need = o->checkAtLeast;
+    unsigned long accepted = 0, examined = 0, candidates = 0;
+    bool exhausted = false;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    Xapian::doccount first = 0, chunk = 256;
+    const Xapian::doccount batch = 64;  // documents fetched at once
+    for (;;) {
+        Xapian::MSet m = enq.get_mset(first, chunk);
+        candidates = m.get_matches_estimated();
+        for (Xapian::doccount i = 0; i < m.size(); i += batch) {
+            Xapian::MSetIterator b = m[i], e = i + batch < m.size() ? m[i + batch] : m.end();
+            m.fetch(b, e);
+            for (Xapian::MSetIterator it = b; it != e; ++it) {
+                Xapian::Document doc = it.get_document();
+                examined++;
+                if (!decider(doc)) continue;
+                if (accepted >= o->offset && accepted < (unsigned long)o->offset + o->limit) {
+                    r->data.push_back(doc.get_data());
+                    if (o->valueSlot >= 0) r->values.push_back(doc.get_value((Xapian::valueno)o->valueSlot));
+                }
+                for (int k = 0; k < o->nFacet; k++) {
+                    std::string v = doc.get_value(o->aFacetSlot[k]);
+                    if (!v.empty()) counts[(size_t)k][v]++;  // as Xapian's ValueCountMatchSpy counts
+                }
+                accepted++;
+            }
+        }
+        first += m.size();
+        if (m.size() < chunk) {
+            exhausted = true;
+            break;
+        }
+        if (accepted >= need) break;
+        if (o->timeLimit > 0 && accepted >= (unsigned long)o->offset + o->limit &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > o->timeLimit)
+            break;
+        if (chunk < (1u << 20)) chunk *= 2;
+    }
+    r->exact = exhausted;
+    if (exhausted || examined == 0 || candidates <= examined) {
+        r->estimated = accepted;
+    } else {
+        r->estimated = accepted + (unsigned long)((double)(candidates - examined) * accepted / examined);
+    }
+    r->facets.resize(counts.size());
+    for (size_t k = 0; k < counts.size(); k++) {
+        r->facetSeen = accepted;
+        for (const auto &kv : counts[k]) r->facets[k].emplace_back(kv.first, kv.second);
+    }
+    return r.release();
+}
+
 // The ranked (or sorted) search, Xapian's matcher doing all the work.
 static xw_mset *search_ranked(Xapian::Database &db, const xw_query *pQuery, const xw_search_opts *o)
 {
@@ -575,13 +874,36 @@ static xw_mset *search_ranked(Xapian::Database &db, const xw_query *pQuery, cons
     return r.release();
 }
 
+typedef struct {
+    xw_decide_fn x;
+    void *ctx;
+    bool *pCalled;
+} decide_hook;
+
+static int decide_hooked(void *ctx, xw_docview *v)
+{
+    decide_hook *h = (decide_hook *)ctx;
+    *h->pCalled = true;
+    return h->x(h->ctx, v);
+}
+
 int xw_search(xw_rdb *p, const xw_query *pQuery, const xw_search_opts *o, xw_mset **ppOut,
               char *zErr, size_t nErr)
 {
     *ppOut = nullptr;
-    return with_reopen(p->db, zErr, nErr, [&]() {
-        *ppOut = o->unranked && o->xDecide && o->nFacet == 0 ? search_unranked(p->db, pQuery, o)
-                                                             : search_ranked(p->db, pQuery, o);
+    // a decider that has seen documents may have kept count of them: such a
+    // search is not run again after a shard failed
+    bool decided = false;
+    decide_hook hook = {o->xDecide, o->pDecideCtx, &decided};
+    xw_search_opts oh = *o;
+    if (o->xDecide) {
+        oh.xDecide = decide_hooked;
+        oh.pDecideCtx = &hook;
+    }
+    return with_rdb(p, zErr, nErr, &decided, [&]() {
+        if (p->remote && oh.xDecide) *ppOut = search_filtered(p->db, pQuery, &oh);
+        else if (oh.unranked && oh.xDecide && oh.nFacet == 0) *ppOut = search_unranked(p->db, pQuery, &oh);
+        else *ppOut = search_ranked(p->db, pQuery, &oh);
         return PS_OK;
     });
 }

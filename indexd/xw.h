@@ -37,6 +37,10 @@ int xw_wdb_get_data(xw_wdb *p, const char *zId, char **pz, size_t *pn,
                     char *zErr, size_t nErr);
 int xw_wdb_commit(xw_wdb *p, char *zErr, size_t nErr);
 unsigned long xw_wdb_doccount(xw_wdb *p);
+/* Every term starting with zPrefix (committed or not), in order, handed to
+ * x (a non-zero return stops: it is returned). */
+typedef int (*xw_term_each_fn)(void *ctx, const char *zTerm, size_t n);
+int xw_wdb_each_term(xw_wdb *p, const char *zPrefix, xw_term_each_fn x, void *ctx, char *zErr, size_t nErr);
 /* Close without committing what is pending (call xw_wdb_commit first). */
 void xw_wdb_close(xw_wdb *p);
 
@@ -71,6 +75,48 @@ int xw_rdb_get_value(xw_rdb *p, const char *zId, unsigned slot, char **pz, size_
 /* Number of documents holding the term. */
 unsigned long xw_rdb_termfreq(xw_rdb *p, const char *zTerm);
 void xw_rdb_close(xw_rdb *p);
+
+/* ---- shards on other machines ---------------------------------------- */
+/* A shard is a directory, or "tcp:HOST:PORT": a database that
+ * `xapian-tcpsrv --writable` serves on another machine (HOST a name, an
+ * IPv4 address or [an IPv6 address]).  Every call on a remote shard waits
+ * at most timeoutMs for an answer (and as long to connect).  A remote shard
+ * that cannot be reached or stops answering is PS_UNAVAILABLE (Xapian's
+ * NetworkError), never a hang. */
+int xw_shard_is_remote(const char *zShard);
+/* Split "tcp:HOST:PORT" (brackets of an IPv6 HOST removed): PS_OK or
+ * PS_INVALID. */
+int xw_remote_parse(const char *zShard, char *zHost, size_t nHost, unsigned *pPort);
+/* The writer of one shard, a directory or a remote one. */
+int xw_wdb_open_shard(const char *zShard, unsigned timeoutMs, xw_wdb **ppOut, char *zErr, size_t nErr);
+/* The UUID Xapian gave the database when it was made (36 characters, into
+ * z of at least 37 bytes): what tells one shard from another whatever its
+ * address. */
+int xw_wdb_uuid(xw_wdb *p, char *z, size_t n, char *zErr, size_t nErr);
+/* Connect to one shard, read its UUID and document count, disconnect:
+ * PS_OK, or PS_UNAVAILABLE (it does not answer) or another status. */
+int xw_probe(const char *zShard, unsigned timeoutMs, char *zUuid, size_t nUuid, unsigned long *pDocs, char *zErr,
+             size_t nErr);
+
+/* A reader over shards some of which may fail.  It reads the shards that
+ * xLive says are up (bit i: azShard[i]); when a remote one fails during a
+ * call (Xapian 1.4 throws NetworkError for the whole multi-database, not
+ * saying which), the reader connects to each live shard again, tells
+ * xDown of each one that does not answer, and runs the call again over
+ * those that do (twice at most; a call whose decider already saw documents
+ * is not run again).  Callbacks come from the reader's own thread. */
+typedef struct {
+    unsigned (*xLive)(void *ctx);
+    void (*xDown)(void *ctx, int iShard, const char *zWhy);
+    void *pCtx;
+} xw_shard_cb;
+int xw_rdb_open_shards(const char *const *azShard, int nShard, unsigned timeoutMs, const xw_shard_cb *pCb,
+                       xw_rdb **ppOut, char *zErr, size_t nErr);
+/* The shards the reader reads now (bit i: shard i). */
+unsigned xw_rdb_live(const xw_rdb *p);
+/* Read the shards xLive gives now, if they are not those read: the ones
+ * that went down are dropped, those that came back are connected to. */
+int xw_rdb_refresh(xw_rdb *p, char *zErr, size_t nErr);
 
 /* ---- queries --------------------------------------------------------- */
 /* Query constructors return NULL only when out of memory.  They copy what

@@ -1,14 +1,110 @@
-"""Start and stop a real indexd on a loopback port for integration tests."""
+"""Start and stop a real indexd on a loopback port for integration tests.
+
+With INDEXD_REMOTE_SHARDS=N in the environment, every Daemon serves its
+index from N remote shards: N `xapian-tcpsrv --writable` on free loopback
+ports (their databases in the Daemon's temporary folder), handed to indexd
+with --remote-shards and stopped at cleanup."""
+import atexit
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+TCPSRV = os.environ.get("XAPIAN_TCPSRV", "xapian-tcpsrv")
+
+
+def remote_shards():
+    """How many remote shards the environment asks for (0: local shards)."""
+    try:
+        return max(0, int(os.environ.get("INDEXD_REMOTE_SHARDS", "0") or "0"))
+    except ValueError:
+        return 0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ShardServer:
+    """One `xapian-tcpsrv --writable` on a loopback port, in a process group
+    of its own: it forks a process per connection, and stopping it stops
+    them all (as a machine that goes away would)."""
+    _all = set()
+
+    def __init__(self, db_dir, port=None, extra=(), env=None):
+        self.db_dir = db_dir
+        self.port = port or free_port()
+        self.extra = list(extra)
+        self.env = env
+        self.proc = None
+
+    @property
+    def address(self):
+        return f"tcp:127.0.0.1:{self.port}"
+
+    def start(self, timeout=10):
+        self.proc = subprocess.Popen(
+            [TCPSRV, "--writable", "--interface", "127.0.0.1", "--port", str(self.port), *self.extra, self.db_dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env=self.env)
+        ShardServer._all.add(self)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"xapian-tcpsrv on port {self.port} exited: {self.proc.stderr.read()!r}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"xapian-tcpsrv on port {self.port} did not listen")
+
+    def stop(self, sig=signal.SIGKILL):
+        """Stop it and every connection's process (SIGKILL: at once, as a
+        machine that fails)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+        # the forked connections of the group may outlive the parent a moment
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    time.sleep(0.05)
+            except OSError:
+                break
+        ShardServer._all.discard(self)
+
+    def restart(self):
+        """Again on the same port and database."""
+        self.stop()
+        return self.start()
+
+
+@atexit.register
+def _stop_shard_servers():
+    for srv in list(ShardServer._all):
+        srv.stop()
 
 
 class Daemon:
@@ -23,6 +119,31 @@ class Daemon:
         self.proc = None
         self.base = None
         self.token = None
+        self.shard_servers = []
+        self.shard_tmp = None
+        self.n_remote = remote_shards()
+
+    def start_shard_servers(self, n):
+        """n xapian-tcpsrv for this daemon's index (once: a restart of the
+        daemon finds the same shards)."""
+        if self.shard_servers:
+            return
+        root = self.tmp.name if self.tmp else None
+        if root is None:
+            self.shard_tmp = tempfile.TemporaryDirectory(prefix="indexd-shards-")
+            root = self.shard_tmp.name
+        for k in range(n):
+            db = os.path.join(root, "remote", f"shard-{k}")
+            os.makedirs(db, exist_ok=True)
+            self.shard_servers.append(ShardServer(db).start())
+
+    def stop_shard_servers(self):
+        for srv in self.shard_servers:
+            srv.stop()
+        self.shard_servers = []
+        if self.shard_tmp:
+            self.shard_tmp.cleanup()
+            self.shard_tmp = None
 
     def users(self, *args, password=None):
         """Run `indexd users ARGS` on this data dir; returns its stdout."""
@@ -48,9 +169,13 @@ class Daemon:
                 self.add_user("harness", "admin", "harness-password-1")
             self.token = self.make_token("harness")
         os.environ["INDEXD_TOKEN"] = self.token
+        remote = []
+        if self.n_remote:
+            self.start_shard_servers(self.n_remote)
+            remote = ["--remote-shards", ",".join(s.address for s in self.shard_servers)]
         self.proc = subprocess.Popen(
             [self.exe, "--data-dir", self.data_dir, "--port", "0",
-             "--listen", "127.0.0.1", "--threads", "4", *self.extra],
+             "--listen", "127.0.0.1", "--threads", "4", *remote, *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"(http://[^\s，]+?)/?$", line.strip())
@@ -77,6 +202,7 @@ class Daemon:
         at exit makes it fail) and remove the temporary data."""
         running = self.proc is not None
         rc = self.stop()
+        self.stop_shard_servers()
         if self.tmp:
             self.tmp.cleanup()
         if running and rc != 0:
