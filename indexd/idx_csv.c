@@ -438,6 +438,12 @@ static void flush_batch(import_state *s)
                 b->aRefused[i] = 1;
                 continue;
             }
+            if (it->rc == PS_UNAVAILABLE) {
+                /* its remote shard does not answer: this row is not written, the others go on */
+                report(s->pRejected, &s->nRejected, b->aLine[i], -1, it->zErr);
+                b->aRefused[i] = 1;
+                continue;
+            }
             if (row_fault(it->rc)) {
                 char zWhy[256];
                 snprintf(zWhy, sizeof zWhy, "检索索引拒绝写入此行：%s", it->zErr);

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* renameat2 */
 /* The index: shards, the write path and per-thread readers. */
 #include "idx_index.h"
 #include "idx_auth.h"
@@ -8,9 +9,12 @@
 #include "idx_time.h"
 #include "proto_alloc.h"
 #include "proto_code.h"
+#include "proto_errno.h"
 #include "proto_status.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,6 +38,7 @@ typedef struct thread_reader {
     unsigned long gen;
     unsigned long liveGen;         /* the shards' state it was made for (remote) */
     double reopenMs;               /* read-only: when it last moved to the latest revision */
+    double renewMs;                /* read-only: when it last opened every shard anew */
     struct thread_reader *pNext;
 } thread_reader;
 
@@ -1605,6 +1610,9 @@ int idx_index_commit(idx_index *p, char *zErr, size_t nErr)
 /* A read-only index is written by another process (xapian-replicate, a
  * writer elsewhere): its readers move to the latest revision this often. */
 #define READ_ONLY_REOPEN_MS 500.0
+/* … and open every shard anew this often (xapian-replicate may switch a
+ * replica to a new full copy, which reopening does not follow) */
+#define READ_ONLY_RENEW_MS 5000.0
 
 static int reader_open(idx_index *p, xw_rdb **ppDb, char *zErr, size_t nErr)
 {
@@ -1630,7 +1638,7 @@ int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr)
         }
         t->gen = gen;
         t->liveGen = liveGen;
-        t->reopenMs = idx_now_ms();
+        t->reopenMs = t->renewMs = idx_now_ms();
         pthread_mutex_lock(&p->muReaders);
         t->pNext = p->pReaders;
         p->pReaders = t;
@@ -1642,17 +1650,14 @@ int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr)
             if ((rc = xw_rdb_refresh(t->pDb, zErr, nErr)) != PS_OK) return rc;
             t->liveGen = liveGen;
         }
+        if (p->readOnly && !p->remote && idx_now_ms() - t->renewMs >= READ_ONLY_RENEW_MS) {
+            if ((rc = xw_rdb_renew(t->pDb, zErr, nErr)) != PS_OK) return rc;
+            t->renewMs = t->reopenMs = idx_now_ms();
+        }
         if (t->gen != gen || (p->readOnly && idx_now_ms() - t->reopenMs >= READ_ONLY_REOPEN_MS)) {
             rc = xw_rdb_reopen(t->pDb, zErr, nErr);
-            if (rc != PS_OK && p->readOnly) {
-                /* a replica whose database was copied anew (xapian-replicate
-                 * switched it): open it again */
-                xw_rdb *pNew = NULL;
-                if ((rc = reader_open(p, &pNew, zErr, nErr)) == PS_OK) {
-                    xw_rdb_close(t->pDb);
-                    t->pDb = pNew;
-                }
-            }
+            /* a replica whose database was copied anew: open it again */
+            if (rc != PS_OK && p->readOnly && !p->remote) rc = xw_rdb_renew(t->pDb, zErr, nErr);
             if (rc != PS_OK) return rc;
             t->gen = gen;
             t->reopenMs = idx_now_ms();
@@ -1799,3 +1804,87 @@ unsigned long idx_index_count(idx_index *p)
     if (idx_index_reader(p, &pDb, zErr, sizeof zErr) != PS_OK) return 0;
     return xw_rdb_doccount(pDb);
 }
+
+/* ---- compaction ----------------------------------------------------- */
+
+/* Bytes of the files in a folder (a Xapian shard has no sub-folders). */
+static unsigned long long dir_bytes(const char *zDir)
+{
+    unsigned long long n = 0;
+    DIR *d = opendir(zDir);
+    struct dirent *e;
+    char zPath[4096];
+    struct stat st;
+    if (!d) return 0;
+    while ((e = readdir(d)) != NULL) {
+        snprintf(zPath, sizeof zPath, "%s/%s", zDir, e->d_name);
+        if (e->d_name[0] != '.' && stat(zPath, &st) == 0 && S_ISREG(st.st_mode)) n += (unsigned long long)st.st_size;
+    }
+    closedir(d);
+    return n;
+}
+
+static void remove_dir(const char *zDir)
+{
+    DIR *d = opendir(zDir);
+    struct dirent *e;
+    char zPath[4096];
+    if (!d) return;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(zPath, sizeof zPath, "%s/%s", zDir, e->d_name);
+            unlink(zPath);
+        }
+    closedir(d);
+    rmdir(zDir);
+}
+
+int idx_index_compact(const char *zDir, void (*xLine)(void *ctx, const char *zLine), void *pLineCtx, char *zErr,
+                      size_t nErr)
+{
+    char zPath[4096], zNew[4200], zLine[600];
+    xw_wdb *apLock[SHARD_MAX] = {0};
+    int nShard = 0, rc;
+    snprintf(zPath, sizeof zPath, "%s/remote_shards", zDir);
+    if (access(zPath, F_OK) == 0) {
+        snprintf(zErr, nErr, "%s 的索引分片在其他机器上：请在各分片机器上停下 xapian-tcpsrv 后用 xapian-compact 压缩", zDir);
+        return PS_CONFIG;
+    }
+    if ((rc = check_shards(zDir, 0, 1, &nShard, zErr, nErr)) != PS_OK) return rc;
+    /* the write locks keep indexd out while the copies are made and swapped */
+    for (int i = 0; i < nShard && rc == PS_OK; i++) {
+        snprintf(zPath, sizeof zPath, "%s/shard-%d", zDir, i);
+        rc = xw_wdb_open(zPath, &apLock[i], zErr, nErr);
+    }
+    for (int i = 0; i < nShard && rc == PS_OK; i++) {
+        snprintf(zPath, sizeof zPath, "%s/shard-%d", zDir, i);
+        snprintf(zNew, sizeof zNew, "%s.compact", zPath);
+        remove_dir(zNew); /* what an interrupted run left */
+        unsigned long long nBefore = dir_bytes(zPath);
+        double t0 = idx_now_ms();
+        if ((rc = xw_compact(zPath, zNew, zErr, nErr)) != PS_OK) {
+            remove_dir(zNew);
+            break;
+        }
+        unsigned long long nAfter = dir_bytes(zNew);
+        /* one atomic exchange: the shard is whole at every instant */
+        if (renameat2(AT_FDCWD, zNew, AT_FDCWD, zPath, RENAME_EXCHANGE) != 0) {
+            snprintf(zErr, nErr, "无法换入压缩后的分片 %s：%s", zPath, proto_errno_cn(errno));
+            remove_dir(zNew);
+            rc = PS_IO;
+            break;
+        }
+        int fd = open(zDir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+        remove_dir(zNew);
+        snprintf(zLine, sizeof zLine, "分片 %d：%.1f MB → %.1f MB（%.1f 秒）", i, (double)nBefore / 1e6,
+                 (double)nAfter / 1e6, (idx_now_ms() - t0) / 1000);
+        if (xLine) xLine(pLineCtx, zLine);
+    }
+    for (int i = 0; i < nShard; i++) xw_wdb_close(apLock[i]);
+    return rc;
+}
+

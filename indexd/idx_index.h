@@ -148,7 +148,9 @@ long long idx_index_epoch(idx_index *p);
  * belongs to the thread and lives until the thread ends or the index closes. */
 int idx_index_reader(idx_index *p, xw_rdb **ppOut, char *zErr, size_t nErr);
 /* Stored data of a record, parsed: a new reference, or NULL with the status
- * in *pRc (PS_NOT_FOUND if absent, PS_INDEX if the data cannot be read). */
+ * in *pRc (PS_NOT_FOUND if absent, PS_INDEX if the data cannot be read,
+ * PS_UNAVAILABLE naming the shard when the remote shard its 档号 is placed
+ * on does not answer; the same for idx_index_classification()). */
 json_t *idx_index_get(idx_index *p, const char *zCode, int *pRc, char *zErr, size_t nErr);
 unsigned long idx_index_count(idx_index *p);
 /* The 密级 of a stored record ("" when it has none) from its value slot,
@@ -164,6 +166,16 @@ json_t *idx_index_parse(const char *z, size_t n);
  * whole, so that the same value always makes the same term.  Used by the
  * indexer and by every query that filters. */
 void idx_bool_term(char *zOut, size_t nOut, const char *zPrefix, const char *zValue);
+
+/* Compact the local shards of the index in zDir, for an index loaded in
+ * bulk and then mostly read (half the size or less): each shard is copied
+ * compacted beside itself, swapped in atomically, the old copy removed.
+ * No indexd may have the index open (PS_CONFLICT, taken from the shards'
+ * write locks, held throughout).  Remote shards are compacted on their own
+ * machines (xapian-compact): PS_CONFIG.  pLine (may be NULL) is told each
+ * shard's sizes, in Chinese, for people. */
+int idx_index_compact(const char *zDir, void (*xLine)(void *ctx, const char *zLine), void *pLineCtx, char *zErr,
+                      size_t nErr);
 
 
 #endif

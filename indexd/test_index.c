@@ -254,6 +254,43 @@ static void test_format(void)
     px_test_rmdir(zDir);
 }
 
+/* Compaction: refused while the index is open; afterwards smaller, and
+ * every search answers as before. */
+static void line_cb(void *ctx, const char *z)
+{
+    (*(int *)ctx)++;
+    CHECK(strstr(z, "MB") != NULL);
+}
+
+static void test_compact(void)
+{
+    char zDir[] = "/tmp/test_index_cmp_XXXXXX", zErr[256], zCode[64], zText[256];
+    CHECK(mkdtemp(zDir) != NULL);
+    idx_index_opts o = {2, 1000, 0, 50};
+    CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);
+    for (int i = 0; i < 300; i++) {
+        snprintf(zCode, sizeof zCode, "Z031-WS·2017-Y-%04d", i + 1);
+        snprintf(zText, sizeof zText, "第%d件：开展精准扶贫工作，落实帮扶措施%s。", i, i % 3 ? "到户" : "到村");
+        put(zCode, "扶贫工作记录", "20170101", zText, NULL);
+    }
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(idx_index_compact(zDir, NULL, NULL, zErr, sizeof zErr), PS_CONFLICT);
+    idx_index_close(pIdx);
+    int nLines = 0;
+    CHECK_INT(idx_index_compact(zDir, line_cb, &nLines, zErr, sizeof zErr), PS_OK);
+    CHECK_INT(nLines, 2);
+    CHECK_INT(idx_index_open(zDir, &o, &pIdx, zErr, sizeof zErr), PS_OK);
+    json_t *pOut = search("\"帮扶措施到村\"");
+    CHECK_INT(json_integer_value(json_object_get(pOut, "total")), 100);
+    json_decref(pOut);
+    CHECK_STR(codes(search("\"第7件\"")), "08"); /* i = 7: the 8th */
+    put("Z031-WS·2017-Y-0999", "压缩后写入", "20170101", "仍可写入", NULL);
+    CHECK_INT(idx_index_commit(pIdx, zErr, sizeof zErr), PS_OK);
+    CHECK_STR(codes(search("\"仍可写入\"")), "99");
+    idx_index_close(pIdx);
+    px_test_rmdir(zDir);
+}
+
 int main(void)
 {
     json_t *pOut;
@@ -459,5 +496,6 @@ int main(void)
     px_test_rmdir(zDir);
     test_damaged();
     test_format();
+    test_compact();
     return px_test_done();
 }

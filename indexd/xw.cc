@@ -204,7 +204,7 @@ void rdb_build(xw_rdb *p, bool fresh)
     unsigned want = p->hasCb ? p->cb.xLive(p->cb.pCtx) : ~0u;
     Xapian::Database db;
     unsigned got = 0;
-    for (size_t i = 0; i < p->shards.size(); i++) {
+    for (size_t i = 0; i < p->shards.size() && i < 32; i++) {
         bool remote = is_remote(p->shards[i]);
         if (!(want & (1u << i)) || (fresh && remote)) {
             p->sub[i] = Xapian::Database();
@@ -336,6 +336,17 @@ int xw_wdb_each_term(xw_wdb *p, const char *zPrefix, xw_term_each_fn x, void *ct
     }
 }
 
+int xw_compact(const char *zSrc, const char *zDst, char *zErr, size_t nErr)
+{
+    try {
+        Xapian::Database db(zSrc);
+        db.compact(zDst, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULL);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
+
 void xw_wdb_close(xw_wdb *p)
 {
     if (!p) return;
@@ -418,20 +429,7 @@ void xw_doc_free(xw_doc *p) { delete p; }
 
 int xw_rdb_open(const char *const *azPath, int nPath, xw_rdb **ppOut, char *zErr, size_t nErr)
 {
-    *ppOut = nullptr;
-    try {
-        xw_rdb *p = new xw_rdb;
-        try {
-            for (int i = 0; i < nPath; i++) p->db.add_database(Xapian::Database(azPath[i]));
-        } catch (...) {
-            delete p;
-            throw;
-        }
-        *ppOut = p;
-        return PS_OK;
-    } catch (...) {
-        return from_exception(zErr, nErr);
-    }
+    return xw_rdb_open_shards(azPath, nPath, 10000, nullptr, ppOut, zErr, nErr);
 }
 
 int xw_rdb_reopen(xw_rdb *p, char *zErr, size_t nErr)
@@ -581,7 +579,21 @@ int xw_rdb_open_shards(const char *const *azShard, int nShard, unsigned timeoutM
     }
 }
 
-unsigned xw_rdb_live(const xw_rdb *p) { return p->shards.empty() ? ~0u : p->live; }
+unsigned xw_rdb_live(const xw_rdb *p) { return p->live; }
+
+int xw_rdb_renew(xw_rdb *p, char *zErr, size_t nErr)
+{
+    try {
+        for (size_t i = 0; i < p->sub.size(); i++) {
+            p->sub[i] = Xapian::Database();
+            p->have[i] = 0;
+        }
+        rdb_build(p, false);
+        return PS_OK;
+    } catch (...) {
+        return from_exception(zErr, nErr);
+    }
+}
 
 int xw_rdb_refresh(xw_rdb *p, char *zErr, size_t nErr)
 {

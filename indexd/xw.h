@@ -43,6 +43,10 @@ typedef int (*xw_term_each_fn)(void *ctx, const char *zTerm, size_t n);
 int xw_wdb_each_term(xw_wdb *p, const char *zPrefix, xw_term_each_fn x, void *ctx, char *zErr, size_t nErr);
 /* Close without committing what is pending (call xw_wdb_commit first). */
 void xw_wdb_close(xw_wdb *p);
+/* Write a compacted copy of the database in zSrc to the new directory
+ * zDst (document numbers kept): every block full, for an index that is
+ * read far more than written. */
+int xw_compact(const char *zSrc, const char *zDst, char *zErr, size_t nErr);
 
 /* ---- documents ------------------------------------------------------- */
 xw_doc *xw_doc_new(void);                       /* NULL if out of memory */
@@ -114,6 +118,9 @@ int xw_rdb_open_shards(const char *const *azShard, int nShard, unsigned timeoutM
                        xw_rdb **ppOut, char *zErr, size_t nErr);
 /* The shards the reader reads now (bit i: shard i). */
 unsigned xw_rdb_live(const xw_rdb *p);
+/* Open every shard anew, in place (the handle stays valid): a replica
+ * whose database xapian-replicate copied anew is read from its new copy. */
+int xw_rdb_renew(xw_rdb *p, char *zErr, size_t nErr);
 /* Read the shards xLive gives now, if they are not those read: the ones
  * that went down are dropped, those that came back are connected to. */
 int xw_rdb_refresh(xw_rdb *p, char *zErr, size_t nErr);
